@@ -1,0 +1,1 @@
+"""What proves it: traffic profiles, the surge runner, reports."""

@@ -1,0 +1,1 @@
+"""Operations basics: logging, metrics, health."""

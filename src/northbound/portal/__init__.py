@@ -1,0 +1,1 @@
+"""What people come for: content pages, eligibility rules, accounts, applications."""

@@ -1,0 +1,1 @@
+"""Information pages: Markdown content rendered once and served from memory."""

@@ -1,0 +1,1 @@
+"""What keeps it up: a reusable ASGI layer that knows nothing about immigration."""
