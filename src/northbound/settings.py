@@ -1,0 +1,79 @@
+"""One settings object for the whole site, read from ``NORTHBOUND_*`` environment variables.
+
+Nested groups use a double underscore, e.g. ``NORTHBOUND_ADMISSION__MAX_LIMIT=200``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["en", "fr"]
+LANGUAGES: tuple[Language, ...] = ("en", "fr")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NORTHBOUND_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Where the embedded SQLite database and uploads live.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy async URL; empty means a SQLite file in the data dir. "
+        "Example: postgresql+asyncpg://user@127.0.0.1:5432/northbound",
+    )
+    redis_url: str = Field(
+        default="",
+        description="redis://host:port/db for shared state across instances; empty keeps "
+        "waiting-room and rate-limit state in the process.",
+    )
+    secret_key: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        description="Signs sessions and CSRF tokens. Set it when running several instances.",
+    )
+    default_language: Language = "en"
+    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of the site.")
+    protected: bool = Field(
+        default=True,
+        description="Surge defence on. `northbound serve --unprotected` turns it off for baselines.",
+    )
+    access_log: bool = Field(
+        default=False, description="Log one JSON line per request (costly during a surge)."
+    )
+    log_level: str = "INFO"
+    content_dir: Path | None = Field(
+        default=None, description="Markdown content folder; default is the packaged content."
+    )
+    content_poll_seconds: float = Field(
+        default=2.0,
+        description="How often content files and the notice banner are checked for changes "
+        "(0 turns the watcher off).",
+    )
+    page_max_age: int = Field(default=60, description="Cache-Control max-age of information pages.")
+    graceful_shutdown_seconds: int = 20
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'northbound.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
