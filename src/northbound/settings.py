@@ -75,5 +75,10 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.data_dir / 'northbound.db'}"
 
     @property
+    def secret_key_is_set(self) -> bool:
+        """True when the key came from the environment rather than a random default."""
+        return "secret_key" in self.model_fields_set
+
+    @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")

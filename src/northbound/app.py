@@ -1,0 +1,109 @@
+"""Builds the ASGI application from settings.
+
+The middleware list below is the path of one request (see the README's architecture section):
+observe → [rate limit] → cached pages → [waiting room] → [admission control] → routes.
+Bracketed layers are the surge defence; ``Settings.protected = False`` leaves them out so the
+same site can be measured unprotected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from northbound import __version__
+from northbound.ops import health
+from northbound.ops.logs import configure_logging
+from northbound.ops.observe import ObserveMiddleware
+from northbound.portal import notices
+from northbound.portal.content import routes as content_routes
+from northbound.portal.content.site import ContentSite
+from northbound.settings import Settings
+from northbound.storage.database import Database
+from northbound.web.assets import StaticAssets
+from northbound.web.errors import ErrorPages, install_error_handlers
+from northbound.web.fastpath import CachedPathsMiddleware, CachedTable
+from northbound.web.templating import Templates
+
+log = logging.getLogger(__name__)
+
+
+async def _watch_content(app: FastAPI, interval: float) -> None:
+    """Re-render when content files or the notice banner change (polling, off the hot path)."""
+    site: ContentSite = app.state.content
+    db: Database = app.state.db
+    while True:
+        await asyncio.sleep(interval)
+        site.reload_if_changed()
+        await _refresh_notice(site, db)
+
+
+async def _refresh_notice(site: ContentSite, db: Database) -> None:
+    try:
+        notice, updated = await notices.current_notice(db)
+    except Exception as exc:  # the database may be down: keep the banner we have
+        log.warning("notice refresh failed", extra={"error": type(exc).__name__})
+        return
+    site.set_notice(notice, updated)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    assets = StaticAssets()
+    templates = Templates(assets)
+    table = CachedTable()
+    content = ContentSite(templates, table, settings.content_dir, settings.page_max_age)
+    content.build()  # fail at start-up, not on the first visitor, if content is broken
+    db = Database(settings.effective_database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _refresh_notice(content, db)
+        watcher = None
+        if settings.content_poll_seconds > 0:
+            watcher = asyncio.create_task(_watch_content(app, settings.content_poll_seconds))
+        try:
+            yield
+        finally:
+            if watcher:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            await db.dispose()
+
+    middleware = [
+        Middleware(ObserveMiddleware, access_log=settings.access_log),
+        Middleware(CachedPathsMiddleware, table=table),
+        Middleware(GZipMiddleware, minimum_size=1024),
+    ]
+    app = FastAPI(
+        title="Northbound",
+        version=__version__,
+        description="Immigration portal API: eligibility tools, applications and status.",
+        middleware=middleware,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.templates = templates
+    app.state.content = content
+    app.state.errors = ErrorPages(templates, settings.default_language)
+    install_error_handlers(app, app.state.errors)
+    app.include_router(health.router)
+    app.include_router(content_routes.router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (used by ``northbound serve`` with several workers)."""
+    return create_app(Settings())

@@ -1,0 +1,163 @@
+"""The ``northbound`` command: serve the site, migrate the database, operate it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+
+from northbound import __version__
+
+cli = typer.Typer(
+    name="northbound",
+    help="Northbound: the immigration website that stays up on election night.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Create and upgrade the database schema.", no_args_is_help=True)
+notice_app = typer.Typer(help="Show, set or clear the notice banner on every page.",
+                         no_args_is_help=True)
+cli.add_typer(db_app, name="db")
+cli.add_typer(notice_app, name="notice")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"northbound {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True,
+                           help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Serve and operate the Northbound portal. Settings come from NORTHBOUND_* variables."""
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (each its own event loop).",
+                                         min=1, max=64)] = 1,
+    unprotected: Annotated[bool, typer.Option(
+        "--unprotected", help="Turn the surge defence off (for baseline measurements).")] = False,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log", help="Log one JSON line per request.")] = False,
+) -> None:
+    """Serve the site (embedded default: SQLite and in-process state)."""
+    import uvicorn
+
+    from northbound.settings import Settings
+
+    if unprotected:
+        os.environ["NORTHBOUND_PROTECTED"] = "false"
+    if access_log:
+        os.environ["NORTHBOUND_ACCESS_LOG"] = "true"
+    settings = Settings()
+    if workers > 1 and not settings.secret_key_is_set:
+        # Workers must share the signing key, or a pass issued by one is refused by another.
+        os.environ["NORTHBOUND_SECRET_KEY"] = settings.secret_key.get_secret_value()
+    typer.echo(
+        f"Northbound {__version__} on http://{host}:{port} "
+        f"({'protected' if settings.protected else 'UNPROTECTED'}, "
+        f"database {'SQLite' if settings.is_sqlite else 'PostgreSQL'}, "
+        f"state {'Redis' if settings.redis_url else 'in-process'})"
+    )
+    uvicorn.run(
+        "northbound.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        backlog=4096,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from northbound.settings import Settings
+    from northbound.storage import migrate
+
+    settings = Settings()
+    migrate.upgrade(settings.effective_database_url, revision)
+    typer.echo(f"database at {revision}: {_describe(settings.effective_database_url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the revision the database is at."""
+    from northbound.settings import Settings
+    from northbound.storage import migrate
+
+    migrate.current(Settings().effective_database_url)
+
+
+def _describe(url: str) -> str:
+    from sqlalchemy.engine.url import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@notice_app.command("show")
+def notice_show() -> None:
+    """Print the banner every page shows now."""
+    from northbound.portal.notices import current_notice
+
+    notice, updated = asyncio.run(_with_db(current_notice))
+    if not notice.en:
+        typer.echo("no notice")
+        return
+    typer.echo(f"[{notice.level}] since {updated:%Y-%m-%d %H:%M} UTC\nEN: {notice.en}\nFR: {notice.fr}")
+
+
+@notice_app.command("set")
+def notice_set(
+    english: Annotated[str, typer.Option("--en", help="English text.")],
+    french: Annotated[str, typer.Option("--fr", help="French text.")],
+    level: Annotated[str, typer.Option(help="info, warning or danger.")] = "info",
+) -> None:
+    """Show a banner on every page (running instances pick it up within seconds)."""
+    from northbound.portal.notices import set_notice
+
+    try:
+        asyncio.run(_with_db(set_notice, english, french, level))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo("notice set")
+
+
+@notice_app.command("clear")
+def notice_clear() -> None:
+    """Remove the banner."""
+    from northbound.portal.notices import clear_notice
+
+    asyncio.run(_with_db(clear_notice))
+    typer.echo("notice cleared")
+
+
+async def _with_db(func, *args):  # type: ignore[no-untyped-def]
+    from northbound.settings import Settings
+    from northbound.storage.database import Database
+
+    db = Database(Settings().effective_database_url)
+    try:
+        return await func(db, *args)
+    finally:
+        await db.dispose()
+
+
+def main() -> None:
+    cli()
