@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, app.state.errors)
     app.include_router(health.router)
     app.include_router(content_routes.router)
+    # Feature routers: each portal package exposes its own (one line each).
     return app
 
 
