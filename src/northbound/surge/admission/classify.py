@@ -1,0 +1,50 @@
+"""Deciding a request's priority from what arrives before its body."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.types import Scope
+
+from northbound.surge.admission.priority import Priority
+
+Classifier = Callable[[Scope], Priority]
+
+PASS_SCOPE_KEY = "surge.pass"
+"""Set by the waiting-room gate to a non-None value when the visitor holds a valid pass."""
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def has_cookie(scope: Scope, name: bytes) -> bool:
+    """Whether the Cookie header carries ``name`` with a non-empty value (no full parse)."""
+    prefix = name + b"="
+    for key, value in scope.get("headers", ()):
+        if key != b"cookie":
+            continue
+        for part in bytes(value).split(b";"):
+            part = part.strip()
+            if part.startswith(prefix) and len(part) > len(prefix):
+                return True
+    return False
+
+
+class DefaultClassifier:
+    """Generic rule, knowing nothing about the site behind it.
+
+    * unsafe method (POST, PUT, PATCH, DELETE): it finishes something started → CRITICAL;
+    * holds a waiting-room pass (``scope["surge.pass"]`` is not None) or a session cookie → NORMAL;
+    * anyone else → SHEDDABLE.
+
+    A forged session cookie only buys NORMAL, never CRITICAL, and costs nothing to check.
+    """
+
+    def __init__(self, session_cookie: str = "session") -> None:
+        self._cookie = session_cookie.encode("latin-1")
+
+    def __call__(self, scope: Scope) -> Priority:
+        if scope.get("method", "GET") in UNSAFE_METHODS:
+            return Priority.CRITICAL
+        if scope.get(PASS_SCOPE_KEY) is not None or has_cookie(scope, self._cookie):
+            return Priority.NORMAL
+        return Priority.SHEDDABLE

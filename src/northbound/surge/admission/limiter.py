@@ -1,0 +1,290 @@
+"""Enforcement: count requests in flight against a ``Limit``, by priority, with a short queue.
+
+How the three overload signals combine:
+
+* **latency** feeds the ``Limit`` (one sample per finished request), which moves the limit;
+* **in-flight** is compared with the limit at each admission. Each priority may fill only its
+  *share* of the limit (by default critical 100 %, normal 90 %, sheddable 70 %), so the top of
+  the limit is headroom that lower priorities can never take from higher ones;
+* **event-loop lag** is a veto the latency samples cannot give in time: while the loop runs
+  later than ``lag_threshold``, sheddable requests are refused at the door even if there is
+  room, and normal requests may not wait in the queue. Critical requests are never refused for
+  lag alone.
+
+A request that cannot start waits in a bounded queue (``max_queue`` across priorities). Waiters
+are served by priority; within a priority first-in first-out while the queue is healthy. The
+queue is *standing* (CoDel's word) when it has not been empty for ``codel_interval``: then new
+waiters get only ``codel_target`` to start and the newest are served first (adaptive LIFO), so
+that those who are still likely to be waiting for the answer get it, and the stale are shed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from collections.abc import Mapping
+from enum import StrEnum
+
+from northbound.surge.admission import metrics
+from northbound.surge.admission.limit import DEFAULT_CLOCK, Clock, Limit, Sample
+from northbound.surge.admission.loop_lag import LagSignal
+from northbound.surge.admission.priority import Priority
+
+DEFAULT_SHARES: Mapping[Priority, float] = {
+    Priority.CRITICAL: 1.0,
+    Priority.NORMAL: 0.9,
+    Priority.SHEDDABLE: 0.7,
+}
+DEFAULT_QUEUE_TIMEOUTS: Mapping[Priority, float] = {
+    Priority.CRITICAL: 2.0,
+    Priority.NORMAL: 1.0,
+    Priority.SHEDDABLE: 0.25,
+}
+
+
+class ShedReason(StrEnum):
+    QUEUE_FULL = "queue_full"
+    TIMEOUT = "timeout"
+    LOOP_LAG = "loop_lag"
+    DISPLACED = "displaced"
+
+
+class Permit:
+    """The right to run one request. Release it exactly once, when the response is done."""
+
+    __slots__ = ("_limiter", "_released", "in_flight", "priority", "start")
+
+    def __init__(self, limiter: Limiter, priority: Priority, start: float, in_flight: int) -> None:
+        self._limiter = limiter
+        self.priority = priority
+        self.start = start
+        self.in_flight = in_flight
+        self._released = False
+
+    def release(self, *, dropped: bool = False, sample: bool = True) -> None:
+        """Give the slot back. ``sample=False`` keeps this request out of the limit's evidence
+        (for example a client that disconnected, whose time says nothing about the server)."""
+        if self._released:
+            return
+        self._released = True
+        self._limiter._release(self, dropped=dropped, sample=sample)
+
+
+class _Waiter:
+    __slots__ = ("enqueued", "future", "priority", "timer")
+
+    def __init__(
+        self, priority: Priority, enqueued: float, future: asyncio.Future[Permit | ShedReason]
+    ) -> None:
+        self.priority = priority
+        self.enqueued = enqueued
+        self.future = future
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class Limiter:
+    """Priority-aware concurrency limiter over an adaptive ``Limit``.
+
+    Implements :class:`northbound.surge.capacity.CapacitySignal` (``limit``, ``in_flight``,
+    ``saturated``) for the waiting room's inlet. ``saturated`` stays true for
+    ``saturation_hold`` seconds after the last queued or shed request so the signal does not
+    flicker on every gap between bursts.
+    """
+
+    def __init__(
+        self,
+        limit: Limit,
+        *,
+        shares: Mapping[Priority, float] = DEFAULT_SHARES,
+        queue_timeouts: Mapping[Priority, float] = DEFAULT_QUEUE_TIMEOUTS,
+        max_queue: int = 50,
+        codel_target: float = 0.01,
+        codel_interval: float = 0.1,
+        lag_signal: LagSignal | None = None,
+        lag_threshold: float = 0.1,
+        saturation_hold: float = 1.0,
+        clock: Clock = DEFAULT_CLOCK,
+    ) -> None:
+        missing = set(Priority) - set(shares) | set(Priority) - set(queue_timeouts)
+        if missing:
+            raise ValueError(f"shares and queue timeouts needed for {sorted(missing)}")
+        ordered = [shares[p] for p in Priority]
+        if any(not 0.0 < s <= 1.0 for s in ordered) or ordered != sorted(ordered, reverse=True):
+            raise ValueError("shares must be in (0, 1] and not grow as priority falls")
+        self._limit = limit
+        self._shares = dict(shares)
+        self._queue_timeouts = dict(queue_timeouts)
+        self.max_queue = max_queue
+        self.codel_target = codel_target
+        self.codel_interval = codel_interval
+        self.lag_signal = lag_signal
+        self.lag_threshold = lag_threshold
+        self.saturation_hold = saturation_hold
+        self._clock = clock
+        self._in_flight = 0
+        self._queues: dict[Priority, deque[_Waiter]] = {p: deque() for p in Priority}
+        self._waiting = 0
+        self._last_empty = clock()
+        self._last_pressure = -math.inf
+        metrics.LIMIT.set(limit.limit)
+
+    # CapacitySignal -----------------------------------------------------------------------------
+    @property
+    def limit(self) -> int:
+        return self._limit.limit
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    @property
+    def saturated(self) -> bool:
+        return (
+            self._waiting > 0
+            or self._lagging
+            or self._clock() - self._last_pressure < self.saturation_hold
+        )
+
+    # --------------------------------------------------------------------------------------------
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    @property
+    def _lagging(self) -> bool:
+        return self.lag_signal is not None and self.lag_signal.lag > self.lag_threshold
+
+    def allowance(self, priority: Priority) -> int:
+        """How many requests may be in flight before a request of ``priority`` has to wait."""
+        return max(1, math.ceil(self._limit.limit * self._shares[priority]))
+
+    def _standing_queue(self, now: float) -> bool:
+        return self._waiting > 0 and now - self._last_empty > self.codel_interval
+
+    def _can_start(self, priority: Priority) -> bool:
+        if self._in_flight >= self.allowance(priority):
+            return False
+        # Nobody may overtake a waiter of the same or a higher priority.
+        return not any(self._queues[p] for p in Priority if p <= priority)
+
+    def try_acquire(self, priority: Priority) -> Permit | None:
+        """Admit at once if there is room, without queueing."""
+        if priority is Priority.SHEDDABLE and self._lagging:
+            return None
+        if not self._can_start(priority):
+            return None
+        return self._grant(priority)
+
+    async def acquire(self, priority: Priority) -> Permit | ShedReason:
+        """Admit now, after a short wait, or answer why the request must be shed."""
+        lagging = self._lagging
+        if priority is Priority.SHEDDABLE and lagging:
+            return self._shed(priority, ShedReason.LOOP_LAG)
+        if self._can_start(priority):
+            return self._grant(priority)
+        if lagging and priority is not Priority.CRITICAL:
+            return self._shed(priority, ShedReason.LOOP_LAG)
+        if self._waiting >= self.max_queue and not self._displace_below(priority):
+            return self._shed(priority, ShedReason.QUEUE_FULL)
+        return await self._wait(priority)
+
+    def _grant(self, priority: Priority) -> Permit:
+        self._in_flight += 1
+        metrics.IN_FLIGHT.set(self._in_flight)
+        metrics.ADMITTED.labels(priority.label).inc()
+        return Permit(self, priority, self._clock(), self._in_flight)
+
+    def _shed(self, priority: Priority, reason: ShedReason) -> ShedReason:
+        self._last_pressure = self._clock()
+        metrics.SHED.labels(priority.label, reason.value).inc()
+        return reason
+
+    def _displace_below(self, priority: Priority) -> bool:
+        """Make room in a full queue by shedding the newest waiter of a lower priority."""
+        for lower in sorted(Priority, reverse=True):
+            if lower <= priority:
+                return False
+            queue = self._queues[lower]
+            if queue:
+                victim = queue.pop()
+                self._dequeued(victim)
+                victim.future.set_result(self._shed(victim.priority, ShedReason.DISPLACED))
+                return True
+        return False
+
+    async def _wait(self, priority: Priority) -> Permit | ShedReason:
+        now = self._clock()
+        if self._waiting == 0:
+            self._last_empty = now
+        timeout = self.codel_target if self._standing_queue(now) else self._queue_timeouts[priority]
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Permit | ShedReason] = loop.create_future()
+        waiter = _Waiter(priority, now, future)
+        waiter.timer = loop.call_later(timeout, self._expire, waiter)
+        self._queues[priority].append(waiter)
+        self._waiting += 1
+        self._last_pressure = now
+        metrics.QUEUE_LENGTH.set(self._waiting)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            # Our task was cancelled (client gone, server stopping): leave no trace behind.
+            self._abandon(waiter)
+            raise
+
+    def _abandon(self, waiter: _Waiter) -> None:
+        if waiter.future.done() and not waiter.future.cancelled():
+            outcome = waiter.future.result()
+            if isinstance(outcome, Permit):
+                outcome.release(sample=False)
+            return
+        queue = self._queues[waiter.priority]
+        if waiter in queue:
+            queue.remove(waiter)
+            self._dequeued(waiter)
+
+    def _dequeued(self, waiter: _Waiter) -> None:
+        if waiter.timer is not None:
+            waiter.timer.cancel()
+        self._waiting -= 1
+        now = self._clock()
+        if self._waiting == 0:
+            self._last_empty = now
+        metrics.QUEUE_LENGTH.set(self._waiting)
+        metrics.QUEUE_WAIT.observe(now - waiter.enqueued)
+
+    def _expire(self, waiter: _Waiter) -> None:
+        queue = self._queues[waiter.priority]
+        if waiter.future.done() or waiter not in queue:
+            return
+        queue.remove(waiter)
+        waiter.timer = None
+        self._dequeued(waiter)
+        waiter.future.set_result(self._shed(waiter.priority, ShedReason.TIMEOUT))
+
+    def _release(self, permit: Permit, *, dropped: bool, sample: bool) -> None:
+        self._in_flight -= 1
+        if sample:
+            now = self._clock()
+            self._limit.on_sample(
+                Sample(permit.start, now - permit.start, permit.in_flight, dropped)
+            )
+            metrics.LIMIT.set(self._limit.limit)
+        metrics.IN_FLIGHT.set(self._in_flight)
+        self._drain()
+
+    def _drain(self) -> None:
+        """Hand free slots to waiters, highest priority first."""
+        while self._waiting:
+            standing = self._standing_queue(self._clock())
+            for priority in Priority:
+                queue = self._queues[priority]
+                if not queue:
+                    continue
+                if self._in_flight >= self.allowance(priority):
+                    return  # shares fall with priority: nobody lower can start either
+                waiter = queue.pop() if standing else queue.popleft()
+                self._dequeued(waiter)
+                waiter.future.set_result(self._grant(priority))
+                break

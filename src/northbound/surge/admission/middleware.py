@@ -1,0 +1,105 @@
+"""Pure-ASGI admission control: admit, queue briefly, or shed with a pre-rendered 503."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from northbound.surge.admission.classify import Classifier, DefaultClassifier
+from northbound.surge.admission.config import AdmissionSettings
+from northbound.surge.admission.limiter import Limiter, Permit
+from northbound.surge.admission.loop_lag import LoopLagMonitor
+from northbound.surge.shed_page import CannedResponse
+
+PRIORITY_SCOPE_KEY = "surge.priority"
+
+
+class AdmissionControlMiddleware:
+    """Decides from the scope alone (method, path, headers), before any body byte is read.
+
+    A shed request gets ``503`` + ``Retry-After`` with bytes rendered at construction. The slot
+    of an admitted request is held until the wrapped app returns, i.e. until the last body
+    chunk is sent. An exception from the app counts as a dropped sample (overload evidence)
+    and is re-raised untouched; a cancelled request gives its slot back without a sample.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: Limiter,
+        classify: Classifier | None = None,
+        exempt_prefixes: Sequence[str] = ("/healthz", "/readyz", "/metrics"),
+        retry_after: int = 5,
+        lag_monitor: LoopLagMonitor | None = None,
+        site_name: str = "",
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.classify = classify or DefaultClassifier()
+        self.exempt_prefixes = tuple(exempt_prefixes)
+        self.shed_response = CannedResponse(503, retry_after, site_name=site_name)
+        self.lag_monitor = lag_monitor
+
+    @classmethod
+    def from_settings(
+        cls, app: ASGIApp, settings: AdmissionSettings, *, site_name: str = ""
+    ) -> AdmissionControlMiddleware:
+        """The usual wiring: limiter, loop-lag monitor and classifier built from settings."""
+        monitor = LoopLagMonitor(settings.loop_lag_interval_seconds)
+        return cls(
+            app,
+            limiter=settings.build_limiter(lag_signal=monitor),
+            classify=DefaultClassifier(settings.session_cookie),
+            exempt_prefixes=settings.exempt_prefixes,
+            retry_after=settings.retry_after_seconds,
+            lag_monitor=monitor,
+            site_name=site_name,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan" and self.lag_monitor is not None:
+                await self.app(scope, self._watch_lifespan(receive), send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if self.lag_monitor is not None and not self.lag_monitor.running:
+            self.lag_monitor.start()
+        path: str = scope["path"]
+        if path.startswith(self.exempt_prefixes):
+            await self.app(scope, receive, send)
+            return
+
+        priority = self.classify(scope)
+        outcome = await self.limiter.acquire(priority)
+        if not isinstance(outcome, Permit):
+            await self.shed_response.send(scope, send)
+            return
+        scope[PRIORITY_SCOPE_KEY] = priority
+        try:
+            await self.app(scope, receive, send)
+        except asyncio.CancelledError:
+            outcome.release(sample=False)
+            raise
+        except BaseException:
+            outcome.release(dropped=True)
+            raise
+        outcome.release()
+
+    def _watch_lifespan(self, receive: Receive) -> Receive:
+        """Start the lag monitor with the app and stop it on shutdown."""
+        monitor = self.lag_monitor
+        assert monitor is not None
+
+        async def wrapped() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                monitor.start()
+            elif message["type"] == "lifespan.shutdown":
+                await monitor.stop()
+            return message
+
+        return wrapped

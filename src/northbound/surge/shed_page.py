@@ -1,0 +1,195 @@
+"""Pre-rendered answers for turned-away requests: 503 (site busy) and 429 (too many requests).
+
+Every byte is built once, when the middleware is constructed, so refusing a request costs a
+header scan and two ``send`` calls: far less than serving any real page. People get a short
+bilingual page (English and French side by side; French first under ``/fr/`` or when the browser
+prefers French); API clients get RFC 9457 problem details in their language.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from enum import Enum
+
+from starlette.types import Scope, Send
+
+
+class Variant(Enum):
+    HTML_EN = "html-en"
+    HTML_FR = "html-fr"
+    JSON_EN = "json-en"
+    JSON_FR = "json-fr"
+
+
+@dataclass(frozen=True)
+class _Wording:
+    title: str
+    lead: str
+    advice: str
+
+
+_BUSY = {
+    "en": _Wording(
+        "We are very busy right now",
+        "Too many people are using this site at the same time, so we could not open this page.",
+        "Please wait a moment and try again. Nothing you already submitted has been lost.",
+    ),
+    "fr": _Wording(
+        "Nous sommes très occupés en ce moment",
+        "Trop de personnes utilisent ce site en même temps : nous n'avons pas pu ouvrir "
+        "cette page.",
+        "Veuillez patienter un instant, puis réessayer. Rien de ce que vous avez déjà "
+        "soumis n'a été perdu.",
+    ),
+}
+_TOO_MANY = {
+    "en": _Wording(
+        "Too many requests",
+        "We received too many requests from your connection in a short time.",
+        "Please wait a moment before trying again.",
+    ),
+    "fr": _Wording(
+        "Trop de demandes",
+        "Nous avons reçu trop de demandes de votre connexion en peu de temps.",
+        "Veuillez patienter un instant avant de réessayer.",
+    ),
+}
+_RETRY = {
+    "en": "You can try again in about {seconds} seconds.",
+    "fr": "Vous pourrez réessayer dans environ {seconds} secondes.",
+}
+
+
+def _section(lang: str, wording: _Wording, retry_after: int | None) -> str:
+    advice = wording.advice
+    if retry_after is not None:
+        advice = f"{advice} {_RETRY[lang].format(seconds=retry_after)}"
+    return (
+        f'<section lang="{lang}">'
+        f"<h1>{html.escape(wording.title)}</h1>"
+        f"<p>{html.escape(wording.lead)}</p>"
+        f"<p>{html.escape(advice)}</p>"
+        "</section>"
+    )
+
+
+def render_html(status: int, retry_after: int, *, french_first: bool, site_name: str = "") -> bytes:
+    """A small, self-contained, accessible page in both official languages.
+
+    Only the 503 page names a number of seconds: a 429's wait differs per client, so it lives in
+    the ``Retry-After`` header alone.
+    """
+    texts = _BUSY if status == 503 else _TOO_MANY
+    order = ("fr", "en") if french_first else ("en", "fr")
+    shown = retry_after if status == 503 else None
+    sections = "".join(_section(lang, texts[lang], shown) for lang in order)
+    title = " / ".join(texts[lang].title for lang in order)
+    if site_name:
+        title = f"{title} – {site_name}"
+    page = (
+        f'<!DOCTYPE html><html lang="{order[0]}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+        "padding:0 1rem;color:#1b1b1b;line-height:1.5}main{display:flex;flex-wrap:wrap;"
+        "gap:2rem}section{flex:1 1 20rem}h1{font-size:1.5rem}</style></head>"
+        f"<body><main>{sections}</main></body></html>"
+    )
+    return page.encode("utf-8")
+
+
+def render_problem(status: int, retry_after: int, *, lang: str) -> bytes:
+    """RFC 9457 problem details; ``retry_after`` repeats the header for clients that lose it."""
+    wording = (_BUSY if status == 503 else _TOO_MANY)[lang]
+    body: dict[str, str | int] = {
+        "type": "about:blank",
+        "title": wording.title,
+        "status": status,
+        "detail": f"{wording.lead} {wording.advice}",
+    }
+    if status == 503:
+        body["retry_after"] = retry_after
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+def choose_variant(scope: Scope) -> Variant:
+    """JSON for ``/api/`` or a client that asks for JSON; French first under ``/fr`` or when
+    French is the browser's first language."""
+    path: str = scope.get("path", "")
+    accept = _header(scope, b"accept")
+    wants_json = path.startswith("/api/") or (b"json" in accept and b"text/html" not in accept)
+    if path == "/fr" or path.startswith("/fr/"):
+        french = True
+    elif path == "/en" or path.startswith("/en/"):
+        french = False
+    else:
+        french = _header(scope, b"accept-language").lstrip()[:2].lower() == b"fr"
+    if wants_json:
+        return Variant.JSON_FR if french else Variant.JSON_EN
+    return Variant.HTML_FR if french else Variant.HTML_EN
+
+
+class CannedResponse:
+    """One status with its four pre-rendered bodies and header sets."""
+
+    def __init__(self, status: int, retry_after: int, *, site_name: str = "") -> None:
+        if status not in (429, 503):
+            raise ValueError("canned responses exist for 429 and 503 only")
+        self.status = status
+        self.retry_after = retry_after
+        self.bodies: dict[Variant, bytes] = {
+            Variant.HTML_EN: render_html(
+                status, retry_after, french_first=False, site_name=site_name
+            ),
+            Variant.HTML_FR: render_html(
+                status, retry_after, french_first=True, site_name=site_name
+            ),
+            Variant.JSON_EN: render_problem(status, retry_after, lang="en"),
+            Variant.JSON_FR: render_problem(status, retry_after, lang="fr"),
+        }
+        self._headers: dict[Variant, list[tuple[bytes, bytes]]] = {}
+        for variant, body in self.bodies.items():
+            is_json = variant in (Variant.JSON_EN, Variant.JSON_FR)
+            french = variant in (Variant.HTML_FR, Variant.JSON_FR)
+            if is_json:
+                content_type, language = b"application/problem+json", b"fr" if french else b"en"
+            else:
+                content_type, language = b"text/html; charset=utf-8", b"en, fr"
+            self._headers[variant] = [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"content-language", language),
+                (b"cache-control", b"no-store"),
+                (b"vary", b"accept, accept-language"),
+            ]
+        self._retry_header = (b"retry-after", str(retry_after).encode())
+
+    async def send(
+        self,
+        scope: Scope,
+        send: Send,
+        *,
+        retry_after: int | None = None,
+        extra_headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        """Write the whole response. The body is never read: callers decide before that."""
+        variant = choose_variant(scope)
+        retry = (
+            self._retry_header
+            if retry_after is None
+            else (b"retry-after", str(max(1, retry_after)).encode())
+        )
+        headers = [*self._headers[variant], retry]
+        if extra_headers:
+            headers.extend(extra_headers)
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.bodies[variant]})

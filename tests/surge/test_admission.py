@@ -1,0 +1,364 @@
+"""The priority limiter and its ASGI middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from northbound.surge.admission import (
+    AdmissionControlMiddleware,
+    AdmissionSettings,
+    AIMDLimit,
+    DefaultClassifier,
+    FixedLimit,
+    Limiter,
+    Permit,
+    Priority,
+    ShedReason,
+)
+from northbound.surge.capacity import CapacitySignal
+from northbound.surge.shed_page import Variant
+
+CRITICAL, NORMAL, SHEDDABLE = Priority.CRITICAL, Priority.NORMAL, Priority.SHEDDABLE
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 50.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeLag:
+    def __init__(self, lag: float = 0.0) -> None:
+        self.lag = lag
+
+
+def limiter(limit: int = 10, **kwargs: Any) -> Limiter:
+    kwargs.setdefault("clock", FakeClock())
+    return Limiter(FixedLimit(limit), **kwargs)
+
+
+def take(lim: Limiter, priority: Priority, count: int) -> list[Permit]:
+    permits = [lim.try_acquire(priority) for _ in range(count)]
+    assert all(p is not None for p in permits)
+    return [p for p in permits if p is not None]
+
+
+# Limiter ---------------------------------------------------------------------------------------
+def test_each_priority_fills_only_its_share() -> None:
+    lim = limiter(10)
+    take(lim, SHEDDABLE, 7)
+    assert lim.try_acquire(SHEDDABLE) is None
+    take(lim, NORMAL, 2)
+    assert lim.try_acquire(NORMAL) is None
+    take(lim, CRITICAL, 1)
+    assert lim.try_acquire(CRITICAL) is None
+    assert lim.in_flight == 10
+
+
+def test_limiter_is_a_capacity_signal() -> None:
+    clock = FakeClock()
+    lim = limiter(4, clock=clock, max_queue=0)
+    signal: CapacitySignal = lim
+    assert (signal.limit, signal.in_flight, signal.saturated) == (4, 0, False)
+    take(lim, CRITICAL, 4)
+    assert signal.in_flight == 4 and not signal.saturated
+    assert asyncio.run(lim.acquire(NORMAL)) is ShedReason.QUEUE_FULL
+    assert signal.saturated
+    clock.now += lim.saturation_hold + 0.01
+    assert not signal.saturated
+
+
+async def test_waiters_are_served_by_priority_when_slots_free() -> None:
+    lim = limiter(10)
+    held = take(lim, CRITICAL, 10)
+    order: list[Priority] = []
+
+    async def wait(priority: Priority) -> None:
+        outcome = await lim.acquire(priority)
+        assert isinstance(outcome, Permit)
+        order.append(priority)
+
+    tasks = [asyncio.create_task(wait(p)) for p in (SHEDDABLE, NORMAL, CRITICAL, NORMAL)]
+    await asyncio.sleep(0)
+    assert lim.waiting == 4
+    for permit in held[:4]:
+        permit.release()
+    await asyncio.sleep(0)
+    # Critical fills the 10th slot, the normals the 8th and 9th; sheddable needs fewer than 7.
+    assert order == [CRITICAL, NORMAL, NORMAL]
+    assert lim.in_flight == 9
+    for permit in held[4:6]:
+        permit.release()
+    await asyncio.sleep(0)
+    assert len(order) == 3
+    held[6].release()
+    await asyncio.gather(*tasks)
+    assert order[-1] is SHEDDABLE
+    assert lim.in_flight == 7
+
+
+async def test_a_newcomer_never_overtakes_a_waiter_of_its_priority() -> None:
+    lim = limiter(2)
+    held = take(lim, CRITICAL, 2)
+    waiting = asyncio.create_task(lim.acquire(CRITICAL))
+    await asyncio.sleep(0)
+    held[0].release()  # the slot goes straight to the waiter
+    assert lim.try_acquire(CRITICAL) is None
+    assert isinstance(await waiting, Permit)
+
+
+async def test_queue_full_sheds_and_higher_priority_displaces_lower() -> None:
+    lim = limiter(1, max_queue=1)
+    take(lim, CRITICAL, 1)
+    sheddable = asyncio.create_task(lim.acquire(SHEDDABLE))
+    await asyncio.sleep(0)
+    assert await lim.acquire(SHEDDABLE) is ShedReason.QUEUE_FULL
+    critical = asyncio.create_task(lim.acquire(CRITICAL))
+    assert await sheddable is ShedReason.DISPLACED
+    await asyncio.sleep(0)
+    assert lim.waiting == 1
+    critical.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await critical
+    assert lim.waiting == 0
+
+
+async def test_a_request_that_cannot_start_in_time_is_shed() -> None:
+    timeouts = {CRITICAL: 0.02, NORMAL: 0.01, SHEDDABLE: 0.005}
+    lim = limiter(1, queue_timeouts=timeouts)
+    take(lim, CRITICAL, 1)
+    assert await lim.acquire(NORMAL) is ShedReason.TIMEOUT
+    assert lim.waiting == 0 and lim.in_flight == 1
+
+
+async def test_standing_queue_switches_to_short_timeout_and_newest_first() -> None:
+    clock = FakeClock()
+    long_wait = {CRITICAL: 30.0, NORMAL: 30.0, SHEDDABLE: 30.0}
+    lim = limiter(1, clock=clock, queue_timeouts=long_wait, codel_interval=0.1, codel_target=5.0)
+    held = take(lim, CRITICAL, 1)
+    first = asyncio.create_task(lim.acquire(NORMAL))
+    await asyncio.sleep(0)
+    clock.now += 0.2  # the queue has not been empty for 200 ms: it is standing
+    second = asyncio.create_task(lim.acquire(NORMAL))
+    await asyncio.sleep(0)
+    held[0].release()
+    granted = await second  # adaptive LIFO: the newest waiter gets the slot
+    assert isinstance(granted, Permit)
+    assert not first.done()
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert lim.waiting == 0
+
+
+async def test_loop_lag_vetoes_sheddable_and_queueing_of_normal() -> None:
+    lag = FakeLag(0.5)
+    lim = limiter(2, lag_signal=lag, lag_threshold=0.1)
+    assert await lim.acquire(SHEDDABLE) is ShedReason.LOOP_LAG
+    held = take(lim, NORMAL, 2)
+    assert await lim.acquire(NORMAL) is ShedReason.LOOP_LAG
+    critical = asyncio.create_task(lim.acquire(CRITICAL))
+    await asyncio.sleep(0)
+    assert lim.waiting == 1 and lim.saturated
+    held[0].release()
+    assert isinstance(await critical, Permit)
+    lag.lag = 0.0
+    held[1].release()
+    assert isinstance(await lim.acquire(SHEDDABLE), Permit)
+
+
+async def test_cancelled_waiter_leaves_no_trace_even_if_granted() -> None:
+    lim = limiter(1)
+    held = take(lim, CRITICAL, 1)
+    waiter = asyncio.create_task(lim.acquire(CRITICAL))
+    await asyncio.sleep(0)
+    held[0].release()  # granted, but the task has not resumed yet
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert lim.in_flight == 0 and lim.waiting == 0
+
+
+def test_finished_requests_feed_the_limit() -> None:
+    clock = FakeClock()
+    lim = Limiter(AIMDLimit(initial_limit=4, clock=clock), clock=clock)
+    for _ in range(3):
+        permits = take(lim, CRITICAL, lim.limit)
+        for permit in permits:
+            clock.now += 0.01
+            permit.release()
+            permit.release()  # a second release is harmless
+    assert lim.limit > 4 and lim.in_flight == 0
+
+
+def test_shares_must_fall_with_priority() -> None:
+    with pytest.raises(ValueError):
+        Limiter(FixedLimit(5), shares={CRITICAL: 0.5, NORMAL: 0.9, SHEDDABLE: 0.1})
+
+
+def test_settings_build_each_algorithm() -> None:
+    for algorithm in ("gradient2", "aimd", "fixed"):
+        settings = AdmissionSettings(algorithm=algorithm, initial_limit=30)
+        assert settings.build_limiter().limit == 30
+    with pytest.raises(ValueError):
+        AdmissionSettings(sheddable_share=0.95, normal_share=0.9)
+
+
+# Classifier ------------------------------------------------------------------------------------
+def scope(
+    method: str = "GET", path: str = "/page", headers: list[tuple[bytes, bytes]] | None = None
+) -> Scope:
+    return {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": headers or [],
+        "query_string": b"",
+    }
+
+
+def test_default_classifier() -> None:
+    classify = DefaultClassifier(session_cookie="sid")
+    assert classify(scope("POST")) is CRITICAL
+    assert classify(scope("DELETE")) is CRITICAL
+    assert classify(scope()) is SHEDDABLE
+    assert classify({**scope(), "surge.pass": object()}) is NORMAL
+    assert classify({**scope(), "surge.pass": None}) is SHEDDABLE
+    assert classify(scope(headers=[(b"cookie", b"a=1; sid=abc")])) is NORMAL
+    assert classify(scope(headers=[(b"cookie", b"sid=")])) is SHEDDABLE
+    assert classify(scope(headers=[(b"cookie", b"xsid=abc")])) is SHEDDABLE
+
+
+# Middleware ------------------------------------------------------------------------------------
+class Recorder:
+    """Drives one request through an ASGI app and records what happens."""
+
+    def __init__(self, body: bytes = b"name=x") -> None:
+        self.body = body
+        self.receive_calls = 0
+        self.messages: list[Message] = []
+
+    async def receive(self) -> Message:
+        self.receive_calls += 1
+        return {"type": "http.request", "body": self.body, "more_body": False}
+
+    async def send(self, message: Message) -> None:
+        self.messages.append(message)
+
+    @property
+    def status(self) -> int:
+        return int(self.messages[0]["status"])
+
+    @property
+    def headers(self) -> dict[bytes, bytes]:
+        return dict(self.messages[0]["headers"])
+
+    @property
+    def body_bytes(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.messages[1:])
+
+
+async def ok_app(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"served"})
+
+
+async def run(app: AdmissionControlMiddleware, request: Scope) -> Recorder:
+    recorder = Recorder()
+    await asyncio.wait_for(app(request, recorder.receive, recorder.send), timeout=5)
+    return recorder
+
+
+def full_middleware(**kwargs: Any) -> tuple[AdmissionControlMiddleware, Limiter]:
+    timeouts = {CRITICAL: 0.01, NORMAL: 0.01, SHEDDABLE: 0.01}
+    lim = limiter(10, queue_timeouts=timeouts)
+    take(lim, NORMAL, 9)  # only critical requests still fit
+    return AdmissionControlMiddleware(ok_app, limiter=lim, retry_after=7, **kwargs), lim
+
+
+async def test_middleware_sheds_low_priority_before_reading_the_body() -> None:
+    app, lim = full_middleware()
+    shed = await run(app, scope())
+    assert shed.status == 503
+    assert shed.receive_calls == 0
+    assert shed.headers[b"retry-after"] == b"7"
+    assert shed.body_bytes == app.shed_response.bodies[Variant.HTML_EN]
+    assert shed.messages[-1].get("more_body", False) is False
+    served = await run(app, scope("POST"))
+    assert (served.status, served.body_bytes, served.receive_calls) == (200, b"served", 1)
+    assert lim.in_flight == 9
+
+
+async def test_middleware_shed_variants_are_the_prerendered_bytes() -> None:
+    app, _ = full_middleware()
+    french = await run(app, scope(path="/fr/demande"))
+    assert french.body_bytes == app.shed_response.bodies[Variant.HTML_FR]
+    assert french.body_bytes.index(b'lang="fr"') < french.body_bytes.index(b'lang="en"')
+    api = await run(app, scope(path="/api/status"))
+    assert api.headers[b"content-type"] == b"application/problem+json"
+    problem = json.loads(api.body_bytes)
+    assert problem["status"] == 503 and problem["retry_after"] == 7
+    by_language = await run(app, scope(headers=[(b"accept-language", b"fr-CA,fr;q=0.9")]))
+    assert by_language.body_bytes == app.shed_response.bodies[Variant.HTML_FR]
+    wants_json = await run(app, scope(headers=[(b"accept", b"application/json")]))
+    assert wants_json.body_bytes == app.shed_response.bodies[Variant.JSON_EN]
+    for response in (french, api, by_language, wants_json):
+        assert int(response.headers[b"content-length"]) == len(response.body_bytes)
+
+
+async def test_middleware_exempt_paths_and_other_scopes_bypass_admission() -> None:
+    app, lim = full_middleware(exempt_prefixes=("/healthz",))
+    assert (await run(app, scope(path="/healthz"))).status == 200
+    assert lim.in_flight == 9
+    seen: list[str] = []
+
+    async def inner(s: Scope, receive: Receive, send: Send) -> None:
+        seen.append(s["type"])
+
+    wrapped = AdmissionControlMiddleware(inner, limiter=lim)
+    await wrapped({"type": "websocket", "path": "/ws"}, Recorder().receive, Recorder().send)
+    assert seen == ["websocket"]
+
+
+async def test_middleware_queued_request_that_times_out_gets_a_complete_503() -> None:
+    app, lim = full_middleware()
+    take(lim, CRITICAL, 1)  # now even critical requests must wait, and time out
+    response = await run(app, scope("POST"))
+    assert response.status == 503 and response.receive_calls == 0
+    assert response.body_bytes == app.shed_response.bodies[Variant.HTML_EN]
+
+
+async def test_middleware_releases_on_app_error_and_counts_a_drop() -> None:
+    clock = FakeClock()
+    lim = Limiter(AIMDLimit(initial_limit=10, backoff_ratio=0.5, clock=clock), clock=clock)
+
+    async def broken(s: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("boom")
+
+    app = AdmissionControlMiddleware(broken, limiter=lim)
+    with pytest.raises(RuntimeError):
+        await run(app, scope())
+    assert lim.in_flight == 0 and lim.limit == 5
+
+
+async def test_middleware_sets_priority_in_scope_and_starts_lag_monitor() -> None:
+    seen: list[Priority] = []
+
+    async def inner(s: Scope, receive: Receive, send: Send) -> None:
+        seen.append(s["surge.priority"])
+        await ok_app(s, receive, send)
+
+    app = AdmissionControlMiddleware.from_settings(inner, AdmissionSettings())
+    assert (await run(app, scope(headers=[(b"cookie", b"session=1")]))).status == 200
+    assert seen == [NORMAL]
+    assert app.lag_monitor is not None and app.lag_monitor.running
+    await app.lag_monitor.stop()
+    assert not app.lag_monitor.running
