@@ -161,3 +161,7 @@ async def _with_db(func, *args):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

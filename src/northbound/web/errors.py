@@ -38,8 +38,8 @@ MESSAGES: dict[int, tuple[str, str]] = {
           "correct it and try again."),
     429: ("Too many requests", "You have sent many requests in a short time. Wait a moment, "
           "then try again."),
-    500: ("Something went wrong on our side", "Your request did not go through. Nothing you "
-          "submitted was lost. Please try again in a few minutes."),
+    500: ("Something went wrong on our side", "Your request did not go through. Please try again "
+          "in a few minutes. Sending a form again will not create a duplicate."),
     503: ("The service is busy", "We are receiving a very high number of visitors. Please "
           "try again in a few minutes. Information pages remain available."),
 }

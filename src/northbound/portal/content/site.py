@@ -12,7 +12,7 @@ from pathlib import Path
 
 from northbound.portal.content.loader import PAGES_DIR, Page, content_signature, load_pages
 from northbound.portal.content.search import SearchIndex
-from northbound.settings import LANGUAGES, Language
+from northbound.settings import Language
 from northbound.web.cached_response import CachedResponse
 from northbound.web.fastpath import CachedTable
 from northbound.web.templating import Crumb, Notice, Templates
@@ -71,12 +71,14 @@ class ContentSite:
 
     def reload_if_changed(self) -> bool:
         """Rebuild when a content file changed; a broken edit keeps the last good site."""
-        if content_signature(self.folder) == self._signature:
+        signature = content_signature(self.folder)
+        if signature == self._signature:
             return False
         try:
             self.build()
         except Exception:
             log.exception("content reload failed; still serving the previous version")
+            self._signature = signature  # retry on the next edit, not on every poll
             return False
         return True
 
@@ -134,5 +136,3 @@ class ContentSite:
     def _last_modified(self, page: Page) -> datetime:
         return max(datetime.combine(page.updated, time(), tzinfo=UTC), self._notice_time)
 
-
-__all__ = ["LANGUAGES", "ContentSite"]
