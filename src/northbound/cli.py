@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from northbound import __version__
+
+T = TypeVar("T")
 
 cli = typer.Typer(
     name="northbound",
@@ -148,7 +151,7 @@ def notice_clear() -> None:
     typer.echo("notice cleared")
 
 
-async def _with_db(func, *args):  # type: ignore[no-untyped-def]
+async def _with_db(func: Callable[..., Awaitable[T]], *args: Any) -> T:
     from northbound.settings import Settings
     from northbound.storage.database import Database
 

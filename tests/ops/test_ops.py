@@ -19,7 +19,9 @@ async def test_metrics_count_by_route_template(client: httpx.AsyncClient) -> Non
     await client.get("/en/no-such-page-1")
     await client.get("/en/no-such-page-2")
     text = (await client.get("/metrics")).text
-    assert 'northbound_http_requests_total{method="GET",route="/{lang}/{page}",status="200"}' in text
+    assert (
+        'northbound_http_requests_total{method="GET",route="/{lang}/{page}",status="200"}' in text
+    )
     assert 'route="<unmatched>",status="404"' in text
     assert "no-such-page" not in text  # raw paths never become labels
     assert "northbound_http_request_duration_seconds_bucket" in text

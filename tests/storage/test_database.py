@@ -27,7 +27,9 @@ async def test_migrations_then_notice_round_trip(database_url: str) -> None:
         await db.ping()
         notice, _ = await current_notice(db)
         assert notice.en == ""
-        await set_notice(db, "Very high traffic tonight.", "Très forte affluence ce soir.", "warning")
+        await set_notice(
+            db, "Very high traffic tonight.", "Très forte affluence ce soir.", "warning"
+        )
         await set_notice(db, "Second notice.", "Deuxième avis.")
         notice, updated = await current_notice(db)
         assert (notice.en, notice.fr, notice.level) == ("Second notice.", "Deuxième avis.", "info")
@@ -80,7 +82,9 @@ async def test_notice_banner_appears_on_every_page(
     settings = make_settings()
     migrate.upgrade(settings.effective_database_url)
     db = Database(settings.effective_database_url)
-    await set_notice(db, "We are receiving very high traffic.", "Nous recevons un très grand nombre de visites.")
+    await set_notice(
+        db, "We are receiving very high traffic.", "Nous recevons un très grand nombre de visites."
+    )
     await db.dispose()
     app = create_app(settings)
     async with LifespanManager(app):

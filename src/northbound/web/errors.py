@@ -7,6 +7,7 @@ that shows the id; it also counts in a metric (and the test suite fails when one
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI
@@ -59,7 +60,7 @@ class ErrorPages:
 
     def html(
         self, request: Request, status: int, *, reference: str = "",
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
         language = request_language(request, self.default_language)
         title_en, message_en = MESSAGES.get(status, (HTTPStatus(status).phrase, ""))
@@ -76,7 +77,7 @@ class ErrorPages:
 
     def respond(
         self, request: Request, status: int, detail: str = "",
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         if wants_json(request):
             title = MESSAGES.get(status, (HTTPStatus(status).phrase, ""))[0]

@@ -7,7 +7,7 @@ Reading the ``.po`` files directly (with Babel) means no compile step is needed 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -56,7 +56,7 @@ def _load(language: str, root: Path) -> Translations:
     return Translations(language, singular, plural)
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: Language, root: Path = TRANSLATIONS_DIR) -> Translations:
     return _load(language, root)
 
