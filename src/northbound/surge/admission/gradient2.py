@@ -113,7 +113,7 @@ class Gradient2Limit:
             # Plain running mean while there are too few windows for a moving average to mean much.
             self._long_rtt += (short_rtt - self._long_rtt) / self._windows_seen
             return
-        window = self.long_window
+        window = float(self.long_window)
         if short_rtt > self.tolerance * self._long_rtt:
             window *= self.congested_drift
         self._long_rtt += (short_rtt - self._long_rtt) / window

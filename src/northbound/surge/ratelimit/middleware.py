@@ -1,0 +1,121 @@
+"""Pure-ASGI per-client rate limiting: 429 + Retry-After + RateLimit headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from northbound.surge.ratelimit import metrics
+from northbound.surge.ratelimit.bucket import Decision
+from northbound.surge.ratelimit.client_key import ClientKey
+from northbound.surge.ratelimit.config import RateLimitSettings
+from northbound.surge.ratelimit.redis_store import RedisStore
+from northbound.surge.ratelimit.routes import RouteClass, match_route
+from northbound.surge.ratelimit.store import MemoryStore, RateLimitStore
+from northbound.surge.shed_page import CannedResponse
+
+
+def ratelimit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    """The IETF draft's three fields (draft-ietf-httpapi-ratelimit-headers)."""
+    return [
+        (b"ratelimit-limit", str(decision.limit).encode()),
+        (b"ratelimit-remaining", str(decision.remaining).encode()),
+        (b"ratelimit-reset", str(decision.reset).encode()),
+    ]
+
+
+class RateLimitMiddleware:
+    """Takes one token per request from the client's bucket of the request's route class.
+
+    Decided from the scope alone, before the body is read. An empty bucket answers 429 with a
+    pre-rendered bilingual page (or problem JSON), ``Retry-After`` (seconds until the next
+    token) and ``RateLimit-*`` headers. Requests matching no class, exempt paths and non-HTTP
+    scopes pass untouched.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        store: RateLimitStore,
+        route_classes: Sequence[RouteClass],
+        client_key: Callable[[Scope], str] | None = None,
+        exempt_prefixes: Sequence[str] = ("/healthz", "/readyz", "/metrics"),
+        headers_on_success: bool = True,
+        site_name: str = "",
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.route_classes = tuple(route_classes)
+        self.client_key = client_key or ClientKey()
+        self.exempt_prefixes = tuple(exempt_prefixes)
+        self.headers_on_success = headers_on_success
+        self.refusal = CannedResponse(429, 1, site_name=site_name)
+
+    @classmethod
+    def from_settings(
+        cls,
+        app: ASGIApp,
+        settings: RateLimitSettings,
+        *,
+        redis_url: str = "",
+        store: RateLimitStore | None = None,
+        site_name: str = "",
+    ) -> RateLimitMiddleware:
+        """Redis store if ``redis_url`` is given (and no ``store``), else in-process."""
+        if store is None:
+            if redis_url:
+                store = RedisStore.from_url(
+                    redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout_seconds
+                )
+            else:
+                store = MemoryStore(max_keys=settings.max_memory_keys)
+        classes = [
+            RouteClass(c.name, c.prefix, c.rate, c.burst, frozenset(m.upper() for m in c.methods))
+            for c in settings.route_classes
+        ]
+        return cls(
+            app,
+            store=store,
+            route_classes=classes,
+            client_key=ClientKey(
+                settings.trusted_proxy_header,
+                hops=settings.trusted_proxy_hops,
+                trusted_proxies=settings.trusted_proxies,
+            ),
+            exempt_prefixes=settings.exempt_prefixes,
+            headers_on_success=settings.headers_on_success,
+            site_name=site_name,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
+            await self.app(scope, receive, send)
+            return
+        route_class = match_route(self.route_classes, scope)
+        if route_class is None:
+            await self.app(scope, receive, send)
+            return
+        key = f"{route_class.name}:{self.client_key(scope)}"
+        decision = await self.store.take(key, rate=route_class.rate, burst=route_class.burst)
+        if not decision.allowed:
+            metrics.RATE_LIMITED.labels(route_class.name).inc()
+            await self.refusal.send(
+                scope,
+                send,
+                retry_after=decision.retry_after,
+                extra_headers=ratelimit_headers(decision),
+            )
+            return
+        if not self.headers_on_success or decision.degraded:
+            await self.app(scope, receive, send)
+            return
+        extra = ratelimit_headers(decision)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
