@@ -12,6 +12,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from northbound.surge.admission.config import AdmissionSettings
+from northbound.surge.ratelimit.config import RateLimitSettings
+
 Language = Literal["en", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
 
@@ -62,6 +65,8 @@ class Settings(BaseSettings):
     )
     page_max_age: int = Field(default=60, description="Cache-Control max-age of information pages.")
     graceful_shutdown_seconds: int = 20
+    admission: AdmissionSettings = AdmissionSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
     @field_validator("data_dir")
     @classmethod
