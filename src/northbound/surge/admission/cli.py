@@ -1,0 +1,115 @@
+"""``northbound surge status``: the surge figures of a running instance, read from /metrics."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import httpx
+import typer
+from prometheus_client.parser import text_string_to_metric_families
+
+surge_app = typer.Typer(help="Surge defence of a running instance.", no_args_is_help=True)
+
+
+@surge_app.callback()
+def _group() -> None:
+    """Surge defence of a running instance (a group, so `status` stays a sub-command)."""
+
+
+@dataclass
+class SurgeFigures:
+    """What /metrics says about the surge layer, gathered by name and labels."""
+
+    gauges: dict[str, float] = field(default_factory=dict)
+    admitted: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    shed: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    rate_limited: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    breakers: dict[str, float] = field(default_factory=dict)
+    wait_count: float = 0.0
+    wait_sum: float = 0.0
+
+
+def parse_metrics(text: str) -> SurgeFigures:
+    figures = SurgeFigures()
+    for family in text_string_to_metric_families(text):
+        if not family.name.startswith("northbound_surge_"):
+            continue
+        for sample in family.samples:
+            name, labels, value = sample.name, sample.labels, float(sample.value)
+            if name == "northbound_surge_admitted_total":
+                figures.admitted[labels.get("priority", "?")] += value
+            elif name == "northbound_surge_shed_total":
+                figures.shed[(labels.get("priority", "?"), labels.get("reason", "?"))] += value
+            elif name == "northbound_surge_rate_limited_total":
+                figures.rate_limited[labels.get("route_class", "?")] += value
+            elif name == "northbound_surge_breaker_state":
+                figures.breakers[labels.get("name", "?")] = value
+            elif name == "northbound_surge_queue_wait_seconds_count":
+                figures.wait_count += value
+            elif name == "northbound_surge_queue_wait_seconds_sum":
+                figures.wait_sum += value
+            elif not labels:
+                figures.gauges[name.removeprefix("northbound_surge_")] = value
+    return figures
+
+
+BREAKER_NAMES = {0.0: "closed", 1.0: "half-open", 2.0: "open"}
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.3f}"
+
+
+def format_table(figures: SurgeFigures) -> str:
+    rows: list[tuple[str, str]] = []
+    for key, label in (
+        ("limit", "concurrency limit"),
+        ("in_flight", "in flight"),
+        ("queue_length", "waiting for admission"),
+        ("loop_lag_seconds", "event-loop lag (s)"),
+        ("rate_limit_store_failures_total", "rate-limit store failures (fail open)"),
+    ):
+        if key in figures.gauges:
+            rows.append((label, _number(figures.gauges[key])))
+    if figures.wait_count:
+        mean_ms = 1000 * figures.wait_sum / figures.wait_count
+        rows.append(("queued requests", _number(figures.wait_count)))
+        rows.append(("mean queue wait (ms)", f"{mean_ms:.1f}"))
+    rows.extend((f"admitted: {p}", _number(v)) for p, v in sorted(figures.admitted.items()))
+    rows.extend((f"shed: {p} / {r}", _number(v)) for (p, r), v in sorted(figures.shed.items()))
+    rows.extend((f"429: {c}", _number(v)) for c, v in sorted(figures.rate_limited.items()))
+    rows.extend(
+        (f"breaker: {n}", BREAKER_NAMES.get(v, str(v))) for n, v in sorted(figures.breakers.items())
+    )
+    if not rows:
+        return "No surge figures: is the surge defence on (protected) on this instance?"
+    return _render(rows)
+
+
+def _render(rows: Iterable[tuple[str, str]]) -> str:
+    rows = list(rows)
+    left = max(len(label) for label, _ in rows)
+    right = max(len(value) for _, value in rows)
+    rule = f"+-{'-' * left}-+-{'-' * right}-+"
+    lines = [rule]
+    lines += [f"| {label:<{left}} | {value:>{right}} |" for label, value in rows]
+    lines.append(rule)
+    return "\n".join(lines)
+
+
+@surge_app.command()
+def status(
+    url: str = typer.Option("http://127.0.0.1:8000", help="Base URL of a running instance."),
+    timeout: float = typer.Option(5.0, help="Seconds to wait for /metrics."),
+) -> None:
+    """Print admission, shedding, rate-limit and breaker figures of a running instance."""
+    target = url.rstrip("/") + "/metrics"
+    try:
+        response = httpx.get(target, timeout=timeout)
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        typer.echo(f"Could not read {target}: {error}", err=True)
+        raise typer.Exit(code=1) from error
+    typer.echo(format_table(parse_metrics(response.text)))
