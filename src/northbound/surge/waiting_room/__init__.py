@@ -1,0 +1,39 @@
+"""A fair virtual waiting room: one line, signed passes, a closed-loop inlet.
+
+Wiring (see the module docs for details)::
+
+    room = WaitingRoom.from_settings(settings.waiting_room, site_secret=..., redis_url=...,
+                                     capacity=admission_controller)
+    app = WaitingRoomMiddleware(app, room=room, exempt_prefixes=["/static/", "/healthz", ...])
+    # lifespan: await room.start() ... await room.stop()
+    # admin: mount build_admin_app(room, authorize) at /api/v1/admin/room
+"""
+
+from .admin import bearer_authorizer, build_admin_app
+from .config import WaitingRoomSettings
+from .memory_store import InProcessStore
+from .middleware import SCOPE_KEY, WaitingRoomMiddleware
+from .room import Admitted, Waiting, WaitingRoom, WaitView
+from .store import Controls, RoomState, RoomStore
+from .tokens import Claims, KeyRing, Kind, PassRefused, PassSigner
+
+__all__ = [
+    "SCOPE_KEY",
+    "Admitted",
+    "Claims",
+    "Controls",
+    "InProcessStore",
+    "KeyRing",
+    "Kind",
+    "PassRefused",
+    "PassSigner",
+    "RoomState",
+    "RoomStore",
+    "WaitView",
+    "Waiting",
+    "WaitingRoom",
+    "WaitingRoomMiddleware",
+    "WaitingRoomSettings",
+    "bearer_authorizer",
+    "build_admin_app",
+]

@@ -1,0 +1,100 @@
+"""Settings of the waiting room (``NORTHBOUND_WAITING_ROOM__*`` environment variables)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, field_validator
+
+
+class WaitingRoomSettings(BaseModel):
+    """Every knob of the waiting room, with defaults that suit one site on election night."""
+
+    enabled: bool = Field(default=True, description="Install the gate at all.")
+    name: str = Field(
+        default="main",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
+        description="Room name; it is signed into every pass so passes of other rooms fail.",
+    )
+    mode: str = Field(
+        default="auto",
+        pattern=r"^(auto|on|off)$",
+        description="auto: on when admission control saturates, off when drained; on/off: forced.",
+    )
+    pass_keys: list[str] = Field(
+        default_factory=list,
+        description="Signing keys as 'kid:secret' (secret >= 16 chars). The first signs, all "
+        "verify; a key removed from the list is retired. Empty: derived from the site secret.",
+    )
+    session_seconds: int = Field(
+        default=1200, ge=60, description="A pass expires this long after its last renewal."
+    )
+    max_session_seconds: int = Field(
+        default=4 * 3600, ge=60, description="No renewal past this long after admission."
+    )
+    ticket_seconds: int = Field(
+        default=24 * 3600, ge=60, description="A waiting ticket is refused after this long."
+    )
+    abandon_grace_seconds: int = Field(
+        default=180,
+        ge=15,
+        description="A waiting visitor unseen for this long (at most 1.5x) loses the place.",
+    )
+    active_window_seconds: int = Field(
+        default=300, ge=10, description="A pass holder unseen for this long no longer counts."
+    )
+    tick_seconds: float = Field(default=1.0, gt=0, le=30, description="Inlet period.")
+    target_utilisation: float = Field(
+        default=0.8, gt=0, le=1, description="Share of the concurrency limit the inlet fills."
+    )
+    requests_per_session: float = Field(
+        default=0.05,
+        gt=0,
+        description="Starting guess of requests in flight per pass holder, replaced by the "
+        "measured value once enough holders are active.",
+    )
+    max_admit_per_tick: int = Field(default=500, ge=1)
+    admit_cap_per_minute: int | None = Field(
+        default=None, ge=0, description="Operator cap on admissions per minute."
+    )
+    fixed_rate_per_minute: int | None = Field(
+        default=None, ge=0, description="Operator override: admit exactly this many per minute."
+    )
+    drain_seconds: float = Field(
+        default=30, ge=0, description="Auto mode turns off after the line is empty this long."
+    )
+    min_refresh_seconds: int = Field(default=5, ge=1)
+    max_refresh_seconds: int = Field(default=60, ge=5)
+    eta_window_seconds: float = Field(
+        default=120, ge=10, description="Outflow measured over this window."
+    )
+    path: str = Field(
+        default="/waiting-room",
+        pattern=r"^/[a-z0-9/_-]+$",
+        description="The room's own page (status, no-refresh view).",
+    )
+    include_prefixes: list[str] = Field(
+        default_factory=lambda: ["/"], description="Paths that need a pass while active."
+    )
+    exclude_prefixes: list[str] = Field(
+        default_factory=list, description="Extra paths that never need one."
+    )
+    info_links: list[str] = Field(
+        default_factory=lambda: ["/en/", "/fr/"],
+        description="Information pages that stay open, offered on the waiting page (en, fr).",
+    )
+    site_name_en: str = "Northbound"
+    site_name_fr: str = "Northbound"
+    admin_token: str = Field(
+        default="",
+        description="Bearer token for the admin API until staff accounts exist (empty: none).",
+    )
+    redis_prefix: str = Field(default="nb:room", description="Redis key prefix.")
+    cookie_secure: bool = Field(default=False, description="Mark cookies Secure (HTTPS sites).")
+
+    @field_validator("pass_keys")
+    @classmethod
+    def _keys_well_formed(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            kid, sep, secret = entry.partition(":")
+            if not sep or not kid.isalnum() or len(kid) > 16 or len(secret) < 16:
+                raise ValueError("each pass key must be 'kid:secret' (alnum kid, secret >= 16)")
+        return value

@@ -1,0 +1,311 @@
+"""The gate: a pure-ASGI middleware in front of everything dynamic.
+
+Requests on paths that need a pass (see :class:`~.paths.PathPolicy`) get through only with a
+valid pass while the room is on; without one the visitor is placed in line (once: the ticket
+they carry keeps the place) and gets the waiting page, or its JSON twin.
+
+JSON clients (``Accept: application/json`` or paths under ``/api/``) receive **429 Too Many
+Requests** with ``Retry-After: <refreshSeconds>`` and a body
+``{"inWaitingRoom": true, "position", "ahead", "estimatedWaitSeconds",
+"estimatedWaitRangeSeconds", "refreshSeconds"}``: poll again after ``Retry-After`` seconds with
+the cookies received; the request succeeds once the visitor's turn comes. 429 because the
+request was refused for now and must be retried later, not because it failed; people get the
+same page with 200 (a browser page that reloads itself), ``Cache-Control: no-store``.
+
+A verified pass is put in ``scope["surge.pass"]`` (a :class:`~.tokens.Claims`) for admission
+control to rank the request, and renewed with ``Set-Cookie`` when half its lifetime is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Sequence
+from urllib.parse import parse_qs, quote
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .page import Lang, WaitingPage, safe_next
+from .paths import PathPolicy, normalise
+from .room import Admitted, Waiting, WaitingRoom, WaitView
+from .tokens import Claims, Kind
+
+log = logging.getLogger(__name__)
+
+SCOPE_KEY = "surge.pass"
+VISITOR_COOKIE = "nb_vid"
+_VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+_UNAVAILABLE_HTML = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    '<meta http-equiv="refresh" content="30"><title>Please wait – Veuillez patienter</title>'
+    "</head><body><main><h1>Please wait</h1><p>The line is unreachable for a moment. This page "
+    'tries again by itself in 30 seconds.</p><h2 lang="fr">Veuillez patienter</h2>'
+    '<p lang="fr">La file est momentanément inaccessible. Cette page réessaiera d’elle-même '
+    "dans 30 secondes.</p></main></body></html>"
+).encode()
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    jar: dict[str, str] = {}
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            for item in value.decode("latin-1").split(";"):
+                key, sep, val = item.strip().partition("=")
+                if sep and key not in jar:
+                    jar[key] = val.strip('"')
+    return jar
+
+
+def _header(scope: Scope, wanted: bytes) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == wanted:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _language(path: str, accept_language: str) -> Lang:
+    if path == "/fr" or path.startswith("/fr/"):
+        return "fr"
+    if path == "/en" or path.startswith("/en/"):
+        return "en"
+    best: tuple[float, Lang] = (0.0, "en")
+    for item in accept_language.split(","):
+        tag, _, params = item.strip().partition(";")
+        primary = tag.strip().lower()[:2]
+        if primary not in ("en", "fr"):
+            continue
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if quality > best[0]:
+            best = (quality, "fr" if primary == "fr" else "en")
+    return best[1]
+
+
+class WaitingRoomMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        room: WaitingRoom,
+        exempt_prefixes: Sequence[str] = (),
+        include_prefixes: Sequence[str] | None = None,
+        json_prefixes: Sequence[str] = ("/api/",),
+    ) -> None:
+        self.app = app
+        self.room = room
+        settings = room.settings
+        include = include_prefixes if include_prefixes is not None else settings.include_prefixes
+        self.policy = PathPolicy(
+            include, [*settings.exclude_prefixes, *exempt_prefixes, settings.path]
+        )
+        self.room_path = normalise(settings.path)
+        self._json_policy = PathPolicy(json_prefixes, ())
+        self.pass_cookie = f"nb_room_{settings.name}"
+        secure = "; Secure" if settings.cookie_secure else ""
+        self._cookie_tail = f"; Path=/; HttpOnly; SameSite=Lax{secure}"
+        self.page = WaitingPage(
+            room_path=settings.path,
+            grace_seconds=settings.abandon_grace_seconds,
+            eta_window_seconds=settings.eta_window_seconds,
+            site_names={"en": settings.site_name_en, "fr": settings.site_name_fr},
+            info_links={
+                "en": settings.info_links[0] if settings.info_links else "/",
+                "fr": settings.info_links[-1] if settings.info_links else "/",
+            },
+        )
+
+    # -- cookies ------------------------------------------------------------------------
+
+    def _set_cookie(self, name: str, value: str, max_age: int) -> tuple[bytes, bytes]:
+        return b"set-cookie", f"{name}={value}; Max-Age={max_age}{self._cookie_tail}".encode()
+
+    def _pass_cookie(self, token: str, kind: Kind) -> tuple[bytes, bytes]:
+        settings = self.room.settings
+        max_age = settings.session_seconds if kind is Kind.PASS else settings.ticket_seconds
+        return self._set_cookie(self.pass_cookie, token, max_age)
+
+    # -- dispatch -----------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        cookies = _cookies(scope)
+        visitor_id = cookies.get(VISITOR_COOKIE, "")
+        if not _VISITOR_ID.match(visitor_id):
+            visitor_id = ""
+        token = cookies.get(self.pass_cookie)
+        claims = self.room.check_pass(token, visitor_id) if token and visitor_id else None
+        if claims is not None and claims.kind is Kind.PASS:
+            scope[SCOPE_KEY] = claims
+            self.room.note_active(claims)
+            renewed = self.room.renewal(claims)
+            if renewed is not None and scope["type"] == "http":
+                send = self._with_headers(send, [self._pass_cookie(renewed, Kind.PASS)])
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and self._is_room_page(path):
+            await self._room_page(scope, send, claims, visitor_id)
+            return
+        if not self.policy.needs_pass(path, scope.get("raw_path")):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            if self.room.is_on():
+                await send({"type": "websocket.close", "code": 1013})  # try again later
+                return
+            await self.app(scope, receive, send)
+            return
+        await self._gate(scope, receive, send, claims, visitor_id)
+
+    def _is_room_page(self, path: str) -> bool:
+        return normalise(path) == self.room_path
+
+    def _wants_json(self, scope: Scope) -> bool:
+        if self._json_policy.needs_pass(scope["path"]):
+            return True
+        accept = _header(scope, b"accept")
+        return "application/json" in accept and "text/html" not in accept
+
+    async def _gate(
+        self, scope: Scope, receive: Receive, send: Send, ticket: Claims | None, visitor_id: str
+    ) -> None:
+        headers: list[tuple[bytes, bytes]] = []
+        if not visitor_id:
+            visitor_id = secrets.token_urlsafe(16)
+            headers.append(self._set_cookie(VISITOR_COOKIE, visitor_id, 400 * 24 * 3600))
+        try:
+            outcome = await self.room.visit(ticket, visitor_id)
+        except Exception:
+            log.exception("waiting room store unavailable")
+            if not self.room.is_on():
+                await self.app(scope, receive, send)  # fail open while the room is off
+                return
+            await self._unavailable(scope, send)
+            return
+        if isinstance(outcome, Admitted):
+            scope[SCOPE_KEY] = outcome.claims
+            headers.append(self._pass_cookie(outcome.token, Kind.PASS))
+            await self.app(scope, receive, self._with_headers(send, headers))
+            return
+        if outcome.token is not None:
+            headers.append(self._pass_cookie(outcome.token, Kind.TICKET))
+        await self._waiting(scope, send, outcome.view, headers, next_path=None, refresh=True)
+
+    async def _waiting(
+        self,
+        scope: Scope,
+        send: Send,
+        view: WaitView,
+        headers: list[tuple[bytes, bytes]],
+        *,
+        next_path: str | None,
+        refresh: bool,
+        lang: Lang | None = None,
+        status_json: bool = False,
+    ) -> None:
+        if self._wants_json(scope):
+            headers.append((b"retry-after", str(view.refresh_seconds).encode()))
+            status = 200 if status_json else 429
+            await self._respond(send, scope, status, self.page.json(view),
+                                b"application/json", headers)  # fmt: skip
+            return
+        path = scope["path"]
+        if next_path is None:
+            query = scope.get("query_string", b"").decode("latin-1")
+            next_path = safe_next(path + ("?" + query if query else ""))
+        if lang is None:
+            lang = _language(normalise(path), _header(scope, b"accept-language"))
+        body = self.page.html(view, lang=lang, next_path=next_path, refresh=refresh)
+        await self._respond(send, scope, 200, body, b"text/html; charset=utf-8", headers)
+
+    async def _room_page(
+        self, scope: Scope, send: Send, claims: Claims | None, visitor_id: str
+    ) -> None:
+        """The room's own page: status for JSON clients, and the view without auto refresh."""
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        next_path = safe_next(query.get("next", ["/"])[0])
+        refresh = query.get("refresh", ["on"])[0] != "off"
+        requested = query.get("lang", [""])[0]
+        lang: Lang = (
+            requested
+            if requested in ("en", "fr")
+            else _language(normalise(next_path), _header(scope, b"accept-language"))
+        )  # type: ignore[assignment]
+        headers: list[tuple[bytes, bytes]] = []
+        outcome: Admitted | Waiting
+        if claims is not None and claims.kind is Kind.PASS:
+            outcome = Admitted("", claims)  # already holds a pass: nothing to renew here
+        else:
+            if not visitor_id:
+                visitor_id = secrets.token_urlsafe(16)
+                headers.append(self._set_cookie(VISITOR_COOKIE, visitor_id, 400 * 24 * 3600))
+            try:
+                outcome = await self.room.visit(claims, visitor_id)
+            except Exception:
+                log.exception("waiting room store unavailable")
+                await self._unavailable(scope, send)
+                return
+        if isinstance(outcome, Waiting):
+            if outcome.token is not None:
+                headers.append(self._pass_cookie(outcome.token, Kind.TICKET))
+            await self._waiting(scope, send, outcome.view, headers, next_path=next_path,
+                                refresh=refresh, lang=lang, status_json=True)  # fmt: skip
+            return
+        if outcome.token:
+            headers.append(self._pass_cookie(outcome.token, Kind.PASS))
+        if self._wants_json(scope):
+            await self._respond(send, scope, 200, b'{"inWaitingRoom":false}',
+                                b"application/json", headers)  # fmt: skip
+            return
+        location = quote(next_path, safe="/?&=%:;+,@!$'()*~-._")
+        headers.append((b"location", location.encode()))
+        await self._respond(send, scope, 303, b"", b"text/plain", headers)
+
+    async def _unavailable(self, scope: Scope, send: Send) -> None:
+        await self._respond(send, scope, 503, _UNAVAILABLE_HTML, b"text/html; charset=utf-8",
+                            [(b"retry-after", b"30")])  # fmt: skip
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    @staticmethod
+    def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+        if not extra:
+            return send
+
+        async def sender(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        return sender
+
+    @staticmethod
+    async def _respond(
+        send: Send,
+        scope: Scope,
+        status: int,
+        body: bytes,
+        content_type: bytes,
+        headers: list[tuple[bytes, bytes]],
+    ) -> None:
+        head = scope.get("method") == "HEAD"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", content_type),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store"),
+                    *headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"" if head else body})
