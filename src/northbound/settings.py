@@ -12,8 +12,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from northbound.portal.accounts.config import AccountSettings
 from northbound.surge.admission.config import AdmissionSettings
 from northbound.surge.ratelimit.config import RateLimitSettings
+from northbound.surge.waiting_room.config import WaitingRoomSettings
 
 Language = Literal["en", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
@@ -65,8 +67,10 @@ class Settings(BaseSettings):
     )
     page_max_age: int = Field(default=60, description="Cache-Control max-age of information pages.")
     graceful_shutdown_seconds: int = 20
+    accounts: AccountSettings = AccountSettings()
     admission: AdmissionSettings = AdmissionSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    waiting_room: WaitingRoomSettings = WaitingRoomSettings()
 
     @field_validator("data_dir")
     @classmethod
