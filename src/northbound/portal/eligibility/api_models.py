@@ -18,6 +18,7 @@ from northbound.portal.eligibility.crs_tables import CanadianEducation, Educatio
 from northbound.portal.eligibility.factors import Factor
 from northbound.portal.eligibility.fsw import PASS_MARK, Adaptability, FswProfile, FswResult
 from northbound.portal.eligibility.language import (
+    TEST_NAMES,
     Ability,
     LanguageLevels,
     LanguageTest,
@@ -78,7 +79,7 @@ class LanguageResultIn(_Model):
             params = {"low": format_bound(low), "high": format_bound(high)}
             raise PydanticCustomError(
                 "language_score",
-                f"{test.value} {ability.value} score " + problem % params,
+                f"{TEST_NAMES[test]} {ability.value} score " + problem % params,
                 {"msgid": problem, **params},
             )
         return score

@@ -48,6 +48,17 @@ class LanguageTest(StrEnum):
     TCF = "tcf"
 
 
+TEST_NAMES: Final[dict[LanguageTest, str]] = {
+    LanguageTest.CLB: "CLB",
+    LanguageTest.NCLC: "NCLC",
+    LanguageTest.IELTS: "IELTS General Training",
+    LanguageTest.CELPIP: "CELPIP-General",
+    LanguageTest.PTE_CORE: "PTE Core",
+    LanguageTest.TEF: "TEF Canada",
+    LanguageTest.TCF: "TCF Canada",
+}
+"""Proper names of the tests (the same in both languages)."""
+
 TEST_LANGUAGE: Final[dict[LanguageTest, OfficialLanguage]] = {
     LanguageTest.CLB: OfficialLanguage.ENGLISH,
     LanguageTest.IELTS: OfficialLanguage.ENGLISH,
