@@ -300,9 +300,16 @@ class WaitingRoom:
         )
 
     def _rotate_active(self, now: float) -> None:
-        if now - self._active_rotated_at >= self.settings.active_window_seconds / 2:
+        """Two generations of half a window each: a holder counts for 0.5-1 window after."""
+        elapsed = now - self._active_rotated_at
+        window = self.settings.active_window_seconds
+        if elapsed >= window:
+            self._active_before, self._active_now = set(), set()
+        elif elapsed >= window / 2:
             self._active_before, self._active_now = self._active_now, set()
-            self._active_rotated_at = now
+        else:
+            return
+        self._active_rotated_at = now
 
     @property
     def active_holders(self) -> int:

@@ -1,0 +1,390 @@
+"""The line on both stores: FIFO, one place per visitor, closed-loop inlet, abandonment,
+pre-queue randomisation, several instances sharing Redis, restarts, estimated wait."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from northbound.surge.waiting_room import Admitted, Controls, Waiting, WaitingRoom
+from northbound.surge.waiting_room.prequeue import shuffled_index
+from tests.surge.test_waiting_room_support import (
+    Clock,
+    FakeCapacity,
+    Visitor,
+    make_room,
+    make_store,
+    switch_on,
+)
+
+STORES = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+async def _delete_prefix(url: str, prefix: str) -> None:
+    client = aioredis.Redis.from_url(url)
+    async for key in client.scan_iter(match=f"*{prefix}*", count=1000):
+        await client.delete(key)
+    await client.aclose()
+
+
+@pytest.fixture(params=STORES)
+async def store_factory(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """Makes stores of one kind; Redis ones share a prefix unique to the test."""
+    kind = request.param
+    url = prefix = None
+    if kind == "redis":
+        url = request.getfixturevalue("redis_url")
+        prefix = request.getfixturevalue("redis_prefix")
+    made: list[Any] = []
+
+    def factory() -> Any:
+        store = make_store(kind, url, prefix or "")
+        made.append(store)
+        return store
+
+    factory.kind = kind  # type: ignore[attr-defined]
+    yield factory
+    for store in made:
+        await store.close()
+    if url and prefix:
+        await _delete_prefix(url, prefix.rstrip(":"))
+
+
+async def test_positions_are_fifo_and_admission_follows_them(store_factory: Any) -> None:
+    clock = Clock()
+    room = make_room(store_factory(), clock)
+    await switch_on(room, fixed_rate_per_minute=180)  # 3 per one-second tick
+    visitors = [Visitor(f"v{i}") for i in range(30)]
+    for visitor in visitors:
+        await visitor.poll(room)
+    assert [v.position for v in visitors] == list(range(1, 31))
+    order: list[int] = []
+    rng = random.Random(7)
+    for _ in range(20):
+        clock.advance(1)
+        await room.tick()
+        for visitor in rng.sample(visitors, len(visitors)):
+            if not visitor.admitted:
+                await visitor.poll(room)
+                if visitor.admitted:
+                    assert visitor.position is not None
+                    order.append(visitor.position)
+        if all(v.admitted for v in visitors):
+            break
+    assert all(v.admitted for v in visitors)
+    # everyone admitted on one tick was ahead of everyone admitted on a later tick
+    ticks = [v.admitted_at for v in sorted(visitors, key=lambda v: v.position or 0)]
+    assert ticks == sorted(ticks)
+    assert room.state.admitted_total == 30
+
+
+async def test_one_place_per_visitor(store_factory: Any) -> None:
+    clock = Clock()
+    room = make_room(store_factory(), clock)
+    await switch_on(room)
+    visitor, other = Visitor("same"), Visitor("other")
+    await visitor.poll(room)
+    first = visitor.position
+    for _ in range(5):
+        outcome = await visitor.poll(room)
+        assert isinstance(outcome, Waiting)
+        assert visitor.position == first
+    await other.poll(room)
+    await room.tick()
+    assert room.state.tail == 2
+    assert other.position == 2
+
+
+async def test_inlet_fills_to_capacity_and_no_further(store_factory: Any) -> None:
+    clock = Clock()
+    capacity = FakeCapacity(limit=50)
+    room = make_room(
+        store_factory(), clock, capacity, requests_per_session=1.0, target_utilisation=0.8,
+        active_window_seconds=60,
+    )  # fmt: skip
+    await switch_on(room)
+    visitors = [Visitor(f"c{i}") for i in range(120)]
+    for visitor in visitors:
+        await visitor.poll(room)
+    clock.advance(1)
+    await room.tick()
+    assert room.state.serving == 40  # 0.8 * 50 / 1 request per holder
+    for visitor in visitors:
+        await visitor.poll(room)
+    assert sum(v.admitted for v in visitors) == 40
+    for _ in range(5):  # full: nothing more, however often it ticks
+        clock.advance(1)
+        await room.tick()
+    assert room.state.serving == 40
+    capacity.saturated = True  # saturated: nothing even after holders leave
+    clock.advance(61)
+    await room.tick()
+    clock.advance(1)
+    await room.tick()
+    assert room.state.serving == 40
+    capacity.saturated = False  # sessions ended (unseen for the window): refill
+    for visitor in visitors:
+        if not visitor.admitted:
+            await visitor.poll(room)  # the waiting keep their places
+    clock.advance(1)
+    await room.tick()
+    assert room.state.serving == 80
+    await room.store.update_controls(Controls(paused=True))
+    clock.advance(200)
+    await room.tick()
+    assert room.state.serving == 80
+
+
+async def test_inlet_learns_requests_per_holder_and_respects_cap(store_factory: Any) -> None:
+    clock = Clock()
+    capacity = FakeCapacity(limit=100, in_flight=0)
+    room = make_room(store_factory(), clock, capacity, requests_per_session=1.0)
+    await switch_on(room, admit_cap_per_minute=60)  # at most one a second
+    visitors = [Visitor(f"l{i}") for i in range(50)]
+    for visitor in visitors:
+        await visitor.poll(room)
+    for _ in range(20):
+        clock.advance(1)
+        await room.tick()
+        for visitor in visitors:
+            await visitor.poll(room)
+    assert room.state.serving == 20  # the cap, not the 80 the loop would take
+    capacity.in_flight = 4  # 20 holders cause 4 requests in flight: 0.2 each
+    for _ in range(30):
+        clock.advance(1)
+        await room.tick()
+    assert room.inlet.per_holder == pytest.approx(0.2, rel=0.15)
+
+
+async def test_abandoned_places_are_skipped_without_stalling(store_factory: Any) -> None:
+    clock = Clock()
+    room = make_room(store_factory(), clock, abandon_grace_seconds=60)
+    await switch_on(room, paused=True)
+    visitors = [Visitor(f"a{i}") for i in range(10)]
+    for visitor in visitors:
+        await visitor.poll(room)
+    gone = {visitors[2], visitors[3], visitors[7]}
+    for _ in range(10):  # 100 s: more than 1.5 x grace
+        clock.advance(10)
+        for visitor in visitors:
+            if visitor not in gone:
+                await visitor.poll(room)
+        await room.tick()
+    assert room.state.live_waiting == 7
+    await room.store.update_controls(Controls(paused=False, fixed_rate_per_minute=420))
+    clock.advance(1)
+    await room.tick()
+    clock.advance(1)
+    await room.tick()  # 7 per tick: the three gone are skipped in the same pass
+    assert room.state.serving == 10
+    assert room.state.abandoned_total == 3
+    assert room.state.admitted_total == 7
+    for visitor in visitors:
+        outcome = await visitor.poll(room)
+        if visitor in gone:
+            assert isinstance(outcome, Waiting)
+            assert outcome.view.rejoined and (visitor.position or 0) > 10
+        else:
+            assert isinstance(outcome, Admitted)
+
+
+async def test_prequeue_is_shuffled_once_then_fifo(store_factory: Any) -> None:
+    clock = Clock()
+    room = make_room(store_factory(), clock, abandon_grace_seconds=60)
+    opens = clock.now + 120
+    await room.store.update_controls(Controls(opens_at=opens, auto_active=True))
+    await room.tick()
+    early = [Visitor(f"e{i}") for i in range(12)]
+    for visitor in early:
+        outcome = await visitor.poll(room)
+        assert isinstance(outcome, Waiting) and outcome.view.position is None
+    clock.advance(121)
+    await room.tick()  # opens: places base+1..base+12 reserved and shuffled
+    late = [Visitor(f"z{i}") for i in range(5)]
+    for visitor in early + late:
+        await visitor.poll(room)
+    places = sorted(v.position or 0 for v in early)
+    assert places == list(range(1, 13))  # a bijection: no place twice, none lost
+    assert [v.position for v in late] == list(range(13, 18))
+    await room.store.update_controls(Controls(fixed_rate_per_minute=60 * 17))
+    clock.advance(1)
+    await room.tick()
+    for visitor in early + late:
+        assert isinstance(await visitor.poll(room), Admitted)
+
+
+def _chi_square_limit(df: int, z: float = 3.719) -> float:
+    """Upper quantile (p = 1e-4 for the default z) by the Wilson-Hilferty approximation."""
+    return df * (1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df))) ** 3
+
+
+async def test_prequeue_order_is_uniform(store_factory: Any) -> None:
+    """Over many openings every early arrival is equally likely to land at every place."""
+    early_count = 5
+    rounds = 400 if store_factory.kind == "memory" else 150
+    counts = [[0] * early_count for _ in range(early_count)]
+    for round_index in range(rounds):
+        clock = Clock(1_800_000_000.0 + round_index * 10_000)
+        room = make_room(store_factory(), clock, seed=round_index)
+        await room.store.update_controls(Controls(opens_at=clock.now + 10, auto_active=True))
+        await room.tick()
+        base = room.state.tail
+        visitors = [Visitor(f"u{round_index}x{i}") for i in range(early_count)]
+        for visitor in visitors:
+            await visitor.poll(room)
+        clock.advance(11)
+        await room.tick()
+        for arrival, visitor in enumerate(visitors):
+            await visitor.poll(room)
+            counts[arrival][(visitor.position or 0) - base - 1] += 1
+    expected = rounds / early_count
+    statistic = sum((c - expected) ** 2 / expected for row in counts for c in row)
+    assert statistic < _chi_square_limit((early_count - 1) ** 2)
+
+
+def test_shuffle_is_a_uniform_bijection_for_many_sizes() -> None:
+    rng = random.Random(3)
+    for count in (1, 2, 3, 7, 16, 17, 100, 1000):
+        key = rng.randbytes(16)
+        assert sorted(shuffled_index(key, i, count) for i in range(count)) == list(range(count))
+    count, draws = 8, 4000
+    first = [0] * count
+    for _ in range(draws):
+        first[shuffled_index(rng.randbytes(16), 0, count)] += 1
+    expected = draws / count
+    statistic = sum((c - expected) ** 2 / expected for c in first)
+    assert statistic < _chi_square_limit(count - 1)
+
+
+async def test_eta_matches_a_known_outflow(store_factory: Any) -> None:
+    """Median |estimate - actual| / actual stays within 10% when the outflow is steady."""
+    clock = Clock()
+    room = make_room(store_factory(), clock, eta_window_seconds=60)
+    await switch_on(room, fixed_rate_per_minute=120)  # two places a second
+    crowd = [Visitor(f"q{i}") for i in range(150)]
+    for visitor in crowd:
+        await visitor.poll(room)
+    joined: dict[Visitor, tuple[float, int]] = {}
+    late: list[Visitor] = []
+    for second in range(1, 400):
+        clock.advance(1)
+        await room.tick()
+        if 30 <= second <= 200 and second % 5 == 0:
+            visitor = Visitor(f"n{second}")
+            outcome = await visitor.poll(room)
+            assert isinstance(outcome, Waiting) and outcome.view.estimate is not None
+            joined[visitor] = (clock.now, outcome.view.estimate.seconds)
+            late.append(visitor)
+        for visitor in crowd + late:  # everyone polls every 20 s to keep the place
+            if not visitor.admitted and (second % 20 == 0 or visitor.position is not None
+                                         and visitor.position <= room.state.serving):
+                await visitor.poll(room)
+    errors = []
+    for visitor, (joined_at, estimate) in joined.items():
+        assert visitor.admitted_at is not None
+        actual = visitor.admitted_at - joined_at
+        errors.append(abs(estimate - actual) / actual)
+    assert len(errors) == 35
+    print("median relative error", statistics.median(errors))
+    assert statistics.median(errors) <= 0.10
+
+
+@pytest.mark.redis
+async def test_two_instances_share_one_line(redis_url: str, redis_prefix: str) -> None:
+    clock = Clock()
+    prefix = redis_prefix.rstrip(":")
+    first = make_room(make_store("redis", redis_url, prefix), clock, seed=1)
+    second = make_room(make_store("redis", redis_url, prefix), clock, seed=2)
+    rooms = [first, second]
+    try:
+        await switch_on(first, fixed_rate_per_minute=120)
+        await second.tick()
+        visitors = [Visitor(f"m{i}") for i in range(40)]
+        for index, visitor in enumerate(visitors):  # joins alternate between instances
+            await visitor.poll(rooms[index % 2])
+        assert [v.position for v in visitors] == list(range(1, 41))
+        admitted_positions: list[int] = []
+        for step in range(40):
+            clock.advance(1)
+            await rooms[step % 2].tick()  # both inlets advance the same serving number
+            await rooms[(step + 1) % 2].tick()
+            await rooms[step % 2].refresh()  # each sees the other's tick by its next one
+            for index, visitor in enumerate(visitors):
+                if not visitor.admitted:
+                    await visitor.poll(rooms[(index + step) % 2])
+                    if visitor.admitted:
+                        admitted_positions.append(visitor.position or 0)
+            if all(v.admitted for v in visitors):
+                break
+        assert sorted(admitted_positions) == list(range(1, 41))
+        assert len(set(admitted_positions)) == 40  # no place handed out twice
+        ticks = [v.admitted_at for v in visitors]
+        assert ticks == sorted(ticks)
+    finally:
+        for room in rooms:
+            await room.store.close()
+        await _delete_prefix(redis_url, prefix)
+
+
+@pytest.mark.redis
+async def test_restarting_an_instance_loses_no_place(redis_url: str, redis_prefix: str) -> None:
+    clock = Clock()
+    prefix = redis_prefix.rstrip(":")
+    room: WaitingRoom = make_room(make_store("redis", redis_url, prefix), clock)
+    try:
+        await switch_on(room)
+        visitors = [Visitor(f"r{i}") for i in range(5)]
+        for visitor in visitors:
+            await visitor.poll(room)
+        await room.tick()
+        await room.store.close()  # the process goes away
+        room = make_room(make_store("redis", redis_url, prefix), clock)  # and comes back
+        await room.tick()
+        assert room.state.tail == 5
+        for visitor in visitors:
+            before = visitor.position
+            await visitor.poll(room)
+            assert visitor.position == before
+        await room.store.update_controls(Controls(fixed_rate_per_minute=300))
+        clock.advance(1)
+        await room.tick()
+        for visitor in visitors:
+            assert isinstance(await visitor.poll(room), Admitted)
+    finally:
+        await room.store.close()
+        await _delete_prefix(redis_url, prefix)
+
+
+async def test_auto_mode_turns_on_when_saturated_and_off_when_drained(
+    store_factory: Any,
+) -> None:
+    clock = Clock()
+    capacity = FakeCapacity(limit=10)
+    room = make_room(store_factory(), clock, capacity, drain_seconds=30,
+                     requests_per_session=1.0)  # fmt: skip
+    await room.tick()
+    newcomer = Visitor("free")
+    assert isinstance(await newcomer.poll(room), Admitted)  # off: straight through, with a pass
+    capacity.saturated = True
+    clock.advance(1)
+    await room.tick()
+    assert room.is_on()
+    queued = Visitor("queued")
+    assert isinstance(await queued.poll(room), Waiting)
+    capacity.saturated = False
+    capacity.in_flight = 2
+    for _ in range(5):
+        clock.advance(1)
+        await room.tick()
+        await queued.poll(room)
+    assert queued.admitted
+    for _ in range(40):
+        clock.advance(1)
+        await room.tick()
+    assert not room.is_on()
