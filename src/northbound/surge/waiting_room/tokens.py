@@ -101,7 +101,7 @@ class PassSigner:
     def sign(self, claims: Claims) -> str:
         record = _RECORD.pack(
             claims.kind,
-            room_hash(claims.room),
+            self._room_hash,  # a signer only ever vouches for its own room
             claims.position,
             claims.issued_at,
             claims.expires_at,
