@@ -1,0 +1,468 @@
+"""Benchmark: goodput under 1x-20x overload, surge defence on vs off.
+
+For each mode (protected, unprotected) and each load multiple, a fresh server is started as a
+subprocess pinned to CPU 0; an open-loop generator pinned to CPU 1 offers ``multiple x
+capacity`` requests per second for ``--seconds`` (arrivals never wait for responses, one new
+connection per request, as a crowd of separate people behaves) and gives up on a request after
+``--give-up`` seconds. Capacity is first measured on the unprotected server with a closed loop.
+
+Goodput = responses with status 200 that arrived within ``--good-within`` seconds (default 2),
+per second of the step. Latency percentiles are of the 200 responses.
+
+Targets: protected goodput at 10x >= 0.9 x its goodput at 1x; protected 500s = 0; the
+unprotected server is expected to collapse.
+
+Targets:
+    demo   bench/bounded_app.py: ``/case`` is a dynamic page whose cost is dominated by a
+           bounded case-processing backend (fixed concurrency and service time).
+    site   ``northbound serve`` (rate limits turned off: every request comes from 127.0.0.1).
+
+    .venv/bin/python bench/overload.py                          # demo, bounded backend
+    .venv/bin/python bench/overload.py --target site --path /lab/case
+    .venv/bin/python bench/overload.py generate --port 8000 --path /case --rate 100 --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HOST = "127.0.0.1"  # traffic goes nowhere else
+
+
+# The generator (runs in its own process, pinned to CPU 1) --------------------------------------
+@dataclass
+class StepResult:
+    target_rate: float
+    seconds: float
+    sent: int = 0
+    achieved_rate: float = 0.0
+    max_lateness_ms: float = 0.0
+    statuses: dict[str, int] = field(default_factory=dict)
+    timeouts: int = 0
+    errors: int = 0
+    good: int = 0
+    ok_latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def goodput(self) -> float:
+        return self.good / self.seconds
+
+    def percentile(self, fraction: float) -> float | None:
+        values = sorted(self.ok_latencies_ms)
+        if not values:
+            return None
+        return values[min(len(values) - 1, int(fraction * len(values)))]
+
+
+class _OneShot(asyncio.Protocol):
+    """Sends one request on a fresh connection and reports the status when the server closes."""
+
+    def __init__(self, request: bytes, done: asyncio.Future[str]) -> None:
+        self.request = request
+        self.done = done
+        self.head = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        cast(asyncio.WriteTransport, transport).write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        if len(self.head) < 16:
+            self.head += data[:16]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            parts = self.head.split(b" ", 2)
+            status = parts[1].decode() if len(parts) > 1 and parts[1].isdigit() else "broken"
+            self.done.set_result(status)
+
+
+async def _one_request(
+    port: int, request: bytes, give_up: float, good_within: float, result: StepResult
+) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    done: asyncio.Future[str] = loop.create_future()
+    transport: asyncio.BaseTransport | None = None
+    try:
+        async with asyncio.timeout(give_up):
+            transport, _ = await loop.create_connection(lambda: _OneShot(request, done), HOST, port)
+            status = await done
+    except TimeoutError:
+        result.timeouts += 1
+        return
+    except OSError:
+        result.errors += 1
+        return
+    finally:
+        if transport is not None:
+            cast(asyncio.WriteTransport, transport).abort()
+    elapsed = loop.time() - started
+    result.statuses[status] = result.statuses.get(status, 0) + 1
+    if status == "200":
+        result.ok_latencies_ms.append(elapsed * 1000)
+        if elapsed <= good_within:
+            result.good += 1
+
+
+def _request_bytes(path: str) -> bytes:
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: northbound-overload\r\n"
+        "Accept: text/html\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+async def open_loop(
+    port: int, path: str, rate: float, seconds: float, give_up: float, good_within: float
+) -> StepResult:
+    """Offer ``rate`` requests/s for ``seconds`` whatever the server does, then wait out the
+    stragglers (at most ``give_up`` seconds)."""
+    loop = asyncio.get_running_loop()
+    result = StepResult(target_rate=rate, seconds=seconds)
+    request = _request_bytes(path)
+    total = int(rate * seconds)
+    tasks: set[asyncio.Task[None]] = set()
+    start = loop.time()
+    sent = 0
+    while sent < total:
+        now = loop.time()
+        due = min(total, int((now - start) * rate) + 1)
+        while sent < due:
+            lateness = now - (start + sent / rate)
+            result.max_lateness_ms = max(result.max_lateness_ms, lateness * 1000)
+            task = loop.create_task(_one_request(port, request, give_up, good_within, result))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            sent += 1
+        await asyncio.sleep(max(0.0, start + sent / rate - loop.time()))
+    result.sent = sent
+    result.achieved_rate = sent / max(loop.time() - start, 1e-9)
+    if tasks:
+        await asyncio.wait(tasks, timeout=give_up + 2)
+    return result
+
+
+async def closed_loop(port: int, path: str, workers: int, seconds: float) -> float:
+    """200 responses per second with ``workers`` clients each waiting for its answer."""
+    loop = asyncio.get_running_loop()
+    request = _request_bytes(path)
+    deadline = loop.time() + seconds
+    ok = 0
+
+    async def worker() -> None:
+        nonlocal ok
+        while loop.time() < deadline:
+            single = StepResult(target_rate=0, seconds=seconds)
+            await _one_request(port, request, 10.0, 10.0, single)
+            if loop.time() <= deadline:  # answers after the bell would inflate the figure
+                ok += single.statuses.get("200", 0)
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return ok / seconds
+
+
+def _raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def generate_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="overload.py generate")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--path", required=True)
+    parser.add_argument("--rate", type=float, default=0.0, help="0 = closed loop")
+    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--give-up", type=float, default=10.0)
+    parser.add_argument("--good-within", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    _raise_fd_limit()
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    if args.rate <= 0:
+        rps = asyncio.run(closed_loop(args.port, args.path, args.workers, args.seconds))
+        print(json.dumps({"capacity": rps}))
+        return
+    result = asyncio.run(
+        open_loop(args.port, args.path, args.rate, args.seconds, args.give_up, args.good_within)
+    )
+    print(json.dumps(asdict(result)))
+
+
+# The conductor ---------------------------------------------------------------------------------
+def pin(cpu: int) -> list[str]:
+    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
+        return ["taskset", "-c", str(cpu)]
+    return []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not come up in {timeout:.0f} s")
+
+
+class Server:
+    """One server subprocess on CPU 0, stopped on exit however the step ends."""
+
+    def __init__(self, args: argparse.Namespace, protected: bool, env: dict[str, str]) -> None:
+        self.port = free_port()
+        if args.target == "demo":
+            command = [
+                PYTHON,
+                str(ROOT / "bench" / "bounded_app.py"),
+                "--port",
+                str(self.port),
+                "--concurrency",
+                str(args.concurrency),
+                "--service-ms",
+                str(args.service_ms),
+            ]
+            if protected:
+                command.append("--protected")
+            health = f"http://{HOST}:{self.port}/metrics"
+        else:
+            command = [
+                str(ROOT / ".venv" / "bin" / "northbound"),
+                "serve",
+                "--port",
+                str(self.port),
+            ]
+            if not protected:
+                command.append("--unprotected")
+            health = f"http://{HOST}:{self.port}/healthz"
+        self.process = subprocess.Popen([*pin(0), *command], env=env, cwd=ROOT)
+        try:
+            wait_until_up(health)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_generator(port: int, path: str, extra: list[str], timeout: float) -> dict[str, Any]:
+    command = [
+        *pin(1),
+        PYTHON,
+        str(Path(__file__).resolve()),
+        "generate",
+        "--port",
+        str(port),
+        "--path",
+        path,
+        *extra,
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=True)
+    data: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return data
+
+
+def server_env(args: argparse.Namespace, work: Path) -> dict[str, str]:
+    env = {**os.environ, "NORTHBOUND_LOG_LEVEL": "WARNING"}
+    if args.target == "site":
+        env.update(
+            {
+                "NORTHBOUND_DATA_DIR": str(work / "data"),
+                "NORTHBOUND_CONTENT_POLL_SECONDS": "0",
+                # One generator address would otherwise be rate limited (429) long before the
+                # admission controller is tested; rate limits are measured elsewhere.
+                "NORTHBOUND_RATE_LIMIT__ENABLED": "false",
+            }
+        )
+    return env
+
+
+def fmt(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def print_table(rows: list[tuple[str, float, StepResult]]) -> None:
+    header = (
+        f"{'mode':<12}{'x':>4}{'offered':>9}{'sent/s':>8}{'goodput':>9}{'p50 ms':>8}"
+        f"{'p99 ms':>8}{'200':>7}{'503':>7}{'429':>6}{'500':>6}{'other':>6}{'t/o':>7}{'err':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for mode, multiple, r in rows:
+        s = r.statuses
+        other = sum(v for k, v in s.items() if k not in ("200", "503", "429", "500"))
+        print(
+            f"{mode:<12}{multiple:>4g}{r.target_rate:>9.0f}{r.achieved_rate:>8.0f}"
+            f"{r.goodput:>9.1f}{fmt(r.percentile(0.5)):>8}{fmt(r.percentile(0.99)):>8}"
+            f"{s.get('200', 0):>7}{s.get('503', 0):>7}{s.get('429', 0):>6}{s.get('500', 0):>6}"
+            f"{other:>6}{r.timeouts:>7}{r.errors:>6}"
+        )
+
+
+def describe(args: argparse.Namespace) -> str:
+    if args.target == "demo" and args.path == "/case":
+        capacity = args.concurrency / (args.service_ms / 1000)
+        return (
+            f"bench/bounded_app.py {args.path}: a dynamic page whose cost is dominated by a "
+            f"BOUNDED BACKEND ({args.concurrency} cases at once, {args.service_ms:g} ms each = "
+            f"{capacity:g} req/s theoretical), not by this server's CPU."
+        )
+    if args.target == "demo":
+        return f"bench/bounded_app.py {args.path}: a CPU-BOUND dynamic page."
+    return f"northbound serve {args.path} (the real site; rate limits off, admission on/off)."
+
+
+def conduct(args: argparse.Namespace) -> None:
+    multiples = [float(m) for m in args.multiples.split(",")]
+    modes = args.modes.split(",")
+    work = Path(tempfile.mkdtemp(prefix="nb-overload-"))
+    env = server_env(args, work)
+    if args.target == "site":
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "northbound"), "db", "upgrade"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    print(describe(args))
+    capacity = args.capacity
+    if not capacity:
+        with Server(args, protected=False, env=env) as server:
+            extra = ["--seconds", str(args.capacity_seconds), "--workers", str(args.workers)]
+            capacity = run_generator(server.port, args.path, extra, 120)["capacity"]
+        print(f"capacity (closed loop, {args.workers} clients, unprotected): {capacity:.1f} req/s")
+    rows: list[tuple[str, float, StepResult]] = []
+    for mode in modes:
+        for multiple in multiples:
+            rate = capacity * multiple
+            with Server(args, protected=(mode == "protected"), env=env) as server:
+                extra = [
+                    "--rate",
+                    f"{rate:.3f}",
+                    "--seconds",
+                    str(args.seconds),
+                    "--give-up",
+                    str(args.give_up),
+                    "--good-within",
+                    str(args.good_within),
+                ]
+                data = run_generator(
+                    server.port, args.path, extra, args.seconds + args.give_up + 60
+                )
+            result = StepResult(**data)
+            rows.append((mode, multiple, result))
+            late = " (generator fell behind!)" if result.achieved_rate < 0.95 * rate else ""
+            print(
+                f"  {mode} {multiple:g}x: offered {rate:.0f}/s, goodput {result.goodput:.1f}/s, "
+                f"statuses {dict(Counter(result.statuses))}, timeouts {result.timeouts}{late}",
+                flush=True,
+            )
+    print()
+    print(describe(args))
+    print(
+        f"capacity {capacity:.1f} req/s; {args.seconds:g} s per step; open loop, new connection "
+        f"per request; give up after {args.give_up:g} s; goodput = 200 within "
+        f"{args.good_within:g} s per second; p50/p99 of 200s"
+    )
+    print_table(rows)
+    summarise(rows)
+    if args.json_out:
+        Path(args.json_out).write_text(
+            json.dumps(
+                {
+                    "description": describe(args),
+                    "capacity": capacity,
+                    "rows": [
+                        {"mode": m, "multiple": x, **asdict(r), "ok_latencies_ms": None}
+                        for m, x, r in rows
+                    ],
+                },
+                indent=2,
+            )
+        )
+
+
+def summarise(rows: list[tuple[str, float, StepResult]]) -> None:
+    by_mode: dict[str, dict[float, StepResult]] = {}
+    for mode, multiple, result in rows:
+        by_mode.setdefault(mode, {})[multiple] = result
+    for mode, results in by_mode.items():
+        if 1.0 in results and 10.0 in results and results[1.0].goodput > 0:
+            ratio = results[10.0].goodput / results[1.0].goodput
+            target = "   target >= 0.90" if mode == "protected" else ""
+            print(f"{mode}: goodput at 10x / goodput at 1x = {ratio:.2f}{target}")
+        fives = sum(r.statuses.get("500", 0) for r in results.values())
+        print(f"{mode}: 500 responses in all steps = {fives}")
+    lat = [r.percentile(0.99) for m, _, r in rows if m == "protected"]
+    known = [v for v in lat if v is not None]
+    if known:
+        print(
+            f"protected: worst p99 of 200s = {max(known):.0f} ms, median p99 "
+            f"{statistics.median(known):.0f} ms"
+        )
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "generate":
+        generate_main(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description="Goodput under overload, protected vs not.")
+    parser.add_argument("--target", choices=["demo", "site"], default="demo")
+    parser.add_argument("--path", default="/case")
+    parser.add_argument("--modes", default="protected,unprotected")
+    parser.add_argument("--multiples", default="1,2,5,10,20")
+    parser.add_argument("--seconds", type=float, default=10.0, help="arrivals per step")
+    parser.add_argument("--give-up", type=float, default=10.0)
+    parser.add_argument("--good-within", type=float, default=2.0)
+    parser.add_argument("--capacity", type=float, default=0.0, help="skip measuring it")
+    parser.add_argument("--capacity-seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=32, help="closed-loop clients")
+    parser.add_argument("--concurrency", type=int, default=8, help="demo backend slots")
+    parser.add_argument("--service-ms", type=float, default=200.0, help="demo backend time")
+    parser.add_argument("--json-out", default="")
+    conduct(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
