@@ -282,8 +282,10 @@ async def test_eta_matches_a_known_outflow(store_factory: Any) -> None:
             joined[visitor] = (clock.now, outcome.view.estimate.seconds)
             late.append(visitor)
         for visitor in crowd + late:  # everyone polls every 20 s to keep the place
-            if not visitor.admitted and (second % 20 == 0 or visitor.position is not None
-                                         and visitor.position <= room.state.serving):
+            if visitor.admitted:
+                continue
+            due = visitor.position is not None and visitor.position <= room.state.serving
+            if due or second % 20 == 0:
                 await visitor.poll(room)
     errors = []
     for visitor, (joined_at, estimate) in joined.items():

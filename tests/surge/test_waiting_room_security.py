@@ -44,7 +44,9 @@ class RecordingApp:
         await send({"type": "http.response.body", "body": b"served"})
 
 
-def _pass(room: WaitingRoom, *, position: int = 5, visitor: str = VISITOR, **changes: Any) -> Claims:
+def _pass(
+    room: WaitingRoom, *, position: int = 5, visitor: str = VISITOR, **changes: Any
+) -> Claims:
     now = int(room.clock())
     claims = Claims(
         kind=Kind.PASS, room="main", position=position, issued_at=now, expires_at=now + 600,
@@ -91,7 +93,7 @@ def bad_passes(room: WaitingRoom) -> list[tuple[str, str, str]]:
     for index in range(50):
         cases.append(("retired_key", VISITOR, retired.sign(_pass(room, position=index + 1))))
         cases.append(("wrong_secret", VISITOR, impostor.sign(_pass(room, position=index + 1))))
-    alphabet = "abcXYZ019-_.=+/%;, \"\\"
+    alphabet = 'abcXYZ019-_.=+/%;, "\\'
     for _ in range(150):
         garbage = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 200)))
         cases.append(("garbage", VISITOR, garbage))

@@ -130,9 +130,9 @@ def build_admin_app(room: WaitingRoom, authorize: Authorize) -> Starlette:
 
         return endpoint
 
-    def controls(make: Callable[[dict[str, Any]], Controls]) -> Callable[
-        [dict[str, Any]], Awaitable[None]
-    ]:
+    def controls(
+        make: Callable[[dict[str, Any]], Controls],
+    ) -> Callable[[dict[str, Any]], Awaitable[None]]:
         async def act(body: dict[str, Any]) -> None:
             await room.store.update_controls(make(body))
 

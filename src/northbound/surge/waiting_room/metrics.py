@@ -16,7 +16,8 @@ ACTIVE = Gauge(
 ROOM_ON = Gauge("northbound_room_on", "1 while the room queues newcomers.", ["room"])
 ADMITTED = Counter("northbound_room_admitted_total", "People let through by the inlet.", ["room"])
 ADMITTED_PER_MINUTE = Gauge(
-    "northbound_room_admitted_per_minute", "Measured outflow of the line, places per minute.",
+    "northbound_room_admitted_per_minute",
+    "Measured outflow of the line, places per minute.",
     ["room"],
 )
 ABANDONED = Counter(

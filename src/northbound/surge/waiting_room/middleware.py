@@ -104,6 +104,7 @@ class WaitingRoomMiddleware:
             include, [*settings.exclude_prefixes, *exempt_prefixes, settings.path]
         )
         self.room_path = normalise(settings.path)
+        self._room_marker = self.room_path.rsplit("/", 1)[-1]
         self._json_policy = PathPolicy(json_prefixes, ())
         self.pass_cookie = f"nb_room_{settings.name}"
         secure = "; Secure" if settings.cookie_secure else ""
@@ -142,6 +143,9 @@ class WaitingRoomMiddleware:
             visitor_id = ""
         token = cookies.get(self.pass_cookie)
         claims = self.room.check_pass(token, visitor_id) if token and visitor_id else None
+        if scope["type"] == "http" and self._is_room_page(path):
+            await self._room_page(scope, send, claims, visitor_id)
+            return
         if claims is not None and claims.kind is Kind.PASS:
             scope[SCOPE_KEY] = claims
             self.room.note_active(claims)
@@ -149,9 +153,6 @@ class WaitingRoomMiddleware:
             if renewed is not None and scope["type"] == "http":
                 send = self._with_headers(send, [self._pass_cookie(renewed, Kind.PASS)])
             await self.app(scope, receive, send)
-            return
-        if scope["type"] == "http" and self._is_room_page(path):
-            await self._room_page(scope, send, claims, visitor_id)
             return
         if not self.policy.needs_pass(path, scope.get("raw_path")):
             await self.app(scope, receive, send)
@@ -165,7 +166,8 @@ class WaitingRoomMiddleware:
         await self._gate(scope, receive, send, claims, visitor_id)
 
     def _is_room_page(self, path: str) -> bool:
-        return normalise(path) == self.room_path
+        # the cheap test first: almost no request mentions the room at all
+        return self._room_marker in path.lower() and normalise(path) == self.room_path
 
     def _wants_json(self, scope: Scope) -> bool:
         if self._json_policy.needs_pass(scope["path"]):

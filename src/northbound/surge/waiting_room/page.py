@@ -195,11 +195,11 @@ class WaitingPage:
         )
         after_switch = f'">{t["other"]}</a></nav></header><main id="main">'
         info = (
-            f'<h2>{t["meanwhile"]}</h2><ul><li>{t["info"]}'
+            f"<h2>{t['meanwhile']}</h2><ul><li>{t['info']}"
             f'<a href="{html.escape(info_link)}">{t["info_link"]}</a>.</li>'
-            f'<li>{t["turn"]}</li><li>{t["one_tab"]}</li></ul>'
+            f"<li>{t['turn']}</li><li>{t['one_tab']}</li></ul>"
         )
-        tail = f'</main><footer><p>{t["footer"]}</p></footer></body></html>'
+        tail = f"</main><footer><p>{t['footer']}</p></footer></body></html>"
         return _Fragments(
             head_start.encode(), head_end.encode(), after_switch.encode(), info.encode(),
             tail.encode(),

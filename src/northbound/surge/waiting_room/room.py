@@ -470,9 +470,7 @@ class WaitingRoom:
         if position <= self.state.serving:
             if await self.store.claim(position):
                 self._observe_wait(ticket, now)
-                return self._issue_pass(
-                    position, vhash, ticket.joined_at, ticket.estimate_seconds
-                )
+                return self._issue_pass(position, vhash, ticket.joined_at, ticket.estimate_seconds)
             return await self._join(vhash, now, rejoined=True)
         self._touches.add(position)
         view = self.view(position)

@@ -1,0 +1,246 @@
+"""The gate and the waiting page as a browser and a JSON client meet them; the admin API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from northbound.surge.waiting_room import (
+    SCOPE_KEY,
+    Controls,
+    WaitingRoom,
+    WaitingRoomMiddleware,
+    build_admin_app,
+)
+from northbound.surge.waiting_room.admin import bearer_authorizer
+from northbound.surge.waiting_room.memory_store import InProcessStore
+from tests.surge.test_waiting_room_support import Clock, make_room, switch_on
+
+
+class EchoApp:
+    """Says which pass it saw, so tests can check what the gate put in the scope."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        claims = scope.get(SCOPE_KEY)
+        body = f"served pass={claims.position if claims else None}".encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[tuple[WaitingRoom, Clock, httpx.AsyncClient]]:
+    clock = Clock()
+    room = make_room(InProcessStore(), clock, session_seconds=600)
+    await switch_on(room, paused=True)
+    gate = WaitingRoomMiddleware(EchoApp(), room=room, exempt_prefixes=["/static/", "/healthz"])
+    transport = httpx.ASGITransport(app=gate)
+    async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
+        yield room, clock, client
+
+
+async def _admit_everyone(room: WaitingRoom, clock: Clock) -> None:
+    await room.store.update_controls(Controls(paused=False, fixed_rate_per_minute=60_000))
+    clock.advance(1)
+    await room.tick()
+
+
+def _single(pattern: str, text: str) -> str:
+    found = re.findall(pattern, text)
+    assert len(found) == 1, (pattern, found)
+    return str(found[0])
+
+
+async def test_browser_waits_then_gets_in_with_a_pass(site: Any) -> None:
+    room, clock, client = site
+    response = await client.get("/apply/form?step=2")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    page = response.text
+    assert '<html lang="en">' in page
+    assert page.count("<h1>") == 1 and "<main" in page and "<header>" in page
+    refresh = int(_single(r'http-equiv="refresh" content="(\d+)"', page))
+    assert 4 <= refresh <= 6  # near the front: short, jittered
+    assert f"about every {refresh} seconds" in page  # the refresh is announced
+    assert "Your place in line: <strong>1</strong>" in page
+    assert 'href="/en/"' in page and 'lang="fr"' in page
+    assert "next=/apply/form%3Fstep%3D2" in page
+    again = await client.get("/apply/form?step=2")
+    assert "Your place in line: <strong>1</strong>" in again.text  # same place
+    await _admit_everyone(room, clock)
+    admitted = await client.get("/apply/form?step=2")
+    assert admitted.text == "served pass=1"
+    assert "nb_room_main=" in admitted.headers["set-cookie"]
+    assert (await client.get("/anything")).text == "served pass=1"
+
+
+async def test_json_clients_get_429_with_retry_after(site: Any) -> None:
+    _, _, client = site
+    await client.get("/apply")  # someone ahead
+    client.cookies.clear()
+    api = await client.get("/api/v1/status")
+    client.cookies.clear()
+    fresh = await client.get("/search", headers={"accept": "application/json"})
+    for reply in (api, fresh):
+        assert reply.status_code == 429
+        body = reply.json()
+        assert set(body) >= {"inWaitingRoom", "position", "ahead", "estimatedWaitSeconds",
+                             "refreshSeconds"}  # fmt: skip
+        assert body["inWaitingRoom"] is True and body["ahead"] == body["position"] - 1
+        assert reply.headers["retry-after"] == str(body["refreshSeconds"])
+        assert body["position"] > 1
+
+
+async def test_french_page_by_path_and_by_accept_language(site: Any) -> None:
+    _, _, client = site
+    by_path = await client.get("/fr/demande")
+    assert '<html lang="fr">' in by_path.text and "Votre place dans la file" in by_path.text
+    assert 'lang="en"' in by_path.text and ">English</a>" in by_path.text
+    client.cookies.clear()
+    by_header = await client.get("/apply", headers={"accept-language": "en;q=0.3, fr-CA"})
+    assert '<html lang="fr">' in by_header.text
+
+
+async def test_estimate_and_range_shown_once_the_line_moves(site: Any) -> None:
+    room, clock, client = site
+    crowd = [httpx.AsyncClient(transport=client._transport, base_url="http://site")
+             for _ in range(30)]  # fmt: skip
+    for other in crowd:
+        await other.get("/apply")
+    await room.store.update_controls(Controls(paused=False, fixed_rate_per_minute=60))
+    for _ in range(20):
+        clock.advance(1)
+        await room.tick()
+    page = (await client.get("/apply")).text
+    assert "Estimated wait: <strong>about" in page
+    assert "based on how fast the line moved" in page
+    for other in crowd:
+        await other.aclose()
+
+
+async def test_room_page_without_refresh_and_safe_return(site: Any) -> None:
+    room, clock, client = site
+    quiet = await client.get("/waiting-room", params={"refresh": "off", "next": "//evil.example"})
+    assert quiet.status_code == 200
+    assert 'http-equiv="refresh"' not in quiet.text
+    assert "Check my place now" in quiet.text
+    assert "evil" not in quiet.text
+    await _admit_everyone(room, clock)
+    done = await client.get("/waiting-room", params={"next": "//evil.example"})
+    assert done.status_code == 303 and done.headers["location"] == "/"
+    back = await client.get("/waiting-room", params={"next": "/apply?x=1"})
+    assert back.status_code == 303 and back.headers["location"] == "/apply?x=1"
+
+
+async def test_pass_is_renewed_when_half_used_and_expires_otherwise(site: Any) -> None:
+    room, clock, client = site
+    await client.get("/apply")
+    await _admit_everyone(room, clock)
+    assert (await client.get("/apply")).text == "served pass=1"
+    clock.advance(200)
+    assert "set-cookie" not in (await client.get("/apply")).headers
+    clock.advance(150)  # more than half of 600 s gone: renewed
+    renewed = await client.get("/apply")
+    assert "nb_room_main=" in renewed.headers.get("set-cookie", "")
+    clock.advance(590)  # still valid thanks to the renewal
+    assert (await client.get("/apply")).text == "served pass=1"
+    clock.advance(601)  # unused for a whole session: gone, back in line
+    await room.store.update_controls(Controls(paused=True))
+    await room.tick()
+    assert (await client.get("/apply")).text.startswith("<!doctype html>")
+
+
+async def test_exempt_paths_and_head_requests(site: Any) -> None:
+    _, _, client = site
+    assert (await client.get("/static/app.css")).text == "served pass=None"
+    assert (await client.get("/healthz")).text == "served pass=None"
+    head = await client.head("/apply")
+    assert head.status_code == 200 and head.content == b""
+
+
+async def test_room_off_hands_out_passes_without_waiting() -> None:
+    clock = Clock()
+    room = make_room(InProcessStore(), clock)
+    await room.store.update_controls(Controls(mode="off"))
+    await room.tick()
+    gate = WaitingRoomMiddleware(EchoApp(), room=room)
+    transport = httpx.ASGITransport(app=gate)
+    async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
+        assert (await client.get("/apply")).text == "served pass=1"
+        assert (await client.get("/apply")).text == "served pass=1"
+
+
+class BrokenStore(InProcessStore):
+    async def join(self, *, free_flow: bool, epoch: int) -> tuple[int, bool]:
+        raise ConnectionError("store down")
+
+
+async def test_store_outage_is_a_503_never_a_500() -> None:
+    clock = Clock()
+    room = make_room(BrokenStore(), clock)
+    await switch_on(room)
+    gate = WaitingRoomMiddleware(EchoApp(), room=room)
+    transport = httpx.ASGITransport(app=gate)
+    async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
+        response = await client.get("/apply")
+        assert response.status_code == 503 and response.headers["retry-after"] == "30"
+
+
+@pytest.fixture
+async def admin() -> AsyncIterator[tuple[WaitingRoom, httpx.AsyncClient]]:
+    room = make_room(InProcessStore(), Clock())
+    await room.tick()
+    app = build_admin_app(room, bearer_authorizer("staff-token"))
+    transport = httpx.ASGITransport(app=app)
+    headers = {"authorization": "Bearer staff-token"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://site", headers=headers
+    ) as client:
+        yield room, client
+
+
+async def test_admin_api_controls_the_room(admin: Any) -> None:
+    room, client = admin
+    status = (await client.get("/")).json()
+    assert status["mode"] == "auto" and status["on"] is False
+    assert (await client.post("/open")).json()["on"] is True
+    assert (await client.post("/pause")).json()["paused"] is True
+    assert (await client.post("/resume")).json()["paused"] is False
+    assert (await client.post("/rate", json={"perMinute": 90})).json()["fixedRatePerMinute"] == 90
+    cleared = await client.post("/rate", json={"perMinute": None})
+    assert cleared.json()["fixedRatePerMinute"] is None
+    assert (await client.post("/cap", json={"perMinute": 600})).json()["admitCapPerMinute"] == 600
+    scheduled = await client.post("/schedule", json={"opensAt": "2030-01-01T18:00:00Z"})
+    assert scheduled.json()["opensAt"] == 1893520800.0
+    assert (await client.post("/revoke", json={"position": 12})).status_code == 200
+    assert 12 in (await room.store.revoked())[1]
+    assert (await client.post("/close")).json()["on"] is False
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/rate", b'{"perMinute": -4}'), ("/rate", b'{"perMinute": "fast"}'),
+        ("/rate", b"not json"), ("/rate", b"[1]"), ("/revoke", b'{"position": 0}'),
+        ("/revoke", b'{"position": true}'), ("/schedule", b'{"opensAt": "tomorrow"}'),
+        ("/schedule", b'{"opensAt": "2030-01-01T18:00:00"}'), ("/cap", b"{" * 5000),
+    ],
+)  # fmt: skip
+async def test_admin_api_refuses_bad_input_with_problem_details(
+    admin: Any, path: str, body: bytes
+) -> None:
+    _, client = admin
+    response = await client.post(path, content=body)
+    assert 400 <= response.status_code < 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == response.status_code
+
+
+async def test_admin_api_is_staff_only(admin: Any) -> None:
+    _, client = admin
+    for headers in ({"authorization": "Bearer wrong"}, {"authorization": ""}):
+        response = await client.post("/close", headers=headers)
+        assert response.status_code == 403
