@@ -249,16 +249,19 @@ def _spouse_factors(spouse: Spouse) -> list[Factor]:
 
 
 def _transfer_pair(
-    key: str, label: str, row: str | None, language_band: int, work_band: int, value: str
+    key: str, label: str, row: str | None, language_band: int, work_band: int
 ) -> Factor:
-    """A transferability group: (factor x language) + (factor x Canadian work), capped at 50."""
+    """A transferability group: (factor x language) + (factor x Canadian work), capped at 50.
+
+    The value shows both combinations' points, e.g. "25 + 50" (before the cap).
+    """
     with_language = _tier_points(row, language_band)
     with_work = _tier_points(row, work_band)
     return Factor(
         TRANSFER,
         key,
         label,
-        f"{value}; +language {with_language}; +Canadian work {with_work}",
+        f"{with_language} + {with_work}",
         min(t.TRANSFER_GROUP_CAP, with_language + with_work),
         t.TRANSFER_GROUP_CAP,
     )
@@ -275,7 +278,6 @@ def _transfer_factors(p: CrsProfile) -> list[Factor]:
             education_row(p.education),
             language_band,
             work_band,
-            p.education.value,
         ),
         _transfer_pair(
             "foreign_work_transferability",
@@ -283,13 +285,12 @@ def _transfer_factors(p: CrsProfile) -> list[Factor]:
             foreign_work_row(p.foreign_work_years),
             language_band,
             work_band,
-            f"{p.foreign_work_years} years",
         ),
         Factor(
             TRANSFER,
             "certificate_of_qualification",
             N_("Certificate of qualification with language ability"),
-            f"{'yes' if p.certificate_of_qualification else 'no'}; lowest level {lowest}",
+            "yes" if p.certificate_of_qualification else "no",
             certificate_points(p.certificate_of_qualification, lowest),
             t.TRANSFER_GROUP_CAP,
         ),
@@ -384,7 +385,12 @@ def profile_problems(p: CrsProfile) -> list[Problem]:
         problems.append(
             Problem(
                 ("second_language", "test"),
-                Message(N_("must be a test of the other official language than the first")),
+                Message(
+                    N_(
+                        "Your second language must be the other official language "
+                        "(English or French)."
+                    )
+                ),
             )
         )
     rank = t.EDUCATION_RANK[p.education]
@@ -398,7 +404,12 @@ def profile_problems(p: CrsProfile) -> list[Problem]:
         problems.append(
             Problem(
                 ("canadian_education",),
-                Message(N_("cannot be higher than your highest level of education")),
+                Message(
+                    N_(
+                        "Your Canadian credential cannot be higher than your highest "
+                        "level of education."
+                    )
+                ),
             )
         )
     return problems

@@ -131,14 +131,14 @@ def score_problem(test: LanguageTest, ability: Ability, score: float) -> str | N
     """
     low, high, step = SCORE_RANGES[test][ability]
     if not math.isfinite(score) or score < low or score > high:
-        return N_("must be from %(low)s to %(high)s")
+        return N_("The score must be from %(low)s to %(high)s.")
     steps = (score - low) / step
     if abs(steps - round(steps)) > 1e-9:
         if step == 0.5:
             return N_(
-                "must be a whole or half band (for example 6.5), between %(low)s and %(high)s"
+                "The score must be a whole or half band (such as 6.5) from %(low)s to %(high)s."
             )
-        return N_("must be a whole number from %(low)s to %(high)s")
+        return N_("The score must be a whole number from %(low)s to %(high)s.")
     return None
 
 

@@ -83,10 +83,10 @@ def presence_problems(inp: PresenceInput) -> list[Problem]:
         problems.append(
             Problem(
                 ("application_date",),
-                Message(N_("must be on or after the date you became a permanent resident")),
+                Message(N_("The application date must be on or after your PR date.")),
             )
         )
-    after_application = Message(N_("must be on or before the application date"))
+    after_application = Message(N_("This date must be on or before the application date."))
     for name, periods in (
         ("temporary_periods", inp.temporary_periods),
         ("sentence_periods", inp.sentence_periods),
@@ -94,7 +94,10 @@ def presence_problems(inp: PresenceInput) -> list[Problem]:
         for i, period in enumerate(periods):
             if period.end < period.start:
                 problems.append(
-                    Problem((name, i, "end"), Message(N_("must be on or after the start date")))
+                    Problem(
+                        (name, i, "end"),
+                        Message(N_("The end date must be on or after the start date.")),
+                    )
                 )
             elif period.end > inp.application_date:
                 problems.append(Problem((name, i, "end"), after_application))
@@ -102,7 +105,8 @@ def presence_problems(inp: PresenceInput) -> list[Problem]:
         if absence.return_date < absence.departure:
             problems.append(
                 Problem(
-                    ("absences", i, "return"), Message(N_("must be on or after the departure date"))
+                    ("absences", i, "return"),
+                    Message(N_("The return date must be on or after the departure date.")),
                 )
             )
         elif absence.return_date > inp.application_date:
