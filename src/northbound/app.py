@@ -22,6 +22,7 @@ from northbound.ops import health
 from northbound.ops.logs import configure_logging
 from northbound.ops.observe import ObserveMiddleware
 from northbound.portal import notices
+from northbound.portal.applications.wiring import install_portal_accounts
 from northbound.portal.content import routes as content_routes
 from northbound.portal.content.site import ContentSite
 from northbound.settings import Settings
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(content_routes.router)
     # Feature routers: each portal package exposes its own (one line each).
+    install_portal_accounts(app)  # accounts, applications, enquiries, staff, API
     return app
 
 

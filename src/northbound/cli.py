@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from northbound import __version__
+from northbound.portal.accounts.cli import outbox, users_app
 
 T = TypeVar("T")
 
@@ -24,6 +25,8 @@ notice_app = typer.Typer(help="Show, set or clear the notice banner on every pag
                          no_args_is_help=True)
 cli.add_typer(db_app, name="db")
 cli.add_typer(notice_app, name="notice")
+cli.add_typer(users_app, name="users")
+cli.command("outbox")(outbox)
 
 
 def _version(value: bool) -> None:

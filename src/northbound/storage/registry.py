@@ -9,7 +9,11 @@ import importlib
 
 from northbound.storage.models import Base
 
-MODEL_MODULES: tuple[str, ...] = ("northbound.storage.models",)
+MODEL_MODULES: tuple[str, ...] = (
+    "northbound.storage.models",
+    "northbound.portal.accounts.models",
+    "northbound.portal.applications.models",
+)
 
 for _module in MODEL_MODULES:
     importlib.import_module(_module)

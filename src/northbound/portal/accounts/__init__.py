@@ -1,0 +1,1 @@
+"""Accounts: sign-up, sign-in, server-side sessions, CSRF, email verification and reset."""

@@ -1,0 +1,33 @@
+"""The accounts and applications settings group (``NORTHBOUND_ACCOUNTS__*``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+class AccountSettings(BaseModel):
+    session_idle_minutes: int = Field(default=60, ge=1, description="Sign out after inactivity.")
+    session_absolute_hours: int = Field(default=12, ge=1, description="Longest a session lives.")
+    max_failed_sign_ins: int = Field(
+        default=5, ge=1, description="Failed passwords in a row before the account is locked."
+    )
+    lockout_minutes: int = Field(default=15, ge=1, description="How long a lockout lasts.")
+    sign_in_attempts_per_client: int = Field(
+        default=30, ge=1, description="Sign-in attempts one client may make per window."
+    )
+    sign_in_window_seconds: int = Field(default=300, ge=1)
+    verification_hours: int = Field(default=48, ge=1, description="Email verification link life.")
+    reset_minutes: int = Field(default=60, ge=5, description="Password reset link life.")
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    upload_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest document a person may upload."
+    )
+    max_documents_per_application: int = Field(default=20, ge=1)
+    smtp_host: str = Field(default="", description="Empty: mail stays in the outbox table.")
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    mail_from: str = "no-reply@northbound.example"

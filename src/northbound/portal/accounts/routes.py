@@ -1,0 +1,226 @@
+"""Account pages in English and French: sign up, sign in and out, password, verification."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from northbound.portal.accounts import service
+from northbound.portal.accounts.emails import normalise_email
+from northbound.portal.accounts.pages import account_crumbs, redirect, render, sign_in_redirect
+from northbound.portal.accounts.paths import ACCOUNT_PATHS, other, path_language, safe_next
+from northbound.portal.accounts.state import accounts_state
+from northbound.portal.accounts.visitor import (
+    clear_session_cookie,
+    current_visitor,
+    read_form,
+    set_session_cookie,
+)
+from northbound.settings import LANGUAGES
+from northbound.web.i18n import gettext
+from northbound.web.templating import Crumb
+
+router = APIRouter(include_in_schema=False)
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def page(name: str, methods: list[str]) -> Callable[[Handler], Handler]:
+    """Register one handler under the page's English and French addresses."""
+
+    def register(handler: Handler) -> Handler:
+        for language in LANGUAGES:
+            router.add_api_route(ACCOUNT_PATHS[name][language], handler, methods=methods)
+        return handler
+
+    return register
+
+
+def _twin(request: Request, name: str) -> str:
+    return ACCOUNT_PATHS[name][other(path_language(request))]
+
+
+def _text(form: FormData, name: str, limit: int = 1000) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+@page("sign_up", ["GET", "POST"])
+async def sign_up(request: Request) -> Response:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    state = accounts_state(request)
+    crumbs = account_crumbs(language)[:1]
+    if request.method == "GET":
+        return render(request, visitor, language, "accounts/sign_up.html",
+                      title="Create an account", twin_href=_twin(request, "sign_up"),
+                      breadcrumbs=crumbs)
+    form = await read_form(request, visitor)
+    email = _text(form, "email", 320)
+    user, errors = await service.sign_up(
+        state, email, _text(form, "password", 1000), _text(form, "confirm", 1000), language
+    )
+    if user is None:
+        return render(request, visitor, language, "accounts/sign_up.html",
+                      title="Create an account", twin_href=_twin(request, "sign_up"),
+                      breadcrumbs=crumbs, errors=errors, values={"email": email}, status=400)
+    token = await state.sessions.start(user.id, replacing=visitor.session_token)
+    response = redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?welcome=1")
+    set_session_cookie(request, response, token)
+    return response
+
+
+@page("sign_in", ["GET", "POST"])
+async def sign_in(request: Request) -> Response:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    state = accounts_state(request)
+    crumbs = account_crumbs(language)[:1]
+    twin = _twin(request, "sign_in")
+    if request.method == "GET":
+        next_path = safe_next(request.query_params.get("next"), language)
+        return render(request, visitor, language, "accounts/sign_in.html", title="Sign in",
+                      twin_href=twin, breadcrumbs=crumbs, next_path=next_path)
+    form = await read_form(request, visitor)
+    email = _text(form, "email", 320)
+    next_path = safe_next(_text(form, "next", 500), language)
+
+    def again(errors: dict[str, str], status: int, headers: dict[str, str] | None = None
+              ) -> Response:
+        response = render(request, visitor, language, "accounts/sign_in.html", title="Sign in",
+                          twin_href=twin, breadcrumbs=crumbs, errors=errors,
+                          values={"email": email}, next_path=next_path, status=status)
+        response.headers.update(headers or {})
+        return response
+
+    client = request.client.host if request.client else "unknown"
+    wait = state.throttle.retry_after(client)
+    if wait:
+        return again({"form": "Too many sign-in attempts from your connection. Wait a few "
+                               "minutes, then try again."}, 429, {"retry-after": str(wait)})
+    result = await service.sign_in(state, email, _text(form, "password", 1000))
+    if result.user is None:
+        if result.error == "locked":
+            message = gettext(language, "This account is locked for {minutes} minutes after "
+                              "too many failed attempts. You can also reset your password.")
+            return again({"form": message.format(minutes=result.locked_minutes)}, 429,
+                         {"retry-after": str(result.locked_minutes * 60)})
+        return again({"form": result.error, "email": "", "password": ""}, 400)
+    token = await state.sessions.start(result.user.id, replacing=visitor.session_token)
+    response = redirect(request, visitor, next_path)
+    set_session_cookie(request, response, token)
+    return response
+
+
+@page("sign_out", ["POST"])
+async def sign_out(request: Request) -> Response:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    await read_form(request, visitor)
+    if visitor.session_token:
+        await accounts_state(request).sessions.end(visitor.session_token)
+    response = redirect(request, visitor, ACCOUNT_PATHS["sign_in"][language] + "?signed_out=1")
+    clear_session_cookie(request, response)
+    return response
+
+
+@page("password", ["GET", "POST"])
+async def change_password(request: Request) -> Response:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    if visitor.user is None:
+        return sign_in_redirect(request, visitor, language)
+    crumbs = account_crumbs(language)
+    twin = _twin(request, "password")
+    if request.method == "GET":
+        return render(request, visitor, language, "accounts/password.html",
+                      title="Change your password", twin_href=twin, breadcrumbs=crumbs)
+    form = await read_form(request, visitor)
+    state = accounts_state(request)
+    errors = await service.change_password(
+        state, visitor.user, _text(form, "current"), _text(form, "password"),
+        _text(form, "confirm"),
+    )
+    if errors:
+        return render(request, visitor, language, "accounts/password.html",
+                      title="Change your password", twin_href=twin, breadcrumbs=crumbs,
+                      errors=errors, status=400)
+    # Every other session ended; this browser gets a fresh one.
+    token = await state.sessions.start(visitor.user.id)
+    response = redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?changed=1")
+    set_session_cookie(request, response, token)
+    return response
+
+
+@page("verify", ["GET"])
+async def verify(request: Request) -> Response:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    ok = await service.verify_email(accounts_state(request),
+                                    request.query_params.get("token", ""))
+    return render(request, visitor, language, "accounts/verified.html",
+                  title="Email address confirmed" if ok else "This link did not work",
+                  twin_href=_twin(request, "verify"), breadcrumbs=account_crumbs(language),
+                  ok=ok, status=200 if ok else 400)
+
+
+@page("resend", ["POST"])
+async def resend(request: Request) -> Response:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    await read_form(request, visitor)
+    if visitor.user is None:
+        return sign_in_redirect(request, visitor, language)
+    if visitor.user.email_verified_at is None:
+        await service.resend_verification(accounts_state(request), visitor.user, language)
+    return redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?sent=1")
+
+
+@page("forgot", ["GET", "POST"])
+async def forgot(request: Request) -> Response:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    crumbs = [*account_crumbs(language)[:1],
+              Crumb(gettext(language, "Sign in"), ACCOUNT_PATHS["sign_in"][language])]
+    twin = _twin(request, "forgot")
+    if request.method == "GET":
+        return render(request, visitor, language, "accounts/forgot.html",
+                      title="Reset your password", twin_href=twin, breadcrumbs=crumbs)
+    form = await read_form(request, visitor)
+    email = _text(form, "email", 320)
+    if normalise_email(email) is None:
+        return render(request, visitor, language, "accounts/forgot.html",
+                      title="Reset your password", twin_href=twin, breadcrumbs=crumbs,
+                      errors={"email": "Enter an email address in the form name@example.com."},
+                      values={"email": email}, status=400)
+    await service.request_reset(accounts_state(request), email, language)
+    return render(request, visitor, language, "accounts/forgot.html",
+                  title="Check your email", twin_href=twin, breadcrumbs=crumbs, sent=True)
+
+
+@page("reset", ["GET", "POST"])
+async def reset(request: Request) -> Response:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    crumbs = account_crumbs(language)[:1]
+    twin = _twin(request, "reset")
+    if request.method == "GET":
+        token = request.query_params.get("token", "")[:100]
+        return render(request, visitor, language, "accounts/reset.html",
+                      title="Choose a new password", twin_href=twin, breadcrumbs=crumbs,
+                      token=token)
+    form = await read_form(request, visitor)
+    token = _text(form, "token", 100)
+    errors = await service.reset_password(accounts_state(request), token,
+                                          _text(form, "password"), _text(form, "confirm"))
+    if errors:
+        return render(request, visitor, language, "accounts/reset.html",
+                      title="Choose a new password", twin_href=twin, breadcrumbs=crumbs,
+                      token=token, errors=errors, status=400)
+    response = redirect(request, visitor, ACCOUNT_PATHS["sign_in"][language] + "?reset=1")
+    if visitor.session_token:
+        clear_session_cookie(request, response)
+    return response

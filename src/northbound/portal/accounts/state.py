@@ -1,0 +1,52 @@
+"""The accounts services one application shares (``app.state.accounts``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from northbound.portal.accounts.clock import Clock, system_clock
+from northbound.portal.accounts.passwords import PasswordHashing
+from northbound.portal.accounts.sessions import SessionStore
+from northbound.portal.accounts.throttle import SignInThrottle
+from northbound.settings import Settings
+from northbound.storage.database import Database
+from northbound.web.templating import Templates
+
+
+@dataclass
+class AccountsState:
+    settings: Settings
+    db: Database
+    templates: Templates
+    hashing: PasswordHashing
+    throttle: SignInThrottle
+    clock: Clock = field(default=system_clock)
+
+    @property
+    def sessions(self) -> SessionStore:
+        # Built on demand so a test that swaps ``clock`` moves session expiry too.
+        return SessionStore(self.db, self.settings.accounts, self.clock)
+
+    @property
+    def secret(self) -> bytes:
+        return self.settings.secret_key.get_secret_value().encode("utf-8")
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database, templates: Templates) -> AccountsState:
+        accounts = settings.accounts
+        return cls(
+            settings=settings,
+            db=db,
+            templates=templates,
+            hashing=PasswordHashing(accounts),
+            throttle=SignInThrottle(
+                accounts.sign_in_attempts_per_client, accounts.sign_in_window_seconds
+            ),
+        )
+
+
+def accounts_state(request: Request) -> AccountsState:
+    state: AccountsState = request.app.state.accounts
+    return state

@@ -1,0 +1,1 @@
+"""Applications, documents, enquiries, the status tracker, the secure inbox and staff tools."""

@@ -1,0 +1,198 @@
+"""JSON API: accounts, sessions and applications, with RFC 9457 problem details.
+
+``POST /api/v1/applications`` needs an ``Idempotency-Key`` header: the first request creates
+and submits the application (201); a retry with the same key and body gets the same receipt
+(200, ``Idempotent-Replayed: true``); the same key with another body is refused (422).
+The API uses the same session cookie as the pages; it accepts only ``application/json``
+bodies, which a cross-site HTML form cannot send, so no CSRF token is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from northbound.portal.accounts import service as accounts
+from northbound.portal.accounts.models import User
+from northbound.portal.accounts.state import accounts_state
+from northbound.portal.accounts.visitor import (
+    clear_session_cookie,
+    current_visitor,
+    set_session_cookie,
+)
+from northbound.portal.applications import service
+from northbound.portal.applications.idempotency import KeyReused, valid_key
+from northbound.portal.applications.models import Application
+from northbound.portal.applications.tracker import stages_for
+from northbound.web.problems import problem
+
+router = APIRouter(prefix="/api/v1", tags=["applications"])
+
+
+class Credentials(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1000)
+    language: Literal["en", "fr"] = "en"
+
+
+class NewApplication(BaseModel):
+    kind: Literal["citizenship", "pr_interest"]
+    answers: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=500)]
+                  ] = Field(max_length=40)
+
+
+class StageOut(BaseModel):
+    key: str
+    title: str
+    reached_at: str | None
+
+
+class ApplicationOut(BaseModel):
+    id: str
+    kind: str
+    state: str
+    receipt_number: str | None
+    stage: str | None
+    submitted_at: str | None
+    stages: list[StageOut] = []
+
+
+def _json_only(request: Request) -> None:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise HTTPException(415, "Send a JSON body (Content-Type: application/json).")
+
+
+def _unavailable() -> Response:
+    return problem(503, "Service unavailable", "Submissions are paused for a moment; retry "
+                   "with the same Idempotency-Key.", headers={"retry-after": "30"})
+
+
+async def _user(request: Request) -> User:
+    visitor = await current_visitor(request)
+    if visitor.user is None:
+        raise HTTPException(401, "Sign in first (POST /api/v1/session).")
+    return visitor.user
+
+
+def _out(application: Application, events: dict[str, Any] | None = None) -> ApplicationOut:
+    reached = events or {}
+    stages = [StageOut(key=s.key, title=s.title,
+                       reached_at=reached[s.key].isoformat() if s.key in reached else None)
+              for s in stages_for(application.kind)] if application.receipt_number else []
+    return ApplicationOut(
+        id=application.id, kind=application.kind, state=application.state,
+        receipt_number=application.receipt_number, stage=application.stage,
+        submitted_at=application.submitted_at.isoformat() if application.submitted_at else None,
+        stages=stages,
+    )
+
+
+@router.post("/accounts", status_code=201, summary="Create an account")
+async def create_account(request: Request, body: Credentials) -> Response:
+    _json_only(request)
+    try:
+        user, errors = await accounts.sign_up(accounts_state(request), body.email,
+                                              body.password, body.password, body.language)
+    except (SQLAlchemyError, OSError):
+        return _unavailable()
+    if user is None:
+        return problem(422, "Invalid request", "Some fields are not valid.",
+                       instance=request.url.path,
+                       errors=[{"field": k, "message": v} for k, v in errors.items()])
+    return JSONResponse({"id": user.id, "email": user.email}, status_code=201)
+
+
+@router.post("/session", status_code=204, summary="Sign in (sets the session cookie)")
+async def create_session(request: Request, body: Credentials) -> Response:
+    _json_only(request)
+    state = accounts_state(request)
+    client = request.client.host if request.client else "unknown"
+    wait = state.throttle.retry_after(client)
+    if wait:
+        return problem(429, "Too many requests", "Too many sign-in attempts.",
+                       headers={"retry-after": str(wait)})
+    try:
+        visitor = await current_visitor(request)
+        result = await accounts.sign_in(state, body.email, body.password)
+        if result.user is None:
+            if result.error == "locked":
+                return problem(429, "Account locked", "Too many failed attempts.",
+                               headers={"retry-after": str(result.locked_minutes * 60)})
+            return problem(401, "Not signed in", "The email address or password is not right.")
+        token = await state.sessions.start(result.user.id, replacing=visitor.session_token)
+    except (SQLAlchemyError, OSError):
+        return _unavailable()
+    response = Response(status_code=204)
+    set_session_cookie(request, response, token)
+    return response
+
+
+@router.delete("/session", status_code=204, summary="Sign out")
+async def delete_session(request: Request) -> Response:
+    visitor = await current_visitor(request)
+    if visitor.session_token:
+        await accounts_state(request).sessions.end(visitor.session_token)
+    response = Response(status_code=204)
+    clear_session_cookie(request, response)
+    return response
+
+
+@router.post("/applications", status_code=201, response_model=ApplicationOut,
+             summary="Create and submit an application (idempotent)")
+async def submit_application(
+    request: Request, body: NewApplication,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> Response:
+    _json_only(request)
+    if not valid_key(idempotency_key):
+        raise HTTPException(400, "Send an Idempotency-Key header (8 to 64 letters, digits, "
+                            "'-', '_', ':' or '.'), the same one on every retry.")
+    assert idempotency_key is not None
+    state = accounts_state(request)
+    try:
+        user = await _user(request)
+        result = await service.submit_complete(state.db, user.id, body.kind, body.answers,
+                                               idempotency_key, state.clock())
+        application = await service.own_application(state.db, user.id,
+                                                    str(result["application_id"]))
+    except service.Incomplete as exc:
+        return problem(422, "Invalid request", "The application is not complete or not valid.",
+                       instance=request.url.path,
+                       errors=[{"field": k, "message": v} for k, v in exc.errors.items()])
+    except KeyReused:
+        return problem(422, "Idempotency-Key reused",
+                       "This key was already used for a different request.")
+    except (service.Busy, SQLAlchemyError, OSError):
+        return _unavailable()
+    assert application is not None
+    replayed = bool(result["replayed"])
+    return JSONResponse(
+        _out(application).model_dump(), status_code=200 if replayed else 201,
+        headers={"idempotent-replayed": "true" if replayed else "false",
+                 "location": f"/api/v1/applications/{application.id}"},
+    )
+
+
+@router.get("/applications", response_model=list[ApplicationOut],
+            summary="My applications")
+async def my_applications(request: Request) -> list[ApplicationOut]:
+    user = await _user(request)
+    rows = await service.list_applications(accounts_state(request).db, user.id)
+    return [_out(a) for a in rows]
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationOut,
+            summary="One application with its status tracker")
+async def one_application(request: Request, application_id: str) -> ApplicationOut:
+    user = await _user(request)
+    db = accounts_state(request).db
+    application = await service.own_application(db, user.id, application_id)
+    if application is None:
+        raise HTTPException(404, "No such application.")
+    events = {e.stage: e.reached_at for e in await service.stage_events(db, application.id)}
+    return _out(application, events)

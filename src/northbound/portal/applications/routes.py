@@ -1,0 +1,440 @@
+"""The applicant's pages: account home, applications (draft steps, documents, review,
+status tracker), the secure inbox and enquiries — in English and French."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from northbound.portal.accounts.models import User
+from northbound.portal.accounts.pages import account_crumbs, redirect, render, sign_in_redirect
+from northbound.portal.accounts.paths import ACCOUNT_PATHS, other, path_language
+from northbound.portal.accounts.state import accounts_state
+from northbound.portal.accounts.visitor import Visitor, check_csrf, current_visitor, read_form
+from northbound.portal.applications import messages, service
+from northbound.portal.applications.forms import FORMS, ApplicationForm, Step, validate_step
+from northbound.portal.applications.idempotency import KeyReused, valid_key
+from northbound.portal.applications.models import Application, Document
+from northbound.portal.applications.paths import APP_PATHS, app_path
+from northbound.portal.applications.state import document_store
+from northbound.portal.applications.tracker import stages_for
+from northbound.portal.applications.uploads import receive_upload, sniff
+from northbound.portal.applications.web import bilingual
+from northbound.settings import Language
+from northbound.web.i18n import gettext
+from northbound.web.templating import Crumb
+
+router = APIRouter(include_in_schema=False)
+page = bilingual(router, {**APP_PATHS, "home": ACCOUNT_PATHS["home"]})  # type: ignore[dict-item]
+
+
+def _field(form: FormData, name: str, limit: int = 5000) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _key(form: FormData) -> str:
+    key = _field(form, "idempotency_key", 100)
+    if not valid_key(key):
+        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
+    return key
+
+
+def _crumbs(language: Language, *extra: Crumb) -> list[Crumb]:
+    return account_crumbs(language, Crumb(gettext(language, "My applications"),
+                                          APP_PATHS["list"][language]), *extra)
+
+
+def _twin(request: Request, name: str, **params: object) -> str:
+    return app_path(name, other(path_language(request)), **params)
+
+
+async def _signed_in(request: Request) -> tuple[Language, Visitor, User | None]:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    return language, visitor, visitor.user
+
+
+async def _owned(request: Request, user: User, application_id: str) -> Application:
+    application = await service.own_application(
+        accounts_state(request).db, user.id, application_id)
+    if application is None:
+        raise HTTPException(404)
+    return application
+
+
+def _step_href(language: Language, application: Application, step: Step) -> str:
+    return app_path("step", language, application_id=application.id, step=step.slugs[language])
+
+
+def _progress(form: ApplicationForm, answers: dict[str, str], documents: list[Document],
+              language: Language, application: Application, today: date
+              ) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for step in form.steps:
+        if step.review:
+            done = False
+        elif step.documents:
+            done = not service.missing_documents(form, documents)
+        else:
+            done = not validate_step(step, answers, today)[1]
+        rows.append({"title": step.title, "href": _step_href(language, application, step),
+                     "done": done})
+    return rows
+
+
+@page("home", ["GET"])
+async def account_home(request: Request) -> Response:
+    language, visitor, user = await _signed_in(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    db = accounts_state(request).db
+    applications = await service.list_applications(db, user.id)
+    unread = await messages.unread_count(db, user.id)
+    return render(request, visitor, language, "applications/home.html", title="My account",
+                  twin_href=ACCOUNT_PATHS["home"][other(language)],
+                  breadcrumbs=account_crumbs(language)[:1], applications=applications,
+                  forms=FORMS, unread=unread, paths=_paths(language),
+                  welcome=request.query_params.get("welcome") == "1",
+                  changed=request.query_params.get("changed") == "1",
+                  sent=request.query_params.get("sent") == "1")
+
+
+def _paths(language: Language) -> dict[str, str]:
+    return {name: paths[language] for name, paths in APP_PATHS.items()}
+
+
+@page("list", ["GET"])
+async def application_list(request: Request) -> Response:
+    language, visitor, user = await _signed_in(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    applications = await service.list_applications(accounts_state(request).db, user.id)
+    return render(request, visitor, language, "applications/list.html",
+                  title="My applications", twin_href=_twin(request, "list"),
+                  breadcrumbs=account_crumbs(language), applications=applications, forms=FORMS,
+                  paths=_paths(language))
+
+
+@page("new", ["GET", "POST"])
+async def new_application(request: Request) -> Response:
+    language, visitor, user = await _signed_in(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    crumbs = _crumbs(language)
+    if request.method == "GET":
+        return render(request, visitor, language, "applications/new.html",
+                      title="Start an application", twin_href=_twin(request, "new"),
+                      breadcrumbs=crumbs, forms=FORMS, paths=_paths(language))
+    form = await read_form(request, visitor)
+    kind = _field(form, "kind", 40)
+    if kind not in FORMS:
+        return render(request, visitor, language, "applications/new.html",
+                      title="Start an application", twin_href=_twin(request, "new"),
+                      breadcrumbs=crumbs, forms=FORMS, paths=_paths(language),
+                      errors={"kind": "Choose one of the options."}, status=400)
+    state = accounts_state(request)
+    try:
+        application_id = await service.start(state.db, user.id, kind, _key(form), state.clock())
+    except KeyReused as exc:
+        raise HTTPException(400, "This form was already used. Reload the page.") from exc
+    first = FORMS[kind].steps[0].slugs[language]
+    return redirect(request, visitor,
+                    app_path("step", language, application_id=application_id, step=first))
+
+
+@page("detail", ["GET"])
+async def application_detail(request: Request, application_id: str) -> Response:
+    language, visitor, user = await _signed_in(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    application = await _owned(request, user, application_id)
+    state = accounts_state(request)
+    form = FORMS[application.kind]
+    crumbs = _crumbs(language)
+    twin = _twin(request, "detail", application_id=application.id)
+    documents = await service.documents_of(state.db, application.id)
+    if application.state == "draft":
+        progress = _progress(form, service.answers_of(application), documents, language,
+                             application, state.clock().date())
+        return render(request, visitor, language, "applications/draft.html", title=form.title,
+                      twin_href=twin, breadcrumbs=crumbs, application=application,
+                      form=form, progress=progress)
+    events = await service.stage_events(state.db, application.id)
+    reached = {}
+    for event in events:
+        reached[event.stage] = event.reached_at
+    stages = stages_for(application.kind)
+    current = [s.key for s in stages].index(application.stage or "received")
+    return render(request, visitor, language, "applications/status.html", title=form.title,
+                  twin_href=twin, breadcrumbs=crumbs, application=application, form=form,
+                  stages=stages, reached=reached, current=current, documents=documents,
+                  just_submitted=request.query_params.get("submitted") == "1",
+                  document_href=lambda d: app_path("document", language,
+                                                   application_id=application.id,
+                                                   document_id=d.id))
+
+
+@page("upload", ["POST"])
+async def upload_document(request: Request, application_id: str) -> Response:
+    language, visitor, user = await _signed_in(request)
+    if user is None:
+        raise HTTPException(403)
+    application = await _owned(request, user, application_id)
+    form = FORMS[application.kind]
+    step = next(s for s in form.steps if s.documents)
+    if application.state != "draft":
+        raise HTTPException(409, "This application was already submitted.")
+    state = accounts_state(request)
+    store = document_store(request)
+    limit = state.settings.accounts.upload_max_bytes
+    try:
+        received = await receive_upload(request, store, limit)
+    except HTTPException as exc:
+        if exc.status_code != 413:
+            raise
+        return await _documents_page(
+            request, visitor, language, application, form, step, status=413,
+            errors={"file": gettext(language, "The file is larger than {mb} MB. Make it "
+                                    "smaller and try again.").format(mb=limit // 1048576)})
+    try:
+        check_csrf(request, visitor, received.fields.get("csrf_token"))
+        key = received.fields.get("idempotency_key", "")
+        if not valid_key(key):
+            raise HTTPException(400, "The form is missing its submission key. Reload the page.")
+        category = received.fields.get("category", "")
+        errors: dict[str, str] = {}
+        if category not in {c.key for c in form.documents}:
+            errors["category"] = "Choose one of the options."
+        media_type = sniff(received.head)
+        if received.temp_path is None or received.size == 0:
+            errors["file"] = "Choose a file to upload."
+        elif media_type is None:
+            errors["file"] = "Upload a PDF, JPEG or PNG file. Other kinds of files are refused."
+        existing = await service.documents_of(state.db, application.id)
+        if len(existing) >= state.settings.accounts.max_documents_per_application:
+            errors["file"] = "This application already has the most documents allowed."
+        if errors or received.temp_path is None or media_type is None:
+            return await _documents_page(request, visitor, language, application, form, step,
+                                         errors=errors, status=400,
+                                         values={"category": category})
+        storage_key = await store.keep(received.temp_path)
+        received.temp_path = None
+        result = await service.add_document(
+            state.db, user.id, application.id, key, category=category,
+            filename=received.filename, media_type=media_type, size=received.size,
+            sha256=received.sha256, storage_key=storage_key, now=state.clock())
+        if result["replayed"] or result["storage_key"] != storage_key:
+            await store.delete(storage_key)  # a retry: the first copy is the one kept
+    except KeyReused as exc:
+        raise HTTPException(400, "This form was already used. Reload the page.") from exc
+    finally:
+        received.discard()
+    return redirect(request, visitor, _step_href(language, application, step) + "?uploaded=1")
+
+
+@page("step", ["GET", "POST"])
+async def application_step(request: Request, application_id: str, step: str) -> Response:
+    language, visitor, user = await _signed_in(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    application = await _owned(request, user, application_id)
+    form = FORMS[application.kind]
+    current = form.step(step, language)
+    if current is None:
+        raise HTTPException(404)
+    # A repeated "Submit" (same key) still reaches the review handler, which replays it.
+    if application.state != "draft" and not (current.review and request.method == "POST"):
+        return redirect(request, visitor, app_path("detail", language,
+                                                   application_id=application.id))
+    if current.review:
+        return await _review(request, visitor, language, user, application, form, current)
+    if current.documents:
+        if request.method == "POST":
+            raise HTTPException(405)
+        return await _documents_page(request, visitor, language, application, form, current)
+    values = service.answers_of(application)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        submitted = await read_form(request, visitor)
+        answers = {f.name: _field(submitted, f.name) for f in current.fields}
+        clock = accounts_state(request).clock
+        _, errors = await service.save_step(accounts_state(request).db, application, current,
+                                            answers, clock())
+        if not errors:
+            index = form.steps.index(current)
+            following = form.steps[index + 1]
+            return redirect(request, visitor, _step_href(language, application, following))
+        values, status = answers, 400
+    return _render_step(request, visitor, language, application, form, current, values,
+                        errors, status)
+
+
+def _render_step(request: Request, visitor: Visitor, language: Language,
+                 application: Application, form: ApplicationForm, step: Step,
+                 values: dict[str, str], errors: dict[str, str], status: int) -> Response:
+    index = form.steps.index(step)
+    previous = _step_href(language, application, form.steps[index - 1]) if index else ""
+    return render(request, visitor, language, "applications/step.html",
+                  title=step.title, twin_href=_twin_step(request, application, step),
+                  breadcrumbs=_app_crumbs(language, application, form), application=application,
+                  form=form, step=step, step_number=index + 1, step_count=len(form.steps),
+                  action=_step_href(language, application, step), previous=previous,
+                  values=values, errors=errors, status=status)
+
+
+def _twin_step(request: Request, application: Application, step: Step) -> str:
+    return _step_href(other(path_language(request)), application, step)
+
+
+def _app_crumbs(language: Language, application: Application, form: ApplicationForm
+                ) -> list[Crumb]:
+    return _crumbs(language, Crumb(gettext(language, form.title),
+                                   app_path("detail", language, application_id=application.id)))
+
+
+async def _documents_page(request: Request, visitor: Visitor, language: Language,
+                          application: Application, form: ApplicationForm, step: Step,
+                          errors: dict[str, str] | None = None, status: int = 200,
+                          values: dict[str, str] | None = None) -> Response:
+    state = accounts_state(request)
+    documents = await service.documents_of(state.db, application.id)
+    index = form.steps.index(step)
+    return render(request, visitor, language, "applications/documents.html",
+                  title=step.title, twin_href=_twin_step(request, application, step),
+                  breadcrumbs=_app_crumbs(language, application, form), application=application,
+                  form=form, step=step, step_number=index + 1, step_count=len(form.steps),
+                  documents=documents,
+                  upload_action=app_path("upload", language, application_id=application.id),
+                  previous=_step_href(language, application, form.steps[index - 1]),
+                  following=_step_href(language, application, form.steps[index + 1]),
+                  max_megabytes=state.settings.accounts.upload_max_bytes // (1024 * 1024),
+                  document_href=lambda d: app_path("document", language,
+                                                   application_id=application.id,
+                                                   document_id=d.id),
+                  errors=errors or {}, values=values or {}, status=status)
+
+
+async def _review(request: Request, visitor: Visitor, language: Language, user: User,
+                  application: Application, form: ApplicationForm, step: Step) -> Response:
+    state = accounts_state(request)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        submitted = await read_form(request, visitor)
+        try:
+            result = await service.submit(state.db, user.id, application.id, _key(submitted),
+                                          state.clock())
+        except service.Incomplete as exc:
+            errors, status = exc.errors, 400
+        except KeyReused as exc:
+            raise HTTPException(400, "This form was already used. Reload the page.") from exc
+        except service.Busy:
+            return _busy(request)
+        else:
+            # The receipt page is shown only now, after the transaction committed.
+            target = app_path("detail", language, application_id=str(result["application_id"]))
+            return redirect(request, visitor, target + "?submitted=1")
+    answers = service.answers_of(application)
+    documents = await service.documents_of(state.db, application.id)
+    index = form.steps.index(step)
+    rows = [
+        {"title": s.title, "href": _step_href(language, application, s),
+         "answers": [(f, answers.get(f.name, "")) for f in s.fields]}
+        for s in form.question_steps
+    ]
+    return render(request, visitor, language, "applications/review.html", title=step.title,
+                  twin_href=_twin_step(request, application, step),
+                  breadcrumbs=_app_crumbs(language, application, form), application=application,
+                  form=form, step=step, step_number=index + 1, step_count=len(form.steps),
+                  rows=rows, documents=documents, errors=errors, status=status,
+                  action=_step_href(language, application, step),
+                  previous=_step_href(language, application, form.steps[index - 1]))
+
+
+def _busy(request: Request) -> Response:
+    from northbound.portal.applications.web import unavailable
+
+    return unavailable(request)
+
+
+@page("document", ["GET"])
+async def download_document(request: Request, application_id: str, document_id: str
+                            ) -> Response:
+    language, visitor, user = await _signed_in(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    application = await _owned(request, user, application_id)
+    document = await service.document_of(accounts_state(request).db, application.id,
+                                         document_id)
+    if document is None:
+        raise HTTPException(404)
+    return document_response(request, document)
+
+
+def document_response(request: Request, document: Document) -> Response:
+    store = document_store(request)
+    filename = quote(document.filename, safe="")
+    return StreamingResponse(
+        store.read(document.storage_key), media_type=document.media_type,
+        headers={"content-disposition": f"attachment; filename*=UTF-8''{filename}",
+                 "x-content-type-options": "nosniff", "cache-control": "no-store",
+                 "content-length": str(document.size)},
+    )
+
+
+@page("inbox", ["GET"])
+async def inbox(request: Request) -> Response:
+    language, visitor, user = await _signed_in(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    state = accounts_state(request)
+    items = await messages.inbox(state.db, user.id)
+    await messages.mark_read(state.db, user.id, state.clock())
+    return render(request, visitor, language, "applications/inbox.html",
+                  title="Secure messages", twin_href=_twin(request, "inbox"),
+                  breadcrumbs=account_crumbs(language), items=items)
+
+
+@page("enquiries", ["GET", "POST"])
+async def enquiries(request: Request) -> Response:
+    language, visitor, user = await _signed_in(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    state = accounts_state(request)
+    applications = [a for a in await service.list_applications(state.db, user.id)
+                    if a.receipt_number]
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    status = 200
+    reference = ""
+    if request.method == "POST":
+        form = await read_form(request, visitor)
+        values = {"topic": _field(form, "topic", 40), "body": _field(form, "body", 5000),
+                  "application": _field(form, "application", 40)}
+        errors = messages.check_enquiry(values["topic"], values["body"], values["application"],
+                                        {a.id for a in applications})
+        if not errors:
+            try:
+                reference = await messages.send_enquiry(
+                    state.db, user.id, values["topic"], values["body"],
+                    values["application"] or None, _key(form), state.clock())
+            except KeyReused as exc:
+                raise HTTPException(400, "This form was already used. Reload the page.") from exc
+            except service.Busy:
+                return _busy(request)
+            values = {}
+        else:
+            status = 400
+    sent = await messages.enquiries_of(state.db, user.id)
+    return render(request, visitor, language, "applications/enquiries.html",
+                  title="Ask us a question", twin_href=_twin(request, "enquiries"),
+                  breadcrumbs=account_crumbs(language), applications=applications,
+                  topics=messages.TOPICS, sent=sent, reference=reference, errors=errors,
+                  values=values, status=status)

@@ -1,0 +1,228 @@
+"""Staff pages: the work queue, one application (audited), stage moves, messages, enquiries.
+
+A person without the staff flag gets 404 on every staff address: the pages do not exist for
+them, which also avoids confirming what is there.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from northbound.portal.accounts.models import User
+from northbound.portal.accounts.pages import account_crumbs, redirect, render, sign_in_redirect
+from northbound.portal.accounts.paths import other, path_language
+from northbound.portal.accounts.state import accounts_state
+from northbound.portal.accounts.visitor import Visitor, current_visitor, read_form
+from northbound.portal.applications import messages, service, staff
+from northbound.portal.applications.forms import FORMS
+from northbound.portal.applications.idempotency import KeyReused, valid_key
+from northbound.portal.applications.models import Application
+from northbound.portal.applications.paths import APP_PATHS, app_path
+from northbound.portal.applications.routes import document_response
+from northbound.portal.applications.tracker import stages_for
+from northbound.portal.applications.web import bilingual
+from northbound.settings import Language
+from northbound.web.i18n import gettext
+from northbound.web.templating import Crumb
+
+router = APIRouter(include_in_schema=False)
+page = bilingual(router, APP_PATHS)  # type: ignore[arg-type]
+MAX_SUBJECT, MAX_BODY = 200, 4000
+
+
+async def _staff(request: Request) -> tuple[Language, Visitor, User | None]:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    if visitor.user is not None and not visitor.user.is_staff:
+        raise HTTPException(404)
+    return language, visitor, visitor.user
+
+
+def _field(form: FormData, name: str, limit: int) -> str:
+    value = form.get(name)
+    return value[: limit + 1].strip() if isinstance(value, str) else ""
+
+
+def _key(form: FormData) -> str:
+    key = _field(form, "idempotency_key", 100)
+    if not valid_key(key):
+        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
+    return key
+
+
+def _crumbs(language: Language) -> list[Crumb]:
+    return account_crumbs(language, Crumb(gettext(language, "Staff work queue"),
+                                          APP_PATHS["staff"][language]))
+
+
+def _message_errors(subject: str, body: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not subject:
+        errors["subject"] = "This information is required."
+    elif len(subject) > MAX_SUBJECT:
+        errors["subject"] = "Use 200 characters or fewer."
+    if len(body) < 2:
+        errors["body"] = "This information is required."
+    elif len(body) > MAX_BODY:
+        errors["body"] = "Use 4,000 characters or fewer."
+    return errors
+
+
+@page("staff", ["GET"])
+async def work_queue(request: Request) -> Response:
+    language, visitor, user = await _staff(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    db = accounts_state(request).db
+    return render(request, visitor, language, "applications/staff_queue.html",
+                  title="Staff work queue", twin_href=APP_PATHS["staff"][other(language)],
+                  breadcrumbs=account_crumbs(language),
+                  applications=await staff.submitted_applications(db),
+                  enquiries=await messages.open_enquiries(db), forms=FORMS,
+                  topics=dict(messages.TOPICS),
+                  application_href=lambda a: app_path("staff_application", language,
+                                                      application_id=a.id),
+                  enquiry_action=lambda e: app_path("staff_enquiry", language,
+                                                    enquiry_id=e.id))
+
+
+async def _application_page(request: Request, visitor: Visitor, language: Language,
+                            staff_user: User, application: Application,
+                            errors: dict[str, str] | None = None,
+                            values: dict[str, str] | None = None, status: int = 200
+                            ) -> Response:
+    db = accounts_state(request).db
+    form = FORMS[application.kind]
+    answers = service.answers_of(application)
+    rows = [(f, answers.get(f.name, "")) for f in form.all_fields()]
+    events = await service.stage_events(db, application.id)
+    reached = {e.stage: e.reached_at for e in events}
+    return render(request, visitor, language, "applications/staff_application.html",
+                  title=form.title,
+                  twin_href=app_path("staff_application", other(language),
+                                     application_id=application.id),
+                  breadcrumbs=_crumbs(language), application=application, form=form, rows=rows,
+                  stages=stages_for(application.kind), reached=reached,
+                  documents=await service.documents_of(db, application.id),
+                  audit=await staff.audit_trail(db, application.id),
+                  stage_action=app_path("staff_stage", language, application_id=application.id),
+                  message_action=app_path("staff_message", language,
+                                          application_id=application.id),
+                  document_href=lambda d: app_path("staff_document", language,
+                                                   application_id=application.id,
+                                                   document_id=d.id),
+                  errors=errors or {}, values=values or {}, status=status)
+
+
+async def _audited(request: Request, staff_user: User, application_id: str) -> Application:
+    state = accounts_state(request)
+    application = await staff.view_application(state.db, staff_user.id, application_id,
+                                               state.clock())
+    if application is None:
+        raise HTTPException(404)
+    return application
+
+
+@page("staff_application", ["GET"])
+async def staff_application(request: Request, application_id: str) -> Response:
+    language, visitor, user = await _staff(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    application = await _audited(request, user, application_id)
+    return await _application_page(request, visitor, language, user, application)
+
+
+async def _applicant_language(request: Request, application: Application) -> Language:
+    async with accounts_state(request).db.session() as session:
+        language = (await session.execute(
+            select(User.language).where(User.id == application.user_id))).scalar_one()
+    return "fr" if language == "fr" else "en"
+
+
+@page("staff_stage", ["POST"])
+async def staff_stage(request: Request, application_id: str) -> Response:
+    language, visitor, user = await _staff(request)
+    if user is None:
+        raise HTTPException(403)
+    form = await read_form(request, visitor)
+    application = await _audited(request, user, application_id)
+    stage = _field(form, "stage", 40)
+    applicant = await _applicant_language(request, application)
+    titles = staff.stage_titles(application.kind)
+    state = accounts_state(request)
+    subject = gettext(applicant, "Your application has moved to a new stage")
+    body = gettext(applicant, "New stage:") + " " + gettext(applicant, titles.get(stage, ""))
+    try:
+        moved = await staff.move_to_stage(state.db, user.id, application, stage, _key(form),
+                                          state.clock(), subject, body)
+    except KeyReused as exc:
+        raise HTTPException(400, "This form was already used. Reload the page.") from exc
+    if not moved:
+        return await _application_page(request, visitor, language, user, application,
+                                       errors={"stage": "Choose one of the options."},
+                                       status=400)
+    return redirect(request, visitor, app_path("staff_application", language,
+                                               application_id=application.id))
+
+
+@page("staff_message", ["POST"])
+async def staff_message(request: Request, application_id: str) -> Response:
+    language, visitor, user = await _staff(request)
+    if user is None:
+        raise HTTPException(403)
+    form = await read_form(request, visitor)
+    application = await _audited(request, user, application_id)
+    subject, body = _field(form, "subject", MAX_SUBJECT), _field(form, "body", MAX_BODY)
+    errors = _message_errors(subject, body)
+    if errors:
+        return await _application_page(request, visitor, language, user, application,
+                                       errors=errors, values={"subject": subject, "body": body},
+                                       status=400)
+    state = accounts_state(request)
+    try:
+        await staff.write_to_applicant(state.db, user.id, application, subject, body,
+                                       _key(form), state.clock())
+    except KeyReused as exc:
+        raise HTTPException(400, "This form was already used. Reload the page.") from exc
+    return redirect(request, visitor, app_path("staff_application", language,
+                                               application_id=application.id) + "?sent=1")
+
+
+@page("staff_document", ["GET"])
+async def staff_document(request: Request, application_id: str, document_id: str
+                         ) -> Response:
+    language, visitor, user = await _staff(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    application = await _audited(request, user, application_id)
+    document = await service.document_of(accounts_state(request).db, application.id,
+                                         document_id)
+    if document is None:
+        raise HTTPException(404)
+    return document_response(request, document)
+
+
+@page("staff_enquiry", ["POST"])
+async def staff_enquiry(request: Request, enquiry_id: str) -> Response:
+    language, visitor, user = await _staff(request)
+    if user is None:
+        raise HTTPException(403)
+    form = await read_form(request, visitor)
+    if not enquiry_id.isdigit() or len(enquiry_id) > 12:
+        raise HTTPException(404)
+    subject, body = _field(form, "subject", MAX_SUBJECT), _field(form, "body", MAX_BODY)
+    if _message_errors(subject, body):
+        raise HTTPException(400, "Write a subject and a reply.")
+    state = accounts_state(request)
+    try:
+        answered = await staff.answer_enquiry(state.db, user.id, int(enquiry_id), subject, body,
+                                              _key(form), state.clock())
+    except KeyReused as exc:
+        raise HTTPException(400, "This form was already used. Reload the page.") from exc
+    if not answered:
+        raise HTTPException(404)
+    return redirect(request, visitor, APP_PATHS["staff"][language] + "?answered=1")
