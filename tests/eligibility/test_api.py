@@ -111,7 +111,9 @@ async def test_physical_presence_contract(client: httpx.AsyncClient) -> None:
 
 
 async def test_programs(client: httpx.AsyncClient) -> None:
-    r = await client.post(f"{BASE}/programs", json={"goal": "immigrate", "profile": CRS_OK})
+    r = await client.post(
+        f"{BASE}/programs", json={"goal": "immigrate", "status": "none", "profile": CRS_OK}
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["crs_score"] == 429

@@ -307,7 +307,7 @@ class ProgramsRequest(_Model):
     """Answers of the "find out if you can immigrate" questionnaire."""
 
     goal: Goal
-    status: Status = Status.NONE
+    status: Status
     profile: CrsRequest
     canadian_work_years_last_3: Annotated[int, Field(ge=0, le=3)] = 0
     canadian_work_teer: TeerGroup | None = None

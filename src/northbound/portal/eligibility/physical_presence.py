@@ -165,7 +165,7 @@ class _Timeline:
 
 
 def _credit(pr_days: int, temporary_days: int) -> tuple[float, float]:
-    temporary_credit = min(TEMPORARY_CREDIT_CAP, temporary_days / 2)
+    temporary_credit = min(float(TEMPORARY_CREDIT_CAP), temporary_days / 2)
     return pr_days + temporary_credit, temporary_credit
 
 
