@@ -43,7 +43,7 @@ def clean(field: Field, raw: str, today: date) -> tuple[str, str]:
     if not value:
         return "", ("This information is required." if field.required else "")
     if len(value) > max(field.max_length, 20) or _has_control(value):
-        return "", f"Use {field.max_length} characters or fewer, without special characters."
+        return "", "This answer is too long or contains special characters."
     match field.kind:
         case "name":
             if not NAME_CHARS.match(value):
