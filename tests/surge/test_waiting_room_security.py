@@ -6,7 +6,6 @@ import base64
 import random
 import struct
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -53,15 +52,15 @@ def _pass(
         joined_at=now - 60, admitted_at=now, estimate_seconds=60, prequeue_index=0,
         visitor_hash=visitor_hash(visitor),
     )  # fmt: skip
-    return replace(claims, **changes)
+    return claims._replace(**changes)
 
 
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return base64.b64encode(data).decode()
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return base64.b64decode(text, validate=True)
 
 
 def bad_passes(room: WaitingRoom) -> list[tuple[str, str, str]]:
@@ -103,6 +102,9 @@ def bad_passes(room: WaitingRoom) -> list[tuple[str, str, str]]:
     for _ in range(25):
         cases.append(("unsigned", VISITOR, f"{kid}.{_b64(unsigned)}."))
         cases.append(("no_kid", VISITOR, f".{payload}.{mac}"))
+    for variant in (payload.rstrip("=") + "=", payload + "\n", payload.replace("+", "-")):
+        if variant != payload:
+            cases.append(("respelled", VISITOR, f"{kid}.{variant}.{mac}"))
     return cases
 
 

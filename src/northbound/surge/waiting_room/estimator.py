@@ -9,11 +9,10 @@ slowest and fastest sixth of the window.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Estimate:
+class Estimate(NamedTuple):
     seconds: int
     low_seconds: int
     high_seconds: int

@@ -22,6 +22,7 @@ import logging
 import re
 import secrets
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import parse_qs, quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,15 +47,20 @@ _UNAVAILABLE_HTML = (
 ).encode()
 
 
-def _cookies(scope: Scope) -> dict[str, str]:
-    jar: dict[str, str] = {}
-    for name, value in scope.get("headers", ()):
-        if name == b"cookie":
-            for item in value.decode("latin-1").split(";"):
-                key, sep, val = item.strip().partition("=")
-                if sep and key not in jar:
-                    jar[key] = val.strip('"')
-    return jar
+def _cookie(header: str, name: str) -> str:
+    """One cookie's value from a Cookie header ('' when absent); the first one wins."""
+    start = 0
+    while True:
+        found = header.find(name, start)
+        if found < 0:
+            return ""
+        end_of_name = found + len(name)
+        before = header[found - 1] if found else ";"
+        if (before in "; ") and header.startswith("=", end_of_name):
+            value_end = header.find(";", end_of_name)
+            value = header[end_of_name + 1 : value_end if value_end >= 0 else None]
+            return value.strip().strip('"')
+        start = end_of_name
 
 
 def _header(scope: Scope, wanted: bytes) -> str:
@@ -69,6 +75,11 @@ def _language(path: str, accept_language: str) -> Lang:
         return "fr"
     if path == "/en" or path.startswith("/en/"):
         return "en"
+    return _preferred_language(accept_language) if accept_language else "en"
+
+
+@lru_cache(maxsize=4096)  # browsers send a handful of distinct Accept-Language values
+def _preferred_language(accept_language: str) -> Lang:
     best: tuple[float, Lang] = (0.0, "en")
     for item in accept_language.split(","):
         tag, _, params = item.strip().partition(";")
@@ -137,11 +148,15 @@ class WaitingRoomMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        cookies = _cookies(scope)
-        visitor_id = cookies.get(VISITOR_COOKIE, "")
-        if not _VISITOR_ID.match(visitor_id):
+        cookie_header = ""
+        for name, value in scope["headers"]:
+            if name == b"cookie":  # HTTP/2 may split cookies over several headers
+                text = value.decode("latin-1")
+                cookie_header = f"{cookie_header}; {text}" if cookie_header else text
+        visitor_id = _cookie(cookie_header, VISITOR_COOKIE) if cookie_header else ""
+        if visitor_id and not _VISITOR_ID.match(visitor_id):
             visitor_id = ""
-        token = cookies.get(self.pass_cookie)
+        token = _cookie(cookie_header, self.pass_cookie) if visitor_id else ""
         claims = self.room.check_pass(token, visitor_id) if token and visitor_id else None
         if scope["type"] == "http" and self._is_room_page(path):
             await self._room_page(scope, send, claims, visitor_id)
@@ -157,6 +172,11 @@ class WaitingRoomMiddleware:
         if not self.policy.needs_pass(path, scope.get("raw_path")):
             await self.app(scope, receive, send)
             return
+        if claims is not None and scope["type"] == "http":
+            view = self.room.poll(claims)  # the hot path: a waiting visitor polling
+            if view is not None:
+                await self._answer_poll(scope, send, view)
+                return
         if scope["type"] == "websocket":
             if self.room.is_on():
                 await send({"type": "websocket.close", "code": 1013})  # try again later
@@ -164,6 +184,39 @@ class WaitingRoomMiddleware:
             await self.app(scope, receive, send)
             return
         await self._gate(scope, receive, send, claims, visitor_id)
+
+    async def _answer_poll(self, scope: Scope, send: Send, view: WaitView) -> None:
+        """`_waiting` for the common case, in one pass over the headers: it runs per poll."""
+        accept = accept_language = b""
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value
+            elif name == b"accept-language":
+                accept_language = value
+        path: str = scope["path"]
+        if self._json_policy.needs_pass(path) or (
+            b"application/json" in accept and b"text/html" not in accept
+        ):
+            await self._waiting(scope, send, view, [], next_path=None, refresh=True)
+            return
+        query: bytes = scope.get("query_string", b"")
+        next_path = safe_next(f"{path}?{query.decode('latin-1')}" if query else path)
+        lang = _language(normalise(path), accept_language.decode("latin-1"))
+        body = self.page.html(view, lang=lang, next_path=next_path)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
 
     def _is_room_page(self, path: str) -> bool:
         # the cheap test first: almost no request mentions the room at all

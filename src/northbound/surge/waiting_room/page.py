@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import quote
 
@@ -126,11 +128,19 @@ def format_number(value: int, lang: Lang) -> str:
     return text.replace(",", "\u202f") if lang == "fr" else text
 
 
+def _minutes(seconds: int) -> int:
+    return -1 if seconds < 60 else round(seconds / 60)
+
+
 def format_duration(seconds: int, lang: Lang) -> str:
+    return _format_minutes(_minutes(seconds), lang)
+
+
+@lru_cache(maxsize=4096)
+def _format_minutes(minutes: int, lang: Lang) -> str:
     text = _TEXT[lang]
-    if seconds < 60:
+    if minutes < 0:
         return text["under_minute"]
-    minutes = round(seconds / 60)
     if minutes == 1:
         return text["minute"]
     if minutes < 120:
@@ -138,6 +148,10 @@ def format_duration(seconds: int, lang: Lang) -> str:
     return text["hours"].format(h=minutes // 60, m=minutes % 60)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@lru_cache(maxsize=16_384)
 def safe_next(path: str | None) -> str:
     """A local path to return to; anything else (other sites, odd bytes) becomes ``/``."""
     if (
@@ -145,7 +159,7 @@ def safe_next(path: str | None) -> str:
         or len(path) > 2000
         or not path.startswith("/")
         or path.startswith(("//", "/\\"))
-        or any(ord(ch) < 32 or ord(ch) == 127 for ch in path)
+        or _CONTROL.search(path)
     ):
         return "/"
     return path
@@ -158,6 +172,14 @@ class _Fragments:
     after_switch: bytes  # the rest of the header and the opening of main
     info: bytes  # "while you wait" section
     tail: bytes
+    # the common page (in line, refreshing) as bytes around its five variable parts
+    line_head: bytes  # title .. opening of the language link
+    line_open: bytes  # .. the place number
+    line_between: bytes  # .. the number ahead
+    line_after: bytes  # .. the estimate sentence
+    refresh_before: bytes  # .. the refresh interval
+    refresh_after: bytes  # .. the no-refresh link
+    line_end: bytes  # the rest of the page
 
 
 class WaitingPage:
@@ -178,6 +200,8 @@ class WaitingPage:
         self._fragments = {
             lang: self._prepare(lang, site_names[lang], info_links[lang]) for lang in _TEXT
         }
+        # the same few pages are asked for again and again: escape their links once
+        self._links = lru_cache(maxsize=4096)(self._links_uncached)
 
     def _prepare(self, lang: Lang, site: str, info_link: str) -> _Fragments:
         t = _TEXT[lang]
@@ -200,29 +224,75 @@ class WaitingPage:
             f"<li>{t['turn']}</li><li>{t['one_tab']}</li></ul>"
         )
         tail = f"</main><footer><p>{t['footer']}</p></footer></body></html>"
+        notice_before, notice_after = (
+            t["refresh"].format(seconds="\0", grace=self.grace_minutes).split("\0")
+        )
         return _Fragments(
-            head_start.encode(), head_end.encode(), after_switch.encode(), info.encode(),
-            tail.encode(),
-        )  # fmt: skip
+            head_start=head_start.encode(),
+            head_end=head_end.encode(),
+            after_switch=after_switch.encode(),
+            info=info.encode(),
+            tail=tail.encode(),
+            line_head=f"<title>{t['title']}</title>{head_end}".encode(),
+            line_open=(
+                f'{after_switch}<h1>{t["title"]}</h1><p class="place">{t["place"]}<strong>'
+            ).encode(),
+            line_between=f"</strong><br>{t['ahead']}<strong>".encode(),
+            line_after=b"</strong></p><p>",
+            refresh_before=f"</p><p>{notice_before}".encode(),
+            refresh_after=f'{notice_after} <a href="'.encode(),
+            line_end=f'">{t["refresh_off_link"]}</a></p>{info}{tail}'.encode(),
+        )
 
     def room_link(self, lang: Lang, next_path: str, *, refresh: bool = True) -> str:
         query = f"?lang={lang}&next={quote(next_path, safe='/')}"
         return self.room_path + query + ("" if refresh else "&refresh=off")
 
+    def _links_uncached(self, lang: Lang, next_path: str, refresh: bool) -> tuple[bytes, str]:
+        """(escaped link to the other language, escaped link to the no-refresh view)."""
+        other: Lang = "fr" if lang == "en" else "en"
+        switch = html.escape(self.room_link(other, next_path, refresh=refresh)).encode()
+        return switch, html.escape(self.room_link(lang, next_path, refresh=False))
+
+    def _line_page(self, view: WaitView, lang: Lang, next_path: str) -> bytes:
+        """The page almost everyone sees: in line, refreshing. Joins bytes, formats numbers."""
+        f = self._fragments[lang]
+        switch, quiet = self._links(lang, next_path, True)
+        seconds = str(view.refresh_seconds).encode()
+        position = view.position or 0
+        return b"".join((
+            f.head_start, b'<meta http-equiv="refresh" content="', seconds, b'">', f.line_head,
+            switch, f.line_open, format_number(position, lang).encode(), f.line_between,
+            format_number(view.ahead, lang).encode(), f.line_after, self._eta_bytes(view, lang),
+            f.refresh_before, seconds, f.refresh_after, quiet.encode(), f.line_end,
+        ))  # fmt: skip
+
+    def _eta_bytes(self, view: WaitView, lang: Lang) -> bytes:
+        estimate = view.estimate
+        if view.ahead == 0 or estimate is None:
+            return self._eta_cached(lang, view.ahead == 0, None)
+        minutes = (
+            _minutes(estimate.seconds), _minutes(estimate.low_seconds),
+            _minutes(estimate.high_seconds),
+        )  # fmt: skip
+        return self._eta_cached(lang, False, minutes)
+
     def html(
         self, view: WaitView, *, lang: Lang, next_path: str, refresh: bool = True,
         now: float | None = None,
     ) -> bytes:  # fmt: skip
+        if refresh and view.position is not None and not view.rejoined:
+            return self._line_page(view, lang, next_path)
         t = _TEXT[lang]
         fragments = self._fragments[lang]
-        other: Lang = "fr" if lang == "en" else "en"
+        switch, quiet = self._links(lang, next_path, refresh)
         title = t["title"] if view.position is not None else t["title_pre"]
         parts: list[bytes] = [fragments.head_start]
         if refresh:
             parts.append(f'<meta http-equiv="refresh" content="{view.refresh_seconds}">'.encode())
         parts.append(f"<title>{title}</title>".encode())
         parts.append(fragments.head_end)
-        parts.append(html.escape(self.room_link(other, next_path, refresh=refresh)).encode())
+        parts.append(switch)
         parts.append(fragments.after_switch)
         body = [f"<h1>{title}</h1>"]
         if view.rejoined:
@@ -240,33 +310,31 @@ class WaitingPage:
                 f'<p class="place">{t["place"]}<strong>{format_number(view.position, lang)}'
                 f"</strong><br>{t['ahead']}<strong>{format_number(view.ahead, lang)}</strong></p>"
             )
-            body.append(f"<p>{self._eta_sentence(view, lang)}</p>")
+            body.append(f"<p>{self._eta_bytes(view, lang).decode()}</p>")
         if refresh:
             notice = t["refresh"].format(seconds=view.refresh_seconds, grace=self.grace_minutes)
-            off = html.escape(self.room_link(lang, next_path, refresh=False))
-            body.append(f'<p>{notice} <a href="{off}">{t["refresh_off_link"]}</a></p>')
+            body.append(f'<p>{notice} <a href="{quiet}">{t["refresh_off_link"]}</a></p>')
         else:
-            again = html.escape(self.room_link(lang, next_path, refresh=False))
-            body.append(f'<p>{t["refresh_off"]}<a href="{again}">{t["check_now"]}</a></p>')
+            body.append(f'<p>{t["refresh_off"]}<a href="{quiet}">{t["check_now"]}</a></p>')
         parts.append("".join(body).encode())
         parts.append(fragments.info)
         parts.append(fragments.tail)
         return b"".join(parts)
 
-    def _eta_sentence(self, view: WaitView, lang: Lang) -> str:
+    @lru_cache(maxsize=4096)  # noqa: B019  (one page object per room, for the process)
+    def _eta_cached(
+        self, lang: Lang, at_front: bool, minutes: tuple[int, int, int] | None
+    ) -> bytes:
         t = _TEXT[lang]
-        if view.ahead == 0:
-            return t["next"]
-        estimate = view.estimate
-        if estimate is None:
-            return t["no_eta"]
-        sentence = t["wait"] + "<strong>" + t["about"] + format_duration(estimate.seconds, lang)
-        sentence += "</strong>"
-        low = format_duration(estimate.low_seconds, lang)
-        high = format_duration(estimate.high_seconds, lang)
+        if at_front:
+            return t["next"].encode()
+        if minutes is None:
+            return t["no_eta"].encode()
+        about, low, high = (_format_minutes(m, lang) for m in minutes)
+        sentence = f"{t['wait']}<strong>{t['about']}{about}</strong>"
         if low != high:
             sentence += t["between"].format(low=low, high=high)
-        return sentence + t["basis"].format(minutes=self.window_minutes)
+        return (sentence + t["basis"].format(minutes=self.window_minutes)).encode()
 
     @staticmethod
     def json(view: WaitView) -> bytes:

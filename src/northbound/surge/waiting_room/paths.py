@@ -9,9 +9,13 @@ lands on an exempt prefix, so odd spellings can only ever make the gate stricter
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import unquote
 
+_CACHE_SIZE = 16_384  # the paths a site sees repeat; odd ones just fall out of the cache
 
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def normalise(path: str) -> str:
     """Case-folded, fully percent-decoded path with dot segments resolved and no empty ones."""
     for _ in range(4):  # double and triple encoding (%252F) decode to the same thing
@@ -43,6 +47,7 @@ class PathPolicy:
     def __init__(self, include: Iterable[str], exclude: Iterable[str]) -> None:
         self._include = tuple(_prefix_key(p) for p in include)
         self._exclude = tuple(_prefix_key(p) for p in exclude)
+        self._decide = lru_cache(maxsize=_CACHE_SIZE)(self._decide_uncached)
 
     @staticmethod
     def _matches(path: str, prefixes: tuple[str, ...]) -> bool:
@@ -55,6 +60,9 @@ class PathPolicy:
         return self._matches(normal, self._include) and not self._matches(normal, self._exclude)
 
     def needs_pass(self, path: str, raw_path: bytes | None = None) -> bool:
+        return self._decide(path, raw_path)
+
+    def _decide_uncached(self, path: str, raw_path: bytes | None) -> bool:
         readings = {normalise(path)}
         if raw_path is not None:
             readings.add(normalise(raw_path.decode("latin-1").split("?", 1)[0]))

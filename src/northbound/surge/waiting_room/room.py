@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ..capacity import CapacitySignal
 from . import metrics
@@ -34,8 +35,7 @@ log = logging.getLogger(__name__)
 _LIVENESS_EPOCHS = 3  # the current epoch and two before it: unseen for 1x-1.5x grace = gone
 
 
-@dataclass(frozen=True, slots=True)
-class WaitView:
+class WaitView(NamedTuple):
     """What the waiting page and its JSON twin show one visitor."""
 
     position: int | None  # None in the pre-queue, before the opening shuffles it
@@ -349,7 +349,7 @@ class WaitingRoom:
         expires = min(now + session, hard_end)
         if expires <= claims.expires_at:
             return None
-        return self.signer.sign(replace(claims, issued_at=now, expires_at=expires))
+        return self.signer.sign(claims._replace(issued_at=now, expires_at=expires))
 
     def _issue_pass(self, position: int, vhash: bytes, joined: int, estimate: int) -> Admitted:
         now = int(self.clock())
@@ -406,8 +406,23 @@ class WaitingRoom:
     def view(self, position: int, *, rejoined: bool = False) -> WaitView:
         ahead = max(0, position - self.state.serving - 1)
         estimate = self.estimator.estimate(ahead + 1)
-        return WaitView(position, ahead, estimate, self.refresh_seconds(ahead, estimate),
-                        rejoined=rejoined)  # fmt: skip
+        refresh = self.refresh_seconds(ahead, estimate)
+        return WaitView(position, ahead, estimate, refresh, None, rejoined)
+
+    def poll(self, ticket: Claims) -> WaitView | None:
+        """Answer the common poll from memory: a ticket whose turn has not come yet.
+
+        None means the visit needs :meth:`visit` (its turn came, a pre-queue ticket, or a
+        first estimate to record in the ticket). Liveness marks go to the store once a tick.
+        """
+        position = ticket.position
+        if ticket.prequeue_index or position <= self.state.serving:
+            return None
+        view = self.view(position)
+        if ticket.estimate_seconds < 0 and view.estimate is not None:
+            return None
+        self._touches.add(position)
+        return view
 
     def _prequeue_view(self, now: float) -> WaitView:
         opens_at = self.state.opens_at or now
@@ -423,12 +438,11 @@ class WaitingRoom:
         one is what makes a second visit return the same place.
         """
         now = self.clock()
-        vhash = visitor_hash(visitor_id)
         if ticket is not None and ticket.kind is Kind.PASS:
             return Admitted(self.signer.sign(ticket), ticket)
         if ticket is not None:
-            return await self._continue(ticket, vhash, now)
-        return await self._join(vhash, now)
+            return await self._continue(ticket, ticket.visitor_hash, now)
+        return await self._join(visitor_hash(visitor_id), now)
 
     async def _join(
         self, vhash: bytes, now: float, *, rejoined: bool = False
@@ -477,12 +491,12 @@ class WaitingRoom:
         changed = position != ticket.position or ticket.prequeue_index
         if ticket.estimate_seconds < 0 and view.estimate is not None:
             # the first estimate they saw is the one graded against the actual wait
-            ticket = replace(ticket, estimate_seconds=view.estimate.seconds)
+            ticket = ticket._replace(estimate_seconds=view.estimate.seconds)
             changed = True
         if not changed:
             return Waiting(None, view)
-        ticket = replace(
-            ticket, position=position, prequeue_index=0, admitted_at=0, issued_at=int(now)
+        ticket = ticket._replace(
+            position=position, prequeue_index=0, admitted_at=0, issued_at=int(now)
         )
         return Waiting(self.signer.sign(ticket), view)
 

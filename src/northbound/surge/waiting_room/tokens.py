@@ -1,7 +1,9 @@
 """Signed waiting tickets and passes.
 
 One compact format for both: ``<kid>.<payload>.<mac>`` where payload is a fixed binary record
-(base64url) and mac is HMAC-SHA256 over ``kid.payload`` with the key named by kid. Everything
+and mac is HMAC-SHA256 over ``kid.payload`` with the key named by kid, both in standard base64
+(every character of it is allowed in a cookie value; decoding is strict, so no token has two
+spellings). Everything
 the room needs to know about one visitor travels inside it, so the server keeps no per-visitor
 record: the position, when they joined, the estimate they were shown and the hash of their
 cookie id. Several keys verify at once (rotation); a key taken off the list is retired.
@@ -9,14 +11,13 @@ cookie id. Several keys verify at once (rotation); a key taken off the list is r
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 # kind, room hash, position, issued, expires, joined, admitted, estimate, pre-queue index, vid.
 _RECORD = struct.Struct(">B8sQIIIIiI16s")
@@ -28,6 +29,9 @@ class Kind(IntEnum):
     PASS = 2  # admitted
 
 
+_KINDS = {int(kind): kind for kind in Kind}
+
+
 class PassRefused(Exception):
     """A token failed verification; ``reason`` is a short metric label."""
 
@@ -36,8 +40,9 @@ class PassRefused(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class Claims:
+class Claims(NamedTuple):
+    """What a ticket or pass says (a tuple: built on every request, so it must be cheap)."""
+
     kind: Kind
     room: str
     position: int
@@ -59,11 +64,31 @@ def visitor_hash(visitor_id: str) -> bytes:
 
 
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return binascii.b2a_base64(data, newline=False).decode()
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return binascii.a2b_base64(text, strict_mode=True)
+
+
+class _Hmac:
+    """HMAC-SHA256 with the key's inner and outer states computed once (3x faster per call)."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def digest(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
 
 class KeyRing:
@@ -74,6 +99,7 @@ class KeyRing:
         if not self._keys:
             raise ValueError("a key ring needs at least one key")
         self.signing_kid = next(iter(self._keys))
+        self._macs = {kid: _Hmac(key) for kid, key in self._keys.items()}
 
     @classmethod
     def from_settings(cls, entries: list[str], site_secret: str) -> KeyRing:
@@ -83,11 +109,14 @@ class KeyRing:
                 kid, _, secret = entry.partition(":")
                 pairs.append((kid, secret.encode()))
             return cls(pairs)
-        derived = hmac.new(site_secret.encode(), b"northbound-waiting-room-pass", "sha256")
-        return cls([("k0", derived.digest())])
+        derived = hmac.digest(site_secret.encode(), b"northbound-waiting-room-pass", "sha256")
+        return cls([("k0", derived)])
 
     def get(self, kid: str) -> bytes | None:
         return self._keys.get(kid)
+
+    def mac(self, kid: str) -> _Hmac | None:
+        return self._macs.get(kid)
 
 
 class PassSigner:
@@ -112,11 +141,10 @@ class PassSigner:
             claims.visitor_hash,
         )
         kid = self._keys.signing_kid
-        key = self._keys.get(kid)
-        assert key is not None
+        mac = self._keys.mac(kid)
+        assert mac is not None
         body = f"{kid}.{_b64(record)}"
-        mac = hmac.new(key, body.encode(), "sha256").digest()
-        return f"{body}.{_b64(mac)}"
+        return f"{body}.{_b64(mac.digest(body.encode()))}"
 
     def verify(
         self, token: str, *, visitor_id: str, now: float, kind: Kind | None = None
@@ -124,35 +152,39 @@ class PassSigner:
         """Return the claims of a genuine, current token of this room and visitor, or raise."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise PassRefused("oversized")
-        parts = token.split(".")
-        if len(parts) != 3:
+        if token.count(".") != 2:
             raise PassRefused("malformed")
-        kid, payload, mac_text = parts
-        key = self._keys.get(kid)
-        if key is None:
+        signed_end = token.rindex(".")
+        signed = token[:signed_end]
+        kid, payload = signed.split(".")
+        mac_of = self._keys.mac(kid)
+        if mac_of is None:
             raise PassRefused("unknown_key")
         try:
-            mac = _unb64(mac_text)
+            mac = _unb64(token[signed_end + 1 :])
             record = _unb64(payload)
+            expected = mac_of.digest(signed.encode())
         except (binascii.Error, ValueError):
             raise PassRefused("malformed") from None
-        expected = hmac.new(key, f"{kid}.{payload}".encode(), "sha256").digest()
         if not hmac.compare_digest(mac, expected):
             raise PassRefused("bad_signature")
         if len(record) != _RECORD.size:
             raise PassRefused("malformed")
         fields = _RECORD.unpack(record)
-        if fields[0] not in (Kind.TICKET, Kind.PASS):
+        kind_found = _KINDS.get(fields[0])
+        if kind_found is None:
             raise PassRefused("malformed")
-        claims = Claims(Kind(fields[0]), self.room, *fields[2:])
         if fields[1] != self._room_hash:
             raise PassRefused("wrong_room")
-        if kind is not None and claims.kind != kind:
+        if kind is not None and kind_found is not kind:
             raise PassRefused("wrong_kind")
-        if now >= claims.expires_at:
+        # fields: kind, room hash, position, issued, expires, joined, admitted, estimate, pq, vid
+        if now >= fields[4]:
             raise PassRefused("expired")
-        if claims.issued_at > now + 300:
+        if fields[3] > now + 300:
             raise PassRefused("issued_in_future")
-        if not hmac.compare_digest(claims.visitor_hash, visitor_hash(visitor_id)):
+        if not hmac.compare_digest(fields[9], visitor_hash(visitor_id)):
             raise PassRefused("wrong_visitor")
+        # tuple.__new__ skips NamedTuple's keyword handling: this runs on every request
+        claims: Claims = tuple.__new__(Claims, (kind_found, self.room, *fields[2:]))
         return claims

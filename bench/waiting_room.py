@@ -1,0 +1,289 @@
+"""Benchmark the waiting room: poll throughput and memory per waiting visitor.
+
+1. Polls per second. One uvicorn server (pinned to CPU 0) serves two paths: ``/raw/...`` is
+   a raw ASGI app that returns the bytes of a waiting page captured beforehand; everything
+   else goes through ``WaitingRoomMiddleware`` with the room on and paused, so every request
+   is a visitor polling with a valid ticket (ticket verified, liveness recorded, page
+   assembled). wrk (pinned to CPU 1, 64 connections) drives each in alternating rounds;
+   the figure is the ratio of medians. Target >= 0.8x.
+2. Memory per waiting visitor with 1,000,000 in line, every one of them polling: in-process
+   (tracemalloc, after the liveness epochs filled) and Redis (INFO used_memory difference
+   under a dedicated key prefix, deleted afterwards).
+
+    .venv/bin/python bench/waiting_room.py [--seconds 8] [--rounds 3] [--visitors 1000000]
+        [--redis-url redis://127.0.0.1:6379/0] [--skip-http] [--skip-memory]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+VISITOR = "benchmark_visitor_00001"[:22]
+
+
+# -- the server side (run in a subprocess) -------------------------------------------------
+
+
+def build_server_app(cookie_file: Path) -> Any:
+    """An ASGI app: /raw/* returns fixed bytes, the rest is the gated room (on, paused)."""
+    from northbound.surge.waiting_room import Controls, WaitingRoom, WaitingRoomSettings
+    from northbound.surge.waiting_room import WaitingRoomMiddleware as Gate
+    from northbound.surge.waiting_room.memory_store import InProcessStore
+    from northbound.surge.waiting_room.tokens import KeyRing, PassSigner
+
+    settings = WaitingRoomSettings(mode="on")
+    room = WaitingRoom(settings, InProcessStore(), PassSigner("main", KeyRing([("k1", b"b" * 32)])))
+
+    async def protected(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("nobody is admitted in this benchmark")
+
+    gate = Gate(protected, room=room, exempt_prefixes=["/static/"])
+    raw_page: dict[str, bytes] = {}
+
+    async def setup() -> None:
+        await room.start()
+        await room.store.update_controls(Controls(paused=True))
+        for index in range(1000):  # a line in front, so the page shows real numbers
+            await room.visit(None, f"ahead_{index:016d}")
+        outcome = await room.visit(None, VISITOR)
+        assert outcome.token is not None
+        cookie = f"nb_vid={VISITOR}; nb_room_main={outcome.token}"
+        captured: list[bytes] = []
+
+        async def capture(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                captured.append(message["body"])
+
+        scope = {
+            "type": "http", "method": "GET", "path": "/apply", "raw_path": b"/apply",
+            "query_string": b"", "headers": [(b"cookie", cookie.encode())],
+        }  # fmt: skip
+        await gate(scope, None, capture)  # type: ignore[arg-type]
+        raw_page["body"] = captured[0]
+        _announce(cookie_file, cookie)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await setup()
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await room.stop()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["path"].startswith("/raw/"):
+            body = raw_page["body"]
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"text/html; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"cache-control", b"no-store"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await gate(scope, receive, send)
+
+    return app
+
+
+def _announce(cookie_file: Path, cookie: str) -> None:
+    """Hand the driver the visitor's cookies (and the sign that the room is ready)."""
+    cookie_file.write_text(cookie)
+
+
+def serve(port: int, cookie_file: Path) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        build_server_app(cookie_file), host="127.0.0.1", port=port, loop="uvloop",
+        http="httptools", access_log=False, log_level="warning", backlog=4096,
+    )  # fmt: skip
+
+
+# -- the driver ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pin(cpu: int) -> list[str]:
+    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
+        return ["taskset", "-c", str(cpu)]
+    return []
+
+
+def wrk(url: str, seconds: int, cookie: str) -> float:
+    command = [*pin(1), "/usr/bin/wrk", "-t1", "-c64", f"-d{seconds}s", "-H", f"Cookie: {cookie}",
+               url]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non_2xx:
+        raise RuntimeError(f"{url}: {non_2xx.group(1)} error responses\n{output}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if match is None:
+        raise RuntimeError(output)
+    return float(match.group(1))
+
+
+def measure_polls(seconds: int, rounds: int) -> dict[str, Any]:
+    port = free_port()
+    cookie_file = ROOT / f".bench-room-cookie-{os.getpid()}"
+    server = subprocess.Popen(
+        [*pin(0), PYTHON, __file__, "--serve", str(port), "--cookie-file", str(cookie_file)],
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not cookie_file.exists() or not cookie_file.read_text():
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("benchmark server did not start")
+            time.sleep(0.1)
+        cookie = cookie_file.read_text()
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                request = urllib.request.Request(base + "/apply", headers={"Cookie": cookie})
+                with urllib.request.urlopen(request, timeout=1) as response:
+                    page = response.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert b"Your place in line" in page, page[:200]
+        wrk(base + "/raw/apply", 2, cookie)  # warm up both
+        wrk(base + "/apply", 2, cookie)
+        raw, gated = [], []
+        for _ in range(rounds):
+            raw.append(wrk(base + "/raw/apply", seconds, cookie))
+            gated.append(wrk(base + "/apply", seconds, cookie))
+        return {
+            "page_bytes": len(page),
+            "raw_rps": raw,
+            "room_rps": gated,
+            "raw_median": statistics.median(raw),
+            "room_median": statistics.median(gated),
+            "ratio": statistics.median(gated) / statistics.median(raw),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        cookie_file.unlink(missing_ok=True)
+
+
+async def memory_in_process(visitors: int) -> float:
+    from northbound.surge.waiting_room.memory_store import InProcessStore
+
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    store = InProcessStore()
+    for _ in range(visitors):
+        await store.join(free_flow=False, epoch=1)
+    everyone = range(1, visitors + 1)
+    await store.touch(everyone, epoch=2, keep_epochs=3)  # every one of them polls, twice
+    await store.touch(everyone, epoch=3, keep_epochs=3)
+    state = await store.state(epochs=[3, 2, 1])
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert state.live_waiting == visitors
+    return (after - before) / visitors
+
+
+async def memory_redis(visitors: int, url: str) -> float:
+    from redis.asyncio import Redis
+
+    from northbound.surge.waiting_room.redis_store import RedisStore
+
+    client: Any = Redis.from_url(url)
+    store = RedisStore(client, room="main", prefix=f"nbbench:{uuid.uuid4().hex[:8]}")
+    try:
+        before = int((await client.info("memory"))["used_memory"])
+        batch = 2000
+        for start in range(0, visitors, batch):
+            async with client.pipeline(transaction=False) as pipe:
+                for _ in range(min(batch, visitors - start)):
+                    await store._join(keys=[store._state_key, store._seen(1)], args=[0, 600],
+                                      client=pipe)  # fmt: skip
+                await pipe.execute()
+        everyone = range(1, visitors + 1)
+        await store.touch(everyone, epoch=2, keep_epochs=3)
+        await store.touch(everyone, epoch=3, keep_epochs=3)
+        state = await store.state(epochs=[3, 2, 1])
+        after = int((await client.info("memory"))["used_memory"])
+        assert state.tail == visitors and state.live_waiting == visitors, state
+        return (after - before) / visitors
+    finally:
+        await store.delete_all()
+        await client.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--visitors", type=int, default=1_000_000)
+    parser.add_argument("--redis-url", default=os.environ.get("NORTHBOUND_REDIS_URL")
+                        or "redis://127.0.0.1:6379/0")  # fmt: skip
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--cookie-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.cookie_file)
+        return
+    results: dict[str, Any] = {}
+    if not args.skip_http:
+        polls = measure_polls(args.seconds, args.rounds)
+        results["polls"] = polls
+        print(
+            f"waiting-page polls/s: room {polls['room_median']:,.0f} vs raw ASGI "
+            f"{polls['raw_median']:,.0f} ({polls['page_bytes']} B page) -> "
+            f"{polls['ratio']:.2f}x (target >= 0.80x)"
+        )
+    if not args.skip_memory:
+        in_process = asyncio.run(memory_in_process(args.visitors))
+        results["bytes_per_visitor_in_process"] = in_process
+        print(f"in-process: {in_process:.2f} B per waiting visitor with {args.visitors:,} "
+              "in line (target <= 64 B)")  # fmt: skip
+        try:
+            in_redis = asyncio.run(memory_redis(args.visitors, args.redis_url))
+        except OSError as error:
+            print(f"Redis: skipped ({error})")
+        else:
+            results["bytes_per_visitor_redis"] = in_redis
+            print(f"Redis: {in_redis:.2f} B per waiting visitor with {args.visitors:,} "
+                  "in line (target <= 128 B)")  # fmt: skip
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
