@@ -97,7 +97,7 @@ def main() -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{site_port}{args.path}") as response:
             body = response.read()
             headers = [(k, v) for k, v in response.getheaders()
-                       if k.lower() not in ("date", "server", "x-request-id")]
+                       if k.lower() not in ("date", "server", "x-request-id", "connection")]
         (work / "body.html").write_bytes(body)
         (work / "body.headers.json").write_text(json.dumps(headers))
         raw_env = {**env, "NORTHBOUND_BENCH_BODY": str(work / "body.html"),

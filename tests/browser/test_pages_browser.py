@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,54 +15,96 @@ PATHS = sorted(page.path for page in load_pages().values())
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+@dataclass
+class Tab:
+    page: Any
+    javascript: bool
+
+
 @pytest.fixture(scope="module", params=[True, False], ids=["js-on", "js-off"])
-def page(request: pytest.FixtureRequest, chromium: Any) -> Iterator[Any]:
+def tab(request: pytest.FixtureRequest, chromium: Any) -> Iterator[Tab]:
     context = chromium.new_context(java_script_enabled=request.param)
-    tab = context.new_page()
-    yield tab
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield Tab(page, request.param)
     context.close()
 
 
-def axe_violations(page: Any) -> list[str]:
+@pytest.fixture(scope="module")
+def auditor(chromium: Any) -> Iterator[Any]:
+    """A JavaScript-enabled tab that runs axe-core on snapshots taken with JavaScript off."""
+    context = chromium.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def axe_violations(tab: Tab, auditor: Any, base_url: str) -> list[str]:
+    """axe-core's WCAG 2.1 AA violations for what the tab shows.
+
+    axe-core is page script, which a JavaScript-off tab never runs (its timers never fire); that
+    tab's DOM is audited in the auditor tab instead: same HTML, same stylesheet via <base>.
+    """
     from axe_playwright_python.sync_playwright import Axe
 
-    # axe-core is injected as a script; with JavaScript off in the page, Playwright's own
-    # evaluation still runs (it is not page script), so the audit works in both modes.
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
+    target = tab.page
+    if not tab.javascript:
+        html = tab.page.content().replace("<head>", f'<head><base href="{base_url}/">', 1)
+        auditor.set_content(html, wait_until="load")
+        target = auditor
+    results = Axe().run(target, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
     return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_page_renders_and_is_accessible(page: Any, live_server: str, path: str) -> None:
-    response = page.goto(live_server + path)
+def test_page_renders_and_is_accessible(
+    tab: Tab, auditor: Any, live_server: str, path: str
+) -> None:
+    response = tab.page.goto(live_server + path)
     assert response is not None and response.status == 200
     language = path.split("/")[1]
-    assert page.get_attribute("html", "lang") == language
-    assert page.locator("h1").count() == 1
-    assert page.locator("main#main").count() == 1
-    # The twin link leads to a page in the other language.
-    toggle = page.locator("a.lang-toggle")
-    other = "fr" if language == "en" else "en"
-    assert toggle.get_attribute("lang") == other
-    assert axe_violations(page) == []
+    assert tab.page.get_attribute("html", "lang") == language
+    assert tab.page.locator("h1").count() == 1
+    assert tab.page.locator("main#main").count() == 1
+    assert tab.page.locator("script").count() == 0  # information pages need no JavaScript
+    toggle = tab.page.locator("a.lang-toggle")
+    assert toggle.get_attribute("lang") == ("fr" if language == "en" else "en")
+    assert axe_violations(tab, auditor, live_server) == []
 
 
-def test_skip_link_and_search_work_without_javascript(page: Any, live_server: str) -> None:
-    page.goto(live_server + "/en/")
-    page.keyboard.press("Tab")
-    focused = page.evaluate("document.activeElement.className")
-    assert "skip-link" in focused
-    page.fill("#site-search", "citizenship")
-    page.click(".search-form button")
-    assert "/en/search" in page.url
-    assert page.locator(".search-results a", has_text="itizenship").count() >= 1
-    assert axe_violations(page) == []
+def test_skip_link_and_search_work(tab: Tab, auditor: Any, live_server: str) -> None:
+    tab.page.goto(live_server + "/en/")
+    tab.page.keyboard.press("Tab")
+    assert "skip-link" in tab.page.evaluate("document.activeElement.className")
+    tab.page.fill("#site-search", "citizenship")
+    tab.page.click(".search-form button")
+    assert "/en/search" in tab.page.url
+    assert tab.page.locator(".search-results a", has_text="itizenship").count() >= 1
+    assert axe_violations(tab, auditor, live_server) == []
+
+
+def test_language_toggle_leads_to_the_twin(tab: Tab, live_server: str) -> None:
+    tab.page.goto(live_server + "/en/citizenship")
+    tab.page.click("a.lang-toggle")
+    assert tab.page.url.endswith("/fr/citoyennete")
+    assert tab.page.get_attribute("html", "lang") == "fr"
 
 
 def test_layout_at_phone_width(chromium: Any, live_server: str) -> None:
     context = chromium.new_context(viewport={"width": 360, "height": 740})
-    tab = context.new_page()
-    tab.goto(live_server + "/fr/")
-    scroll_width = tab.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= 360, "the page scrolls sideways on a phone"
+    page = context.new_page()
+    page.goto(live_server + "/fr/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, "sideways scrolling"
     context.close()
+
+
+def test_the_audit_can_fail(tab: Tab, auditor: Any, live_server: str) -> None:
+    """Guard against an audit that always passes: a broken page must be reported in both modes."""
+    tab.page.goto(live_server + "/en/")
+    tab.page.set_content(
+        '<html><head><title>x</title></head><body><img src="/x.png"><a href="/"></a></body></html>'
+    )
+    found = axe_violations(tab, auditor, live_server)
+    assert any(v.startswith("image-alt") for v in found)
+    assert any(v.startswith("html-has-lang") for v in found)

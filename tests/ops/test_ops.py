@@ -32,7 +32,7 @@ async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
     given = await client.get("/healthz", headers={"x-request-id": "abcdef12-3456"})
     assert given.headers["x-request-id"] == "abcdef12-3456"
     made = await client.get("/healthz", headers={"x-request-id": "<script>"})
-    assert len(made.headers["x-request-id"]) == 32
+    assert len(made.headers["x-request-id"]) == 32 and made.headers["x-request-id"] != "<script>"
 
 
 async def test_unexpected_error_is_friendly_and_logged(

@@ -6,10 +6,12 @@ The route label is the matched route's template (set by the router, or by the fa
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import time
-import uuid
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +21,13 @@ from northbound.ops.metrics import IN_FLIGHT, LATENCY, REQUESTS
 log = logging.getLogger("northbound.access")
 SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# A random per-process prefix and a counter make unique ids without a uuid4 per request.
+_ID_PREFIX = os.urandom(8).hex()
+_ID_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
 def route_label(scope: Scope) -> str:
@@ -34,6 +43,20 @@ class ObserveMiddleware:
     def __init__(self, app: ASGIApp, access_log: bool = False) -> None:
         self.app = app
         self.access_log = access_log
+        # Labelled children are looked up once, not on every request.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[str, Any] = {}
+
+    def _record(self, route: str, method: str, status: int, elapsed: float) -> None:
+        key = (route, method, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = REQUESTS.labels(route, method, str(status))
+        counter.inc()
+        histogram = self._histograms.get(route)
+        if histogram is None:
+            histogram = self._histograms[route] = LATENCY.labels(route)
+        histogram.observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +67,7 @@ class ObserveMiddleware:
             if name == b"x-request-id":
                 request_id = value
                 break
-        rid = request_id.decode() if SAFE_REQUEST_ID.match(request_id) else uuid.uuid4().hex
+        rid = request_id.decode() if SAFE_REQUEST_ID.match(request_id) else new_request_id()
         token = request_id_var.set(rid)
         scope["request_id"] = rid
         rid_header = (b"x-request-id", rid.encode())
@@ -66,8 +89,7 @@ class ObserveMiddleware:
             elapsed = time.perf_counter() - start
             route = route_label(scope)
             method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
-            REQUESTS.labels(route, method, str(status)).inc()
-            LATENCY.labels(route).observe(elapsed)
+            self._record(route, method, status, elapsed)
             if self.access_log:
                 log.info(
                     "request",

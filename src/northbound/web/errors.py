@@ -111,8 +111,13 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
 
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         UNEXPECTED_ERRORS.inc()
-        reference = request_id_var.get()
-        log.error("unexpected error", exc_info=exc, extra={"path": request.url.path})
+        # This handler runs outside the request-id middleware, so read the id from the scope.
+        reference = str(request.scope.get("request_id") or request_id_var.get())
+        log.error(
+            "unexpected error",
+            exc_info=exc,
+            extra={"route": request.url.path[:200], "request_id": reference},
+        )
         if wants_json(request):
             return problem(500, "Internal error", "Please try again later.",
                            request_id=reference)
