@@ -249,6 +249,8 @@ class Server:
                 str(args.concurrency),
                 "--service-ms",
                 str(args.service_ms),
+                "--cpu-ms",
+                str(args.cpu_ms),
             ]
             if protected:
                 command.append("--protected")
@@ -349,7 +351,10 @@ def describe(args: argparse.Namespace) -> str:
             f"{capacity:g} req/s theoretical), not by this server's CPU."
         )
     if args.target == "demo":
-        return f"bench/bounded_app.py {args.path}: a CPU-BOUND dynamic page."
+        return (
+            f"bench/bounded_app.py {args.path}: a CPU-BOUND dynamic page "
+            f"({args.cpu_ms:g} ms of CPU in the event loop per request)."
+        )
     return f"northbound serve {args.path} (the real site; rate limits off, admission on/off)."
 
 
@@ -460,6 +465,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=32, help="closed-loop clients")
     parser.add_argument("--concurrency", type=int, default=8, help="demo backend slots")
     parser.add_argument("--service-ms", type=float, default=200.0, help="demo backend time")
+    parser.add_argument("--cpu-ms", type=float, default=5.0, help="demo /cpu page CPU time")
     parser.add_argument("--json-out", default="")
     conduct(parser.parse_args())
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import sys
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from northbound.surge.admission import (
     Priority,
     ShedReason,
 )
+from northbound.surge.admission.accept_queue import AcceptQueueMonitor
 from northbound.surge.capacity import CapacitySignal
 from northbound.surge.shed_page import Variant
 
@@ -362,3 +365,47 @@ async def test_middleware_sets_priority_in_scope_and_starts_lag_monitor() -> Non
     assert app.lag_monitor is not None and app.lag_monitor.running
     await app.lag_monitor.stop()
     assert not app.lag_monitor.running
+
+
+# Accept-queue depth ----------------------------------------------------------------------------
+class FakeBacklog:
+    def __init__(self, depth: int = 0) -> None:
+        self.depth = depth
+
+
+async def test_accept_queue_backlog_vetoes_like_loop_lag() -> None:
+    backlog = FakeBacklog(100)
+    lim = limiter(10, backlog_signal=backlog, backlog_threshold=64)
+    assert await lim.acquire(SHEDDABLE) is ShedReason.BACKLOG
+    assert lim.try_acquire(SHEDDABLE) is None
+    assert lim.saturated
+    held = take(lim, NORMAL, 9)
+    assert await lim.acquire(NORMAL) is ShedReason.BACKLOG  # no room and may not queue
+    assert isinstance(await lim.acquire(CRITICAL), Permit)
+    for permit in held:
+        permit.release()
+    backlog.depth = 10
+    assert isinstance(await lim.acquire(SHEDDABLE), Permit)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux TCP_INFO")
+def test_accept_queue_monitor_reads_the_kernel_queue() -> None:
+    clock = FakeClock()
+    monitor = AcceptQueueMonitor(refresh=0.01, clock=clock)
+    server = socket.create_server(("127.0.0.1", 0), backlog=16)
+    clients = []
+    try:
+        assert monitor.depth == 0
+        for _ in range(3):
+            clients.append(socket.create_connection(server.getsockname(), timeout=2))
+        assert monitor.depth == 0  # cached until the refresh interval passes
+        clock.now += 0.02
+        assert monitor.depth == 3
+        server.accept()[0].close()
+        clock.now += 0.02
+        assert monitor.depth == 2
+    finally:
+        for client in clients:
+            client.close()
+        server.close()
+        monitor.close()

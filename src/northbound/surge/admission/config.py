@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 from northbound.surge.admission.aimd import AIMDLimit
 from northbound.surge.admission.gradient2 import Gradient2Limit
 from northbound.surge.admission.limit import DEFAULT_CLOCK, Clock, FixedLimit, Limit
-from northbound.surge.admission.limiter import Limiter
+from northbound.surge.admission.limiter import BacklogSignal, Limiter
 from northbound.surge.admission.loop_lag import LagSignal
 from northbound.surge.admission.priority import Priority
 
@@ -57,6 +57,12 @@ class AdmissionSettings(BaseModel):
         default=0.1, gt=0.0, description="Event-loop lag above which sheddable requests are shed."
     )
     loop_lag_interval_seconds: float = Field(default=0.05, gt=0.0)
+    accept_queue_threshold: int = Field(
+        default=64,
+        ge=0,
+        description="Connections waiting in the kernel's accept queue above which sheddable "
+        "requests are shed (Linux; 0 turns the signal off).",
+    )
 
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After of a 503.")
     session_cookie: str = Field(
@@ -101,7 +107,11 @@ class AdmissionSettings(BaseModel):
         )
 
     def build_limiter(
-        self, *, lag_signal: LagSignal | None = None, clock: Clock = DEFAULT_CLOCK
+        self,
+        *,
+        lag_signal: LagSignal | None = None,
+        backlog_signal: BacklogSignal | None = None,
+        clock: Clock = DEFAULT_CLOCK,
     ) -> Limiter:
         return Limiter(
             self.build_limit(clock),
@@ -120,5 +130,7 @@ class AdmissionSettings(BaseModel):
             codel_interval=self.codel_interval_seconds,
             lag_signal=lag_signal,
             lag_threshold=self.loop_lag_threshold_seconds,
+            backlog_signal=backlog_signal if self.accept_queue_threshold > 0 else None,
+            backlog_threshold=self.accept_queue_threshold,
             clock=clock,
         )

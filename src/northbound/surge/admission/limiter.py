@@ -6,10 +6,15 @@ How the three overload signals combine:
 * **in-flight** is compared with the limit at each admission. Each priority may fill only its
   *share* of the limit (by default critical 100 %, normal 90 %, sheddable 70 %), so the top of
   the limit is headroom that lower priorities can never take from higher ones;
-* **event-loop lag** is a veto the latency samples cannot give in time: while the loop runs
-  later than ``lag_threshold``, sheddable requests are refused at the door even if there is
-  room, and normal requests may not wait in the queue. Critical requests are never refused for
-  lag alone.
+* **event-loop lag** and **accept-queue depth** are vetoes the latency samples cannot give:
+  they see work queued *before* any request reaches the app (a starved loop; connections the
+  kernel holds because a CPU-bound server accepts one per loop turn, see :mod:`.accept_queue`).
+  While the loop runs later than ``lag_threshold`` or more than ``backlog_threshold``
+  connections wait to be accepted, sheddable requests are refused at the door even if there is
+  room, and normal requests may not wait in the queue. Refusing costs microseconds, so the
+  backlog drains quickly and admission resumes: goodput stays near capacity and admitted
+  requests do not inherit seconds of hidden queueing. Critical requests are never refused for
+  these signals alone.
 
 A request that cannot start waits in a bounded queue (``max_queue`` across priorities). Waiters
 are served by priority; within a priority first-in first-out while the queue is healthy. The
@@ -25,11 +30,20 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Protocol
 
 from northbound.surge.admission import metrics
 from northbound.surge.admission.limit import DEFAULT_CLOCK, Clock, Limit, Sample
 from northbound.surge.admission.loop_lag import LagSignal
 from northbound.surge.admission.priority import Priority
+
+
+class BacklogSignal(Protocol):
+    @property
+    def depth(self) -> int:
+        """Connections waiting to be accepted."""
+        ...
+
 
 DEFAULT_SHARES: Mapping[Priority, float] = {
     Priority.CRITICAL: 1.0,
@@ -47,6 +61,7 @@ class ShedReason(StrEnum):
     QUEUE_FULL = "queue_full"
     TIMEOUT = "timeout"
     LOOP_LAG = "loop_lag"
+    BACKLOG = "backlog"
     DISPLACED = "displaced"
 
 
@@ -103,6 +118,8 @@ class Limiter:
         codel_interval: float = 0.1,
         lag_signal: LagSignal | None = None,
         lag_threshold: float = 0.1,
+        backlog_signal: BacklogSignal | None = None,
+        backlog_threshold: int = 64,
         saturation_hold: float = 1.0,
         clock: Clock = DEFAULT_CLOCK,
     ) -> None:
@@ -120,6 +137,8 @@ class Limiter:
         self.codel_interval = codel_interval
         self.lag_signal = lag_signal
         self.lag_threshold = lag_threshold
+        self.backlog_signal = backlog_signal
+        self.backlog_threshold = backlog_threshold
         self.saturation_hold = saturation_hold
         self._clock = clock
         self._in_flight = 0
@@ -142,7 +161,7 @@ class Limiter:
     def saturated(self) -> bool:
         return (
             self._waiting > 0
-            or self._lagging
+            or self._pressure() is not None
             or self._clock() - self._last_pressure < self.saturation_hold
         )
 
@@ -151,9 +170,13 @@ class Limiter:
     def waiting(self) -> int:
         return self._waiting
 
-    @property
-    def _lagging(self) -> bool:
-        return self.lag_signal is not None and self.lag_signal.lag > self.lag_threshold
+    def _pressure(self) -> ShedReason | None:
+        """Which hidden-queue signal, if any, says the server is behind."""
+        if self.lag_signal is not None and self.lag_signal.lag > self.lag_threshold:
+            return ShedReason.LOOP_LAG
+        if self.backlog_signal is not None and self.backlog_signal.depth > self.backlog_threshold:
+            return ShedReason.BACKLOG
+        return None
 
     def allowance(self, priority: Priority) -> int:
         """How many requests may be in flight before a request of ``priority`` has to wait."""
@@ -170,7 +193,7 @@ class Limiter:
 
     def try_acquire(self, priority: Priority) -> Permit | None:
         """Admit at once if there is room, without queueing."""
-        if priority is Priority.SHEDDABLE and self._lagging:
+        if priority is Priority.SHEDDABLE and self._pressure() is not None:
             return None
         if not self._can_start(priority):
             return None
@@ -178,13 +201,13 @@ class Limiter:
 
     async def acquire(self, priority: Priority) -> Permit | ShedReason:
         """Admit now, after a short wait, or answer why the request must be shed."""
-        lagging = self._lagging
-        if priority is Priority.SHEDDABLE and lagging:
-            return self._shed(priority, ShedReason.LOOP_LAG)
+        pressure = self._pressure() if priority is not Priority.CRITICAL else None
+        if pressure is not None and priority is Priority.SHEDDABLE:
+            return self._shed(priority, pressure)
         if self._can_start(priority):
             return self._grant(priority)
-        if lagging and priority is not Priority.CRITICAL:
-            return self._shed(priority, ShedReason.LOOP_LAG)
+        if pressure is not None:
+            return self._shed(priority, pressure)
         if self._waiting >= self.max_queue and not self._displace_below(priority):
             return self._shed(priority, ShedReason.QUEUE_FULL)
         return await self._wait(priority)

@@ -23,3 +23,7 @@ SHED = Counter(
 LOOP_LAG = Gauge(
     "northbound_surge_loop_lag_seconds", "How late the event loop ran a periodic timer."
 )
+ACCEPT_QUEUE = Gauge(
+    "northbound_surge_accept_queue_depth",
+    "Connections waiting in the kernel to be accepted by this process.",
+)

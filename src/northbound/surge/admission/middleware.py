@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from northbound.surge.admission.accept_queue import AcceptQueueMonitor
 from northbound.surge.admission.classify import Classifier, DefaultClassifier
 from northbound.surge.admission.config import AdmissionSettings
 from northbound.surge.admission.limiter import Limiter, Permit
@@ -47,11 +48,12 @@ class AdmissionControlMiddleware:
     def from_settings(
         cls, app: ASGIApp, settings: AdmissionSettings, *, site_name: str = ""
     ) -> AdmissionControlMiddleware:
-        """The usual wiring: limiter, loop-lag monitor and classifier built from settings."""
+        """The usual wiring: limiter, loop-lag and accept-queue monitors, classifier."""
         monitor = LoopLagMonitor(settings.loop_lag_interval_seconds)
+        limiter = settings.build_limiter(lag_signal=monitor, backlog_signal=AcceptQueueMonitor())
         return cls(
             app,
-            limiter=settings.build_limiter(lag_signal=monitor),
+            limiter=limiter,
             classify=DefaultClassifier(settings.session_cookie),
             exempt_prefixes=settings.exempt_prefixes,
             retry_after=settings.retry_after_seconds,
