@@ -70,7 +70,8 @@ def check_csrf(request: Request, visitor: Visitor, submitted: object) -> None:
 async def read_form(request: Request, visitor: Visitor) -> FormData:
     """Read a small urlencoded or multipart form (no files) and check its CSRF token."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+    if length is not None and (not (length.isascii() and length.isdigit())
+                               or int(length) > MAX_FORM_BYTES):
         raise HTTPException(413, "The form is larger than we accept.")
     received = 0
     chunks: list[bytes] = []

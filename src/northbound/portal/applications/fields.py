@@ -12,7 +12,7 @@ from datetime import date
 
 NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$")
 POSTAL_CODE = re.compile(r"^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]) ?(\d[ABCEGHJ-NPRSTV-Z]\d)$")
-PHONE = re.compile(r"^\+?[\d ()\-.]{7,20}$")
+PHONE = re.compile(r"^\+?[0-9 ()\-.]{7,20}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ def clean(field: Field, raw: str, today: date) -> tuple[str, str]:
                 return "", "Enter a phone number using digits, for example 613-555-0100."
         case "uci":
             digits = value.replace("-", "").replace(" ", "")
-            if not digits.isdigit() or len(digits) not in (8, 10):
+            if not (digits.isascii() and digits.isdigit()) or len(digits) not in (8, 10):
                 return "", "A client ID has 8 or 10 digits."
             return digits, ""
     return value, ""
@@ -93,7 +93,7 @@ def _clean_date(field: Field, value: str, today: date) -> tuple[str, str]:
 
 def _clean_integer(field: Field, value: str) -> tuple[str, str]:
     compact = value.replace(",", "").replace(" ", "").replace("\u202f", "")
-    if not compact.isdigit() or len(compact) > 6:
+    if not (compact.isascii() and compact.isdigit()) or len(compact) > 6:
         return "", "Enter a whole number, using digits only."
     number = int(compact)
     if field.minimum is not None and number < field.minimum:

@@ -212,7 +212,7 @@ async def staff_enquiry(request: Request, enquiry_id: str) -> Response:
     if user is None:
         raise HTTPException(403)
     form = await read_form(request, visitor)
-    if not enquiry_id.isdigit() or len(enquiry_id) > 12:
+    if not (enquiry_id.isascii() and enquiry_id.isdigit()) or len(enquiry_id) > 12:
         raise HTTPException(404)
     subject, body = _field(form, "subject", MAX_SUBJECT), _field(form, "body", MAX_BODY)
     if _message_errors(subject, body):

@@ -157,7 +157,7 @@ async def receive_upload(request: Request, store: DocumentStore, max_bytes: int
         raise HTTPException(400, "Send the document with the upload form.")
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise HTTPException(400, "The request is malformed.")
         if int(declared) > max_bytes + FORM_OVERHEAD:
             raise HTTPException(413, "The document is larger than we accept.")
