@@ -12,6 +12,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from northbound.surge.admission import (
+    AdmissionControl,
     AdmissionControlMiddleware,
     AdmissionSettings,
     AIMDLimit,
@@ -409,3 +410,14 @@ def test_accept_queue_monitor_reads_the_kernel_queue() -> None:
             client.close()
         server.close()
         monitor.close()
+
+
+def test_admission_control_bundle_shares_one_limiter() -> None:
+    admission = AdmissionControl.from_settings(AdmissionSettings(initial_limit=12))
+    middleware = AdmissionControlMiddleware(ok_app, **admission.options(site_name="Test"))
+    assert middleware.limiter is admission.limiter
+    assert middleware.lag_monitor is admission.lag_monitor
+    assert admission.limiter.backlog_signal is admission.accept_queue
+    assert b"Test" in middleware.shed_response.bodies[Variant.HTML_EN]
+    signal: CapacitySignal = admission.limiter
+    assert signal.limit == 12

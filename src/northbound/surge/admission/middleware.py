@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,18 +50,8 @@ class AdmissionControlMiddleware:
     def from_settings(
         cls, app: ASGIApp, settings: AdmissionSettings, *, site_name: str = ""
     ) -> AdmissionControlMiddleware:
-        """The usual wiring: limiter, loop-lag and accept-queue monitors, classifier."""
-        monitor = LoopLagMonitor(settings.loop_lag_interval_seconds)
-        limiter = settings.build_limiter(lag_signal=monitor, backlog_signal=AcceptQueueMonitor())
-        return cls(
-            app,
-            limiter=limiter,
-            classify=DefaultClassifier(settings.session_cookie),
-            exempt_prefixes=settings.exempt_prefixes,
-            retry_after=settings.retry_after_seconds,
-            lag_monitor=monitor,
-            site_name=site_name,
-        )
+        """The usual wiring, when nothing else needs the limiter (see :class:`AdmissionControl`)."""
+        return cls(app, **AdmissionControl.from_settings(settings).options(site_name=site_name))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,3 +97,39 @@ class AdmissionControlMiddleware:
             return message
 
         return wrapped
+
+
+@dataclass
+class AdmissionControl:
+    """Everything admission control is made of, built once from settings.
+
+    Build it before the app so the same limiter can be handed to whoever reads the capacity
+    signal (the waiting room's inlet) and to the middleware::
+
+        admission = AdmissionControl.from_settings(settings.admission)
+        Middleware(AdmissionControlMiddleware, **admission.options(site_name="Northbound"))
+        inlet = Inlet(capacity=admission.limiter, ...)
+    """
+
+    settings: AdmissionSettings
+    limiter: Limiter
+    lag_monitor: LoopLagMonitor
+    accept_queue: AcceptQueueMonitor
+
+    @classmethod
+    def from_settings(cls, settings: AdmissionSettings) -> AdmissionControl:
+        lag_monitor = LoopLagMonitor(settings.loop_lag_interval_seconds)
+        accept_queue = AcceptQueueMonitor()
+        limiter = settings.build_limiter(lag_signal=lag_monitor, backlog_signal=accept_queue)
+        return cls(settings, limiter, lag_monitor, accept_queue)
+
+    def options(self, *, site_name: str = "") -> dict[str, Any]:
+        """Keyword arguments for :class:`AdmissionControlMiddleware`."""
+        return {
+            "limiter": self.limiter,
+            "classify": DefaultClassifier(self.settings.session_cookie),
+            "exempt_prefixes": self.settings.exempt_prefixes,
+            "retry_after": self.settings.retry_after_seconds,
+            "lag_monitor": self.lag_monitor,
+            "site_name": site_name,
+        }
