@@ -361,7 +361,7 @@ async def test_middleware_sets_priority_in_scope_and_starts_lag_monitor() -> Non
         await ok_app(s, receive, send)
 
     app = AdmissionControlMiddleware.from_settings(inner, AdmissionSettings())
-    assert (await run(app, scope(headers=[(b"cookie", b"session=1")]))).status == 200
+    assert (await run(app, scope(headers=[(b"cookie", b"nb_session=1")]))).status == 200
     assert seen == [NORMAL]
     assert app.lag_monitor is not None and app.lag_monitor.running
     await app.lag_monitor.stop()

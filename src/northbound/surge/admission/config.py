@@ -66,7 +66,7 @@ class AdmissionSettings(BaseModel):
 
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After of a 503.")
     session_cookie: str = Field(
-        default="session", description="A request carrying this cookie ranks as normal."
+        default="nb_session", description="A request carrying this cookie ranks as normal."
     )
     exempt_prefixes: list[str] = Field(
         default_factory=lambda: ["/healthz", "/readyz", "/metrics", "/static/"],
