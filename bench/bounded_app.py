@@ -17,7 +17,6 @@ Routes:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import time
 from typing import Any
@@ -27,21 +26,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from northbound.surge.admission import AdmissionControlMiddleware, AdmissionSettings
-
-
-class BoundedBackend:
-    """A downstream system that processes ``concurrency`` cases at once, ``service_time`` each.
-
-    Like a real backend it keeps working on a case even if the person who asked has gone.
-    """
-
-    def __init__(self, concurrency: int, service_time: float) -> None:
-        self._slots = asyncio.Semaphore(concurrency)
-        self.service_time = service_time
-
-    async def process(self) -> None:
-        async with self._slots:
-            await asyncio.sleep(self.service_time)
+from northbound.surge.bounded_backend import BoundedBackend
 
 
 def burn_cpu(seconds: float) -> None:
