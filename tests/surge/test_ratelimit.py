@@ -318,11 +318,14 @@ async def test_middleware_fails_open_without_headers_when_redis_is_down() -> Non
 
 
 def test_from_settings_builds_the_store_and_classes() -> None:
+    assert RateLimitMiddleware.from_settings(ok_app, RateLimitSettings(enabled=False)) is ok_app
     app = RateLimitMiddleware.from_settings(ok_app, RateLimitSettings())
+    assert isinstance(app, RateLimitMiddleware)
     assert isinstance(app.store, MemoryStore)
     assert [c.name for c in app.route_classes] == ["submit", "api", "page"]
     assert app.route_classes[0].methods == frozenset({"POST", "PUT", "PATCH", "DELETE"})
     redis_backed = RateLimitMiddleware.from_settings(
         ok_app, RateLimitSettings(), redis_url=REDIS_URL
     )
+    assert isinstance(redis_backed, RateLimitMiddleware)
     assert isinstance(redis_backed.store, RedisStore)

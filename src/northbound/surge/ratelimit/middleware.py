@@ -62,8 +62,14 @@ class RateLimitMiddleware:
         redis_url: str = "",
         store: RateLimitStore | None = None,
         site_name: str = "",
-    ) -> RateLimitMiddleware:
-        """Redis store if ``redis_url`` is given (and no ``store``), else in-process."""
+    ) -> ASGIApp:
+        """Redis store if ``redis_url`` is given (and no ``store``), else in-process.
+
+        Returns ``app`` itself when ``settings.enabled`` is false, so it can be used as a
+        Starlette ``Middleware`` factory whatever the setting.
+        """
+        if not settings.enabled:
+            return app
         if store is None:
             if redis_url:
                 store = RedisStore.from_url(
