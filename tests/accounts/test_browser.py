@@ -1,0 +1,126 @@
+"""In headless Chromium with JavaScript off: sign up → application → upload → submit →
+status, in English and French, with axe-core finding no WCAG 2.1 AA violations on any page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.accounts.flows import ABOUT_YOU, PASSWORD, PDF
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+TEXT = {
+    "en": {"sign_up": "/en/account/sign-up", "create": "Create account",
+           "start": "Start an application", "citizenship": "Citizenship grant application",
+           "begin": "Start", "continue": "Save and continue", "upload": "Upload",
+           "review": "Continue to review", "submit": "Submit application",
+           "received": "Application received", "kind": "Proof of identity"},
+    "fr": {"sign_up": "/fr/compte/inscription", "create": "Créer le compte",
+           "start": "Commencer une demande", "citizenship": "Demande de citoyenneté",
+           "begin": "Commencer", "continue": "Enregistrer et continuer",
+           "upload": "Téléverser", "review": "Continuer vers la vérification",
+           "submit": "Soumettre la demande", "received": "Demande reçue",
+           "kind": "Preuve d'identité"},
+}
+
+
+@pytest.fixture(scope="module")
+def auditor(chromium: Any) -> Iterator[Any]:
+    """A JavaScript tab that runs axe-core on what the JavaScript-off tab shows."""
+    context = chromium.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def audit(page: Any, auditor: Any, base_url: str, seen: list[str]) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    html = page.content().replace("<head>", f'<head><base href="{base_url}/">', 1)
+    auditor.set_content(html, wait_until="load")
+    results = Axe().run(auditor, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
+    violations = [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+    assert violations == [], (page.url, violations)
+    seen.append(page.url)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_apply_for_citizenship_without_javascript(
+    chromium: Any, auditor: Any, live_server: str, tmp_path: Path, language: str
+) -> None:
+    text = TEXT[language]
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    audited: list[str] = []
+    try:
+        page.goto(live_server + text["sign_up"])
+        audit(page, auditor, live_server, audited)
+        # A first try with a common password shows the message next to the field.
+        page.fill("#field-email", f"browser-{uuid.uuid4().hex[:8]}@example.com")
+        page.fill("#field-password", "password123")
+        page.fill("#field-confirm", "password123")
+        page.click(f"button:has-text('{text['create']}')")
+        assert page.locator("#field-password-error").is_visible()
+        audit(page, auditor, live_server, audited)
+        page.fill("#field-password", PASSWORD)
+        page.fill("#field-confirm", PASSWORD)
+        page.click(f"button:has-text('{text['create']}')")
+        audit(page, auditor, live_server, audited)
+
+        page.click(f"a:has-text('{text['start']}')")
+        audit(page, auditor, live_server, audited)
+        page.check("#kind-citizenship")
+        page.click(f"button:has-text('{text['begin']}')")
+
+        for name, value in ABOUT_YOU.items():
+            page.fill(f"#field-{name}", value)
+        page.click(f"button:has-text('{text['continue']}')")
+        # Residence: first with a mistake, to see the error summary and field message.
+        page.fill("#field-days_present", "900")
+        page.fill("#field-address", "24 Sussex Drive")
+        page.fill("#field-city", "Ottawa")
+        page.select_option("#field-province", "ON")
+        page.fill("#field-postal_code", "K1M 1M4")
+        page.check("#field-taxes_filed")
+        page.click(f"button:has-text('{text['continue']}')")
+        assert page.locator("#field-days_present-error").is_visible()
+        assert page.locator(".error-summary a[href='#field-days_present']").count() == 1
+        audit(page, auditor, live_server, audited)
+        page.fill("#field-days_present", "1200")
+        page.click(f"button:has-text('{text['continue']}')")
+        audit(page, auditor, live_server, audited)
+        page.select_option("#field-language_evidence", "test")
+        page.click(f"button:has-text('{text['continue']}')")
+
+        document = tmp_path / "passport.pdf"
+        document.write_bytes(PDF)
+        page.select_option("#field-category", "identity")
+        page.set_input_files("#field-file", str(document))
+        page.click(f"button:has-text('{text['upload']}')")
+        assert page.locator("a:has-text('passport.pdf')").count() == 1
+        audit(page, auditor, live_server, audited)
+        page.click(f"a:has-text('{text['review']}')")
+        audit(page, auditor, live_server, audited)
+        page.click(f"button:has-text('{text['submit']}')")
+
+        receipt = page.locator(".receipt-number").inner_text()
+        assert re.fullmatch(r"CZ-\d{3}-\d{3}-\d{4}", receipt)
+        assert page.locator("[aria-current='step']").inner_text().startswith(text["received"])
+        audit(page, auditor, live_server, audited)
+        # Going back (the review page is not cached, so it now leads to the status page) or
+        # re-sending the form shows the same receipt, never a second application.
+        page.go_back()
+        submit_again = page.locator(f"button:has-text('{text['submit']}')")
+        if submit_again.count():
+            submit_again.click()
+        assert receipt in page.content()
+    finally:
+        context.close()
+    assert len(audited) == 9
