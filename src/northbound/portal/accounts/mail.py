@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import smtplib
+import weakref
 from email.message import EmailMessage
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask
 
 from northbound.portal.accounts.config import AccountSettings
 from northbound.portal.accounts.models import OutboxMail
@@ -50,10 +52,35 @@ def _send_one(settings: AccountSettings, mail: OutboxMail) -> None:
         smtp.send_message(message)
 
 
+# One sender per database in this process, so two requests never send the same row twice.
+# Across instances delivery is at-least-once (a crash after sending, before marking, resends).
+_SENDERS: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
 async def deliver_pending(db: Database, settings: AccountSettings) -> int:
     """Send pending mail by SMTP; returns how many went. Does nothing without an SMTP host."""
     if not settings.smtp_host:
         return 0
+    lock = _SENDERS.setdefault(db, asyncio.Lock())
+    async with lock:
+        return await _deliver(db, settings)
+
+
+def delivery_task(db: Database, settings: AccountSettings) -> BackgroundTask | None:
+    """A task to run after the response (and so after the commit), when SMTP is configured."""
+    if not settings.smtp_host:
+        return None
+    return BackgroundTask(_deliver_quietly, db, settings)
+
+
+async def _deliver_quietly(db: Database, settings: AccountSettings) -> None:
+    try:
+        await deliver_pending(db, settings)
+    except Exception as exc:  # the rows stay pending; `northbound outbox --send` retries
+        log.warning("mail delivery failed", extra={"error": type(exc).__name__})
+
+
+async def _deliver(db: Database, settings: AccountSettings) -> int:
     sent = 0
     for mail in await pending_mail(db):
         try:

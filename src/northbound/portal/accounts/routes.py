@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from northbound.portal.accounts import service
 from northbound.portal.accounts.emails import normalise_email
+from northbound.portal.accounts.mail import delivery_task
 from northbound.portal.accounts.pages import account_crumbs, redirect, render, sign_in_redirect
 from northbound.portal.accounts.paths import ACCOUNT_PATHS, other, path_language, safe_next
 from northbound.portal.accounts.state import accounts_state
@@ -70,6 +71,7 @@ async def sign_up(request: Request) -> Response:
     token = await state.sessions.start(user.id, replacing=visitor.session_token)
     response = redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?welcome=1")
     set_session_cookie(request, response, token)
+    response.background = delivery_task(state.db, state.settings.accounts)
     return response
 
 
@@ -174,9 +176,12 @@ async def resend(request: Request) -> Response:
     await read_form(request, visitor)
     if visitor.user is None:
         return sign_in_redirect(request, visitor, language)
+    state = accounts_state(request)
     if visitor.user.email_verified_at is None:
-        await service.resend_verification(accounts_state(request), visitor.user, language)
-    return redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?sent=1")
+        await service.resend_verification(state, visitor.user, language)
+    response = redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?sent=1")
+    response.background = delivery_task(state.db, state.settings.accounts)
+    return response
 
 
 @page("forgot", ["GET", "POST"])
@@ -196,9 +201,12 @@ async def forgot(request: Request) -> Response:
                       title="Reset your password", twin_href=twin, breadcrumbs=crumbs,
                       errors={"email": "Enter an email address in the form name@example.com."},
                       values={"email": email}, status=400)
-    await service.request_reset(accounts_state(request), email, language)
-    return render(request, visitor, language, "accounts/forgot.html",
-                  title="Check your email", twin_href=twin, breadcrumbs=crumbs, sent=True)
+    state = accounts_state(request)
+    await service.request_reset(state, email, language)
+    response = render(request, visitor, language, "accounts/forgot.html",
+                      title="Check your email", twin_href=twin, breadcrumbs=crumbs, sent=True)
+    response.background = delivery_task(state.db, state.settings.accounts)
+    return response
 
 
 @page("reset", ["GET", "POST"])
