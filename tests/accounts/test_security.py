@@ -170,3 +170,9 @@ def test_csrf_token_depends_on_secret_and_binding() -> None:
 )
 def test_email_addresses(raw: str, expected: str | None) -> None:
     assert normalise_email(raw) == expected
+
+
+async def test_account_root_without_slash_redirects(client: httpx.AsyncClient) -> None:
+    for bare in ("/en/account", "/fr/compte"):
+        response = await client.get(bare)
+        assert response.status_code == 308 and response.headers["location"].endswith(bare + "/")

@@ -136,6 +136,11 @@ async def test_staff_move_an_application_and_write_to_the_applicant(
         assert (await staff.get(document)).status_code == 200
         enquiry = re.search(r'action="(/en/account/staff/enquiries/\d+)"',
                             queue.text).group(1)
+        blank = await post_form(staff, enquiry, {"subject": "", "body": "x" * 5000},
+                                form_page="/en/account/staff")
+        assert blank.status_code == 400
+        assert re.search(r'id="subject-\d+-error">This information is required', blank.text)
+        assert "Use 4,000 characters or fewer." in blank.text
         replied = await post_form(staff, enquiry, {"subject": "Votre question",
                                                    "body": "Votre dossier est à l'étude."},
                                   form_page="/en/account/staff")

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from northbound.portal.accounts import service
 from northbound.portal.accounts.emails import normalise_email
@@ -232,3 +232,9 @@ async def reset(request: Request) -> Response:
     if visitor.session_token:
         clear_session_cookie(request, response)
     return response
+
+
+@router.get("/en/account")
+@router.get("/fr/compte")
+async def account_root(request: Request) -> Response:
+    return RedirectResponse(request.url.path + "/", status_code=308)

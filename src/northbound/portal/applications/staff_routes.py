@@ -77,17 +77,24 @@ async def work_queue(request: Request) -> Response:
     language, visitor, user = await _staff(request)
     if user is None:
         return sign_in_redirect(request, visitor, language)
+    return await _queue_page(request, visitor, language)
+
+
+async def _queue_page(request: Request, visitor: Visitor, language: Language,
+                      reply_errors: dict[int, dict[str, str]] | None = None,
+                      status: int = 200) -> Response:
     db = accounts_state(request).db
     return render(request, visitor, language, "applications/staff_queue.html",
                   title="Staff work queue", twin_href=APP_PATHS["staff"][other(language)],
                   breadcrumbs=account_crumbs(language),
                   applications=await staff.submitted_applications(db),
                   enquiries=await messages.open_enquiries(db), forms=FORMS,
-                  topics=dict(messages.TOPICS),
+                  topics=dict(messages.TOPICS), reply_errors=reply_errors or {},
                   application_href=lambda a: app_path("staff_application", language,
                                                       application_id=a.id),
                   enquiry_action=lambda e: app_path("staff_enquiry", language,
-                                                    enquiry_id=e.id))
+                                                    enquiry_id=e.id),
+                  status=status)
 
 
 async def _application_page(request: Request, visitor: Visitor, language: Language,
@@ -215,8 +222,10 @@ async def staff_enquiry(request: Request, enquiry_id: str) -> Response:
     if not (enquiry_id.isascii() and enquiry_id.isdigit()) or len(enquiry_id) > 12:
         raise HTTPException(404)
     subject, body = _field(form, "subject", MAX_SUBJECT), _field(form, "body", MAX_BODY)
-    if _message_errors(subject, body):
-        raise HTTPException(400, "Write a subject and a reply.")
+    errors = _message_errors(subject, body)
+    if errors:
+        return await _queue_page(request, visitor, language,
+                                 reply_errors={int(enquiry_id): errors}, status=400)
     state = accounts_state(request)
     try:
         answered = await staff.answer_enquiry(state.db, user.id, int(enquiry_id), subject, body,
