@@ -317,6 +317,9 @@ def server_env(args: argparse.Namespace, work: Path) -> dict[str, str]:
                 "NORTHBOUND_RATE_LIMIT__ENABLED": "false",
             }
         )
+        for pair in args.site_env:
+            key, _, value = pair.partition("=")
+            env[key] = value
     return env
 
 
@@ -466,6 +469,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="demo backend slots")
     parser.add_argument("--service-ms", type=float, default=200.0, help="demo backend time")
     parser.add_argument("--cpu-ms", type=float, default=5.0, help="demo /cpu page CPU time")
+    parser.add_argument(
+        "--site-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for `northbound serve` (repeatable)",
+    )
     parser.add_argument("--json-out", default="")
     conduct(parser.parse_args())
 
