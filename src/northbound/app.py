@@ -25,6 +25,8 @@ from northbound.portal import notices
 from northbound.portal.applications.wiring import install_portal_accounts
 from northbound.portal.content import routes as content_routes
 from northbound.portal.content.site import ContentSite
+from northbound.portal.eligibility.api import api_router as eligibility_api
+from northbound.portal.eligibility.pages import page_router as eligibility_pages
 from northbound.settings import Settings
 from northbound.storage.database import Database
 from northbound.web.assets import StaticAssets
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(content_routes.router)
     # Feature routers: each portal package exposes its own (one line each).
+    app.include_router(eligibility_api)
+    app.include_router(eligibility_pages)
     install_portal_accounts(app)  # accounts, applications, enquiries, staff, API
     return app
 
