@@ -173,12 +173,13 @@ class _Fragments:
     info: bytes  # "while you wait" section
     tail: bytes
     # the common page (in line, refreshing) as bytes around its five variable parts
+    # (the refresh notice comes right after the heading, before anything else can change)
     line_head: bytes  # title .. opening of the language link
-    line_open: bytes  # .. the place number
+    line_open: bytes  # .. the refresh interval
+    refresh_after: bytes  # .. the no-refresh link
+    line_place: bytes  # .. the place number
     line_between: bytes  # .. the number ahead
     line_after: bytes  # .. the estimate sentence
-    refresh_before: bytes  # .. the refresh interval
-    refresh_after: bytes  # .. the no-refresh link
     line_end: bytes  # the rest of the page
 
 
@@ -234,14 +235,14 @@ class WaitingPage:
             info=info.encode(),
             tail=tail.encode(),
             line_head=f"<title>{t['title']}</title>{head_end}".encode(),
-            line_open=(
-                f'{after_switch}<h1>{t["title"]}</h1><p class="place">{t["place"]}<strong>'
+            line_open=f"{after_switch}<h1>{t['title']}</h1><p>{notice_before}".encode(),
+            refresh_after=f'{notice_after} <a href="'.encode(),
+            line_place=(
+                f'">{t["refresh_off_link"]}</a></p><p class="place">{t["place"]}<strong>'
             ).encode(),
             line_between=f"</strong><br>{t['ahead']}<strong>".encode(),
             line_after=b"</strong></p><p>",
-            refresh_before=f"</p><p>{notice_before}".encode(),
-            refresh_after=f'{notice_after} <a href="'.encode(),
-            line_end=f'">{t["refresh_off_link"]}</a></p>{info}{tail}'.encode(),
+            line_end=f"</p>{info}{tail}".encode(),
         )
 
     def room_link(self, lang: Lang, next_path: str, *, refresh: bool = True) -> str:
@@ -262,9 +263,10 @@ class WaitingPage:
         position = view.position or 0
         return b"".join((
             f.head_start, b'<meta http-equiv="refresh" content="', seconds, b'">', f.line_head,
-            switch, f.line_open, format_number(position, lang).encode(), f.line_between,
+            switch, f.line_open, seconds, f.refresh_after, quiet.encode(), f.line_place,
+            format_number(position, lang).encode(), f.line_between,
             format_number(view.ahead, lang).encode(), f.line_after, self._eta_bytes(view, lang),
-            f.refresh_before, seconds, f.refresh_after, quiet.encode(), f.line_end,
+            f.line_end,
         ))  # fmt: skip
 
     def _eta_bytes(self, view: WaitView, lang: Lang) -> bytes:
@@ -295,6 +297,11 @@ class WaitingPage:
         parts.append(switch)
         parts.append(fragments.after_switch)
         body = [f"<h1>{title}</h1>"]
+        if refresh:
+            notice = t["refresh"].format(seconds=view.refresh_seconds, grace=self.grace_minutes)
+            body.append(f'<p>{notice} <a href="{quiet}">{t["refresh_off_link"]}</a></p>')
+        else:
+            body.append(f'<p>{t["refresh_off"]}<a href="{quiet}">{t["check_now"]}</a></p>')
         if view.rejoined:
             body.append(f'<p class="note">{t["rejoined"].format(grace=self.grace_minutes)}</p>')
         if view.position is None:
@@ -311,11 +318,6 @@ class WaitingPage:
                 f"</strong><br>{t['ahead']}<strong>{format_number(view.ahead, lang)}</strong></p>"
             )
             body.append(f"<p>{self._eta_bytes(view, lang).decode()}</p>")
-        if refresh:
-            notice = t["refresh"].format(seconds=view.refresh_seconds, grace=self.grace_minutes)
-            body.append(f'<p>{notice} <a href="{quiet}">{t["refresh_off_link"]}</a></p>')
-        else:
-            body.append(f'<p>{t["refresh_off"]}<a href="{quiet}">{t["check_now"]}</a></p>')
         parts.append("".join(body).encode())
         parts.append(fragments.info)
         parts.append(fragments.tail)
