@@ -150,9 +150,12 @@ class WaitingRoom:
         if self._started:
             return
         self._started = True
-        if self.settings.mode != "auto":
-            await self.store.update_controls(Controls(mode=self.settings.mode))
-        await self.tick()
+        try:
+            if self.settings.mode != "auto":
+                await self.store.update_controls(Controls(mode=self.settings.mode))
+            await self.tick()
+        except Exception:  # Redis down at start-up: serve anyway, the tick retries
+            log.exception("waiting room store unreachable at start-up; retrying every tick")
         self._task = asyncio.create_task(self._run(), name=f"waiting-room-{self.name}")
 
     async def stop(self) -> None:
