@@ -170,9 +170,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser).
+
+    Module-scoped on purpose: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, which would break every asyncio test collected after it.
+    """
     if not Path(CHROMIUM).exists():
         if REQUIRE_SERVICES:
             pytest.fail("chromium is not installed (apt-get install chromium)")

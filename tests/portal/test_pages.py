@@ -118,7 +118,7 @@ async def test_absurd_headers_do_not_break_pages(client: httpx.AsyncClient) -> N
         "accept-language": "xx;q=zz," * 500,
         "accept-encoding": "br;q=oops," * 300,
         "accept": "*/*;" * 400,
-        "x-request-id": "not a valid id \u00e9".encode().decode("latin-1"),
+        "x-request-id": "not a valid id <>",
         "cookie": "a=" + "b" * 8000,
     }
     for path in ("/en/", "/fr/nope", "/en/search?q=visa"):
