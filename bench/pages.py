@@ -35,7 +35,11 @@ def free_port() -> int:
 
 
 def pin(cpu: int) -> list[str]:
-    return ["taskset", "-c", str(cpu)] if (os.cpu_count() or 1) >= 2 and shutil.which("taskset") else []
+    return (
+        ["taskset", "-c", str(cpu)]
+        if (os.cpu_count() or 1) >= 2 and shutil.which("taskset")
+        else []
+    )
 
 
 def wait_until_up(url: str, timeout: float = 30) -> None:
@@ -51,9 +55,24 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
 
 def start_server(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     command = [
-        *pin(0), PYTHON, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
-        "--backlog", "4096",
+        *pin(0),
+        PYTHON,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--backlog",
+        "4096",
     ]
     if target.endswith("app_from_environment"):
         command.append("--factory")
@@ -63,7 +82,9 @@ def start_server(target: str, port: int, env: dict[str, str]) -> subprocess.Pope
 def wrk(url: str, seconds: int, connections: int) -> float:
     output = subprocess.run(
         [*pin(1), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if not match:
@@ -85,10 +106,15 @@ def main() -> None:
         sys.exit("wrk is needed: apt-get install wrk")
 
     work = Path(tempfile.mkdtemp(prefix="nb-bench-pages-"))
-    env = {**os.environ, "NORTHBOUND_DATA_DIR": str(work / "data"),
-           "NORTHBOUND_CONTENT_POLL_SECONDS": "0", "NORTHBOUND_LOG_LEVEL": "WARNING"}
-    subprocess.run([PYTHON, "-m", "northbound.cli", "db", "upgrade"], env=env, check=True,
-                   capture_output=True)
+    env = {
+        **os.environ,
+        "NORTHBOUND_DATA_DIR": str(work / "data"),
+        "NORTHBOUND_CONTENT_POLL_SECONDS": "0",
+        "NORTHBOUND_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(
+        [PYTHON, "-m", "northbound.cli", "db", "upgrade"], env=env, check=True, capture_output=True
+    )
     site_port, raw_port = free_port(), free_port()
     site = start_server("northbound.app:app_from_environment", site_port, env)
     raw = None
@@ -96,12 +122,18 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{site_port}/healthz")
         with urllib.request.urlopen(f"http://127.0.0.1:{site_port}{args.path}") as response:
             body = response.read()
-            headers = [(k, v) for k, v in response.getheaders()
-                       if k.lower() not in ("date", "server", "x-request-id", "connection")]
+            headers = [
+                (k, v)
+                for k, v in response.getheaders()
+                if k.lower() not in ("date", "server", "x-request-id", "connection")
+            ]
         (work / "body.html").write_bytes(body)
         (work / "body.headers.json").write_text(json.dumps(headers))
-        raw_env = {**env, "NORTHBOUND_BENCH_BODY": str(work / "body.html"),
-                   "PYTHONPATH": str(ROOT / "bench")}
+        raw_env = {
+            **env,
+            "NORTHBOUND_BENCH_BODY": str(work / "body.html"),
+            "PYTHONPATH": str(ROOT / "bench"),
+        }
         raw = start_server("raw_asgi:app", raw_port, raw_env)
         wait_until_up(f"http://127.0.0.1:{raw_port}/")
         site_url = f"http://127.0.0.1:{site_port}{args.path}"
@@ -113,8 +145,10 @@ def main() -> None:
         for round_number in range(1, args.rounds + 1):
             site_rps.append(wrk(site_url, args.seconds, args.connections))
             raw_rps.append(wrk(raw_url, args.seconds, args.connections))
-            print(f"round {round_number}: page {site_rps[-1]:9.0f} rps   raw ASGI "
-                  f"{raw_rps[-1]:9.0f} rps   ratio {site_rps[-1] / raw_rps[-1]:.2f}")
+            print(
+                f"round {round_number}: page {site_rps[-1]:9.0f} rps   raw ASGI "
+                f"{raw_rps[-1]:9.0f} rps   ratio {site_rps[-1] / raw_rps[-1]:.2f}"
+            )
     finally:
         for process in (site, raw):
             if process:
@@ -122,8 +156,10 @@ def main() -> None:
                 process.wait(10)
     page, baseline = statistics.median(site_rps), statistics.median(raw_rps)
     ratios = [s / r for s, r in zip(site_rps, raw_rps, strict=True)]
-    print(f"\npage {args.path} ({len(body)} bytes, identity encoding), uvicorn 1 worker, "
-          f"wrk -c{args.connections}, {args.rounds} x {args.seconds}s")
+    print(
+        f"\npage {args.path} ({len(body)} bytes, identity encoding), uvicorn 1 worker, "
+        f"wrk -c{args.connections}, {args.rounds} x {args.seconds}s"
+    )
     print(f"median page     {page:9.0f} req/s")
     print(f"median raw ASGI {baseline:9.0f} req/s")
     print(f"ratio (median of rounds) {statistics.median(ratios):.2f}   target >= 0.70")

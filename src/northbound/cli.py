@@ -21,8 +21,9 @@ cli = typer.Typer(
     add_completion=False,
 )
 db_app = typer.Typer(help="Create and upgrade the database schema.", no_args_is_help=True)
-notice_app = typer.Typer(help="Show, set or clear the notice banner on every page.",
-                         no_args_is_help=True)
+notice_app = typer.Typer(
+    help="Show, set or clear the notice banner on every page.", no_args_is_help=True
+)
 cli.add_typer(db_app, name="db")
 cli.add_typer(notice_app, name="notice")
 cli.add_typer(users_app, name="users")
@@ -38,8 +39,10 @@ def _version(value: bool) -> None:
 @cli.callback()
 def main_options(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True,
-                           help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Serve and operate the Northbound portal. Settings come from NORTHBOUND_* variables."""
@@ -49,12 +52,18 @@ def main_options(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (each its own event loop).",
-                                         min=1, max=64)] = 1,
-    unprotected: Annotated[bool, typer.Option(
-        "--unprotected", help="Turn the surge defence off (for baseline measurements).")] = False,
-    access_log: Annotated[bool, typer.Option(
-        "--access-log", help="Log one JSON line per request.")] = False,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (each its own event loop).", min=1, max=64)
+    ] = 1,
+    unprotected: Annotated[
+        bool,
+        typer.Option(
+            "--unprotected", help="Turn the surge defence off (for baseline measurements)."
+        ),
+    ] = False,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log one JSON line per request.")
+    ] = False,
 ) -> None:
     """Serve the site (embedded default: SQLite and in-process state)."""
     import uvicorn
@@ -126,7 +135,9 @@ def notice_show() -> None:
     if not notice.en:
         typer.echo("no notice")
         return
-    typer.echo(f"[{notice.level}] since {updated:%Y-%m-%d %H:%M} UTC\nEN: {notice.en}\nFR: {notice.fr}")
+    typer.echo(
+        f"[{notice.level}] since {updated:%Y-%m-%d %H:%M} UTC\nEN: {notice.en}\nFR: {notice.fr}"
+    )
 
 
 @notice_app.command("set")

@@ -78,7 +78,9 @@ def load_pages(folder: Path = PAGES_DIR) -> dict[tuple[Language, str], Page]:
         if not SLUG_PATTERN.match(slug):
             raise ContentError(f"{file.name}: slug {slug!r} must be lowercase words and hyphens")
         if (language, slug) in slugs:
-            raise ContentError(f"{file.name}: slug {slug!r} already used by {slugs[language, slug]}")
+            raise ContentError(
+                f"{file.name}: slug {slug!r} already used by {slugs[language, slug]}"
+            )
         slugs[language, slug] = page_id
         updated = meta["updated"]
         if not isinstance(updated, date):
