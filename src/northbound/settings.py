@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of the site.")
     protected: bool = Field(
         default=True,
-        description="Surge defence on. `northbound serve --unprotected` turns it off for baselines.",
+        description="Surge defence on; `northbound serve --unprotected` turns it off.",
     )
     access_log: bool = Field(
         default=False, description="Log one JSON line per request (costly during a surge)."
