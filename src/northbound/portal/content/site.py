@@ -97,14 +97,23 @@ class ContentSite:
         other: Language = "fr" if page.language == "en" else "en"
         return self.pages[other, page.id]
 
-    def breadcrumbs(self, language: Language, parent_id: str | None) -> list[Crumb]:
-        """Ancestors from the home page down to ``parent_id`` (the current page excluded)."""
+    def breadcrumbs(
+        self,
+        language: Language,
+        parent_id: str | None,
+        pages: dict[tuple[Language, str], Page] | None = None,
+    ) -> list[Crumb]:
+        """Ancestors from the home page down to ``parent_id`` (the current page excluded).
+
+        ``pages`` defaults to the pages being served; a build passes the set it is rendering.
+        """
+        pages = self.pages if pages is None else pages
         chain: list[Crumb] = []
         seen: set[str] = set()
         current = parent_id
-        while current and current not in seen and (language, current) in self.pages:
+        while current and current not in seen and (language, current) in pages:
             seen.add(current)
-            ancestor = self.pages[language, current]
+            ancestor = pages[language, current]
             chain.append(Crumb(ancestor.title if ancestor.slug else SITE_NAME[language],
                                ancestor.path))
             current = ancestor.parent
@@ -118,13 +127,14 @@ class ContentSite:
             (p for p in pages.values() if p.language == page.language and p.parent == page.id),
             key=lambda p: (p.order, p.title),
         )
-        self.pages = pages  # breadcrumbs read the pages being built
         return self.templates.render(
             page.language,
             "page.html",
             title=page.title,
             twin_href=pages[other, page.id].path,
-            breadcrumbs=self.breadcrumbs(page.language, page.parent if page.slug else "home"),
+            breadcrumbs=self.breadcrumbs(
+                page.language, page.parent if page.slug else "home", pages
+            ),
             body_html=page.body_html,
             description=page.summary,
             updated=page.updated.isoformat(),
