@@ -15,7 +15,9 @@ unprotected server is expected to collapse.
 Targets:
     demo   bench/bounded_app.py: ``/case`` is a dynamic page whose cost is dominated by a
            bounded case-processing backend (fixed concurrency and service time).
-    site   ``northbound serve`` (rate limits turned off: every request comes from 127.0.0.1).
+    site   ``northbound serve`` (rate limits turned off: every request comes from 127.0.0.1;
+           waiting room off: it has its own benchmark). ``--path /lab/case`` turns on the
+           site's lab route backed by the same bounded backend (``NORTHBOUND_LAB__BACKEND``).
 
     .venv/bin/python bench/overload.py                          # demo, bounded backend
     .venv/bin/python bench/overload.py --target site --path /lab/case
@@ -315,8 +317,19 @@ def server_env(args: argparse.Namespace, work: Path) -> dict[str, str]:
                 # One generator address would otherwise be rate limited (429) long before the
                 # admission controller is tested; rate limits are measured elsewhere.
                 "NORTHBOUND_RATE_LIMIT__ENABLED": "false",
+                # Cookie-less generator requests would all get the waiting page (a 200) once the
+                # room turns itself on; the room has its own benchmark (bench/waiting_room.py).
+                "NORTHBOUND_WAITING_ROOM__ENABLED": "false",
             }
         )
+        if args.path.startswith("/lab/case"):
+            env.update(
+                {
+                    "NORTHBOUND_LAB__BACKEND": "1",
+                    "NORTHBOUND_LAB__BACKEND_CONCURRENCY": str(args.concurrency),
+                    "NORTHBOUND_LAB__BACKEND_SERVICE_SECONDS": str(args.service_ms / 1000),
+                }
+            )
         for pair in args.site_env:
             key, _, value = pair.partition("=")
             env[key] = value
@@ -358,7 +371,15 @@ def describe(args: argparse.Namespace) -> str:
             f"bench/bounded_app.py {args.path}: a CPU-BOUND dynamic page "
             f"({args.cpu_ms:g} ms of CPU in the event loop per request)."
         )
-    return f"northbound serve {args.path} (the real site; rate limits off, admission on/off)."
+    site = "the real site: rate limits and waiting room off, admission control on/off"
+    if args.path.startswith("/lab/case"):
+        capacity = args.concurrency / (args.service_ms / 1000)
+        return (
+            f"northbound serve {args.path} ({site}): a dynamic page whose cost is dominated by a "
+            f"BOUNDED BACKEND ({args.concurrency} cases at once, {args.service_ms:g} ms each = "
+            f"{capacity:g} req/s theoretical), not by this server's CPU."
+        )
+    return f"northbound serve {args.path} ({site}): CPU-BOUND in this server's event loop."
 
 
 def conduct(args: argparse.Namespace) -> None:

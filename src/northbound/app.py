@@ -1,9 +1,9 @@
 """Builds the ASGI application from settings.
 
 The middleware list below is the path of one request (see the README's architecture section):
-observe → [rate limit] → cached pages → [waiting room] → [admission control] → routes.
-Bracketed layers are the surge defence; ``Settings.protected = False`` leaves them out so the
-same site can be measured unprotected.
+observe → [rate limit] → cached pages → [waiting room] → [admission control] → gzip → routes.
+Bracketed layers are the surge defence (``northbound.defence``); ``Settings.protected = False``
+leaves them out so the same site can be measured unprotected.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from northbound import __version__
+from northbound.defence import ROOM_ADMIN_PATH, SurgeDefence
+from northbound.lab.case_route import install_lab_routes
 from northbound.ops import health
 from northbound.ops.logs import configure_logging
 from northbound.ops.observe import ObserveMiddleware
 from northbound.portal import notices
+from northbound.portal.accounts.staff_gate import staff_session_authorizer
 from northbound.portal.applications.wiring import install_portal_accounts
 from northbound.portal.content import routes as content_routes
 from northbound.portal.content.site import ContentSite
@@ -65,10 +68,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     content = ContentSite(templates, table, settings.content_dir, settings.page_max_age)
     content.build()  # fail at start-up, not on the first visitor, if content is broken
     db = Database(settings.effective_database_url)
+    defence = SurgeDefence.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await _refresh_notice(content, db)
+        await defence.start()
         watcher = None
         if settings.content_poll_seconds > 0:
             watcher = asyncio.create_task(_watch_content(app, settings.content_poll_seconds))
@@ -79,11 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
+            await defence.stop()
             await db.dispose()
 
     middleware = [
         Middleware(ObserveMiddleware, access_log=settings.access_log),
+        *defence.outer_layers(),
         Middleware(CachedPathsMiddleware, table=table),
+        *defence.inner_layers(),
         Middleware(GZipMiddleware, minimum_size=1024),
     ]
     app = FastAPI(
@@ -98,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.defence = defence
     app.state.templates = templates
     app.state.content = content
     app.state.errors = ErrorPages(templates, settings.default_language)
@@ -108,6 +117,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(eligibility_api)
     app.include_router(eligibility_pages)
     install_portal_accounts(app)  # accounts, applications, enquiries, staff, API
+    install_lab_routes(app, settings.lab)  # off unless NORTHBOUND_LAB__BACKEND=1
+    if defence.room_active:
+        staff = staff_session_authorizer(app.state.accounts)
+        app.mount(ROOM_ADMIN_PATH, defence.admin_app(staff))
     return app
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from northbound.lab.config import LabSettings
 from northbound.portal.accounts.config import AccountSettings
 from northbound.surge.admission.config import AdmissionSettings
 from northbound.surge.ratelimit.config import RateLimitSettings
@@ -71,6 +72,7 @@ class Settings(BaseSettings):
     admission: AdmissionSettings = AdmissionSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     waiting_room: WaitingRoomSettings = WaitingRoomSettings()
+    lab: LabSettings = LabSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -25,6 +25,15 @@ def ratelimit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
     ]
 
 
+def store_from_settings(settings: RateLimitSettings, redis_url: str = "") -> RateLimitStore:
+    """Redis when ``redis_url`` is given (buckets shared by every instance), else in-process."""
+    if redis_url:
+        return RedisStore.from_url(
+            redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout_seconds
+        )
+    return MemoryStore(max_keys=settings.max_memory_keys)
+
+
 class RateLimitMiddleware:
     """Takes one token per request from the client's bucket of the request's route class.
 
@@ -71,12 +80,7 @@ class RateLimitMiddleware:
         if not settings.enabled:
             return app
         if store is None:
-            if redis_url:
-                store = RedisStore.from_url(
-                    redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout_seconds
-                )
-            else:
-                store = MemoryStore(max_keys=settings.max_memory_keys)
+            store = store_from_settings(settings, redis_url)
         classes = [
             RouteClass(c.name, c.prefix, c.rate, c.burst, frozenset(m.upper() for m in c.methods))
             for c in settings.route_classes

@@ -14,6 +14,10 @@ class RateLimitStore(Protocol):
         """Take one token from bucket ``key`` (created full), refilled at ``rate`` per second."""
         ...
 
+    async def close(self) -> None:
+        """Release connections (at shutdown)."""
+        ...
+
 
 class MemoryStore:
     """Buckets in a dict, for a single process.
@@ -31,6 +35,9 @@ class MemoryStore:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+    async def close(self) -> None:
+        """Nothing to release: the buckets go with the process."""
 
     async def take(self, key: str, *, rate: float, burst: int) -> Decision:
         now = self._clock()

@@ -9,7 +9,7 @@ Wiring (see the module docs for details)::
     # admin: mount build_admin_app(room, authorize) at /api/v1/admin/room
 """
 
-from .admin import bearer_authorizer, build_admin_app
+from .admin import Authorize, any_of, bearer_authorizer, build_admin_app
 from .config import WaitingRoomSettings
 from .memory_store import InProcessStore
 from .middleware import SCOPE_KEY, WaitingRoomMiddleware
@@ -20,6 +20,7 @@ from .tokens import Claims, KeyRing, Kind, PassRefused, PassSigner
 __all__ = [
     "SCOPE_KEY",
     "Admitted",
+    "Authorize",
     "Claims",
     "Controls",
     "InProcessStore",
@@ -34,6 +35,7 @@ __all__ = [
     "WaitingRoom",
     "WaitingRoomMiddleware",
     "WaitingRoomSettings",
+    "any_of",
     "bearer_authorizer",
     "build_admin_app",
 ]

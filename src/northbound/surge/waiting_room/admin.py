@@ -30,7 +30,8 @@ from starlette.types import Scope
 from .room import WaitingRoom
 from .store import Controls, RoomState
 
-Authorize = Callable[[Scope], bool]
+Authorize = Callable[[Scope], bool | Awaitable[bool]]
+"""Returns (or resolves to) True for staff; may be async (a session looked up in a database)."""
 
 
 def problem(status: int, title: str, detail: str) -> JSONResponse:
@@ -106,7 +107,10 @@ def build_admin_app(room: WaitingRoom, authorize: Authorize) -> Starlette:
         action: Callable[[dict[str, Any]], Awaitable[None]] | None,
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            if not authorize(request.scope):
+            allowed = authorize(request.scope)
+            if not isinstance(allowed, bool):
+                allowed = await allowed
+            if not allowed:
                 return problem(403, "Forbidden", "Staff only.")
             if action is not None:
                 body: dict[str, Any] = {}
@@ -184,6 +188,21 @@ def bearer_authorizer(token: str) -> Authorize:
         for name, value in scope.get("headers", ()):
             if name == b"authorization":
                 return hmac.compare_digest(value, expected)
+        return False
+
+    return authorize
+
+
+def any_of(*authorizers: Authorize) -> Authorize:
+    """Staff if any of ``authorizers`` says so, asked in order (put the cheap ones first)."""
+
+    async def authorize(scope: Scope) -> bool:
+        for candidate in authorizers:
+            allowed = candidate(scope)
+            if not isinstance(allowed, bool):
+                allowed = await allowed
+            if allowed:
+                return True
         return False
 
     return authorize

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from urllib.parse import parse_qs, quote
 
@@ -106,9 +106,14 @@ class WaitingRoomMiddleware:
         exempt_prefixes: Sequence[str] = (),
         include_prefixes: Sequence[str] | None = None,
         json_prefixes: Sequence[str] = ("/api/",),
+        pass_through: Callable[[Scope], bool] | None = None,
     ) -> None:
         self.app = app
         self.room = room
+        # Requests the gate must never turn into a waiting page, e.g. a form POST by someone
+        # signed in before the room turned on: its body would be lost. Admission control
+        # behind the gate still bounds them.
+        self.pass_through = pass_through
         settings = room.settings
         include = include_prefixes if include_prefixes is not None else settings.include_prefixes
         self.policy = PathPolicy(
@@ -169,7 +174,9 @@ class WaitingRoomMiddleware:
                 send = self._with_headers(send, [self._pass_cookie(renewed, Kind.PASS)])
             await self.app(scope, receive, send)
             return
-        if not self.policy.needs_pass(path, scope.get("raw_path")):
+        if not self.policy.needs_pass(path, scope.get("raw_path")) or (
+            self.pass_through is not None and self.pass_through(scope)
+        ):
             await self.app(scope, receive, send)
             return
         if claims is not None and scope["type"] == "http":

@@ -1,0 +1,118 @@
+"""The surge defence in front of the portal: rate limits, waiting room, admission control.
+
+Built once per app from settings. The layers themselves (``northbound.surge``) know nothing
+about immigration; this module is where the site tells them its cookie names, its exempt paths
+and who counts as staff. Order on the request path, outermost first::
+
+    observe → rate limit → cached pages → waiting room → admission control → gzip → routes
+
+Rate limits come before the cached pages so a script cannot hammer even those for free; the
+cached pages come before the room so information stays open to everyone while people wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Scope
+
+from northbound.portal.accounts.sessions import COOKIE_NAME as SESSION_COOKIE
+from northbound.settings import Settings
+from northbound.surge.admission import AdmissionControl, AdmissionControlMiddleware
+from northbound.surge.admission.classify import UNSAFE_METHODS, has_cookie
+from northbound.surge.ratelimit.middleware import RateLimitMiddleware, store_from_settings
+from northbound.surge.ratelimit.store import RateLimitStore
+from northbound.surge.waiting_room import (
+    Authorize,
+    WaitingRoom,
+    WaitingRoomMiddleware,
+    any_of,
+    bearer_authorizer,
+    build_admin_app,
+)
+
+SITE_NAME = "Northbound"
+ROOM_ADMIN_PATH = "/api/v1/admin/room"
+ALWAYS_OPEN = ("/static/", "/healthz", "/readyz", "/metrics", ROOM_ADMIN_PATH)
+
+
+def signed_in_form_post(scope: Scope) -> bool:
+    """A form submission by someone with a session: the gate must not swallow its body."""
+    return scope.get("method", "GET") in UNSAFE_METHODS and has_cookie(
+        scope, SESSION_COOKIE.encode()
+    )
+
+
+@dataclass
+class SurgeDefence:
+    settings: Settings
+    admission: AdmissionControl
+    room: WaitingRoom
+    rate_limit_store: RateLimitStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SurgeDefence:
+        admission = AdmissionControl.from_settings(settings.admission)
+        room = WaitingRoom.from_settings(
+            settings.waiting_room,
+            site_secret=settings.secret_key.get_secret_value(),
+            redis_url=settings.redis_url,
+            capacity=admission.limiter,
+        )
+        store = store_from_settings(settings.rate_limit, settings.redis_url)
+        return cls(settings, admission, room, store)
+
+    @property
+    def active(self) -> bool:
+        return self.settings.protected
+
+    @property
+    def room_active(self) -> bool:
+        return self.active and self.settings.waiting_room.enabled
+
+    def outer_layers(self) -> list[Middleware]:
+        """What goes in front of the cached pages."""
+        if not self.active or not self.settings.rate_limit.enabled:
+            return []
+        return [
+            Middleware(
+                RateLimitMiddleware.from_settings,
+                settings=self.settings.rate_limit,
+                store=self.rate_limit_store,
+                site_name=SITE_NAME,
+            )
+        ]
+
+    def inner_layers(self) -> list[Middleware]:
+        """What goes behind the cached pages, in front of the routes."""
+        if not self.active:
+            return []
+        layers = []
+        if self.room_active:
+            layers.append(
+                Middleware(
+                    WaitingRoomMiddleware,
+                    room=self.room,
+                    exempt_prefixes=ALWAYS_OPEN,
+                    pass_through=signed_in_form_post,
+                )
+            )
+        layers.append(
+            Middleware(AdmissionControlMiddleware, **self.admission.options(site_name=SITE_NAME))
+        )
+        return layers
+
+    def admin_app(self, *staff_checks: Authorize) -> ASGIApp:
+        """The room's operator API: staff signed in, or the configured bearer token."""
+        token = self.settings.waiting_room.admin_token
+        return build_admin_app(self.room, any_of(bearer_authorizer(token), *staff_checks))
+
+    async def start(self) -> None:
+        if self.room_active:
+            await self.room.start()
+
+    async def stop(self) -> None:
+        if self.room_active:
+            await self.room.stop()
+        await self.rate_limit_store.close()
