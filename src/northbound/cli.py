@@ -11,6 +11,8 @@ import typer
 
 from northbound import __version__
 from northbound.portal.accounts.cli import outbox, users_app
+from northbound.surge.admission.cli import surge_app
+from northbound.surge.waiting_room.cli import room_app
 
 T = TypeVar("T")
 
@@ -27,6 +29,8 @@ notice_app = typer.Typer(
 cli.add_typer(db_app, name="db")
 cli.add_typer(notice_app, name="notice")
 cli.add_typer(users_app, name="users")
+cli.add_typer(room_app, name="room")
+cli.add_typer(surge_app, name="surge")
 cli.command("outbox")(outbox)
 
 

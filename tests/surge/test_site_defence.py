@@ -1,0 +1,266 @@
+"""The surge defence as installed in the real site (``northbound.defence``).
+
+The layers are tested one by one in the other files of this folder on small ASGI apps; here the
+question is whether the site wires them the way the README says: order, exempt paths, the
+switch, the operator API and who may use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from northbound.app import create_app
+from northbound.portal.accounts.models import User
+from northbound.settings import Settings
+from northbound.storage import migrate
+from tests.accounts.flows import FAST_HASHING, HOME, sign_up
+
+ADMIN = "/api/v1/admin/room"
+TOKEN = "operator-token-for-tests"
+TOOL = "/en/eligibility/crs-calculator"
+CLIENT_ERROR = re.compile(r"^4\d\d$")
+
+
+def build(make_settings: Callable[..., Settings], **overrides: object) -> Settings:
+    settings = make_settings(accounts=FAST_HASHING, **overrides)
+    migrate.upgrade(settings.effective_database_url)
+    return settings
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield app, c
+
+
+@pytest.fixture
+async def default_limits(
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    settings = build(make_settings, rate_limit={})  # the shipped defaults
+    async with running(settings) as pair:
+        yield pair
+
+
+@pytest.fixture
+async def room_on(
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    settings = build(
+        make_settings,
+        waiting_room={"mode": "on", "admin_token": TOKEN, "tick_seconds": 30},
+    )
+    async with running(settings) as (app, client):
+        paused = await client.post(f"{ADMIN}/pause", headers={"authorization": f"Bearer {TOKEN}"})
+        assert paused.status_code == 200, paused.text
+        yield app, client
+
+
+# -- rate limits ------------------------------------------------------------------------------
+
+
+async def test_default_rate_limit_refuses_a_script_with_429_and_headers(
+    default_limits: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _, client = default_limits
+    statuses = []
+    refusal = None
+    for _ in range(160):  # the page class holds 100 tokens and refills 20 per second
+        response = await client.get("/en/")
+        statuses.append(response.status_code)
+        if response.status_code == 429 and refusal is None:
+            refusal = response
+    assert statuses[:100] == [200] * 100
+    assert refusal is not None, "a client 60 requests past its burst was never refused"
+    assert int(refusal.headers["retry-after"]) >= 1
+    assert refusal.headers["ratelimit-remaining"] == "0"
+    assert "Too many requests" in refusal.text and "Trop de demandes" in refusal.text
+
+
+async def test_health_and_static_are_never_rate_limited(
+    default_limits: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _, client = default_limits
+    for _ in range(150):
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_unprotected_site_has_no_surge_layer(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = build(make_settings, protected=False, rate_limit={})
+    async with running(settings) as (app, client):
+        responses = [await client.get("/en/") for _ in range(150)]
+        assert {r.status_code for r in responses} == {200}
+        assert "ratelimit-limit" not in responses[0].headers
+        tool = await client.get(TOOL)
+        assert tool.status_code == 200 and "set-cookie" not in tool.headers
+        assert (await client.get(f"{ADMIN}/")).status_code == 404
+        assert app.state.defence.room_active is False
+
+
+# -- the waiting room in front of the portal ---------------------------------------------------
+
+
+async def test_room_on_queues_dynamic_pages_but_not_information(
+    room_on: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _, client = room_on
+    waiting = await client.get(TOOL)
+    assert waiting.status_code == 200
+    assert waiting.headers["cache-control"] == "no-store"
+    assert 'http-equiv="refresh"' in waiting.text
+    assert "Comprehensive Ranking System" not in waiting.text  # not the tool itself
+    assert client.cookies.get("nb_vid") and client.cookies.get("nb_room_main")
+    # the information pages, static files and health stay open to people in line
+    info = await client.get("/en/")
+    assert info.status_code == 200 and 'http-equiv="refresh"' not in info.text
+    css = re.search(r'href="(/static/[^"]+\.css)"', info.text)
+    assert css is not None
+    assert (await client.get(css.group(1))).status_code == 200
+    assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_room_on_answers_api_clients_with_json_429(
+    room_on: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _, client = room_on
+    response = await client.post(
+        "/api/v1/eligibility/physical-presence", json={}, headers={"accept": "application/json"}
+    )
+    # a POST without a session is a newcomer: it queues like any other
+    assert response.status_code == 429
+    body = response.json()
+    assert body["inWaitingRoom"] is True and body["position"] >= 1
+    assert int(response.headers["retry-after"]) == body["refreshSeconds"]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "/EN/Eligibility/CRS-Calculator",
+        "/en/eligibility/crs-calculator/",
+        "/static/../en/eligibility/crs-calculator",
+        "/en//eligibility/%63rs-calculator",
+    ],
+)
+async def test_odd_spellings_do_not_walk_around_the_room(
+    room_on: tuple[FastAPI, httpx.AsyncClient], spelling: str
+) -> None:
+    _, client = room_on
+    response = await client.get(spelling)
+    assert "Comprehensive Ranking System" not in response.text
+    assert response.status_code in (200, 404)
+    if response.status_code == 200:
+        assert 'http-equiv="refresh"' in response.text
+
+
+async def test_signed_in_form_post_is_never_swallowed_by_the_room(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = build(make_settings, waiting_room={"admin_token": TOKEN, "tick_seconds": 30})
+    async with running(settings) as (_, client):
+        await sign_up(client, "midway@example.com")  # room off: signs up normally
+        await client.post(f"{ADMIN}/open", headers={"authorization": f"Bearer {TOKEN}"})
+        await client.post(f"{ADMIN}/pause", headers={"authorization": f"Bearer {TOKEN}"})
+        client.cookies.delete("nb_room_main")  # e.g. signed in on another instance
+        page = await client.get(HOME["en"])
+        assert 'http-equiv="refresh"' in page.text  # a GET without a pass waits
+        posted = await client.post(
+            "/en/account/applications/new", data={"kind": "citizenship", "csrf_token": "x"}
+        )
+        # reached the portal, which judged the form itself (CSRF), instead of a waiting page
+        assert 'http-equiv="refresh"' not in posted.text
+        assert CLIENT_ERROR.match(str(posted.status_code)), posted.status_code
+
+
+async def test_resumed_room_lets_the_visitor_in_with_a_pass(
+    room_on: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = room_on
+    assert 'http-equiv="refresh"' in (await client.get(TOOL)).text
+    await client.post(f"{ADMIN}/resume", headers={"authorization": f"Bearer {TOKEN}"})
+    await app.state.defence.room.tick()
+    admitted = await client.get(TOOL)
+    assert admitted.status_code == 200
+    assert "Comprehensive Ranking System" in admitted.text
+    assert "nb_room_main=" in admitted.headers["set-cookie"]
+
+
+# -- the operator API -------------------------------------------------------------------------
+
+
+async def test_admin_api_refuses_anyone_but_staff(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = build(make_settings, waiting_room={"admin_token": TOKEN, "tick_seconds": 30})
+    async with running(settings) as (app, client):
+        nobody = await client.get(f"{ADMIN}/")
+        assert nobody.status_code == 403
+        assert nobody.headers["content-type"].startswith("application/problem+json")
+        wrong = await client.get(f"{ADMIN}/", headers={"authorization": "Bearer guess"})
+        assert wrong.status_code == 403
+        token = await client.post(f"{ADMIN}/pause", headers={"authorization": f"Bearer {TOKEN}"})
+        assert token.status_code == 200 and token.json()["paused"] is True
+
+        await sign_up(client, "officer@example.com")  # the room is off: no pass needed
+        assert (await client.get(f"{ADMIN}/")).status_code == 403  # signed in, not staff
+        async with app.state.db.session() as session, session.begin():
+            await session.execute(
+                update(User).where(User.email == "officer@example.com").values(is_staff=True)
+            )
+        assert (await client.get(f"{ADMIN}/")).status_code == 200
+        # a cross-site form cannot send JSON: a staff cookie alone does not change anything
+        forged = await client.post(
+            f"{ADMIN}/resume", content=b"{}", headers={"content-type": "text/plain"}
+        )
+        assert forged.status_code == 403
+        resumed = await client.post(f"{ADMIN}/resume", json={})
+        assert resumed.status_code == 200 and resumed.json()["paused"] is False
+
+
+# -- admission control in front of the routes -------------------------------------------------
+
+
+async def test_overload_is_shed_with_the_prerendered_503_and_critical_goes_first(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = build(
+        make_settings,
+        waiting_room={"enabled": False},
+        lab={"backend": True, "backend_concurrency": 4, "backend_service_seconds": 0.3},
+        admission={"algorithm": "fixed", "initial_limit": 2, "min_limit": 1, "max_queue": 0},
+    )
+    async with running(settings) as (app, client):
+        many = await asyncio.gather(*(client.get("/lab/case") for _ in range(6)))
+        statuses = sorted(r.status_code for r in many)
+        # sheddable (anonymous) requests may fill ceil(0.7 x 2) = 2 slots; the rest are shed
+        assert statuses == [200, 200, 503, 503, 503, 503]
+        shed = next(r for r in many if r.status_code == 503)
+        assert int(shed.headers["retry-after"]) == settings.admission.retry_after_seconds
+        canned = app.state.defence.admission.limiter  # same limiter the room reads
+        assert canned.limit == 2
+        again = await client.get("/lab/case", headers={"accept": "application/json"})
+        assert again.status_code == 200
+        api = await asyncio.gather(
+            *(client.get("/lab/case", headers={"accept": "application/json"}) for _ in range(4))
+        )
+        refused = [r for r in api if r.status_code == 503]
+        assert refused and refused[0].headers["content-type"].startswith("application/problem+json")
+        # health checks bypass admission control even while it sheds
+        busy = [asyncio.create_task(client.get("/lab/case")) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        assert (await client.get("/readyz")).status_code == 200
+        await asyncio.gather(*busy)
