@@ -12,8 +12,9 @@ A. In process (the decision the surge layer adds): CPU time per call of
 B. Over HTTP (what the whole server pays, uvicorn's HTTP parsing and sockets included): server
    CPU (utime + stime from /proc) per response while wrk (keep-alive, pinned to CPU 1) drives
    * the unprotected real site's search page, and
-   * the protected demo app's ``/case`` flooded far past its bounded backend, so that nearly
-     every response is a shed 503 (the served few cost a sleep, no CPU).
+   * the protected site's ``/lab/case`` (``NORTHBOUND_LAB__BACKEND=1``) flooded far past its
+     bounded backend, so that nearly every response is a shed 503 (the served few cost a
+     sleep, no CPU).
    The HTTP server's own per-request work is a floor no middleware can go below.
 
     .venv/bin/python bench/shed_cost.py [--calls 20000] [--seconds 5] [--skip-http]
@@ -29,7 +30,6 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -47,7 +47,6 @@ from northbound.surge.admission import (
 from northbound.surge.ratelimit import MemoryStore, RateLimitMiddleware, RouteClass
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 SEARCH_PATH = "/en/search"
 SEARCH_QUERY = b"q=express+entry+language+test"
 
@@ -244,25 +243,30 @@ def measure_over_http(args: argparse.Namespace, work: Path) -> dict[str, tuple[f
         "NORTHBOUND_RATE_LIMIT__ENABLED": "false",
     }
     northbound = str(ROOT / ".venv" / "bin" / "northbound")
-    servers: list[tuple[str, list[str], str, str]] = [
+    # (label, command, health path, measured path, extra environment)
+    servers: list[tuple[str, list[str], str, str, dict[str, str]]] = [
         (
             "served dynamic page (site search, unprotected)",
             [northbound, "serve", "--unprotected"],
             "/healthz",
             f"{SEARCH_PATH}?{SEARCH_QUERY.decode()}",
+            {},
         ),
         (
-            "shed 503 (demo /case flooded, protected)",
-            [PYTHON, str(ROOT / "bench" / "bounded_app.py"), "--protected"],
-            "/metrics",
-            "/case",
+            # The real site with its defence on, flooded far past the bounded backend behind
+            # /lab/case; the waiting room is off so the excess is shed, not queued.
+            "shed 503 (site /lab/case flooded, protected)",
+            [northbound, "serve"],
+            "/healthz",
+            "/lab/case",
+            {"NORTHBOUND_LAB__BACKEND": "1", "NORTHBOUND_WAITING_ROOM__ENABLED": "false"},
         ),
     ]
-    for label, command, health, path in servers:
+    for label, command, health, path, extra_env in servers:
         port = free_port()
         process = subprocess.Popen(
             [*pin(0), *command, "--port", str(port)],
-            env=env,
+            env={**env, **extra_env},
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
         )
