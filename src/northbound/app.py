@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     table = CachedTable()
     content = ContentSite(templates, table, settings.content_dir, settings.page_max_age)
     content.build()  # fail at start-up, not on the first visitor, if content is broken
-    db = Database(settings.effective_database_url)
+    db = Database.from_settings(settings)
     defence = SurgeDefence.from_settings(settings)
 
     @contextlib.asynccontextmanager

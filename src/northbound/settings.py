@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from northbound.lab.config import LabSettings
@@ -20,6 +20,28 @@ from northbound.surge.waiting_room.config import WaitingRoomSettings
 
 Language = Literal["en", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
+
+
+class DatabaseBreakerSettings(BaseModel):
+    """The circuit breaker around the database (``NORTHBOUND_DATABASE_BREAKER__*``)."""
+
+    failure_threshold: int = Field(
+        default=5, ge=1,
+        description="Database failures in a row (or slow calls) that open the circuit.",
+    )
+    reset_seconds: float = Field(
+        default=30.0, gt=0,
+        description="How long an open circuit refuses database calls before one probe.",
+    )
+    slow_call_seconds: float = Field(
+        default=5.0, ge=0,
+        description="A session that holds the database longer than this counts as a "
+        "failure (0 = never).",
+    )
+    connect_timeout_seconds: float = Field(
+        default=5.0, gt=0,
+        description="Give up opening a PostgreSQL connection after this long.",
+    )
 
 
 class Settings(BaseSettings):
@@ -73,6 +95,7 @@ class Settings(BaseSettings):
     rate_limit: RateLimitSettings = RateLimitSettings()
     waiting_room: WaitingRoomSettings = WaitingRoomSettings()
     lab: LabSettings = LabSettings()
+    database_breaker: DatabaseBreakerSettings = DatabaseBreakerSettings()
 
     @field_validator("data_dir")
     @classmethod

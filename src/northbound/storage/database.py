@@ -1,17 +1,28 @@
-"""The async database engine and session factory.
+"""The async database engine and session factory, behind a circuit breaker.
 
 SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` so a committed
 transaction survives a power cut; PostgreSQL keeps its default durability.
+
+Every session runs under a :class:`CircuitBreaker`. A failure that means the database is down
+(refused or dropped connection, timeout, server shutting down) counts against the breaker and
+reaches the caller as :class:`DatabaseUnavailable`, whichever step raised it: connect, execute
+or commit all happen inside the ``session()`` block. A failure caused by the request itself (a
+duplicate caught as ``IntegrityError``, say) is not an outage and passes through unchanged.
+While the circuit is open, ``session()`` raises :class:`DatabaseUnavailable` at once, without
+touching the database.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +30,61 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from northbound.surge.breaker import BreakerState, CircuitBreaker, CircuitOpenError
+
+if TYPE_CHECKING:
+    from northbound.settings import Settings
+
+# What the breaker counts. DBAPIError is listed because PostgreSQL reports some outages
+# (admin shutdown, too many connections) as plain DBAPIError; ``is_outage`` sorts them.
+OUTAGE_TYPES: tuple[type[BaseException], ...] = (
+    OSError, TimeoutError, ConnectionError, sa_exc.OperationalError, sa_exc.InterfaceError,
+    sa_exc.TimeoutError, sa_exc.DisconnectionError, sa_exc.DBAPIError,
+)
+# SQLSTATE classes about the server or the connection, not the statement: 08 connection
+# exception, 53 insufficient resources, 57 operator intervention, 58 system error.
+OUTAGE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+# Errors the request causes (bad data, duplicates, a bug in a query) say nothing about health.
+REQUEST_ERRORS = (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.ProgrammingError,
+                  sa_exc.NotSupportedError)
+
+
+class DatabaseUnavailable(ConnectionError):
+    """The database is down, unreachable or too slow; try again after ``retry_after`` s.
+
+    A ``ConnectionError`` so that code written to catch ``OSError`` around a database call
+    still treats it as an outage.
+    """
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(f"database unavailable ({reason}); retry in {retry_after:.0f} s")
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def _sqlstate(error: sa_exc.DBAPIError) -> str:
+    for source in (error.orig, getattr(error.orig, "__cause__", None)):
+        code = getattr(source, "sqlstate", None) or getattr(source, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return ""
+
+
+def is_outage(error: BaseException) -> bool:
+    """True when ``error`` means the database cannot be used, not that the request was wrong."""
+    if isinstance(error, DatabaseUnavailable | CircuitOpenError):
+        return True
+    if isinstance(error, REQUEST_ERRORS):
+        return False
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError
+                  | sa_exc.DisconnectionError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        # No statement: it failed while connecting.
+        return (error.connection_invalidated or error.statement is None
+                or _sqlstate(error)[:2] in OUTAGE_SQLSTATE_CLASSES)
+    return isinstance(error, OSError)  # TimeoutError and ConnectionError included
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -30,7 +96,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, connect_timeout: float | None = None) -> AsyncEngine:
     """Build the engine for ``url``, preparing the SQLite file and pragmas when needed."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
@@ -40,6 +106,9 @@ def create_engine(url: str) -> AsyncEngine:
         kwargs = {"connect_args": {"timeout": 5}}
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_timeout=5)
+        if connect_timeout is not None and parsed.get_driver_name() == "asyncpg":
+            # asyncpg waits 60 s by default: far past anyone's patience.
+            kwargs["connect_args"] = {"timeout": connect_timeout}
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -47,22 +116,69 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 class Database:
-    """Owns the engine and hands out sessions; one per application."""
+    """Owns the engine and its breaker and hands out sessions; one per application."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, *, breaker: CircuitBreaker | None = None,
+        connect_timeout: float | None = None,
+    ) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, connect_timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.breaker = breaker or CircuitBreaker("database", failure_types=OUTAGE_TYPES)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        config = settings.database_breaker
+        breaker = CircuitBreaker(
+            "database",
+            failure_threshold=config.failure_threshold,
+            reset_timeout=config.reset_seconds,
+            slow_call_seconds=config.slow_call_seconds or None,
+            failure_types=OUTAGE_TYPES,
+        )
+        return cls(settings.effective_database_url, breaker=breaker,
+                   connect_timeout=config.connect_timeout_seconds)
+
+    def raise_if_open(self) -> None:
+        """Raise :class:`DatabaseUnavailable` while the circuit is open (no database call).
+
+        For pages that could render without the database but lead to a form that needs it.
+        """
+        if self.breaker.state is BreakerState.OPEN:
+            raise DatabaseUnavailable("circuit open", self.breaker.retry_after)
+
+    def _retry_after(self) -> float:
+        return self.breaker.retry_after or self.breaker.reset_timeout
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
-            yield session
+        """A session under the breaker; outages leave the block as DatabaseUnavailable."""
+        try:
+            self.breaker.before_call()
+        except CircuitOpenError as exc:
+            raise DatabaseUnavailable("circuit open", exc.retry_after) from exc
+        started = time.monotonic()
+        try:
+            async with self.sessions() as session:
+                yield session
+        except (asyncio.CancelledError, DatabaseUnavailable):
+            # Abandoned, or a nested session already counted the outage: no verdict here.
+            self.breaker.record_cancelled()
+            raise
+        except BaseException as exc:
+            if not is_outage(exc):
+                self.breaker.record_success(time.monotonic() - started)
+                raise
+            self.breaker.record_failure()
+            raise DatabaseUnavailable(type(exc).__name__, self._retry_after()) from exc
+        self.breaker.record_success(time.monotonic() - started)
 
-    async def ping(self) -> None:
-        """Raise if the database cannot answer a trivial query."""
-        async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+    async def ping(self, within: float | None = None) -> None:
+        """Raise :class:`DatabaseUnavailable` unless a trivial query answers ``within`` s."""
+        async with self.session() as session, asyncio.timeout(within):
+            # The timeout sits inside the session, so a hung database counts as a failure.
+            await session.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -2,16 +2,24 @@
 
 An unexpected exception is logged with the request id and answered with a plain-language page
 that shows the id; it also counts in a metric (and the test suite fails when one happens).
+
+A database outage is not unexpected: it gets a 503 with ``Retry-After`` saying submissions are
+paused (problem JSON for API clients). A person who had just posted a form gets the form back
+as a "Send again" button, so nothing they typed is lost.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from http import HTTPStatus
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -19,6 +27,8 @@ from starlette.responses import HTMLResponse, Response
 from northbound.ops.logs import request_id_var
 from northbound.ops.metrics import UNEXPECTED_ERRORS
 from northbound.settings import LANGUAGES, Language
+from northbound.storage.database import Database, DatabaseUnavailable, is_outage
+from northbound.surge.breaker import CircuitOpenError
 from northbound.web.i18n import gettext, negotiate_language
 from northbound.web.problems import problem, wants_json
 from northbound.web.templating import Templates
@@ -44,6 +54,44 @@ MESSAGES: dict[int, tuple[str, str]] = {
     503: ("The service is busy", "We are receiving a very high number of visitors. Please "
           "try again in a few minutes. Information pages remain available."),
 }
+
+
+OUTAGE_TITLE = "Submissions are paused"
+OUTAGE_DETAIL = ("Submissions are paused for a moment and nothing was saved. Retry after the "
+                 "Retry-After delay; send the same Idempotency-Key to avoid a duplicate.")
+# Never echoed back into a page.
+SECRET_FIELDS = frozenset({"password", "confirm", "current"})
+# Scope-state key where the form reader leaves the raw body it read.
+FORM_BODY_KEY = "form_body"
+MAX_RESEND_BYTES = 64 * 1024
+
+
+def retry_after_header(seconds: float) -> dict[str, str]:
+    return {"retry-after": str(max(1, math.ceil(seconds))), "cache-control": "no-store"}
+
+
+async def _posted_form(request: Request) -> bytes | None:
+    """The urlencoded body the visitor just posted, if it can be had without risk."""
+    if request.method != "POST":
+        return None
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/x-www-form-urlencoded":
+        return None
+    kept = getattr(request.state, FORM_BODY_KEY, None)
+    if isinstance(kept, bytes):
+        return kept
+    if getattr(request.state, "visitor", None) is not None:
+        # The handler got past the visitor lookup, so it may have consumed the body in a way
+        # that left no copy; reading the stream again could wait forever.
+        return None
+    length = request.headers.get("content-length", "")
+    if not (length.isascii() and length.isdigit()) or int(length) > MAX_RESEND_BYTES:
+        return None
+    try:
+        body = await request.body()
+    except Exception:  # a disconnect or a consumed stream: fall back to the plain message
+        return None
+    return body if len(body) <= MAX_RESEND_BYTES else None
 
 
 def request_language(request: Request, default: Language) -> Language:
@@ -74,6 +122,31 @@ class ErrorPages:
             reference=reference,
         )
         return HTMLResponse(body, status_code=status, headers=headers)
+
+    async def outage(self, request: Request, retry_after: float) -> Response:
+        """503 "submissions are paused"; a posted form comes back ready to send again."""
+        headers = retry_after_header(retry_after)
+        if wants_json(request):
+            return problem(503, OUTAGE_TITLE, OUTAGE_DETAIL, instance=request.url.path,
+                           headers=headers)
+        language = request_language(request, self.default_language)
+        body = await _posted_form(request)
+        fields: list[tuple[str, str]] = []
+        if body is not None:
+            try:
+                fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                                   max_num_fields=100)
+            except ValueError:
+                fields = []
+        secret = any(name in SECRET_FIELDS for name, _ in fields)
+        action = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        other: Language = "fr" if language == "en" else "en"
+        page = self.templates.render(
+            language, "outage.html", title=gettext(language, OUTAGE_TITLE),
+            twin_href=f"/{other}/", posted=request.method == "POST",
+            resend=[] if secret else fields, secret=secret, action=action,
+        )
+        return HTMLResponse(page, status_code=503, headers=headers)
 
     def respond(
         self, request: Request, status: int, detail: str = "",
@@ -109,7 +182,18 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
             )
         return pages.html(request, 422)
 
+    async def database_error(request: Request, exc: Exception) -> Response:
+        if not is_outage(exc):
+            raise exc  # a bug, not an outage: the unexpected-error handler takes it
+        retry_after = getattr(exc, "retry_after", 0.0) or _breaker_retry(request)
+        log.warning("database unavailable", extra={
+            "route": request.url.path[:200], "error": getattr(exc, "reason", type(exc).__name__),
+        })
+        return await pages.outage(request, retry_after)
+
     async def unexpected_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, DatabaseUnavailable | CircuitOpenError):  # raised outside the routes
+            return await database_error(request, exc)
         UNEXPECTED_ERRORS.inc()
         # This handler runs outside the request-id middleware, so read the id from the scope.
         reference = str(request.scope.get("request_id") or request_id_var.get())
@@ -125,4 +209,13 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
 
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    # Outages raised anywhere under the routes; raw driver errors are sorted by is_outage.
+    for outage_type in (DatabaseUnavailable, CircuitOpenError, DBAPIError, SATimeoutError,
+                        DisconnectionError):
+        app.add_exception_handler(outage_type, database_error)
     app.add_exception_handler(Exception, unexpected_error)
+
+
+def _breaker_retry(request: Request) -> float:
+    db: Database = request.app.state.db
+    return db.breaker.retry_after or db.breaker.reset_timeout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter
@@ -33,8 +34,15 @@ def page(name: str, methods: list[str]) -> Callable[[Handler], Handler]:
     """Register one handler under the page's English and French addresses."""
 
     def register(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def paused_while_open(request: Request) -> Response:
+            # Some of these forms render without the database: say "paused" before typing.
+            accounts_state(request).db.raise_if_open()
+            return await handler(request)
+
         for language in LANGUAGES:
-            router.add_api_route(ACCOUNT_PATHS[name][language], handler, methods=methods)
+            router.add_api_route(ACCOUNT_PATHS[name][language], paused_while_open,
+                                 methods=methods)
         return handler
 
     return register

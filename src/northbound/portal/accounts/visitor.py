@@ -82,6 +82,8 @@ async def read_form(request: Request, visitor: Visitor) -> FormData:
         chunks.append(chunk)
     # Starlette parses from the cached body once it is read.
     request._body = b"".join(chunks)
+    # Kept where the outage page can find it, to hand the form back if the database is down.
+    request.state.form_body = request._body
     try:
         form = await request.form(max_files=0, max_fields=80)
     except (HTTPException, ValueError, AssertionError) as exc:

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -29,6 +28,9 @@ from northbound.portal.applications import service
 from northbound.portal.applications.idempotency import KeyReused, valid_key
 from northbound.portal.applications.models import Application
 from northbound.portal.applications.tracker import stages_for
+from northbound.portal.applications.web import BUSY_RETRY_SECONDS
+from northbound.storage.database import DatabaseUnavailable
+from northbound.web.errors import OUTAGE_DETAIL, OUTAGE_TITLE, retry_after_header
 from northbound.web.problems import problem
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
@@ -67,9 +69,9 @@ def _json_only(request: Request) -> None:
         raise HTTPException(415, "Send a JSON body (Content-Type: application/json).")
 
 
-def _unavailable() -> Response:
-    return problem(503, "Service unavailable", "Submissions are paused for a moment; retry "
-                   "with the same Idempotency-Key.", headers={"retry-after": "30"})
+def _unavailable(request: Request, retry_after: float = BUSY_RETRY_SECONDS) -> Response:
+    return problem(503, OUTAGE_TITLE, OUTAGE_DETAIL, instance=request.url.path,
+                   headers=retry_after_header(retry_after))
 
 
 async def _user(request: Request) -> User:
@@ -98,8 +100,8 @@ async def create_account(request: Request, body: Credentials) -> Response:
     try:
         user, errors = await accounts.sign_up(accounts_state(request), body.email,
                                               body.password, body.password, body.language)
-    except (SQLAlchemyError, OSError):
-        return _unavailable()
+    except DatabaseUnavailable as exc:
+        return _unavailable(request, exc.retry_after)
     if user is None:
         return problem(422, "Invalid request", "Some fields are not valid.",
                        instance=request.url.path,
@@ -125,8 +127,8 @@ async def create_session(request: Request, body: Credentials) -> Response:
                                headers={"retry-after": str(result.locked_minutes * 60)})
             return problem(401, "Not signed in", "The email address or password is not right.")
         token = await state.sessions.start(result.user.id, replacing=visitor.session_token)
-    except (SQLAlchemyError, OSError):
-        return _unavailable()
+    except DatabaseUnavailable as exc:
+        return _unavailable(request, exc.retry_after)
     response = Response(status_code=204)
     set_session_cookie(request, response, token)
     return response
@@ -167,8 +169,10 @@ async def submit_application(
     except KeyReused:
         return problem(422, "Idempotency-Key reused",
                        "This key was already used for a different request.")
-    except (service.Busy, SQLAlchemyError, OSError):
-        return _unavailable()
+    except DatabaseUnavailable as exc:
+        return _unavailable(request, exc.retry_after)
+    except service.Busy:
+        return _unavailable(request)
     assert application is not None
     replayed = bool(result["replayed"])
     return JSONResponse(

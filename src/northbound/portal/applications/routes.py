@@ -24,7 +24,7 @@ from northbound.portal.applications.paths import APP_PATHS, app_path
 from northbound.portal.applications.state import document_store
 from northbound.portal.applications.tracker import stages_for
 from northbound.portal.applications.uploads import receive_upload, sniff
-from northbound.portal.applications.web import bilingual
+from northbound.portal.applications.web import bilingual, unavailable
 from northbound.settings import Language
 from northbound.web.i18n import gettext
 from northbound.web.templating import Crumb
@@ -336,7 +336,7 @@ async def _review(request: Request, visitor: Visitor, language: Language, user: 
         except KeyReused as exc:
             raise HTTPException(400, "This form was already used. Reload the page.") from exc
         except service.Busy:
-            return _busy(request)
+            return await _busy(request)
         else:
             # The receipt page is shown only now, after the transaction committed.
             target = app_path("detail", language, application_id=str(result["application_id"]))
@@ -358,10 +358,8 @@ async def _review(request: Request, visitor: Visitor, language: Language, user: 
                   previous=_step_href(language, application, form.steps[index - 1]))
 
 
-def _busy(request: Request) -> Response:
-    from northbound.portal.applications.web import unavailable
-
-    return unavailable(request)
+async def _busy(request: Request) -> Response:
+    return await unavailable(request)
 
 
 @page("document", ["GET"])
@@ -428,7 +426,7 @@ async def enquiries(request: Request) -> Response:
             except KeyReused as exc:
                 raise HTTPException(400, "This form was already used. Reload the page.") from exc
             except service.Busy:
-                return _busy(request)
+                return await _busy(request)
             values = {}
         else:
             status = 400

@@ -8,43 +8,41 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
-from northbound.portal.accounts.paths import other, path_language
 from northbound.portal.accounts.state import accounts_state
 from northbound.settings import LANGUAGES
-from northbound.web.i18n import gettext
+from northbound.storage.database import DatabaseUnavailable, is_outage
+from northbound.web.errors import ErrorPages
 
 log = logging.getLogger(__name__)
 Handler = Callable[..., Awaitable[Response]]
+BUSY_RETRY_SECONDS = 5.0
 
 
 def guarded(handler: Handler) -> Handler:
-    """A database outage becomes a plain "submissions are paused" page (503), never a 500."""
+    """A database outage becomes the "submissions are paused" page (503), never a 500."""
 
     @functools.wraps(handler)
     async def wrapper(request: Request, **params: Any) -> Response:
         try:
+            # While the circuit is open, say so before anyone starts typing into a form.
+            accounts_state(request).db.raise_if_open()
             return await handler(request, **params)
-        except (SQLAlchemyError, OSError) as exc:
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
             log.warning("storage unavailable", extra={"error": type(exc).__name__})
-            return unavailable(request)
+            retry = exc.retry_after if isinstance(exc, DatabaseUnavailable) else 0.0
+            return await unavailable(request, retry or BUSY_RETRY_SECONDS)
 
     return wrapper
 
 
-def unavailable(request: Request) -> Response:
-    language = path_language(request)
-    templates = accounts_state(request).templates
-    body = templates.render(
-        language, "applications/unavailable.html",
-        title=gettext(language, "Submissions are paused"),
-        twin_href=f"/{other(language)}/",
-    )
-    return HTMLResponse(body, status_code=503,
-                        headers={"retry-after": "30", "cache-control": "no-store"})
+async def unavailable(request: Request, retry_after: float = BUSY_RETRY_SECONDS) -> Response:
+    errors: ErrorPages = request.app.state.errors
+    return await errors.outage(request, retry_after)
 
 
 def bilingual(router: APIRouter, paths: dict[str, dict[str, str]]
