@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import update
@@ -23,6 +24,7 @@ from northbound.portal.accounts.models import User
 from northbound.settings import Settings
 from northbound.storage import migrate
 from tests.accounts.flows import FAST_HASHING, HOME, sign_up
+from tests.conftest import ROOMY_RATE_LIMITS
 
 ADMIN = "/api/v1/admin/room"
 TOKEN = "operator-token-for-tests"
@@ -61,6 +63,8 @@ async def room_on(
     settings = build(
         make_settings,
         waiting_room={"mode": "on", "admin_token": TOKEN, "tick_seconds": 30},
+        # a fixed limit: the inlet's budget must not depend on how loaded the test machine is
+        admission={"algorithm": "fixed"},
     )
     async with running(settings) as (app, client):
         paused = await client.post(f"{ADMIN}/pause", headers={"authorization": f"Bearer {TOKEN}"})
@@ -264,3 +268,81 @@ async def test_overload_is_shed_with_the_prerendered_503_and_critical_goes_first
         await asyncio.sleep(0.05)
         assert (await client.get("/readyz")).status_code == 200
         await asyncio.gather(*busy)
+
+
+# -- the room switches itself on and off ------------------------------------------------------
+
+
+async def test_room_turns_on_when_admission_saturates_and_off_when_drained(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = build(
+        make_settings,
+        waiting_room={"tick_seconds": 30, "drain_seconds": 0},
+        lab={"backend": True, "backend_concurrency": 2, "backend_service_seconds": 0.4},
+        admission={"algorithm": "fixed", "initial_limit": 2, "min_limit": 1, "max_queue": 4},
+    )
+    async with running(settings) as (app, client):
+        room = app.state.defence.room
+        assert not room.is_on()
+        crowd = [asyncio.create_task(client.get("/lab/case")) for _ in range(5)]
+        await asyncio.sleep(0.1)  # two in flight, the rest queued or shed: saturated
+        assert app.state.defence.admission.limiter.saturated
+        await room.tick()
+        assert room.is_on()
+        newcomer = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+        async with newcomer:
+            assert 'http-equiv="refresh"' in (await newcomer.get(TOOL)).text
+        await asyncio.gather(*crowd)
+        # calm again: the inlet lets the newcomer in, the line is empty, the room turns off
+        limiter = app.state.defence.admission.limiter
+        await asyncio.sleep(limiter.saturation_hold + 0.05)
+        assert not limiter.saturated
+        await room.tick()
+        await room.tick()
+        assert room.state.live_waiting == 0
+        assert not room.is_on()
+
+
+# -- several instances of the site share one line through Redis -------------------------------
+
+
+@pytest.mark.redis
+async def test_two_site_instances_share_one_line_in_redis(
+    make_settings: Callable[..., Settings], redis_url: str, redis_prefix: str
+) -> None:
+    shared = {
+        "redis_url": redis_url,
+        "waiting_room": {
+            "mode": "on",
+            "tick_seconds": 30,
+            "redis_prefix": f"{redis_prefix}room",
+            "admin_token": TOKEN,
+        },
+        "rate_limit": {**ROOMY_RATE_LIMITS, "redis_prefix": f"{redis_prefix}rl:"},
+    }
+    try:
+        async with (
+            running(build(make_settings, **shared)) as (_, first),
+            running(build(make_settings, **shared)) as (_, second),
+        ):
+            await first.post(f"{ADMIN}/pause", headers={"authorization": f"Bearer {TOKEN}"})
+            positions = []
+            for n in range(6):  # six people, each arriving at whichever instance is next
+                here, there = (first, second) if n % 2 == 0 else (second, first)
+                json = {"accept": "application/json"}
+                here.cookies.clear()
+                body = (await here.get(TOOL, headers=json)).json()
+                positions.append(body["position"])
+                # the same person (same cookies) polling the other instance keeps the place
+                there.cookies = here.cookies
+                again = (await there.get(TOOL, headers=json)).json()
+                assert again["position"] == body["position"]
+            assert positions == sorted(positions) and len(set(positions)) == 6
+            assert positions[-1] - positions[0] == 5
+    finally:
+        client = aioredis.from_url(redis_url)
+        keys = [key async for key in client.scan_iter(match=f"{redis_prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
