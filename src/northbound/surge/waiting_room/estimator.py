@@ -69,4 +69,6 @@ class OutflowEstimator:
         slow = min(self._slow, self._rate)
         low = ahead / fast
         high = ahead / slow if slow > 0 else seconds * 2
-        return Estimate(round(seconds), round(low), round(high))
+        # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
+        estimate: Estimate = tuple.__new__(Estimate, (round(seconds), round(low), round(high)))
+        return estimate

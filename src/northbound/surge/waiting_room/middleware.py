@@ -30,13 +30,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .page import Lang, WaitingPage, safe_next
 from .paths import PathPolicy, normalise
 from .room import Admitted, Waiting, WaitingRoom, WaitView
-from .tokens import Claims, Kind
+from .tokens import Claims, Kind, PassSigner
 
 log = logging.getLogger(__name__)
 
 SCOPE_KEY = "surge.pass"
 VISITOR_COOKIE = "nb_vid"
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+# Verified Cookie headers remembered: ~1-2 MB at most; longer headers are always re-verified
+_CACHED_HEADERS = 4096
+_CACHED_HEADER_MAX = 1024
 _UNAVAILABLE_HTML = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8">'
     '<meta http-equiv="refresh" content="30"><title>Please wait – Veuillez patienter</title>'
@@ -135,6 +138,9 @@ class WaitingRoomMiddleware:
                 "fr": settings.info_links[-1] if settings.info_links else "/",
             },
         )
+        # the few addresses visitors wait on repeat: work out their link and language once
+        self._poll_target = lru_cache(maxsize=4096)(self._poll_target_uncached)
+        self._verified: dict[str, tuple[str, Claims, PassSigner]] = {}
 
     # -- cookies ------------------------------------------------------------------------
 
@@ -149,85 +155,140 @@ class WaitingRoomMiddleware:
     # -- dispatch -----------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await self._websocket(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        # One pass over the headers: a waiting visitor's poll needs all three of them
         cookie_header = ""
+        accept = accept_language = b""
         for name, value in scope["headers"]:
             if name == b"cookie":  # HTTP/2 may split cookies over several headers
                 text = value.decode("latin-1")
                 cookie_header = f"{cookie_header}; {text}" if cookie_header else text
-        visitor_id = _cookie(cookie_header, VISITOR_COOKIE) if cookie_header else ""
-        if visitor_id and not _VISITOR_ID.match(visitor_id):
-            visitor_id = ""
-        token = _cookie(cookie_header, self.pass_cookie) if visitor_id else ""
-        claims = self.room.check_pass(token, visitor_id) if token and visitor_id else None
-        if scope["type"] == "http" and self._is_room_page(path):
+            elif name == b"accept":
+                accept = value
+            elif name == b"accept-language":
+                accept_language = value
+        visitor_id, claims = self._identify(cookie_header)
+        if self._room_marker in path.lower() and self._is_room_page(path):
             await self._room_page(scope, send, claims, visitor_id)
             return
         if claims is not None and claims.kind is Kind.PASS:
-            scope[SCOPE_KEY] = claims
-            self.room.note_active(claims)
-            renewed = self.room.renewal(claims)
-            if renewed is not None and scope["type"] == "http":
-                send = self._with_headers(send, [self._pass_cookie(renewed, Kind.PASS)])
-            await self.app(scope, receive, send)
+            await self._with_pass(scope, receive, send, claims)
             return
         if not self.policy.needs_pass(path, scope.get("raw_path")) or (
             self.pass_through is not None and self.pass_through(scope)
         ):
             await self.app(scope, receive, send)
             return
-        if claims is not None and scope["type"] == "http":
+        if claims is not None:
             view = self.room.poll(claims)  # the hot path: a waiting visitor polling
             if view is not None:
-                await self._answer_poll(scope, send, view)
+                if self._json_policy.needs_pass(path) or (
+                    b"application/json" in accept and b"text/html" not in accept
+                ):
+                    await self._waiting(scope, send, view, [], next_path=None, refresh=True)
+                    return
+                query: bytes = scope.get("query_string", b"")
+                body = self._poll_page(view, path, query, accept_language)
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-type", b"text/html; charset=utf-8"),
+                            (b"content-length", b"%d" % len(body)),
+                            (b"cache-control", b"no-store"),
+                        ],
+                    }
+                )
+                head = scope["method"] == "HEAD"
+                await send({"type": "http.response.body", "body": b"" if head else body})
                 return
-        if scope["type"] == "websocket":
-            if self.room.is_on():
-                await send({"type": "websocket.close", "code": 1013})  # try again later
-                return
-            await self.app(scope, receive, send)
-            return
         await self._gate(scope, receive, send, claims, visitor_id)
 
-    async def _answer_poll(self, scope: Scope, send: Send, view: WaitView) -> None:
-        """`_waiting` for the common case, in one pass over the headers: it runs per poll."""
-        accept = accept_language = b""
-        for name, value in scope["headers"]:
-            if name == b"accept":
-                accept = value
-            elif name == b"accept-language":
-                accept_language = value
-        path: str = scope["path"]
-        if self._json_policy.needs_pass(path) or (
-            b"application/json" in accept and b"text/html" not in accept
-        ):
-            await self._waiting(scope, send, view, [], next_path=None, refresh=True)
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cookie_header = "; ".join(
+            value.decode("latin-1") for name, value in scope["headers"] if name == b"cookie"
+        )
+        _, claims = self._identify(cookie_header)
+        if claims is not None and claims.kind is Kind.PASS:
+            await self._with_pass(scope, receive, send, claims)
             return
-        query: bytes = scope.get("query_string", b"")
+        path: str = scope["path"]
+        gated = self.policy.needs_pass(path, scope.get("raw_path")) and not (
+            self.pass_through is not None and self.pass_through(scope)
+        )
+        if gated and self.room.is_on():
+            await send({"type": "websocket.close", "code": 1013})  # try again later
+            return
+        await self.app(scope, receive, send)
+
+    def _identify(self, cookie_header: str) -> tuple[str, Claims | None]:
+        """The visitor id and the verified claims of the pass or ticket they hold, if any.
+
+        Verifying a token costs more than the rest of a poll, and a visitor polls with the
+        same cookies each time: claims verified from one exact Cookie header are remembered
+        (a bounded table, oldest out first). Everything about a verification that could
+        change later (expiry, revocation, the room's signer and so its key ring) is checked
+        again on every use; the rest is a function of the header's exact text.
+        """
+        cached = self._verified.get(cookie_header)
+        if cached is not None:
+            if cached[2] is self.room.signer and self.room.still_valid(cached[1]):
+                return cached[0], cached[1]
+            del self._verified[cookie_header]  # the full check below counts the failure
+        visitor_id, token = self._visitor_cookies(cookie_header)
+        claims = self.room.check_pass(token, visitor_id) if token else None
+        if claims is not None and len(cookie_header) <= _CACHED_HEADER_MAX:
+            verified = self._verified
+            if len(verified) >= _CACHED_HEADERS:
+                del verified[next(iter(verified))]
+            verified[cookie_header] = (visitor_id, claims, self.room.signer)
+        return visitor_id, claims
+
+    def _visitor_cookies(self, cookie_header: str) -> tuple[str, str]:
+        """(visitor id, pass or ticket) from the Cookie header; '' for what is absent or bad."""
+        if not cookie_header:
+            return "", ""
+        visitor_id = _cookie(cookie_header, VISITOR_COOKIE)
+        if not visitor_id or not _VISITOR_ID.match(visitor_id):
+            return "", ""  # a pass is bound to a visitor id: without one it is worthless
+        return visitor_id, _cookie(cookie_header, self.pass_cookie)
+
+    async def _with_pass(self, scope: Scope, receive: Receive, send: Send, claims: Claims) -> None:
+        scope[SCOPE_KEY] = claims
+        self.room.note_active(claims)
+        renewed = self.room.renewal(claims)
+        if renewed is not None and scope["type"] == "http":
+            send = self._with_headers(send, [self._pass_cookie(renewed, Kind.PASS)])
+        await self.app(scope, receive, send)
+
+    def _poll_page(self, view: WaitView, path: str, query: bytes, accept_language: bytes) -> bytes:
+        """The waiting page for a poll: what depends on the address alone is looked up once."""
+        next_path, path_lang = self._poll_target(path, query)
+        lang = path_lang or (
+            _preferred_language(accept_language.decode("latin-1")) if accept_language else "en"
+        )
+        return self.page.html(view, lang=lang, next_path=next_path)
+
+    def _poll_target_uncached(self, path: str, query: bytes) -> tuple[str, Lang | None]:
         next_path = safe_next(f"{path}?{query.decode('latin-1')}" if query else path)
-        lang = _language(normalise(path), accept_language.decode("latin-1"))
-        body = self.page.html(view, lang=lang, next_path=next_path)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"text/html; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"cache-control", b"no-store"),
-                ],
-            }
-        )
-        await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
-        )
+        normal = normalise(path)
+        lang: Lang | None = None
+        if normal == "/fr" or normal.startswith("/fr/"):
+            lang = "fr"
+        elif normal == "/en" or normal.startswith("/en/"):
+            lang = "en"
+        return next_path, lang
 
     def _is_room_page(self, path: str) -> bool:
-        # the cheap test first: almost no request mentions the room at all
-        return self._room_marker in path.lower() and normalise(path) == self.room_path
+        # callers test `_room_marker in path.lower()` first: almost no request mentions it
+        return normalise(path) == self.room_path
 
     def _wants_json(self, scope: Scope) -> bool:
         if self._json_policy.needs_pass(scope["path"]):

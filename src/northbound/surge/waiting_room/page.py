@@ -174,6 +174,7 @@ class _Fragments:
     tail: bytes
     # the common page (in line, refreshing) as bytes around its five variable parts
     # (the refresh notice comes right after the heading, before anything else can change)
+    line_start: bytes  # .. the meta refresh interval
     line_head: bytes  # title .. opening of the language link
     line_open: bytes  # .. the refresh interval
     refresh_after: bytes  # .. the no-refresh link
@@ -203,6 +204,7 @@ class WaitingPage:
         }
         # the same few pages are asked for again and again: escape their links once
         self._links = lru_cache(maxsize=4096)(self._links_uncached)
+        self._line_links = lru_cache(maxsize=4096)(self._line_links_uncached)
 
     def _prepare(self, lang: Lang, site: str, info_link: str) -> _Fragments:
         t = _TEXT[lang]
@@ -234,7 +236,8 @@ class WaitingPage:
             after_switch=after_switch.encode(),
             info=info.encode(),
             tail=tail.encode(),
-            line_head=f"<title>{t['title']}</title>{head_end}".encode(),
+            line_start=f'{head_start}<meta http-equiv="refresh" content="'.encode(),
+            line_head=f'"><title>{t["title"]}</title>{head_end}'.encode(),
             line_open=f"{after_switch}<h1>{t['title']}</h1><p>{notice_before}".encode(),
             refresh_after=f'{notice_after} <a href="'.encode(),
             line_place=(
@@ -258,16 +261,22 @@ class WaitingPage:
     def _line_page(self, view: WaitView, lang: Lang, next_path: str) -> bytes:
         """The page almost everyone sees: in line, refreshing. Joins bytes, formats numbers."""
         f = self._fragments[lang]
-        switch, quiet = self._links(lang, next_path, True)
-        seconds = str(view.refresh_seconds).encode()
+        switch, quiet = self._line_links(lang, next_path)
+        seconds = b"%d" % view.refresh_seconds
         position = view.position or 0
+        ahead = view.ahead
         return b"".join((
-            f.head_start, b'<meta http-equiv="refresh" content="', seconds, b'">', f.line_head,
-            switch, f.line_open, seconds, f.refresh_after, quiet.encode(), f.line_place,
-            format_number(position, lang).encode(), f.line_between,
-            format_number(view.ahead, lang).encode(), f.line_after, self._eta_bytes(view, lang),
-            f.line_end,
+            f.line_start, seconds, f.line_head, switch, f.line_open, seconds, f.refresh_after,
+            quiet, f.line_place,
+            b"%d" % position if position < 1000 else format_number(position, lang).encode(),
+            f.line_between,
+            b"%d" % ahead if ahead < 1000 else format_number(ahead, lang).encode(),
+            f.line_after, self._eta_bytes(view, lang), f.line_end,
         ))  # fmt: skip
+
+    def _line_links_uncached(self, lang: Lang, next_path: str) -> tuple[bytes, bytes]:
+        switch, quiet = self._links(lang, next_path, True)
+        return switch, quiet.encode()
 
     def _eta_bytes(self, view: WaitView, lang: Lang) -> bytes:
         estimate = view.estimate

@@ -28,7 +28,15 @@ from .estimator import Estimate, OutflowEstimator
 from .inlet import InletInputs, InletPolicy
 from .prequeue import shuffled_index
 from .store import Controls, RoomState, RoomStore
-from .tokens import Claims, KeyRing, Kind, PassRefused, PassSigner, visitor_hash
+from .tokens import (
+    ISSUED_SLACK_SECONDS,
+    Claims,
+    KeyRing,
+    Kind,
+    PassRefused,
+    PassSigner,
+    visitor_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -339,6 +347,17 @@ class WaitingRoom:
             return None
         return claims
 
+    def still_valid(self, claims: Claims) -> bool:
+        """Re-check, for claims verified earlier, all that can change since: time, revocation.
+
+        The rest of a verification (signature, key, room, visitor) depends only on the token,
+        the visitor id and this room's signer, so it holds for as long as those are the same.
+        """
+        now = self.clock()
+        if now >= claims.expires_at or claims.issued_at > now + ISSUED_SLACK_SECONDS:
+            return False
+        return claims.kind is not Kind.PASS or claims.position not in self._revoked
+
     def note_active(self, claims: Claims) -> None:
         self._active_now.add(claims.position)
 
@@ -404,13 +423,20 @@ class WaitingRoom:
         high = max(low, min(high, self.settings.abandon_grace_seconds // 3))
         base = estimate.seconds / 5 if estimate is not None else low + ahead / 50
         base = min(max(base, low), high)
-        return max(1, round(base * self._rng.uniform(0.8, 1.2)))
+        # uniform(0.8, 1.2) spelled out: the same draw without a Python-level call
+        return max(1, round(base * (0.8 + 0.4 * self._rng.random())))
 
-    def view(self, position: int, *, rejoined: bool = False) -> WaitView:
-        ahead = max(0, position - self.state.serving - 1)
+    def view(self, position: int, rejoined: bool = False) -> WaitView:
+        ahead = position - self.state.serving - 1
+        if ahead < 0:
+            ahead = 0
         estimate = self.estimator.estimate(ahead + 1)
         refresh = self.refresh_seconds(ahead, estimate)
-        return WaitView(position, ahead, estimate, refresh, None, rejoined)
+        # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
+        view: WaitView = tuple.__new__(
+            WaitView, (position, ahead, estimate, refresh, None, rejoined)
+        )
+        return view
 
     def poll(self, ticket: Claims) -> WaitView | None:
         """Answer the common poll from memory: a ticket whose turn has not come yet.

@@ -22,6 +22,8 @@ from typing import NamedTuple
 # kind, room hash, position, issued, expires, joined, admitted, estimate, pre-queue index, vid.
 _RECORD = struct.Struct(">B8sQIIIIiI16s")
 MAX_TOKEN_LENGTH = 256
+ISSUED_SLACK_SECONDS = 300  # clock skew between instances tolerated on issue times
+_MAC_TEXT_LENGTH = 44  # 32 bytes of HMAC-SHA256 in padded base64
 
 
 class Kind(IntEnum):
@@ -59,12 +61,21 @@ def room_hash(room: str) -> bytes:
     return hashlib.sha256(b"northbound-room:" + room.encode()).digest()[:8]
 
 
+_VISITOR_HASH = hashlib.sha256(b"northbound-visitor:")
+
+
 def visitor_hash(visitor_id: str) -> bytes:
-    return hashlib.sha256(b"northbound-visitor:" + visitor_id.encode()).digest()[:16]
+    digest = _VISITOR_HASH.copy()  # the prefix is hashed once, at import
+    digest.update(visitor_id.encode())
+    return digest.digest()[:16]
+
+
+def _b64_bytes(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False)
 
 
 def _b64(data: bytes) -> str:
-    return binascii.b2a_base64(data, newline=False).decode()
+    return _b64_bytes(data).decode()
 
 
 def _unb64(text: str) -> bytes:
@@ -152,22 +163,23 @@ class PassSigner:
         """Return the claims of a genuine, current token of this room and visitor, or raise."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise PassRefused("oversized")
-        if token.count(".") != 2:
+        parts = token.split(".")
+        if len(parts) != 3 or not token.isascii():
             raise PassRefused("malformed")
-        signed_end = token.rindex(".")
-        signed = token[:signed_end]
-        kid, payload = signed.split(".")
+        kid, payload, mac_text = parts
         mac_of = self._keys.mac(kid)
         if mac_of is None:
             raise PassRefused("unknown_key")
+        if len(mac_text) != _MAC_TEXT_LENGTH:
+            raise PassRefused("malformed")
+        # Compared in its one canonical spelling: no decoding, and no second spelling of a MAC
+        signed = token[: len(token) - _MAC_TEXT_LENGTH - 1].encode()
+        if not hmac.compare_digest(_b64_bytes(mac_of.digest(signed)), mac_text.encode()):
+            raise PassRefused("bad_signature")
         try:
-            mac = _unb64(token[signed_end + 1 :])
             record = _unb64(payload)
-            expected = mac_of.digest(signed.encode())
         except (binascii.Error, ValueError):
             raise PassRefused("malformed") from None
-        if not hmac.compare_digest(mac, expected):
-            raise PassRefused("bad_signature")
         if len(record) != _RECORD.size:
             raise PassRefused("malformed")
         fields = _RECORD.unpack(record)
@@ -181,7 +193,7 @@ class PassSigner:
         # fields: kind, room hash, position, issued, expires, joined, admitted, estimate, pq, vid
         if now >= fields[4]:
             raise PassRefused("expired")
-        if fields[3] > now + 300:
+        if fields[3] > now + ISSUED_SLACK_SECONDS:
             raise PassRefused("issued_in_future")
         if not hmac.compare_digest(fields[9], visitor_hash(visitor_id)):
             raise PassRefused("wrong_visitor")
