@@ -30,11 +30,17 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_TEST_URL = os.environ.get("NORTHBOUND_TEST_REDIS", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("NORTHBOUND_REQUIRE_SERVICES") == "1"
 
-# Every test talks to the app from one address, so the per-client buckets are made deep enough
-# never to refuse a test; the layer stays on the request path. tests/surge/test_site_defence.py
-# checks the real defaults.
+# The surge layers stay on every test's request path, but made deterministic: every test talks
+# to the app from one address (so the buckets are deep enough never to refuse it), and a busy
+# test machine must not make an adaptive limit shed a test's request or switch the waiting room
+# on in the middle of a browser test. tests/surge/test_site_defence.py checks the real defaults.
 ROOMY_RATE_LIMITS = {
     "route_classes": [{"name": "all", "prefix": "/", "rate": 1000.0, "burst": 100_000}]
+}
+STEADY_SURGE: dict[str, object] = {
+    "rate_limit": ROOMY_RATE_LIMITS,
+    "admission": {"algorithm": "fixed", "initial_limit": 1000, "max_limit": 1000},
+    "waiting_room": {"mode": "off"},
 }
 
 
@@ -75,7 +81,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "data_dir": tmp_path / "data",
             "secret_key": "test-secret-key-for-northbound-tests",
             "content_poll_seconds": 0,
-            "rate_limit": ROOMY_RATE_LIMITS,
+            **STEADY_SURGE,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
@@ -150,7 +156,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         data_dir=data_dir,
         secret_key="live-server-secret-key-for-tests",  # type: ignore[arg-type]
         content_poll_seconds=0,
-        rate_limit=ROOMY_RATE_LIMITS,  # type: ignore[arg-type]
+        **STEADY_SURGE,  # type: ignore[arg-type]
     )
     migrate.upgrade(settings.effective_database_url)
     with socket.socket() as s:

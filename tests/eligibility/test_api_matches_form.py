@@ -24,7 +24,7 @@ from northbound.portal.eligibility.language import (
 )
 from northbound.settings import Settings
 from northbound.storage import migrate
-from tests.conftest import ROOMY_RATE_LIMITS
+from tests.conftest import STEADY_SURGE
 
 
 def _score(test: LanguageTest, ability: Ability) -> st.SearchStrategy[float]:
@@ -103,7 +103,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Run
         data_dir=tmp_path_factory.mktemp("api-form"),  # type: ignore[arg-type]
         secret_key="api-and-form-secret-key-for-tests",
         content_poll_seconds=0,
-        rate_limit=ROOMY_RATE_LIMITS,
+        **STEADY_SURGE,  # type: ignore[arg-type]
     )
     migrate.upgrade(app_settings.effective_database_url)
     app = create_app(app_settings)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import lru_cache
 
 from starlette.types import Scope
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+@lru_cache(maxsize=65_536)  # parsing an address costs more than the rest of the check
 def _normalise(address: str) -> str | None:
     """An IPv4 address as is; an IPv6 address as its /64, since one subscriber usually holds a
     whole /64 and could otherwise step through it to dodge the limit. None if not an address."""
