@@ -30,8 +30,9 @@ class DatabaseBreakerSettings(BaseModel):
         description="Database failures in a row (or slow calls) that open the circuit.",
     )
     reset_seconds: float = Field(
-        default=30.0, gt=0,
-        description="How long an open circuit refuses database calls before one probe.",
+        default=10.0, gt=0,
+        description="How long an open circuit refuses database calls before one probe "
+        "(short: forms reopen soon after the database is back).",
     )
     slow_call_seconds: float = Field(
         default=5.0, ge=0,
