@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from urllib.parse import parse_qs, quote
@@ -140,7 +141,7 @@ class WaitingRoomMiddleware:
         )
         # the few addresses visitors wait on repeat: work out their link and language once
         self._poll_target = lru_cache(maxsize=4096)(self._poll_target_uncached)
-        self._verified: dict[str, tuple[str, Claims, PassSigner]] = {}
+        self._verified: OrderedDict[str, tuple[str, Claims, PassSigner]] = OrderedDict()
 
     # -- cookies ------------------------------------------------------------------------
 
@@ -247,7 +248,7 @@ class WaitingRoomMiddleware:
         if claims is not None and len(cookie_header) <= _CACHED_HEADER_MAX:
             verified = self._verified
             if len(verified) >= _CACHED_HEADERS:
-                del verified[next(iter(verified))]
+                verified.popitem(last=False)  # O(1); a dict's oldest-out scans dead slots
             verified[cookie_header] = (visitor_id, claims, self.room.signer)
         return visitor_id, claims
 

@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import hmac
 import struct
+from binascii import a2b_base64, b2a_base64
 from collections.abc import Iterable
 from enum import IntEnum
 from typing import NamedTuple
@@ -70,16 +71,8 @@ def visitor_hash(visitor_id: str) -> bytes:
     return digest.digest()[:16]
 
 
-def _b64_bytes(data: bytes) -> bytes:
-    return binascii.b2a_base64(data, newline=False)
-
-
 def _b64(data: bytes) -> str:
-    return _b64_bytes(data).decode()
-
-
-def _unb64(text: str) -> bytes:
-    return binascii.a2b_base64(text, strict_mode=True)
+    return b2a_base64(data, newline=False).decode()
 
 
 class _Hmac:
@@ -95,11 +88,14 @@ class _Hmac:
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
     def digest(self, message: bytes) -> bytes:
-        inner = self._inner.copy()
+        inner, outer = self.copies()
         inner.update(message)
-        outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.digest()
+
+    def copies(self) -> tuple[hashlib._Hash, hashlib._Hash]:
+        """Fresh inner and outer states, for callers that inline :meth:`digest`."""
+        return self._inner.copy(), self._outer.copy()
 
 
 class KeyRing:
@@ -173,11 +169,13 @@ class PassSigner:
         if len(mac_text) != _MAC_TEXT_LENGTH:
             raise PassRefused("malformed")
         # Compared in its one canonical spelling: no decoding, and no second spelling of a MAC
-        signed = token[: len(token) - _MAC_TEXT_LENGTH - 1].encode()
-        if not hmac.compare_digest(_b64_bytes(mac_of.digest(signed)), mac_text.encode()):
+        inner, outer = mac_of.copies()
+        inner.update(token[: len(token) - _MAC_TEXT_LENGTH - 1].encode())
+        outer.update(inner.digest())
+        if not hmac.compare_digest(b2a_base64(outer.digest(), newline=False), mac_text.encode()):
             raise PassRefused("bad_signature")
         try:
-            record = _unb64(payload)
+            record = a2b_base64(payload, strict_mode=True)
         except (binascii.Error, ValueError):
             raise PassRefused("malformed") from None
         if len(record) != _RECORD.size:
