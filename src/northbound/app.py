@@ -103,6 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # Metrics are Prometheus (ops/metrics.py); FastAPI's own OpenTelemetry hook would
+        # otherwise look up the global providers on every request, shed ones included.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.db = db
