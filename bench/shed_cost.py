@@ -160,7 +160,7 @@ async def measure_in_process(args: argparse.Namespace, data_dir: Path) -> dict[s
         content_poll_seconds=0,
         rate_limit={
             "route_classes": [{"name": "page", "prefix": "/", "rate": 1e9, "burst": 10**9}]
-        },  # fmt: skip
+        },
         admission={"algorithm": "fixed", "initial_limit": 1, "min_limit": 1, "max_queue": 0},
         waiting_room={"mode": "off"},
         lab={"backend": True},
