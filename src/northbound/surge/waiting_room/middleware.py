@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 SCOPE_KEY = "surge.pass"
 VISITOR_COOKIE = "nb_vid"
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
-# Verified Cookie headers remembered: ~1-2 MB at most; longer headers are always re-verified
+# Verified Cookie headers remembered: ~4 MB with 200-char headers, < 8 MB at most (a fixed
+# bound, not per visitor); longer headers are verified every time
 _CACHED_HEADERS = 4096
 _CACHED_HEADER_MAX = 1024
 _UNAVAILABLE_HTML = (
