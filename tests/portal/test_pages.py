@@ -154,3 +154,18 @@ async def test_search_bad_input(client: httpx.AsyncClient) -> None:
     symbols = await client.get("/en/search", params={"q": "<script>%00'\""})
     assert symbols.status_code == 200
     assert "<script>%00" not in symbols.text
+
+
+@pytest.mark.parametrize(
+    ("page", "account", "sign_in"),
+    [("/en/", "/en/account/", "/en/account/sign-in"),
+     ("/fr/", "/fr/compte/", "/fr/compte/connexion")],
+)
+async def test_header_account_link_suits_everyone(
+    client: httpx.AsyncClient, page: str, account: str, sign_in: str
+) -> None:
+    """Cached pages are the same for everyone: the header offers the account, not "sign in"."""
+    html = (await client.get(page)).text
+    assert f'<a href="{account}">' in html
+    visit = await client.get(account)
+    assert visit.status_code in (302, 303) and visit.headers["location"].startswith(sign_in)

@@ -46,7 +46,7 @@ SITE_LINKS: dict[Language, dict[str, str]] = {
         "help": "/en/help",
         "news": "/en/news",
         "processing": "/en/processing-times",
-        "account": "/en/account/sign-in",
+        "account": "/en/account/",
     },
     "fr": {
         "home": "/fr/",
@@ -54,7 +54,7 @@ SITE_LINKS: dict[Language, dict[str, str]] = {
         "help": "/fr/aide",
         "news": "/fr/nouvelles",
         "processing": "/fr/delais-de-traitement",
-        "account": "/fr/compte/connexion",
+        "account": "/fr/compte/",
     },
 }
 
