@@ -82,6 +82,12 @@ def serve(
     if workers > 1 and not settings.secret_key_is_set:
         # Workers must share the signing key, or a pass issued by one is refused by another.
         os.environ["NORTHBOUND_SECRET_KEY"] = settings.secret_key.get_secret_value()
+    if workers > 1 and settings.protected and not settings.redis_url:
+        typer.echo(
+            "note: without NORTHBOUND_REDIS_URL each worker keeps its own waiting-room line and "
+            "rate-limit buckets; set it for one shared line across workers and instances.",
+            err=True,
+        )
     typer.echo(
         f"Northbound {__version__} on http://{host}:{port} "
         f"({'protected' if settings.protected else 'UNPROTECTED'}, "
