@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -82,6 +84,12 @@ def serve(
     if workers > 1 and not settings.secret_key_is_set:
         # Workers must share the signing key, or a pass issued by one is refused by another.
         os.environ["NORTHBOUND_SECRET_KEY"] = settings.secret_key.get_secret_value()
+    metrics_dir = None
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker is its own process: they write metrics to files in one folder, and
+        # /metrics in any worker adds them all up (prometheus_client's multiprocess mode).
+        metrics_dir = tempfile.mkdtemp(prefix="northbound-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     if workers > 1 and settings.protected and not settings.redis_url:
         typer.echo(
             "note: without NORTHBOUND_REDIS_URL each worker keeps its own waiting-room line and "
@@ -106,6 +114,8 @@ def serve(
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
         backlog=4096,
     )
+    if metrics_dir is not None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @db_app.command("upgrade")

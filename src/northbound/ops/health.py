@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from northbound.storage.database import Database, DatabaseUnavailable
 
@@ -44,8 +45,11 @@ async def readyz(request: Request) -> JSONResponse:
     if not ready:
         headers["retry-after"] = str(max(1, math.ceil(retry_after or db.breaker.reset_timeout)))
     return JSONResponse(
-        {"status": "ready" if ready else "degraded", "checks": checks,
-         "circuits": {"database": db.breaker.state.value}},
+        {
+            "status": "ready" if ready else "degraded",
+            "checks": checks,
+            "circuits": {"database": db.breaker.state.value},
+        },
         status_code=200 if ready else 503,
         headers=headers,
     )
@@ -53,4 +57,8 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics")
 async def metrics() -> Response:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several workers: add up every one's files
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

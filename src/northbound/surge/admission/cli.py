@@ -44,14 +44,24 @@ def parse_metrics(text: str) -> SurgeFigures:
                 figures.shed[(labels.get("priority", "?"), labels.get("reason", "?"))] += value
             elif name == "northbound_surge_rate_limited_total":
                 figures.rate_limited[labels.get("route_class", "?")] += value
-            elif name == "northbound_surge_breaker_state":
-                figures.breakers[labels.get("name", "?")] = value
+            elif name == "northbound_surge_breaker_state":  # worst of the workers
+                key = labels.get("name", "?")
+                figures.breakers[key] = max(value, figures.breakers.get(key, 0.0))
             elif name == "northbound_surge_queue_wait_seconds_count":
                 figures.wait_count += value
             elif name == "northbound_surge_queue_wait_seconds_sum":
                 figures.wait_sum += value
-            elif not labels:
-                figures.gauges[name.removeprefix("northbound_surge_")] = value
+            elif not labels.keys() - {"pid"}:
+                # Several workers label their gauges by pid: limits and counts add up, and
+                # the event-loop lag that matters is the worst one.
+                key = name.removeprefix("northbound_surge_")
+                before = figures.gauges.get(key)
+                if before is None:
+                    figures.gauges[key] = value
+                elif "lag" in key:
+                    figures.gauges[key] = max(before, value)
+                else:
+                    figures.gauges[key] = before + value
     return figures
 
 
