@@ -112,7 +112,7 @@ def serve(
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
-        backlog=4096,
+        backlog=settings.listen_backlog,
     )
     if metrics_dir is not None:
         shutil.rmtree(metrics_dir, ignore_errors=True)

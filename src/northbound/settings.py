@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     )
     page_max_age: int = Field(default=60, description="Cache-Control max-age of information pages.")
     graceful_shutdown_seconds: int = 20
+    listen_backlog: int = Field(
+        default=4096,
+        ge=1,
+        le=65535,
+        description="Listen backlog of `northbound serve`: connections the kernel holds until "
+        "the server accepts them (and, with asyncio, the most accepted in one loop turn). "
+        "Past it the kernel drops new connection attempts and clients retry, at no cost to "
+        "the server.",
+    )
     accounts: AccountSettings = AccountSettings()
     admission: AdmissionSettings = AdmissionSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()

@@ -370,13 +370,17 @@ async def test_middleware_sets_priority_in_scope_and_starts_lag_monitor() -> Non
 
 # Accept-queue depth ----------------------------------------------------------------------------
 class FakeBacklog:
-    def __init__(self, depth: int = 0) -> None:
-        self.depth = depth
+    def __init__(self, wait: float = 0.0) -> None:
+        self.wait = wait
+        self.arrivals = 0
+
+    def arrived(self) -> None:
+        self.arrivals += 1
 
 
-async def test_accept_queue_backlog_vetoes_like_loop_lag() -> None:
-    backlog = FakeBacklog(100)
-    lim = limiter(10, backlog_signal=backlog, backlog_threshold=64)
+async def test_accept_queue_wait_vetoes_like_loop_lag() -> None:
+    backlog = FakeBacklog(1.0)  # four times the allowed wait: every sheddable request refused
+    lim = limiter(10, backlog_signal=backlog, backlog_max_wait=0.25)
     assert await lim.acquire(SHEDDABLE) is ShedReason.BACKLOG
     assert lim.try_acquire(SHEDDABLE) is None
     assert lim.saturated
@@ -385,8 +389,9 @@ async def test_accept_queue_backlog_vetoes_like_loop_lag() -> None:
     assert isinstance(await lim.acquire(CRITICAL), Permit)
     for permit in held:
         permit.release()
-    backlog.depth = 10
+    backlog.wait = 0.1
     assert isinstance(await lim.acquire(SHEDDABLE), Permit)
+    assert backlog.arrivals == 14  # every decision told the signal a request arrived
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux TCP_INFO")

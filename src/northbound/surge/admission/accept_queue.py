@@ -10,15 +10,23 @@ length in ``tcpi_unacked``. One syscall per reading.
 The listening sockets are found in ``/proc/self/fd`` (whatever server runs the app, e.g. uvicorn,
 hypercorn or gunicorn's workers). On other systems, or if none is found, the depth reads 0 and
 the signal simply stays quiet.
+
+A depth alone says nothing about time: 64 connections are 40 ms of work for a fast page and
+seconds for a slow one. So the monitor also measures how fast requests reach the app (the
+drain rate) and answers ``wait`` = depth / drain rate, Little's law for this queue: about how
+long a connection arriving now will sit in the kernel before the app sees it. (Requests on
+kept-alive connections also count as drained, so with keep-alive clients ``wait`` errs low.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import struct
 import sys
+from collections.abc import Callable
 
 from northbound.surge.admission import metrics
 from northbound.surge.admission.limit import DEFAULT_CLOCK, Clock
@@ -68,20 +76,56 @@ class AcceptQueueMonitor:
     """Reads the accept-queue depth at most every ``refresh`` seconds (cached in between).
 
     Listening sockets are looked for again every ``rediscover`` seconds while none is known,
-    because servers usually bind after the application has started.
+    because servers usually bind after the application has started. ``read_depth`` replaces the
+    kernel reading (tests). The drain rate is a moving average over about ``rate_seconds``; a
+    depth of ``quiet_depth`` or less never counts as waiting (one loop turn's worth of arrivals
+    is not a queue, and a new server has no rate yet).
     """
 
     def __init__(
-        self, *, refresh: float = 0.01, rediscover: float = 1.0, clock: Clock = DEFAULT_CLOCK
+        self,
+        *,
+        refresh: float = 0.01,
+        rediscover: float = 1.0,
+        rate_seconds: float = 0.5,
+        quiet_depth: int = 8,
+        read_depth: Callable[[], int] | None = None,
+        clock: Clock = DEFAULT_CLOCK,
     ) -> None:
         self.refresh = refresh
         self.rediscover = rediscover
+        self.rate_seconds = rate_seconds
+        self.quiet_depth = quiet_depth
+        self._read_depth = read_depth
         self._clock = clock
         self._sockets: list[socket.socket] = []
         self._read_at = -1e18
         self._searched_at = -1e18
         self._depth = 0
-        self.supported = sys.platform.startswith("linux") and hasattr(socket, "TCP_INFO")
+        self._arrivals = 0
+        self._rate = 0.0
+        self._rate_at = clock()
+        self.supported = read_depth is not None or (
+            sys.platform.startswith("linux") and hasattr(socket, "TCP_INFO")
+        )
+
+    def arrived(self) -> None:
+        """One request reached the app (it left the accept queue, or came on a kept-alive
+        connection)."""
+        self._arrivals += 1
+
+    @property
+    def drain_rate(self) -> float:
+        """Requests per second reaching the app, smoothed."""
+        return self._rate
+
+    @property
+    def wait(self) -> float:
+        """Seconds a connection arriving now is likely to wait before the app sees it."""
+        depth = self.depth
+        if depth <= self.quiet_depth:
+            return 0.0
+        return depth / max(self._rate, 1.0)
 
     @property
     def depth(self) -> int:
@@ -91,6 +135,21 @@ class AcceptQueueMonitor:
         if now - self._read_at < self.refresh:
             return self._depth
         self._read_at = now
+        self._update_rate(now)
+        self._depth = self._read_depth() if self._read_depth is not None else self._read(now)
+        metrics.ACCEPT_QUEUE.set(self._depth)
+        return self._depth
+
+    def _update_rate(self, now: float) -> None:
+        elapsed = now - self._rate_at
+        if elapsed <= 0:
+            return
+        weight = 1.0 - math.exp(-elapsed / self.rate_seconds)
+        self._rate += (self._arrivals / elapsed - self._rate) * weight
+        self._arrivals = 0
+        self._rate_at = now
+
+    def _read(self, now: float) -> int:
         if not self._sockets and now - self._searched_at >= self.rediscover:
             self._searched_at = now
             self._sockets = _listening_sockets()
@@ -101,8 +160,6 @@ class AcceptQueueMonitor:
             except OSError:  # the server closed it; look again later
                 self._sockets.remove(sock)
                 sock.close()
-        self._depth = depth
-        metrics.ACCEPT_QUEUE.set(depth)
         return depth
 
     def close(self) -> None:

@@ -57,11 +57,12 @@ class AdmissionSettings(BaseModel):
         default=0.1, gt=0.0, description="Event-loop lag above which sheddable requests are shed."
     )
     loop_lag_interval_seconds: float = Field(default=0.05, gt=0.0)
-    accept_queue_threshold: int = Field(
-        default=64,
-        ge=0,
-        description="Connections waiting in the kernel's accept queue above which sheddable "
-        "requests are shed (Linux; 0 turns the signal off).",
+    accept_queue_max_wait_seconds: float = Field(
+        default=0.25,
+        ge=0.0,
+        description="Estimated wait in the kernel's accept queue (depth / drain rate) above "
+        "which sheddable requests are shed, in proportion to the excess (Linux; 0 turns the "
+        "signal off).",
     )
 
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After of a 503.")
@@ -130,7 +131,7 @@ class AdmissionSettings(BaseModel):
             codel_interval=self.codel_interval_seconds,
             lag_signal=lag_signal,
             lag_threshold=self.loop_lag_threshold_seconds,
-            backlog_signal=backlog_signal if self.accept_queue_threshold > 0 else None,
-            backlog_threshold=self.accept_queue_threshold,
+            backlog_signal=backlog_signal if self.accept_queue_max_wait_seconds > 0 else None,
+            backlog_max_wait=self.accept_queue_max_wait_seconds or 1.0,
             clock=clock,
         )

@@ -6,15 +6,23 @@ How the three overload signals combine:
 * **in-flight** is compared with the limit at each admission. Each priority may fill only its
   *share* of the limit (by default critical 100 %, normal 90 %, sheddable 70 %), so the top of
   the limit is headroom that lower priorities can never take from higher ones;
-* **event-loop lag** and **accept-queue depth** are vetoes the latency samples cannot give:
+* **event-loop lag** and **accept-queue wait** are vetoes the latency samples cannot give:
   they see work queued *before* any request reaches the app (a starved loop; connections the
-  kernel holds because a CPU-bound server accepts one per loop turn, see :mod:`.accept_queue`).
-  While the loop runs later than ``lag_threshold`` or more than ``backlog_threshold``
-  connections wait to be accepted, sheddable requests are refused at the door even if there is
-  room, and normal requests may not wait in the queue. Refusing costs microseconds, so the
-  backlog drains quickly and admission resumes: goodput stays near capacity and admitted
-  requests do not inherit seconds of hidden queueing. Critical requests are never refused for
-  these signals alone.
+  kernel holds because a CPU-bound server accepts them in batches between loop turns, see
+  :mod:`.accept_queue`). Both are measured in seconds. When one exceeds its threshold
+  (``lag_threshold``, ``backlog_max_wait``), a sheddable request is refused at the door with
+  probability ``excess / threshold`` (all of them at twice the threshold), even if there is
+  room, and a normal request that finds no room may not wait in the queue. Critical requests
+  are never refused for these signals alone.
+
+  Why in proportion, and why seconds rather than a count of connections: a refusal is cheap
+  for the app but not free for the server (uvicorn still accepts the connection and parses
+  the request, a few hundred microseconds on one core). Under a flood that arrives faster
+  than the server can even refuse, a count threshold stays exceeded whatever the app does, so
+  an all-or-nothing veto refused *everyone* and goodput fell to zero. Shedding in proportion
+  to how late the server is lets the queue find a level where it still serves as much as it
+  can while the wait stays near the threshold; a bounded listen backlog (``northbound serve``)
+  keeps the rest in the kernel, where refusing costs the server nothing.
 
 A request that cannot start waits in a bounded queue (``max_queue`` across priorities). Waiters
 are served by priority; within a priority first-in first-out while the queue is healthy. The
@@ -27,8 +35,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random as _random
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Protocol
 
@@ -40,8 +49,12 @@ from northbound.surge.admission.priority import Priority
 
 class BacklogSignal(Protocol):
     @property
-    def depth(self) -> int:
-        """Connections waiting to be accepted."""
+    def wait(self) -> float:
+        """Seconds a connection arriving now is likely to wait before the app sees it."""
+        ...
+
+    def arrived(self) -> None:
+        """One request reached the app (feeds the signal's drain rate)."""
         ...
 
 
@@ -119,9 +132,10 @@ class Limiter:
         lag_signal: LagSignal | None = None,
         lag_threshold: float = 0.1,
         backlog_signal: BacklogSignal | None = None,
-        backlog_threshold: int = 64,
+        backlog_max_wait: float = 0.25,
         saturation_hold: float = 1.0,
         clock: Clock = DEFAULT_CLOCK,
+        random: Callable[[], float] = _random.random,
     ) -> None:
         missing = set(Priority) - set(shares) | set(Priority) - set(queue_timeouts)
         if missing:
@@ -138,9 +152,10 @@ class Limiter:
         self.lag_signal = lag_signal
         self.lag_threshold = lag_threshold
         self.backlog_signal = backlog_signal
-        self.backlog_threshold = backlog_threshold
+        self.backlog_max_wait = backlog_max_wait
         self.saturation_hold = saturation_hold
         self._clock = clock
+        self._random = random
         self._in_flight = 0
         self._queues: dict[Priority, deque[_Waiter]] = {p: deque() for p in Priority}
         self._waiting = 0
@@ -161,7 +176,7 @@ class Limiter:
     def saturated(self) -> bool:
         return (
             self._waiting > 0
-            or self._pressure() is not None
+            or self._behind()
             or self._clock() - self._last_pressure < self.saturation_hold
         )
 
@@ -170,11 +185,30 @@ class Limiter:
     def waiting(self) -> int:
         return self._waiting
 
+    def _excess(self) -> tuple[float, float]:
+        """How far past its threshold each hidden-queue signal is (loop lag, accept wait), as a
+        fraction of the threshold; 0 when within it."""
+        lag = wait = 0.0
+        if self.lag_signal is not None:
+            lag = max(0.0, self.lag_signal.lag / self.lag_threshold - 1.0)
+        if self.backlog_signal is not None:
+            wait = max(0.0, self.backlog_signal.wait / self.backlog_max_wait - 1.0)
+        return lag, wait
+
+    def _behind(self) -> bool:
+        lag, wait = self._excess()
+        return lag > 0.0 or wait > 0.0
+
     def _pressure(self) -> ShedReason | None:
-        """Which hidden-queue signal, if any, says the server is behind."""
-        if self.lag_signal is not None and self.lag_signal.lag > self.lag_threshold:
+        """Which hidden-queue signal, if any, refuses this request (drawn in proportion to the
+        excess: certain at twice the threshold)."""
+        lag, wait = self._excess()
+        if lag == 0.0 and wait == 0.0:
+            return None
+        draw = self._random()
+        if lag > draw:
             return ShedReason.LOOP_LAG
-        if self.backlog_signal is not None and self.backlog_signal.depth > self.backlog_threshold:
+        if wait > draw:
             return ShedReason.BACKLOG
         return None
 
@@ -193,6 +227,8 @@ class Limiter:
 
     def try_acquire(self, priority: Priority) -> Permit | None:
         """Admit at once if there is room, without queueing."""
+        if self.backlog_signal is not None:
+            self.backlog_signal.arrived()
         if priority is Priority.SHEDDABLE and self._pressure() is not None:
             return None
         if not self._can_start(priority):
@@ -201,6 +237,8 @@ class Limiter:
 
     async def acquire(self, priority: Priority) -> Permit | ShedReason:
         """Admit now, after a short wait, or answer why the request must be shed."""
+        if self.backlog_signal is not None:
+            self.backlog_signal.arrived()
         pressure = self._pressure() if priority is not Priority.CRITICAL else None
         if pressure is not None and priority is Priority.SHEDDABLE:
             return self._shed(priority, pressure)
