@@ -9,6 +9,19 @@ connection per request, as a crowd of separate people behaves) and gives up on a
 Goodput = responses with status 200 that arrived within ``--good-within`` seconds (default 2),
 per second of the step. Latency percentiles are of the 200 responses.
 
+Generators. The Python one (asyncio, one core) manages ~2,000-3,500 new connections per second;
+past ``--python-max-rate`` (or with ``--generator httperf``) Debian's httperf is used instead:
+several processes (select() caps each at 1,024 sockets) pinned to CPU 1, each offering its share
+of the rate, one request per connection, ``--timeout`` = the good-within window. httperf gives no
+per-request latency, so its 2xx count *is* the goodput and a request unanswered after 2 s is a
+client timeout: those clients are less patient than the Python generator's (10 s). Each step
+prints what the generator was asked for and what it achieved (sockets it could not open, a run
+that outlasted its schedule or was cut), how much CPU it used (httperf's select() loops and,
+on loopback, most of the kernel's TCP work for a connection are charged to the sender's core:
+here it kept to schedule up to ~5,500 new connections per second and slipped beyond), and the
+server's own status counts from ``/metrics`` (httperf only sees 5xx, the server tells 503
+from 500) and CPU per answered request.
+
 Targets: protected goodput at 10x >= 0.9 x its goodput at 1x; protected 500s = 0; the
 unprotected server is expected to collapse.
 
@@ -21,6 +34,8 @@ Targets:
 
     .venv/bin/python bench/overload.py                          # demo, bounded backend
     .venv/bin/python bench/overload.py --target site --path /lab/case
+    .venv/bin/python bench/overload.py --target site --path "/en/search?q=express+entry+language" \
+        --multiples 1,2,3.5,5,10 --seconds 6 --generator httperf      # CPU-bound page
     .venv/bin/python bench/overload.py generate --port 8000 --path /case --rate 100 --seconds 5
 """
 
@@ -34,6 +49,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -68,6 +84,8 @@ class StepResult:
     not_sent: int = 0  # the generator could not open a socket (httperf: fd-unavail etc.)
     server_statuses: dict[str, int] = field(default_factory=dict)  # from the server's /metrics
     behind: bool = False  # the generator did not keep to its schedule
+    generator_cpu: float = 0.0  # httperf: CPU seconds its processes used (kernel TCP work included)
+    server_cpu: float = 0.0  # CPU seconds the server process used during the step
     duration: float = 0.0  # httperf: first connection to last reply or timeout
     shed_reasons: dict[str, int] = field(default_factory=dict)
 
@@ -281,6 +299,14 @@ class Server:
             self.stop()
             raise
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far (Linux /proc; 0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -316,6 +342,7 @@ def run_generator(port: int, path: str, extra: list[str], timeout: float) -> dic
 
 # httperf (Debian's, written in C): open loop far past what Python can offer on one core ---------
 HTTPERF_FDS = 900  # httperf uses select(): at most FD_SETSIZE (1024) sockets per process
+HTTPERF_MAX_PROCESSES = 24  # more, on one core, only starve each other's timers
 HTTPERF_NOTE = (
     "httperf reports no per-request latency: its --timeout is set to the good-within window, "
     "so a 2xx is a reply that came in time and a request still unanswered then is a client "
@@ -327,7 +354,7 @@ HTTPERF_NOTE = (
 def httperf_processes(rate: float, timeout: float) -> int:
     """Enough processes that rate x timeout open sockets (the most a flood nobody answers can
     hold open), with half as much again for sockets being closed, fit under select()'s limit."""
-    return max(1, min(64, -(-int(1.5 * rate * timeout) // HTTPERF_FDS)))
+    return max(1, min(HTTPERF_MAX_PROCESSES, -(-int(1.5 * rate * timeout) // HTTPERF_FDS)))
 
 
 def parse_httperf(text: str) -> dict[str, int | float]:
@@ -340,19 +367,22 @@ def parse_httperf(text: str) -> dict[str, int | float]:
         "errors": r"^Errors: total (\d+) client-timo (\d+) socket-timo (\d+) connrefused (\d+) "
         r"connreset (\d+)",
         "fds": r"^Errors: fd-unavail (\d+) addrunavail (\d+) ftab-full (\d+) other (\d+)",
+        "cpu": r"^CPU time \[s\]: user ([\d.]+) system ([\d.]+)",
     }
     names = {
         "connections": ["connections", "requests", "replies", "duration"],
         "status": ["1xx", "2xx", "3xx", "4xx", "5xx"],
         "errors": ["errors", "client_timeouts", "socket_timeouts", "refused", "reset"],
         "fds": ["fd_unavail", "addr_unavail", "ftab_full", "other"],
+        "cpu": ["user", "system"],
     }
     for key, pattern in patterns.items():
         match = re.search(pattern, text, re.MULTILINE)
         if match is None:
             raise RuntimeError(f"unexpected httperf output (no {key} line):\n{text[-2000:]}")
         for name, value in zip(names[key], match.groups(), strict=True):
-            figures[name] = float(value) if name == "duration" else int(value)
+            numeric = name in ("duration", "user", "system")
+            figures[name] = float(value) if numeric else int(value)
     return figures
 
 
@@ -394,8 +424,20 @@ def run_httperf(
         processes.append(
             subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         )
+    # A generator that falls far behind its schedule is stopped with SIGINT (httperf then
+    # prints its report so far) at schedule + timeout + 15 s; what it never sent is unsent.
+    deadline = time.monotonic() + seconds + timeout + 15
+    reports = []
+    cut = False
     try:
-        reports = [process.communicate(timeout=seconds + timeout + 60)[0] for process in processes]
+        for process in processes:
+            try:
+                out = process.communicate(timeout=max(0.1, deadline - time.monotonic()))[0]
+            except subprocess.TimeoutExpired:
+                cut = True
+                process.send_signal(signal.SIGINT)
+                out = process.communicate(timeout=30)[0]
+            reports.append(out)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -407,8 +449,8 @@ def run_httperf(
         return int(sum(figures[name] for figures in parsed))
 
     duration = max(float(figures["duration"]) for figures in parsed)
-    not_sent = total_of("fd_unavail") + total_of("addr_unavail") + total_of("ftab_full")
     sent = total_of("connections")
+    not_sent = total - sent  # no socket (fd-unavail etc.), or never tried before the cut
     result = StepResult(target_rate=rate, seconds=seconds, generator=f"httperf x{count}")
     result.sent = sent
     # httperf paces connections by its own clock and reports no send times, only the whole
@@ -416,7 +458,8 @@ def run_httperf(
     # schedule plus one timeout (and a second of slack) fell behind; so did one short of sockets.
     result.achieved_rate = sent / seconds
     result.duration = duration
-    result.behind = not_sent > 0 or duration > seconds + timeout + 1.0
+    result.generator_cpu = sum(float(f["user"]) + float(f["system"]) for f in parsed)
+    result.behind = cut or not_sent > 0 or duration > seconds + timeout + 1.0
     result.not_sent = not_sent
     result.statuses = {k: total_of(k) for k in ("1xx", "2xx", "3xx", "4xx", "5xx") if total_of(k)}
     result.timeouts = total_of("client_timeouts")
@@ -475,6 +518,33 @@ def server_env(args: argparse.Namespace, work: Path) -> dict[str, str]:
     return env
 
 
+def per_answer(r: StepResult) -> str:
+    answered = sum(r.server_statuses.values())
+    return f"{1e6 * r.server_cpu / answered:.0f}" if answered and r.server_cpu else "-"
+
+
+def generator_busy(r: StepResult) -> str:
+    if not r.generator_cpu:
+        return "-"
+    return f"{100 * r.generator_cpu / max(r.duration, r.seconds):.0f}"
+
+
+def cpu_note(r: StepResult) -> str:
+    """Where the CPU went: the server's per answer, and the generator's (is it the bottleneck?)."""
+    answered = sum(v for k, v in r.server_statuses.items())
+    parts = [f"server CPU {r.server_cpu:.2f} s"]
+    if answered:
+        parts.append(f"{1e6 * r.server_cpu / answered:.0f} us per answered request")
+    if r.generator_cpu:
+        span = max(r.duration, r.seconds)
+        parts.append(
+            f"httperf CPU {r.generator_cpu:.2f} s in {span:.1f} s "
+            f"({100 * r.generator_cpu / span:.0f} % of its core, "
+            f"{1e6 * r.generator_cpu / max(r.sent, 1):.0f} us per connection)"
+        )
+    return ", ".join(parts)
+
+
 def fmt(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -483,7 +553,7 @@ def print_table(rows: list[tuple[str, float, StepResult]]) -> None:
     header = (
         f"{'mode':<12}{'x':>4}{'offered':>9}{'sent/s':>8}{'gen':>12}{'goodput':>9}{'p50 ms':>8}"
         f"{'p99 ms':>8}{'2xx':>7}{'5xx':>7}{'srv503':>8}{'srv500':>7}{'429':>6}{'t/o':>7}"
-        f"{'err':>6}{'unsent':>7}"
+        f"{'err':>6}{'unsent':>7}{'us/ans':>7}{'gen%':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -497,13 +567,16 @@ def print_table(rows: list[tuple[str, float, StepResult]]) -> None:
             f"{mode:<12}{multiple:>4g}{r.target_rate:>9.0f}{sent:>8}{r.generator:>12}{r.goodput:>9.1f}{fmt(r.percentile(0.5)):>8}"
             f"{fmt(r.percentile(0.99)):>8}{ok:>7}{fives:>7}"
             f"{r.server_statuses.get('503', 0):>8}{r.server_statuses.get('500', 0):>7}"
-            f"{four29:>6}{r.timeouts:>7}{r.errors:>6}{r.not_sent:>7}"
+            f"{four29:>6}{r.timeouts:>7}{r.errors:>6}{r.not_sent:>7}{per_answer(r):>7}"
+            f"{generator_busy(r):>6}"
         )
     print(
         "2xx/5xx/t-o/err/unsent: as the generator saw them; srv503/srv500: as the server counted "
         "them (its /metrics, every request it answered, late ones included); unsent: the "
         "generator could not open a socket; * after sent/s: the generator fell behind its "
-        "schedule."
+        "schedule; us/ans: server CPU per request it answered; gen%: httperf's CPU use (kernel "
+        "TCP work on its side included) as a share of its one core (near 100: it, not the server, "
+        "set the pace)."
     )
 
 
@@ -558,6 +631,7 @@ def conduct(args: argparse.Namespace) -> None:
                 args.generator == "auto" and rate > args.python_max_rate
             )
             with Server(args, protected=(mode == "protected"), env=env) as server:
+                cpu_before = server.cpu_seconds()
                 if use_httperf:
                     result = run_httperf(
                         server.port,
@@ -582,6 +656,7 @@ def conduct(args: argparse.Namespace) -> None:
                         server.port, args.path, extra, args.seconds + args.give_up + 60
                     )
                     result = StepResult(**data)
+                result.server_cpu = server.cpu_seconds() - cpu_before
                 result.server_statuses, result.shed_reasons = server_counts(server.port)
             rows.append((mode, multiple, result))
             behind = result.behind or result.achieved_rate < 0.95 * rate
@@ -593,7 +668,7 @@ def conduct(args: argparse.Namespace) -> None:
                 f"{' (GENERATOR FELL BEHIND)' if behind else ''}; "
                 f"goodput {result.goodput:.1f}/s, statuses {dict(Counter(result.statuses))}, "
                 f"timeouts {result.timeouts}, errors {result.errors}; server counted "
-                f"{result.server_statuses}, shed reasons {result.shed_reasons}",
+                f"{result.server_statuses}, shed reasons {result.shed_reasons}; {cpu_note(result)}",
                 flush=True,
             )
     print()

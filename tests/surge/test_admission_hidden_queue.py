@@ -168,6 +168,6 @@ def test_settings_build_the_wait_signal_and_can_turn_it_off() -> None:
 
 
 def test_listen_backlog_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().listen_backlog == 4096
+    assert Settings().listen_backlog == 1024
     monkeypatch.setenv("NORTHBOUND_LISTEN_BACKLOG", "256")
     assert Settings().listen_backlog == 256
