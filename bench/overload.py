@@ -564,7 +564,8 @@ def print_table(rows: list[tuple[str, float, StepResult]]) -> None:
         four29 = s.get("429", 0) if r.generator == "python" else r.server_statuses.get("429", 0)
         sent = f"{r.achieved_rate:.0f}{'*' if r.behind else ''}"
         print(
-            f"{mode:<12}{multiple:>4g}{r.target_rate:>9.0f}{sent:>8}{r.generator:>12}{r.goodput:>9.1f}{fmt(r.percentile(0.5)):>8}"
+            f"{mode:<12}{multiple:>4g}{r.target_rate:>9.0f}{sent:>8}{r.generator:>12}"
+            f"{r.goodput:>9.1f}{fmt(r.percentile(0.5)):>8}"
             f"{fmt(r.percentile(0.99)):>8}{ok:>7}{fives:>7}"
             f"{r.server_statuses.get('503', 0):>8}{r.server_statuses.get('500', 0):>7}"
             f"{four29:>6}{r.timeouts:>7}{r.errors:>6}{r.not_sent:>7}{per_answer(r):>7}"
@@ -630,7 +631,8 @@ def conduct(args: argparse.Namespace) -> None:
             use_httperf = args.generator == "httperf" or (
                 args.generator == "auto" and rate > args.python_max_rate
             )
-            with Server(args, protected=(mode == "protected"), env=env) as server:
+            protected = mode == "protected"
+            with Server(args, protected=protected, env=env) as server:
                 cpu_before = server.cpu_seconds()
                 if use_httperf:
                     result = run_httperf(
