@@ -54,7 +54,10 @@ class AdmissionSettings(BaseModel):
         default=0.1, gt=0.0, description="A queue not empty for this long is standing."
     )
     loop_lag_threshold_seconds: float = Field(
-        default=0.1, gt=0.0, description="Event-loop lag above which sheddable requests are shed."
+        default=0.1,
+        gt=0.0,
+        description="Event-loop lag above which sheddable requests are shed, in "
+        "proportion to the excess (all of them at twice the threshold).",
     )
     loop_lag_interval_seconds: float = Field(default=0.05, gt=0.0)
     accept_queue_max_wait_seconds: float = Field(
