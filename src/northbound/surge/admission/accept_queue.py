@@ -15,7 +15,9 @@ A depth alone says nothing about time: 64 connections are 40 ms of work for a fa
 seconds for a slow one. So the monitor also measures how fast requests reach the app (the
 drain rate) and answers ``wait`` = depth / drain rate, Little's law for this queue: about how
 long a connection arriving now will sit in the kernel before the app sees it. (Requests on
-kept-alive connections also count as drained, so with keep-alive clients ``wait`` errs low.)
+kept-alive connections also count as drained, so with keep-alive clients ``wait`` errs low.
+With several worker processes on one listening socket, each sees the whole queue but only its
+own drain rate, so ``wait`` errs high, by up to the number of workers.)
 """
 
 from __future__ import annotations
