@@ -1,7 +1,7 @@
 """Builds the ASGI application from settings.
 
 The middleware list below is the path of one request (see the README's architecture section):
-observe → [rate limit] → cached pages → [waiting room] → [admission control] → gzip → routes.
+observe → cached pages → [rate limit] → [waiting room] → [admission control] → gzip → routes.
 Bracketed layers are the surge defence (``northbound.defence``); ``Settings.protected = False``
 leaves them out so the same site can be measured unprotected.
 """
@@ -89,9 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     middleware = [
         Middleware(ObserveMiddleware, access_log=settings.access_log),
-        *defence.outer_layers(),
         Middleware(CachedPathsMiddleware, table=table),
-        *defence.inner_layers(),
+        *defence.layers(),
         Middleware(GZipMiddleware, minimum_size=1024),
     ]
     app = FastAPI(

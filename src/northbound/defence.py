@@ -4,10 +4,12 @@ Built once per app from settings. The layers themselves (``northbound.surge``) k
 about immigration; this module is where the site tells them its cookie names, its exempt paths
 and who counts as staff. Order on the request path, outermost first::
 
-    observe → rate limit → cached pages → waiting room → admission control → gzip → routes
+    observe → cached pages → rate limit → waiting room → admission control → gzip → routes
 
-Rate limits come before the cached pages so a script cannot hammer even those for free; the
-cached pages come before the room so information stays open to everyone while people wait.
+The cached pages come first: serving one from memory costs about what refusing it would (a
+few microseconds either way), so a rate limit in front of them would only add its own cost to
+every page. They also stay open to everyone while people wait in line. Rate limits guard what
+is dearer: every dynamic page, form and API call.
 """
 
 from __future__ import annotations
@@ -71,24 +73,20 @@ class SurgeDefence:
     def room_active(self) -> bool:
         return self.active and self.settings.waiting_room.enabled
 
-    def outer_layers(self) -> list[Middleware]:
-        """What goes in front of the cached pages."""
-        if not self.active or not self.settings.rate_limit.enabled:
-            return []
-        return [
-            Middleware(
-                RateLimitMiddleware.from_settings,
-                settings=self.settings.rate_limit,
-                store=self.rate_limit_store,
-                site_name=SITE_NAME,
-            )
-        ]
-
-    def inner_layers(self) -> list[Middleware]:
-        """What goes behind the cached pages, in front of the routes."""
+    def layers(self) -> list[Middleware]:
+        """What goes behind the cached pages, in front of the routes, outermost first."""
         if not self.active:
             return []
         layers = []
+        if self.settings.rate_limit.enabled:
+            layers.append(
+                Middleware(
+                    RateLimitMiddleware.from_settings,
+                    settings=self.settings.rate_limit,
+                    store=self.rate_limit_store,
+                    site_name=SITE_NAME,
+                )
+            )
         if self.room_active:
             layers.append(
                 Middleware(

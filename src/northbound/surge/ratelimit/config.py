@@ -46,7 +46,9 @@ class RateLimitSettings(BaseModel):
         default_factory=list, description="Networks allowed to set the header; empty = any."
     )
     headers_on_success: bool = Field(
-        default=True, description="Send RateLimit-* headers on allowed responses too."
+        default=False,
+        description="Send RateLimit-* headers on allowed responses too (429s always carry "
+        "them). Off by default: browsers ignore them and they cost every cached page.",
     )
     redis_prefix: str = "northbound:ratelimit:"
     redis_timeout_seconds: float = Field(default=0.25, gt=0.0)

@@ -41,10 +41,15 @@ class MemoryStore:
 
     async def take(self, key: str, *, rate: float, burst: int) -> Decision:
         now = self._clock()
-        state = self._buckets.pop(key, None)
-        tokens, updated = state if state is not None else (float(burst), now)
+        buckets = self._buckets
+        state = buckets.get(key)
+        if state is None:
+            tokens, updated = float(burst), now
+        else:
+            tokens, updated = state
+            buckets.move_to_end(key)  # most recently used last: the oldest go first
         tokens, allowed = refill_and_take(tokens, updated, now, rate=rate, burst=burst)
-        self._buckets[key] = (tokens, now)
-        if len(self._buckets) > self.max_keys:
-            self._buckets.popitem(last=False)
+        buckets[key] = (tokens, now)
+        if len(buckets) > self.max_keys:
+            buckets.popitem(last=False)
         return Decision.from_tokens(allowed=allowed, tokens=tokens, rate=rate, burst=burst)
