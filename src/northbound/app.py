@@ -59,6 +59,12 @@ async def _refresh_notice(site: ContentSite, db: Database) -> None:
     site.set_notice(notice, updated)
 
 
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
@@ -72,23 +78,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await _refresh_notice(content, db)
-        await defence.start()
-        watcher = None
-        if settings.content_poll_seconds > 0:
-            watcher = asyncio.create_task(_watch_content(app, settings.content_poll_seconds))
-        try:
+        # Each resource is released even if a later start-up step or another release fails.
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(db.dispose)
+            await _refresh_notice(content, db)
+            stack.push_async_callback(defence.stop)
+            await defence.start()
+            if settings.content_poll_seconds > 0:
+                watcher = asyncio.create_task(_watch_content(app, settings.content_poll_seconds))
+                stack.push_async_callback(_cancel, watcher)
             yield
-        finally:
-            if watcher:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
-            await defence.stop()
-            await db.dispose()
 
     middleware = [
         Middleware(ObserveMiddleware, access_log=settings.access_log),
+        *defence.front_layers(),
         Middleware(CachedPathsMiddleware, table=table),
         *defence.layers(),
         Middleware(GZipMiddleware, minimum_size=1024),

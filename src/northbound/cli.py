@@ -102,20 +102,22 @@ def serve(
         f"database {'SQLite' if settings.is_sqlite else 'PostgreSQL'}, "
         f"state {'Redis' if settings.redis_url else 'in-process'})"
     )
-    uvicorn.run(
-        "northbound.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
-        backlog=settings.listen_backlog,
-    )
-    if metrics_dir is not None:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+    try:
+        uvicorn.run(
+            "northbound.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+            backlog=settings.listen_backlog,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @db_app.command("upgrade")

@@ -20,9 +20,11 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Scope
 
 from northbound.portal.accounts.sessions import COOKIE_NAME as SESSION_COOKIE
+from northbound.portal.accounts.sessions import looks_like_token
 from northbound.settings import Settings
 from northbound.surge.admission import AdmissionControl, AdmissionControlMiddleware
-from northbound.surge.admission.classify import UNSAFE_METHODS, has_cookie
+from northbound.surge.admission.classify import UNSAFE_METHODS
+from northbound.surge.admission.middleware import ArrivalCounter
 from northbound.surge.ratelimit.middleware import RateLimitMiddleware, store_from_settings
 from northbound.surge.ratelimit.store import RateLimitStore
 from northbound.surge.waiting_room import (
@@ -39,11 +41,31 @@ ROOM_ADMIN_PATH = "/api/v1/admin/room"
 ALWAYS_OPEN = ("/static/", "/healthz", "/readyz", "/metrics", ROOM_ADMIN_PATH)
 
 
+FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+
+
 def signed_in_form_post(scope: Scope) -> bool:
-    """A form submission by someone with a session: the gate must not swallow its body."""
-    return scope.get("method", "GET") in UNSAFE_METHODS and has_cookie(
-        scope, SESSION_COOKIE.encode()
-    )
+    """A browser form sent with a session cookie: the gate must not swallow its body.
+
+    Only HTML forms of the portal (not the API, whose clients retry on 429) and only with a
+    well-formed session token. A forged token still gets past the room, but no further than
+    the portal's own session and CSRF checks, behind admission control and the per-address
+    limit on form posts (1 a second, 20 at once), so it buys a script very little.
+    """
+    if scope.get("method", "GET") not in UNSAFE_METHODS or scope["path"].startswith("/api/"):
+        return False
+    content_type = b""
+    token = ""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value.split(b";", 1)[0].strip().lower()
+        elif name == b"cookie" and not token:
+            for part in value.decode("latin-1").split(";"):
+                key, _, raw = part.strip().partition("=")
+                if key == SESSION_COOKIE:
+                    token = raw
+                    break
+    return content_type in FORM_TYPES and looks_like_token(token)
 
 
 @dataclass
@@ -55,7 +77,9 @@ class SurgeDefence:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SurgeDefence:
-        admission = AdmissionControl.from_settings(settings.admission)
+        admission = AdmissionControl.from_settings(
+            settings.admission, arrivals_counted_outside=True
+        )
         room = WaitingRoom.from_settings(
             settings.waiting_room,
             site_secret=settings.secret_key.get_secret_value(),
@@ -72,6 +96,12 @@ class SurgeDefence:
     @property
     def room_active(self) -> bool:
         return self.active and self.settings.waiting_room.enabled
+
+    def front_layers(self) -> list[Middleware]:
+        """What goes in front of the cached pages: counting every request that arrives."""
+        if not self.active:
+            return []
+        return [Middleware(ArrivalCounter, monitor=self.admission.accept_queue)]
 
     def layers(self) -> list[Middleware]:
         """What goes behind the cached pages, in front of the routes, outermost first."""
@@ -111,6 +141,11 @@ class SurgeDefence:
             await self.room.start()
 
     async def stop(self) -> None:
-        if self.room_active:
-            await self.room.stop()
-        await self.rate_limit_store.close()
+        try:
+            if self.room_active:
+                await self.room.stop()
+        finally:
+            # Our duplicates of the listening sockets would otherwise keep the kernel
+            # completing connections after the server has closed its own.
+            self.admission.accept_queue.close()
+            await self.rate_limit_store.close()

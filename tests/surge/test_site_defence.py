@@ -192,6 +192,26 @@ async def test_signed_in_form_post_is_never_swallowed_by_the_room(
         assert CLIENT_ERROR.match(str(posted.status_code)), posted.status_code
 
 
+@pytest.mark.parametrize(
+    ("path", "cookie", "content_type"),
+    [
+        ("/api/v1/eligibility/physical-presence", "A" * 43, "application/json"),  # API: retries
+        ("/en/account/sign-in", "forged", "application/x-www-form-urlencoded"),  # not a token
+        ("/en/account/sign-in", "A" * 43, "application/json"),  # not a browser form
+        ("/en/account/sign-in", "", "application/x-www-form-urlencoded"),  # no session
+    ],
+)
+async def test_only_well_formed_signed_in_form_posts_skip_the_room(
+    room_on: tuple[FastAPI, httpx.AsyncClient], path: str, cookie: str, content_type: str
+) -> None:
+    _, client = room_on
+    if cookie:
+        client.cookies.set("nb_session", cookie)
+    response = await client.post(path, content=b"{}", headers={"content-type": content_type})
+    assert response.status_code in (200, 429)  # the waiting page or its JSON twin
+    assert "refresh" in response.text.lower() or response.json()["inWaitingRoom"] is True
+
+
 async def test_resumed_room_lets_the_visitor_in_with_a_pass(
     room_on: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
@@ -348,3 +368,50 @@ async def test_two_site_instances_share_one_line_in_redis(
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+# -- what the review of the wiring found ------------------------------------------------------
+
+
+async def test_every_request_feeds_the_accept_queue_drain_rate(
+    room_on: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    """Cached pages, waiting pages and refusals leave the kernel's queue too: a drain rate
+    that only saw admitted requests would read a short queue as a long wait."""
+    app, client = room_on
+    monitor = app.state.defence.admission.accept_queue
+    seen = []
+    monitor.arrived = lambda: seen.append(1)
+    for _ in range(5):
+        await client.get("/en/")  # cached page, answered before admission control
+    await client.get(TOOL)  # the waiting page, answered by the room
+    assert len(seen) == 6
+
+
+async def test_readiness_probes_share_one_database_ping(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with running(build(make_settings)) as (app, client):
+        pings = []
+        real_ping = app.state.db.ping
+
+        async def counted(seconds: float) -> None:
+            pings.append(1)
+            await real_ping(seconds)
+
+        app.state.db.ping = counted
+        answers = await asyncio.gather(*(client.get("/readyz") for _ in range(30)))
+        assert {a.status_code for a in answers} == {200}
+        assert len(pings) == 1
+
+
+def test_only_network_errors_count_as_a_database_outage() -> None:
+    import errno
+
+    from northbound.storage.database import is_outage
+
+    assert is_outage(ConnectionRefusedError(errno.ECONNREFUSED, "refused"))
+    assert is_outage(OSError(errno.EHOSTUNREACH, "no route to host"))
+    assert is_outage(TimeoutError())
+    assert not is_outage(OSError(errno.ENOSPC, "no space left on device"))
+    assert not is_outage(PermissionError(errno.EACCES, "permission denied"))

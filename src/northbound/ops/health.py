@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
+import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from northbound.storage.database import Database, DatabaseUnavailable
+from northbound.surge.breaker import BreakerState
 
 router = APIRouter(include_in_schema=False)
 READY_TIMEOUT_SECONDS = 2.0
@@ -21,6 +24,43 @@ async def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"}, headers={"cache-control": "no-store"})
 
 
+READY_CACHE_SECONDS = 1.0
+
+
+class _Readiness:
+    """The last readiness verdict, shared by every probe for a second.
+
+    /readyz bypasses every surge layer (load balancers must reach it), so a flood of probes
+    must not become a flood of database sessions that could exhaust the pool and open the
+    breaker for real visitors: one ping at a time, and its answer reused briefly.
+    """
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.checked_at = -math.inf
+        self.database = ""
+        self.retry_after = 0.0
+
+    async def check(self, db: Database) -> tuple[str, float]:
+        if db.breaker.state is BreakerState.OPEN:  # known down: say so at once, no ping
+            return "unavailable: circuit open", db.breaker.retry_after
+        async with self.lock:
+            if time.monotonic() - self.checked_at >= READY_CACHE_SECONDS:
+                self.database, self.retry_after = await _ping(db)
+                self.checked_at = time.monotonic()
+            return self.database, self.retry_after
+
+
+async def _ping(db: Database) -> tuple[str, float]:
+    try:
+        await db.ping(READY_TIMEOUT_SECONDS)
+    except DatabaseUnavailable as exc:
+        return f"unavailable: {exc.reason}", exc.retry_after
+    except Exception as exc:  # any failure means "not ready", never a 500
+        return f"unavailable: {type(exc).__name__}", 0.0
+    return "ok", 0.0
+
+
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
     """Ready to take form traffic: the database answers within the timeout.
@@ -30,17 +70,12 @@ async def readyz(request: Request) -> JSONResponse:
     probe itself may be the call that tests whether it is back.
     """
     db: Database = request.app.state.db
-    checks: dict[str, str] = {}
-    retry_after = 0.0
-    try:
-        await db.ping(READY_TIMEOUT_SECONDS)
-        checks["database"] = "ok"
-    except DatabaseUnavailable as exc:
-        checks["database"] = f"unavailable: {exc.reason}"
-        retry_after = exc.retry_after
-    except Exception as exc:  # any failure means "not ready", never a 500
-        checks["database"] = f"unavailable: {type(exc).__name__}"
-    ready = all(v == "ok" for v in checks.values())
+    readiness: _Readiness | None = getattr(request.app.state, "readiness", None)
+    if readiness is None:
+        readiness = request.app.state.readiness = _Readiness()
+    database, retry_after = await readiness.check(db)
+    checks = {"database": database}
+    ready = database == "ok"
     headers = {"cache-control": "no-store"}
     if not ready:
         headers["retry-after"] = str(max(1, math.ceil(retry_after or db.breaker.reset_timeout)))

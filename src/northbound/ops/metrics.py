@@ -15,7 +15,9 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
 )
-IN_FLIGHT = Gauge("northbound_http_in_flight", "Requests being served right now.")
+IN_FLIGHT = Gauge(
+    "northbound_http_in_flight", "Requests being served right now.", multiprocess_mode="livesum"
+)
 UNEXPECTED_ERRORS = Counter(
     "northbound_unexpected_errors_total", "Unhandled exceptions answered with a 500 page."
 )

@@ -15,6 +15,8 @@ touching the database.
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,6 +65,12 @@ class DatabaseUnavailable(ConnectionError):
         self.retry_after = retry_after
 
 
+NETWORK_ERRNOS = frozenset({
+    errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
+    errno.ENETUNREACH, errno.ENETDOWN, errno.ETIMEDOUT, errno.EPIPE, errno.EHOSTDOWN,
+})
+
+
 def _sqlstate(error: sa_exc.DBAPIError) -> str:
     for source in (error.orig, getattr(error.orig, "__cause__", None)):
         code = getattr(source, "sqlstate", None) or getattr(source, "pgcode", None)
@@ -84,7 +92,11 @@ def is_outage(error: BaseException) -> bool:
         # No statement: it failed while connecting.
         return (error.connection_invalidated or error.statement is None
                 or _sqlstate(error)[:2] in OUTAGE_SQLSTATE_CLASSES)
-    return isinstance(error, OSError)  # TimeoutError and ConnectionError included
+    # Network failures reaching the server; not any OSError, since a full disk while saving an
+    # upload inside a session is not the database's fault.
+    if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    return isinstance(error, OSError) and error.errno in NETWORK_ERRNOS
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

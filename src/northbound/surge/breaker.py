@@ -33,6 +33,7 @@ BREAKER_STATE = Gauge(
     "northbound_surge_breaker_state",
     "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
     ["name"],
+    multiprocess_mode="livemax",
 )
 BREAKER_REJECTED = Counter(
     "northbound_surge_breaker_rejected_total",

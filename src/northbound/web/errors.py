@@ -139,7 +139,9 @@ class ErrorPages:
             except ValueError:
                 fields = []
         secret = any(name in SECRET_FIELDS for name, _ in fields)
-        action = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        # Same path, on this site only: "//host/..." in a form action would send the form away.
+        path = "/" + request.url.path.lstrip("/")
+        action = path + (f"?{request.url.query}" if request.url.query else "")
         other: Language = "fr" if language == "en" else "en"
         page = self.templates.render(
             language, "outage.html", title=gettext(language, OUTAGE_TITLE),

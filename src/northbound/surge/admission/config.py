@@ -115,6 +115,7 @@ class AdmissionSettings(BaseModel):
         *,
         lag_signal: LagSignal | None = None,
         backlog_signal: BacklogSignal | None = None,
+        count_arrivals: bool = True,
         clock: Clock = DEFAULT_CLOCK,
     ) -> Limiter:
         return Limiter(
@@ -136,5 +137,6 @@ class AdmissionSettings(BaseModel):
             lag_threshold=self.loop_lag_threshold_seconds,
             backlog_signal=backlog_signal if self.accept_queue_max_wait_seconds > 0 else None,
             backlog_max_wait=self.accept_queue_max_wait_seconds or 1.0,
+            count_arrivals=count_arrivals,
             clock=clock,
         )

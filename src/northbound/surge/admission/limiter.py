@@ -133,6 +133,7 @@ class Limiter:
         lag_threshold: float = 0.1,
         backlog_signal: BacklogSignal | None = None,
         backlog_max_wait: float = 0.25,
+        count_arrivals: bool = True,
         saturation_hold: float = 1.0,
         clock: Clock = DEFAULT_CLOCK,
         random: Callable[[], float] = _random.random,
@@ -153,6 +154,10 @@ class Limiter:
         self.lag_threshold = lag_threshold
         self.backlog_signal = backlog_signal
         self.backlog_max_wait = backlog_max_wait
+        # False when something in front of the limiter already counts every request for the
+        # backlog signal (``ArrivalCounter``): requests answered before admission control
+        # (cached pages, the waiting page, 429s) drain the accept queue too.
+        self._count_arrivals = count_arrivals and backlog_signal is not None
         self.saturation_hold = saturation_hold
         self._clock = clock
         self._random = random
@@ -227,8 +232,8 @@ class Limiter:
 
     def try_acquire(self, priority: Priority) -> Permit | None:
         """Admit at once if there is room, without queueing."""
-        if self.backlog_signal is not None:
-            self.backlog_signal.arrived()
+        if self._count_arrivals:
+            self.backlog_signal.arrived()  # type: ignore[union-attr]
         if priority is Priority.SHEDDABLE and self._pressure() is not None:
             return None
         if not self._can_start(priority):
@@ -237,8 +242,8 @@ class Limiter:
 
     async def acquire(self, priority: Priority) -> Permit | ShedReason:
         """Admit now, after a short wait, or answer why the request must be shed."""
-        if self.backlog_signal is not None:
-            self.backlog_signal.arrived()
+        if self._count_arrivals:
+            self.backlog_signal.arrived()  # type: ignore[union-attr]
         pressure = self._pressure() if priority is not Priority.CRITICAL else None
         if pressure is not None and priority is Priority.SHEDDABLE:
             return self._shed(priority, pressure)

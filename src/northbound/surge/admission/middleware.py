@@ -99,6 +99,25 @@ class AdmissionControlMiddleware:
         return wrapped
 
 
+class ArrivalCounter:
+    """Counts every HTTP request for the accept-queue drain rate, whoever answers it.
+
+    Put it in front of every layer that can answer on its own (cached pages, the waiting room,
+    rate limits): those requests leave the kernel's accept queue as surely as the ones that
+    reach admission control, and a drain rate that missed them would read a short queue as a
+    long wait.
+    """
+
+    def __init__(self, app: ASGIApp, *, monitor: AcceptQueueMonitor) -> None:
+        self.app = app
+        self.monitor = monitor
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.monitor.arrived()
+        await self.app(scope, receive, send)
+
+
 @dataclass
 class AdmissionControl:
     """Everything admission control is made of, built once from settings.
@@ -117,10 +136,18 @@ class AdmissionControl:
     accept_queue: AcceptQueueMonitor
 
     @classmethod
-    def from_settings(cls, settings: AdmissionSettings) -> AdmissionControl:
+    def from_settings(
+        cls, settings: AdmissionSettings, *, arrivals_counted_outside: bool = False
+    ) -> AdmissionControl:
+        """``arrivals_counted_outside``: an :class:`ArrivalCounter` in front of everything that
+        answers requests feeds the accept-queue drain rate (see :mod:`.accept_queue`)."""
         lag_monitor = LoopLagMonitor(settings.loop_lag_interval_seconds)
         accept_queue = AcceptQueueMonitor()
-        limiter = settings.build_limiter(lag_signal=lag_monitor, backlog_signal=accept_queue)
+        limiter = settings.build_limiter(
+            lag_signal=lag_monitor,
+            backlog_signal=accept_queue,
+            count_arrivals=not arrivals_counted_outside,
+        )
         return cls(settings, limiter, lag_monitor, accept_queue)
 
     def options(self, *, site_name: str = "") -> dict[str, Any]:

@@ -5,20 +5,35 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 WAITING = Gauge(
-    "northbound_room_waiting", "People in line who polled within the grace period.", ["room"]
+    "northbound_room_waiting",
+    "People in line who polled within the grace period.",
+    ["room"],
+    multiprocess_mode="livemax",
 )
 LINE_LENGTH = Gauge(
-    "northbound_room_line_length", "Places between the front and the tail of the line.", ["room"]
+    "northbound_room_line_length",
+    "Places between the front and the tail of the line.",
+    ["room"],
+    multiprocess_mode="livemax",
 )
 ACTIVE = Gauge(
-    "northbound_room_active", "Pass holders seen on this instance within the window.", ["room"]
+    "northbound_room_active",
+    "Pass holders seen on this instance within the window.",
+    ["room"],
+    multiprocess_mode="livesum",
 )
-ROOM_ON = Gauge("northbound_room_on", "1 while the room queues newcomers.", ["room"])
+ROOM_ON = Gauge(
+    "northbound_room_on",
+    "1 while the room queues newcomers.",
+    ["room"],
+    multiprocess_mode="livemax",
+)
 ADMITTED = Counter("northbound_room_admitted_total", "People let through by the inlet.", ["room"])
 ADMITTED_PER_MINUTE = Gauge(
     "northbound_room_admitted_per_minute",
     "Measured outflow of the line, places per minute.",
     ["room"],
+    multiprocess_mode="livemax",
 )
 ABANDONED = Counter(
     "northbound_room_abandoned_total", "Places skipped because their holder left.", ["room"]
