@@ -171,3 +171,24 @@ def test_listen_backlog_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().listen_backlog == 1024
     monkeypatch.setenv("NORTHBOUND_LISTEN_BACKLOG", "256")
     assert Settings().listen_backlog == 256
+
+
+def test_monitor_does_not_read_the_first_burst_after_idle_as_a_long_wait() -> None:
+    clock = FakeClock()
+    depth = [0]
+    monitor = AcceptQueueMonitor(rate_seconds=0.5, read_depth=lambda: depth[0], clock=clock)
+    for _ in range(10):  # steady traffic, empty queue
+        for _ in range(100):
+            monitor.arrived()
+        clock.now += 0.1
+        monitor.depth  # noqa: B018
+    clock.now += 600  # ten quiet minutes
+    depth[0] = 40  # a burst arrives at once
+    assert monitor.wait == 0.0  # no rate measured since the quiet spell: no verdict yet
+    for _ in range(6):  # half a second of draining later the signal speaks again
+        for _ in range(20):
+            monitor.arrived()
+        clock.now += 0.1
+        monitor.depth  # noqa: B018
+    assert monitor.wait == pytest.approx(40 / monitor.drain_rate)
+    assert monitor.wait > 0

@@ -106,7 +106,7 @@ class AcceptQueueMonitor:
         self._depth = 0
         self._arrivals = 0
         self._rate = 0.0
-        self._rate_at = clock()
+        self._rate_at = self._fresh_since = clock()
         self.supported = read_depth is not None or (
             sys.platform.startswith("linux") and hasattr(socket, "TCP_INFO")
         )
@@ -123,9 +123,14 @@ class AcceptQueueMonitor:
 
     @property
     def wait(self) -> float:
-        """Seconds a connection arriving now is likely to wait before the app sees it."""
+        """Seconds a connection arriving now is likely to wait before the app sees it.
+
+        0 until the drain rate rests on ``rate_seconds`` of fresh data (after start-up or an
+        idle spell with an empty queue): an average over the quiet minutes would read the
+        first burst of a surge as a queue of many seconds and shed all of it.
+        """
         depth = self.depth
-        if depth <= self.quiet_depth:
+        if depth <= self.quiet_depth or self._clock() - self._fresh_since < self.rate_seconds:
             return 0.0
         return depth / max(self._rate, 1.0)
 
@@ -145,6 +150,13 @@ class AcceptQueueMonitor:
     def _update_rate(self, now: float) -> None:
         elapsed = now - self._rate_at
         if elapsed <= 0:
+            return
+        if elapsed > self.rate_seconds and self._depth <= self.quiet_depth:
+            # Idle, not stuck (the queue was empty when last seen): start measuring afresh.
+            # A queue that was already deep and stopped draining keeps its growing wait.
+            self._rate = self._arrivals / elapsed
+            self._arrivals = 0
+            self._rate_at = self._fresh_since = now
             return
         weight = 1.0 - math.exp(-elapsed / self.rate_seconds)
         self._rate += (self._arrivals / elapsed - self._rate) * weight
