@@ -75,12 +75,21 @@ def _header(scope: Scope, wanted: bytes) -> str:
     return ""
 
 
-def _language(path: str, accept_language: str) -> Lang:
+def _path_language(path: str) -> Lang | None:
+    """The language a normalised path names (/fr/..., /en/...), if any."""
     if path == "/fr" or path.startswith("/fr/"):
         return "fr"
     if path == "/en" or path.startswith("/en/"):
         return "en"
-    return _preferred_language(accept_language) if accept_language else "en"
+    return None
+
+
+def _language(path: str, accept_language: str) -> Lang:
+    return _path_language(path) or (
+        _preferred_language(accept_language) if accept_language else "en"
+    )
+
+
 
 
 @lru_cache(maxsize=4096)  # browsers send a handful of distinct Accept-Language values
@@ -182,34 +191,18 @@ class WaitingRoomMiddleware:
         if claims is not None and claims.kind is Kind.PASS:
             await self._with_pass(scope, receive, send, claims)
             return
-        if not self.policy.needs_pass(path, scope.get("raw_path")) or (
-            self.pass_through is not None and self.pass_through(scope)
-        ):
+        if not self._gated(scope):
             await self.app(scope, receive, send)
             return
         if claims is not None:
             view = self.room.poll(claims)  # the hot path: a waiting visitor polling
             if view is not None:
-                if self._json_policy.needs_pass(path) or (
-                    b"application/json" in accept and b"text/html" not in accept
-                ):
+                if self._wants_json(path, accept.decode("latin-1")):
                     await self._waiting(scope, send, view, [], next_path=None, refresh=True)
                     return
                 query: bytes = scope.get("query_string", b"")
                 body = self._poll_page(view, path, query, accept_language)
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [
-                            (b"content-type", b"text/html; charset=utf-8"),
-                            (b"content-length", b"%d" % len(body)),
-                            (b"cache-control", b"no-store"),
-                        ],
-                    }
-                )
-                head = scope["method"] == "HEAD"
-                await send({"type": "http.response.body", "body": b"" if head else body})
+                await self._respond(send, scope, 200, body, b"text/html; charset=utf-8", [])
                 return
         await self._gate(scope, receive, send, claims, visitor_id)
 
@@ -221,14 +214,16 @@ class WaitingRoomMiddleware:
         if claims is not None and claims.kind is Kind.PASS:
             await self._with_pass(scope, receive, send, claims)
             return
-        path: str = scope["path"]
-        gated = self.policy.needs_pass(path, scope.get("raw_path")) and not (
-            self.pass_through is not None and self.pass_through(scope)
-        )
-        if gated and self.room.is_on():
+        if self._gated(scope) and self.room.is_on():
             await send({"type": "websocket.close", "code": 1013})  # try again later
             return
         await self.app(scope, receive, send)
+
+    def _gated(self, scope: Scope) -> bool:
+        """Whether this request needs a pass while the room is on."""
+        if not self.policy.needs_pass(scope["path"], scope.get("raw_path")):
+            return False
+        return self.pass_through is None or not self.pass_through(scope)
 
     def _identify(self, cookie_header: str) -> tuple[str, Claims | None]:
         """The visitor id and the verified claims of the pass or ticket they hold, if any.
@@ -280,23 +275,16 @@ class WaitingRoomMiddleware:
 
     def _poll_target_uncached(self, path: str, query: bytes) -> tuple[str, Lang | None]:
         next_path = safe_next(f"{path}?{query.decode('latin-1')}" if query else path)
-        normal = normalise(path)
-        lang: Lang | None = None
-        if normal == "/fr" or normal.startswith("/fr/"):
-            lang = "fr"
-        elif normal == "/en" or normal.startswith("/en/"):
-            lang = "en"
-        return next_path, lang
+        return next_path, _path_language(normalise(path))
 
     def _is_room_page(self, path: str) -> bool:
         # callers test `_room_marker in path.lower()` first: almost no request mentions it
         return normalise(path) == self.room_path
 
-    def _wants_json(self, scope: Scope) -> bool:
-        if self._json_policy.needs_pass(scope["path"]):
-            return True
-        accept = _header(scope, b"accept")
-        return "application/json" in accept and "text/html" not in accept
+    def _wants_json(self, path: str, accept: str) -> bool:
+        return self._json_policy.needs_pass(path) or (
+            "application/json" in accept and "text/html" not in accept
+        )
 
     async def _gate(
         self, scope: Scope, receive: Receive, send: Send, ticket: Claims | None, visitor_id: str
@@ -335,7 +323,7 @@ class WaitingRoomMiddleware:
         lang: Lang | None = None,
         status_json: bool = False,
     ) -> None:
-        if self._wants_json(scope):
+        if self._wants_json(scope["path"], _header(scope, b"accept")):
             headers.append((b"retry-after", str(view.refresh_seconds).encode()))
             status = 200 if status_json else 429
             await self._respond(send, scope, status, self.page.json(view),
@@ -385,7 +373,7 @@ class WaitingRoomMiddleware:
             return
         if outcome.token:
             headers.append(self._pass_cookie(outcome.token, Kind.PASS))
-        if self._wants_json(scope):
+        if self._wants_json(scope["path"], _header(scope, b"accept")):
             await self._respond(send, scope, 200, b'{"inWaitingRoom":false}',
                                 b"application/json", headers)  # fmt: skip
             return
@@ -427,7 +415,7 @@ class WaitingRoomMiddleware:
                 "status": status,
                 "headers": [
                     (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
+                    (b"content-length", b"%d" % len(body)),
                     (b"cache-control", b"no-store"),
                     *headers,
                 ],
