@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Scope
 
 from northbound.portal.accounts.sessions import COOKIE_NAME as SESSION_COOKIE
@@ -41,7 +43,7 @@ ROOM_ADMIN_PATH = "/api/v1/admin/room"
 ALWAYS_OPEN = ("/static/", "/healthz", "/readyz", "/metrics", ROOM_ADMIN_PATH)
 
 
-FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def signed_in_form_post(scope: Scope) -> bool:
@@ -54,18 +56,12 @@ def signed_in_form_post(scope: Scope) -> bool:
     """
     if scope.get("method", "GET") not in UNSAFE_METHODS or scope["path"].startswith("/api/"):
         return False
-    content_type = b""
-    token = ""
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            content_type = value.split(b";", 1)[0].strip().lower()
-        elif name == b"cookie" and not token:
-            for part in value.decode("latin-1").split(";"):
-                key, _, raw = part.strip().partition("=")
-                if key == SESSION_COOKIE:
-                    token = raw
-                    break
-    return content_type in FORM_TYPES and looks_like_token(token)
+    headers = Headers(scope=scope)
+    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type not in FORM_TYPES:
+        return False
+    token = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE, "")
+    return looks_like_token(token)
 
 
 @dataclass
@@ -107,16 +103,15 @@ class SurgeDefence:
         """What goes behind the cached pages, in front of the routes, outermost first."""
         if not self.active:
             return []
-        layers = []
-        if self.settings.rate_limit.enabled:
-            layers.append(
-                Middleware(
-                    RateLimitMiddleware.from_settings,
-                    settings=self.settings.rate_limit,
-                    store=self.rate_limit_store,
-                    site_name=SITE_NAME,
-                )
+        layers = [
+            # from_settings leaves the layer out when rate limits are turned off
+            Middleware(
+                RateLimitMiddleware.from_settings,
+                settings=self.settings.rate_limit,
+                store=self.rate_limit_store,
+                site_name=SITE_NAME,
             )
+        ]
         if self.room_active:
             layers.append(
                 Middleware(
