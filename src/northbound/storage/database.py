@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -38,12 +37,6 @@ from northbound.surge.breaker import BreakerState, CircuitBreaker, CircuitOpenEr
 if TYPE_CHECKING:
     from northbound.settings import Settings
 
-# What the breaker counts. DBAPIError is listed because PostgreSQL reports some outages
-# (admin shutdown, too many connections) as plain DBAPIError; ``is_outage`` sorts them.
-OUTAGE_TYPES: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, ConnectionError, sa_exc.OperationalError, sa_exc.InterfaceError,
-    sa_exc.TimeoutError, sa_exc.DisconnectionError, sa_exc.DBAPIError,
-)
 # SQLSTATE classes about the server or the connection, not the statement: 08 connection
 # exception, 53 insufficient resources, 57 operator intervention, 58 system error.
 OUTAGE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
@@ -99,6 +92,14 @@ def is_outage(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in NETWORK_ERRNOS
 
 
+def _judge(error: BaseException) -> bool | None:
+    """The breaker's verdict: an outage is a failure; one a nested session already counted
+    (it leaves as DatabaseUnavailable) gets no second verdict."""
+    if isinstance(error, DatabaseUnavailable):
+        return None
+    return is_outage(error)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -137,7 +138,8 @@ class Database:
         self.url = url
         self.engine = create_engine(url, connect_timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.breaker = breaker or CircuitBreaker("database", failure_types=OUTAGE_TYPES)
+        self.breaker = breaker or CircuitBreaker("database")
+        self.breaker.judge = _judge  # what counts as an outage is this module's call
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -147,7 +149,6 @@ class Database:
             failure_threshold=config.failure_threshold,
             reset_timeout=config.reset_seconds,
             slow_call_seconds=config.slow_call_seconds or None,
-            failure_types=OUTAGE_TYPES,
         )
         return cls(settings.effective_database_url, breaker=breaker,
                    connect_timeout=config.connect_timeout_seconds)
@@ -167,24 +168,16 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session under the breaker; outages leave the block as DatabaseUnavailable."""
         try:
-            self.breaker.before_call()
+            async with self.breaker.guard(), self.sessions() as session:
+                yield session
         except CircuitOpenError as exc:
             raise DatabaseUnavailable("circuit open", exc.retry_after) from exc
-        started = time.monotonic()
-        try:
-            async with self.sessions() as session:
-                yield session
-        except (asyncio.CancelledError, DatabaseUnavailable):
-            # Abandoned, or a nested session already counted the outage: no verdict here.
-            self.breaker.record_cancelled()
+        except DatabaseUnavailable:
             raise
-        except BaseException as exc:
-            if not is_outage(exc):
-                self.breaker.record_success(time.monotonic() - started)
-                raise
-            self.breaker.record_failure()
-            raise DatabaseUnavailable(type(exc).__name__, self._retry_after()) from exc
-        self.breaker.record_success(time.monotonic() - started)
+        except Exception as exc:
+            if is_outage(exc):
+                raise DatabaseUnavailable(type(exc).__name__, self._retry_after()) from exc
+            raise
 
     async def ping(self, within: float | None = None) -> None:
         """Raise :class:`DatabaseUnavailable` unless a trivial query answers ``within`` s."""

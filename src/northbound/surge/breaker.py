@@ -12,7 +12,8 @@ Generic (the site wraps its database with it). States:
 
 Only exceptions that are instances of ``failure_types`` count; anything else (a constraint
 violation caused by bad input, say) passes through as a success for the breaker's purposes. A
-cancelled call counts as neither.
+cancelled call counts as neither. When a type is not enough to tell, ``judge`` decides instead:
+True a failure, False a success, None no verdict (an error that was already counted).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class CircuitBreaker:
         half_open_max_calls: int = 1,
         slow_call_seconds: float | None = None,
         failure_types: tuple[type[BaseException], ...] = (Exception,),
+        judge: Callable[[BaseException], bool | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if failure_threshold < 1 or half_open_max_calls < 1 or reset_timeout <= 0:
@@ -80,6 +82,7 @@ class CircuitBreaker:
         self.half_open_max_calls = half_open_max_calls
         self.slow_call_seconds = slow_call_seconds
         self.failure_types = failure_types
+        self.judge = judge or (lambda error: isinstance(error, failure_types))
         self._clock = clock
         self._state = BreakerState.CLOSED
         self._failures = 0
@@ -156,11 +159,14 @@ class CircuitBreaker:
         except asyncio.CancelledError:
             self.record_cancelled()
             raise
-        except self.failure_types:
-            self.record_failure()
-            raise
-        except BaseException:
-            self.record_success(self._clock() - started)
+        except BaseException as error:
+            verdict = self.judge(error)
+            if verdict is None:
+                self.record_cancelled()
+            elif verdict:
+                self.record_failure()
+            else:
+                self.record_success(self._clock() - started)
             raise
         self.record_success(self._clock() - started)
 
