@@ -42,8 +42,8 @@ class _Readiness:
         self.retry_after = 0.0
 
     async def check(self, db: Database) -> tuple[str, float]:
-        if db.breaker.state is BreakerState.OPEN:  # known down: say so at once, no ping
-            return "unavailable: circuit open", db.breaker.retry_after
+        if db.breaker.state is BreakerState.OPEN:  # known down: the breaker answers at once
+            return await _ping(db)
         async with self.lock:
             if time.monotonic() - self.checked_at >= READY_CACHE_SECONDS:
                 self.database, self.retry_after = await _ping(db)

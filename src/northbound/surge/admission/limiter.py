@@ -157,7 +157,7 @@ class Limiter:
         # False when something in front of the limiter already counts every request for the
         # backlog signal (``ArrivalCounter``): requests answered before admission control
         # (cached pages, the waiting page, 429s) drain the accept queue too.
-        self._count_arrivals = count_arrivals and backlog_signal is not None
+        self._arrivals = backlog_signal if count_arrivals else None
         self.saturation_hold = saturation_hold
         self._clock = clock
         self._random = random
@@ -232,8 +232,8 @@ class Limiter:
 
     def try_acquire(self, priority: Priority) -> Permit | None:
         """Admit at once if there is room, without queueing."""
-        if self._count_arrivals:
-            self.backlog_signal.arrived()  # type: ignore[union-attr]
+        if self._arrivals is not None:
+            self._arrivals.arrived()
         if priority is Priority.SHEDDABLE and self._pressure() is not None:
             return None
         if not self._can_start(priority):
@@ -242,8 +242,8 @@ class Limiter:
 
     async def acquire(self, priority: Priority) -> Permit | ShedReason:
         """Admit now, after a short wait, or answer why the request must be shed."""
-        if self._count_arrivals:
-            self.backlog_signal.arrived()  # type: ignore[union-attr]
+        if self._arrivals is not None:
+            self._arrivals.arrived()
         pressure = self._pressure() if priority is not Priority.CRITICAL else None
         if pressure is not None and priority is Priority.SHEDDABLE:
             return self._shed(priority, pressure)
