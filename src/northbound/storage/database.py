@@ -161,7 +161,9 @@ class Database:
         if self.breaker.state is BreakerState.OPEN:
             raise DatabaseUnavailable("circuit open", self.breaker.retry_after)
 
-    def _retry_after(self) -> float:
+    @property
+    def retry_after(self) -> float:
+        """Seconds to suggest to a client refused because of an outage."""
         return self.breaker.retry_after or self.breaker.reset_timeout
 
     @asynccontextmanager
@@ -176,7 +178,7 @@ class Database:
             raise
         except Exception as exc:
             if is_outage(exc):
-                raise DatabaseUnavailable(type(exc).__name__, self._retry_after()) from exc
+                raise DatabaseUnavailable(type(exc).__name__, self.retry_after) from exc
             raise
 
     async def ping(self, within: float | None = None) -> None:

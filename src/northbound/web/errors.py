@@ -187,7 +187,8 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
     async def database_error(request: Request, exc: Exception) -> Response:
         if not is_outage(exc):
             raise exc  # a bug, not an outage: the unexpected-error handler takes it
-        retry_after = getattr(exc, "retry_after", 0.0) or _breaker_retry(request)
+        db: Database = request.app.state.db
+        retry_after = getattr(exc, "retry_after", 0.0) or db.retry_after
         log.warning("database unavailable", extra={
             "route": request.url.path[:200], "error": getattr(exc, "reason", type(exc).__name__),
         })
@@ -217,7 +218,3 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
         app.add_exception_handler(outage_type, database_error)
     app.add_exception_handler(Exception, unexpected_error)
 
-
-def _breaker_retry(request: Request) -> float:
-    db: Database = request.app.state.db
-    return db.breaker.retry_after or db.breaker.reset_timeout

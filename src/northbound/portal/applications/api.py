@@ -28,9 +28,8 @@ from northbound.portal.applications import service
 from northbound.portal.applications.idempotency import KeyReused, valid_key
 from northbound.portal.applications.models import Application
 from northbound.portal.applications.tracker import stages_for
-from northbound.portal.applications.web import BUSY_RETRY_SECONDS
+from northbound.portal.applications.web import unavailable
 from northbound.storage.database import DatabaseUnavailable
-from northbound.web.errors import OUTAGE_DETAIL, OUTAGE_TITLE, retry_after_header
 from northbound.web.problems import problem
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
@@ -69,11 +68,6 @@ def _json_only(request: Request) -> None:
         raise HTTPException(415, "Send a JSON body (Content-Type: application/json).")
 
 
-def _unavailable(request: Request, retry_after: float = BUSY_RETRY_SECONDS) -> Response:
-    return problem(503, OUTAGE_TITLE, OUTAGE_DETAIL, instance=request.url.path,
-                   headers=retry_after_header(retry_after))
-
-
 async def _user(request: Request) -> User:
     visitor = await current_visitor(request)
     if visitor.user is None:
@@ -101,7 +95,7 @@ async def create_account(request: Request, body: Credentials) -> Response:
         user, errors = await accounts.sign_up(accounts_state(request), body.email,
                                               body.password, body.password, body.language)
     except DatabaseUnavailable as exc:
-        return _unavailable(request, exc.retry_after)
+        return await unavailable(request, exc.retry_after)
     if user is None:
         return problem(422, "Invalid request", "Some fields are not valid.",
                        instance=request.url.path,
@@ -128,7 +122,7 @@ async def create_session(request: Request, body: Credentials) -> Response:
             return problem(401, "Not signed in", "The email address or password is not right.")
         token = await state.sessions.start(result.user.id, replacing=visitor.session_token)
     except DatabaseUnavailable as exc:
-        return _unavailable(request, exc.retry_after)
+        return await unavailable(request, exc.retry_after)
     response = Response(status_code=204)
     set_session_cookie(request, response, token)
     return response
@@ -170,9 +164,9 @@ async def submit_application(
         return problem(422, "Idempotency-Key reused",
                        "This key was already used for a different request.")
     except DatabaseUnavailable as exc:
-        return _unavailable(request, exc.retry_after)
+        return await unavailable(request, exc.retry_after)
     except service.Busy:
-        return _unavailable(request)
+        return await unavailable(request)
     assert application is not None
     replayed = bool(result["replayed"])
     return JSONResponse(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,34 +12,27 @@ from starlette.responses import Response
 
 from northbound.portal.accounts.state import accounts_state
 from northbound.settings import LANGUAGES
-from northbound.storage.database import DatabaseUnavailable, is_outage
 from northbound.web.errors import ErrorPages
 
-log = logging.getLogger(__name__)
 Handler = Callable[..., Awaitable[Response]]
 BUSY_RETRY_SECONDS = 5.0
 
 
 def guarded(handler: Handler) -> Handler:
-    """A database outage becomes the "submissions are paused" page (503), never a 500."""
+    """While the database's circuit is open, say "submissions are paused" (503) before anyone
+    starts typing into a form. Outages during the handler reach the app's outage handler
+    (``northbound.web.errors``) as ``DatabaseUnavailable``: never a 500."""
 
     @functools.wraps(handler)
     async def wrapper(request: Request, **params: Any) -> Response:
-        try:
-            # While the circuit is open, say so before anyone starts typing into a form.
-            accounts_state(request).db.raise_if_open()
-            return await handler(request, **params)
-        except Exception as exc:
-            if not is_outage(exc):
-                raise
-            log.warning("storage unavailable", extra={"error": type(exc).__name__})
-            retry = exc.retry_after if isinstance(exc, DatabaseUnavailable) else 0.0
-            return await unavailable(request, retry or BUSY_RETRY_SECONDS)
+        accounts_state(request).db.raise_if_open()
+        return await handler(request, **params)
 
     return wrapper
 
 
 async def unavailable(request: Request, retry_after: float = BUSY_RETRY_SECONDS) -> Response:
+    """The "submissions are paused" 503: a page for people, problem JSON under /api/."""
     errors: ErrorPages = request.app.state.errors
     return await errors.outage(request, retry_after)
 
