@@ -34,6 +34,11 @@ Authorize = Callable[[Scope], bool | Awaitable[bool]]
 """Returns (or resolves to) True for staff; may be async (a session looked up in a database)."""
 
 
+async def _allows(authorize: Authorize, scope: Scope) -> bool:
+    allowed = authorize(scope)
+    return allowed if isinstance(allowed, bool) else await allowed
+
+
 def problem(status: int, title: str, detail: str) -> JSONResponse:
     return JSONResponse(
         {"type": "about:blank", "title": title, "status": status, "detail": detail},
@@ -107,10 +112,7 @@ def build_admin_app(room: WaitingRoom, authorize: Authorize) -> Starlette:
         action: Callable[[dict[str, Any]], Awaitable[None]] | None,
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            allowed = authorize(request.scope)
-            if not isinstance(allowed, bool):
-                allowed = await allowed
-            if not allowed:
+            if not await _allows(authorize, request.scope):
                 return problem(403, "Forbidden", "Staff only.")
             if action is not None:
                 body: dict[str, Any] = {}
@@ -198,10 +200,7 @@ def any_of(*authorizers: Authorize) -> Authorize:
 
     async def authorize(scope: Scope) -> bool:
         for candidate in authorizers:
-            allowed = candidate(scope)
-            if not isinstance(allowed, bool):
-                allowed = await allowed
-            if allowed:
+            if await _allows(candidate, scope):
                 return True
         return False
 

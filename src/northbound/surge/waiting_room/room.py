@@ -29,12 +29,12 @@ from .inlet import InletInputs, InletPolicy
 from .prequeue import shuffled_index
 from .store import Controls, RoomState, RoomStore
 from .tokens import (
-    ISSUED_SLACK_SECONDS,
     Claims,
     KeyRing,
     Kind,
     PassRefused,
     PassSigner,
+    time_refusal,
     visitor_hash,
 )
 
@@ -342,10 +342,13 @@ class WaitingRoom:
         except PassRefused as refused:
             metrics.PASS_FAILURES.labels(self.name, refused.reason).inc()
             return None
-        if claims.kind is Kind.PASS and claims.position in self._revoked:
+        if self._revoked_pass(claims):
             metrics.PASS_FAILURES.labels(self.name, "revoked").inc()
             return None
         return claims
+
+    def _revoked_pass(self, claims: Claims) -> bool:
+        return claims.kind is Kind.PASS and claims.position in self._revoked
 
     def still_valid(self, claims: Claims) -> bool:
         """Re-check, for claims verified earlier, all that can change since: time, revocation.
@@ -353,10 +356,9 @@ class WaitingRoom:
         The rest of a verification (signature, key, room, visitor) depends only on the token,
         the visitor id and this room's signer, so it holds for as long as those are the same.
         """
-        now = self.clock()
-        if now >= claims.expires_at or claims.issued_at > now + ISSUED_SLACK_SECONDS:
+        if time_refusal(claims.issued_at, claims.expires_at, self.clock()):
             return False
-        return claims.kind is not Kind.PASS or claims.position not in self._revoked
+        return not self._revoked_pass(claims)
 
     def note_active(self, claims: Claims) -> None:
         self._active_now.add(claims.position)

@@ -58,6 +58,16 @@ class Claims(NamedTuple):
     visitor_hash: bytes
 
 
+def time_refusal(issued_at: float, expires_at: float, now: float) -> str:
+    """Why a token is not current at ``now`` ('' when it is): the part of a verification that
+    can change after the fact, so remembered verifications check it again."""
+    if now >= expires_at:
+        return "expired"
+    if issued_at > now + ISSUED_SLACK_SECONDS:
+        return "issued_in_future"
+    return ""
+
+
 def room_hash(room: str) -> bytes:
     return hashlib.sha256(b"northbound-room:" + room.encode()).digest()[:8]
 
@@ -189,10 +199,9 @@ class PassSigner:
         if kind is not None and kind_found is not kind:
             raise PassRefused("wrong_kind")
         # fields: kind, room hash, position, issued, expires, joined, admitted, estimate, pq, vid
-        if now >= fields[4]:
-            raise PassRefused("expired")
-        if fields[3] > now + ISSUED_SLACK_SECONDS:
-            raise PassRefused("issued_in_future")
+        refused = time_refusal(fields[3], fields[4], now)
+        if refused:
+            raise PassRefused(refused)
         if not hmac.compare_digest(fields[9], visitor_hash(visitor_id)):
             raise PassRefused("wrong_visitor")
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every request
