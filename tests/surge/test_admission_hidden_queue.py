@@ -60,15 +60,17 @@ async def outcomes(lim: Limiter, count: int) -> list[Permit | ShedReason]:
     return results
 
 
+def behind_a_backlog(backlog: FakeBacklog) -> Limiter:
+    """Room for ten, a 0.25 s accept-wait threshold, and draws of 0.0, 0.1, ... 0.9 in turn."""
+    return Limiter(
+        FixedLimit(10), backlog_signal=backlog, backlog_max_wait=0.25, clock=FakeClock(),
+        random=TENTHS,
+    )  # fmt: skip
+
+
 async def test_accept_wait_sheds_in_proportion_to_the_excess() -> None:
     backlog = FakeBacklog(0.3)  # 20 % past a 0.25 s threshold
-    lim = Limiter(
-        FixedLimit(10),
-        backlog_signal=backlog,
-        backlog_max_wait=0.25,
-        clock=FakeClock(),
-        random=TENTHS,
-    )
+    lim = behind_a_backlog(backlog)
     results = await outcomes(lim, 100)
     assert results.count(ShedReason.BACKLOG) == 20
     assert sum(isinstance(r, Permit) for r in results) == 80
@@ -77,13 +79,7 @@ async def test_accept_wait_sheds_in_proportion_to_the_excess() -> None:
 
 async def test_within_the_threshold_nothing_is_shed_and_at_twice_everything() -> None:
     backlog = FakeBacklog(0.25)
-    lim = Limiter(
-        FixedLimit(10),
-        backlog_signal=backlog,
-        backlog_max_wait=0.25,
-        clock=FakeClock(),
-        random=TENTHS,
-    )
+    lim = behind_a_backlog(backlog)
     assert all(isinstance(r, Permit) for r in await outcomes(lim, 20))
     assert not lim.saturated
     backlog.wait = 0.5

@@ -32,6 +32,12 @@ TOOL = "/en/eligibility/crs-calculator"
 # Only the limit and the queue decide in these tests: a busy test machine's event-loop lag
 # must not shed requests the test expects to be served.
 CALM = {"loop_lag_threshold_seconds": 3600, "accept_queue_max_wait_seconds": 0}
+
+
+def two_slots(*, max_queue: int) -> dict[str, object]:
+    """Admission control with room for two requests, so a handful of them overloads it."""
+    return {"algorithm": "fixed", "initial_limit": 2, "min_limit": 1, "max_queue": max_queue,
+            **CALM}  # fmt: skip
 CLIENT_ERROR = re.compile(r"^4\d\d$")
 
 
@@ -270,13 +276,7 @@ async def test_overload_is_shed_with_the_prerendered_503_and_critical_goes_first
         make_settings,
         waiting_room={"enabled": False},
         lab={"backend": True, "backend_concurrency": 4, "backend_service_seconds": 0.3},
-        admission={
-            "algorithm": "fixed",
-            "initial_limit": 2,
-            "min_limit": 1,
-            "max_queue": 0,
-            **CALM,
-        },
+        admission=two_slots(max_queue=0),
     )
     async with running(settings) as (app, client):
         many = await asyncio.gather(*(client.get("/lab/case") for _ in range(6)))
@@ -311,13 +311,7 @@ async def test_room_turns_on_when_admission_saturates_and_off_when_drained(
         make_settings,
         waiting_room={"tick_seconds": 30, "drain_seconds": 0},
         lab={"backend": True, "backend_concurrency": 2, "backend_service_seconds": 0.4},
-        admission={
-            "algorithm": "fixed",
-            "initial_limit": 2,
-            "min_limit": 1,
-            "max_queue": 4,
-            **CALM,
-        },
+        admission=two_slots(max_queue=4),
     )
     async with running(settings) as (app, client):
         room = app.state.defence.room
