@@ -3,7 +3,6 @@ status, in English and French, with axe-core finding no WCAG 2.1 AA violations o
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -29,30 +28,6 @@ TEXT = {
            "submit": "Soumettre la demande", "received": "Demande reçue",
            "kind": "Preuve d'identité"},
 }
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Chromium for this module only.
-
-    Playwright's sync API keeps an event loop running in the main thread while it is open;
-    closing it at the end of the module lets the async tests that follow run their own loops.
-    """
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("NORTHBOUND_REQUIRE_SERVICES") == "1":
-            pytest.fail("chromium is not installed (apt-get install chromium)")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

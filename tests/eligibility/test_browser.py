@@ -4,12 +4,9 @@ checked by axe-core on every page a visitor sees (form, errors, result, each ste
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -26,30 +23,10 @@ OTHER_PAGES = [
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium for this module only.
-
-    Playwright's sync API keeps an event loop running in the main thread while it is
-    started; stopping it when the module ends lets later asyncio tests run.
-    """
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    finally:
-        playwright.stop()
-
-
-@pytest.fixture(scope="module")
-def page(browser: Any, live_server: str) -> Iterator[Any]:
+def page(chromium: Any, live_server: str) -> Iterator[Any]:
     """A tab with JavaScript off, plus (as ``page.axe_tab``) a tab that audits its pages."""
-    context = browser.new_context(java_script_enabled=False)
-    audit_context = browser.new_context()
+    context = chromium.new_context(java_script_enabled=False)
+    audit_context = chromium.new_context()
     tab = context.new_page()
     tab.axe_tab = audit_context.new_page()
     tab.axe_tab.goto(live_server + "/en/")

@@ -6,7 +6,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -82,27 +81,9 @@ def server() -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium for this module only: Playwright's sync API runs an event loop in this
-    thread while it is open, which would stop every async test that runs after it."""
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REQUIRE_SERVICES
-
-    if not Path(CHROMIUM).exists():
-        if REQUIRE_SERVICES:
-            pytest.fail("chromium is not installed")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture(scope="module", params=[True, False], ids=["js-on", "js-off"])
-def tab(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:
-    context = browser.new_context(java_script_enabled=request.param)
+def tab(request: pytest.FixtureRequest, chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(java_script_enabled=request.param)
     _JAVASCRIPT[id(context)] = request.param
     page = context.new_page()
     yield page
