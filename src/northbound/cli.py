@@ -114,6 +114,7 @@ def serve(
             server_header=False,
             timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
             backlog=settings.listen_backlog,
+            timeout_keep_alive=settings.keep_alive_seconds,
         )
     finally:
         if metrics_dir is not None:

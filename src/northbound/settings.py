@@ -91,6 +91,14 @@ class Settings(BaseSettings):
     )
     page_max_age: int = Field(default=60, description="Cache-Control max-age of information pages.")
     graceful_shutdown_seconds: int = 20
+    keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        description="How long `northbound serve` keeps an idle connection open. Longer than the "
+        "waiting room's longest refresh and any Retry-After, so a browser that polls on time "
+        "reuses its connection instead of racing the server's close (uvicorn's own default, "
+        "5 s, equals the shortest refresh and reset hundreds of polls in a crowd test).",
+    )
     listen_backlog: int = Field(
         default=1024,
         ge=1,

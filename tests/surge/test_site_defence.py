@@ -317,8 +317,13 @@ async def test_room_turns_on_when_admission_saturates_and_off_when_drained(
         room = app.state.defence.room
         assert not room.is_on()
         crowd = [asyncio.create_task(client.get("/lab/case")) for _ in range(5)]
-        await asyncio.sleep(0.1)  # two in flight, the rest queued or shed: saturated
+        await asyncio.sleep(0.1)  # two in flight, the rest queued: saturated, nobody refused
         assert app.state.defence.admission.limiter.saturated
+        await room.tick()
+        assert not room.is_on()  # a queue alone is what admission control is there for
+        crowd += [asyncio.create_task(client.get("/lab/case")) for _ in range(3)]
+        await asyncio.sleep(0.1)  # the queue is full: people are turned away
+        assert app.state.defence.admission.limiter.shed_total > 0
         await room.tick()
         assert room.is_on()
         newcomer = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")

@@ -118,17 +118,17 @@ async def test_inlet_fills_to_capacity_and_no_further(store_factory: Any) -> Non
     for visitor in visitors:
         await visitor.poll(room)
     assert sum(v.admitted for v in visitors) == 40
+    capacity.in_flight = 40  # each holder keeps one request in flight
     for _ in range(5):  # full: nothing more, however often it ticks
         clock.advance(1)
         await room.tick()
     assert room.state.serving == 40
-    capacity.saturated = True  # saturated: nothing even after holders leave
-    clock.advance(61)
-    await room.tick()
+    capacity.in_flight = 0  # they all left...
+    capacity.saturated = True  # ...but the site is saturated: nothing yet
     clock.advance(1)
     await room.tick()
     assert room.state.serving == 40
-    capacity.saturated = False  # sessions ended (unseen for the window): refill
+    capacity.saturated = False  # headroom again: refill on the very next tick
     for visitor in visitors:
         if not visitor.admitted:
             await visitor.poll(room)  # the waiting keep their places
@@ -262,39 +262,89 @@ def test_shuffle_is_a_uniform_bijection_for_many_sizes() -> None:
     assert statistic < _chi_square_limit(count - 1)
 
 
+async def _browser_crowd_eta_errors(
+    room: WaitingRoom, clock: Clock, *, arrivals: float, give_up_share: float, seconds: int
+) -> list[float]:
+    """Relative errors |first estimate - actual| / actual of people who joined a line that
+    grows (``arrivals`` a second for the first half of the run, faster than it is served)
+    and polled the way a browser does: at the refresh interval the page gave them. A share of
+    them give up after a patience of 20-120 s. Graded: those who joined once the line had
+    stood for a minute and stayed to the end."""
+    rng = random.Random(11)
+    people: list[Visitor] = []
+    next_poll: dict[Visitor, float] = {}
+    gives_up_at: dict[Visitor, float] = {}
+    first_seen: dict[Visitor, tuple[float, int]] = {}
+
+    async def arrive(name: str, record: bool) -> None:
+        visitor = Visitor(name)
+        outcome = await visitor.poll(room)
+        assert isinstance(outcome, Waiting)
+        people.append(visitor)
+        next_poll[visitor] = clock.now + outcome.view.refresh_seconds
+        if rng.random() < give_up_share:
+            gives_up_at[visitor] = clock.now + rng.uniform(20, 120)
+        if record and outcome.view.estimate is not None and visitor not in gives_up_at:
+            first_seen[visitor] = (clock.now, outcome.view.estimate.seconds)
+
+    owed = 0.0
+    for second in range(1, seconds):
+        clock.advance(1)
+        await room.tick()
+        owed += arrivals if second <= seconds // 2 else 0.0
+        while owed >= 1:
+            owed -= 1
+            await arrive(f"n{len(people)}", record=second >= 60)
+        for visitor in people:
+            if visitor.admitted or clock.now < next_poll[visitor]:
+                continue
+            if clock.now >= gives_up_at.get(visitor, math.inf):
+                continue  # gone: stops polling, the room finds out by itself
+            outcome = await visitor.poll(room)
+            if isinstance(outcome, Waiting):
+                next_poll[visitor] = clock.now + outcome.view.refresh_seconds
+    errors = []
+    for visitor, (joined_at, estimate) in first_seen.items():
+        assert visitor.admitted_at is not None, "everyone patient enough got in"
+        actual = visitor.admitted_at - joined_at
+        errors.append(abs(estimate - actual) / actual)
+    return errors
+
+
+def _p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10)[-1]
+
+
 async def test_eta_matches_a_known_outflow(store_factory: Any) -> None:
-    """Median |estimate - actual| / actual stays within 10% when the outflow is steady."""
+    """Median |estimate - actual| / actual within 10%, p90 within 25%, for browsers that
+    poll at the interval they are given (they find their turn at their next poll)."""
     clock = Clock()
     room = make_room(store_factory(), clock, eta_window_seconds=60)
     await switch_on(room, fixed_rate_per_minute=120)  # two places a second
-    crowd = [Visitor(f"q{i}") for i in range(150)]
-    for visitor in crowd:
-        await visitor.poll(room)
-    joined: dict[Visitor, tuple[float, int]] = {}
-    late: list[Visitor] = []
-    for second in range(1, 400):
-        clock.advance(1)
-        await room.tick()
-        if 30 <= second <= 200 and second % 5 == 0:
-            visitor = Visitor(f"n{second}")
-            outcome = await visitor.poll(room)
-            assert isinstance(outcome, Waiting) and outcome.view.estimate is not None
-            joined[visitor] = (clock.now, outcome.view.estimate.seconds)
-            late.append(visitor)
-        for visitor in crowd + late:  # everyone polls every 20 s to keep the place
-            if visitor.admitted:
-                continue
-            due = visitor.position is not None and visitor.position <= room.state.serving
-            if due or second % 20 == 0:
-                await visitor.poll(room)
-    errors = []
-    for visitor, (joined_at, estimate) in joined.items():
-        assert visitor.admitted_at is not None
-        actual = visitor.admitted_at - joined_at
-        errors.append(abs(estimate - actual) / actual)
-    assert len(errors) == 35
-    print("median relative error", statistics.median(errors))
+    errors = await _browser_crowd_eta_errors(
+        room, clock, arrivals=3.0, give_up_share=0.0, seconds=500
+    )
+    assert len(errors) > 30
     assert statistics.median(errors) <= 0.10
+    assert _p90(errors) <= 0.25
+
+
+async def test_eta_holds_when_people_ahead_give_up(store_factory: Any) -> None:
+    """A third of the line leaves without a word: their places are skipped, the line moves
+    faster for the rest, and the estimate (outflow of places) still holds."""
+    clock = Clock()
+    room = make_room(store_factory(), clock, eta_window_seconds=60)
+    await switch_on(room, fixed_rate_per_minute=60)  # one person a second
+    errors = await _browser_crowd_eta_errors(
+        room, clock, arrivals=2.0, give_up_share=0.33, seconds=600
+    )
+    assert room.state.abandoned_total > 50
+    assert len(errors) > 30
+    print("median", statistics.median(errors), "p90", _p90(errors))
+    # Patience here is bounded (nobody waits past 120 s), which a constant hazard only
+    # approximates: the estimate errs long by up to a fifth on the longest waits.
+    assert statistics.median(errors) <= 0.12
+    assert _p90(errors) <= 0.25
 
 
 @pytest.mark.redis

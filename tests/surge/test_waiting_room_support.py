@@ -37,9 +37,35 @@ class Clock:
 
 @dataclass
 class FakeCapacity:
+    """Admission control as the room sees it, set by hand.
+
+    ``busy_seconds`` integrates ``in_flight`` over the room's clock (wired by ``make_room``);
+    while ``saturated`` it is also turning people away (``shed_total`` grows on each reading)
+    unless ``shedding`` says otherwise.
+    """
+
     limit: int = 100
     in_flight: int = 0
     saturated: bool = False
+    shedding: bool | None = None
+    clock: Clock | None = None
+    _busy: float = 0.0
+    _busy_at: float | None = None
+    _shed: int = 0
+
+    @property
+    def busy_seconds(self) -> float:
+        now = self.clock() if self.clock is not None else 0.0
+        if self._busy_at is not None:
+            self._busy += self.in_flight * max(0.0, now - self._busy_at)
+        self._busy_at = now
+        return self._busy
+
+    @property
+    def shed_total(self) -> int:
+        if self.saturated if self.shedding is None else self.shedding:
+            self._shed += 1
+        return self._shed
 
 
 def make_store(kind: str, redis_url: str | None = None, prefix: str = "") -> Any:
@@ -58,8 +84,10 @@ def make_room(
 ) -> WaitingRoom:
     settings = WaitingRoomSettings(**overrides)
     signer = PassSigner(settings.name, KEYS)
+    capacity = capacity or FakeCapacity()
+    capacity.clock = clock
     return WaitingRoom(
-        settings, store, signer, capacity=capacity or FakeCapacity(), clock=clock,
+        settings, store, signer, capacity=capacity, clock=clock,
         rng=random.Random(seed),
     )  # fmt: skip
 

@@ -10,6 +10,15 @@ or commit all happen inside the ``session()`` block. A failure caused by the req
 duplicate caught as ``IntegrityError``, say) is not an outage and passes through unchanged.
 While the circuit is open, ``session()`` raises :class:`DatabaseUnavailable` at once, without
 touching the database.
+
+SQLite's "database is locked" is back-pressure, not an outage: one writer at a time is how
+SQLite works, and a burst of sign-ups on one machine makes writers wait (up to the busy
+timeout). Such a request leaves as :class:`DatabaseUnavailable` with a short ``retry_after``
+(its form is handed back), but the breaker gives it no verdict: opening the circuit for a
+lock wait paused every form on the site for everyone (seen in a crowd test, over a thousand
+"submissions are paused" answers on a database that was up). For the same reason a slow call
+is no verdict on SQLite: a session's time there is the lock queue and whatever the request
+awaited inside the block (a password hash), not a sick server.
 """
 
 from __future__ import annotations
@@ -76,7 +85,7 @@ def is_outage(error: BaseException) -> bool:
     """True when ``error`` means the database cannot be used, not that the request was wrong."""
     if isinstance(error, DatabaseUnavailable | CircuitOpenError):
         return True
-    if isinstance(error, REQUEST_ERRORS):
+    if isinstance(error, REQUEST_ERRORS) or is_busy(error):
         return False
     if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError
                   | sa_exc.DisconnectionError):
@@ -92,10 +101,22 @@ def is_outage(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in NETWORK_ERRNOS
 
 
+SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+BUSY_RETRY_SECONDS = 1.0
+
+
+def is_busy(error: BaseException) -> bool:
+    """True for SQLite's lock timeouts: the database is up, just taken by another writer."""
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    message = str(error.orig if error.orig is not None else error).lower()
+    return any(words in message for words in SQLITE_BUSY)
+
+
 def _judge(error: BaseException) -> bool | None:
     """The breaker's verdict: an outage is a failure; one a nested session already counted
-    (it leaves as DatabaseUnavailable) gets no second verdict."""
-    if isinstance(error, DatabaseUnavailable):
+    (it leaves as DatabaseUnavailable) and a lock wait get no verdict."""
+    if isinstance(error, DatabaseUnavailable) or is_busy(error):
         return None
     return is_outage(error)
 
@@ -148,7 +169,8 @@ class Database:
             "database",
             failure_threshold=config.failure_threshold,
             reset_timeout=config.reset_seconds,
-            slow_call_seconds=config.slow_call_seconds or None,
+            slow_call_seconds=(config.slow_call_seconds or None) if not settings.is_sqlite
+            else None,
         )
         return cls(settings.effective_database_url, breaker=breaker,
                    connect_timeout=config.connect_timeout_seconds)
@@ -177,6 +199,8 @@ class Database:
         except DatabaseUnavailable:
             raise
         except Exception as exc:
+            if is_busy(exc):
+                raise DatabaseUnavailable("database busy", BUSY_RETRY_SECONDS) from exc
             if is_outage(exc):
                 raise DatabaseUnavailable(type(exc).__name__, self.retry_after) from exc
             raise

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
+ADMITTED_SCOPE_KEY = "surge.admitted"
+"""Set (to True) by the waiting room on the request that ends a visitor's wait in line.
+
+Admission control ranks that request first: the room let this person in because the site
+had room for them, and turning them away on the very request that ends their wait would
+waste the wait and the place (a visitor let in at their turn and then shown a 503 has been
+treated worse than one who never queued)."""
+
 
 class CapacitySignal(Protocol):
     """What an admission controller tells the rest of the surge layer about this instance."""
@@ -20,6 +28,17 @@ class CapacitySignal(Protocol):
     @property
     def in_flight(self) -> int:
         """Requests currently being served."""
+        ...
+
+    @property
+    def busy_seconds(self) -> float:
+        """In-flight requests integrated over time (request-seconds) since start: the mean
+        concurrency between two readings is their difference divided by the time between."""
+        ...
+
+    @property
+    def shed_total(self) -> int:
+        """Requests refused for lack of capacity since start."""
         ...
 
     @property

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, Response
 
 from northbound.ops.logs import request_id_var
 from northbound.ops.metrics import UNEXPECTED_ERRORS
+from northbound.portal.accounts.hash_pool import HashingBusy
 from northbound.settings import LANGUAGES, Language
 from northbound.storage.database import Database, DatabaseUnavailable, is_outage
 from northbound.surge.breaker import CircuitOpenError
@@ -194,6 +195,11 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
         })
         return await pages.outage(request, retry_after)
 
+    async def hashing_busy(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HashingBusy)
+        log.warning("password hashing busy", extra={"route": request.url.path[:200]})
+        return await pages.outage(request, exc.retry_after)
+
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, DatabaseUnavailable | CircuitOpenError):  # raised outside the routes
             return await database_error(request, exc)
@@ -216,5 +222,6 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
     for outage_type in (DatabaseUnavailable, CircuitOpenError, DBAPIError, SATimeoutError,
                         DisconnectionError):
         app.add_exception_handler(outage_type, database_error)
+    app.add_exception_handler(HashingBusy, hashing_busy)
     app.add_exception_handler(Exception, unexpected_error)
 

@@ -7,7 +7,6 @@ passwords harder to remember without making them harder to guess.
 
 from __future__ import annotations
 
-import asyncio
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +15,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from northbound.portal.accounts.config import AccountSettings
+from northbound.portal.accounts.hash_pool import HashPool, HashPriority
 
 MIN_LENGTH = 8
 SUGGESTED_LENGTH = 15
@@ -51,7 +51,11 @@ def password_problem(password: str, email: str = "") -> str | None:
 
 
 class PasswordHashing:
-    """argon2id hashing, run in a worker thread so a slow hash never blocks the event loop."""
+    """argon2id hashing in a bounded, paced worker pool (:mod:`.hash_pool`), so a slow hash
+    never blocks the event loop and a crowd signing in never takes the whole CPU.
+
+    Raises :class:`~.hash_pool.HashingBusy` when the pool cannot take the hash in time.
+    """
 
     def __init__(self, settings: AccountSettings) -> None:
         self._hasher = PasswordHasher(
@@ -60,14 +64,22 @@ class PasswordHashing:
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
+        self.pool = HashPool(
+            workers=settings.hash_workers,
+            share=settings.hash_cpu_share,
+            max_queue=settings.hash_max_queue,
+            max_wait=settings.hash_max_wait_seconds,
+        )
         # Verifying against this keeps "no such account" as slow as "wrong password".
         self._dummy = self._hasher.hash("northbound-timing-equaliser")
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, normalise(password))
+        text = normalise(password)
+        return await self.pool.run(HashPriority.HASH, lambda: self._hasher.hash(text))
 
     async def verify(self, stored_hash: str | None, password: str) -> bool:
-        return await asyncio.to_thread(self._verify, stored_hash, normalise(password))
+        text = normalise(password)
+        return await self.pool.run(HashPriority.VERIFY, lambda: self._verify(stored_hash, text))
 
     def _verify(self, stored_hash: str | None, password: str) -> bool:
         try:

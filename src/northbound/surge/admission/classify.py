@@ -7,6 +7,7 @@ from collections.abc import Callable
 from starlette.types import Scope
 
 from northbound.surge.admission.priority import Priority
+from northbound.surge.capacity import ADMITTED_SCOPE_KEY
 
 Classifier = Callable[[Scope], Priority]
 
@@ -33,6 +34,9 @@ class DefaultClassifier:
     """Generic rule, knowing nothing about the site behind it.
 
     * unsafe method (POST, PUT, PATCH, DELETE): it finishes something started → CRITICAL;
+    * the request that ends a wait in the waiting room (``scope["surge.admitted"]``) →
+      CRITICAL: the room admitted this person because there was room, see
+      :data:`~northbound.surge.capacity.ADMITTED_SCOPE_KEY`;
     * holds a waiting-room pass (``scope["surge.pass"]`` is not None) or a session cookie → NORMAL;
     * anyone else → SHEDDABLE.
 
@@ -43,7 +47,7 @@ class DefaultClassifier:
         self._cookie = session_cookie.encode("latin-1")
 
     def __call__(self, scope: Scope) -> Priority:
-        if scope.get("method", "GET") in UNSAFE_METHODS:
+        if scope.get("method", "GET") in UNSAFE_METHODS or scope.get(ADMITTED_SCOPE_KEY):
             return Priority.CRITICAL
         if scope.get(PASS_SCOPE_KEY) is not None or has_cookie(scope, self._cookie):
             return Priority.NORMAL

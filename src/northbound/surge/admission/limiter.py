@@ -115,9 +115,9 @@ class Limiter:
     """Priority-aware concurrency limiter over an adaptive ``Limit``.
 
     Implements :class:`northbound.surge.capacity.CapacitySignal` (``limit``, ``in_flight``,
-    ``saturated``) for the waiting room's inlet. ``saturated`` stays true for
-    ``saturation_hold`` seconds after the last queued or shed request so the signal does not
-    flicker on every gap between bursts.
+    ``busy_seconds``, ``shed_total``, ``saturated``) for the waiting room. ``saturated`` stays
+    true for ``saturation_hold`` seconds after the last queued or shed request so the signal
+    does not flicker on every gap between bursts.
     """
 
     def __init__(
@@ -162,6 +162,12 @@ class Limiter:
         self._clock = clock
         self._random = random
         self._in_flight = 0
+        # The integral of in_flight over time, so a reader can take the *mean* concurrency
+        # between two readings: the count at one instant is mostly noise (0 or 1 between
+        # requests on a fast page, 20 a millisecond later).
+        self._busy_seconds = 0.0
+        self._busy_at = clock()
+        self._shed_total = 0
         self._queues: dict[Priority, deque[_Waiter]] = {p: deque() for p in Priority}
         self._waiting = 0
         self._last_empty = clock()
@@ -176,6 +182,20 @@ class Limiter:
     @property
     def in_flight(self) -> int:
         return self._in_flight
+
+    @property
+    def busy_seconds(self) -> float:
+        self._account_busy()
+        return self._busy_seconds
+
+    @property
+    def shed_total(self) -> int:
+        return self._shed_total
+
+    def _account_busy(self) -> None:
+        now = self._clock()
+        self._busy_seconds += self._in_flight * max(0.0, now - self._busy_at)
+        self._busy_at = now
 
     @property
     def saturated(self) -> bool:
@@ -256,6 +276,7 @@ class Limiter:
         return await self._wait(priority)
 
     def _grant(self, priority: Priority) -> Permit:
+        self._account_busy()
         self._in_flight += 1
         metrics.IN_FLIGHT.set(self._in_flight)
         metrics.ADMITTED.labels(priority.label).inc()
@@ -263,6 +284,7 @@ class Limiter:
 
     def _shed(self, priority: Priority, reason: ShedReason) -> ShedReason:
         self._last_pressure = self._clock()
+        self._shed_total += 1
         metrics.SHED.labels(priority.label, reason.value).inc()
         return reason
 
@@ -330,6 +352,7 @@ class Limiter:
         waiter.future.set_result(self._shed(waiter.priority, ShedReason.TIMEOUT))
 
     def _release(self, permit: Permit, *, dropped: bool, sample: bool) -> None:
+        self._account_busy()
         self._in_flight -= 1
         if sample:
             now = self._clock()
@@ -352,5 +375,9 @@ class Limiter:
                     return  # shares fall with priority: nobody lower can start either
                 waiter = queue.pop() if standing else queue.popleft()
                 self._dequeued(waiter)
+                if waiter.future.done():
+                    # Its task was cancelled (client gone) and has not run its clean-up yet:
+                    # granting it a slot would raise, and the slot would be lost.
+                    break
                 waiter.future.set_result(self._grant(priority))
                 break

@@ -34,12 +34,14 @@ class WaitingRoomSettings(BaseModel):
         default=24 * 3600, ge=60, description="A waiting ticket is refused after this long."
     )
     abandon_grace_seconds: int = Field(
-        default=180,
+        default=60,
         ge=15,
         description="A waiting visitor unseen for this long (at most 1.5x) loses the place.",
     )
     active_window_seconds: int = Field(
-        default=300, ge=10, description="A pass holder unseen for this long no longer counts."
+        default=60,
+        ge=10,
+        description="A pass holder counts as using the site for this long after a request.",
     )
     tick_seconds: float = Field(default=1.0, gt=0, le=30, description="Inlet period.")
     target_utilisation: float = Field(
@@ -57,6 +59,12 @@ class WaitingRoomSettings(BaseModel):
     )
     fixed_rate_per_minute: int | None = Field(
         default=None, ge=0, description="Operator override: admit exactly this many per minute."
+    )
+    activate_seconds: float = Field(
+        default=3,
+        ge=0,
+        description="Auto mode turns on after admission control has turned people away for "
+        "this long without a break.",
     )
     drain_seconds: float = Field(
         default=30, ge=0, description="Auto mode turns off after the line is empty this long."

@@ -1,13 +1,35 @@
-"""Estimated wait from the measured outflow of the line.
+"""Estimated wait from what the room measures: how fast it lets people in, and how fast
+the people in line give up.
 
-The inlet advances the serving number; how fast it moved over the last window is the outflow
-(skipped places of people who left count too: they shorten everyone's wait just the same).
-A visitor ``ahead`` places from the front waits about ``ahead / rate``; the range comes from the
-slowest and fastest sixth of the window.
+Over the last window the room sees, from its shared counters, the people it let in (``r``
+a second), the people still polling (``L``, the live line), and the joins; whoever joined
+and is neither let in nor still in line gave up, so the abandonment *hazard* ``h`` (the share
+of the live line that leaves per second) is::
+
+    h = (joined - let_in - change_in_L) / (mean L * window)
+
+A visitor with ``ahead`` places in front of them has about ``A = ahead * L / waiting`` live
+people ahead (places of people already gone are skipped for free). Those people leave the
+line in two ways: let in at ``r`` a second, and giving up at ``h * A(t)`` a second, so
+``dA/dt = -r - h*A``, which empties at::
+
+    wait = ln(1 + h * A / r) / h + notice        (-> A / r + notice as h -> 0)
+
+Left out, the people who will give up while waiting made every long wait look longer than it
+turned out (in a crowd of impatient browsers, estimates several times the actual wait).
+``notice`` is how long after the serving number reaches a place its holder gets in: the inlet
+moves the number once a tick (half a tick late on average), and the visitor finds out at
+their next poll, which the room times for when the turn is due (see
+:meth:`~.room.WaitingRoom.refresh_seconds`).
+
+The range shown comes from the slowest and the fastest sixth of the window's admissions.
+Until the window holds a rate (the room just turned on, or nobody has been let in), there is
+no estimate rather than a made-up one.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import NamedTuple
 
@@ -18,57 +40,119 @@ class Estimate(NamedTuple):
     high_seconds: int
 
 
-class OutflowEstimator:
-    def __init__(self, window_seconds: float) -> None:
-        self.window_seconds = window_seconds
-        self._samples: deque[tuple[float, int]] = deque()
-        self._rate = 0.0
-        self._slow = 0.0
-        self._fast = 0.0
+class _Reading(NamedTuple):
+    time: float
+    serving: int
+    tail: int
+    live: int
+    admitted: int
 
-    def observe(self, now: float, serving: int) -> None:
-        samples = self._samples
-        if samples and serving < samples[-1][1]:
-            samples.clear()  # the line was reset
-        samples.append((now, serving))
-        while len(samples) > 2 and now - samples[1][0] >= self.window_seconds:
-            samples.popleft()
+
+def wait_seconds(live_ahead: float, rate: float, hazard: float) -> float:
+    """Time for ``live_ahead`` people to leave a line served at ``rate`` a second while each
+    gives up at ``hazard`` a second (see the module docstring)."""
+    if hazard <= 1e-9:
+        return live_ahead / rate
+    return math.log1p(hazard * live_ahead / rate) / hazard
+
+
+class OutflowEstimator:
+    def __init__(self, window_seconds: float, notice_seconds: float = 0.0) -> None:
+        self.window_seconds = window_seconds
+        self.notice_seconds = notice_seconds
+        self._readings: deque[_Reading] = deque()
+        self._rate = 0.0  # places a second the front moved (let in or skipped)
+        self._admit_rate = self._slow = self._fast = 0.0  # people let in a second
+        self._hazard = 0.0
+        self._live_share = 1.0
+
+    def reset(self) -> None:
+        """Forget the window (the line stopped being served by an inlet)."""
+        self._readings.clear()
+        self._rate = self._admit_rate = self._slow = self._fast = self._hazard = 0.0
+        self._live_share = 1.0
+
+    def observe(
+        self,
+        now: float,
+        serving: int,
+        *,
+        tail: int | None = None,
+        live: int | None = None,
+        admitted: int | None = None,
+    ) -> None:
+        """One tick's reading of the shared counters. Without ``tail``/``live``/``admitted``
+        every place counts as a live person let in (no abandonment known)."""
+        readings = self._readings
+        if readings and serving < readings[-1].serving:
+            readings.clear()  # the line was reset
+        reading = _Reading(
+            now,
+            serving,
+            serving if tail is None else tail,
+            0 if live is None else live,
+            serving if admitted is None else admitted,
+        )
+        readings.append(reading)
+        while len(readings) > 2 and now - readings[1].time >= self.window_seconds:
+            readings.popleft()
         self._recompute()
 
     def _recompute(self) -> None:
-        samples = self._samples
-        first_time, first_serving = samples[0]
-        last_time, last_serving = samples[-1]
-        span = last_time - first_time
+        readings = self._readings
+        first, last = readings[0], readings[-1]
+        span = last.time - first.time
         if span <= 0:
-            self._rate = self._slow = self._fast = 0.0
+            self._rate = self._admit_rate = self._slow = self._fast = self._hazard = 0.0
             return
-        self._rate = (last_serving - first_serving) / span
+        self._rate = (last.serving - first.serving) / span
+        self._admit_rate = (last.admitted - first.admitted) / span
+        waiting = max(0, last.tail - last.serving)
+        self._live_share = min(1.0, last.live / waiting) if waiting and last.live else 1.0
+        mean_live = sum(r.live for r in readings) / len(readings)
+        gave_up = (last.tail - first.tail) - (last.admitted - first.admitted)
+        gave_up -= last.live - first.live
+        self._hazard = max(0.0, gave_up) / (mean_live * span) if mean_live > 0 else 0.0
         slice_seconds = max(span / 6, 1e-9)
         rates: list[float] = []
-        start_time, start_serving = first_time, first_serving
-        for time, serving in samples:
-            if time - start_time >= slice_seconds:
-                rates.append((serving - start_serving) / (time - start_time))
-                start_time, start_serving = time, serving
-        self._slow = min(rates, default=self._rate)
-        self._fast = max(rates, default=self._rate)
+        start = first
+        for reading in readings:
+            if reading.time - start.time >= slice_seconds:
+                rates.append((reading.admitted - start.admitted) / (reading.time - start.time))
+                start = reading
+        self._slow = min(rates, default=self._admit_rate)
+        self._fast = max(rates, default=self._admit_rate)
 
     @property
     def rate(self) -> float:
         """Places per second the front of the line moved over the window."""
         return self._rate
 
+    @property
+    def admit_rate(self) -> float:
+        """People let in per second over the window."""
+        return self._admit_rate
+
+    @property
+    def hazard(self) -> float:
+        """Share of the live line giving up per second over the window."""
+        return self._hazard
+
     def estimate(self, ahead: int) -> Estimate | None:
         if ahead <= 0:
             return Estimate(0, 0, 0)
-        if self._rate <= 0:
+        rate = self._admit_rate
+        if rate <= 0:
             return None
-        seconds = ahead / self._rate
-        fast = max(self._fast, self._rate)
-        slow = min(self._slow, self._rate)
-        low = ahead / fast
-        high = ahead / slow if slow > 0 else seconds * 2
+        live_ahead = ahead * self._live_share
+        hazard = self._hazard
+        notice = self.notice_seconds
+        seconds = wait_seconds(live_ahead, rate, hazard) + notice
+        low = wait_seconds(live_ahead, max(self._fast, rate), hazard) + notice
+        slow = min(self._slow, rate)
+        high = (
+            wait_seconds(live_ahead, slow, hazard) + notice if slow > 0 else 2 * seconds
+        )
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
         estimate: Estimate = tuple.__new__(Estimate, (round(seconds), round(low), round(high)))
         return estimate

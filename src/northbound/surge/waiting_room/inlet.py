@@ -1,17 +1,30 @@
 """How many people to let in on one tick: the closed loop.
 
-Admission control says how many requests this instance may have in flight (``limit``) and how
-many it has (``in_flight``). The inlet learns how many requests in flight one pass holder
-causes on average (``per_holder``, an exponentially weighted mean of ``in_flight / active``)
-and fills the site to a target share of its limit::
+Admission control says how many requests this instance may have in flight (``limit``); the
+inlet reads how many it *had*, on average, since the previous tick (``busy``: the mean
+concurrency, from the limiter's integral of in-flight over time). It learns how much
+concurrency one pass holder causes (``per_holder``, an exponentially weighted mean of
+``busy / active``) and lets in as many people as the spare concurrency will hold::
 
-    target_holders = target_utilisation * limit / per_holder
-    admit          = target_holders - active - pending
+    spare = target_utilisation * limit - busy
+    admit = floor(spare / per_holder) - pending
 
-``active`` counts pass holders seen within the activity window, so sessions that ended or
-expired free their places by themselves; ``pending`` is people admitted recently who have not
-shown up yet (so one slow tick does not admit twice). Nothing is admitted while admission
-control is saturated. Operators can pause, cap admissions per minute, or replace the loop by a
+``active`` counts pass holders who sent a request within the activity window (people using
+the site *now*, not passes that are still valid), and is used only to learn ``per_holder``.
+``pending`` is people let in recently who have not come back for their pass yet, so one tick
+does not admit twice what the next one will see arriving.
+
+Why the measured concurrency rather than a count of holders: the first version filled the
+site to ``target_holders - active``. A holder who leaves after one page still counts as
+active for the whole window, so after a crowd has come and gone the count stayed high while
+the server sat idle, and the line stopped (seen in a crowd test: 2,000 "active" holders,
+nothing in flight, 2,500 people waiting and not one let in for two minutes). Concurrency
+cannot be stale: an empty server has all of its limit to spare, whatever came before, so the
+inlet resumes on the next tick.
+
+Nothing is admitted while admission control is saturated (requests queued or shed in the
+last moment): the people already inside are being served late, and adding more would only
+turn into 503s. Operators can pause, cap admissions per minute, or replace the loop by a
 fixed rate per minute.
 """
 
@@ -24,7 +37,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class InletInputs:
     limit: int
-    in_flight: int
+    busy: float  # mean requests in flight since the previous tick
     saturated: bool
     active: int
     pending: int
@@ -51,8 +64,11 @@ class InletPolicy:
         self._carry = 0.0  # fractions of a person owed by fixed rates and caps
 
     def _learn(self, inputs: InletInputs) -> None:
-        if inputs.active >= self._MIN_HOLDERS_TO_LEARN and inputs.in_flight > 0:
-            sample = inputs.in_flight / inputs.active
+        # A tick with nothing in flight says nothing about how busy a holder keeps the site
+        # (between two requests everybody is reading); learning from it would drag the
+        # estimate to zero and the next tick would let in the whole line.
+        if inputs.active >= self._MIN_HOLDERS_TO_LEARN and inputs.busy > 0:
+            sample = inputs.busy / inputs.active
             self.per_holder += self._SMOOTHING * (sample - self.per_holder)
 
     def decide(self, inputs: InletInputs) -> int:
@@ -64,8 +80,9 @@ class InletPolicy:
             return self._by_rate(inputs.fixed_rate_per_minute, inputs.elapsed_seconds)
         if inputs.saturated:
             return 0
-        target = math.floor(self.target_utilisation * inputs.limit / self.per_holder)
-        wanted = max(0, min(target - inputs.active - inputs.pending, self.max_admit_per_tick))
+        spare = self.target_utilisation * inputs.limit - inputs.busy
+        wanted = math.floor(max(0.0, spare) / self.per_holder) - inputs.pending
+        wanted = max(0, min(wanted, self.max_admit_per_tick))
         if inputs.admit_cap_per_minute is not None:
             budget = self._carry + inputs.admit_cap_per_minute * inputs.elapsed_seconds / 60
             wanted = min(wanted, math.floor(budget))

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..capacity import ADMITTED_SCOPE_KEY
 from .page import Lang, WaitingPage, safe_next
 from .paths import PathPolicy, normalise
 from .room import Admitted, Waiting, WaitingRoom, WaitView
@@ -304,6 +305,8 @@ class WaitingRoomMiddleware:
             return
         if isinstance(outcome, Admitted):
             scope[SCOPE_KEY] = outcome.claims
+            if ticket is not None:  # they waited in line for this: see ADMITTED_SCOPE_KEY
+                scope[ADMITTED_SCOPE_KEY] = True
             headers.append(self._pass_cookie(outcome.token, Kind.PASS))
             await self.app(scope, receive, self._with_headers(send, headers))
             return

@@ -80,6 +80,8 @@ class _IdleCapacity:
 
     limit = 100
     in_flight = 0
+    busy_seconds = 0.0
+    shed_total = 0
     saturated = False
 
 
@@ -103,7 +105,9 @@ class WaitingRoom:
         self._rng = rng or random.Random()
         self.epoch_seconds = settings.abandon_grace_seconds / 2
         self.state = _empty_state()
-        self.estimator = OutflowEstimator(settings.eta_window_seconds)
+        self.estimator = OutflowEstimator(
+            settings.eta_window_seconds, notice_seconds=settings.tick_seconds / 2
+        )
         self.inlet = InletPolicy(
             target_utilisation=settings.target_utilisation,
             requests_per_session=settings.requests_per_session,
@@ -118,6 +122,10 @@ class WaitingRoom:
         self._revoked: frozenset[int] = frozenset()
         self._revoked_version_seen = 0
         self._last_tick: float | None = None
+        self._busy_seen = self.capacity.busy_seconds
+        self._shed_seen = self.capacity.shed_total
+        self._pressure_ticks = 0  # consecutive ticks on which requests were turned away
+        self._busy = 0.0  # mean requests in flight over the last tick
         self._drained_since: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._started = False
@@ -217,8 +225,20 @@ class WaitingRoom:
             and now < state.opens_at
         )
 
+    def _measure_busy(self, now: float) -> None:
+        """Mean requests in flight since the previous tick (the instant count when the clock
+        has not moved, as in a test that ticks twice at one time)."""
+        busy = self.capacity.busy_seconds
+        elapsed = now - self._last_tick if self._last_tick is not None else 0.0
+        if elapsed > 0:
+            self._busy = max(0.0, busy - self._busy_seen) / elapsed
+        else:
+            self._busy = float(self.capacity.in_flight)
+        self._busy_seen = busy
+
     async def tick(self) -> None:
         now = self.clock()
+        self._measure_busy(now)
         epochs = self._epochs(now)
         await self._flush_touches(epochs[0])
         state = await self.store.state(epochs=epochs)
@@ -231,17 +251,46 @@ class WaitingRoom:
             state = await self._run_inlet(state, now, epochs)
         self._last_tick = now
         self.state = state
-        self.estimator.observe(now, state.serving)
+        if self.is_on(state):
+            self.estimator.observe(
+                now, state.serving, tail=state.tail, live=state.live_waiting,
+                admitted=state.admitted_total,
+            )  # fmt: skip
+        else:
+            # In free flow the serving number moves with arrivals, not with an inlet: a rate
+            # measured then would promise the first people in line a wait far too short.
+            self.estimator.reset()
         if state.revoked_version != self._revoked_version_seen:
             version, revoked = await self.store.revoked()
             self._revoked, self._revoked_version_seen = revoked, version
         self._export(state)
 
+    def _turned_away(self) -> bool:
+        """Whether admission control refused anyone since the previous tick."""
+        shed = self.capacity.shed_total
+        refused = shed > self._shed_seen
+        self._shed_seen = shed
+        return refused
+
     async def _auto_switch(self, state: RoomState, now: float, epochs: list[int]) -> RoomState:
+        """On after ``activate_seconds`` of people being turned away; off after the line has
+        been empty, with headroom, for ``drain_seconds``.
+
+        Why sustained refusals and not one saturated reading: a queue of a few requests for a
+        few milliseconds is what a Poisson crowd at half capacity looks like, and admission
+        control absorbs it; switching the room on for it made every newcomer wait a refresh
+        at half load (seen in a crowd test, 12 s into the quiet minute). The room is for when
+        admission control is refusing people tick after tick; the two thresholds, far apart
+        in time, keep it from flapping.
+        """
         if state.mode != "auto":
             return state
         capacity = self.capacity
-        if capacity.saturated:
+        pressed = self._turned_away() and capacity.saturated
+        self._pressure_ticks = self._pressure_ticks + 1 if pressed else 0
+        settings = self.settings
+        activate_ticks = max(1, math.ceil(settings.activate_seconds / settings.tick_seconds))
+        if capacity.saturated and (state.auto_active or self._pressure_ticks >= activate_ticks):
             self._drained_since = None
             if not state.auto_active:
                 log.info("waiting room %s turns on: admission control saturated", self.name)
@@ -250,7 +299,7 @@ class WaitingRoom:
             return state
         if not state.auto_active or self.in_prequeue(now, state):
             return state
-        headroom = capacity.in_flight < self.settings.target_utilisation * capacity.limit
+        headroom = self._busy < self.settings.target_utilisation * capacity.limit
         if state.live_waiting > 0 or not headroom:
             self._drained_since = None
             return state
@@ -280,7 +329,7 @@ class WaitingRoom:
         count = self.inlet.decide(
             InletInputs(
                 limit=capacity.limit,
-                in_flight=capacity.in_flight,
+                busy=self._busy,
                 saturated=capacity.saturated,
                 active=self.active_holders,
                 pending=self._pending(now),
@@ -420,8 +469,15 @@ class WaitingRoom:
     # visitors ----------------------------------------------------------------------------
 
     def refresh_seconds(self, ahead: int, estimate: Estimate | None) -> int:
-        """Poll interval: short near the front, longer further back, jittered by +/-20%."""
+        """Poll interval: short near the front, longer further back, jittered by +/-20%.
+
+        A visitor whose turn is due sooner than the shortest interval is told to come back
+        when it is due: they find out at their next poll, so a fixed interval would add up
+        to a whole interval to a short wait, and make the wait they were promised untrue.
+        """
         low, high = self.settings.min_refresh_seconds, self.settings.max_refresh_seconds
+        if estimate is not None and estimate.seconds < low:
+            return max(1, estimate.seconds)
         high = max(low, min(high, self.settings.abandon_grace_seconds // 3))
         base = estimate.seconds / 5 if estimate is not None else low + ahead / 50
         base = min(max(base, low), high)

@@ -1,0 +1,172 @@
+"""What a crowd of browsers found, each on a virtual clock: the limit collapsing on latency
+noise and never coming back, the inlet stalling behind holders who had left, the room
+switching on at half load, people let in by the room and shed on that very request, and a
+waiter whose client hung up taking a slot down with it."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from northbound.surge.admission.classify import DefaultClassifier
+from northbound.surge.admission.gradient2 import Gradient2Limit
+from northbound.surge.admission.limit import FixedLimit, Sample
+from northbound.surge.admission.limiter import Limiter, Permit
+from northbound.surge.admission.priority import Priority
+from northbound.surge.capacity import ADMITTED_SCOPE_KEY
+from northbound.surge.waiting_room import Waiting
+from tests.surge.test_limits import FakeClock
+from tests.surge.test_waiting_room_support import (
+    Clock,
+    FakeCapacity,
+    Visitor,
+    make_room,
+    make_store,
+    switch_on,
+)
+
+
+def _windows(limit: Gradient2Limit, clock: FakeClock, count: int, rtt_of: object) -> None:
+    """``count`` windows of 20 samples, each sample's RTT from ``rtt_of(i)``, busy at the limit."""
+    assert callable(rtt_of)
+    for _ in range(count):
+        for i in range(20):
+            clock.advance(0.005)
+            limit.on_sample(Sample(clock.now, rtt_of(i), in_flight=limit.limit))
+
+
+def test_a_few_slow_requests_do_not_read_as_overload() -> None:
+    """One request in ten waits 0.3 s for a password hash; the rest take 5 ms. The server is
+    not overloaded, and the limit must not fall (with the mean RTT it fell to its floor)."""
+    clock = FakeClock()
+    limit = Gradient2Limit(initial_limit=20, window_seconds=0.1, warmup_windows=5, clock=clock)
+    _windows(limit, clock, 10, lambda i: 0.005)
+    _windows(limit, clock, 200, lambda i: 0.3 if i % 10 == 0 else 0.005)
+    assert limit.limit >= 20
+
+
+def test_a_limit_that_fell_comes_back_while_the_site_is_quiet() -> None:
+    """A real slowdown halves the limit; then the crowd leaves. A trickle of requests (far
+    below the limit) must bring the limit back to where it started, not leave it at the
+    floor for the next burst."""
+    clock = FakeClock()
+    limit = Gradient2Limit(initial_limit=20, window_seconds=0.1, warmup_windows=5, clock=clock)
+    _windows(limit, clock, 10, lambda i: 0.005)
+    _windows(limit, clock, 30, lambda i: 0.05)  # every request ten times slower
+    assert limit.limit <= 10
+    for _ in range(400):  # quiet: two requests in flight, normal latency
+        clock.advance(0.02)
+        limit.on_sample(Sample(clock.now, 0.005, in_flight=2))
+    assert limit.limit >= 19
+
+
+async def test_inlet_resumes_when_holders_leave_whatever_came_before() -> None:
+    """Hundreds of holders were let in and made requests, then left after a page. Their passes
+    are still valid and they were recently active; the server is idle. The line must move on
+    the next tick (it stood still for two minutes in a crowd test)."""
+    clock = Clock()
+    capacity = FakeCapacity(limit=20)
+    room = make_room(make_store("memory"), clock, capacity, requests_per_session=0.05)
+    await switch_on(room)
+    first = [Visitor(f"a{i}") for i in range(600)]
+    for visitor in first:
+        await visitor.poll(room)
+    clock.advance(1)
+    await room.tick()
+    for visitor in first:
+        await visitor.poll(room)
+    admitted = [v for v in first if v.admitted]
+    assert admitted
+    for visitor in admitted:  # they use the site: a request each, the server is full
+        assert visitor.claims is not None
+        room.note_active(visitor.claims)
+    capacity.in_flight = 20
+    for _ in range(3):
+        clock.advance(1)
+        await room.tick()
+    serving_when_full = room.state.serving
+    capacity.in_flight = 0  # they read their page and left; nothing in flight
+    later = [Visitor(f"b{i}") for i in range(50)]
+    for visitor in later:
+        await visitor.poll(room)
+    clock.advance(1)
+    await room.tick()
+    assert room.active_holders >= 10  # still "active": seen within the window
+    assert room.state.serving > serving_when_full  # and yet the line moves
+
+
+async def test_room_stays_off_for_a_queue_and_turns_on_for_sustained_refusals() -> None:
+    clock = Clock()
+    capacity = FakeCapacity(limit=20)
+    room = make_room(make_store("memory"), clock, capacity, activate_seconds=3)
+    await room.tick()
+    capacity.saturated, capacity.shedding = True, False  # requests queue, nobody refused
+    for _ in range(10):
+        clock.advance(1)
+        await room.tick()
+    assert not room.is_on()
+    capacity.shedding = True  # one second of refusals: a burst, not a surge
+    clock.advance(1)
+    await room.tick()
+    capacity.shedding = False
+    clock.advance(1)
+    await room.tick()
+    assert not room.is_on()
+    capacity.shedding = True  # refusals three seconds running: the room is needed
+    for _ in range(3):
+        clock.advance(1)
+        await room.tick()
+    assert room.is_on()
+
+
+async def test_the_request_that_ends_a_wait_ranks_first() -> None:
+    classify = DefaultClassifier("nb_session")
+    scope = {"type": "http", "method": "GET", "headers": [], "surge.pass": object()}
+    assert classify(scope) is Priority.NORMAL
+    assert classify({**scope, ADMITTED_SCOPE_KEY: True}) is Priority.CRITICAL
+    clock = Clock()
+    room = make_room(make_store("memory"), clock, FakeCapacity(limit=20))
+    await switch_on(room, fixed_rate_per_minute=60)
+    visitor = Visitor("waited")
+    assert isinstance(await visitor.poll(room), Waiting)
+    clock.advance(2)
+    await room.tick()
+    assert visitor.token is not None
+    ticket = room.check_pass(visitor.token, visitor.id)
+    assert ticket is not None
+    # the gate marks the request on which a ticket holder's visit turns into a pass
+    from northbound.surge.waiting_room.middleware import WaitingRoomMiddleware
+
+    seen: dict[str, object] = {}
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        seen.update(scope)
+
+    gate = WaitingRoomMiddleware(app, room=room)  # type: ignore[arg-type]
+    scope_in = {"type": "http", "method": "GET", "path": "/en/account", "headers": [],
+                "query_string": b""}  # fmt: skip
+
+    async def send(message: object) -> None:
+        return None
+
+    await gate._gate(scope_in, None, send, ticket, visitor.id)  # type: ignore[arg-type]
+    assert seen.get(ADMITTED_SCOPE_KEY) is True
+
+
+async def test_a_waiter_whose_client_left_does_not_take_a_slot_down() -> None:
+    """A queued request is cancelled (client gone) in the same loop turn as a slot frees:
+    the slot goes to the next waiter and nothing raises (it answered 500 before)."""
+    limiter = Limiter(FixedLimit(1), random=random.Random(1).random)
+    first = limiter.try_acquire(Priority.CRITICAL)
+    assert isinstance(first, Permit)
+    gone = asyncio.ensure_future(limiter.acquire(Priority.CRITICAL))
+    staying = asyncio.ensure_future(limiter.acquire(Priority.CRITICAL))
+    await asyncio.sleep(0)
+    assert limiter.waiting == 2
+    gone.cancel()
+    first.release()  # same turn: the cancelled waiter is still first in the queue
+    outcome = await staying
+    assert isinstance(outcome, Permit)
+    assert limiter.in_flight == 1
+    outcome.release()
+    assert limiter.in_flight == 0
