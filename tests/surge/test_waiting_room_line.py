@@ -423,9 +423,10 @@ async def test_auto_mode_turns_on_when_saturated_and_off_when_drained(
     await room.tick()
     newcomer = Visitor("free")
     assert isinstance(await newcomer.poll(room), Admitted)  # off: straight through, with a pass
-    capacity.saturated = True
-    clock.advance(1)
-    await room.tick()
+    capacity.saturated = True  # and turning people away, three ticks running
+    for _ in range(3):
+        clock.advance(1)
+        await room.tick()
     assert room.is_on()
     queued = Visitor("queued")
     assert isinstance(await queued.poll(room), Waiting)
