@@ -24,6 +24,17 @@ How the three overload signals combine:
   can while the wait stays near the threshold; a bounded listen backlog (``northbound serve``)
   keeps the rest in the kernel, where refusing costs the server nothing.
 
+Why the combination cannot get stuck. Each signal recovers on its own, from evidence that
+keeps arriving while the server is idle: loop lag halves on every calm timer tick; the
+accept-queue wait is 0 once the kernel's queue is short, and its drain rate is re-measured
+after an idle spell; and the limit (see :mod:`.gradient2`) moves on the *median* latency of
+a window, so a few slow requests do not shrink it, and relaxes back to its initial value while
+the service is quiet, so a fall is never permanent. ``saturated`` (what the waiting room reads)
+holds for only ``saturation_hold`` after the last queued or shed request. Nothing here counts
+people or passes: an empty server reads as an empty server on the next request, whatever
+happened before. The waiting room's inlet reads ``busy_seconds`` (in-flight integrated over
+time) rather than the instant count, for the same reason.
+
 A request that cannot start waits in a bounded queue (``max_queue`` across priorities). Waiters
 are served by priority; within a priority first-in first-out while the queue is healthy. The
 queue is *standing* (CoDel's word) when it has not been empty for ``codel_interval``: then new
