@@ -202,7 +202,7 @@ class Browser:
             self.recorder.failed("refused" if refused else "connect")
             return "error"
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
-                aiohttp.ClientPayloadError):  # fmt: skip
+                aiohttp.ClientPayloadError):
             self.recorder.failed("reset")
             return "error"
         except aiohttp.ClientError:
@@ -213,7 +213,8 @@ class Browser:
         """The page at ``path`` once the site serves it, whatever it takes (within patience).
 
         The waiting page reloads its address with GET; a person who was sent there from a
-        form waits the same way and, once let in, sends the form again.
+        form waits the same way and, once let in, sends the form again. A JSON client polls
+        with the request itself, as the JSON twin asks.
         """
         intended = self.clock()
         visit: RoomVisit | None = None
@@ -229,7 +230,7 @@ class Browser:
                 intended = self.clock()
                 continue
             info = waiting_info(answer.status, answer.headers.get("Content-Type", ""),
-                                answer.body)  # fmt: skip
+                                answer.body)
             if info is not None:
                 self.recorder.answered(intended, now, answer.status, "waiting")
                 if visit is None:
@@ -245,7 +246,8 @@ class Browser:
                 except GaveUp:
                     visit.gave_up = True
                     raise
-                asking, asking_with = "GET", {}
+                if "json" not in answer.headers.get("Content-Type", ""):
+                    asking, asking_with = "GET", {}  # JSON clients poll with the request
                 intended = self.clock()
                 continue
             outcome = classify(answer.status)

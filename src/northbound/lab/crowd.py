@@ -101,11 +101,11 @@ class CrowdOptions:
     progress: Callable[[float, int, int], None] | None = None  # (elapsed, active, done)
 
 
-def _session(options: CrowdOptions, index: int) -> aiohttp.ClientSession:
+def session_for(options: CrowdOptions, index: int) -> aiohttp.ClientSession:
     local = (person_address(index), 0) if options.own_addresses else None
     # a browser opens up to 6 connections to a host and keeps them alive between pages
     connector = aiohttp.TCPConnector(limit=6, local_addr=local, ssl=False,
-                                     enable_cleanup_closed=False)  # fmt: skip
+                                     enable_cleanup_closed=False)
     return aiohttp.ClientSession(
         connector=connector,
         cookie_jar=aiohttp.CookieJar(unsafe=True),  # cookies for an IP-address host too
@@ -119,7 +119,7 @@ class Crowd:
     """One surge: ``run(schedule)`` sends the people and returns what they saw."""
 
     def __init__(self, options: CrowdOptions, crew: Crew | None = None,
-                 recorder: Recorder | None = None) -> None:  # fmt: skip
+                 recorder: Recorder | None = None) -> None:
         self.options = options
         self.rng = random.Random(options.seed)
         self.crew = crew or Crew(rng=random.Random(options.seed + 1))
@@ -136,25 +136,30 @@ class Crowd:
         assert self._loop is not None
         return self._loop.time() - self._start
 
-    def _patience(self) -> float:
-        b = self.options.behaviour
+    def _patience(self, b: Behaviour) -> float:
         return self.rng.lognormvariate(math.log(b.patience_median), b.patience_sigma)
 
-    def browser(self, session: aiohttp.ClientSession) -> Browser:
-        b = self.options.behaviour
+    def clock_start(self) -> None:
+        """Run seconds count from now."""
+        self._loop = asyncio.get_running_loop()
+        self._start = self._loop.time()
+
+    def browser(self, session: aiohttp.ClientSession, behaviour: Behaviour | None = None
+                ) -> Browser:
+        b = behaviour or self.options.behaviour
         return Browser(
             base_url=self.options.base_url, recorder=self.recorder, clock=self.clock,
-            session=session, behaviour=b, patience=self._patience(),
+            session=session, behaviour=b, patience=self._patience(b),
             reloads_slow_pages=self.rng.random() < b.reloaders,
             max_requests=self.options.max_requests_each,
-        )  # fmt: skip
+        )
 
     async def person(self, arrival: Arrival) -> None:
         record = PersonRecord(arrival.index, arrival.journey, arrival.at)
         self.people.append(record)
         self._active += 1
         try:
-            async with _session(self.options, arrival.index) as session:
+            async with session_for(self.options, arrival.index) as session:
                 person = self.browser(session)
                 record.rooms = person.rooms
                 try:
@@ -185,8 +190,7 @@ class Crowd:
                 self.options.progress(self.clock(), self._active, self._done)
 
     async def run(self, schedule: Schedule) -> CrowdResult:
-        self._loop = asyncio.get_running_loop()
-        self._start = self._loop.time()
+        self.clock_start()
         cpu_before, wall_before = time.process_time(), time.monotonic()
         stop = asyncio.Event()
         watcher = asyncio.create_task(self._watch(stop))
@@ -217,26 +221,25 @@ class Crowd:
         lateness = self.recorder.send_lateness
         p99 = float(lateness.get_value_at_percentile(99)) if lateness.get_total_count() else 0.0
         return CrowdResult(self.recorder, self.people, self.crew, self.health,
-                           schedule.duration, p99)  # fmt: skip
+                           schedule.duration, p99)
 
     async def closed_loop(self, mix: dict[str, float], workers: int, seconds: float
-                          ) -> tuple[float, float]:  # fmt: skip
+                          ) -> tuple[float, float]:
         """Capacity: ``workers`` people doing journeys back to back, without reading time, for
         ``seconds``. Returns (useful answers per second X, mean seconds per answer R); with
         no think time Little's law gives R = workers / X."""
-        self._loop = asyncio.get_running_loop()
-        self._start = self._loop.time()
+        self.clock_start()
         recorder = Recorder()  # apart from the surge's counts
         eager = Behaviour(think_seconds=(0.0, 0.0), patience_median=1e6, patience_sigma=0.0,
-                          reloaders=0.0)  # fmt: skip
+                          reloaders=0.0)
 
         async def worker(slot: int) -> None:
             index = 1_000_000 + slot * 10_000
             while self.clock() < seconds:
                 index += 1
-                async with _session(self.options, index) as session:
+                async with session_for(self.options, index) as session:
                     person = Browser(self.options.base_url, recorder, self.clock, session,
-                                     eager, 1e6, False)  # fmt: skip
+                                     eager, 1e6, False)
                     with contextlib.suppress(GaveUp, JourneyFailed):
                         await JOURNEYS[pick(mix, self.rng)](person, self.crew)
 

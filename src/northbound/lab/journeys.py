@@ -33,15 +33,15 @@ RECEIPT = re.compile(r'class="receipt-number">([A-Z]{2}-\d{3}-\d{3}-\d{4})<')
 _VERIFY = re.compile(r"(/(?:en|fr)/[^\s?]*\?token=[A-Za-z0-9_\-]+)")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 SEARCHES = {"en": ["express entry", "study permit", "citizenship test", "move to canada"],
-            "fr": ["entrée express", "permis d'études", "citoyenneté"]}  # fmt: skip
+            "fr": ["entrée express", "permis d'études", "citoyenneté"]}
 ABOUT_YOU = {
     "family_name": "Tremblay", "given_names": "Marie-Ève", "date_of_birth": "1988-02-29",
     "country_of_birth": "United States", "phone": "613-555-0100", "uci": "",
-}  # fmt: skip
+}
 PLANS = {
     "program": "express_entry", "country_of_residence": "United States",
     "education": "master", "language_clb": "9", "years_experience": "4",
-}  # fmt: skip
+}
 PAGES = {
     "sign_up": {"en": "/en/account/sign-up", "fr": "/fr/compte/inscription"},
     "sign_in": {"en": "/en/account/sign-in", "fr": "/fr/compte/connexion"},
@@ -52,7 +52,7 @@ PAGES = {
     "search": {"en": "/en/search", "fr": "/fr/recherche"},
 }
 STEPS = {"en": ("about-you", "your-plans", "documents", "review"),
-         "fr": ("a-propos-de-vous", "vos-projets", "documents", "verification")}  # fmt: skip
+         "fr": ("a-propos-de-vous", "vos-projets", "documents", "verification")}
 FILES = {"en": "files", "fr": "fichiers"}
 CRS_API: dict[str, Any] = {
     "age": 31, "education": "bachelors_or_three_year", "canadian_education": "none",
@@ -61,20 +61,20 @@ CRS_API: dict[str, Any] = {
     "second_language": None, "canadian_work_years": 0, "foreign_work_years": 3,
     "certificate_of_qualification": False, "provincial_nomination": False,
     "sibling_in_canada": False, "spouse": None,
-}  # fmt: skip
+}
 CRS_FORM = {
     "age": "31", "education": "bachelors_or_three_year", "canadian_education": "none",
     "first_language__test": "clb", "first_language__speaking": "9",
     "first_language__listening": "9", "first_language__reading": "8",
     "first_language__writing": "8", "canadian_work_years": "0", "foreign_work_years": "3",
     "marital_status": "never_married",
-}  # fmt: skip
+}
 PRESENCE_API: dict[str, Any] = {
     "application_date": "2026-11-01", "pr_date": "2022-01-10",
     "temporary_periods": [{"start": "2020-04-01", "end": "2022-01-09"}],
     "absences": [{"departure": "2024-07-01", "return": "2024-07-21"}],
     "sentence_periods": [],
-}  # fmt: skip
+}
 
 
 class JourneyFailed(Exception):
@@ -138,7 +138,7 @@ async def reader(person: Browser, crew: Crew) -> None:
             continue
         links = [link for link in _LINK.findall(page.text)
                  if link.startswith(f"/{lang}/") and "/account" not in link
-                 and "/compte" not in link]  # fmt: skip
+                 and "/compte" not in link]
         if not links:
             break
         page = await person.follow(await person.get(crew.rng.choice(links)))
@@ -158,7 +158,7 @@ async def tool_user(person: Browser, crew: Crew) -> None:
     headers = {"Accept": "application/json"}
     if choice < 0.8:
         answer = expect(await person.post("/api/v1/eligibility/crs", json=CRS_API,
-                                          headers=headers), 200)  # fmt: skip
+                                          headers=headers), 200)
         if "total" not in answer.json():
             raise JourneyFailed("the CRS API gave no total")
         await _think(person, crew)
@@ -166,7 +166,7 @@ async def tool_user(person: Browser, crew: Crew) -> None:
         expect(await person.post("/api/v1/eligibility/crs", json=varied, headers=headers), 200)
         return
     expect(await person.post("/api/v1/eligibility/physical-presence", json=PRESENCE_API,
-                             headers=headers), 200)  # fmt: skip
+                             headers=headers), 200)
 
 
 async def _form(person: Browser, form_path: str, action: str, fields: dict[str, str]) -> Page:
@@ -192,7 +192,7 @@ async def applicant(person: Browser, crew: Crew) -> None:
             expect(await person.get(link), 200)
     await _think(person, crew)
     started = expect(await _form(person, PAGES["new"][lang], PAGES["new"][lang],
-                                 {"kind": "pr_interest"}), 303)  # fmt: skip
+                                 {"kind": "pr_interest"}), 303)
     base = started.headers["Location"].rsplit("/", 1)[0]
     about, plans, documents, review = (f"{base}/{step}" for step in STEPS[lang])
     for step, answers in ((about, ABOUT_YOU), (plans, PLANS)):
@@ -239,16 +239,16 @@ async def status_checker(person: Browser, crew: Crew) -> None:
     if crew.rng.random() < 0.3:
         headers = {"Accept": "application/json"}
         expect(await person.post("/api/v1/session", headers=headers,
-                                 json={"email": email, "password": PASSWORD}), 204)  # fmt: skip
+                                 json={"email": email, "password": PASSWORD}), 204)
         listing = expect(await person.get("/api/v1/applications", headers=headers), 200).json()
         if listing:
             await _think(person, crew)
             expect(await person.get(f"/api/v1/applications/{listing[0]['id']}",
-                                    headers=headers), 200)  # fmt: skip
+                                    headers=headers), 200)
         return
     signed = await _form(person, PAGES["sign_in"][lang], PAGES["sign_in"][lang],
                          {"email": email, "password": PASSWORD,
-                          "next": PAGES["list"][lang]})  # fmt: skip
+                          "next": PAGES["list"][lang]})
     listing = expect(await person.follow(expect(signed, 303)), 200)
     mine = [link for link in _LINK.findall(listing.text) if re.search(r"/[0-9a-f]{16,}$", link)]
     if mine:
@@ -262,3 +262,21 @@ JOURNEYS: dict[str, Journey] = {
     "applicant": applicant,
     "status_checker": status_checker,
 }
+
+
+async def seed_account(person: Browser, crew: Crew, index: int) -> None:
+    """Before the surge: an account with a submitted application, for status checkers,
+    made through the JSON API (its receipt goes in the ledger like any other)."""
+    email = f"lab-{crew.run_id}-seed-{index:04d}@example.com"
+    headers = {"Accept": "application/json"}
+    expect(await person.post("/api/v1/accounts", headers=headers,
+                             json={"email": email, "password": PASSWORD}), 201)
+    expect(await person.post("/api/v1/session", headers=headers,
+                             json={"email": email, "password": PASSWORD}), 204)
+    answers = {k: v for k, v in {**ABOUT_YOU, **PLANS}.items() if v}
+    created = expect(await person.post(
+        "/api/v1/applications", json={"kind": "pr_interest", "answers": answers},
+        headers={**headers, "Idempotency-Key": f"lab-seed-{crew.run_id}-{index:04d}"},
+    ), 200, 201).json()
+    crew.acknowledged.append(Acknowledgement(email, created["receipt_number"], person.clock()))
+    crew.accounts.append(email)

@@ -102,7 +102,7 @@ class Schedule:
 def bind(
     profile: Profile, duration: float, baseline_rps: float | None = None,
     speed: float | None = None,
-) -> Schedule:  # fmt: skip
+) -> Schedule:
     """Scale and compress ``profile`` for a run of ``duration`` seconds."""
     if duration <= 0:
         raise ProfileError("the duration must be positive")
@@ -171,7 +171,7 @@ def shipped() -> list[str]:
     """Names of the profiles that come with the package."""
     folder = resources.files("northbound.lab") / "profiles"
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
-                  if p.name.endswith(".yaml"))  # fmt: skip
+                  if p.name.endswith(".yaml"))
 
 
 def load(name_or_path: str) -> Profile:
