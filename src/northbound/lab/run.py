@@ -42,7 +42,8 @@ class RunOutcome:
     submissions: SubmissionCheck | None
 
 
-async def _seed(crowd: Crowd, count: int) -> None:
+async def seed(crowd: Crowd, count: int) -> None:
+    """Accounts with a submitted application, for the status checkers."""
     crowd.clock_start()
     patient = Behaviour(patience_median=120.0, patience_sigma=0.0, reloaders=0.0)
 
@@ -67,7 +68,7 @@ async def surge(plan: RunPlan, progress: Any = None) -> RunOutcome:
         progress=progress,
     )
     try:
-        await _seed(Crowd(options, crew), plan.seed_accounts)
+        await seed(Crowd(options, crew), plan.seed_accounts)
         capacity, per_answer = await Crowd(options, crew).closed_loop(
             plan.schedule.mix_at(0), plan.capacity_workers, plan.capacity_seconds)
         result = await Crowd(options, crew).run(plan.schedule)
