@@ -158,6 +158,8 @@ class Browser:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rooms: list[RoomVisit] = field(default_factory=list)
     requests: int = 0
+    # the intended send time of the next request (arrival, end of reading); None: now
+    due: float | None = None
     max_requests: int = 500
 
     def _spend(self, seconds: float) -> None:
@@ -165,17 +167,27 @@ class Browser:
         if self.patience <= 0:
             raise GaveUp
 
-    async def _wait(self, seconds: float) -> None:
+    async def _wait(self, seconds: float) -> float:
+        """Wait ``seconds`` (out of patience); returns when the next attempt is due."""
         seconds = max(0.0, min(seconds, self.behaviour.max_refresh))
         if seconds > self.patience:
             await self.sleep(max(0.0, self.patience))
             self._spend(seconds)
+        due = self.clock() + seconds
         await self.sleep(seconds)
         self._spend(seconds)
+        return due
 
     async def think(self, seconds: float) -> None:
-        """Read the page: time passes but patience does not run out doing what one came for."""
+        """Read the page: time passes but patience does not run out doing what one came for.
+        The next request is due when the reading ends, however late the generator wakes."""
+        self.due = self.clock() + seconds
         await self.sleep(seconds)
+
+    def _intended(self) -> float:
+        """When the person means to send the request now being made (and forget it)."""
+        due, self.due = self.due, None
+        return self.clock() if due is None else due
 
     async def _once(
         self, method: str, path: str, intended: float, **kwargs: Any
@@ -216,7 +228,7 @@ class Browser:
         form waits the same way and, once let in, sends the form again. A JSON client polls
         with the request itself, as the JSON twin asks.
         """
-        intended = self.clock()
+        intended = self._intended()
         visit: RoomVisit | None = None
         asking, asking_with = method, kwargs
         while True:
@@ -225,9 +237,9 @@ class Browser:
             if isinstance(answer, str):
                 if answer == "slow":
                     self._spend(now - intended)  # they waited that long, then reloaded
+                    intended = self.clock()
                 else:
-                    await self._wait(self.behaviour.error_pause)
-                intended = self.clock()
+                    intended = await self._wait(self.behaviour.error_pause)
                 continue
             info = waiting_info(answer.status, answer.headers.get("Content-Type", ""),
                                 answer.body)
@@ -242,13 +254,12 @@ class Browser:
                     visit.position, visit.position_known_at = info.position, now
                     visit.estimate_seconds = info.estimate_seconds
                 try:
-                    await self._wait(info.refresh_seconds)
+                    intended = await self._wait(info.refresh_seconds)
                 except GaveUp:
                     visit.gave_up = True
                     raise
                 if "json" not in answer.headers.get("Content-Type", ""):
                     asking, asking_with = "GET", {}  # JSON clients poll with the request
-                intended = self.clock()
                 continue
             outcome = classify(answer.status)
             self.recorder.answered(intended, now, answer.status, outcome)
@@ -257,8 +268,7 @@ class Browser:
                 visit.shed_on_admission = answer.status == 503
             if outcome == "refused" or answer.status >= 500:
                 retry = _retry_after(answer.headers)
-                await self._wait(self.behaviour.error_pause if retry is None else retry)
-                intended = self.clock()
+                intended = await self._wait(self.behaviour.error_pause if retry is None else retry)
                 continue
             if asking != method:
                 asking, asking_with = method, kwargs  # let in: now the form itself

@@ -161,6 +161,7 @@ class Crowd:
         try:
             async with session_for(self.options, arrival.index) as session:
                 person = self.browser(session)
+                person.due = arrival.at  # the first page is due at the arrival, not when sent
                 record.rooms = person.rooms
                 try:
                     await JOURNEYS[arrival.journey](person, self.crew)
