@@ -36,436 +36,62 @@ Targets:
     .venv/bin/python bench/overload.py --target site --path /lab/case
     .venv/bin/python bench/overload.py --target site --path "/en/search?q=express+entry+language" \
         --multiples 1,2,3.5,5,10 --seconds 6 --generator httperf      # CPU-bound page
-    .venv/bin/python bench/overload.py generate --port 8000 --path /case --rate 100 --seconds 5
+    .venv/bin/python -m northbound.lab.flood --port 8000 --path /case --rate 100 --seconds 5
+
+The generators (``northbound.lab.flood``, ``northbound.lab.httperf``) and server management
+(``northbound.lab.server``) live in the surge lab; this script only conducts the steps.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import os
 import re
-import resource
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
+
+from northbound.lab.flood import StepResult
+from northbound.lab.httperf import HTTPERF_NOTE, run_httperf
+from northbound.lab.server import GENERATOR_CPU, HOST, Server, free_port, pin
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-HOST = "127.0.0.1"  # traffic goes nowhere else
 
 
-# The generator (runs in its own process, pinned to CPU 1) --------------------------------------
-@dataclass
-class StepResult:
-    target_rate: float
-    seconds: float
-    sent: int = 0
-    achieved_rate: float = 0.0
-    max_lateness_ms: float = 0.0
-    statuses: dict[str, int] = field(default_factory=dict)
-    timeouts: int = 0
-    errors: int = 0
-    good: int = 0
-    ok_latencies_ms: list[float] = field(default_factory=list)
-    generator: str = "python"
-    not_sent: int = 0  # the generator could not open a socket (httperf: fd-unavail etc.)
-    server_statuses: dict[str, int] = field(default_factory=dict)  # from the server's /metrics
-    behind: bool = False  # the generator did not keep to its schedule
-    generator_cpu: float = 0.0  # httperf: CPU seconds its processes used (kernel TCP work included)
-    server_cpu: float = 0.0  # CPU seconds the server process used during the step
-    duration: float = 0.0  # httperf: first connection to last reply or timeout
-    shed_reasons: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def goodput(self) -> float:
-        return self.good / self.seconds
-
-    def percentile(self, fraction: float) -> float | None:
-        values = sorted(self.ok_latencies_ms)
-        if not values:
-            return None
-        return values[min(len(values) - 1, int(fraction * len(values)))]
-
-
-class _OneShot(asyncio.Protocol):
-    """Sends one request on a fresh connection and reports the status when the server closes."""
-
-    def __init__(self, request: bytes, done: asyncio.Future[str]) -> None:
-        self.request = request
-        self.done = done
-        self.head = b""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        cast(asyncio.WriteTransport, transport).write(self.request)
-
-    def data_received(self, data: bytes) -> None:
-        if len(self.head) < 16:
-            self.head += data[:16]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.done.done():
-            parts = self.head.split(b" ", 2)
-            status = parts[1].decode() if len(parts) > 1 and parts[1].isdigit() else "broken"
-            self.done.set_result(status)
-
-
-async def _one_request(
-    port: int, request: bytes, give_up: float, good_within: float, result: StepResult
-) -> None:
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    done: asyncio.Future[str] = loop.create_future()
-    transport: asyncio.BaseTransport | None = None
-    try:
-        async with asyncio.timeout(give_up):
-            transport, _ = await loop.create_connection(lambda: _OneShot(request, done), HOST, port)
-            status = await done
-    except TimeoutError:
-        result.timeouts += 1
-        return
-    except OSError:
-        result.errors += 1
-        return
-    finally:
-        if transport is not None:
-            cast(asyncio.WriteTransport, transport).abort()
-    elapsed = loop.time() - started
-    result.statuses[status] = result.statuses.get(status, 0) + 1
-    if status == "200":
-        result.ok_latencies_ms.append(elapsed * 1000)
-        if elapsed <= good_within:
-            result.good += 1
-
-
-def _request_bytes(path: str) -> bytes:
-    return (
-        f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: northbound-overload\r\n"
-        "Accept: text/html\r\nConnection: close\r\n\r\n"
-    ).encode()
-
-
-async def open_loop(
-    port: int, path: str, rate: float, seconds: float, give_up: float, good_within: float
-) -> StepResult:
-    """Offer ``rate`` requests/s for ``seconds`` whatever the server does, then wait out the
-    stragglers (at most ``give_up`` seconds)."""
-    loop = asyncio.get_running_loop()
-    result = StepResult(target_rate=rate, seconds=seconds)
-    request = _request_bytes(path)
-    total = int(rate * seconds)
-    tasks: set[asyncio.Task[None]] = set()
-    start = loop.time()
-    sent = 0
-    while sent < total:
-        now = loop.time()
-        due = min(total, int((now - start) * rate) + 1)
-        while sent < due:
-            lateness = now - (start + sent / rate)
-            result.max_lateness_ms = max(result.max_lateness_ms, lateness * 1000)
-            task = loop.create_task(_one_request(port, request, give_up, good_within, result))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            sent += 1
-        await asyncio.sleep(max(0.0, start + sent / rate - loop.time()))
-    result.sent = sent
-    result.achieved_rate = sent / max(loop.time() - start, 1e-9)
-    if tasks:
-        await asyncio.wait(tasks, timeout=give_up + 2)
-    return result
-
-
-async def closed_loop(port: int, path: str, workers: int, seconds: float) -> float:
-    """200 responses per second with ``workers`` clients each waiting for its answer."""
-    loop = asyncio.get_running_loop()
-    request = _request_bytes(path)
-    deadline = loop.time() + seconds
-    ok = 0
-
-    async def worker() -> None:
-        nonlocal ok
-        while loop.time() < deadline:
-            single = StepResult(target_rate=0, seconds=seconds)
-            await _one_request(port, request, 10.0, 10.0, single)
-            if loop.time() <= deadline:  # answers after the bell would inflate the figure
-                ok += single.statuses.get("200", 0)
-
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    return ok / seconds
-
-
-def _raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def generate_main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="overload.py generate")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--path", required=True)
-    parser.add_argument("--rate", type=float, default=0.0, help="0 = closed loop")
-    parser.add_argument("--workers", type=int, default=32)
-    parser.add_argument("--seconds", type=float, required=True)
-    parser.add_argument("--give-up", type=float, default=10.0)
-    parser.add_argument("--good-within", type=float, default=2.0)
-    args = parser.parse_args(argv)
-    _raise_fd_limit()
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        uvloop.install()
-    if args.rate <= 0:
-        rps = asyncio.run(closed_loop(args.port, args.path, args.workers, args.seconds))
-        print(json.dumps({"capacity": rps}))
-        return
-    result = asyncio.run(
-        open_loop(args.port, args.path, args.rate, args.seconds, args.give_up, args.good_within)
-    )
-    print(json.dumps(asdict(result)))
-
-
-# The conductor ---------------------------------------------------------------------------------
-def pin(cpu: int) -> list[str]:
-    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
-        return ["taskset", "-c", str(cpu)]
-    return []
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_up(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server at {url} did not come up in {timeout:.0f} s")
-
-
-class Server:
-    """One server subprocess on CPU 0, stopped on exit however the step ends."""
-
-    def __init__(self, args: argparse.Namespace, protected: bool, env: dict[str, str]) -> None:
-        self.port = free_port()
-        if args.target == "demo":
-            command = [
-                PYTHON,
-                str(ROOT / "bench" / "bounded_app.py"),
-                "--port",
-                str(self.port),
-                "--concurrency",
-                str(args.concurrency),
-                "--service-ms",
-                str(args.service_ms),
-                "--cpu-ms",
-                str(args.cpu_ms),
-            ]
-            if protected:
-                command.append("--protected")
-            health = f"http://{HOST}:{self.port}/metrics"
-        else:
-            command = [
-                str(ROOT / ".venv" / "bin" / "northbound"),
-                "serve",
-                "--port",
-                str(self.port),
-            ]
-            if not protected:
-                command.append("--unprotected")
-            health = f"http://{HOST}:{self.port}/healthz"
-        self.process = subprocess.Popen([*pin(0), *command], env=env, cwd=ROOT)
-        try:
-            wait_until_up(health)
-        except BaseException:
-            self.stop()
-            raise
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far (Linux /proc; 0 elsewhere)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+def start_server(
+    args: argparse.Namespace, protected: bool, env: dict[str, str]
+) -> tuple[Server, int]:
+    """The demo app or the site on the server's core; returns it and its port."""
+    port = free_port()
+    if args.target == "demo":
+        command = [PYTHON, str(ROOT / "bench" / "bounded_app.py"), "--port", str(port),
+                   "--concurrency", str(args.concurrency), "--service-ms", str(args.service_ms),
+                   "--cpu-ms", str(args.cpu_ms)]
+        if protected:
+            command.append("--protected")
+        health = f"http://{HOST}:{port}/metrics"
+    else:
+        command = [str(ROOT / ".venv" / "bin" / "northbound"), "serve", "--port", str(port)]
+        if not protected:
+            command.append("--unprotected")
+        health = f"http://{HOST}:{port}/healthz"
+    return Server(command, health, env, cwd=ROOT), port
 
 
 def run_generator(port: int, path: str, extra: list[str], timeout: float) -> dict[str, Any]:
-    command = [
-        *pin(1),
-        PYTHON,
-        str(Path(__file__).resolve()),
-        "generate",
-        "--port",
-        str(port),
-        "--path",
-        path,
-        *extra,
-    ]
+    command = [*pin(GENERATOR_CPU), PYTHON, "-m", "northbound.lab.flood", "--port", str(port),
+               "--path", path, *extra]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=True)
     data: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return data
-
-
-# httperf (Debian's, written in C): open loop far past what Python can offer on one core ---------
-HTTPERF_FDS = 900  # httperf uses select(): at most FD_SETSIZE (1024) sockets per process
-HTTPERF_MAX_PROCESSES = 24  # more, on one core, only starve each other's timers
-HTTPERF_NOTE = (
-    "httperf reports no per-request latency: its --timeout is set to the good-within window, "
-    "so a 2xx is a reply that came in time and a request still unanswered then is a client "
-    "timeout (the Python generator waits up to --give-up and counts the late 200s apart). "
-    "p50/p99 are therefore blank for httperf rows."
-)
-
-
-def httperf_processes(rate: float, timeout: float) -> int:
-    """Enough processes that rate x timeout open sockets (the most a flood nobody answers can
-    hold open), with half as much again for sockets being closed, fit under select()'s limit."""
-    return max(1, min(HTTPERF_MAX_PROCESSES, -(-int(1.5 * rate * timeout) // HTTPERF_FDS)))
-
-
-def parse_httperf(text: str) -> dict[str, int | float]:
-    """The counts of one httperf report (its summary lines)."""
-    figures: dict[str, int | float] = {}
-    patterns = {
-        "connections": r"^Total: connections (\d+) requests (\d+) replies (\d+) test-duration "
-        r"([\d.]+) s",
-        "status": r"^Reply status: 1xx=(\d+) 2xx=(\d+) 3xx=(\d+) 4xx=(\d+) 5xx=(\d+)",
-        "errors": r"^Errors: total (\d+) client-timo (\d+) socket-timo (\d+) connrefused (\d+) "
-        r"connreset (\d+)",
-        "fds": r"^Errors: fd-unavail (\d+) addrunavail (\d+) ftab-full (\d+) other (\d+)",
-        "cpu": r"^CPU time \[s\]: user ([\d.]+) system ([\d.]+)",
-    }
-    names = {
-        "connections": ["connections", "requests", "replies", "duration"],
-        "status": ["1xx", "2xx", "3xx", "4xx", "5xx"],
-        "errors": ["errors", "client_timeouts", "socket_timeouts", "refused", "reset"],
-        "fds": ["fd_unavail", "addr_unavail", "ftab_full", "other"],
-        "cpu": ["user", "system"],
-    }
-    for key, pattern in patterns.items():
-        match = re.search(pattern, text, re.MULTILINE)
-        if match is None:
-            raise RuntimeError(f"unexpected httperf output (no {key} line):\n{text[-2000:]}")
-        for name, value in zip(names[key], match.groups(), strict=True):
-            numeric = name in ("duration", "user", "system")
-            figures[name] = float(value) if numeric else int(value)
-    return figures
-
-
-def run_httperf(
-    port: int, path: str, rate: float, seconds: float, timeout: float, good_within: float
-) -> StepResult:
-    """Offer ``rate`` connections/s (one request each) with httperf processes pinned to CPU 1.
-
-    Each httperf process gets an equal share of the rate; their reports are summed. No
-    ``--hog``: with it every process hunts for free ports with bind() and, several at once,
-    they spin on EADDRINUSE; without it the kernel picks ephemeral ports.
-    """
-    binary = shutil.which("httperf")
-    if binary is None:
-        raise RuntimeError("httperf is not installed (Debian: apt-get install httperf)")
-    count = httperf_processes(rate, timeout)
-    total = int(rate * seconds)
-    processes = []
-    for index in range(count):
-        share = total // count + (1 if index < total % count else 0)
-        command = [
-            *pin(1),
-            binary,
-            "--server",
-            HOST,
-            "--port",
-            str(port),
-            "--uri",
-            path,
-            "--rate",
-            f"{rate / count:.3f}",
-            "--num-conns",
-            str(share),
-            "--num-calls",
-            "1",
-            "--timeout",
-            f"{timeout:g}",
-        ]
-        processes.append(
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        )
-    # A generator that falls far behind its schedule is stopped with SIGINT (httperf then
-    # prints its report so far) at schedule + timeout + 15 s; what it never sent is unsent.
-    deadline = time.monotonic() + seconds + timeout + 15
-    reports = []
-    cut = False
-    try:
-        for process in processes:
-            try:
-                out = process.communicate(timeout=max(0.1, deadline - time.monotonic()))[0]
-            except subprocess.TimeoutExpired:
-                cut = True
-                process.send_signal(signal.SIGINT)
-                out = process.communicate(timeout=30)[0]
-            reports.append(out)
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    parsed = [parse_httperf(report) for report in reports]
-
-    def total_of(name: str) -> int:
-        return int(sum(figures[name] for figures in parsed))
-
-    duration = max(float(figures["duration"]) for figures in parsed)
-    sent = total_of("connections")
-    not_sent = total - sent  # no socket (fd-unavail etc.), or never tried before the cut
-    result = StepResult(target_rate=rate, seconds=seconds, generator=f"httperf x{count}")
-    result.sent = sent
-    # httperf paces connections by its own clock and reports no send times, only the whole
-    # run's duration (up to the last reply or timeout). A run that lasted longer than the
-    # schedule plus one timeout (and a second of slack) fell behind; so did one short of sockets.
-    result.achieved_rate = sent / seconds
-    result.duration = duration
-    result.generator_cpu = sum(float(f["user"]) + float(f["system"]) for f in parsed)
-    result.behind = cut or not_sent > 0 or duration > seconds + timeout + 1.0
-    result.not_sent = not_sent
-    result.statuses = {k: total_of(k) for k in ("1xx", "2xx", "3xx", "4xx", "5xx") if total_of(k)}
-    result.timeouts = total_of("client_timeouts")
-    result.errors = total_of("errors") - result.timeouts - not_sent
-    result.good = total_of("2xx") if timeout <= good_within else 0
-    return result
 
 
 def server_counts(port: int) -> tuple[dict[str, int], dict[str, int]]:
@@ -620,9 +246,10 @@ def conduct(args: argparse.Namespace) -> None:
     print(describe(args))
     capacity = args.capacity
     if not capacity:
-        with Server(args, protected=False, env=env) as server:
+        server, port = start_server(args, protected=False, env=env)
+        with server:
             extra = ["--seconds", str(args.capacity_seconds), "--workers", str(args.workers)]
-            capacity = run_generator(server.port, args.path, extra, 120)["capacity"]
+            capacity = run_generator(port, args.path, extra, 120)["capacity"]
         print(f"capacity (closed loop, {args.workers} clients, unprotected): {capacity:.1f} req/s")
     rows: list[tuple[str, float, StepResult]] = []
     for mode in modes:
@@ -632,11 +259,12 @@ def conduct(args: argparse.Namespace) -> None:
                 args.generator == "auto" and rate > args.python_max_rate
             )
             protected = mode == "protected"
-            with Server(args, protected=protected, env=env) as server:
+            server, port = start_server(args, protected=protected, env=env)
+            with server:
                 cpu_before = server.cpu_seconds()
                 if use_httperf:
                     result = run_httperf(
-                        server.port,
+                        port,
                         args.path,
                         rate,
                         args.seconds,
@@ -655,11 +283,11 @@ def conduct(args: argparse.Namespace) -> None:
                         str(args.good_within),
                     ]
                     data = run_generator(
-                        server.port, args.path, extra, args.seconds + args.give_up + 60
+                        port, args.path, extra, args.seconds + args.give_up + 60
                     )
                     result = StepResult(**data)
                 result.server_cpu = server.cpu_seconds() - cpu_before
-                result.server_statuses, result.shed_reasons = server_counts(server.port)
+                result.server_statuses, result.shed_reasons = server_counts(port)
             rows.append((mode, multiple, result))
             behind = result.behind or result.achieved_rate < 0.95 * rate
             print(
@@ -724,9 +352,6 @@ def summarise(rows: list[tuple[str, float, StepResult]]) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "generate":
-        generate_main(sys.argv[2:])
-        return
     parser = argparse.ArgumentParser(description="Goodput under overload, protected vs not.")
     parser.add_argument("--target", choices=["demo", "site"], default="demo")
     parser.add_argument("--path", default="/case")

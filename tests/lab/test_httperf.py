@@ -1,4 +1,5 @@
-"""bench/overload.py reads httperf's report correctly (the figures it prints depend on it)."""
+"""The lab reads httperf's report correctly (the figures bench/overload.py prints depend on
+it), and bench/overload.py drives the lab's generators instead of carrying its own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from northbound.lab import flood, httperf
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "overload.py"
 
@@ -30,7 +33,7 @@ Errors: fd-unavail 7 addrunavail 0 ftab-full 0 other 0
 
 
 @pytest.fixture(scope="module")
-def overload() -> ModuleType:
+def bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("overload_bench", BENCH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -39,8 +42,8 @@ def overload() -> ModuleType:
     return module
 
 
-def test_parse_httperf_reads_every_count(overload: ModuleType) -> None:
-    figures = overload.parse_httperf(REPORT)
+def test_parse_httperf_reads_every_count() -> None:
+    figures = httperf.parse_httperf(REPORT)
     assert figures["connections"] == 3000 and figures["replies"] == 2950
     assert figures["duration"] == pytest.approx(3.092)
     assert (figures["2xx"], figures["4xx"], figures["5xx"]) == (1808, 12, 1130)
@@ -49,13 +52,20 @@ def test_parse_httperf_reads_every_count(overload: ModuleType) -> None:
     assert figures["user"] + figures["system"] == pytest.approx(2.28)
 
 
-def test_parse_httperf_refuses_a_report_it_does_not_know(overload: ModuleType) -> None:
+def test_parse_httperf_refuses_a_report_it_does_not_know() -> None:
     with pytest.raises(RuntimeError, match="unexpected httperf output"):
-        overload.parse_httperf("httperf: connection refused\n")
+        httperf.parse_httperf("httperf: connection refused\n")
 
 
-def test_enough_httperf_processes_for_the_open_sockets(overload: ModuleType) -> None:
-    assert overload.httperf_processes(100, 2.0) == 1
+def test_enough_httperf_processes_for_the_open_sockets() -> None:
+    assert httperf.httperf_processes(100, 2.0) == 1
     # 3,000/s for 2 s, half as much again: 9,000 sockets, 900 per process
-    assert overload.httperf_processes(3000, 2.0) == 10
-    assert overload.httperf_processes(1e6, 2.0) == overload.HTTPERF_MAX_PROCESSES
+    assert httperf.httperf_processes(3000, 2.0) == 10
+    assert httperf.httperf_processes(1e6, 2.0) == httperf.HTTPERF_MAX_PROCESSES
+
+
+def test_the_bench_uses_the_lab_generators(bench: ModuleType) -> None:
+    # one generator: the bench's step results and httperf driver are the lab's own
+    assert bench.StepResult is flood.StepResult
+    assert bench.run_httperf is httperf.run_httperf
+    assert not hasattr(bench, "open_loop") and not hasattr(bench, "parse_httperf")

@@ -1,0 +1,225 @@
+"""``report.html``: one self-contained page a person can read in a minute.
+
+A summary table of every contender first (the figures that decide), then the pictures:
+offered load against goodput over time, latency percentiles over time, the mix of answers,
+the waiting room's line and admissions, and estimated against actual waits. The plots are
+matplotlib PNGs inlined as data: URLs, so the file can be mailed or attached as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# Figure objects, not pyplot: no global state, no display, safe to call from any thread.
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .report import read
+
+COLOURS = {"protected": "#1b7837", "unprotected": "#b2182b", "uvicorn-limit": "#2166ac",
+           "nginx-limit": "#e08214"}
+CSS = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:72rem;margin:0 auto;padding:1rem;"
+    "color:#222}table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #bbb;"
+    "padding:.3rem .6rem;text-align:right}th:first-child,td:first-child{text-align:left}"
+    "thead th{background:#26374a;color:#fff}.bad{color:#b2182b;font-weight:700}"
+    ".good{color:#1b7837;font-weight:700}img{max-width:100%}figure{margin:1.5rem 0}"
+    "figcaption{font-size:.95rem;color:#444}"
+)
+
+
+def _colour(name: str) -> str:
+    return COLOURS.get(name, "#555555")
+
+
+def _png(draw: Callable[[Figure], None], height: float = 3.6) -> str:
+    figure = Figure(figsize=(10, height), dpi=90)
+    draw(figure)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _fmt(value: Any, digits: int = 0, suffix: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}{suffix}"
+    return f"{value:,}{suffix}"
+
+
+def _summary_rows(runs: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, run in runs.items():
+        statuses = run["status_counts"]
+        fives = sum(n for code, n in statuses.items() if code.startswith("5") and code != "503")
+        subs = run.get("submissions") or {}
+        room = run["waiting_room"]
+        journeys = run["journeys"]
+        completed = journeys["completed"] / journeys["started"] if journeys["started"] else 0.0
+        lost = subs.get("lost")
+        rows.append([
+            html.escape(name),
+            _fmt(run.get("capacity_rps"), 1),
+            _fmt(run["offered_rps"]["peak"]),
+            _fmt(float(run["goodput_rps"]["mean"]), 1),
+            _fmt(run["latency_ms"]["p50"]),
+            _fmt(run["latency_ms"]["p99"]),
+            f"{100 * completed:.0f} %",
+            _fmt(fives),
+            _fmt(statuses.get("503", 0)),
+            _fmt(sum(run["transport_errors"].values())),
+            ("–" if lost is None else
+             f'<span class="{"bad" if lost or subs.get("duplicated") else "good"}">'
+             f'{lost} / {subs.get("duplicated")}</span>'),
+            _fmt(room["max_line"]),
+            _fmt(room["eta_relative_error_median"], 2),
+            _fmt(room["out_of_order"]),
+            ('<span class="good">yes</span>' if run["valid"] else
+             f'<span class="bad">no: {html.escape(str(run["invalid_reason"]))}</span>'),
+        ])
+    return rows
+
+
+HEADERS = ["contender", "capacity /s", "offered peak /s", "goodput mean /s", "p50 ms",
+           "p99 ms", "journeys completed", "5xx (not 503)", "503", "transport errors",
+           "lost / duplicated", "max line", "ETA error (median)", "out of order", "valid"]
+
+
+def _offered_goodput(runs: dict[str, Any]) -> Callable[[Figure], None]:
+    def draw(figure: Figure) -> None:
+        axes: Axes = figure.add_subplot()
+        for name, run in runs.items():
+            axes.plot(run["offered_rps"]["series"], color=_colour(name), linestyle=":",
+                      linewidth=1)
+            axes.plot(run["goodput_rps"]["series"], color=_colour(name), linewidth=2,
+                      label=f"{name} goodput")
+        axes.set_xlabel("seconds")
+        axes.set_ylabel("requests per second")
+        axes.set_title("Offered load (dotted) and goodput: useful answers within 2 s (solid)")
+        axes.legend(loc="upper left", fontsize=8)
+    return draw
+
+
+def _latency(runs: dict[str, Any]) -> Callable[[Figure], None]:
+    def draw(figure: Figure) -> None:
+        axes: Axes = figure.add_subplot()
+        for name, run in runs.items():
+            points = [p for p in run["latency_ms"]["series"] if p["p50"] is not None]
+            times = [p["t"] for p in points]
+            axes.plot(times, [p["p50"] for p in points], color=_colour(name), linestyle="--",
+                      linewidth=1)
+            axes.plot(times, [p["p99"] for p in points], color=_colour(name), linewidth=2,
+                      label=f"{name} p99")
+        axes.set_yscale("log")
+        axes.set_xlabel("seconds (intended send time, 5 s windows)")
+        axes.set_ylabel("ms")
+        axes.set_title("Latency from intended send time: p50 (dashed) and p99 (solid)")
+        axes.legend(loc="upper left", fontsize=8)
+    return draw
+
+
+def _status_mix(runs: dict[str, Any]) -> Callable[[Figure], None]:
+    groups = {"2xx": "#1b7837", "3xx": "#7fbc41", "429": "#fdb863", "503": "#e08214",
+              "other 4xx": "#8073ac", "other 5xx": "#b2182b", "no answer": "#444444"}
+
+    def bucket(code: str) -> str:
+        if code in ("429", "503"):
+            return code
+        return {"2": "2xx", "3": "3xx", "4": "other 4xx"}.get(code[0], "other 5xx")
+
+    def draw(figure: Figure) -> None:
+        axes: Axes = figure.add_subplot()
+        names = list(runs)
+        bottoms = [0.0] * len(names)
+        for group, colour in groups.items():
+            values = []
+            for name in names:
+                run = runs[name]
+                if group == "no answer":
+                    values.append(float(sum(run["transport_errors"].values())))
+                else:
+                    values.append(float(sum(n for code, n in run["status_counts"].items()
+                                            if bucket(code) == group)))
+            axes.bar(names, values, bottom=bottoms, color=colour, label=group)
+            bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+        axes.set_ylabel("answers")
+        axes.set_title("What people got (the waiting page is a 200; JSON clients get 429)")
+        axes.legend(fontsize=8, ncol=4)
+    return draw
+
+
+def _room(runs: dict[str, Any]) -> Callable[[Figure], None]:
+    def draw(figure: Figure) -> None:
+        line_axes: Axes = figure.add_subplot(1, 2, 1)
+        rate_axes: Axes = figure.add_subplot(1, 2, 2)
+        for name, run in runs.items():
+            room = run["waiting_room"]
+            line_axes.plot(room["line_series"], color=_colour(name), label=name)
+            rate_axes.plot(room["admission_series"], color=_colour(name), label=name)
+        line_axes.set_title("People in the waiting room")
+        line_axes.set_xlabel("seconds")
+        rate_axes.set_title("Admissions from the room per second")
+        rate_axes.set_xlabel("seconds")
+        line_axes.legend(fontsize=8)
+    return draw
+
+
+def _estimates(runs: dict[str, Any]) -> Callable[[Figure], None]:
+    def draw(figure: Figure) -> None:
+        axes: Axes = figure.add_subplot()
+        top = 1.0
+        for name, run in runs.items():
+            pairs = run["waiting_room"]["estimated_vs_actual"]
+            if pairs:
+                axes.scatter([a for _, a in pairs], [e for e, _ in pairs], s=8, alpha=0.5,
+                             color=_colour(name), label=name)
+                top = max(top, *(max(e, a) for e, a in pairs))
+        axes.plot([0, top], [0, top], color="#888888", linewidth=1)
+        axes.set_xlabel("actual wait, s")
+        axes.set_ylabel("first estimate shown, s")
+        axes.set_title("Estimated against actual wait (on the grey line: exact)")
+        if any(run["waiting_room"]["estimated_vs_actual"] for run in runs.values()):
+            axes.legend(fontsize=8)
+    return draw
+
+
+def page(report: dict[str, Any]) -> str:
+    runs = report["runs"]
+    profile = report["profile"]
+    rows = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
+                   for row in _summary_rows(runs))
+    figures = [
+        (_offered_goodput(runs), "Goodput must stay flat past capacity: no congestion collapse."),
+        (_latency(runs), "Measured from when each request was meant to be sent, so stalls show."),
+        (_status_mix(runs), "Designed refusals (429, 503) are fine; other 5xx and no answer are "
+                            "not."),
+        (_room(runs), "Computed from what the virtual people were shown."),
+        (_estimates(runs), "The first estimate each person saw, against the wait they had."),
+    ]
+    body = "".join(f'<figure><img alt="{html.escape(caption)}" src="{_png(draw)}">'
+                   f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+                   for draw, caption in figures)
+    title = f"Surge lab: {html.escape(profile['name'])}"
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{CSS}</style></head><body><main><h1>{title}</h1>"
+        f"<p>{html.escape(profile['description'])} {profile['duration']:g} s of arrivals at "
+        f"{profile['speed']:g}x speed, peak {profile['peak_rps']:g} people arriving per "
+        f"second; created {html.escape(report['created'])}.</p>"
+        "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in HEADERS) + "</tr></thead>"
+        f"<tbody>{rows}</tbody></table>{body}</main></body></html>"
+    )
+
+
+def render(directory: Path) -> Path:
+    """Write ``directory/report.html`` from ``directory/report.json``."""
+    path = directory / "report.html"
+    path.write_text(page(read(directory)), encoding="utf-8")
+    return path

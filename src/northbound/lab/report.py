@@ -1,0 +1,140 @@
+"""``report.json``: what each contender's run measured, in one documented shape.
+
+Schema (one object per contender under ``runs``; times in seconds from the start of the
+surge, series one point per second unless said otherwise)::
+
+    {
+      "schema": "northbound-lab-report/1",
+      "profile": {"name", "description", "baseline_rps", "speed", "duration", "peak_rps"},
+      "created": ISO-8601 UTC,
+      "runs": {
+        "<contender>": {
+          "target": URL,
+          "capacity_rps": useful answers/s of a closed loop on the journey mix, before the surge,
+          "status_counts": {"200": n, "303": n, "429": n, "503": n, ...},
+          "transport_errors": {"timeout": n, "reload": n, "reset": n, "refused": n, ...},
+          "offered_rps": {"series": [...], "peak": x, "mean": x},   # by intended send time
+          "goodput_rps": {"series": [...], "peak": x, "mean": x},   # useful answers <= 2 s
+          "latency_ms": {"p50", "p90", "p99", "p999",               # from intended send time
+                         "series": [{"t", "p50", "p90", "p99", "p999"}, ...]},  # 5 s windows
+          "journeys": {"started", "completed", "abandoned", "failed", "cut",
+                       "median_seconds_to_complete", "by_journey": {name: {...}}},
+          "submissions": {"acknowledged", "found", "lost", "duplicated", "lost_receipts"}
+                         or null when the site's data could not be read,
+          "waiting_room": {"people_in_room", "max_line", "admitted", "gave_up_in_line",
+                           "eta_relative_error_median", "eta_relative_error_p90",
+                           "eta_samples", "out_of_order", "shed_on_admission",
+                           "stalled_windows", "wait_seconds_median", "line_series",
+                           "admission_series", "estimated_vs_actual": [[est, actual], ...]},
+          "generator": {"cpu_share", "loop_lag_p99_ms", "send_lateness_p99_ms"},
+          "valid": bool, "invalid_reason": str or null
+        }
+      }
+    }
+
+"useful" = a 2xx or 3xx answer that is neither the waiting page nor a refusal.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import waiting
+from .audit import SubmissionCheck
+from .crowd import CrowdResult
+from .profiles import Schedule
+from .recorder import percentiles_of
+
+SCHEMA = "northbound-lab-report/1"
+
+
+def series(counts: Mapping[int, int], length: int) -> dict[str, Any]:
+    values = [counts.get(second, 0) for second in range(length)]
+    return {"series": values, "peak": max(values, default=0),
+            "mean": round(statistics.fmean(values), 2) if values else 0.0}
+
+
+def _journeys(result: CrowdResult) -> dict[str, Any]:
+    def figures(people: list[Any]) -> dict[str, Any]:
+        endings = Counter(p.ending for p in people)
+        times = [p.finished - p.arrived for p in people
+                 if p.ending == "completed" and p.finished is not None]
+        return {"started": len(people), "completed": endings["completed"],
+                "abandoned": endings["abandoned"], "failed": endings["failed"],
+                "cut": endings["cut"],
+                "median_seconds_to_complete": round(statistics.median(times), 2) if times
+                else None}
+
+    by_name: dict[str, list[Any]] = {}
+    for person in result.people:
+        by_name.setdefault(person.journey, []).append(person)
+    failures = Counter(p.detail for p in result.people if p.ending == "failed")
+    return {**figures(result.people),
+            "by_journey": {name: figures(people) for name, people in sorted(by_name.items())},
+            "failure_reasons": dict(failures.most_common(8))}
+
+
+def run_summary(target: str, result: CrowdResult, capacity_rps: float | None,
+                submissions: SubmissionCheck | None) -> dict[str, Any]:
+    recorder = result.recorder
+    length = max(1, math.ceil(max([result.duration, *recorder.offered.keys(),
+                                   *recorder.good.keys()]) + 1))
+    visits = [visit for person in result.people for visit in person.rooms]
+    latency_series = [
+        {"t": window * recorder.window, **percentiles_of(histogram)}
+        for window, histogram in sorted(recorder.windows.items())
+    ]
+    reason = result.invalid_reason()
+    return {
+        "target": target,
+        "capacity_rps": round(capacity_rps, 1) if capacity_rps is not None else None,
+        "status_counts": dict(sorted(recorder.statuses.items())),
+        "transport_errors": dict(sorted(recorder.transport_errors.items())),
+        "offered_rps": series(recorder.offered, length),
+        "goodput_rps": series(recorder.good, length),
+        "latency_ms": {**percentiles_of(recorder.latency), "series": latency_series},
+        "journeys": _journeys(result),
+        "submissions": submissions.as_dict() if submissions is not None else None,
+        "waiting_room": waiting.summary(visits, length, recorder.served),
+        "generator": {
+            "cpu_share": round(result.health.cpu_share, 3),
+            "loop_lag_p99_ms": round(result.health.lag_p99_ms(), 1),
+            "send_lateness_p99_ms": result.send_lateness_p99_ms,
+        },
+        "valid": reason is None,
+        "invalid_reason": reason,
+    }
+
+
+def document(schedule: Schedule, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    profile = schedule.profile
+    return {
+        "schema": SCHEMA,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "profile": {"name": profile.name, "description": profile.description,
+                    "baseline_rps": schedule.baseline_rps, "speed": round(schedule.speed, 3),
+                    "duration": schedule.duration,
+                    "peak_rps": round(schedule.peak_rate(), 2)},
+        "runs": runs,
+    }
+
+
+def write(directory: Path, report: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "report.json"
+    path.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return path
+
+
+def read(directory: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"{directory / 'report.json'} is not a {SCHEMA} report")
+    return data

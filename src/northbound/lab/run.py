@@ -1,0 +1,83 @@
+"""One surge against one site: seed accounts, measure capacity, send the crowd, check that
+nothing was lost, summarise. ``lab run`` calls it for a site someone else runs; ``lab
+compare`` for each site it starts itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from .audit import SiteData, SubmissionCheck, check
+from .browser import Behaviour, GaveUp
+from .crowd import Crowd, CrowdOptions, CrowdResult, session_for
+from .journeys import Crew, JourneyFailed, seed_account
+from .profiles import Schedule
+from .report import run_summary
+
+
+@dataclass
+class RunPlan:
+    target: str
+    schedule: Schedule
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    seed: int = 1
+    own_addresses: bool = True
+    database_url: str | None = None  # read the site's data: outbox links and the audit
+    seed_accounts: int = 8
+    capacity_seconds: float = 8.0
+    capacity_workers: int = 24
+    drain: float = 20.0
+    max_requests: int = 2_000_000
+
+
+@dataclass
+class RunOutcome:
+    summary: dict[str, Any]
+    result: CrowdResult
+    capacity_rps: float
+    seconds_per_answer: float
+    submissions: SubmissionCheck | None
+
+
+async def seed(crowd: Crowd, count: int) -> None:
+    """Accounts with a submitted application, for the status checkers."""
+    crowd.clock_start()
+    patient = Behaviour(patience_median=120.0, patience_sigma=0.0, reloaders=0.0)
+
+    async def one(index: int) -> None:
+        async with session_for(crowd.options, 2_000_000 + index) as session:
+            person = crowd.browser(session, patient)
+            try:
+                await seed_account(person, crowd.crew, index)
+            except (GaveUp, JourneyFailed):
+                return  # fewer accounts to check; status checkers use those there are
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+
+
+async def surge(plan: RunPlan, progress: Any = None) -> RunOutcome:
+    site = SiteData(plan.database_url) if plan.database_url else None
+    crew = Crew(rng=random.Random(plan.seed + 1),
+                outbox=site.verification_link if site else None)
+    options = CrowdOptions(
+        base_url=plan.target, behaviour=plan.behaviour, seed=plan.seed,
+        own_addresses=plan.own_addresses, drain=plan.drain, max_requests=plan.max_requests,
+        progress=progress,
+    )
+    try:
+        await seed(Crowd(options, crew), plan.seed_accounts)
+        capacity, per_answer = await Crowd(options, crew).closed_loop(
+            plan.schedule.mix_at(0), plan.capacity_workers, plan.capacity_seconds)
+        result = await Crowd(options, crew).run(plan.schedule)
+        submissions = None
+        if site is not None:
+            stored = await site.submissions(f"lab-{crew.run_id}-%")
+            submissions = check(crew.acknowledged, stored)
+    finally:
+        if site is not None:
+            await site.close()
+    summary = run_summary(plan.target, result, capacity, submissions)
+    return RunOutcome(summary, result, capacity, per_answer, submissions)

@@ -1,0 +1,129 @@
+"""The waiting room as the crowd saw it: figures computed only from what people were shown
+and when, never from the site's own counters (those are what is being checked).
+
+- ``max_line``: the most people at once between their first waiting page and the moment they
+  were let in or gave up;
+- ``admitted``: people let in after waiting;
+- ETA error: for each person let in with an estimate on their first waiting page,
+  ``|first estimate - actual wait| / actual wait``; median and p90;
+- ``out_of_order``: people let in while someone with an earlier place was still being shown
+  the waiting page afterwards (place p, let in at t; someone with place q < p saw a waiting
+  page after t). Refreshing every few seconds cannot cause that: once the room has let p in,
+  everyone ahead of p is let in at their next look;
+- ``shed_on_admission``: people let in whose first page after the room was a 503;
+- ``stalled_windows``: five-second windows in which someone was waiting and nobody was served
+  a useful page (the room kept people out while the site sat idle).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import statistics
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .browser import RoomVisit
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def eta_errors(visits: Iterable[RoomVisit]) -> list[float]:
+    errors = []
+    for v in visits:
+        if v.admitted_at is None or v.estimate_seconds is None:
+            continue
+        shown_at = v.position_known_at if v.position_known_at is not None else v.first_seen
+        actual = v.admitted_at - shown_at
+        if actual > 0:
+            errors.append(abs(v.estimate_seconds - actual) / actual)
+    return errors
+
+
+def out_of_order(visits: Iterable[RoomVisit]) -> int:
+    """People let in ahead of someone with an earlier place (see the module's text)."""
+    placed = sorted((v for v in visits if v.position is not None), key=lambda v: v.position or 0)
+    count = 0
+    latest_wait_ahead = -math.inf  # latest waiting page seen by anyone with an earlier place
+    index = 0
+    while index < len(placed):
+        # people with the same place (several rooms or instances) do not outrank each other
+        same = [placed[index]]
+        while index + len(same) < len(placed) and placed[index + len(same)].position == \
+                same[0].position:
+            same.append(placed[index + len(same)])
+        for v in same:
+            if v.admitted_at is not None and latest_wait_ahead > v.admitted_at:
+                count += 1
+        for v in same:
+            latest_wait_ahead = max(latest_wait_ahead, v.last_seen)
+        index += len(same)
+    return count
+
+
+def line_series(visits: Iterable[RoomVisit], duration: float, step: float = 1.0
+                ) -> list[int]:
+    """People in line at each ``step`` of the run."""
+    starts, ends = [], []
+    for v in visits:
+        starts.append(v.first_seen)
+        end = v.admitted_at if v.admitted_at is not None else v.last_seen
+        ends.append(end)
+    starts.sort()
+    ends.sort()
+    points = max(1, math.ceil(duration / step))
+    return [
+        bisect.bisect_right(starts, i * step) - bisect.bisect_right(ends, i * step)
+        for i in range(points)
+    ]
+
+
+def admission_series(visits: Iterable[RoomVisit], duration: float) -> list[int]:
+    """People let in from the room per second."""
+    counts = [0] * max(1, math.ceil(duration))
+    for v in visits:
+        if v.admitted_at is not None and 0 <= v.admitted_at < len(counts):
+            counts[int(v.admitted_at)] += 1
+    return counts
+
+
+def stalled_windows(line: list[int], served: Mapping[int, int], window: int = 5) -> int:
+    """Windows of ``window`` seconds with people in line and no useful page served."""
+    stalled = 0
+    for start in range(0, len(line), window):
+        waiting = any(n > 0 for n in line[start:start + window])
+        useful = sum(served.get(s, 0) for s in range(start, start + window))
+        if waiting and useful == 0:
+            stalled += 1
+    return stalled
+
+
+def summary(visits: list[RoomVisit], duration: float, served: Mapping[int, int]
+            ) -> dict[str, Any]:
+    errors = eta_errors(visits)
+    line = line_series(visits, duration)
+    admitted = [v for v in visits if v.admitted_at is not None]
+    estimates = [(v.estimate_seconds, v.admitted_at - v.first_seen) for v in admitted
+                 if v.estimate_seconds is not None and v.admitted_at is not None]
+    return {
+        "people_in_room": len(visits),
+        "max_line": max(line, default=0),
+        "admitted": len(admitted),
+        "gave_up_in_line": sum(1 for v in visits if v.gave_up),
+        "eta_relative_error_median": statistics.median(errors) if errors else None,
+        "eta_relative_error_p90": _quantile(errors, 0.9),
+        "eta_samples": len(errors),
+        "out_of_order": out_of_order(visits),
+        "shed_on_admission": sum(1 for v in admitted if v.shed_on_admission),
+        "stalled_windows": stalled_windows(line, served),
+        "wait_seconds_median": statistics.median([a for _, a in estimates]) if estimates
+        else None,
+        "line_series": line,
+        "admission_series": admission_series(visits, duration),
+        "estimated_vs_actual": [[round(e, 1), round(a, 1)] for e, a in estimates[:2000]],
+    }
