@@ -35,6 +35,7 @@ _REFRESH = re.compile(rb'<meta http-equiv="refresh" content="(\d+)')
 _PLACE = re.compile(rb'class="place">[^<]*<strong>([^<]+)</strong>')
 _ETA = re.compile(rb"<strong>(?:about |environ )([^<]+)</strong>")
 _MINUTES = re.compile(r"(\d+) minutes?")
+_SECONDS = re.compile(r"(\d+) seconde?s?")
 _HOURS = re.compile(r"(\d+) h (\d+)")
 
 
@@ -58,9 +59,10 @@ def _digits(raw: bytes) -> int | None:
 
 def estimate_from_text(text: str) -> float | None:
     """Seconds of an estimate as the page words it ("about 3 minutes", "1 h 05 min",
-    "less than a minute"); the middle of what the words allow."""
-    if "less than a minute" in text or "moins d’une minute" in text:
-        return 30.0
+    "40 seconds"); the middle of what the words allow."""
+    seconds = _SECONDS.search(text)
+    if seconds:
+        return float(seconds.group(1))
     hours = _HOURS.search(text)
     if hours:
         return int(hours.group(1)) * 3600 + int(hours.group(2)) * 60.0

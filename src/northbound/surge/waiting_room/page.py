@@ -70,7 +70,7 @@ _TEXT: dict[Lang, dict[str, str]] = {
         "when it opens, so there is no need to hurry or to reload. People who arrive after "
         "the opening join the line behind them.",
         "footer": "Waiting room: the site lets people in in order, at the pace it can serve.",
-        "under_minute": "less than a minute",
+        "seconds": "{n} seconds",
         "minute": "1 minute",
         "minutes": "{n} minutes",
         "hours": "{h} h {m:02d} min",
@@ -114,7 +114,7 @@ _TEXT: dict[Lang, dict[str, str]] = {
         "personnes qui arrivent après l’ouverture prennent place derrière elles.",
         "footer": "Salle d’attente : le site laisse entrer les gens dans l’ordre, au rythme "
         "qu’il peut servir.",
-        "under_minute": "moins d’une minute",
+        "seconds": "{n} secondes",
         "minute": "1 minute",
         "minutes": "{n} minutes",
         "hours": "{h} h {m:02d}",
@@ -129,7 +129,12 @@ def format_number(value: int, lang: Lang) -> str:
 
 
 def _minutes(seconds: int) -> int:
-    return -1 if seconds < 60 else round(seconds / 60)
+    """How a wait is worded, as one number: under two minutes, minus the seconds rounded to
+    five (a minute-wide "less than a minute" hid an estimate's error of 5-55 s, and short
+    waits are where people decide whether to stay); above, whole minutes."""
+    if seconds < 120:
+        return -max(5, 5 * round(seconds / 5))
+    return round(seconds / 60)
 
 
 def format_duration(seconds: int, lang: Lang) -> str:
@@ -140,7 +145,7 @@ def format_duration(seconds: int, lang: Lang) -> str:
 def _format_minutes(minutes: int, lang: Lang) -> str:
     text = _TEXT[lang]
     if minutes < 0:
-        return text["under_minute"]
+        return text["seconds"].format(n=-minutes)
     if minutes == 1:
         return text["minute"]
     if minutes < 120:
