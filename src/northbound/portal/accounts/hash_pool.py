@@ -59,9 +59,9 @@ class HashPool:
         self,
         *,
         workers: int = 1,
-        share: float = 0.5,
-        max_queue: int = 64,
-        max_wait: float = 5.0,
+        share: float = 1.0,
+        max_queue: int = 8,
+        max_wait: float = 2.0,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
