@@ -170,3 +170,36 @@ async def test_a_waiter_whose_client_left_does_not_take_a_slot_down() -> None:
     assert limiter.in_flight == 1
     outcome.release()
     assert limiter.in_flight == 0
+
+
+async def test_the_request_that_ends_a_wait_is_never_shed() -> None:
+    """The site is full and its queue too: a newcomer is shed, but the person the room just
+    let in is served (counted in flight, over the limit)."""
+    from northbound.surge.admission.middleware import AdmissionControlMiddleware
+
+    limiter = Limiter(FixedLimit(1), max_queue=0, random=random.Random(1).random)
+    served: list[str] = []
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        served.append(str(scope["path"]))
+        assert limiter.in_flight == 2
+
+    control = AdmissionControlMiddleware(app, limiter=limiter)  # type: ignore[arg-type]
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    held = limiter.try_acquire(Priority.CRITICAL)
+    assert held is not None
+    base = {"type": "http", "method": "GET", "headers": [], "query_string": b""}
+    await control({**base, "path": "/newcomer"}, receive, send)  # type: ignore[arg-type]
+    assert served == [] and sent[0]["status"] == 503
+    await control(
+        {**base, "path": "/admitted", ADMITTED_SCOPE_KEY: True}, receive, send  # type: ignore[arg-type]
+    )
+    assert served == ["/admitted"]
+    assert limiter.in_flight == 1

@@ -275,6 +275,15 @@ class Limiter:
             return None
         return self._grant(priority)
 
+    def admit_committed(self) -> Permit:
+        """Admit now, over the limit if need be: for a request the site has already committed
+        to serve, whose rate something else paces (the one that ends a wait in the waiting
+        room: the inlet let that person in because there was room). Counted in flight like
+        any other, so the limit and the inlet see it; never queued, never shed."""
+        if self._arrivals is not None:
+            self._arrivals.arrived()
+        return self._grant(Priority.CRITICAL)
+
     async def acquire(self, priority: Priority) -> Permit | ShedReason:
         """Admit now, after a short wait, or answer why the request must be shed."""
         if self._arrivals is not None:

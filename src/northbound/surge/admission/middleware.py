@@ -14,6 +14,7 @@ from northbound.surge.admission.classify import Classifier, DefaultClassifier
 from northbound.surge.admission.config import AdmissionSettings
 from northbound.surge.admission.limiter import Limiter, Permit
 from northbound.surge.admission.loop_lag import LoopLagMonitor
+from northbound.surge.capacity import ADMITTED_SCOPE_KEY
 from northbound.surge.shed_page import CannedResponse
 
 PRIORITY_SCOPE_KEY = "surge.priority"
@@ -68,7 +69,11 @@ class AdmissionControlMiddleware:
             return
 
         priority = self.classify(scope)
-        outcome = await self.limiter.acquire(priority)
+        outcome = (
+            self.limiter.admit_committed()
+            if scope.get(ADMITTED_SCOPE_KEY)
+            else await self.limiter.acquire(priority)
+        )
         if not isinstance(outcome, Permit):
             await self.shed_response.send(scope, send)
             return
