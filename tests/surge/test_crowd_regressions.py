@@ -203,3 +203,29 @@ async def test_the_request_that_ends_a_wait_is_never_shed() -> None:
     )
     assert served == ["/admitted"]
     assert limiter.in_flight == 1
+
+
+async def test_a_paused_line_says_so_instead_of_promising_a_wait() -> None:
+    from northbound.surge.waiting_room.page import WaitingPage
+
+    clock = Clock()
+    room = make_room(make_store("memory"), clock, FakeCapacity(limit=20))
+    await switch_on(room, fixed_rate_per_minute=60)
+    crowd = [Visitor(f"p{i}") for i in range(30)]
+    for visitor in crowd:
+        await visitor.poll(room)
+    for _ in range(5):
+        clock.advance(1)
+        await room.tick()
+    await switch_on(room, paused=True)
+    view = room.view(crowd[-1].position or 0)
+    assert view.paused and view.estimate is None
+    page = WaitingPage(
+        room_path="/waiting-room", grace_seconds=60, eta_window_seconds=60,
+        site_names={"en": "Northbound", "fr": "Northbound"},
+        info_links={"en": "/en/", "fr": "/fr/"},
+    )  # fmt: skip
+    html = page.html(view, lang="en", next_path="/en/").decode()
+    assert "paused" in html and "next check" not in html
+    assert "en pause" in page.html(view, lang="fr", next_path="/fr/").decode()
+    assert b'"paused":true' in WaitingPage.json(view).replace(b" ", b"")

@@ -51,13 +51,15 @@ _TEXT: dict[Lang, dict[str, str]] = {
         "between": " (between {low} and {high})",
         "basis": ", based on how fast the line moved in the last {minutes} minutes.",
         "no_eta": "Estimated wait: we will show an estimate as soon as the line starts moving.",
+        "paused": "The line is paused for the moment: nobody is being let in. You keep your "
+        "place, and this page will tell you as soon as the line moves again.",
         "refresh": "This page checks your place by itself about every {seconds} seconds: you "
-        "do not need to reload it. Keep it open. If you leave for more than {grace} minutes, "
+        "do not need to reload it. Keep it open. If you leave for more than {grace}, "
         "your place goes to the next person.",
         "refresh_off_link": "Turn off automatic updates",
         "refresh_off": "Automatic updates are off. ",
         "check_now": "Check my place now",
-        "rejoined": "You were away for more than {grace} minutes, so your earlier place went to "
+        "rejoined": "You were away for more than {grace}, so your earlier place went to "
         "the next person. You have a new place at the end of the line.",
         "meanwhile": "While you wait",
         "info": "Information pages stay open: ",
@@ -93,13 +95,15 @@ _TEXT: dict[Lang, dict[str, str]] = {
         "dernières minutes.",
         "no_eta": "Attente estimée : nous afficherons une estimation dès que la file "
         "commencera à avancer.",
+        "paused": "La file est en pause pour le moment : personne n’entre. Vous gardez votre "
+        "place, et cette page vous dira dès que la file avancera de nouveau.",
         "refresh": "Cette page vérifie votre place d’elle-même environ toutes les {seconds} "
         "secondes : inutile de la recharger. Gardez-la ouverte. Si vous partez plus de "
-        "{grace} minutes, votre place passe à la personne suivante.",
+        "{grace}, votre place passe à la personne suivante.",
         "refresh_off_link": "Arrêter les mises à jour automatiques",
         "refresh_off": "Les mises à jour automatiques sont arrêtées. ",
         "check_now": "Vérifier ma place maintenant",
-        "rejoined": "Vous vous êtes absenté plus de {grace} minutes : votre ancienne place est "
+        "rejoined": "Vous vous êtes absenté plus de {grace} : votre ancienne place est "
         "passée à la personne suivante. Vous avez une nouvelle place à la fin de la file.",
         "meanwhile": "Pendant l’attente",
         "info": "Les pages d’information restent accessibles : ",
@@ -202,7 +206,7 @@ class WaitingPage:
         info_links: dict[Lang, str],
     ) -> None:
         self.room_path = room_path
-        self.grace_minutes = max(1, round(grace_seconds / 60))
+        self.grace_seconds = grace_seconds
         self.window_minutes = max(1, round(eta_window_seconds / 60))
         self._fragments = {
             lang: self._prepare(lang, site_names[lang], info_links[lang]) for lang in _TEXT
@@ -232,9 +236,8 @@ class WaitingPage:
             f"<li>{t['turn']}</li><li>{t['one_tab']}</li></ul>"
         )
         tail = f"</main><footer><p>{t['footer']}</p></footer></body></html>"
-        notice_before, notice_after = (
-            t["refresh"].format(seconds="\0", grace=self.grace_minutes).split("\0")
-        )
+        grace = format_duration(self.grace_seconds, lang)
+        notice_before, notice_after = t["refresh"].format(seconds="\0", grace=grace).split("\0")
         return _Fragments(
             head_start=head_start.encode(),
             head_end=head_end.encode(),
@@ -285,6 +288,9 @@ class WaitingPage:
 
     def _eta_bytes(self, view: WaitView, lang: Lang) -> bytes:
         estimate = view.estimate
+        if view.paused:
+            # neither "you will be let in at the next check" nor an estimate is true now
+            return _TEXT[lang]["paused"].encode()
         if view.ahead == 0 or estimate is None:
             return self._eta_cached(lang, view.ahead == 0, None)
         minutes = (
@@ -312,12 +318,15 @@ class WaitingPage:
         parts.append(fragments.after_switch)
         body = [f"<h1>{title}</h1>"]
         if refresh:
-            notice = t["refresh"].format(seconds=view.refresh_seconds, grace=self.grace_minutes)
+            notice = t["refresh"].format(
+                seconds=view.refresh_seconds, grace=format_duration(self.grace_seconds, lang)
+            )
             body.append(f'<p>{notice} <a href="{quiet}">{t["refresh_off_link"]}</a></p>')
         else:
             body.append(f'<p>{t["refresh_off"]}<a href="{quiet}">{t["check_now"]}</a></p>')
         if view.rejoined:
-            body.append(f'<p class="note">{t["rejoined"].format(grace=self.grace_minutes)}</p>')
+            rejoined = t["rejoined"].format(grace=format_duration(self.grace_seconds, lang))
+            body.append(f'<p class="note">{rejoined}</p>')
         if view.position is None:
             opens_at = view.opens_at or 0.0
             until = max(0, round(opens_at - (time.time() if now is None else now)))
@@ -373,4 +382,6 @@ class WaitingPage:
             )
         if view.rejoined:
             document["rejoined"] = True
+        if view.paused:
+            document["paused"] = True
         return json.dumps(document, separators=(",", ":")).encode()
