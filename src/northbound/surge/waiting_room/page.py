@@ -73,7 +73,6 @@ _TEXT: dict[Lang, dict[str, str]] = {
         "the opening join the line behind them.",
         "footer": "Waiting room: the site lets people in in order, at the pace it can serve.",
         "seconds": "{n} seconds",
-        "minute": "1 minute",
         "minutes": "{n} minutes",
         "hours": "{h} h {m:02d} min",
         "and": " and ",
@@ -119,7 +118,6 @@ _TEXT: dict[Lang, dict[str, str]] = {
         "footer": "Salle d’attente : le site laisse entrer les gens dans l’ordre, au rythme "
         "qu’il peut servir.",
         "seconds": "{n} secondes",
-        "minute": "1 minute",
         "minutes": "{n} minutes",
         "hours": "{h} h {m:02d}",
         "and": " et ",
@@ -132,28 +130,31 @@ def format_number(value: int, lang: Lang) -> str:
     return text.replace(",", "\u202f") if lang == "fr" else text
 
 
-def _minutes(seconds: int) -> int:
-    """How a wait is worded, as one number: under two minutes, minus the seconds rounded to
-    five (a minute-wide "less than a minute" hid an estimate's error of 5-55 s, and short
-    waits are where people decide whether to stay); above, whole minutes."""
+def _shown(seconds: int) -> int:
+    """The wait as it is worded, in seconds: to 5 s under two minutes, to 30 s under ten, to
+    the minute beyond. The step stays under a tenth of the wait: a page that could only say
+    "less than a minute" or "3 minutes" was off by a fifth or more on every short wait, and
+    short waits are where people decide whether to stay."""
     if seconds < 120:
-        return -max(5, 5 * round(seconds / 5))
-    return round(seconds / 60)
+        return max(5, 5 * round(seconds / 5))
+    if seconds < 600:
+        return 30 * round(seconds / 30)
+    return 60 * round(seconds / 60)
 
 
 def format_duration(seconds: int, lang: Lang) -> str:
-    return _format_minutes(_minutes(seconds), lang)
+    return _format_shown(_shown(seconds), lang)
 
 
 @lru_cache(maxsize=4096)
-def _format_minutes(minutes: int, lang: Lang) -> str:
+def _format_shown(seconds: int, lang: Lang) -> str:
     text = _TEXT[lang]
-    if minutes < 0:
-        return text["seconds"].format(n=-minutes)
-    if minutes == 1:
-        return text["minute"]
+    if seconds < 120:
+        return text["seconds"].format(n=seconds)
+    minutes, rest = divmod(seconds, 60)
     if minutes < 120:
-        return text["minutes"].format(n=minutes)
+        worded = text["minutes"].format(n=minutes)
+        return worded + text["and"] + text["seconds"].format(n=rest) if rest else worded
     return text["hours"].format(h=minutes // 60, m=minutes % 60)
 
 
@@ -293,11 +294,11 @@ class WaitingPage:
             return _TEXT[lang]["paused"].encode()
         if view.ahead == 0 or estimate is None:
             return self._eta_cached(lang, view.ahead == 0, None)
-        minutes = (
-            _minutes(estimate.seconds), _minutes(estimate.low_seconds),
-            _minutes(estimate.high_seconds),
+        shown = (
+            _shown(estimate.seconds), _shown(estimate.low_seconds),
+            _shown(estimate.high_seconds),
         )  # fmt: skip
-        return self._eta_cached(lang, False, minutes)
+        return self._eta_cached(lang, False, shown)
 
     def html(
         self, view: WaitView, *, lang: Lang, next_path: str, refresh: bool = True,
@@ -348,14 +349,14 @@ class WaitingPage:
 
     @lru_cache(maxsize=4096)  # noqa: B019  (one page object per room, for the process)
     def _eta_cached(
-        self, lang: Lang, at_front: bool, minutes: tuple[int, int, int] | None
+        self, lang: Lang, at_front: bool, shown: tuple[int, int, int] | None
     ) -> bytes:
         t = _TEXT[lang]
         if at_front:
             return t["next"].encode()
-        if minutes is None:
+        if shown is None:
             return t["no_eta"].encode()
-        about, low, high = (_format_minutes(m, lang) for m in minutes)
+        about, low, high = (_format_shown(m, lang) for m in shown)
         sentence = f"{t['wait']}<strong>{t['about']}{about}</strong>"
         if low != high:
             sentence += t["between"].format(low=low, high=high)
