@@ -79,3 +79,32 @@ async def test_a_paced_worker_rests_in_proportion_to_its_hash() -> None:
     assert rests == [pytest.approx(0.3)]
     assert await pool.run(HashPriority.HASH, lambda: 2) == 2
     pool.close()
+
+
+async def test_a_wait_that_would_be_too_long_is_refused_at_once() -> None:
+    """Hashes take 1 s of a worker here: with a 2 s limit, two may wait, a third is told to
+    come back straight away instead of holding its slot for 2 s and being refused then."""
+    now = [0.0]
+    gate = Gate()
+
+    def job() -> str:
+        gate.event.wait(5)
+        now[0] += 1.0  # the hash took a second of the worker
+        return "done"
+
+    pool = HashPool(workers=1, max_queue=64, max_wait=2.0, clock=lambda: now[0])
+    gate.event.set()
+    assert await pool.run(HashPriority.HASH, job) == "done"
+    await _settle()
+    assert pool.cycle == pytest.approx(1.0)
+    gate.event.clear()
+    running = asyncio.create_task(pool.run(HashPriority.HASH, job))
+    await _settle()
+    queued = [asyncio.create_task(pool.run(HashPriority.HASH, job)) for _ in range(2)]
+    await _settle()
+    assert pool.waiting == 2
+    with pytest.raises(HashingBusy):
+        await pool.run(HashPriority.VERIFY, job)
+    gate.event.set()
+    assert await asyncio.gather(running, *queued) == ["done"] * 3
+    pool.close()

@@ -35,9 +35,10 @@ class AccountSettings(BaseModel):
     )
     # A request waiting for a hash holds its admission-control slot: a long hashing queue
     # fills the concurrency limit with people doing nothing, and pages time out behind them
-    # (seen in a crowd run: in flight pinned at the limit, loop idle, 1,000 pages shed). So
-    # the queue is short and refuses quickly; the person gets "try again" with a Retry-After.
-    hash_max_queue: int = Field(default=8, ge=0, description="Hashes that may wait.")
+    # (seen in a crowd run: in flight pinned at the limit, loop idle, 1,000 pages shed). So a
+    # hash that would wait past the limit is refused at once (see hash_pool.py); the person
+    # gets "try again" with a Retry-After.
+    hash_max_queue: int = Field(default=64, ge=0, description="Hashes that may wait.")
     hash_max_wait_seconds: float = Field(
         default=2.0, gt=0.0, description="A hash that cannot start in this long is refused."
     )
