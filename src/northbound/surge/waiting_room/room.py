@@ -218,13 +218,12 @@ class WaitingRoom:
         return state.opens_at is not None and state.prequeue_key is None
 
     def in_prequeue(self, now: float, state: RoomState | None = None) -> bool:
+        """Whether newcomers join the pre-queue: from the schedule until the tick that draws
+        the shuffle, not until the opening time itself. Someone who arrives in the instant
+        between the opening and that tick would otherwise take a place in the ordinary line,
+        ahead of everybody who came early (seen in a lottery-opening run: 44-202 people)."""
         state = state or self.state
-        return (
-            state.mode != "off"
-            and state.opens_at is not None
-            and state.prequeue_key is None
-            and now < state.opens_at
-        )
+        return state.mode != "off" and state.opens_at is not None and state.prequeue_key is None
 
     def _measure_busy(self, now: float) -> None:
         """Mean requests in flight since the previous tick (the instant count when the clock
