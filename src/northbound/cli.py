@@ -13,6 +13,7 @@ import typer
 
 from northbound import __version__
 from northbound.portal.accounts.cli import outbox, users_app
+from northbound.portal.lottery.cli import lottery_app
 from northbound.surge.admission.cli import surge_app
 from northbound.surge.waiting_room.cli import room_app
 
@@ -33,6 +34,7 @@ cli.add_typer(notice_app, name="notice")
 cli.add_typer(users_app, name="users")
 cli.add_typer(room_app, name="room")
 cli.add_typer(surge_app, name="surge")
+cli.add_typer(lottery_app, name="lottery")
 cli.command("outbox")(outbox)
 
 

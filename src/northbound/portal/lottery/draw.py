@@ -85,6 +85,7 @@ class Published:
     seed_hex: str | None
     eligible: tuple[str, ...]
     rounds: tuple[tuple[str, ...], ...]  # each round's invitations, in the order drawn
+    list_digest: str | None = None  # recorded when the list was published, if known
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,9 @@ def verify(published: Published) -> Verification:
     if commitment(seed) != published.commitment:
         problems.append("SHA-256 of the seed does not match the commitment.")
     try:
+        if published.list_digest is not None and \
+                list_digest(published.eligible) != published.list_digest:
+            problems.append("The eligible list differs from the one published (SHA-256).")
         ranked = order(seed, published.eligible)
     except (ValueError, UnicodeEncodeError):
         return Verification(False, (*problems, "The eligible list has a repeated or "

@@ -156,6 +156,8 @@ SNIPPET = '''import hashlib, hmac, json, urllib.request
 d = json.load(urllib.request.urlopen("{url}"))
 seed = bytes.fromhex(d["seed"])
 assert hashlib.sha256(seed).hexdigest() == d["commitment"]
+listed = "".join(c + "\n" for c in sorted(d["eligible"])).encode()
+assert hashlib.sha256(listed).hexdigest() == d["listDigest"]
 order = sorted(d["eligible"], key=lambda c: (hmac.new(seed, c.encode(), "sha256").digest(), c))
 invited = [c for r in d["rounds"] for c in r["invited"]]
 assert invited == order[:len(invited)]

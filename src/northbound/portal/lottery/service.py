@@ -391,7 +391,7 @@ async def published(db: Database, intake_id: int) -> draw.Published | None:
         rounds.setdefault(number, []).append(confirmation)
     seed = intake.seed_hex if intake.seed_revealed_at is not None else None
     return draw.Published(intake.commitment, seed, numbers,
-                          tuple(tuple(rounds[k]) for k in sorted(rounds)))
+                          tuple(tuple(rounds[k]) for k in sorted(rounds)), intake.list_digest)
 
 
 InvitationText = Callable[[Language, str, datetime], tuple[str, str]]
