@@ -87,7 +87,7 @@ async def intake_page(request: Request, intake_id: str) -> Response:
                   opens_at=aware(intake.opens_at), closes_at=aware(intake.closes_at),
                   countdown=countdown(language, aware(intake.opens_at), now),
                   entry=entry, invitation=invitation, counts=counts,
-                  links=_links(language, intake),
+                  lottery_links=_links(language, intake),
                   sent=request.query_params.get("sent") == "1")
 
 
@@ -107,7 +107,7 @@ def _form_page(request: Request, visitor: Visitor, language: Language, intake: I
                   title="Interest to sponsor form", twin_href=_twin(request, "form", intake),
                   breadcrumbs=_crumbs(language, intake), intake=intake, phase=phase,
                   sponsor=form.SPONSOR, people=(form.PERSON_1, form.PERSON_2),
-                  declaration=form.DECLARATION, links=_links(language, intake),
+                  declaration=form.DECLARATION, lottery_links=_links(language, intake),
                   values=values or {}, errors=errors or {}, status=status, existing=existing)
 
 
@@ -183,7 +183,7 @@ async def draw_page(request: Request, intake_id: str) -> Response:
                   counts=await service.counts(state.db, intake.id),
                   commitment_public=phase != "upcoming",
                   digest=draw.list_digest(shown.eligible) if shown.eligible else None,
-                  snippet=SNIPPET.format(url=api), links=_links(language, intake))
+                  snippet=SNIPPET.format(url=api), lottery_links=_links(language, intake))
 
 
 def published_document(intake: Intake, shown: draw.Published, phase: str,

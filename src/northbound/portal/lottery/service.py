@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from northbound.portal.accounts.clock import aware
 from northbound.portal.accounts.models import User
+from northbound.portal.applications.idempotency import fingerprint, previous_result
 from northbound.portal.applications.messages import add_message
 from northbound.portal.applications.receipts import new_receipt
 from northbound.portal.applications.service import run_once
@@ -210,10 +211,19 @@ async def submit_form(
         session.add(entry)
         return {"confirmation": entry.confirmation}
 
+    action = f"lottery:{intake.id}"
     try:
-        return await run_once(db, user_id, key, f"lottery:{intake.id}", values, work)
+        return await run_once(db, user_id, key, action, values, work)
     except Duplicate as exc:
-        if exc.existing is None:
+        if exc.existing is not None:
+            # A double click: the other request committed this key between our key lookup
+            # and our duplicate check. Its result is the answer to this one too.
+            async with db.session() as session:
+                prior = await previous_result(session, user_id, key, action,
+                                              fingerprint(action, values))
+            if prior is not None:
+                return {**prior, "replayed": True}
+        else:
             await _refuse(db, intake.id, "identity" if exc.field == "family_name"
                           else "document", now)
         raise
@@ -473,9 +483,9 @@ async def counts(db: Database, intake_id: int) -> Counts:
     """The published figures: forms received (refused duplicates included), duplicates
     removed (refused at submission or removed at review), eligible, invited."""
     async with db.session() as session:
-        by_state = dict((await session.execute(
+        by_state = {state: count for state, count in (await session.execute(
             select(Entry.state, func.count()).where(Entry.intake_id == intake_id)
-            .group_by(Entry.state))).tuples().all())
+            .group_by(Entry.state))).all()}
         refused = int(await session.scalar(select(func.count()).select_from(Refusal)
                                            .where(Refusal.intake_id == intake_id)) or 0)
         invited, rounds = (await session.execute(
