@@ -173,12 +173,22 @@ def verify(
                f"{invited} invited from the top of the order")
 
 
-def _fetch(url: str, intake: int) -> draw.Published:
+def _fetch(url: str, intake: int, patience: float = 300.0) -> draw.Published:
+    """The public JSON, following the waiting room if it is on (429 + Retry-After: wait,
+    then ask again with the cookies it set) for up to ``patience`` seconds."""
+    import time
+
     address = url.rstrip("/") + DRAW_API.format(intake_id=intake)
+    give_up = time.monotonic() + patience
     try:
-        response = httpx.get(address, timeout=30.0)
-        response.raise_for_status()
-        document: dict[str, Any] = response.json()
+        with httpx.Client(timeout=30.0, headers={"accept": "application/json"}) as client:
+            response = client.get(address)
+            while response.status_code in (429, 503) and time.monotonic() < give_up:
+                wait = response.headers.get("retry-after", "")
+                time.sleep(min(60.0, float(wait)) if wait.isdigit() else 5.0)
+                response = client.get(address)
+            response.raise_for_status()
+            document: dict[str, Any] = response.json()
         return draw.Published(
             commitment=str(document["commitment"]), seed_hex=document["seed"],
             eligible=tuple(str(c) for c in document["eligible"]),

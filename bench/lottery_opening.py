@@ -1,0 +1,471 @@
+"""The opening second of a parents-and-grandparents intake, against the real site.
+
+Thousands of signed-in sponsors ask for the interest-to-sponsor form: some in the seconds
+before the opening (the waiting room's pre-queue), most within the opening second. Each one
+follows the waiting room (its JSON twin: 429 + ``Retry-After`` until admitted), fills in the
+form, sends it (again with the same idempotency key after a 503 or 429), and reads the
+confirmation number from the page it is sent to. Then the script checks the database and
+prints:
+
+- every request's status (and how many were 500s: the answer must be none);
+- acknowledged forms, and whether each is in the database exactly once, for its sponsor;
+- the order people got in compared with the order they arrived: random among early arrivals
+  (the pre-queue shuffle), first come first served after the opening (Spearman correlation
+  of arrival rank and place in line, and the share of pairs out of order).
+
+It then closes the intake, runs the draw, sends one round of invitations and verifies the
+draw from the public JSON with ``northbound lottery verify --url``.
+
+How the sponsors are made: accounts and sessions are written straight to the database through
+the models (one argon2 hash, with cheap parameters, shared by every account; the session
+tokens are random, only their SHA-256 is stored, as the site does). Signing thousands of people
+in through the site would measure argon2, not the opening.
+
+Traffic goes only to 127.0.0.1 (each sponsor from its own 127.x.y.z address, so per-address
+rate limits apply as they would to real people), the server is pinned to CPU 0 and this
+script to CPU 1, and the whole run is bounded by ``--seconds`` (default 60).
+
+    .venv/bin/python bench/lottery_opening.py --sponsors 3000
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import asyncio
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+NORTHBOUND = str(ROOT / ".venv" / "bin" / "northbound")
+HOST = "127.0.0.1"
+ADMIN_TOKEN = "bench-admin-token-" + secrets.token_hex(8)
+FORM_PATH = "/en/parents-grandparents/{id}/interest-to-sponsor"
+TOKEN = re.compile(r'name="(csrf_token|idempotency_key)" value="([^"]*)"')
+CONFIRMATION = re.compile(r'class="receipt-number">(PG-\d{3}-\d{3}-\d{4})<')
+
+
+@dataclass
+class Sponsor:
+    index: int
+    user_id: int
+    token: str
+    address: str
+    arrive_at: float  # wall-clock time this sponsor is scheduled to arrive
+    early: bool
+    arrived: float | None = None  # when the first request was actually sent
+    got_in: float | None = None  # when the form page was first served
+    place: int | None = None  # last place in line the room reported
+    acknowledged: str | None = None  # confirmation number shown after the 303
+    statuses: list[tuple[str, int]] = field(default_factory=list)
+
+
+def pin(cpu: int) -> list[str]:
+    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
+        return ["taskset", "-c", str(cpu)]
+    return []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def source_address(index: int) -> str:
+    return f"127.{1 + index // 62500}.{(index // 250) % 250 + 1}.{index % 250 + 1}"
+
+
+def answers(index: int) -> dict[str, str]:
+    """A valid form, different for every sponsor (no two share a name, birth date or
+    document, so none is refused as a duplicate)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    name = "".join(letters[(index // 26**k) % 26] for k in range(4))
+    born = datetime(1950, 1, 1) + timedelta(days=index % 12000)
+    return {
+        "family_name": f"Sponsor{name}", "given_names": "Alex",
+        "date_of_birth": born.strftime("%Y-%m-%d"), "country_of_birth": "Mexico",
+        "address": f"{index} Main Street", "city": "Toronto", "province": "ON",
+        "postal_code": "M5V 2T6", "email": f"sponsor{index}@example.com",
+        "status_document": "pr_card", "status_document_number": f"PR{index:09d}",
+        "person1_family_name": f"Parent{name}", "person1_given_names": "Rosa",
+        "person1_date_of_birth": "1930-06-15", "person1_relationship": "parent",
+        "declaration": "yes",
+    }
+
+
+PASS_COOKIE = "nb_room_main"
+PASS_RECORD = struct.Struct(">B8sQIIIIiI16s")  # surge/waiting_room/tokens.py's record
+
+
+def pass_position(token: str | None) -> int | None:
+    """The place in line written in the visitor's own pass (read, not verified: the bench
+    only wants to know where the room put this person)."""
+    try:
+        _, payload, _ = (token or "").strip('"').split(".")
+        fields = PASS_RECORD.unpack(base64.b64decode(payload))
+    except (ValueError, struct.error, binascii.Error):
+        return None
+    return int(fields[2]) if fields[0] == 2 else None
+
+
+# -- setting up ------------------------------------------------------------------------------
+
+
+async def seed(database_url: str, count: int) -> tuple[list[tuple[int, str]], int]:
+    """``count`` sponsor accounts with live sessions, and one staff account."""
+    from northbound.portal.accounts.config import AccountSettings
+    from northbound.portal.accounts.models import AccountSession, User
+    from northbound.portal.accounts.passwords import PasswordHashing
+    from northbound.portal.accounts.sessions import token_digest
+    from northbound.storage.database import Database
+
+    cheap = AccountSettings(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
+    shared_hash = await PasswordHashing(cheap).hash("opening second password")
+    now = datetime.now(UTC)
+    db = Database(database_url)
+    try:
+        async with db.session() as session, session.begin():
+            users = [User(email=f"sponsor{i}@example.com", password_hash=shared_hash,
+                          language="fr" if i % 4 == 0 else "en", email_verified_at=now,
+                          created_at=now, is_staff=False, failed_sign_ins=0)
+                     for i in range(count)]
+            staff = User(email="staff@example.com", password_hash=shared_hash, language="en",
+                         email_verified_at=now, created_at=now, is_staff=True, failed_sign_ins=0)
+            session.add_all([*users, staff])
+            await session.flush()
+            pairs = [(u.id, secrets.token_urlsafe(32)) for u in users]
+            session.add_all([AccountSession(id=token_digest(token), user_id=user_id,
+                                            created_at=now, last_seen_at=now,
+                                            expires_at=now + timedelta(hours=8))
+                             for user_id, token in pairs])
+            return pairs, staff.id
+    finally:
+        await db.dispose()
+
+
+async def create_intake(database_url: str, opens_at: datetime) -> int:
+    from northbound.portal.lottery import service
+    from northbound.storage.database import Database
+
+    db = Database(database_url)
+    try:
+        intake = await service.create_intake(
+            db, opens_at=opens_at, closes_at=opens_at + timedelta(hours=1),
+            invitation_target=1000, application_cap=600,
+            notice_en="Interest to sponsor: bench intake.",
+            notice_fr="Intérêt à parrainer : période d'essai.", staff_id=None,
+            now=datetime.now(UTC))
+        return intake.id
+    finally:
+        await db.dispose()
+
+
+async def stored_entries(database_url: str, intake_id: int) -> list[tuple[str, int]]:
+    from sqlalchemy import select
+
+    from northbound.portal.lottery.models import Entry
+    from northbound.storage.database import Database
+
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            rows = await session.execute(select(Entry.confirmation, Entry.user_id)
+                                         .where(Entry.intake_id == intake_id))
+            return [(str(c), int(u)) for c, u in rows.all()]
+    finally:
+        await db.dispose()
+
+
+def wait_until_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not come up in {timeout:.0f} s")
+
+
+def command(env: dict[str, str], *arguments: str) -> str:
+    done = subprocess.run([NORTHBOUND, *arguments], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"northbound {' '.join(arguments)}: {done.stderr or done.stdout}")
+    return done.stdout.strip()
+
+
+# -- the crowd -------------------------------------------------------------------------------
+
+
+def _retry_after(response: httpx.Response, default: float = 1.0) -> float:
+    value = response.headers.get("retry-after", "")
+    return float(value) if value.isdigit() else default
+
+
+async def journey(sponsor: Sponsor, base: str, intake_id: int, deadline: float,
+                  jitter: random.Random, tls: ssl.SSLContext) -> None:
+    # one TLS context for all (plain HTTP here, but httpx would build one per client)
+    transport = httpx.AsyncHTTPTransport(local_address=sponsor.address, retries=2, verify=tls)
+    cookies = {"nb_session": sponsor.token}
+    path = FORM_PATH.format(id=intake_id)
+    async with httpx.AsyncClient(transport=transport, base_url=base, cookies=cookies,
+                                 timeout=20.0) as client:
+        await asyncio.sleep(max(0.0, sponsor.arrive_at - time.time()))
+        sponsor.arrived = time.time()
+        html = ""
+        while time.time() < deadline:  # follow the waiting room to the form
+            response = await client.get(path, headers={"accept": "application/json"})
+            sponsor.statuses.append(("form page", response.status_code))
+            if response.status_code == 200:
+                sponsor.got_in, html = time.time(), response.text
+                sponsor.place = pass_position(client.cookies.get(PASS_COOKIE)) or sponsor.place
+                break
+            if response.status_code == 429 and "json" in response.headers.get(
+                    "content-type", ""):
+                body = response.json()
+                if body.get("position") is not None:
+                    sponsor.place = int(body["position"])
+            # people refresh a little off the beat
+            await asyncio.sleep(_retry_after(response) + jitter.uniform(0, 0.3))
+        if not html:
+            return
+        fields = dict(TOKEN.findall(html))
+        data = {**answers(sponsor.index), **fields}
+        while time.time() < deadline:  # send; after a 503 or 429, send again (same key)
+            response = await client.post(path, data=data)
+            sponsor.statuses.append(("form post", response.status_code))
+            if response.status_code == 303:
+                # acknowledged: the server committed before answering; the number is on the
+                # page the browser is sent to (reloaded if that page is shed)
+                sponsor.acknowledged = "unread"
+                while time.time() < deadline + 20:
+                    page = await client.get(response.headers["location"])
+                    sponsor.statuses.append(("confirmation page", page.status_code))
+                    found = CONFIRMATION.search(page.text)
+                    if page.status_code == 200 and found:
+                        sponsor.acknowledged = found.group(1)
+                        return
+                    await asyncio.sleep(_retry_after(page) + jitter.uniform(0, 0.3))
+                return
+            if response.status_code not in (429, 503):
+                return
+            await asyncio.sleep(_retry_after(response) + jitter.uniform(0, 0.3))
+
+
+async def watch_room(base: str, opening: float, samples: list[dict[str, Any]]) -> None:
+    """The room's own figures every 2 s (admin API), to show the line filling and draining."""
+    headers = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=5.0) as client:
+        while True:
+            try:
+                status = (await client.get("/api/v1/admin/room/")).json()
+                samples.append({"t": round(time.time() - opening, 1), "on": status["on"],
+                                "preQueue": status["preQueue"], "serving": status["serving"],
+                                "lastPosition": status["lastPosition"],
+                                "waiting": status["waiting"],
+                                "admittedPerMinute": status["admittedPerMinute"]})
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            await asyncio.sleep(2.0)
+
+
+async def crowd(sponsors: list[Sponsor], base: str, intake_id: int, deadline: float,
+                opening: float, samples: list[dict[str, Any]]) -> None:
+    jitter = random.Random(7)
+    tls = ssl.create_default_context()
+    watcher = asyncio.create_task(watch_room(base, opening, samples))
+    tasks = [asyncio.create_task(journey(s, base, intake_id, deadline, jitter, tls))
+             for s in sponsors]
+    done, pending = await asyncio.wait(tasks, timeout=max(1.0, deadline - time.time() + 25))
+    for task in [*pending, watcher]:
+        task.cancel()
+    for task in done:
+        if task.exception() is not None:
+            print(f"  a sponsor's client failed: {task.exception()!r}", file=sys.stderr)
+
+
+# -- what happened ---------------------------------------------------------------------------
+
+
+def spearman(xs: list[float], ys: list[float]) -> float | None:
+    """Rank correlation (no ties expected: arrival times and places are distinct)."""
+    n = len(xs)
+    if n < 3:
+        return None
+    rank_x = {i: r for r, i in enumerate(sorted(range(n), key=lambda i: xs[i]))}
+    rank_y = {i: r for r, i in enumerate(sorted(range(n), key=lambda i: ys[i]))}
+    d2 = sum((rank_x[i] - rank_y[i]) ** 2 for i in range(n))
+    return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+def out_of_order(xs: list[float], ys: list[float], samples: int = 200_000) -> float | None:
+    """Share of pairs (sampled) whose order of getting in differs from their order of arrival."""
+    n = len(xs)
+    if n < 2:
+        return None
+    rng = random.Random(1)
+    inverted = 0
+    for _ in range(samples):
+        i, j = rng.randrange(n), rng.randrange(n)
+        while j == i:
+            j = rng.randrange(n)
+        if (xs[i] - xs[j]) * (ys[i] - ys[j]) < 0:
+            inverted += 1
+    return inverted / samples
+
+
+def order_report(group: list[Sponsor]) -> dict[str, Any]:
+    placed = [s for s in group if s.place is not None and s.arrived is not None]
+    arrived = [float(s.arrived or 0) for s in placed]
+    places = [float(s.place or 0) for s in placed]
+    rho, inverted = spearman(arrived, places), out_of_order(arrived, places)
+    return {"sponsors": len(group), "withPlace": len(placed),
+            "gotIn": sum(1 for s in group if s.got_in is not None),
+            "spearmanArrivalVsPlace": None if rho is None else round(rho, 3),
+            "pairsOutOfOrder": None if inverted is None else round(inverted, 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sponsors", type=int, default=3000)
+    parser.add_argument("--early-share", type=float, default=0.3,
+                        help="Share of sponsors who arrive before the opening.")
+    parser.add_argument("--early-seconds", type=float, default=6.0,
+                        help="Early arrivals spread over this many seconds before the opening.")
+    parser.add_argument("--seconds", type=float, default=60.0,
+                        help="Hard bound on the crowd's run, from the first arrival.")
+    parser.add_argument("--database-url", default="",
+                        help="e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/DB (empty "
+                             "database); default: SQLite in a temporary folder")
+    args = parser.parse_args()
+    if not 1 <= args.sponsors <= 60_000:
+        parser.error("--sponsors must be from 1 to 60000")
+    args.seconds = min(args.seconds, 60.0)
+
+    work = Path(tempfile.mkdtemp(prefix="northbound-lottery-"))
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    env = {**os.environ, "NORTHBOUND_DATA_DIR": str(work / "data"),
+           "NORTHBOUND_SECRET_KEY": secrets.token_urlsafe(32),
+           "NORTHBOUND_LOG_LEVEL": "WARNING", "NORTHBOUND_CONTENT_POLL_SECONDS": "0",
+           "NORTHBOUND_BASE_URL": base,
+           "NORTHBOUND_WAITING_ROOM__ADMIN_TOKEN": ADMIN_TOKEN,
+           "NORTHBOUND_WAITING_ROOM__MIN_REFRESH_SECONDS": "1",
+           "NORTHBOUND_WAITING_ROOM__MAX_REFRESH_SECONDS": "5"}
+    if args.database_url:
+        env["NORTHBOUND_DATABASE_URL"] = args.database_url
+    env.pop("NORTHBOUND_REDIS_URL", None)  # one process: the room lives in the server
+    from northbound.settings import Settings
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith("NORTHBOUND_")})
+    database_url = Settings().effective_database_url
+    command(env, "db", "upgrade")
+    started = time.time()
+    pairs, _ = asyncio.run(seed(database_url, args.sponsors))
+    print(f"seeded {len(pairs)} sponsors with sessions in {time.time() - started:.1f} s")
+
+    server = subprocess.Popen([*pin(0), NORTHBOUND, "serve", "--port", str(port)], env=env,
+                              cwd=ROOT)
+    try:
+        wait_until_up(f"{base}/healthz")
+        if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
+            os.sched_setaffinity(0, {1})
+        # room for the command below and for making the clients (a few ms each)
+        opens_at = datetime.now(UTC).replace(microsecond=0) + timedelta(
+            seconds=int(args.early_seconds) + 6 + args.sponsors // 400)
+        intake_id = asyncio.run(create_intake(database_url, opens_at))
+        room = json.loads(command(env, "lottery", "schedule-room", "--intake", str(intake_id),
+                                  "--url", base))
+        print(f"intake {intake_id} opens at {opens_at:%H:%M:%S} UTC; room scheduled: "
+              f"opensAt={room['opensAt']}, on={room['on']}")
+        opening = opens_at.timestamp()
+        rng = random.Random(2026)
+        sponsors = []
+        for index, (user_id, token) in enumerate(pairs):
+            early = rng.random() < args.early_share
+            when = (opening - rng.uniform(0.2, args.early_seconds) if early
+                    else opening + rng.uniform(0.0, 1.0))
+            sponsors.append(Sponsor(index, user_id, token, source_address(index), when, early))
+        first = min(s.arrive_at for s in sponsors)
+        deadline = first + args.seconds
+        print(f"{sum(s.early for s in sponsors)} arrive in the {args.early_seconds:.0f} s "
+              f"before the opening, {sum(not s.early for s in sponsors)} in the opening "
+              f"second; bounded at {args.seconds:.0f} s")
+        samples: list[dict[str, Any]] = []
+        asyncio.run(crowd(sponsors, base, intake_id, deadline, opening, samples))
+        crowd_seconds = time.time() - first
+
+        stored = asyncio.run(stored_entries(database_url, intake_id))
+        by_number = Counter(c for c, _ in stored)
+        owner = {c: u for c, u in stored}
+        acked = [s for s in sponsors if s.acknowledged]
+        exactly_once = sum(1 for s in acked if by_number.get(s.acknowledged or "") == 1
+                           and owner.get(s.acknowledged or "") == s.user_id)
+        per_user = Counter(u for _, u in stored)
+        statuses: Counter[str] = Counter()
+        for s in sponsors:
+            statuses.update(f"{kind} {status}" for kind, status in s.statuses)
+        five_hundreds = sum(n for key, n in statuses.items() if key.endswith(" 500"))
+        ack_times = [s.got_in for s in acked if s.got_in]
+        report = {
+            "sponsors": len(sponsors), "crowdSeconds": round(crowd_seconds, 1),
+            "requests": sum(statuses.values()), "statuses": dict(sorted(statuses.items())),
+            "responses500": five_hundreds,
+            "acknowledged": len(acked), "acknowledgedFoundExactlyOnce": exactly_once,
+            "storedForms": len(stored), "sponsorsWithMoreThanOneForm":
+                sum(1 for n in per_user.values() if n > 1),
+            "storedButNotAcknowledged": len(stored) - len(acked),
+            "lastGotInAfterOpeningSeconds":
+                round(max(ack_times) - opening, 1) if ack_times else None,
+            "acknowledgedNumberUnread": sum(1 for s in acked if s.acknowledged == "unread"),
+            "arrivedBeforeOpening": order_report(
+                [s for s in sponsors if s.arrived is not None and s.arrived < opening]),
+            "arrivedAfterOpening": order_report(
+                [s for s in sponsors if s.arrived is not None and s.arrived >= opening]),
+        }
+        print(json.dumps(report, indent=2))
+        print("the room every 2 s (t: seconds from the opening):")
+        for sample in samples:
+            print("  " + json.dumps(sample))
+
+        # the opening is over: the operator lets anyone still in line through
+        command(env, "room", "close", "--url", base)
+
+        # the rest of the intake, with the commands staff would use
+        print(command(env, "lottery", "close", "--intake", str(intake_id)))
+        print(command(env, "lottery", "draw", "--intake", str(intake_id)))
+        print(command(env, "lottery", "invite", "--intake", str(intake_id), "--count", "600"))
+        print(command(env, "lottery", "verify", "--intake", str(intake_id), "--url", base))
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
