@@ -31,9 +31,9 @@ script to CPU 1, and the whole run is bounded by ``--seconds`` (default 60).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import binascii
-import asyncio
 import json
 import os
 import random
