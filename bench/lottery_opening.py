@@ -41,12 +41,12 @@ import re
 import secrets
 import shutil
 import socket
-import ssl
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
@@ -77,7 +77,8 @@ class Sponsor:
     got_in: float | None = None  # when the form page was first served
     place: int | None = None  # last place in line the room reported
     acknowledged: str | None = None  # confirmation number shown after the 303
-    statuses: list[tuple[str, int]] = field(default_factory=list)
+    statuses: list[tuple[str, int]] = field(default_factory=list)  # 0: no answer
+    errors: list[str] = field(default_factory=list)
 
 
 def pin(cpu: int) -> list[str]:
@@ -219,59 +220,135 @@ def command(env: dict[str, str], *arguments: str) -> str:
 # -- the crowd -------------------------------------------------------------------------------
 
 
-def _retry_after(response: httpx.Response, default: float = 1.0) -> float:
-    value = response.headers.get("retry-after", "")
-    return float(value) if value.isdigit() else default
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def retry_after(self, default: float = 1.0) -> float:
+        value = self.headers.get("retry-after", "")
+        return float(value) if value.isdigit() else default
 
 
-async def journey(sponsor: Sponsor, base: str, intake_id: int, deadline: float,
-                  jitter: random.Random, tls: ssl.SSLContext) -> None:
-    # one TLS context for all (plain HTTP here, but httpx would build one per client)
-    transport = httpx.AsyncHTTPTransport(local_address=sponsor.address, retries=2, verify=tls)
-    cookies = {"nb_session": sponsor.token}
+class Browser:
+    """A very small HTTP/1.1 client, one connection per request, that keeps cookies.
+
+    httpx costs about a millisecond of CPU per request; a crowd of thousands on one core needs
+    less, or the generator, not the site, decides when people arrive.
+    """
+
+    def __init__(self, port: int, address: str, cookies: dict[str, str]) -> None:
+        self.port, self.address, self.cookies = port, address, dict(cookies)
+
+    async def request(self, method: str, path: str, *, accept: str = "text/html",
+                      form: dict[str, str] | None = None) -> Answer:
+        body = urllib.parse.urlencode(form).encode() if form is not None else b""
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept: {accept}\r\n"
+                f"Accept-Language: en\r\nCookie: {cookie}\r\nConnection: close\r\n")
+        if form is not None:
+            head += ("Content-Type: application/x-www-form-urlencoded\r\n"
+                     f"Content-Length: {len(body)}\r\n")
+        reader, writer = await asyncio.open_connection(HOST, self.port,
+                                                       local_addr=(self.address, 0))
+        try:
+            writer.write(head.encode("latin-1") + b"\r\n" + body)
+            await writer.drain()
+            raw = await reader.read(-1)  # the server closes after the answer
+        finally:
+            writer.close()
+        header_block, _, content = raw.partition(b"\r\n\r\n")
+        lines = header_block.decode("latin-1").split("\r\n")
+        if not lines or len(lines[0].split(" ")) < 2:
+            raise ConnectionError("no HTTP answer")
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "set-cookie":
+                pair = value.split(";", 1)[0]
+                key, _, cookie_value = pair.partition("=")
+                self.cookies[key.strip()] = cookie_value.strip()
+            headers[name] = value
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            content = _unchunk(content)
+        return Answer(int(lines[0].split(" ")[1]), headers, content)
+
+
+def _unchunk(data: bytes) -> bytes:
+    out, position = bytearray(), 0
+    while True:
+        end = data.find(b"\r\n", position)
+        size = int(data[position:end].split(b";")[0] or b"0", 16)
+        if size == 0:
+            return bytes(out)
+        out += data[end + 2:end + 2 + size]
+        position = end + 2 + size + 2
+
+
+async def ask(browser: Browser, sponsor: Sponsor, kind: str, method: str, path: str,
+              **options: Any) -> Answer | None:
+    """One request; a refused or dropped connection is noted and counts as no answer."""
+    try:
+        answer = await asyncio.wait_for(browser.request(method, path, **options), 30)
+    except (TimeoutError, OSError, ConnectionError, ValueError) as exc:
+        sponsor.statuses.append((kind, 0))
+        sponsor.errors.append(type(exc).__name__)
+        return None
+    sponsor.statuses.append((kind, answer.status))
+    return answer
+
+
+async def journey(sponsor: Sponsor, port: int, intake_id: int, deadline: float,
+                  jitter: random.Random) -> None:
+    browser = Browser(port, sponsor.address, {"nb_session": sponsor.token})
     path = FORM_PATH.format(id=intake_id)
-    async with httpx.AsyncClient(transport=transport, base_url=base, cookies=cookies,
-                                 timeout=20.0) as client:
-        await asyncio.sleep(max(0.0, sponsor.arrive_at - time.time()))
-        sponsor.arrived = time.time()
-        html = ""
-        while time.time() < deadline:  # follow the waiting room to the form
-            response = await client.get(path, headers={"accept": "application/json"})
-            sponsor.statuses.append(("form page", response.status_code))
-            if response.status_code == 200:
-                sponsor.got_in, html = time.time(), response.text
-                sponsor.place = pass_position(client.cookies.get(PASS_COOKIE)) or sponsor.place
-                break
-            if response.status_code == 429 and "json" in response.headers.get(
-                    "content-type", ""):
-                body = response.json()
-                if body.get("position") is not None:
-                    sponsor.place = int(body["position"])
-            # people refresh a little off the beat
-            await asyncio.sleep(_retry_after(response) + jitter.uniform(0, 0.3))
-        if not html:
+    await asyncio.sleep(max(0.0, sponsor.arrive_at - time.time()))
+    sponsor.arrived = time.time()
+    html = ""
+    while time.time() < deadline:  # follow the waiting room to the form
+        answer = await ask(browser, sponsor, "form page", "GET", path,
+                           accept="application/json")
+        if answer is not None and answer.status == 200:
+            sponsor.got_in, html = time.time(), answer.text
+            sponsor.place = pass_position(browser.cookies.get(PASS_COOKIE)) or sponsor.place
+            break
+        if answer is not None and answer.status == 429 and "json" in answer.headers.get(
+                "content-type", ""):
+            position = json.loads(answer.body).get("position")
+            if position is not None:
+                sponsor.place = int(position)
+        # people refresh a little off the beat
+        wait = answer.retry_after() if answer is not None else 2.0
+        await asyncio.sleep(wait + jitter.uniform(0, 0.3))
+    if not html:
+        return
+    data = {**answers(sponsor.index), **dict(TOKEN.findall(html))}
+    while time.time() < deadline:  # send; after a 503, 429 or lost answer, again (same key)
+        answer = await ask(browser, sponsor, "form post", "POST", path, form=data)
+        if answer is not None and answer.status == 303:
+            # acknowledged: the server committed before answering; the number is on the page
+            # the browser is sent to (reloaded if that page is shed)
+            sponsor.acknowledged = "unread"
+            location = answer.headers["location"]
+            while time.time() < deadline + 20:
+                page = await ask(browser, sponsor, "confirmation page", "GET", location)
+                found = CONFIRMATION.search(page.text) if page is not None else None
+                if found:
+                    sponsor.acknowledged = found.group(1)
+                    return
+                await asyncio.sleep((page.retry_after() if page else 2.0)
+                                    + jitter.uniform(0, 0.3))
             return
-        fields = dict(TOKEN.findall(html))
-        data = {**answers(sponsor.index), **fields}
-        while time.time() < deadline:  # send; after a 503 or 429, send again (same key)
-            response = await client.post(path, data=data)
-            sponsor.statuses.append(("form post", response.status_code))
-            if response.status_code == 303:
-                # acknowledged: the server committed before answering; the number is on the
-                # page the browser is sent to (reloaded if that page is shed)
-                sponsor.acknowledged = "unread"
-                while time.time() < deadline + 20:
-                    page = await client.get(response.headers["location"])
-                    sponsor.statuses.append(("confirmation page", page.status_code))
-                    found = CONFIRMATION.search(page.text)
-                    if page.status_code == 200 and found:
-                        sponsor.acknowledged = found.group(1)
-                        return
-                    await asyncio.sleep(_retry_after(page) + jitter.uniform(0, 0.3))
-                return
-            if response.status_code not in (429, 503):
-                return
-            await asyncio.sleep(_retry_after(response) + jitter.uniform(0, 0.3))
+        if answer is not None and answer.status not in (429, 503):
+            return
+        wait = answer.retry_after() if answer is not None else 2.0
+        await asyncio.sleep(wait + jitter.uniform(0, 0.3))
 
 
 async def watch_room(base: str, opening: float, samples: list[dict[str, Any]]) -> None:
@@ -291,12 +368,11 @@ async def watch_room(base: str, opening: float, samples: list[dict[str, Any]]) -
             await asyncio.sleep(2.0)
 
 
-async def crowd(sponsors: list[Sponsor], base: str, intake_id: int, deadline: float,
+async def crowd(sponsors: list[Sponsor], port: int, intake_id: int, deadline: float,
                 opening: float, samples: list[dict[str, Any]]) -> None:
     jitter = random.Random(7)
-    tls = ssl.create_default_context()
-    watcher = asyncio.create_task(watch_room(base, opening, samples))
-    tasks = [asyncio.create_task(journey(s, base, intake_id, deadline, jitter, tls))
+    watcher = asyncio.create_task(watch_room(f"http://{HOST}:{port}", opening, samples))
+    tasks = [asyncio.create_task(journey(s, port, intake_id, deadline, jitter))
              for s in sponsors]
     done, pending = await asyncio.wait(tasks, timeout=max(1.0, deadline - time.time() + 25))
     for task in [*pending, watcher]:
@@ -414,25 +490,32 @@ def main() -> None:
               f"before the opening, {sum(not s.early for s in sponsors)} in the opening "
               f"second; bounded at {args.seconds:.0f} s")
         samples: list[dict[str, Any]] = []
-        asyncio.run(crowd(sponsors, base, intake_id, deadline, opening, samples))
+        asyncio.run(crowd(sponsors, port, intake_id, deadline, opening, samples))
         crowd_seconds = time.time() - first
 
         stored = asyncio.run(stored_entries(database_url, intake_id))
         by_number = Counter(c for c, _ in stored)
         owner = {c: u for c, u in stored}
         acked = [s for s in sponsors if s.acknowledged]
-        exactly_once = sum(1 for s in acked if by_number.get(s.acknowledged or "") == 1
-                           and owner.get(s.acknowledged or "") == s.user_id)
         per_user = Counter(u for _, u in stored)
+        # exactly once: one stored form for this sponsor, and (when the page was read) it is
+        # the number the sponsor was shown
+        exactly_once = sum(
+            1 for s in acked if per_user.get(s.user_id) == 1 and (
+                s.acknowledged == "unread" or (by_number.get(s.acknowledged or "") == 1
+                                               and owner.get(s.acknowledged or "") == s.user_id)))
         statuses: Counter[str] = Counter()
         for s in sponsors:
             statuses.update(f"{kind} {status}" for kind, status in s.statuses)
         five_hundreds = sum(n for key, n in statuses.items() if key.endswith(" 500"))
+        statuses = Counter({key.replace(" 0", " no answer") if key.endswith(" 0") else key: n
+                            for key, n in statuses.items()})
         ack_times = [s.got_in for s in acked if s.got_in]
         report = {
             "sponsors": len(sponsors), "crowdSeconds": round(crowd_seconds, 1),
             "requests": sum(statuses.values()), "statuses": dict(sorted(statuses.items())),
             "responses500": five_hundreds,
+            "noAnswer": dict(Counter(e for s in sponsors for e in s.errors)),
             "acknowledged": len(acked), "acknowledgedFoundExactlyOnce": exactly_once,
             "storedForms": len(stored), "sponsorsWithMoreThanOneForm":
                 sum(1 for n in per_user.values() if n > 1),
@@ -445,6 +528,11 @@ def main() -> None:
             "arrivedAfterOpening": order_report(
                 [s for s in sponsors if s.arrived is not None and s.arrived >= opening]),
         }
+        early_places = [s.place for s in sponsors
+                        if s.place is not None and s.arrived is not None and s.arrived < opening]
+        report["lateArrivalsPlacedAheadOfEveryEarlyArrival"] = sum(
+            1 for s in sponsors if s.place is not None and s.arrived is not None
+            and s.arrived >= opening and early_places and s.place < min(early_places))
         print(json.dumps(report, indent=2))
         print("the room every 2 s (t: seconds from the opening):")
         for sample in samples:
