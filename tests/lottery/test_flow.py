@@ -325,3 +325,48 @@ async def test_non_staff_get_404_on_staff_pages(app: FastAPI) -> None:
     async with sponsor(app, "nosy@example.com") as client:
         assert (await client.get(STAFF["en"])).status_code == 404
         assert (await client.get(STAFF["fr"] + "/1")).status_code == 404
+
+
+async def test_verify_from_the_public_json_follows_the_waiting_room(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``verify --url`` reads only what anyone can read, and waits its turn in the room."""
+    fake = clock(app)
+    intake = await open_intake(app, fake)
+    for n in range(4):
+        async with sponsor(app, f"pub{n}@example.com") as client:
+            assert (await send_form(client, intake.id, answers(n))).status_code == 303
+    db = app.state.db
+    await service.close_intake(db, intake.id, None, fake.now)
+    await service.run_draw(db, intake.id, None, lambda: fake.now)
+    async with db.session() as session:
+        staff_id = int(await session.scalar(select(func.min(Entry.user_id))))
+    await service.send_round(db, intake.id, 2, staff_id, "public-round-1", fake.now,
+                             lambda language, c, d: ("s", c))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        document = (await client.get(f"/api/v1/lottery/intakes/{intake.id}/draw")).json()
+    answered: list[str] = []
+
+    def get(self: httpx.Client, url: str, **_: object) -> httpx.Response:
+        answered.append(url)
+        request = httpx.Request("GET", url)
+        if len(answered) == 1:  # the room is on: wait your turn
+            return httpx.Response(429, headers={"retry-after": "0"}, request=request,
+                                  json={"inWaitingRoom": True})
+        return httpx.Response(200, json=served, request=request)
+
+    monkeypatch.setattr(httpx.Client, "get", get)
+    runner = CliRunner()
+    command = ["lottery", "verify", "--intake", str(intake.id), "--url", "https://nb.example"]
+    served = document
+    result = await asyncio.to_thread(runner.invoke, cli, command)
+    assert result.exit_code == 0, result.output
+    assert answered[-1] == f"https://nb.example/api/v1/lottery/intakes/{intake.id}/draw"
+    assert "2 invited" in result.output
+    # the same document with the two invitations of round 1 swapped fails
+    served = {**document, "rounds": [{"round": 1,
+                                      "invited": document["rounds"][0]["invited"][::-1]}]}
+    answered.clear()
+    result = await asyncio.to_thread(runner.invoke, cli, command)
+    assert result.exit_code == 1 and "Round 1" in result.output
