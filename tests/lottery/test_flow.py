@@ -370,3 +370,44 @@ async def test_verify_from_the_public_json_follows_the_waiting_room(
     answered.clear()
     result = await asyncio.to_thread(runner.invoke, cli, command)
     assert result.exit_code == 1 and "Round 1" in result.output
+
+
+async def test_a_form_stays_removed_while_any_decision_removes_it(app: FastAPI) -> None:
+    """One form flagged with two others: undoing one removal leaves it removed; decisions
+    are audited; closing again flags nothing twice; after the list is out, nothing changes."""
+    fake = clock(app)
+    intake = await open_intake(app, fake)
+    base = answers(5)
+    variants = [base, answers(6, family_name=base["family_name"] + "-Roy",
+                              date_of_birth=base["date_of_birth"]),
+                answers(7, family_name=base["family_name"], given_names="Marie",
+                        date_of_birth=base["date_of_birth"])]
+    for n, values in enumerate(variants):
+        async with sponsor(app, f"v{n}@example.com") as client:
+            assert (await send_form(client, intake.id, values)).status_code == 303
+    db = app.state.db
+    assert await service.close_intake(db, intake.id, None, fake.now) == 3
+    assert await service.close_intake(db, intake.id, None, fake.now) == 0
+    flags = {(f.first.id, f.second.id): f.flag.id for f in await service.flags_of(db, intake.id)}
+    first_id = min(a for a, _ in flags)
+    removing = [(flag, "remove_first" if a == first_id else "remove_second")
+                for (a, b), flag in flags.items() if first_id in (a, b)]
+    assert len(removing) == 2
+
+    async def state_of_first() -> str:
+        async with db.session() as session:
+            return str(await session.scalar(select(Entry.state).where(Entry.id == first_id)))
+
+    for flag_id, decision in removing:
+        await service.decide_flag(db, intake.id, flag_id, decision, 1, fake.now)
+    assert await state_of_first() == "removed"
+    await service.decide_flag(db, intake.id, removing[0][0], "keep_both", 1, fake.now)
+    assert await state_of_first() == "removed"
+    await service.decide_flag(db, intake.id, removing[1][0], "keep_both", 1, fake.now)
+    assert await state_of_first() == "received"
+    other = next(flag for flag in flags.values() if flag not in dict(removing))
+    await service.decide_flag(db, intake.id, other, "keep_both", 1, fake.now)
+    assert await _count(app, Audit, Audit.action == "flag") == 5
+    await service.publish_list(db, intake.id, None, fake.now)
+    with pytest.raises(service.OutOfOrder):
+        await service.decide_flag(db, intake.id, other, "remove_second", 1, fake.now)

@@ -313,17 +313,19 @@ async def decide_flag(db: Database, intake_id: int, flag_id: int, decision: str,
             raise LookupError(flag_id)
         if intake.list_published_at is not None:
             raise OutOfOrder("The eligible list is already published.")
-        if flag.decision in ("remove_first", "remove_second"):
-            undone = flag.first_entry_id if flag.decision == "remove_first" \
-                else flag.second_entry_id
-            await session.execute(update(Entry).where(Entry.id == undone)
-                                  .values(state="received", removed_reason=None))
-        if decision != "keep_both":
-            removed = flag.first_entry_id if decision == "remove_first" \
-                else flag.second_entry_id
-            await session.execute(update(Entry).where(Entry.id == removed).values(
-                state="removed", removed_reason=f"Duplicate (flag {flag.id}): {flag.reason}"))
         flag.decision, flag.decided_by, flag.decided_at = decision, staff_id, now
+        await session.flush()
+        # An entry is removed while any decided flag removes it (one form can be flagged
+        # with several others), so both entries' states are worked out again from all flags.
+        for entry_id in (flag.first_entry_id, flag.second_entry_id):
+            removing = (await session.execute(select(Flag).where(
+                ((Flag.first_entry_id == entry_id) & (Flag.decision == "remove_first"))
+                | ((Flag.second_entry_id == entry_id) & (Flag.decision == "remove_second"))
+            ).order_by(Flag.id))).scalars().first()
+            await session.execute(update(Entry).where(Entry.id == entry_id).values(
+                state="removed" if removing else "received",
+                removed_reason=f"Duplicate (flag {removing.id}): {removing.reason}"[:200]
+                if removing else None))
         _audit(session, intake_id, staff_id, "flag", f"flag {flag.id}: {decision}", now)
 
 
