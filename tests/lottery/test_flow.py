@@ -190,6 +190,7 @@ async def test_the_whole_intake_staff_review_draw_and_rounds(
         assert (await post_form(staff, base + "/close", {}, form_page=base)).status_code == 303
         page = await staff.get(base)
         assert "one name contains the other" in page.text.lower()
+        assert await _count(app, Audit, Audit.action == "view") == 1  # who saw the details
         assert (await post_form(staff, base + "/draw", {}, form_page=base)).status_code == 409
         flag_id = (await service.flags_of(app.state.db, intake_id))[0].flag.id
         refused = await post_form(staff, base + "/flags", {"flag": str(flag_id),

@@ -138,6 +138,13 @@ def _audit(session: AsyncSession, intake_id: int, staff_id: int | None, action: 
                       detail=detail[:300], at=now))
 
 
+async def note_review(db: Database, intake_id: int, staff_id: int, shown: int,
+                      now: datetime) -> None:
+    """Staff looked at the forms flagged as likely duplicates (names, birth dates, emails)."""
+    async with db.session() as session, session.begin():
+        _audit(session, intake_id, staff_id, "view", f"{shown} flagged pair(s) shown", now)
+
+
 async def audit_trail(db: Database, intake_id: int) -> list[Audit]:
     async with db.session() as session:
         rows = await session.execute(select(Audit).where(Audit.intake_id == intake_id)

@@ -129,6 +129,10 @@ async def _intake_page(request: Request, visitor: Visitor, language: Language,
                        status: int = 200) -> Response:
     state = accounts_state(request)
     counts = await service.counts(state.db, intake.id)
+    flags = await service.flags_of(state.db, intake.id)
+    if flags and visitor.user is not None:  # personal details on screen: audited
+        await service.note_review(state.db, intake.id, visitor.user.id, len(flags),
+                                  state.clock())
     remaining = max(0, min(intake.invitation_target - counts.invited,
                            counts.eligible - counts.invited))
     return render(request, visitor, language, "lottery/staff_intake.html",
@@ -136,7 +140,7 @@ async def _intake_page(request: Request, visitor: Visitor, language: Language,
                       "staff_intake", other(language), intake_id=intake.id),
                   breadcrumbs=_crumbs(language), intake=intake,
                   phase=service.phase(intake, state.clock()), counts=counts,
-                  flags=await service.flags_of(state.db, intake.id),
+                  flags=flags,
                   audit=await service.audit_trail(state.db, intake.id),
                   remaining=remaining, errors=errors or {}, status=status,
                   values={"count": str(remaining)} if remaining else {},
