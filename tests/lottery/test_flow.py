@@ -412,3 +412,31 @@ async def test_a_form_stays_removed_while_any_decision_removes_it(app: FastAPI) 
     await service.publish_list(db, intake.id, None, fake.now)
     with pytest.raises(service.OutOfOrder):
         await service.decide_flag(db, intake.id, other, "remove_second", 1, fake.now)
+
+
+async def test_a_sponsor_who_hangs_up_mid_form_is_not_an_unexpected_error(app: FastAPI) -> None:
+    """In a surge people give up while their form is on its way; the app must not count that
+    as a failure of its own (the autouse guard fails the test on any unexpected error)."""
+    fake = clock(app)
+    intake = await open_intake(app, fake)
+    async with sponsor(app, "quitter@example.com") as client:
+        session = client.cookies["nb_session"]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    path = FORM["en"].format(id=intake.id)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "server": ("testserver", 80),
+             "client": ("127.0.0.1", 5000),
+             "headers": [(b"host", b"testserver"), (b"cookie", f"nb_session={session}".encode()),
+                         (b"content-type", b"application/x-www-form-urlencoded"),
+                         (b"content-length", b"500")]}
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert await _count(app, Entry) == 0

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from starlette.datastructures import FormData
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from northbound.portal.accounts.clock import aware
@@ -91,6 +91,15 @@ async def intake_page(request: Request, intake_id: str) -> Response:
                   sent=request.query_params.get("sent") == "1")
 
 
+async def read_posted(request: Request, visitor: Visitor) -> FormData:
+    """The posted form (CSRF checked). A browser that hangs up while sending it (a person who
+    gave up during a surge) is a 400 nobody reads, not an unexpected error."""
+    try:
+        return await read_form(request, visitor)
+    except ClientDisconnect as exc:
+        raise HTTPException(400, "The form did not arrive whole.") from exc
+
+
 def _values(submitted: FormData) -> dict[str, str]:
     values: dict[str, str] = {}
     for name in form.FIELD_NAMES:
@@ -127,7 +136,7 @@ async def interest_form(request: Request, intake_id: str) -> Response:
         entry = await service.entry_of(state.db, intake.id, visitor.user.id)
         return _form_page(request, visitor, language, intake, phase,
                           existing=entry.confirmation if entry else None)
-    submitted = await read_form(request, visitor)
+    submitted = await read_posted(request, visitor)
     key = submitted.get("idempotency_key")
     if not isinstance(key, str) or not valid_key(key):
         raise HTTPException(400, "The form is missing its submission key. Reload the page.")

@@ -19,14 +19,14 @@ from northbound.portal.accounts.models import User
 from northbound.portal.accounts.pages import account_crumbs, redirect, render, sign_in_redirect
 from northbound.portal.accounts.paths import other, path_language
 from northbound.portal.accounts.state import accounts_state
-from northbound.portal.accounts.visitor import Visitor, current_visitor, read_form
+from northbound.portal.accounts.visitor import Visitor, current_visitor
 from northbound.portal.applications.idempotency import KeyReused, valid_key
 from northbound.portal.applications.service import Busy
 from northbound.portal.applications.web import bilingual, unavailable
 from northbound.portal.lottery import service
 from northbound.portal.lottery.models import Intake
 from northbound.portal.lottery.paths import LOTTERY_PATHS, lottery_path
-from northbound.portal.lottery.routes import load_intake
+from northbound.portal.lottery.routes import load_intake, read_posted
 from northbound.portal.lottery.texts import invitation_message
 from northbound.settings import Language
 from northbound.web.i18n import gettext
@@ -50,7 +50,7 @@ async def _staff_post(request: Request) -> tuple[Language, Visitor, User, FormDa
     language, visitor, user = await _staff(request)
     if user is None:
         raise HTTPException(403)
-    return language, visitor, user, await read_form(request, visitor)
+    return language, visitor, user, await read_posted(request, visitor)
 
 
 def _text(form: FormData, name: str, limit: int) -> str:
@@ -102,7 +102,7 @@ async def staff_lottery(request: Request) -> Response:
         return sign_in_redirect(request, visitor, language)
     if request.method == "GET":
         return await _list_page(request, visitor, language)
-    form = await read_form(request, visitor)
+    form = await read_posted(request, visitor)
     values = {name: _text(form, name, 2000) for name in (
         "opens_at", "closes_at", "invitation_target", "application_cap", "notice_en",
         "notice_fr")}
