@@ -462,8 +462,9 @@ def main() -> None:
     pairs, _ = asyncio.run(seed(database_url, args.sponsors))
     print(f"seeded {len(pairs)} sponsors with sessions in {time.time() - started:.1f} s")
 
+    server_log = (work / "server.log").open("wb")
     server = subprocess.Popen([*pin(0), NORTHBOUND, "serve", "--port", str(port)], env=env,
-                              cwd=ROOT)
+                              cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT)
     try:
         wait_until_up(f"{base}/healthz")
         if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
@@ -515,6 +516,9 @@ def main() -> None:
             "sponsors": len(sponsors), "crowdSeconds": round(crowd_seconds, 1),
             "requests": sum(statuses.values()), "statuses": dict(sorted(statuses.items())),
             "responses500": five_hundreds,
+            # what the server logged as unexpected (a 500 the client may never have seen)
+            "serverUnexpectedErrors": (work / "server.log").read_text(
+                errors="replace").count('"unexpected error"'),
             "noAnswer": dict(Counter(e for s in sponsors for e in s.errors)),
             "acknowledged": len(acked), "acknowledgedFoundExactlyOnce": exactly_once,
             "storedForms": len(stored), "sponsorsWithMoreThanOneForm":
@@ -552,6 +556,7 @@ def main() -> None:
             server.wait(20)
         except subprocess.TimeoutExpired:
             server.kill()
+        server_log.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
