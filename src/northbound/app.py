@@ -30,6 +30,7 @@ from northbound.portal.content import routes as content_routes
 from northbound.portal.content.site import ContentSite
 from northbound.portal.eligibility.api import api_router as eligibility_api
 from northbound.portal.eligibility.pages import page_router as eligibility_pages
+from northbound.portal.lottery.wiring import install_lottery
 from northbound.settings import Settings
 from northbound.storage.database import Database
 from northbound.web.assets import StaticAssets
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(eligibility_api)
     app.include_router(eligibility_pages)
     install_portal_accounts(app)  # accounts, applications, enquiries, staff, API
+    install_lottery(app, defence.room if defence.room_active else None)
     install_lab_routes(app, settings.lab)  # off unless NORTHBOUND_LAB__BACKEND=1
     if defence.room_active:
         staff = staff_session_authorizer(app.state.accounts)

@@ -14,6 +14,7 @@ import typer
 from northbound import __version__
 from northbound.lab.cli import lab_app
 from northbound.portal.accounts.cli import outbox, users_app
+from northbound.portal.lottery.cli import lottery_app
 from northbound.surge.admission.cli import surge_app
 from northbound.surge.waiting_room.cli import room_app
 
@@ -35,6 +36,7 @@ cli.add_typer(users_app, name="users")
 cli.add_typer(room_app, name="room")
 cli.add_typer(surge_app, name="surge")
 cli.add_typer(lab_app, name="lab")
+cli.add_typer(lottery_app, name="lottery")
 cli.command("outbox")(outbox)
 
 
