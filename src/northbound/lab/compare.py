@@ -109,8 +109,9 @@ def plan_for(schedule: Schedule, **overrides: Any) -> RunPlan:
     """A plan whose bounds fit the run: capacity and drain scale down for short runs."""
     duration = schedule.duration
     defaults: dict[str, Any] = {
-        "capacity_seconds": min(10.0, max(3.0, duration / 10)),
-        "drain": min(30.0, max(5.0, duration / 4)),
+        "capacity_seconds": min(10.0, max(2.0, duration / 10)),
+        "drain": min(30.0, max(3.0, duration / 4)),
+        "seed_accounts": min(8, max(4, round(duration / 4))),
     }
     defaults.update({k: v for k, v in overrides.items() if v is not None})
     return RunPlan(target="", schedule=schedule, **defaults)
