@@ -98,6 +98,9 @@ http {{
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
+      # uvicorn takes the client address from this header when it comes from 127.0.0.1, so
+      # the site's per-address sign-in throttle sees people, not the proxy
+      proxy_set_header X-Forwarded-For $remote_addr;
       proxy_read_timeout 60s;
     }}
   }}

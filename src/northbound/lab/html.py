@@ -92,15 +92,26 @@ HEADERS = ["contender", "capacity /s", "offered peak /s", "goodput mean /s", "p5
            "lost / duplicated", "max line", "ETA error (median)", "out of order", "valid"]
 
 
+def smooth(values: list[float], width: int = 5) -> list[float]:
+    """Trailing mean over ``width`` points: per-second counts of a Poisson crowd are noisy."""
+    out, total = [], 0.0
+    for index, value in enumerate(values):
+        total += value
+        if index >= width:
+            total -= values[index - width]
+        out.append(total / min(index + 1, width))
+    return out
+
+
 def _offered_goodput(runs: dict[str, Any]) -> Callable[[Figure], None]:
     def draw(figure: Figure) -> None:
         axes: Axes = figure.add_subplot()
         for name, run in runs.items():
-            axes.plot(run["offered_rps"]["series"], color=_colour(name), linestyle=":",
-                      linewidth=1)
-            axes.plot(run["goodput_rps"]["series"], color=_colour(name), linewidth=2,
+            axes.plot(smooth(run["offered_rps"]["series"]), color=_colour(name),
+                      linestyle=":", linewidth=1.2)
+            axes.plot(smooth(run["goodput_rps"]["series"]), color=_colour(name), linewidth=2,
                       label=f"{name} goodput")
-        axes.set_xlabel("seconds")
+        axes.set_xlabel("seconds (5 s moving average)")
         axes.set_ylabel("requests per second")
         axes.set_title("Offered load (dotted) and goodput: useful answers within 2 s (solid)")
         axes.legend(loc="upper left", fontsize=8)
@@ -162,10 +173,10 @@ def _room(runs: dict[str, Any]) -> Callable[[Figure], None]:
         for name, run in runs.items():
             room = run["waiting_room"]
             line_axes.plot(room["line_series"], color=_colour(name), label=name)
-            rate_axes.plot(room["admission_series"], color=_colour(name), label=name)
+            rate_axes.plot(smooth(room["admission_series"]), color=_colour(name), label=name)
         line_axes.set_title("People in the waiting room")
         line_axes.set_xlabel("seconds")
-        rate_axes.set_title("Admissions from the room per second")
+        rate_axes.set_title("Admissions from the room per second (5 s average)")
         rate_axes.set_xlabel("seconds")
         line_axes.legend(fontsize=8)
     return draw
