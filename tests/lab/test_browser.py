@@ -20,7 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from northbound.lab.browser import Behaviour, Browser, GaveUp, estimate_from_text, waiting_info
+from northbound.lab.browser import (
+    AiohttpTransport,
+    Behaviour,
+    Browser,
+    GaveUp,
+    estimate_from_text,
+    waiting_info,
+)
 from northbound.lab.recorder import Recorder
 from northbound.surge.waiting_room.estimator import Estimate
 from northbound.surge.waiting_room.page import WaitingPage
@@ -119,7 +126,8 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 def browser(site: str, session: aiohttp.ClientSession, clock: VirtualTime,
             patience: float = 100.0) -> Browser:
-    return Browser(site, Recorder(), clock.now, session, Behaviour(), patience, False,
+    return Browser(site, Recorder(), clock.now, AiohttpTransport(session), Behaviour(),
+                   patience, False,
                    sleep=clock.sleep)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from northbound.lab.addresses import person_address
 from northbound.lab.audit import SiteData, check
-from northbound.lab.browser import Behaviour, Browser
+from northbound.lab.browser import AiohttpTransport, Behaviour, Browser
 from northbound.lab.journeys import JOURNEYS, Crew, seed_account
 from northbound.lab.recorder import Recorder
 from northbound.portal.applications.models import Application
@@ -30,7 +30,8 @@ async def person(site: LiveSite, index: int, recorder: Recorder,
     async with aiohttp.ClientSession(connector=connector,
                                      cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         loop = asyncio.get_running_loop()
-        browser = Browser(site.url, recorder, loop.time, session, QUICK, 60.0, False)
+        browser = Browser(site.url, recorder, loop.time, AiohttpTransport(session), QUICK,
+                          60.0, False)
         if journey == "seed":
             await seed_account(browser, crew, index)
         else:

@@ -23,7 +23,7 @@ import aiohttp
 
 from .addresses import person_address
 from .arrivals import Arrival, arrivals, pick
-from .browser import Behaviour, Browser, GaveUp, RoomVisit
+from .browser import AiohttpTransport, Behaviour, Browser, GaveUp, RoomVisit
 from .journeys import JOURNEYS, Crew, JourneyFailed
 from .profiles import Schedule
 from .recorder import Recorder
@@ -149,7 +149,7 @@ class Crowd:
         b = behaviour or self.options.behaviour
         return Browser(
             base_url=self.options.base_url, recorder=self.recorder, clock=self.clock,
-            session=session, behaviour=b, patience=self._patience(b),
+            transport=AiohttpTransport(session), behaviour=b, patience=self._patience(b),
             reloads_slow_pages=self.rng.random() < b.reloaders,
             max_requests=self.options.max_requests_each,
         )
@@ -239,8 +239,8 @@ class Crowd:
             while self.clock() < seconds:
                 index += 1
                 async with session_for(self.options, index) as session:
-                    person = Browser(self.options.base_url, recorder, self.clock, session,
-                                     eager, 1e6, False)
+                    person = Browser(self.options.base_url, recorder, self.clock,
+                                     AiohttpTransport(session), eager, 1e6, False)
                     with contextlib.suppress(GaveUp, JourneyFailed):
                         await JOURNEYS[pick(mix, self.rng)](person, self.crew)
 
