@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,7 +102,7 @@ class Crew:
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
 
 
-Journey = Callable[[Browser, Crew], Awaitable[None]]
+Journey = Callable[[Browser, Crew], Coroutine[Any, Any, None]]
 
 
 def token(page: Page, name: str) -> str:
