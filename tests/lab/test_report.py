@@ -96,9 +96,10 @@ def test_report_from_a_recorded_run(tmp_path: Path) -> None:
     assert figures["submissions"]["lost"] == 0 and figures["capacity_rps"] == 55.5
     assert figures["valid"] and figures["generator"]["cpu_share"] == pytest.approx(0.1)
 
-    result = CliRunner().invoke(cli, ["lab", "report", str(tmp_path)])
+    result = CliRunner().invoke(cli, ["lab", "report", str(tmp_path), "--png"])
     assert result.exit_code == 0, result.output
     page = (tmp_path / "report.html").read_text()
     assert page.count("<tr>") == 3 and "unprotected" in page  # the header and two rows
     assert page.count('src="data:image/png;base64,') == 5
+    assert (tmp_path / "offered-goodput.png").read_bytes().startswith(b"\x89PNG")
     json.dumps(stored)  # plain JSON all the way down

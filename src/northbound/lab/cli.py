@@ -53,10 +53,10 @@ def _exit_code(report: dict[str, Any]) -> int:
     return 0 if all(run["valid"] for run in runs) else 2
 
 
-def _render(out: Path) -> None:
+def _render(out: Path, png_files: bool = False) -> None:
     from .html import render
 
-    path = render(out)
+    path = render(out, png_files)
     console.print(f"report: {out / 'report.json'} and {path}")
 
 
@@ -154,9 +154,12 @@ def compare(
 
 
 @lab_app.command()
-def report(directory: Annotated[Path, typer.Argument(help="Folder with report.json.")]) -> None:
+def report(
+    directory: Annotated[Path, typer.Argument(help="Folder with report.json.")],
+    png: Annotated[bool, typer.Option("--png", help="Also write each plot as NAME.png.")] = False,
+) -> None:
     """Re-render report.html from report.json."""
-    _render(directory)
+    _render(directory, png)
 
 
 @lab_app.command()
