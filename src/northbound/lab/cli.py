@@ -16,6 +16,7 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -106,11 +107,10 @@ def run(
     except RemoteTarget as exc:
         raise typer.BadParameter(str(exc), param_hint="--target") from exc
     schedule = _schedule(profile, duration, baseline_rps, speed)
-    plan = plan_for(schedule, database_url=database_url)
+    # people get their own 127.x source addresses only when the site is on this machine
+    plan = plan_for(schedule, database_url=database_url, seed=seed,
+                    own_addresses=is_loopback_host(urlsplit(url).hostname or ""))
     plan.target = url
-    from urllib.parse import urlsplit
-
-    plan.own_addresses = is_loopback_host(urlsplit(url).hostname or "")
     with _progress() as progress:
         bars = _Bars(progress, duration + plan.drain)
         outcome = asyncio.run(surge(plan, lambda e, a, d: bars(name, e, a, d)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -36,8 +37,7 @@ def order(names: Sequence[str]) -> list[str]:
 
 
 async def _capacity_only(plan: RunPlan) -> float:
-    import random
-
+    """The closed-loop capacity of the site at ``plan.target`` (seeded first, like a run)."""
     crew = Crew(rng=random.Random(plan.seed))
     options = CrowdOptions(base_url=plan.target, seed=plan.seed,
                            own_addresses=plan.own_addresses)
