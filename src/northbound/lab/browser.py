@@ -161,11 +161,13 @@ class AiohttpTransport:
     async def send(self, method: str, url: str, limit: float, **kwargs: Any) -> Page | str:
         try:
             async with asyncio.timeout(limit):
-                async with self.session.request(
-                    method, url, allow_redirects=False, **kwargs
-                ) as response:
-                    body = await response.read()
-                    return Page(response.status, body, CIMultiDict(response.headers), url)
+                try:
+                    return await self._request(method, url, **kwargs)
+                except aiohttp.ServerDisconnectedError:
+                    # The server closed a kept-alive connection as it was reused (its idle
+                    # timeout, often about the waiting page's refresh): browsers send again
+                    # on a new connection without telling anyone, so does the person.
+                    return await self._request(method, url, **kwargs)
         except TimeoutError:
             return "slow"
         except aiohttp.ClientConnectorError as exc:
@@ -175,6 +177,11 @@ class AiohttpTransport:
             return "reset"
         except aiohttp.ClientError:
             return "other"
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> Page:
+        async with self.session.request(method, url, allow_redirects=False, **kwargs) as answer:
+            body = await answer.read()
+            return Page(answer.status, body, CIMultiDict(answer.headers), url)
 
 
 @dataclass

@@ -130,7 +130,6 @@ class Crowd:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._active = 0
         self._done = 0
-        self._next_index = 0
 
     def clock(self) -> float:
         assert self._loop is not None
