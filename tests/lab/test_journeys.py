@@ -8,16 +8,20 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 from sqlalchemy import delete, select
+from typer.testing import CliRunner
 
+from northbound.cli import cli
 from northbound.lab.addresses import person_address
 from northbound.lab.audit import SiteData, check
 from northbound.lab.browser import AiohttpTransport, Behaviour, Browser
 from northbound.lab.journeys import JOURNEYS, Crew, seed_account
 from northbound.lab.recorder import Recorder
+from northbound.lab.report import write_ledger
 from northbound.portal.applications.models import Application
 from tests.lab.conftest import LiveSite
 
@@ -102,3 +106,32 @@ async def test_journeys_go_through_the_waiting_room(site_in_line: LiveSite) -> N
     assert all(v.admitted_at is not None and v.position is not None for v in visits)
     assert recorder.outcomes["waiting"] >= len(visits)
     assert len(crew.acknowledged) == 2  # the seed and the applicant, through the line
+
+
+def test_lab_audit_command_exits_3_on_a_loss(site: LiveSite, tmp_path: Path) -> None:
+    crew = Crew(rng=random.Random(13))
+
+    async def apply_and_check() -> None:
+        recorder = Recorder()
+        for index in (60, 61):
+            await person(site, index, recorder, crew, "applicant")
+
+    asyncio.run(apply_and_check())
+    write_ledger(tmp_path, "night", crew)
+    audit = ["lab", "audit", str(tmp_path), "--database-url", site.database_url,
+             "--name", "night"]
+    clean = CliRunner().invoke(cli, audit)
+    assert clean.exit_code == 0 and '"lost": 0' in clean.output
+
+    async def lose_one() -> None:
+        data = SiteData(site.database_url)
+        try:
+            async with data.db.session() as session, session.begin():
+                await session.execute(delete(Application).where(
+                    Application.receipt_number == crew.acknowledged[0].receipt))
+        finally:
+            await data.close()
+
+    asyncio.run(lose_one())
+    lossy = CliRunner().invoke(cli, audit)
+    assert lossy.exit_code == 3 and '"lost": 1' in lossy.output

@@ -99,8 +99,8 @@ def run(
 ) -> None:
     """Run one surge against a site that is already running."""
     from .compare import headline, plan_for
-    from .report import document, write
-    from .run import surge
+    from .report import document, write, write_ledger
+    from .run import run_blocking, surge
 
     try:
         url = check_target(target, allow_remote)
@@ -113,9 +113,10 @@ def run(
     plan.target = url
     with _progress() as progress:
         bars = _Bars(progress, duration + plan.drain)
-        outcome = asyncio.run(surge(plan, lambda e, a, d: bars(name, e, a, d)))
+        outcome = run_blocking(surge(plan, lambda e, a, d: bars(name, e, a, d)))
     report = document(schedule, {name: outcome.summary})
     write(out, report)
+    write_ledger(out, name, outcome.result.crew)
     console.print(headline(name, outcome.summary))
     _render(out)
     raise typer.Exit(_exit_code(report))

@@ -9,8 +9,6 @@ run goes first (or a short measurement stands in when it is not among the conten
 
 from __future__ import annotations
 
-import asyncio
-import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -21,8 +19,8 @@ from . import contenders as sites
 from .crowd import Crowd, CrowdOptions
 from .journeys import Crew
 from .profiles import Schedule
-from .report import document, write
-from .run import RunOutcome, RunPlan, seed, surge
+from .report import document, write, write_ledger
+from .run import RunPlan, run_blocking, seed, surge
 from .server import GENERATOR_CPU, pin_self
 
 Progress = Callable[[str, float, int, int], None]  # (contender, elapsed, active, done)
@@ -47,13 +45,6 @@ async def _capacity_only(plan: RunPlan) -> float:
     return rate
 
 
-def _ledger(out: Path, name: str, outcome: RunOutcome) -> None:
-    rows = [{"email": a.email, "receipt": a.receipt, "at": round(a.at, 3)}
-            for a in outcome.result.crew.acknowledged]
-    (out / f"ledger-{name}.json").write_text(json.dumps(
-        {"run_id": outcome.result.crew.run_id, "acknowledged": rows}, indent=1))
-
-
 def compare(plan: RunPlan, names: Sequence[str], out: Path,
             progress: Progress | None = None,
             announce: Callable[[str], None] = print) -> dict[str, Any]:
@@ -65,7 +56,7 @@ def compare(plan: RunPlan, names: Sequence[str], out: Path,
     for name in order(names):
         if name in sites.NEEDS_TUNING and tuning is None:
             with sites.start("unprotected", out / "work" / "tuning") as site:
-                measured = asyncio.run(_capacity_only(replace(
+                measured = run_blocking(_capacity_only(replace(
                     plan, target=site.url, database_url=site.database_url)))
             tuning = sites.Tuning(measured)
             announce(f"unprotected capacity {measured:.1f}/s: limits set to "
@@ -77,7 +68,7 @@ def compare(plan: RunPlan, names: Sequence[str], out: Path,
                 if progress is not None:
                     progress(_name, elapsed, active, done)
 
-            outcome = asyncio.run(surge(
+            outcome = run_blocking(surge(
                 replace(plan, target=site.url, database_url=site.database_url), tick))
         if name == "unprotected":
             tuning = sites.Tuning(outcome.capacity_rps)
@@ -86,7 +77,7 @@ def compare(plan: RunPlan, names: Sequence[str], out: Path,
             summary["limits"] = {"concurrency": tuning.concurrency,
                                  "rate_rps": round(tuning.capacity_rps, 1)}
         runs[name] = summary
-        _ledger(out, name, outcome)
+        write_ledger(out, name, outcome.result.crew)
         announce(headline(name, summary))
     report = document(plan.schedule, runs)
     write(out, report)

@@ -49,6 +49,7 @@ from typing import Any
 from . import waiting
 from .audit import SubmissionCheck
 from .crowd import CrowdResult
+from .journeys import Crew
 from .profiles import Schedule
 from .recorder import percentiles_of
 
@@ -130,6 +131,15 @@ def write(directory: Path, report: dict[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "report.json"
     path.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return path
+
+
+def write_ledger(directory: Path, name: str, crew: Crew) -> Path:
+    """``ledger-NAME.json``: the receipts people were shown, for ``northbound lab audit``."""
+    rows = [{"email": a.email, "receipt": a.receipt, "at": round(a.at, 3)}
+            for a in crew.acknowledged]
+    path = directory / f"ledger-{name}.json"
+    path.write_text(json.dumps({"run_id": crew.run_id, "acknowledged": rows}, indent=1))
     return path
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .audit import SiteData, SubmissionCheck, check
 from .browser import Behaviour, GaveUp
@@ -16,6 +17,19 @@ from .crowd import Crowd, CrowdOptions, CrowdResult, session_for
 from .journeys import Crew, JourneyFailed, seed_account
 from .profiles import Schedule
 from .report import run_summary
+
+T = TypeVar("T")
+
+
+def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on a fresh event loop: uvloop's when installed (it comes with
+    ``uvicorn[standard]``), about 1.5x the requests per second of asyncio's on one core."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
 
 
 @dataclass
