@@ -28,9 +28,7 @@ Progress = Callable[[str, float, int, int], None]  # (contender, elapsed, active
 
 def order(names: Sequence[str]) -> list[str]:
     """Unprotected first: the others' limits are tuned to its capacity."""
-    unknown = [n for n in names if n not in sites.CONTENDERS]
-    if unknown:
-        raise ValueError(f"unknown contenders {unknown}: choose from {', '.join(sites.CONTENDERS)}")
+    sites.check_available(list(names))
     return sorted(dict.fromkeys(names), key=lambda n: n != "unprotected")
 
 
@@ -49,11 +47,12 @@ def compare(plan: RunPlan, names: Sequence[str], out: Path,
             progress: Progress | None = None,
             announce: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every contender; write ``out/report.json`` and return it."""
+    ordered = order(names)  # refuses unknown or unavailable contenders before anything starts
     pin_self(GENERATOR_CPU)
     out.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict[str, Any]] = {}
     tuning: sites.Tuning | None = None
-    for name in order(names):
+    for name in ordered:
         if name in sites.NEEDS_TUNING and tuning is None:
             with sites.start("unprotected", out / "work" / "tuning") as site:
                 measured = run_blocking(_capacity_only(replace(

@@ -51,6 +51,20 @@ class Site:
     server_pids: tuple[int, ...]
 
 
+def nginx_binary() -> str | None:
+    found = shutil.which("nginx") or "/usr/sbin/nginx"
+    return found if Path(found).exists() else None
+
+
+def check_available(names: list[str]) -> None:
+    """Refuse, before anything starts, contenders this machine cannot run."""
+    unknown = [n for n in names if n not in CONTENDERS]
+    if unknown:
+        raise ValueError(f"unknown contenders {unknown}: choose from {', '.join(CONTENDERS)}")
+    if "nginx-limit" in names and nginx_binary() is None:
+        raise ValueError("nginx-limit needs Debian's nginx (apt-get install nginx)")
+
+
 def _site_env(work: Path, port: int, protected: bool) -> dict[str, str]:
     return {
         **os.environ,
@@ -136,8 +150,8 @@ def start(name: str, work: Path, tuning: Tuning | None = None) -> Iterator[Site]
         pids = [site.process.pid]
         if name == "nginx-limit":
             assert tuning is not None
-            binary = shutil.which("nginx") or "/usr/sbin/nginx"
-            if not Path(binary).exists():
+            binary = nginx_binary()
+            if binary is None:
                 raise RuntimeError("nginx is not installed (Debian: apt-get install nginx)")
             prefix = work / "nginx"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
