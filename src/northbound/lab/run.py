@@ -17,6 +17,7 @@ from .crowd import Crowd, CrowdOptions, CrowdResult, session_for
 from .journeys import Crew, JourneyFailed, seed_account
 from .profiles import Schedule
 from .report import run_summary
+from .server import raise_fd_limit
 
 T = TypeVar("T")
 
@@ -24,6 +25,7 @@ T = TypeVar("T")
 def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine`` on a fresh event loop: uvloop's when installed (it comes with
     ``uvicorn[standard]``), about 1.5x the requests per second of asyncio's on one core."""
+    raise_fd_limit()
     try:
         import uvloop
     except ImportError:
