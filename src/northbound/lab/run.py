@@ -36,6 +36,9 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
 
 @dataclass
 class RunPlan:
+    """What one surge does; bounds that scale with the duration come from
+    :func:`~.compare.plan_for`."""
+
     target: str
     schedule: Schedule
     behaviour: Behaviour = field(default_factory=Behaviour)
