@@ -1,7 +1,8 @@
 """``lab compare``: the same surge against each contender, one report.
 
-Each contender is started fresh (its own data folder under ``DIR/work``), seeded, measured
-(closed-loop capacity) and flooded with the same profile, arrival seed and journey mix. The
+Each contender is started twice with fresh data (folders under ``DIR/work``): once to measure
+its closed-loop capacity, once for the surge (seeded, then flooded with the same profile,
+arrival seed and journey mix), so the measurement leaves nothing behind in the surge's site. The
 site runs on CPU 0, the generator (this process) on CPU 1. The contenders that imitate an
 operations team's limits are tuned to the *unprotected* site's capacity, so the unprotected
 run goes first (or a short measurement stands in when it is not among the contenders).
@@ -10,6 +11,7 @@ run goes first (or a short measurement stands in when it is not among the conten
 from __future__ import annotations
 
 import random
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -38,9 +40,16 @@ async def _capacity_only(plan: RunPlan) -> float:
     options = CrowdOptions(base_url=plan.target, seed=plan.seed,
                            own_addresses=plan.own_addresses)
     await seed(Crowd(options, crew), plan.seed_accounts)
-    rate, _ = await Crowd(options, crew).closed_loop(
+    return await Crowd(options, crew).closed_loop(
         plan.schedule.mix_at(0), plan.capacity_workers, plan.capacity_seconds)
-    return rate
+
+
+def _measure(name: str, plan: RunPlan, work: Path, tuning: sites.Tuning | None,
+             template: Path) -> float:
+    """Capacity of contender ``name`` on an instance of its own, thrown away afterwards."""
+    with sites.start(name, work, tuning, template) as site:
+        return run_blocking(_capacity_only(replace(
+            plan, target=site.url, database_url=site.database_url)))
 
 
 def compare(plan: RunPlan, names: Sequence[str], out: Path,
@@ -52,15 +61,22 @@ def compare(plan: RunPlan, names: Sequence[str], out: Path,
     out.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict[str, Any]] = {}
     tuning: sites.Tuning | None = None
+    work = out / "work"  # the lab's own: databases and server logs of this comparison
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / ".gitignore").write_text("*\n")  # a report folder in a repository keeps only the report
+    template = sites.fresh_data(work / "template")
     for name in ordered:
         if name in sites.NEEDS_TUNING and tuning is None:
-            with sites.start("unprotected", out / "work" / "tuning") as site:
-                measured = run_blocking(_capacity_only(replace(
-                    plan, target=site.url, database_url=site.database_url)))
+            measured = _measure("unprotected", plan, work / "tuning", None, template)
             tuning = sites.Tuning(measured)
             announce(f"unprotected capacity {measured:.1f}/s: limits set to "
                      f"{tuning.concurrency} in flight, {measured:.0f} requests/s")
-        with sites.start(name, out / "work" / name, tuning) as site:
+        capacity = _measure(name, plan, work / name / "capacity", tuning, template)
+        announce(f"{name}: capacity {capacity:.1f} useful answers/s (closed loop)")
+        if name == "unprotected":
+            tuning = sites.Tuning(capacity)
+        with sites.start(name, work / name / "surge", tuning, template) as site:
             announce(f"{name}: serving on {site.url}")
 
             def tick(elapsed: float, active: int, done: int, _name: str = name) -> None:
@@ -68,9 +84,8 @@ def compare(plan: RunPlan, names: Sequence[str], out: Path,
                     progress(_name, elapsed, active, done)
 
             outcome = run_blocking(surge(
-                replace(plan, target=site.url, database_url=site.database_url), tick))
-        if name == "unprotected":
-            tuning = sites.Tuning(outcome.capacity_rps)
+                replace(plan, target=site.url, database_url=site.database_url), tick,
+                capacity))
         summary = outcome.summary
         if name in sites.NEEDS_TUNING and tuning is not None:
             summary["limits"] = {"concurrency": tuning.concurrency,

@@ -224,10 +224,9 @@ class Crowd:
                            schedule.duration, p99)
 
     async def closed_loop(self, mix: dict[str, float], workers: int, seconds: float
-                          ) -> tuple[float, float]:
-        """Capacity: ``workers`` people doing journeys back to back, without reading time, for
-        ``seconds``. Returns (useful answers per second X, mean seconds per answer R); with
-        no think time Little's law gives R = workers / X."""
+                          ) -> float:
+        """Capacity: useful answers per second of ``workers`` people doing journeys back to
+        back, without reading time, for ``seconds``."""
         self.clock_start()
         recorder = Recorder()  # apart from the surge's counts
         eager = Behaviour(think_seconds=(0.0, 0.0), patience_median=1e6, patience_sigma=0.0,
@@ -249,5 +248,4 @@ class Crowd:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         useful = sum(n for second, n in recorder.served.items() if second < seconds)
-        rate = useful / seconds
-        return rate, (workers / rate if rate else 0.0)
+        return useful / seconds

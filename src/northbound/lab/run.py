@@ -57,7 +57,6 @@ class RunOutcome:
     summary: dict[str, Any]
     result: CrowdResult
     capacity_rps: float
-    seconds_per_answer: float
     submissions: SubmissionCheck | None
 
 
@@ -77,7 +76,11 @@ async def seed(crowd: Crowd, count: int) -> None:
     await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def surge(plan: RunPlan, progress: Any = None) -> RunOutcome:
+async def surge(plan: RunPlan, progress: Any = None,
+                capacity: float | None = None) -> RunOutcome:
+    """Seed, measure capacity (unless ``capacity`` is known: ``lab compare`` measures it on
+    a separate instance so the measurement leaves nothing behind, such as a line in the
+    waiting room), run the crowd, audit the receipts."""
     site = SiteData(plan.database_url) if plan.database_url else None
     crew = Crew(rng=random.Random(plan.seed + 1),
                 outbox=site.verification_link if site else None)
@@ -88,8 +91,9 @@ async def surge(plan: RunPlan, progress: Any = None) -> RunOutcome:
     )
     try:
         await seed(Crowd(options, crew), plan.seed_accounts)
-        capacity, per_answer = await Crowd(options, crew).closed_loop(
-            plan.schedule.mix_at(0), plan.capacity_workers, plan.capacity_seconds)
+        if capacity is None:
+            capacity = await Crowd(options, crew).closed_loop(
+                plan.schedule.mix_at(0), plan.capacity_workers, plan.capacity_seconds)
         result = await Crowd(options, crew).run(plan.schedule)
         submissions = None
         if site is not None:
@@ -99,4 +103,4 @@ async def surge(plan: RunPlan, progress: Any = None) -> RunOutcome:
         if site is not None:
             await site.close()
     summary = run_summary(plan.target, result, capacity, submissions)
-    return RunOutcome(summary, result, capacity, per_answer, submissions)
+    return RunOutcome(summary, result, capacity, submissions)
