@@ -18,7 +18,8 @@ surge, series one point per second unless said otherwise)::
           "latency_ms": {"p50", "p90", "p99", "p999",               # from intended send time
                          "series": [{"t", "p50", "p90", "p99", "p999"}, ...]},  # 5 s windows
           "journeys": {"started", "completed", "abandoned", "failed", "cut",
-                       "median_seconds_to_complete", "by_journey": {name: {...}}},
+                       "median_seconds_to_complete", "by_journey": {name: {...}},
+                       "failure_reasons": {reason: n}},  # cut: still going at the end
           "submissions": {"acknowledged", "found", "lost", "duplicated", "lost_receipts"}
                          or null when the site's data could not be read,
           "waiting_room": {"people_in_room", "max_line", "admitted", "gave_up_in_line",
@@ -27,6 +28,7 @@ surge, series one point per second unless said otherwise)::
                            "stalled_windows", "wait_seconds_median", "line_series",
                            "admission_series", "estimated_vs_actual": [[est, actual], ...]},
           "generator": {"cpu_share", "loop_lag_p99_ms", "send_lateness_p99_ms"},
+          "limits": {"concurrency", "rate_rps"},      # uvicorn-limit and nginx-limit only
           "valid": bool, "invalid_reason": str or null
         }
       }
