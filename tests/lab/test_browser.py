@@ -55,6 +55,10 @@ def busy_app() -> Starlette:
                                 media_type="text/html")
         if scenario == "room-html":
             return waiting_html if count <= 2 else Response("<p>the page</p>", 200)
+        if scenario == "room-search":
+            if count <= 1:
+                return waiting_html
+            return Response(f"<p>results for {request.query_params.get('q')}</p>", 200)
         if scenario == "room-json":
             if count <= 2:
                 return Response(PAGE.json(VIEW), 429, media_type="application/json",
@@ -158,6 +162,14 @@ async def test_waiting_room_html_is_followed_until_let_in(
     assert visit.admitted_at - visit.first_seen == pytest.approx(4.0, abs=0.5)  # 2 x 2 s
     assert not visit.shed_on_admission
     assert person.recorder.outcomes == {"waiting": 2, "useful": 1}
+
+
+async def test_a_search_keeps_its_query_through_the_room(
+    busy_site: str, session: aiohttp.ClientSession
+) -> None:
+    person = browser(busy_site, session, VirtualTime())
+    page = await person.get("/room-search", params={"q": "express entry"})
+    assert page.text == "<p>results for express entry</p>"
 
 
 async def test_the_json_twin_is_polled_with_the_request(

@@ -287,8 +287,9 @@ class Browser:
                 except GaveUp:
                     visit.gave_up = True
                     raise
-                if "json" not in answer.headers.get("Content-Type", ""):
-                    asking, asking_with = "GET", {}  # JSON clients poll with the request
+                if asking != "GET" and "json" not in answer.headers.get("Content-Type", ""):
+                    # the page reloads its address: no form body (JSON clients poll with it)
+                    asking, asking_with = "GET", {}
                 continue
             outcome = classify(answer.status)
             self.recorder.answered(intended, now, answer.status, outcome)
