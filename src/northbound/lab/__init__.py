@@ -12,7 +12,7 @@
     run.py        one surge against one site;  compare.py: every contender, one report
     contenders.py the sites compare starts (protected, unprotected, uvicorn-, nginx-limit)
     server.py     server processes pinned to a core;  flood.py, httperf.py: one-page floods
-    report.py     report.json;  html.py: report.html;  cli.py: ``northbound lab``
+    report.py     report.json;  report_page.py: report.html;  cli.py: ``northbound lab``
     shape.py, locustfile.py  the same profiles and journeys under Locust
     case_route.py, config.py ``/lab/case``, a page behind a bounded backend (bench/)
 """

@@ -55,7 +55,7 @@ def _exit_code(report: dict[str, Any]) -> int:
 
 
 def _render(out: Path, png_files: bool = False) -> None:
-    from .html import render
+    from .report_page import render
 
     path = render(out, png_files)
     console.print(f"report: {out / 'report.json'} and {path}")
