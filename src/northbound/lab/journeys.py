@@ -9,8 +9,9 @@ answered something a person cannot get past, :class:`JourneyFailed`).
   through the JSON API;
 - **applicant**: signs up, confirms the address from the outbox mail (when the lab can read
   the site's data), starts an expression of interest, fills its two steps, uploads a
-  document, submits, reads the receipt and checks the status. A receipt shown is written in
-  the ledger, which the lost-submission check compares with the site's database afterwards;
+  document, submits and reads the receipt; later signs out, signs in again and finds the
+  application in the list. A receipt shown is written in the ledger, which the
+  lost-submission check compares with the site's database afterwards;
 - **status checker**: signs in to an account that already has an application and reads its
   status (pages, or the JSON API).
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import random
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ PLANS = {
 PAGES = {
     "sign_up": {"en": "/en/account/sign-up", "fr": "/fr/compte/inscription"},
     "sign_in": {"en": "/en/account/sign-in", "fr": "/fr/compte/connexion"},
+    "sign_out": {"en": "/en/account/sign-out", "fr": "/fr/compte/deconnexion"},
     "home": {"en": "/en/account/", "fr": "/fr/compte/"},
     "new": {"en": "/en/account/applications/new", "fr": "/fr/compte/demandes/nouvelle"},
     "list": {"en": "/en/account/applications", "fr": "/fr/compte/demandes"},
@@ -102,7 +104,7 @@ class Crew:
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
 
 
-Journey = Callable[[Browser, Crew], Awaitable[None]]
+Journey = Callable[[Browser, Crew], Coroutine[Any, Any, None]]
 
 
 def token(page: Page, name: str) -> str:
@@ -214,7 +216,14 @@ async def applicant(person: Browser, crew: Crew) -> None:
         raise JourneyFailed("the receipt page shows no receipt number")
     crew.acknowledged.append(Acknowledgement(email, found.group(1), person.clock()))
     await _think(person, crew)
-    expect(await person.get(PAGES["list"][lang]), 200)
+    # later: signs out, comes back, signs in and finds the application in the list
+    expect(await _form(person, PAGES["home"][lang], PAGES["sign_out"][lang], {}), 303)
+    await _think(person, crew)
+    signed_in = await _form(person, PAGES["sign_in"][lang], PAGES["sign_in"][lang],
+                            {"email": email, "password": PASSWORD, "next": PAGES["list"][lang]})
+    listing = expect(await person.follow(expect(signed_in, 303)), 200)
+    if found.group(1) not in listing.text:
+        raise JourneyFailed("the receipt is not in the list of applications")
 
 
 def _upload(page: Page, boundary: str) -> bytes:
