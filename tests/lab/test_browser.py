@@ -145,7 +145,8 @@ def test_the_real_waiting_page_is_read() -> None:
     twin = waiting_info(429, "application/json", PAGE.json(VIEW))
     assert twin is not None and (twin.position, twin.estimate_seconds) == (1234, 180.0)
     assert waiting_info(200, "text/html", b"<p>an ordinary page</p>") is None
-    assert estimate_from_text("less than a minute") == 30.0
+    assert estimate_from_text("45 seconds") == 45.0
+    assert estimate_from_text("2 minutes et 30 secondes") == 150.0
     assert estimate_from_text("2 h 05 min") == 7500.0
 
 
