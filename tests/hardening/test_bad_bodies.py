@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from northbound.ops.metrics import REQUESTS
+from northbound.portal.eligibility.questionnaire import AnswerCookie
 from tests.accounts.flows import SIGN_IN, SIGN_UP, sign_up, tokens
 
 NON_ASCII_TOKENS = ["é", "\u00e9" * 43, "ä" + "A" * 42, "\U0001f600", "\x00"]
