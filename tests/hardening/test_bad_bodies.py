@@ -83,7 +83,7 @@ async def _post_then_hang_up(app: FastAPI, path: str, content_type: bytes) -> li
 
 
 @pytest.mark.parametrize(
-    "path", [SIGN_IN["en"], "/en/eligibility/crs-calculator", "/fr/admissibilite/decouvrez"]
+    "path", [SIGN_IN["en"], "/en/eligibility/crs-calculator", "/fr/admissibilite/presence-effective"]
 )
 async def test_client_hanging_up_mid_body_is_not_a_server_error(
     app: FastAPI, caplog: pytest.LogCaptureFixture, path: str
