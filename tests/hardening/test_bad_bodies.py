@@ -35,8 +35,9 @@ async def test_non_ascii_csrf_token_of_a_signed_in_person_is_refused(
 ) -> None:
     await sign_up(client, "unicode@example.com")
     await tokens(client, "/en/account/applications/new")
-    response = await client.post("/en/account/applications/new",
-                                 data={"csrf_token": "é", "kind": "citizenship"})
+    response = await client.post(
+        "/en/account/applications/new", data={"csrf_token": "é", "kind": "citizenship"}
+    )
     assert response.status_code == 403
 
 
@@ -72,18 +73,30 @@ async def _post_then_hang_up(app: FastAPI, path: str, content_type: bytes) -> li
             statuses.append(message["status"])
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
-        "headers": [(b"host", b"testserver"), (b"content-type", content_type),
-                    (b"content-length", b"500")],
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", content_type),
+            (b"content-length", b"500"),
+        ],
     }
     await app(scope, receive, send)
     return statuses
 
 
 @pytest.mark.parametrize(
-    "path", [SIGN_IN["en"], "/en/eligibility/crs-calculator", "/fr/admissibilite/presence-effective"]
+    "path",
+    [SIGN_IN["en"], "/en/eligibility/crs-calculator", "/fr/admissibilite/presence-effective"],
 )
 async def test_client_hanging_up_mid_body_is_not_a_server_error(
     app: FastAPI, caplog: pytest.LogCaptureFixture, path: str
