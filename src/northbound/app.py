@@ -32,6 +32,7 @@ from northbound.portal.eligibility.api import api_router as eligibility_api
 from northbound.portal.eligibility.pages import page_router as eligibility_pages
 from northbound.settings import Settings
 from northbound.storage.database import Database
+from northbound.storage.schema import ensure_current
 from northbound.web.assets import StaticAssets
 from northbound.web.errors import ErrorPages, install_error_handlers
 from northbound.web.fastpath import CachedPathsMiddleware, CachedTable
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Each resource is released even if a later start-up step or another release fails.
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(db.dispose)
+            # a schema behind the code would pass for an outage on every form
+            await ensure_current(db.engine, embedded=settings.is_sqlite)
             await _refresh_notice(content, db)
             stack.push_async_callback(defence.stop)
             await defence.start()
