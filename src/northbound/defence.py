@@ -21,13 +21,18 @@ from starlette.middleware import Middleware
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Scope
 
+from northbound.portal.accounts.paths import ACCOUNT_PATHS
 from northbound.portal.accounts.sessions import COOKIE_NAME as SESSION_COOKIE
 from northbound.portal.accounts.sessions import looks_like_token
+from northbound.portal.applications.api import SESSION_PATH
+from northbound.portal.eligibility.api import api_router as eligibility_api
+from northbound.portal.eligibility.pages import PATHS as ELIGIBILITY_PATHS
 from northbound.settings import Settings
 from northbound.surge.admission import AdmissionControl, AdmissionControlMiddleware
 from northbound.surge.admission.classify import UNSAFE_METHODS
 from northbound.surge.admission.middleware import ArrivalCounter
 from northbound.surge.ratelimit.middleware import RateLimitMiddleware, store_from_settings
+from northbound.surge.ratelimit.routes import RouteClass
 from northbound.surge.ratelimit.store import RateLimitStore
 from northbound.surge.waiting_room import (
     Authorize,
@@ -44,6 +49,22 @@ ALWAYS_OPEN = ("/static/", "/healthz", "/readyz", "/metrics", ROOM_ADMIN_PATH)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The eligibility tools compute an answer and store nothing: their POSTs are paced as reads.
+CALCULATORS = (eligibility_api.prefix + "/", *ELIGIBILITY_PATHS["index"].values())
+
+
+def sign_in_classes(settings: Settings) -> list[RouteClass]:
+    """One bucket per client for every way of signing in (both pages and the API).
+
+    Password guessing across many accounts from one address is paced here, by the same
+    client key as every other limit (so behind a trusted proxy each person has their own
+    bucket); guessing at one account is the per-address lockout's business.
+    """
+    accounts = settings.accounts
+    attempts = accounts.sign_in_attempts_per_client
+    rate = attempts / accounts.sign_in_window_seconds
+    paths = [*ACCOUNT_PATHS["sign_in"].values(), SESSION_PATH]
+    return [RouteClass("sign-in", path, rate, attempts, frozenset({"POST"})) for path in paths]
 
 
 def signed_in_form_post(scope: Scope) -> bool:
@@ -110,6 +131,8 @@ class SurgeDefence:
                 settings=self.settings.rate_limit,
                 store=self.rate_limit_store,
                 site_name=SITE_NAME,
+                extra_classes=sign_in_classes(self.settings),
+                reads=CALCULATORS,
             )
         ]
         if self.room_active:

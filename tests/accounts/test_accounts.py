@@ -180,7 +180,6 @@ async def test_sign_in_rate_limit_per_client(
             limited = await sign_in(client, "nobody@example.com", "whatever you like")
             assert limited.status_code == 429
             assert int(limited.headers["retry-after"]) >= 1
-            assert "Too many sign-in attempts" in limited.text
 
 
 async def test_idle_session_expires(client: httpx.AsyncClient, app: FastAPI) -> None:

@@ -106,11 +106,6 @@ async def sign_in(request: Request) -> Response:
         response.headers.update(headers or {})
         return response
 
-    client = request.client.host if request.client else "unknown"
-    wait = state.throttle.retry_after(client)
-    if wait:
-        return again({"form": "Too many sign-in attempts from your connection. Wait a few "
-                               "minutes, then try again."}, 429, {"retry-after": str(wait)})
     result = await service.sign_in(state, email, _text(form, "password", 1000))
     if result.user is None:
         if result.error == "locked":
