@@ -14,6 +14,7 @@ is dearer: every dynamic page, form and API call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp, Scope
 
 from northbound.portal.accounts.paths import ACCOUNT_PATHS
 from northbound.portal.accounts.sessions import COOKIE_NAME as SESSION_COOKIE
-from northbound.portal.accounts.sessions import looks_like_token
+from northbound.portal.accounts.sessions import is_signed
 from northbound.portal.applications.api import SESSION_PATH
 from northbound.portal.eligibility.api import api_router as eligibility_api
 from northbound.portal.eligibility.pages import PATHS as ELIGIBILITY_PATHS
@@ -67,22 +68,27 @@ def sign_in_classes(settings: Settings) -> list[RouteClass]:
     return [RouteClass("sign-in", path, rate, attempts, frozenset({"POST"})) for path in paths]
 
 
-def signed_in_form_post(scope: Scope) -> bool:
-    """A browser form sent with a session cookie: the gate must not swallow its body.
+def signed_in_form_post(secret: bytes) -> Callable[[Scope], bool]:
+    """A browser form sent with a session cookie this site signed: the gate must not swallow
+    its body (someone signed in typed it, perhaps before the room turned on).
 
-    Only HTML forms of the portal (not the API, whose clients retry on 429) and only with a
-    well-formed session token. A forged token still gets past the room, but no further than
-    the portal's own session and CSRF checks, behind admission control and the per-address
-    limit on form posts (1 a second, 20 at once), so it buys a script very little.
+    Only HTML forms of the portal (not the API, whose clients retry on 429), and only with a
+    session token whose signature checks out, so a made-up cookie buys nothing: the request
+    waits in line like any other. A genuine token that has since ended gets no further than
+    the portal's own session and CSRF checks, behind admission control.
     """
-    if scope.get("method", "GET") not in UNSAFE_METHODS or scope["path"].startswith("/api/"):
-        return False
-    headers = Headers(scope=scope)
-    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type not in FORM_TYPES:
-        return False
-    token = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE, "")
-    return looks_like_token(token)
+
+    def passes(scope: Scope) -> bool:
+        if scope.get("method", "GET") not in UNSAFE_METHODS or scope["path"].startswith("/api/"):
+            return False
+        headers = Headers(scope=scope)
+        content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if content_type not in FORM_TYPES:
+            return False
+        token = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE, "")
+        return is_signed(token, secret)
+
+    return passes
 
 
 @dataclass
@@ -105,6 +111,10 @@ class SurgeDefence:
         )
         store = store_from_settings(settings.rate_limit, settings.redis_url)
         return cls(settings, admission, room, store)
+
+    @property
+    def secret(self) -> bytes:
+        return self.settings.secret_key.get_secret_value().encode("utf-8")
 
     @property
     def active(self) -> bool:
@@ -141,7 +151,7 @@ class SurgeDefence:
                     WaitingRoomMiddleware,
                     room=self.room,
                     exempt_prefixes=ALWAYS_OPEN,
-                    pass_through=signed_in_form_post,
+                    pass_through=signed_in_form_post(self.secret),
                 )
             )
         layers.append(

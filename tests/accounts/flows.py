@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from northbound.portal.accounts.config import AccountSettings
+from northbound.portal.accounts.sessions import new_token
 from northbound.settings import Settings
 from northbound.storage import migrate
 
@@ -154,3 +155,8 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+def signed_session(settings: Settings) -> str:
+    """A session cookie this site could have issued (it names no session in the database)."""
+    return new_token(settings.secret_key.get_secret_value().encode("utf-8"))

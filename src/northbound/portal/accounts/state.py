@@ -25,7 +25,7 @@ class AccountsState:
     @property
     def sessions(self) -> SessionStore:
         # Built on demand so a test that swaps ``clock`` moves session expiry too.
-        return SessionStore(self.db, self.settings.accounts, self.clock)
+        return SessionStore(self.db, self.settings.accounts, self.clock, self.secret)
 
     @property
     def secret(self) -> bytes:
