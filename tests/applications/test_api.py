@@ -17,7 +17,7 @@ JSON = {"content-type": "application/json"}
 
 async def _api_user(client: httpx.AsyncClient, email: str) -> None:
     created = await client.post("/api/v1/accounts", json={"email": email, "password": PASSWORD})
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     session = await client.post("/api/v1/session", json={"email": email, "password": PASSWORD})
     assert session.status_code == 204
     assert "nb_session=" in session.headers["set-cookie"]

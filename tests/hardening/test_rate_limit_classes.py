@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from northbound.app import create_app
 from northbound.settings import Settings
-from tests.accounts.flows import SIGN_IN, SIGN_UP, fast_settings, tokens
+from tests.accounts.flows import FAST_HASHING, SIGN_IN, SIGN_UP, fast_settings, tokens
 from tests.eligibility.test_api import CRS_OK
 
 PROXY = {"trusted_proxy_header": "x-forwarded-for", "trusted_proxies": ["127.0.0.0/8"]}
@@ -21,8 +21,9 @@ PROXY = {"trusted_proxy_header": "x-forwarded-for", "trusted_proxies": ["127.0.0
 async def behind_proxy(
     make_settings: Callable[..., Settings],
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = fast_settings(make_settings, rate_limit=PROXY)  # the shipped classes
-    settings.accounts.sign_in_attempts_per_client = 3
+    # a copy: the shared FAST_HASHING must not leak three attempts into other tests
+    accounts = FAST_HASHING.model_copy(update={"sign_in_attempts_per_client": 3})
+    settings = fast_settings(make_settings, rate_limit=PROXY, accounts=accounts)
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))

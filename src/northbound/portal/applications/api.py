@@ -89,19 +89,27 @@ def _out(application: Application, events: dict[str, Any] | None = None) -> Appl
     )
 
 
-@router.post("/accounts", status_code=201, summary="Create an account")
-async def create_account(request: Request, body: Credentials) -> Response:
+@router.post("/accounts", status_code=202, summary="Create an account",
+             responses={202: {"description": "Accepted: a message was sent to the address "
+                              "(a confirmation link, or a note to an existing account's "
+                              "owner); the answer is the same either way."}})
+async def create_account(
+    request: Request, body: Credentials,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> Response:
     _json_only(request)
     try:
-        user, errors = await accounts.sign_up(accounts_state(request), body.email,
-                                              body.password, body.password, body.language)
+        errors = await accounts.sign_up(accounts_state(request), body.email, body.password,
+                                        body.password, body.language,
+                                        idempotency_key=idempotency_key)
     except DatabaseUnavailable as exc:
         return await unavailable(request, exc.retry_after)
-    if user is None:
+    if errors:
         return problem(422, "Invalid request", "Some fields are not valid.",
                        instance=request.url.path,
                        errors=[{"field": k, "message": v} for k, v in errors.items()])
-    return JSONResponse({"id": user.id, "email": user.email}, status_code=201)
+    return JSONResponse({"status": "accepted", "detail": "Check your email, then sign in."},
+                        status_code=202)
 
 
 @router.post(SESSION_PATH.removeprefix(router.prefix), status_code=204,
