@@ -33,6 +33,7 @@ from northbound.portal.eligibility.pages import page_router as eligibility_pages
 from northbound.settings import Settings
 from northbound.storage.database import Database
 from northbound.storage.schema import ensure_current
+from northbound.web import openapi
 from northbound.web.assets import StaticAssets
 from northbound.web.errors import ErrorPages, install_error_handlers
 from northbound.web.fastpath import CachedPathsMiddleware, CachedTable
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.content = content
     app.state.errors = ErrorPages(templates, settings.default_language)
     install_error_handlers(app, app.state.errors)
+    openapi.install(app)
     app.include_router(health.router)
     app.include_router(content_routes.router)
     # Feature routers: each portal package exposes its own (one line each).

@@ -29,6 +29,7 @@ from northbound.ops.metrics import UNEXPECTED_ERRORS
 from northbound.settings import LANGUAGES, Language
 from northbound.storage.database import Database, DatabaseUnavailable, is_outage
 from northbound.surge.breaker import CircuitOpenError
+from northbound.web.allow import allowed_methods
 from northbound.web.i18n import gettext, negotiate_language
 from northbound.web.problems import problem, wants_json
 from northbound.web.templating import Templates
@@ -166,7 +167,12 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else ""
-        return pages.respond(request, exc.status_code, detail, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            methods = allowed_methods(request.app.router.routes, request.scope)
+            kept = {k: v for k, v in (headers or {}).items() if k.lower() != "allow"}
+            headers = {**kept, "allow": ", ".join(methods)}
+        return pages.respond(request, exc.status_code, detail, headers=headers)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
