@@ -162,7 +162,7 @@ async def _signed_in_client(base_url: str, number: int, deadline: float
     email = f"crash-{number}@example.com"
     client = httpx.AsyncClient(base_url=base_url, timeout=5)
     created = await client.post("/api/v1/accounts", json={"email": email, "password": PASSWORD})
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     await _sign_in(client, email, deadline)
     return email, client
 

@@ -325,7 +325,7 @@ async def test_postgres_going_away_mid_run_and_coming_back(
     async with running(settings) as (app, client):
         created = await client.post("/api/v1/accounts",
                                     json={"email": "night@example.com", "password": PASSWORD})
-        assert created.status_code == 201
+        assert created.status_code == 202
         assert (await client.post("/api/v1/session", json={
             "email": "night@example.com", "password": PASSWORD})).status_code == 204
         before = await _receipt(client, "before-outage-1")
