@@ -90,5 +90,6 @@ def test_the_api_keeps_every_promise_of_its_schema(api: FastAPI) -> None:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             failures[operation.label] = str(exc)[:2000]
+    print(f"API calls by status: {dict(sorted(STATUSES.items()))}")
     assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
     assert sum(STATUSES.values()) >= CALLS and 500 not in STATUSES

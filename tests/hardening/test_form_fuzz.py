@@ -116,6 +116,7 @@ def test_anonymous_forms_never_answer_500(anonymous: tuple[TestClient, list[Form
             "/fr/admissibilite/presence-effective"} <= actions, actions  # fmt: skip
     seen: Counter[int] = Counter()
     _fuzz(client, forms, seen)
+    print(f"anonymous form posts by status: {dict(sorted(seen.items()))}")
     assert sum(seen.values()) >= MAX_POSTS // 2 and set(seen) - {500}
 
 
@@ -126,4 +127,5 @@ def test_signed_in_forms_never_answer_500(signed_in: tuple[TestClient, list[Form
     assert any("/fr/compte/" in a for a in actions), actions
     seen: Counter[int] = Counter()
     _fuzz(client, forms, seen)
+    print(f"signed-in form posts by status: {dict(sorted(seen.items()))}")
     assert sum(seen.values()) >= MAX_POSTS // 2
