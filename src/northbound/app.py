@@ -33,6 +33,8 @@ from northbound.portal.eligibility.pages import page_router as eligibility_pages
 from northbound.portal.lottery.wiring import install_lottery
 from northbound.settings import Settings
 from northbound.storage.database import Database
+from northbound.storage.schema import ensure_current
+from northbound.web import openapi
 from northbound.web.assets import StaticAssets
 from northbound.web.errors import ErrorPages, install_error_handlers
 from northbound.web.fastpath import CachedPathsMiddleware, CachedTable
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Each resource is released even if a later start-up step or another release fails.
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(db.dispose)
+            # a schema behind the code would pass for an outage on every form
+            await ensure_current(db.engine, embedded=settings.is_sqlite)
             await _refresh_notice(content, db)
             stack.push_async_callback(defence.stop)
             await defence.start()
@@ -117,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.content = content
     app.state.errors = ErrorPages(templates, settings.default_language)
     install_error_handlers(app, app.state.errors)
+    openapi.install(app)
     app.include_router(health.router)
     app.include_router(content_routes.router)
     # Feature routers: each portal package exposes its own (one line each).
