@@ -8,7 +8,7 @@ answered something a person cannot get past, :class:`JourneyFailed`).
 - **tool user**: the CRS calculator as an HTML form, or the CRS and physical presence tools
   through the JSON API;
 - **applicant**: signs up, confirms the address from the outbox mail (when the lab can read
-  the site's data), starts an expression of interest, fills its two steps, uploads a
+  the site's data), signs in, starts an expression of interest, fills its two steps, uploads a
   document, submits and reads the receipt; later signs out, signs in again and finds the
   application in the list. A receipt shown is written in the ledger, which the
   lost-submission check compares with the site's database afterwards;
@@ -187,11 +187,17 @@ async def applicant(person: Browser, crew: Crew) -> None:
     await _think(person, crew)
     signed = await _form(person, PAGES["sign_up"][lang], PAGES["sign_up"][lang],
                          {"email": email, "password": PASSWORD, "confirm": PASSWORD})
-    expect(await person.follow(expect(signed, 303)), 200)
+    expect(await person.follow(expect(signed, 303)), 200)  # "check your email"
     if crew.outbox is not None:
         link = await crew.outbox(email)
         if link is not None:
             expect(await person.get(link), 200)
+    await _think(person, crew)
+    # signing up signs nobody in (the same answer for every address): sign in now
+    expect(await person.follow(expect(await _form(
+        person, PAGES["sign_in"][lang], PAGES["sign_in"][lang],
+        {"email": email, "password": PASSWORD},
+    ), 303)), 200)
     await _think(person, crew)
     started = expect(await _form(person, PAGES["new"][lang], PAGES["new"][lang],
                                  {"kind": "pr_interest"}), 303)
@@ -279,7 +285,7 @@ async def seed_account(person: Browser, crew: Crew, index: int) -> None:
     email = f"lab-{crew.run_id}-seed-{index:04d}@example.com"
     headers = {"Accept": "application/json"}
     expect(await person.post("/api/v1/accounts", headers=headers,
-                             json={"email": email, "password": PASSWORD}), 201)
+                             json={"email": email, "password": PASSWORD}), 202)
     expect(await person.post("/api/v1/session", headers=headers,
                              json={"email": email, "password": PASSWORD}), 204)
     answers = {k: v for k, v in {**ABOUT_YOU, **PLANS}.items() if v}
