@@ -34,6 +34,7 @@ from northbound.portal.lottery.wiring import install_lottery
 from northbound.settings import Settings
 from northbound.storage.database import Database
 from northbound.storage.schema import ensure_current
+from northbound.surge.admission.aside import stepped_aside
 from northbound.web import openapi
 from northbound.web.assets import StaticAssets
 from northbound.web.errors import ErrorPages, install_error_handlers
@@ -128,6 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(eligibility_api)
     app.include_router(eligibility_pages)
     install_portal_accounts(app)  # accounts, applications, enquiries, staff, API
+    # a request queued for a password hash holds nothing others need: its admission slot
+    # goes back while it waits (a no-op where admission control is not installed)
+    app.state.accounts.hashing.pool.step_aside = stepped_aside
     install_lottery(app, defence.room if defence.room_active else None)
     install_lab_routes(app, settings.lab)  # off unless NORTHBOUND_LAB__BACKEND=1
     if defence.room_active:

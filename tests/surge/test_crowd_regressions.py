@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from northbound.surge.admission.classify import DefaultClassifier
 from northbound.surge.admission.gradient2 import Gradient2Limit
 from northbound.surge.admission.limit import FixedLimit, Sample
@@ -229,3 +231,36 @@ async def test_a_paused_line_says_so_instead_of_promising_a_wait() -> None:
     assert "paused" in html and "next check" not in html
     assert "en pause" in page.html(view, lang="fr", next_path="/fr/").decode()
     assert b'"paused":true' in WaitingPage.json(view).replace(b" ", b"")
+
+
+async def test_a_request_waiting_elsewhere_gives_its_slot_back() -> None:
+    """Sign-ups queued for a password hash held every slot and pages timed out behind them
+    with the loop idle. Waiting inside ``stepped_aside`` frees the slot; the request takes
+    one again (over the limit if need be) to finish, and its latency sample leaves the wait out."""
+    from northbound.surge.admission.aside import CURRENT_PERMIT, stepped_aside
+
+    clock = FakeClock()
+    samples: list[Sample] = []
+
+    class Recording(FixedLimit):
+        def on_sample(self, sample: Sample) -> None:
+            samples.append(sample)
+
+    limiter = Limiter(Recording(1), max_queue=0, clock=clock, random=random.Random(1).random)
+    permit = limiter.try_acquire(Priority.NORMAL)
+    assert isinstance(permit, Permit)
+    CURRENT_PERMIT.set(permit)
+    async with stepped_aside():
+        assert limiter.in_flight == 0
+        page = limiter.try_acquire(Priority.NORMAL)  # someone else's page gets the slot
+        assert isinstance(page, Permit)
+        clock.advance(3.0)  # the hash queue
+    assert limiter.in_flight == 2  # back, over the limit: it is part way through
+    clock.advance(0.1)
+    permit.release()
+    page.release()
+    assert limiter.in_flight == 0
+    assert samples[0].rtt == pytest.approx(0.1)  # the three seconds aside are not latency
+    CURRENT_PERMIT.set(None)
+    async with stepped_aside():  # outside admission control: nothing to give back
+        assert limiter.in_flight == 0
