@@ -264,3 +264,35 @@ async def test_a_request_waiting_elsewhere_gives_its_slot_back() -> None:
     CURRENT_PERMIT.set(None)
     async with stepped_aside():  # outside admission control: nothing to give back
         assert limiter.in_flight == 0
+
+
+async def test_the_inlet_closes_on_the_spare_over_a_few_ticks() -> None:
+    """Room for 40 people: a tick lets in about a third of them, the next a third of what is
+    left once the first have shown up, never the whole spare at once (the load of people let
+    in shows up late, and letting in everyone each tick overshot by hundreds)."""
+    clock = Clock()
+    capacity = FakeCapacity(limit=50)
+    room = make_room(make_store("memory"), clock, capacity, requests_per_session=1.0)
+    await switch_on(room)
+    crowd = [Visitor(f"g{i}") for i in range(100)]
+    for visitor in crowd:
+        await visitor.poll(room)
+    admitted = []
+    for _ in range(6):
+        clock.advance(1)
+        before = room.state.serving
+        await room.tick()
+        admitted.append(room.state.serving - before)
+    assert admitted[0] == 12  # 0.3 x 40
+    assert sum(admitted) < 40  # nobody claimed yet: pending holds the rest back
+    for visitor in crowd:
+        await visitor.poll(room)  # they show up and keep one request in flight each
+    capacity.in_flight = sum(v.admitted for v in crowd)
+    for _ in range(12):
+        clock.advance(1)
+        await room.tick()
+        for visitor in crowd:
+            if not visitor.admitted:
+                await visitor.poll(room)
+        capacity.in_flight = sum(v.admitted for v in crowd)
+    assert 38 <= room.state.serving <= 40  # filled to the spare, not past it

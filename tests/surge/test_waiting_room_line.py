@@ -106,7 +106,7 @@ async def test_inlet_fills_to_capacity_and_no_further(store_factory: Any) -> Non
     capacity = FakeCapacity(limit=50)
     room = make_room(
         store_factory(), clock, capacity, requests_per_session=1.0, target_utilisation=0.8,
-        active_window_seconds=60,
+        active_window_seconds=60, inlet_gain=1.0,
     )  # fmt: skip
     await switch_on(room)
     visitors = [Visitor(f"c{i}") for i in range(120)]

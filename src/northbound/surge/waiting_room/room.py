@@ -113,6 +113,7 @@ class WaitingRoom:
             target_utilisation=settings.target_utilisation,
             requests_per_session=settings.requests_per_session,
             max_admit_per_tick=settings.max_admit_per_tick,
+            gain=settings.inlet_gain,
         )
         self._touches: set[int] = set()
         self._active_now: set[int] = set()
