@@ -30,11 +30,12 @@ from tests.lottery.helpers import FORM, INTAKE, answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TEXT = {
-    "en": {"sign_up": "/en/account/sign-up", "create": "Create account",
+    "en": {"sign_up": "/en/account/sign-up", "create": "Create account", "sign_in": "Sign in",
            "fill": "Fill in the interest to sponsor form", "send": "Send my form",
            "received": "Your form was received", "check": "How the draw works",
            "matches": "it matches"},
     "fr": {"sign_up": "/fr/compte/inscription", "create": "Créer le compte",
+           "sign_in": "Se connecter",
            "fill": "Remplir le formulaire d'intérêt à parrainer",
            "send": "Envoyer mon formulaire", "received": "Votre formulaire a été reçu",
            "check": "Comment fonctionne le tirage", "matches": "il correspond"},
@@ -103,11 +104,17 @@ async def _close_and_draw(url: str, intake_id: int) -> None:
 
 
 def _sign_up(page: Any, site: str, text: dict[str, str]) -> None:
+    """Sign up, then sign in: signing up signs nobody in (it answers alike for every
+    address), so the sign-in page comes next."""
+    email = f"sponsor-{uuid.uuid4().hex[:8]}@example.com"
     page.goto(site + text["sign_up"])
-    page.fill("#field-email", f"sponsor-{uuid.uuid4().hex[:8]}@example.com")
+    page.fill("#field-email", email)
     page.fill("#field-password", PASSWORD)
     page.fill("#field-confirm", PASSWORD)
     page.click(f"button:has-text('{text['create']}')")
+    page.fill("#field-email", email)
+    page.fill("#field-password", PASSWORD)
+    page.click(f"main button:has-text('{text['sign_in']}')")
 
 
 def test_interest_to_sponsor_without_javascript(
