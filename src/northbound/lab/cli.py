@@ -146,7 +146,9 @@ def compare(
                   f"contenders {', '.join(names)}")
     try:
         with _progress() as progress:
-            report = run_all(plan, names, out, _Bars(progress, duration + plan.drain),
+            # absolute: the servers it starts run from their own folders, and a relative
+            # data path would put their database somewhere the audit never looks
+            report = run_all(plan, names, out.resolve(), _Bars(progress, duration + plan.drain),
                              announce=console.print)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
