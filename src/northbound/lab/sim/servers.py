@@ -31,16 +31,19 @@ Finished = Callable[[bool], None]  # called with True when served, False when th
 
 @dataclass(frozen=True, slots=True)
 class ServiceTime:
-    """Log-normal service time: ``mean`` seconds, shape ``sigma``."""
+    """Log-normal service time: ``mean`` seconds, shape ``sigma``; ``sigma=None`` makes it
+    exponential (memoryless: the M/M/c case queueing theory solves exactly)."""
 
     mean: float
-    sigma: float = 0.5
+    sigma: float | None = 0.5
 
     @property
     def mu(self) -> float:
-        return math.log(self.mean) - self.sigma**2 / 2
+        return math.log(self.mean) - (self.sigma or 0.0) ** 2 / 2
 
     def draw(self, rng: random.Random) -> float:
+        if self.sigma is None:
+            return rng.expovariate(1.0 / self.mean)
         if self.sigma <= 0:
             return self.mean
         return rng.lognormvariate(self.mu, self.sigma)
