@@ -157,7 +157,7 @@ def simulate_command(
     mean = None
     if calibrate is not None:
         service = service_from_report(calibrate)
-        mean, sigma = service.mean, service.sigma
+        mean, sigma = service.mean, service.sigma or 0.0
         capacity_rps = instances * workers / mean
         console.print(f"calibrated: service {1000 * mean:.1f} ms mean, sigma {sigma:.2f}; "
                       f"capacity {capacity_rps:.0f} requests/s")

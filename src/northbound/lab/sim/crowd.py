@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..arrivals import Arrival, arrivals
 from ..browser import Behaviour
@@ -82,7 +82,7 @@ class Manners:
     through error pages alike: the same person is equally patient under every policy).
     """
 
-    page: Behaviour = Behaviour()
+    page: Behaviour = field(default_factory=Behaviour)
     patience_median: float = 600.0
     patience_sigma: float = 1.0
     fast_refreshers: float = 0.3  # reload the waiting page every few seconds, not as told

@@ -2,10 +2,12 @@
 the run (per-second series, per-minute sums) and never with the number of people who left.
 
 - **time to get in**: arrival to the first useful page;
-- **fairness**, two ways. *Out of order*: a person gets in while someone who arrived more
-  than ``grace`` seconds before them is still trying (a heap of the people still trying,
-  oldest first, cleaned lazily). *Jain's index* over the waits of the people who arrived in
-  the same minute and got in::
+- **fairness**, two ways. *Out of order* (the lab's measure, by arrival time): a person is
+  overtaken when they are turned away or shown the waiting page after someone who arrived
+  more than ``grace`` seconds after them got in; only the latest arrival time of anyone
+  let in needs keeping. A room that admits in order never does that: once the line reaches
+  a place, its holder is let in at their next look. *Jain's index* over the waits of the
+  people who arrived in the same minute and got in::
 
       J = (sum w)^2 / (n * sum w^2)          (1 = everyone waited alike, 1/n = one took all)
 
@@ -18,7 +20,7 @@ the run (per-second series, per-minute sums) and never with the number of people
 
 from __future__ import annotations
 
-import heapq
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +38,8 @@ def seconds_histogram() -> HdrHistogram:
 def percentile_seconds(histogram: HdrHistogram, percentile: float) -> float | None:
     if histogram.get_total_count() == 0:
         return None
-    return round(histogram.get_value_at_percentile(percentile) / 1000, 3)
+    value: int = histogram.get_value_at_percentile(percentile)
+    return round(value / 1000, 3)
 
 
 class PerSecond:
@@ -71,27 +74,20 @@ class Fairness:
 
     def __init__(self, grace: float = 10.0) -> None:
         self.grace = grace
-        self._trying: list[tuple[float, int]] = []  # (arrived, index) of people still trying
-        self._done: set[int] = set()  # indices that left the heap's middle, cleaned lazily
-        self.out_of_order = 0
+        self.latest_in = -math.inf  # latest arrival time of anyone who got in
+        self.overtaken = 0
         self.got_in = 0
+        self.people = 0
         self._minutes: dict[int, _Minute] = {}
 
-    def started(self, arrived: float, index: int) -> None:
-        heapq.heappush(self._trying, (arrived, index))
+    def overtakes(self, arrived: float) -> bool:
+        """Whether someone who arrived ``grace`` seconds after ``arrived`` is already in."""
+        return self.latest_in > arrived + self.grace
 
-    def stopped(self, index: int) -> None:
-        """The person stopped trying (got in or gave up)."""
-        self._done.add(index)
-        trying, done = self._trying, self._done
-        while trying and trying[0][1] in done:
-            done.discard(heapq.heappop(trying)[1])
-
-    def admitted(self, arrived: float, index: int, wait: float) -> None:
-        self.stopped(index)
+    def admitted(self, arrived: float, wait: float) -> None:
         self.got_in += 1
-        if self._trying and self._trying[0][0] < arrived - self.grace:
-            self.out_of_order += 1
+        if arrived > self.latest_in:
+            self.latest_in = arrived
         minute = self._minutes.get(int(arrived // 60))
         if minute is None:
             minute = self._minutes[int(arrived // 60)] = _Minute()
@@ -113,7 +109,8 @@ class Fairness:
 
     @property
     def out_of_order_share(self) -> float | None:
-        return round(self.out_of_order / self.got_in, 4) if self.got_in else None
+        """Share of people overtaken at least once."""
+        return round(self.overtaken / self.people, 4) if self.people else None
 
 
 class Reservoir:
@@ -190,10 +187,10 @@ class Tally:
         else:
             self.late += 1
 
-    def record_wait(self, arrived: float, index: int, now: float) -> None:
+    def record_wait(self, arrived: float, now: float) -> None:
         wait = now - arrived
         self.time_to_get_in.record_value(max(1, min(_MILLIS_MAX, round(wait * 1000))))
-        self.fairness.admitted(arrived, index, wait)
+        self.fairness.admitted(arrived, wait)
         self.got_in.add(now)
 
     def record_estimate(self, estimate: float, actual: float) -> None:

@@ -22,7 +22,8 @@ from ..report import read
 
 PALETTE = ("#1b7837", "#b2182b", "#2166ac", "#e08214", "#8073ac", "#35978f", "#555555")
 
-COLUMNS = [
+Column = tuple[str, Callable[[dict[str, Any]], Any]]
+COLUMNS: list[Column] = [
     ("policy", lambda s: s["policy"]),
     ("people", lambda s: s["people"]),
     ("got in", lambda s: s["abandonment"]["got_in"]),

@@ -36,7 +36,8 @@ GOOD_WITHIN = 2.0  # a useful page counts towards goodput when answered within t
 class Person:
     __slots__ = (
         "arrived", "claims", "estimate", "estimate_at", "failures", "got_in", "index",
-        "is_bot", "journey", "left", "page", "pages", "patience", "quick", "reloader", "sent",
+        "is_bot", "journey", "left", "overtaken", "page", "pages", "patience", "quick",
+        "reloader", "sent",
         "seq", "session", "timer", "vid", "world",
     )  # fmt: skip
 
@@ -63,6 +64,7 @@ class Person:
         self.sent = 0.0
         self.timer: Timer | None = None
         self.left = False
+        self.overtaken = False
 
     # requests ----------------------------------------------------------------------------
 
@@ -136,7 +138,7 @@ class Person:
         if self.got_in is None:
             self.got_in = now
             world.trying -= 1
-            world.tally.record_wait(self.arrived - world.start, self.index, now - world.start)
+            world.tally.record_wait(self.arrived - world.start, now - world.start)
             if self.estimate is not None:
                 world.tally.record_estimate(self.estimate, now - self.estimate_at)
         if page.signs_in:
@@ -153,9 +155,19 @@ class Person:
         low, high = world.manners.page.think_seconds
         sim.after(world.rng.uniform(low, high), self.send)
 
+    def _turned_away(self) -> None:
+        """Shown the waiting page or refused before getting in: overtaken, perhaps."""
+        world = self.world
+        if not self.overtaken and not self.is_bot and self.got_in is None:
+            fairness = world.tally.fairness
+            if fairness.overtakes(self.arrived - world.start):
+                self.overtaken = True
+                fairness.overtaken += 1
+
     def _waiting(self, view: WaitView) -> None:
         world = self.world
         sim = world.sim
+        self._turned_away()
         if self.estimate is None:
             if self.estimate_at == 0.0:
                 world.tally.saw_room += 1
@@ -177,6 +189,7 @@ class Person:
     def _failed(self, pause: float) -> None:
         world = self.world
         self.failures += 1
+        self._turned_away()
         if self.is_bot:
             world.sim.after(world.manners.bot_interval, self.send)
             return
@@ -193,7 +206,6 @@ class Person:
     def _give_up(self) -> None:
         self.world.trying -= 1
         self.world.tally.gave_up_getting_in += 1
-        self.world.tally.fairness.stopped(self.index)
         self._leave()
 
     def _leave(self) -> None:

@@ -36,8 +36,8 @@ EPOCH = 1_800_000_000.0
 class Setup:
     profile: Profile
     visitors: int
-    shape: SiteShape = SiteShape()
-    manners: Manners = Manners()
+    shape: SiteShape = field(default_factory=SiteShape)
+    manners: Manners = field(default_factory=Manners)
     faults: tuple[Fault, ...] = ()
     seed: int = 1
     drain_seconds: float = 1800.0
@@ -119,7 +119,7 @@ def simulate(
             tally.people += 1
             tally.by_journey.setdefault(person.journey, [0, 0])[0] += 1
             world.trying += 1
-            tally.fairness.started(arrival.at, arrival.index)
+            tally.fairness.people += 1
         person.send()
         _next(arrivals)
 

@@ -54,7 +54,7 @@ def _waiting_room(tally: Tally, length: int) -> dict[str, Any]:
         "eta_relative_error_median": percentile_seconds(tally.eta_error, 50),
         "eta_relative_error_p90": percentile_seconds(tally.eta_error, 90),
         "eta_samples": tally.eta_error.get_total_count(),
-        "out_of_order": tally.fairness.out_of_order,
+        "out_of_order": tally.fairness.overtaken,
         "shed_on_admission": tally.shed_on_admission,
         "stalled_windows": _stalled(line, tally.good.values),
         "wait_seconds_median": percentile_seconds(tally.time_to_get_in, 50),
