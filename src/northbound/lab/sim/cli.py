@@ -98,7 +98,8 @@ def _report(setup: Setup, runs: dict[str, Any]) -> dict[str, Any]:
 def headline(name: str, run: dict[str, Any]) -> str:
     sim = run["simulation"]
     ttgi = sim["time_to_get_in_seconds"]
-    return (f"{name:>11}: got in {sim['abandonment']['got_in']:,} of {sim['people']:,}, "
+    return (f"{name:>11}: {sim['people']:,} people, got in {sim['abandonment']['got_in']:,} "
+            f"of {sim['abandonment']['tried_to_get_in']:,} trying, "
             f"gave up {sim['abandonment']['gave_up_share']}, journeys "
             f"{sim['goodput']['journeys_completed']:,}, get in p50/p90/p99 "
             f"{ttgi['p50']}/{ttgi['p90']}/{ttgi['p99']} s, out of order "
@@ -138,7 +139,7 @@ def simulate_command(
         "--capacity-rps", min=0.01, help="What all instances serve together, per second.")
     ] = 400.0,
     workers: Annotated[int, typer.Option(min=1, help="Requests one instance serves at once.")
-                       ] = 4,
+                       ] = 1,
     sigma: Annotated[float, typer.Option(min=0.0, help="Log-normal shape of service times.")
                      ] = 0.5,
     calibrate: Annotated[Path | None, typer.Option(

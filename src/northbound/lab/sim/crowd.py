@@ -12,6 +12,9 @@ A journey is what :mod:`northbound.lab.journeys` does, reduced to what loads a s
 list of pages, each a read (GET) or a submission (POST, ranked critical by admission
 control), with or without database work, and with a cost in mean service times (a form post
 that writes costs more than a page). People read between pages for the lab's think time.
+Information pages are ``cached``: the site serves them from memory in front of the waiting
+room (README, "The surge defence"), so a reader never queues; the tools, accounts and forms
+are what the room and admission control ration.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ class Page:
     database: bool = False  # also needs the shared database
     cost: float = 1.0  # in mean service times of the instance
     signs_in: bool = False  # after it the person holds a session cookie (NORMAL priority)
+    cached: bool = False  # an information page, served from memory before the room
 
 
-READ = Page()
+INFO = Page(cached=True)
 TOOL = Page(cost=1.5)
 FORM = Page(post=True, database=True, cost=2.0)
 ACCOUNT = Page(database=True)
@@ -43,15 +47,15 @@ ACCOUNT = Page(database=True)
 def pages_for(journey: str, rng: random.Random) -> tuple[Page, ...]:
     """The pages of one person's visit (the lab's journeys, step for step)."""
     if journey == "reader":
-        return (READ,) * rng.randint(3, 5)  # home page and two to four information pages
+        return (INFO,) * rng.randint(3, 5)  # home page and two to four information pages
     if journey == "tool_user":
-        return (READ, TOOL, TOOL)
+        return (INFO, TOOL, TOOL)
     if journey == "applicant":
         sign_up = Page(post=True, database=True, cost=3.0, signs_in=True)  # password hash
-        return (READ, sign_up, ACCOUNT, ACCOUNT, FORM, FORM, FORM, FORM, ACCOUNT)
+        return (INFO, sign_up, ACCOUNT, ACCOUNT, FORM, FORM, FORM, FORM, ACCOUNT)
     if journey == "status_checker":
         sign_in = Page(post=True, database=True, cost=3.0, signs_in=True)
-        return (READ, sign_in, ACCOUNT, ACCOUNT)
+        return (INFO, sign_in, ACCOUNT, ACCOUNT)
     raise ValueError(f"unknown journey {journey!r}")
 
 
@@ -63,14 +67,18 @@ def mean_pages(mix: dict[str, float]) -> float:
 
 
 def mean_cost(mix: dict[str, float]) -> float:
-    """Expected service-time units per visit under a journey mix (capacity in people)."""
+    """Expected service-time units of dynamic pages per person who needs one, under a
+    journey mix: what one person let in by a room costs the servers."""
     rng = random.Random(0)
-    total = sum(mix.values())
-    cost = 0.0
+    weights: dict[str, float] = {}
+    costs: dict[str, float] = {}
     for name, weight in mix.items():
-        draws = [sum(p.cost for p in pages_for(name, rng)) for _ in range(200)]
-        cost += weight / total * sum(draws) / len(draws)
-    return cost
+        draws = [sum(p.cost for p in pages_for(name, rng) if not p.cached) for _ in range(50)]
+        if any(draws):
+            weights[name] = weight
+            costs[name] = sum(draws) / len(draws)
+    total = sum(weights.values())
+    return sum(weights[n] * costs[n] for n in weights) / total if total else 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +94,9 @@ class Manners:
     patience_median: float = 600.0
     patience_sigma: float = 1.0
     fast_refreshers: float = 0.3  # reload the waiting page every few seconds, not as told
-    bots: float = 0.005  # share of arrivals that hammer
+    bots: float = 0.002  # share of arrivals that hammer a tool, ignoring what they are told
     bot_interval: float = 1.0
-    bot_seconds: float = 120.0
+    bot_seconds: float = 60.0
     retries_per_page: int = 3  # failures on one page before giving up the journey
 
 

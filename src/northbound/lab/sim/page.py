@@ -26,6 +26,7 @@ Column = tuple[str, Callable[[dict[str, Any]], Any]]
 COLUMNS: list[Column] = [
     ("policy", lambda s: s["policy"]),
     ("people", lambda s: s["people"]),
+    ("tried to get in", lambda s: s["abandonment"]["tried_to_get_in"]),
     ("got in", lambda s: s["abandonment"]["got_in"]),
     ("gave up", lambda s: s["abandonment"]["gave_up_share"]),
     ("journeys done", lambda s: s["goodput"]["journeys_completed"]),
@@ -130,7 +131,8 @@ def page(report: dict[str, Any]) -> str:
     runs = report["runs"]
     setup = report.get("simulation", {})
     figures = [
-        (_time_to_get_in(runs), "Arrival to first useful page, for those who got in."),
+        (_time_to_get_in(runs), "From the first request for a dynamic page (a tool, an "
+                                "account, a form) to its answer, for those who got in."),
         (_fairness(runs), "Out of order: let in while someone who arrived 10 s or more "
                           "earlier was still trying. Jain's index: 1 = equal waits."),
         (_control(runs), "The inlet's admissions and how busy the servers were."),

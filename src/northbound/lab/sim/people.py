@@ -6,9 +6,11 @@ pause after an error. A page that is slow is reloaded after ``reload_after`` by 
 people who do that, and dropped by the browser after ``timeout``; the server goes on working
 on the abandoned request all the same (see :mod:`.servers`).
 
-A person keeps trying to get in for their *patience* (drawn once, log-normal, the same
-person under every policy), whatever the site shows them; once in, a page that fails more
-than ``retries_per_page`` times ends the journey. Bots keep their cookies, ignore what they
+A person *tries to get in* from their first request for a dynamic page (a tool, an
+account, a form: what the room guards; information pages are cached) until that page is
+served, for their *patience* (drawn once, log-normal, the same person under every policy),
+whatever the site shows them; any other page that fails more than ``retries_per_page``
+times ends the journey. Bots keep their cookies, ignore what they
 are told and ask for a page every ``bot_interval`` for ``bot_seconds``.
 
 Nothing about a person outlives them: the run keeps only the counts in :class:`Tally`.
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING
 from northbound.surge.waiting_room import Claims, WaitView
 
 from ..arrivals import Arrival
-from .crowd import READ, Page, pages_for
+from .crowd import TOOL, Page, pages_for
 from .events import Timer
 from .site import ERROR, OK, SHED, WAITING
 
@@ -37,8 +39,7 @@ class Person:
     __slots__ = (
         "arrived", "claims", "estimate", "estimate_at", "failures", "got_in", "index",
         "is_bot", "journey", "left", "overtaken", "page", "pages", "patience", "quick",
-        "reloader", "sent",
-        "seq", "session", "timer", "vid", "world",
+        "reloader", "sent", "seq", "session", "timer", "vid", "wants_in", "world",
     )  # fmt: skip
 
     def __init__(self, world: World, arrival: Arrival, rng: random.Random) -> None:
@@ -48,7 +49,7 @@ class Person:
         self.arrived = world.sim.now
         self.journey = arrival.journey
         self.is_bot = rng.random() < manners.bots
-        self.pages: tuple[Page, ...] = (READ,) if self.is_bot else pages_for(arrival.journey, rng)
+        self.pages: tuple[Page, ...] = (TOOL,) if self.is_bot else pages_for(arrival.journey, rng)
         self.page = 0
         self.patience = rng.lognormvariate(0.0, manners.patience_sigma) * manners.patience_median
         self.quick = rng.random() < manners.fast_refreshers
@@ -56,6 +57,7 @@ class Person:
         self.vid = f"v{arrival.index:021d}"
         self.claims: Claims | None = None
         self.session = False
+        self.wants_in: float | None = None  # first request for a dynamic page
         self.got_in: float | None = None
         self.estimate: float | None = None
         self.estimate_at = 0.0
@@ -75,12 +77,17 @@ class Person:
         self.sent = sim.now
         world.tally.offered.add(sim.now - world.start)
         seq = self.seq
-        world.site.send(self, self.pages[self.page], seq)
+        page = self.pages[self.page]
+        if self.wants_in is None and not page.cached and not self.is_bot:
+            self.wants_in = sim.now
+            world.trying += 1
+            world.tally.fairness.people += 1
+        world.site.send(self, page, seq)
         if self.seq == seq and not self.left:
             # still waiting for an answer (most answers from the room come at once): the
             # browser's own limit starts now; the first reply cancels it
-            page = world.manners.page
-            limit = page.reload_after if self.reloader else page.timeout
+            manners = world.manners.page
+            limit = manners.reload_after if self.reloader else manners.timeout
             self.timer = sim.after(limit, self.timed_out, seq)
 
     def timed_out(self, seq: int) -> None:
@@ -135,10 +142,10 @@ class Person:
             return
         world.tally.answered(self.sent - world.start, now - world.start,
                              GOOD_WITHIN)
-        if self.got_in is None:
+        if self.got_in is None and self.wants_in is not None:
             self.got_in = now
             world.trying -= 1
-            world.tally.record_wait(self.arrived - world.start, now - world.start)
+            world.tally.record_wait(self.wants_in - world.start, now - world.start)
             if self.estimate is not None:
                 world.tally.record_estimate(self.estimate, now - self.estimate_at)
         if page.signs_in:
@@ -158,9 +165,10 @@ class Person:
     def _turned_away(self) -> None:
         """Shown the waiting page or refused before getting in: overtaken, perhaps."""
         world = self.world
-        if not self.overtaken and not self.is_bot and self.got_in is None:
+        wants_in = self.wants_in
+        if not self.overtaken and wants_in is not None and self.got_in is None:
             fairness = world.tally.fairness
-            if fairness.overtakes(self.arrived - world.start):
+            if fairness.overtakes(wants_in - world.start):
                 self.overtaken = True
                 fairness.overtaken += 1
 
@@ -178,7 +186,8 @@ class Person:
         if self.is_bot:
             sim.after(world.manners.bot_interval, self.send)
             return
-        if sim.now - self.arrived >= self.patience:
+        wants_in = self.wants_in
+        if wants_in is not None and self.got_in is None and sim.now - wants_in >= self.patience:
             self._give_up()
             return
         delay = float(view.refresh_seconds)
@@ -193,8 +202,9 @@ class Person:
         if self.is_bot:
             world.sim.after(world.manners.bot_interval, self.send)
             return
-        if self.got_in is None:
-            if world.sim.now + pause - self.arrived > self.patience:
+        wants_in = self.wants_in
+        if wants_in is not None and self.got_in is None:
+            if world.sim.now + pause - wants_in > self.patience:
                 self._give_up()
                 return
         elif self.failures > world.manners.retries_per_page:

@@ -6,7 +6,11 @@
 - ``fixed-N``: a room at the edge letting in a fixed number of new people per minute, the
   way Queue-it, Cloudflare and AWS's virtual waiting room are configured, set at N % of the
   site's true capacity in people per minute; the origin behind it has no admission control;
-- ``none``: the 2016 baseline: every request goes to the servers, which queue it.
+- ``none``: the 2016 baseline: every request goes to the servers, which queue it; not
+  even information pages are cached.
+
+Every policy but ``none`` serves information pages from memory, so they differ only in how
+they ration the dynamic pages.
 
 True capacity in people per minute is what the servers can do divided by what one visit
 costs at the peak journey mix::
@@ -27,6 +31,7 @@ class Policy:
     room_per_instance: bool  # the Northbound room, one per instance, auto mode
     admission_control: bool
     edge_rate_share: float | None = None  # a fixed-rate room at the edge, share of capacity
+    cached_pages: bool = True  # information pages from memory (all but the 2016 baseline)
 
     @property
     def has_room(self) -> bool:
@@ -39,7 +44,8 @@ def policy(name: str) -> Policy:
     if name == "shed-only":
         return Policy(name, room_per_instance=False, admission_control=True)
     if name == "none":
-        return Policy(name, room_per_instance=False, admission_control=False)
+        return Policy(name, room_per_instance=False, admission_control=False,
+                      cached_pages=False)
     if name.startswith("fixed-") and name[6:].isdigit() and int(name[6:]) > 0:
         return Policy(name, room_per_instance=False, admission_control=False,
                       edge_rate_share=int(name[6:]) / 100)

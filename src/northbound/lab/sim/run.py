@@ -84,7 +84,7 @@ class World:
         self.tally = Tally()
         self.rng = random.Random(f"{seed}-behaviour")
         self.start = sim.now
-        self.trying = 0  # arrived, not in yet, not given up
+        self.trying = 0  # asked for a dynamic page, not served one yet, not given up
         self.active = 0  # arrived and not left
 
 
@@ -118,8 +118,6 @@ def simulate(
         else:
             tally.people += 1
             tally.by_journey.setdefault(person.journey, [0, 0])[0] += 1
-            world.trying += 1
-            tally.fairness.people += 1
         person.send()
         _next(arrivals)
 

@@ -18,7 +18,8 @@ The path of one request mirrors the ASGI stack (``surge/waiting_room/middleware.
    released with the latency as the limit's sample.
 
 The waiting page is answered by the room without the servers, as the gate does in front of
-the framework; its own cost is not modelled.
+the framework, and information pages from the page cache in front of the room (except in
+the unprotected baseline); their own cost is not modelled.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class Client(Protocol):
 class SiteShape:
     instances: int = 4
     capacity_rps: float = 400.0  # all instances together, in requests of cost 1
-    workers: int = 4  # requests one instance serves at once
+    workers: int = 1  # requests one instance serves at once (one core)
     sigma: float = 0.5  # log-normal shape of service times
     database_rps: float | None = None  # default: as much as the instances
     database_connections: int = 20
@@ -201,6 +202,9 @@ class Site:
     # one request -------------------------------------------------------------------------
 
     def send(self, client: Client, page: Page, seq: int) -> None:
+        if page.cached and self.policy.cached_pages:
+            client.reply(seq, OK, None)  # from memory, in front of the room
+            return
         routable = self._routable
         if not routable:
             client.reply(seq, ERROR, "refused")

@@ -115,8 +115,9 @@ def run_summary(outcome: Outcome, faults: tuple[Fault, ...], capacity_rps: float
         },
         "abandonment": {
             "gave_up_getting_in": tally.gave_up_getting_in,
-            "gave_up_share": round(tally.gave_up_getting_in / tally.people, 4)
-            if tally.people else None,
+            "tried_to_get_in": tally.fairness.people,
+            "gave_up_share": round(tally.gave_up_getting_in / tally.fairness.people, 4)
+            if tally.fairness.people else None,
             "abandoned_journey": tally.abandoned_journey,
             "got_in": tally.fairness.got_in,
         },
