@@ -10,7 +10,6 @@ from northbound.lab.sim.faults import parse_faults
 from northbound.lab.sim.run import Outcome, Setup, simulate
 from northbound.lab.sim.site import SiteShape
 
-
 SURGE = """
 name: test-surge
 description: two quiet minutes, then the election-night peak
