@@ -13,7 +13,9 @@ server doing half the work per second: the "capacity halves" fault).
 A station does what a real server does with a request whose client has gone: it serves it
 anyway. Nothing tells a busy worker that the browser gave up, so late answers are wasted
 work, and that waste is how an unprotected site collapses under a crowd that reloads.
-A station that goes ``down`` loses everything queued or in service (connections reset).
+A station that goes ``down`` loses everything queued or in service (connections reset), and
+one whose queue holds ``backlog`` requests refuses the next (the listen backlog is full: the
+kernel refuses the connection; uvicorn's default backlog is 2048).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 
 from .events import Simulation, Timer
 
-Finished = Callable[[bool], None]  # called with True when served, False when the server died
+Finished = Callable[[bool], None]  # True when served, False when refused or the server died
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +59,16 @@ class ServiceTime:
 
 class Station:
     def __init__(
-        self, sim: Simulation, slots: int, service: ServiceTime, rng: random.Random
+        self,
+        sim: Simulation,
+        slots: int,
+        service: ServiceTime,
+        rng: random.Random,
+        backlog: int | None = None,
     ) -> None:
         self.sim = sim
+        self.backlog = backlog
+        self.refused = 0
         self.slots = slots
         self.service = service
         self.rng = rng
@@ -75,6 +84,11 @@ class Station:
     @property
     def capacity_rps(self) -> float:
         return self.slots * self.speed / self.service.mean
+
+    @property
+    def full(self) -> bool:
+        """Whether a new request would find the backlog full (the caller refuses it)."""
+        return self.backlog is not None and len(self._queue) >= self.backlog
 
     @property
     def busy(self) -> int:

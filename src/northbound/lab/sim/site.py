@@ -70,6 +70,7 @@ class SiteShape:
     database_rps: float | None = None  # default: as much as the instances
     database_connections: int = 20
     detect_seconds: float = 5.0
+    backlog: int = 2048  # requests an instance holds before refusing connections
     mean_service: float | None = None  # from a calibration; else from capacity and workers
 
     def service(self) -> ServiceTime:
@@ -88,7 +89,8 @@ class Instance:
         self.site = site
         self.index = index
         self.station = Station(site.sim, site.shape.workers, site.shape.service(),
-                               random.Random(f"{site.seed}-station-{index}"))
+                               random.Random(f"{site.seed}-station-{index}"),
+                               backlog=site.shape.backlog)
         self.up = True
         self.routable = True
         self.generation = 0
@@ -269,6 +271,14 @@ class Site:
     def _serve(
         self, instance: Instance, client: Client, page: Page, seq: int, permit: Permit | None
     ) -> None:
+        station = instance.station
+        if station.full:
+            station.refused += 1
+            if permit is not None:
+                permit.release(sample=False)  # refused by the kernel: no latency to learn from
+            client.reply(seq, ERROR, "refused")
+            return
+
         def finish(ok: bool) -> None:
             if permit is not None:
                 permit.release(dropped=not ok)
@@ -280,4 +290,4 @@ class Site:
             else:
                 finish(ok)
 
-        instance.station.submit(computed, page.cost)
+        station.submit(computed, page.cost)
