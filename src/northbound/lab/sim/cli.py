@@ -33,13 +33,13 @@ console = Console(stderr=True)
 
 
 def _setup(profile: str, window: str | None, visitors: int, shape: SiteShape, faults: str,
-           seed: int, patience: float) -> Setup:
+           seed: int, patience: float, bots: float) -> Setup:
     try:
         chosen = profiles.load(profile)
         if window:
             start, _, end = window.partition(":")
             chosen = clip(chosen, float(start), float(end))
-        return Setup(chosen, visitors, shape, Manners(patience_median=patience),
+        return Setup(chosen, visitors, shape, Manners(patience_median=patience, bots=bots),
                      parse_faults(faults), seed)
     except (profiles.ProfileError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
@@ -150,6 +150,9 @@ def simulate_command(
                         ] = ",".join(NAMES),
     patience: Annotated[float, typer.Option(
         help="Median seconds a person keeps trying to get in.")] = 600.0,
+    bots: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Share of arrivals that hammer a tool once a second.")
+    ] = Manners().bots,
     seed: Annotated[int, typer.Option(help="Seed of the crowd and every random draw.")] = 1,
     run_bench: Annotated[bool, typer.Option(
         "--bench", help="Only measure the simulator's speed and memory.")] = False,
@@ -169,7 +172,7 @@ def simulate_command(
         return
     if out is None:
         raise typer.BadParameter("--out is required", param_hint="--out")
-    setup = _setup(profile, window, visitors, shape, faults, seed, patience)
+    setup = _setup(profile, window, visitors, shape, faults, seed, patience, bots)
     names = [n.strip() for n in policies.split(",") if n.strip()]
     schedule = setup.schedule()
     console.print(f"{schedule.profile.name}: {visitors:,} people over "
