@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from .. import profiles
 from ..report import document, write
 from .calibrate import service_from_report
-from .crowd import Manners, clip
+from .crowd import Manners, clip, with_warmup
 from .faults import parse_faults
 from .policies import NAMES
 from .run import Setup, simulate
@@ -33,12 +33,13 @@ console = Console(stderr=True)
 
 
 def _setup(profile: str, window: str | None, visitors: int, shape: SiteShape, faults: str,
-           seed: int, patience: float, bots: float) -> Setup:
+           seed: int, patience: float, bots: float, warmup: float = 0.0) -> Setup:
     try:
         chosen = profiles.load(profile)
         if window:
             start, _, end = window.partition(":")
             chosen = clip(chosen, float(start), float(end))
+        chosen = with_warmup(chosen, warmup)
         return Setup(chosen, visitors, shape, Manners(patience_median=patience, bots=bots),
                      parse_faults(faults), seed)
     except (profiles.ProfileError, ValueError) as exc:
@@ -150,6 +151,9 @@ def simulate_command(
                         ] = ",".join(NAMES),
     patience: Annotated[float, typer.Option(
         help="Median seconds a person keeps trying to get in.")] = 600.0,
+    warmup: Annotated[float, typer.Option(
+        min=0.0, help="Minutes of baseline load before the profile (admission control "
+                      "learns normal latency); fault times count from the very start.")] = 0.0,
     bots: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="Share of arrivals that hammer a tool once a second.")
     ] = Manners().bots,
@@ -172,7 +176,7 @@ def simulate_command(
         return
     if out is None:
         raise typer.BadParameter("--out is required", param_hint="--out")
-    setup = _setup(profile, window, visitors, shape, faults, seed, patience, bots)
+    setup = _setup(profile, window, visitors, shape, faults, seed, patience, bots, warmup)
     names = [n.strip() for n in policies.split(",") if n.strip()]
     schedule = setup.schedule()
     console.print(f"{schedule.profile.name}: {visitors:,} people over "

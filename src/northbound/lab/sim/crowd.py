@@ -114,6 +114,21 @@ def clip(profile: Profile, start_minute: float, end_minute: float) -> Profile:
     return Profile(profile.name, profile.description, profile.baseline_rps, stages)
 
 
+def with_warmup(profile: Profile, minutes: float) -> Profile:
+    """``profile`` after ``minutes`` of baseline load (load 1, the first stage's mix).
+
+    Admission control learns what normal latency looks like from the first traffic it
+    serves; a run that starts at the peak shows a site restarted in the middle of a surge,
+    not one that was up all evening.
+    """
+    if minutes <= 0:
+        return profile
+    first = profile.stages[0]
+    quiet = (Stage(0.0, 1.0, first.mix), Stage(minutes, 1.0, first.mix))
+    shifted = tuple(Stage(s.at_minutes + minutes, s.load, s.mix) for s in profile.stages)
+    return Profile(profile.name, profile.description, profile.baseline_rps, quiet + shifted)
+
+
 def load_minutes(profile: Profile) -> float:
     """Integral of the load over the profile, in load-minutes."""
     return sum(
