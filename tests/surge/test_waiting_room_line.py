@@ -156,8 +156,12 @@ async def test_inlet_learns_requests_per_holder_and_respects_cap(store_factory: 
             await visitor.poll(room)
     assert room.state.serving == 20  # the cap, not the 80 the loop would take
     capacity.in_flight = 4  # 20 holders cause 4 requests in flight: 0.2 each
+    holders = [v for v in visitors if v.admitted]
     for _ in range(30):
         clock.advance(1)
+        for holder in holders:  # each keeps using the site
+            assert holder.claims is not None
+            room.note_active(holder.claims)
         await room.tick()
     assert room.inlet.per_holder == pytest.approx(0.2, rel=0.15)
 
@@ -205,14 +209,18 @@ async def test_prequeue_is_shuffled_once_then_fifo(store_factory: Any) -> None:
         outcome = await visitor.poll(room)
         assert isinstance(outcome, Waiting) and outcome.view.position is None
     clock.advance(121)
-    await room.tick()  # opens: places base+1..base+12 reserved and shuffled
+    between = Visitor("between")  # the opening time has passed, the tick has not run yet
+    outcome = await between.poll(room)
+    assert isinstance(outcome, Waiting) and outcome.view.position is None  # pre-queue still
+    early.append(between)
+    await room.tick()  # opens: places base+1..base+13 reserved and shuffled
     late = [Visitor(f"z{i}") for i in range(5)]
     for visitor in early + late:
         await visitor.poll(room)
     places = sorted(v.position or 0 for v in early)
-    assert places == list(range(1, 13))  # a bijection: no place twice, none lost
-    assert [v.position for v in late] == list(range(13, 18))
-    await room.store.update_controls(Controls(fixed_rate_per_minute=60 * 17))
+    assert places == list(range(1, 14))  # a bijection: no place twice, none lost
+    assert [v.position for v in late] == list(range(14, 19))
+    await room.store.update_controls(Controls(fixed_rate_per_minute=60 * 18))
     clock.advance(1)
     await room.tick()
     for visitor in early + late:

@@ -1,6 +1,6 @@
 """``report.html`` for a simulated night: the lab's page, then what only the simulator has.
 
-The lab's page (:func:`northbound.lab.html.page`) already shows goodput, latency, answers,
+The lab's page (:func:`northbound.lab.report_page.page`) already shows goodput, latency, answers,
 the line and admissions, and estimated against actual waits, per run. Added here, per policy:
 a table of the deciding figures, time-to-get-in distributions, fairness, and the admission
 rate beside the concurrency limit around the faults.
@@ -8,6 +8,7 @@ rate beside the concurrency limit around the faults.
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +17,9 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..html import _png
-from ..html import page as lab_page
 from ..report import read
+from ..report_page import figures, png_bytes
+from ..report_page import page as lab_page
 
 PALETTE = ("#1b7837", "#b2182b", "#2166ac", "#e08214", "#8073ac", "#35978f", "#555555")
 
@@ -130,15 +131,15 @@ def _minutes(values: list[int]) -> list[float]:
 def page(report: dict[str, Any]) -> str:
     runs = report["runs"]
     setup = report.get("simulation", {})
-    figures = [
+    drawings = [
         (_time_to_get_in(runs), "From the first request for a dynamic page (a tool, an "
                                 "account, a form) to its answer, for those who got in."),
         (_fairness(runs), "Out of order: let in while someone who arrived 10 s or more "
                           "earlier was still trying. Jain's index: 1 = equal waits."),
         (_control(runs), "The inlet's admissions and how busy the servers were."),
     ]
-    body = "".join(f'<figure><img alt="{html.escape(c)}" src="{_png(d)}">'
-                   f"<figcaption>{html.escape(c)}</figcaption></figure>" for d, c in figures)
+    body = "".join(f'<figure><img alt="{html.escape(c)}" src="{_data_url(d)}">'
+                   f"<figcaption>{html.escape(c)}</figcaption></figure>" for d, c in drawings)
     faults = "".join(f"<li>{html.escape(f)}</li>" for f in setup.get("faults", []))
     section = (
         "<h2>Simulated on a virtual clock</h2>"
@@ -146,7 +147,11 @@ def page(report: dict[str, Any]) -> str:
         + (f"<p>Faults:</p><ul>{faults}</ul>" if faults else "")
         + table(runs) + body
     )
-    return lab_page(report).replace("</main>", section + "</main>")
+    return lab_page(report, figures(runs)).replace("</main>", section + "</main>")
+
+
+def _data_url(draw: Callable[[Figure], None]) -> str:
+    return "data:image/png;base64," + base64.b64encode(png_bytes(draw)).decode()
 
 
 def render(directory: Path) -> Path:

@@ -52,6 +52,7 @@ class WaitView(NamedTuple):
     refresh_seconds: int
     opens_at: float | None = None
     rejoined: bool = False  # their old place was given up after they went away
+    paused: bool = False  # an operator paused the inlet: nobody is let in for now
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,13 +218,12 @@ class WaitingRoom:
         return state.opens_at is not None and state.prequeue_key is None
 
     def in_prequeue(self, now: float, state: RoomState | None = None) -> bool:
+        """Whether newcomers join the pre-queue: from the schedule until the tick that draws
+        the shuffle, not until the opening time itself. Someone who arrives in the instant
+        between the opening and that tick would otherwise take a place in the ordinary line,
+        ahead of everybody who came early (seen in a lottery-opening run: 44-202 people)."""
         state = state or self.state
-        return (
-            state.mode != "off"
-            and state.opens_at is not None
-            and state.prequeue_key is None
-            and now < state.opens_at
-        )
+        return state.mode != "off" and state.opens_at is not None and state.prequeue_key is None
 
     def _measure_busy(self, now: float) -> None:
         """Mean requests in flight since the previous tick (the instant count when the clock
@@ -488,11 +488,12 @@ class WaitingRoom:
         ahead = position - self.state.serving - 1
         if ahead < 0:
             ahead = 0
-        estimate = self.estimator.estimate(ahead + 1)
+        # paused: the outflow is zero for as long as the operator says, nobody can estimate it
+        estimate = None if self.state.paused else self.estimator.estimate(ahead + 1)
         refresh = self.refresh_seconds(ahead, estimate)
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
         view: WaitView = tuple.__new__(
-            WaitView, (position, ahead, estimate, refresh, None, rejoined)
+            WaitView, (position, ahead, estimate, refresh, None, rejoined, self.state.paused)
         )
         return view
 
