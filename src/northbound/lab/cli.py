@@ -24,9 +24,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import profiles
 from .addresses import RemoteTarget, check_target, is_loopback_host
+from .sim.cli import simulate_command
 
 lab_app = typer.Typer(help="The surge lab: replay a crowd against the site and report.",
                       no_args_is_help=True)
+lab_app.command("simulate")(simulate_command)
 console = Console(stderr=True)
 
 ProfileOption = Annotated[str, typer.Option(help="Shipped profile name or a YAML file.")]

@@ -1,0 +1,226 @@
+"""One simulated person: arrives, tries to get in, goes through their journey, leaves.
+
+A person follows what the site tells them, as the lab's browser does: the waiting page's
+refresh time (a share of people reload every few seconds instead), a 503's Retry-After, a
+pause after an error. A page that is slow is reloaded after ``reload_after`` by the share of
+people who do that, and dropped by the browser after ``timeout``; the server goes on working
+on the abandoned request all the same (see :mod:`.servers`).
+
+A person *tries to get in* from their first request for a dynamic page (a tool, an
+account, a form: what the room guards; information pages are cached) until that page is
+served, for their *patience* (drawn once, log-normal, the same person under every policy),
+whatever the site shows them; any other page that fails more than ``retries_per_page``
+times ends the journey. Bots keep their cookies, ignore what they
+are told and ask for a page every ``bot_interval`` for ``bot_seconds``.
+
+Nothing about a person outlives them: the run keeps only the counts in :class:`Tally`.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+from northbound.surge.waiting_room import Claims, WaitView
+
+from ..arrivals import Arrival
+from .crowd import TOOL, Page, pages_for
+from .events import Timer
+from .site import ERROR, OK, SHED, WAITING
+
+if TYPE_CHECKING:
+    from .run import World
+
+RETRY_AFTER = 5.0  # what the shed page says (AdmissionSettings.retry_after_seconds)
+GOOD_WITHIN = 2.0  # a useful page counts towards goodput when answered within this (the lab's)
+
+
+class Person:
+    __slots__ = (
+        "arrived", "claims", "estimate", "estimate_at", "failures", "got_in", "index",
+        "is_bot", "journey", "left", "overtaken", "page", "pages", "patience", "quick",
+        "reloader", "sent", "seq", "session", "timer", "vid", "wants_in", "world",
+    )  # fmt: skip
+
+    def __init__(self, world: World, arrival: Arrival, rng: random.Random) -> None:
+        manners = world.manners
+        self.world = world
+        self.index = arrival.index
+        self.arrived = world.sim.now
+        self.journey = arrival.journey
+        self.is_bot = rng.random() < manners.bots
+        self.pages: tuple[Page, ...] = (TOOL,) if self.is_bot else pages_for(arrival.journey, rng)
+        self.page = 0
+        self.patience = rng.lognormvariate(0.0, manners.patience_sigma) * manners.patience_median
+        self.quick = rng.random() < manners.fast_refreshers
+        self.reloader = rng.random() < manners.page.reloaders
+        self.vid = f"v{arrival.index:021d}"
+        self.claims: Claims | None = None
+        self.session = False
+        self.wants_in: float | None = None  # first request for a dynamic page
+        self.got_in: float | None = None
+        self.estimate: float | None = None
+        self.estimate_at = 0.0
+        self.failures = 0
+        self.seq = 0
+        self.sent = 0.0
+        self.timer: Timer | None = None
+        self.left = False
+        self.overtaken = False
+
+    # requests ----------------------------------------------------------------------------
+
+    def send(self) -> None:
+        world = self.world
+        sim = world.sim
+        self.seq += 1
+        self.sent = sim.now
+        world.tally.offered.add(sim.now - world.start)
+        seq = self.seq
+        page = self.pages[self.page]
+        if self.wants_in is None and not page.cached and not self.is_bot:
+            self.wants_in = sim.now
+            world.trying += 1
+            world.tally.fairness.people += 1
+        world.site.send(self, page, seq)
+        if self.seq == seq and not self.left:
+            # still waiting for an answer (most answers from the room come at once): the
+            # browser's own limit starts now; the first reply cancels it
+            manners = world.manners.page
+            limit = manners.reload_after if self.reloader else manners.timeout
+            self.timer = sim.after(limit, self.timed_out, seq)
+
+    def timed_out(self, seq: int) -> None:
+        if seq != self.seq or self.left:
+            return
+        self.seq += 1  # a late answer to the dropped request is wasted
+        self.world.tally.error("reload" if self.reloader else "timeout")
+        self._failed(0.2 if self.reloader else self.world.manners.page.error_pause)
+
+    def reply(self, seq: int, kind: str, detail: WaitView | str | None) -> None:
+        world = self.world
+        tally = world.tally
+        if seq != self.seq or self.left:
+            if kind == OK:
+                tally.wasted += 1
+            return
+        self.seq += 1  # answered: anything else for this request is stale
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if kind == WAITING:
+            tally.status("200")
+            assert isinstance(detail, WaitView)
+            self._waiting(detail)
+        elif kind == OK:
+            tally.status("200")
+            self._succeeded()
+        elif kind == SHED:
+            tally.status("503")
+            if detail == "shed_on_admission":
+                tally.shed_on_admission += 1
+            pause = world.rng.uniform(1.0, 3.0) if self.quick else RETRY_AFTER
+            self._failed(pause)
+        else:
+            assert kind == ERROR
+            tally.error(str(detail))
+            self._failed(world.manners.page.error_pause)
+
+    # outcomes ----------------------------------------------------------------------------
+
+    def _succeeded(self) -> None:
+        world = self.world
+        sim = world.sim
+        now = sim.now
+        page = self.pages[self.page]
+        if self.is_bot:
+            world.tally.bot_answers += 1
+            if now - self.arrived >= world.manners.bot_seconds:
+                self._leave()
+            else:
+                sim.after(world.manners.bot_interval, self.send)
+            return
+        world.tally.answered(self.sent - world.start, now - world.start,
+                             GOOD_WITHIN)
+        if self.got_in is None and self.wants_in is not None:
+            self.got_in = now
+            world.trying -= 1
+            world.tally.record_wait(self.wants_in - world.start, now - world.start)
+            if self.estimate is not None:
+                world.tally.record_estimate(self.estimate, now - self.estimate_at)
+        if page.signs_in:
+            self.session = True
+        self.failures = 0
+        self.page += 1
+        if self.page >= len(self.pages):
+            world.tally.completed += 1
+            world.tally.by_journey[self.journey][1] += 1
+            world.tally.completion_seconds.record_value(
+                max(1, round((now - self.arrived) * 1000)))
+            self._leave()
+            return
+        low, high = world.manners.page.think_seconds
+        sim.after(world.rng.uniform(low, high), self.send)
+
+    def _turned_away(self) -> None:
+        """Shown the waiting page or refused before getting in: overtaken, perhaps."""
+        world = self.world
+        wants_in = self.wants_in
+        if not self.overtaken and wants_in is not None and self.got_in is None:
+            fairness = world.tally.fairness
+            if fairness.overtakes(wants_in - world.start):
+                self.overtaken = True
+                fairness.overtaken += 1
+
+    def _waiting(self, view: WaitView) -> None:
+        world = self.world
+        sim = world.sim
+        self._turned_away()
+        if self.estimate is None:
+            if self.estimate_at == 0.0:
+                world.tally.saw_room += 1
+                self.estimate_at = -1.0  # seen the room, no estimate yet
+            if view.estimate is not None:
+                self.estimate = float(view.estimate.seconds)
+                self.estimate_at = sim.now
+        if self.is_bot:
+            sim.after(world.manners.bot_interval, self.send)
+            return
+        wants_in = self.wants_in
+        if wants_in is not None and self.got_in is None and sim.now - wants_in >= self.patience:
+            self._give_up()
+            return
+        delay = float(view.refresh_seconds)
+        if self.quick:
+            delay = min(delay, world.rng.uniform(2.0, 5.0))
+        sim.after(delay, self.send)
+
+    def _failed(self, pause: float) -> None:
+        world = self.world
+        self.failures += 1
+        self._turned_away()
+        if self.is_bot:
+            world.sim.after(world.manners.bot_interval, self.send)
+            return
+        wants_in = self.wants_in
+        if wants_in is not None and self.got_in is None:
+            if world.sim.now + pause - wants_in > self.patience:
+                self._give_up()
+                return
+        elif self.failures > world.manners.retries_per_page:
+            world.tally.abandoned_journey += 1
+            self._leave()
+            return
+        world.sim.after(pause, self.send)
+
+    def _give_up(self) -> None:
+        self.world.trying -= 1
+        self.world.tally.gave_up_getting_in += 1
+        self._leave()
+
+    def _leave(self) -> None:
+        self.left = True
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.world.active -= 1
