@@ -296,3 +296,25 @@ async def test_the_inlet_closes_on_the_spare_over_a_few_ticks() -> None:
                 await visitor.poll(room)
         capacity.in_flight = sum(v.admitted for v in crowd)
     assert 38 <= room.state.serving <= 40  # filled to the spare, not past it
+
+
+async def test_liveness_marks_survive_a_store_failure() -> None:
+    clock = Clock()
+    room = make_room(make_store("memory"), clock)
+    await switch_on(room)
+    visitor = Visitor("loyal")
+    await visitor.poll(room)
+    await visitor.poll(room)  # a poll marks the place as alive, flushed on the next tick
+    store = room.store
+    real_touch = store.touch
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("redis went away")
+
+    store.touch = broken  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await room.tick()
+    assert visitor.position in room._touches  # kept for the next tick
+    store.touch = real_touch  # type: ignore[method-assign]
+    await room.tick()
+    assert not room._touches

@@ -207,7 +207,13 @@ class WaitingRoom:
     async def _flush_touches(self, epoch: int) -> None:
         if self._touches:
             batch, self._touches = self._touches, set()
-            await self.store.touch(batch, epoch=epoch, keep_epochs=_LIVENESS_EPOCHS)
+            try:
+                await self.store.touch(batch, epoch=epoch, keep_epochs=_LIVENESS_EPOCHS)
+            except BaseException:
+                # the store is down: keep the marks for the next tick, or people who polled
+                # faithfully through a Redis blip would lose their places
+                self._touches |= batch
+                raise
 
     def is_on(self, state: RoomState | None = None, now: float | None = None) -> bool:
         """Whether newcomers queue (True) or pass straight through (False)."""
