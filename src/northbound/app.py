@@ -131,4 +131,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory`` (used by ``northbound serve`` with several workers)."""
-    return create_app(Settings())
+    settings = Settings()
+    settings.require_shared_secret()  # a real start: refuse per-instance secrets
+    return create_app(settings)

@@ -13,6 +13,8 @@ import typer
 
 from northbound import __version__
 from northbound.lab.cli import lab_app
+from northbound.ops.cluster.cli import cluster_app
+from northbound.ops.keys_cli import keys_app
 from northbound.portal.accounts.cli import outbox, users_app
 from northbound.surge.admission.cli import surge_app
 from northbound.surge.waiting_room.cli import room_app
@@ -35,6 +37,8 @@ cli.add_typer(users_app, name="users")
 cli.add_typer(room_app, name="room")
 cli.add_typer(surge_app, name="surge")
 cli.add_typer(lab_app, name="lab")
+cli.add_typer(keys_app, name="keys")
+cli.add_typer(cluster_app, name="cluster")
 cli.command("outbox")(outbox)
 
 
@@ -82,7 +86,14 @@ def serve(
         os.environ["NORTHBOUND_PROTECTED"] = "false"
     if access_log:
         os.environ["NORTHBOUND_ACCESS_LOG"] = "true"
-    settings = Settings()
+    from northbound.keys import KeyConfigurationError
+
+    try:
+        settings = Settings()
+        settings.require_shared_secret()
+    except (KeyConfigurationError, ValueError) as error:
+        typer.echo(f"Cannot start: {error}", err=True)
+        raise typer.Exit(2) from None
     if workers > 1 and not settings.secret_key_is_set:
         # Workers must share the signing key, or a pass issued by one is refused by another.
         os.environ["NORTHBOUND_SECRET_KEY"] = settings.secret_key.get_secret_value()
@@ -104,6 +115,11 @@ def serve(
         f"database {'SQLite' if settings.is_sqlite else 'PostgreSQL'}, "
         f"state {'Redis' if settings.redis_url else 'in-process'})"
     )
+    if settings.metrics.port is not None:
+        from northbound.ops.metrics_listener import start_metrics_listener
+
+        start_metrics_listener(settings.metrics.host, settings.metrics.port)
+        typer.echo(f"metrics on http://{settings.metrics.host}:{settings.metrics.port}/metrics")
     try:
         uvicorn.run(
             "northbound.app:app_from_environment",
