@@ -25,8 +25,11 @@ import hmac
 import os
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 SECRET_FILE_NAME = "secret_key"
 SECRET_BYTES = 32
@@ -105,3 +108,19 @@ def derived_pass_keys(current: str, previous: Iterable[str]) -> list[str]:
         if entry not in entries:
             entries.append(entry)
     return entries
+
+
+def verify_with_any(
+    secrets_in_order: Sequence[str], check: Callable[[str], T], refused: type[Exception]
+) -> T:
+    """``check`` with the current secret, then each previous one; the last refusal is raised.
+
+    For what a secret signed before a rotation (CSRF tokens in open forms, reference codes):
+    they keep working until the previous secret is taken off the list.
+    """
+    for secret in secrets_in_order[:-1]:
+        try:
+            return check(secret)
+        except refused:
+            continue
+    return check(secrets_in_order[-1])

@@ -188,6 +188,12 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.data_dir / 'northbound.db'}"
 
     @property
+    def verifying_secrets(self) -> list[str]:
+        """The current secret, then those being rotated out: everything that still verifies."""
+        return [self.secret_key.get_secret_value(),
+                *(s.get_secret_value() for s in self.previous_secret_keys)]
+
+    @property
     def secret_key_is_set(self) -> bool:
         """True when the key was configured rather than kept in the data dir."""
         return not self._secret_from_file

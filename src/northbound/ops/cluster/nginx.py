@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
 import shutil
 import signal
@@ -30,8 +32,14 @@ def nginx_binary() -> str:
 
 
 def render(listen: str, upstreams: Sequence[str], prefix: Path, *, daemon: bool = False,
-           worker_processes: int = 1, template: Path = TEMPLATE) -> str:
-    """The configuration for ``upstreams`` (``host:port`` each), state kept under ``prefix``."""
+           worker_processes: int = 1, user: str | None = None, template: Path = TEMPLATE
+           ) -> str:
+    """The configuration for ``upstreams`` (``host:port`` each), state kept under ``prefix``.
+
+    The workers run as ``user`` (default: whoever runs this), so they can write the cache
+    and temporary files under ``prefix`` wherever it is; a system-wide install names its
+    own unprivileged account (Debian: www-data).
+    """
     if not upstreams:
         raise ValueError("nginx needs at least one instance to send requests to")
     servers = "\n".join(
@@ -40,6 +48,7 @@ def render(listen: str, upstreams: Sequence[str], prefix: Path, *, daemon: bool 
     )
     values = {
         "daemon": "on" if daemon else "off",
+        "user": user or pwd.getpwuid(os.geteuid()).pw_name,
         "worker_processes": str(worker_processes),
         "prefix": str(prefix),
         "mime_types": str(MIME_TYPES),
@@ -61,6 +70,7 @@ def write_config(text: str, prefix: Path) -> Path:
     prefix.mkdir(parents=True, exist_ok=True)
     for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
         (prefix / folder).mkdir(exist_ok=True)
+
     path = prefix / "nginx.conf"
     path.write_text(text)
     return path
