@@ -21,6 +21,7 @@ from northbound import __version__
 from northbound.defence import ROOM_ADMIN_PATH, SurgeDefence
 from northbound.lab.case_route import install_lab_routes
 from northbound.ops import health
+from northbound.ops.console.wiring import install_console
 from northbound.ops.logs import configure_logging
 from northbound.ops.observe import ObserveMiddleware
 from northbound.portal import notices
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await _refresh_notice(content, db)
             stack.push_async_callback(defence.stop)
             await defence.start()
+            stack.push_async_callback(console.stop)
+            await console.start()
             if settings.content_poll_seconds > 0:
                 watcher = asyncio.create_task(_watch_content(app, settings.content_poll_seconds))
                 stack.push_async_callback(_cancel, watcher)
@@ -123,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(eligibility_pages)
     install_portal_accounts(app)  # accounts, applications, enquiries, staff, API
     install_lab_routes(app, settings.lab)  # off unless NORTHBOUND_LAB__BACKEND=1
+    console = install_console(app, settings, templates)  # /staff/console: the operator's view
     if defence.room_active:
         staff = staff_session_authorizer(app.state.accounts)
         app.mount(ROOM_ADMIN_PATH, defence.admin_app(staff))
