@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -22,8 +23,10 @@ PUBLISH_SECONDS = 5.0
 
 
 def instance_name() -> str:
-    """Host and process: unique per worker, readable on the console."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Host, process and a short random tag: unique per worker and per app (tests run
+    several apps in one process), and a restarted instance is a new one, so its counters
+    starting again from zero are never mistaken for a drop."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
 
 
 class Publisher:
