@@ -12,11 +12,12 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from northbound.ops.console.snapshot import Snapshot, take
 from northbound.ops.console.store import ConsoleStore
 from northbound.ops.health import exposition
+from northbound.ops.metrics import DEPENDENCY_UP
 
 log = logging.getLogger(__name__)
 PUBLISH_SECONDS = 5.0
@@ -29,16 +30,29 @@ def instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
 
 
+DatabaseProbe = Callable[[], Awaitable[bool]]
+
+
 class Publisher:
-    def __init__(self, store: ConsoleStore, *, interval: float = PUBLISH_SECONDS,
-                 clock: Callable[[], float] = time.time, name: str | None = None) -> None:
+    """Publishes snapshots; also sets ``northbound_dependency_up`` for the alert rules, since
+    it checks the database and Redis on the same beat anyway."""
+
+    def __init__(self, store: ConsoleStore, *, database: DatabaseProbe | None = None,
+                 interval: float = PUBLISH_SECONDS, clock: Callable[[], float] = time.time,
+                 name: str | None = None) -> None:
         self.store = store
+        self.database = database
         self.interval = interval
         self.clock = clock
         self.name = name or instance_name()
 
     async def snapshot(self) -> Snapshot:
-        return take(exposition().decode(), self.name, self.clock(), await self.store.ping())
+        redis = await self.store.ping()
+        if redis != "not used":
+            DEPENDENCY_UP.labels("redis").set(1 if redis == "ok" else 0)
+        if self.database is not None:
+            DEPENDENCY_UP.labels("database").set(1 if await self.database() else 0)
+        return take(exposition().decode(), self.name, self.clock(), redis)
 
     async def publish_once(self) -> bool:
         try:

@@ -15,6 +15,7 @@ from northbound.ops.console.publisher import Publisher
 from northbound.ops.console.store import ConsoleStore, store_for
 from northbound.portal import notices
 from northbound.settings import Settings
+from northbound.storage.database import Database
 
 
 @dataclass
@@ -25,9 +26,17 @@ class ConsoleState:
     task: asyncio.Task[None] | None = field(default=None)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ConsoleState:
+    def from_settings(cls, settings: Settings, db: Database) -> ConsoleState:
         store = store_for(settings.redis_url, settings.waiting_room.redis_prefix + ":console")
-        return cls(store, Publisher(store))
+
+        async def database_answers() -> bool:
+            try:
+                await db.ping(2.0)
+            except Exception:  # down, slow or refused by the open circuit: not up
+                return False
+            return True
+
+        return cls(store, Publisher(store, database=database_answers))
 
     async def start(self) -> None:
         await self.publisher.publish_once()  # the console has a first point at once

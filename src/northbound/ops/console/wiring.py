@@ -22,6 +22,6 @@ def install_console(app: FastAPI, settings: Settings, templates: Templates) -> C
         if env.loader is not None:
             env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
     app.include_router(router)
-    state = ConsoleState.from_settings(settings)
+    state = ConsoleState.from_settings(settings, app.state.db)
     app.state.console = state
     return state
