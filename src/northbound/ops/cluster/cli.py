@@ -45,3 +45,22 @@ def up(
                    f"files: {where}\nCtrl+C stops everything.")
         stop.wait()
         typer.echo("stopping: nginx, instances, Redis, PostgreSQL")
+
+
+@cluster_app.command("nginx-config")
+def nginx_config(
+    upstream: Annotated[list[str], typer.Option(
+        help="An instance as host:port (repeat for each).")],
+    listen: Annotated[str, typer.Option(help="Address nginx listens on.")] = "8080",
+    prefix: Annotated[Path, typer.Option(
+        help="Folder for nginx's pid, logs, cache and temporary files.")] = Path(
+        "/var/cache/nginx/northbound"),
+    user: Annotated[str, typer.Option(help="Account of the worker processes.")] = "nginx",
+) -> None:
+    """Print deploy/nginx's configuration filled in (e.g. for a container or a host)."""
+    from northbound.ops.cluster.nginx import render
+
+    try:
+        typer.echo(render(listen, upstream, prefix, user=user), nl=False)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None

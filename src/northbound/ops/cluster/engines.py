@@ -93,6 +93,10 @@ class PrivatePostgres:
     def stop(self, mode: str = "fast") -> None:
         self._pg_ctl("-m", mode, "-w", "-t", "30", "stop")
 
+    def remove(self) -> None:
+        """Delete the cluster's files (after ``stop``)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def restart(self) -> None:
         """A crash-like restart: immediate stop (no checkpoint), then start."""
         self.stop("immediate")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -97,7 +98,9 @@ class LocalCluster:
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         if not self.database_url:
-            self.postgres = PrivatePostgres(self.folder / "postgres")
+            # Its own temporary folder: as root, PostgreSQL runs as the postgres account,
+            # which must be able to reach its files (a private temp dir would hide them).
+            self.postgres = PrivatePostgres(Path(tempfile.mkdtemp(prefix="northbound-pg-")))
             self.postgres.init()
             self.postgres.start()
             self.postgres.create_database()
@@ -125,7 +128,8 @@ class LocalCluster:
         steps = [self.nginx.stop if self.nginx else None,
                  *[member.stop for member in self.members],
                  self.redis.stop if self.redis else None,
-                 self.postgres.stop if self.postgres else None]
+                 self.postgres.stop if self.postgres else None,
+                 self.postgres.remove if self.postgres else None]
         errors: list[BaseException] = []
         for step in steps:
             if step is None:
