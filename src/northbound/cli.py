@@ -168,17 +168,26 @@ def _describe(url: str) -> str:
 
 
 @notice_app.command("show")
-def notice_show() -> None:
+def notice_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
     """Print the banner every page shows now."""
+    import json
+
+    from northbound.ops.table import render_table
     from northbound.portal.notices import current_notice
 
     notice, updated = asyncio.run(_with_db(current_notice))
+    if as_json:
+        typer.echo(json.dumps({"en": notice.en, "fr": notice.fr, "level": notice.level,
+                               "since": updated.isoformat() if notice.en else None}))
+        return
     if not notice.en:
         typer.echo("no notice")
         return
-    typer.echo(
-        f"[{notice.level}] since {updated:%Y-%m-%d %H:%M} UTC\nEN: {notice.en}\nFR: {notice.fr}"
-    )
+    typer.echo(render_table(["notice", "now"], [
+        ("level", notice.level), ("since (UTC)", f"{updated:%Y-%m-%d %H:%M}"),
+        ("English", notice.en), ("French", notice.fr)]))
 
 
 @notice_app.command("set")

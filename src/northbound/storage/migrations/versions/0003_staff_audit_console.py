@@ -1,6 +1,6 @@
 """staff audit rows for operator actions: no application, and what was done
 
-Revision ID: 0003
+Revision ID: 0003_console_audit
 Revises: 0002
 Create Date: 2026-12-03
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
+revision: str = "0003_console_audit"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
