@@ -106,3 +106,21 @@ def test_the_dashboard_covers_the_console() -> None:
     for figure in ("status", "goodput", "p99", "concurrency limit", "shed", "waiting line",
                    "admitted per minute", "estimate error", "database and redis", "instances"):
         assert figure in titles, figure
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_every_alert_links_to_a_runbook_section() -> None:
+    runbook = (DEPLOY.parent / "docs" / "runbook.md").read_text()
+    anchors = {_slug(line.lstrip("#")) for line in runbook.splitlines()
+               if line.startswith("#")}
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    links = [rule["annotations"]["runbook"] for group in rules["groups"]
+             for rule in group["rules"]]
+    assert links and all(link.startswith("docs/runbook.md#") for link in links)
+    missing = {link for link in links if link.split("#", 1)[1] not in anchors}
+    assert not missing, f"runbook sections missing: {missing}"

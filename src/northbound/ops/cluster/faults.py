@@ -3,6 +3,7 @@
 ``bench/faults.py`` runs the surge lab (``northbound lab run``) through nginx against a
 ``LocalCluster`` and, in the middle of each run, one fault:
 
+* ``none``: the control run, nothing broken;
 * ``kill-instance``: ``kill -9`` of one instance, started again 5 s later;
 * ``restart-redis``: Redis stopped (it writes its append-only file) and started again;
 * ``restart-postgres``: PostgreSQL stopped in immediate mode (a crash: no checkpoint) and
@@ -192,7 +193,13 @@ def restart_postgres(cluster: LocalCluster, result: FaultResult) -> None:
     result.note = "immediate stop (crash, no checkpoint), started again at once"
 
 
+def no_fault(cluster: LocalCluster, result: FaultResult) -> None:
+    """The control run: the same surge with nothing broken, to tell what the faults cause."""
+    result.note = "nothing broken (control)"
+
+
 FAULTS: dict[str, Callable[[LocalCluster, FaultResult], None]] = {
+    "none": no_fault,
     "kill-instance": kill_instance,
     "restart-redis": restart_redis,
     "restart-postgres": restart_postgres,
