@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from northbound.ops.console import figures
@@ -106,3 +108,21 @@ def test_charts_are_svg_with_a_text_alternative() -> None:
     chart = line_chart("c1", "Requests <per> second", values, "/s", text)
     assert 'role="img"' in chart.svg and "&lt;per&gt;" in chart.svg
     assert chart.svg.count(",") == 3  # one point per known minute
+
+
+def test_one_worker_per_instance_publishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    import os
+
+    from northbound.ops.console.publisher import PublisherLock, instance_name
+
+    first, second = PublisherLock(str(tmp_path)), PublisherLock(str(tmp_path))
+    assert first.held() and not second.held()
+    assert first._fd is not None
+    os.close(first._fd)  # the publishing worker dies: its lock goes with it
+    assert second.held()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "northbound-metrics-ab"))
+    assert instance_name().endswith(":northbound-metrics-ab") and instance_name() == \
+        instance_name()
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    assert instance_name() != instance_name()  # one app, one name: a new app, a new name

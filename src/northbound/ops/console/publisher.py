@@ -7,6 +7,7 @@ a gap in the charts; it never stops the loop or the site.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import secrets
@@ -23,11 +24,43 @@ log = logging.getLogger(__name__)
 PUBLISH_SECONDS = 5.0
 
 
+def _multiprocess_dir() -> str:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+
 def instance_name() -> str:
-    """Host, process and a short random tag: unique per worker and per app (tests run
-    several apps in one process), and a restarted instance is a new one, so its counters
-    starting again from zero are never mistaken for a drop."""
+    """One name per instance. With ``--workers`` every worker's /metrics already adds up the
+    whole instance, so the instance is named by its shared metrics folder. Otherwise host,
+    process and a short random tag: unique per app (tests run several apps in one process),
+    and a restarted instance is a new one, so its counters starting again from zero are never
+    mistaken for a drop."""
+    shared = _multiprocess_dir()
+    if shared:
+        return f"{socket.gethostname()}:{os.path.basename(shared.rstrip('/'))}"
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
+
+
+class PublisherLock:
+    """With several workers only one publishes the instance's figures (the others would
+    publish the same sums again): whoever holds an exclusive lock on a file in the shared
+    metrics folder. The lock dies with its holder, and another worker takes over at its next
+    beat."""
+
+    def __init__(self, folder: str) -> None:
+        self.path = os.path.join(folder, "console-publisher.lock")
+        self._fd: int | None = None
+
+    def held(self) -> bool:
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
 
 
 DatabaseProbe = Callable[[], Awaitable[bool]]
@@ -45,6 +78,7 @@ class Publisher:
         self.interval = interval
         self.clock = clock
         self.name = name or instance_name()
+        self.lock = PublisherLock(_multiprocess_dir()) if _multiprocess_dir() else None
 
     async def snapshot(self) -> Snapshot:
         redis = await self.store.ping()
@@ -55,6 +89,8 @@ class Publisher:
         return take(exposition().decode(), self.name, self.clock(), redis)
 
     async def publish_once(self) -> bool:
+        if self.lock is not None and not self.lock.held():
+            return False  # another worker of this instance publishes
         try:
             await self.store.publish(await self.snapshot())
         except Exception as error:  # the store is down: keep serving, try again next time
