@@ -85,3 +85,17 @@ def test_compose_nginx_config_is_the_template_filled_in(tmp_path: Path) -> None:
     assert set(compose["services"]) == {"postgres", "redis", "migrate", "site", "nginx"}
     assert "--appendonly" in compose["services"]["redis"]["command"]
 
+
+
+def test_the_package_ships_every_console_template() -> None:
+    """A wheel (the Docker image) must carry the console's templates, not only a checkout."""
+    import glob
+    import tomllib
+
+    package = ROOT / "src" / "northbound"
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["northbound"]
+    shipped = {Path(found) for pattern in patterns
+               for found in glob.glob(str(package / pattern), recursive=True)}
+    templates = set((package / "ops" / "console" / "templates").rglob("*.html"))
+    assert templates and templates <= shipped

@@ -14,7 +14,11 @@ from pathlib import Path
 
 from northbound.lab.server import wait_until_up
 
-TEMPLATE = Path(__file__).resolve().parents[4] / "deploy" / "nginx" / "nginx.conf.template"
+# The template lives with the other deployment files (deploy/nginx/) of a source checkout,
+# where `northbound cluster` is used; NORTHBOUND_NGINX_TEMPLATE points elsewhere.
+TEMPLATE = Path(os.environ.get(
+    "NORTHBOUND_NGINX_TEMPLATE",
+    Path(__file__).resolve().parents[4] / "deploy" / "nginx" / "nginx.conf.template"))
 MIME_TYPES = Path("/etc/nginx/mime.types")
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
@@ -42,6 +46,9 @@ def render(listen: str, upstreams: Sequence[str], prefix: Path, *, daemon: bool 
     """
     if not upstreams:
         raise ValueError("nginx needs at least one instance to send requests to")
+    if not template.is_file():
+        raise ValueError(f"no nginx template at {template}: run from a source checkout "
+                         "(deploy/nginx/nginx.conf.template) or set NORTHBOUND_NGINX_TEMPLATE")
     servers = "\n".join(
         # max_fails=1: one refused connection is enough to skip a dead instance for 3 s.
         f"        server {address} max_fails=1 fail_timeout=3s;" for address in upstreams

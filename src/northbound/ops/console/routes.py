@@ -20,7 +20,13 @@ from northbound.ops.console import actions, figures
 from northbound.ops.console.charts import Chart, describe, line_chart
 from northbound.ops.console.paths import CONSOLE_PATHS, SHORT_PATH
 from northbound.ops.console.state import ConsoleState, console_state
-from northbound.portal.accounts.pages import NO_STORE, account_crumbs, redirect, render
+from northbound.portal.accounts.pages import (
+    NO_STORE,
+    account_crumbs,
+    redirect,
+    render,
+    sign_in_redirect,
+)
 from northbound.portal.accounts.paths import other
 from northbound.portal.accounts.state import accounts_state
 from northbound.portal.accounts.visitor import Visitor, read_form
@@ -148,19 +154,22 @@ async def _notice_page(request: Request, visitor: Visitor, language: Language,
                   status=status)
 
 
+def _staff_page(page: Any) -> Any:
+    """A GET endpoint for ``page``: staff see it, others are sent to sign in or get 404."""
+    async def endpoint(request: Request) -> Response:
+        language, visitor, user = await _staff(request)  # the language comes from the path
+        if user is None:
+            return sign_in_redirect(request, visitor, language)
+        response: Response = await page(request, visitor, language)
+        return response
+
+    return endpoint
+
+
 def _get(name: str, page: Any) -> None:
     for language in ("en", "fr"):
-        async def endpoint(request: Request, language: Language = language) -> Response:
-            _, visitor, user = await _staff(request)
-            if user is None:
-                from northbound.portal.accounts.pages import sign_in_redirect
-
-                return sign_in_redirect(request, visitor, language)
-            response: Response = await page(request, visitor, language)
-            return response
-
-        router.add_api_route(CONSOLE_PATHS[name][language], endpoint, methods=["GET"],
-                             name=f"console_{name}_{language}")
+        router.add_api_route(CONSOLE_PATHS[name][language], _staff_page(page),
+                             methods=["GET"], name=f"console_{name}_{language}")
 
 
 _get("console", _console_page)
