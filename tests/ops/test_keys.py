@@ -196,3 +196,12 @@ def test_keys_show_prints_fingerprints_not_secrets(tmp_path: Path,
     generated = CliRunner().invoke(cli, ["keys", "generate"]).output.strip()
     assert len(generated) >= 40 and generated != os.environ.get("NORTHBOUND_SECRET_KEY")
 
+
+
+def test_keys_show_names_the_missing_setting(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NORTHBOUND_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("NORTHBOUND_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.delenv("NORTHBOUND_SECRET_KEY", raising=False)
+    result = CliRunner().invoke(cli, ["keys", "show"])
+    assert result.exit_code == 2 and "NORTHBOUND_SECRET_KEY" in result.output

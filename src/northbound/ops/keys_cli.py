@@ -27,8 +27,12 @@ def show(
     """Which secret signs and which still verify, by fingerprint (the values stay hidden)."""
     from northbound.settings import Settings
 
-    settings = Settings()
-    settings.require_shared_secret()
+    try:
+        settings = Settings()
+        settings.require_shared_secret()
+    except (keys.KeyConfigurationError, ValueError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
     current = settings.secret_key.get_secret_value()
     document = {
         "secret": keys.fingerprint(current),
