@@ -93,3 +93,35 @@ async def test_notice_banner_appears_on_every_page(
             assert "very high traffic" in (await client.get("/en/express-entry")).text
             assert "très grand nombre" in (await client.get("/fr/")).text
             assert "very high traffic" in (await client.get("/en/search?q=visa")).text
+
+
+async def test_a_locked_sqlite_database_is_back_pressure_not_an_outage(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Writers waiting on SQLite's lock get "busy, retry" and the breaker stays closed: a
+    burst of sign-ups on one machine must not pause every form for everyone."""
+    import sqlite3
+
+    from northbound.storage.database import BUSY_RETRY_SECONDS, DatabaseUnavailable
+    from northbound.surge.breaker import BreakerState
+
+    settings = make_settings()
+    migrate.upgrade(settings.effective_database_url)
+    db = Database.from_settings(settings)
+    path = settings.effective_database_url.split("///", 1)[1]
+    holder = sqlite3.connect(path, timeout=0.1)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        for _ in range(db.breaker.failure_threshold + 2):
+            with pytest.raises(DatabaseUnavailable) as caught:
+                async with db.session() as session:
+                    await session.execute(text("PRAGMA busy_timeout=50"))
+                    await session.execute(text("INSERT INTO site_notice (id) VALUES (99)"))
+                    await session.commit()
+            assert caught.value.reason == "database busy"
+            assert caught.value.retry_after == BUSY_RETRY_SECONDS
+        assert db.breaker.state is BreakerState.CLOSED
+    finally:
+        holder.rollback()
+        holder.close()
+        await db.engine.dispose()

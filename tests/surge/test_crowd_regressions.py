@@ -170,3 +170,62 @@ async def test_a_waiter_whose_client_left_does_not_take_a_slot_down() -> None:
     assert limiter.in_flight == 1
     outcome.release()
     assert limiter.in_flight == 0
+
+
+async def test_the_request_that_ends_a_wait_is_never_shed() -> None:
+    """The site is full and its queue too: a newcomer is shed, but the person the room just
+    let in is served (counted in flight, over the limit)."""
+    from northbound.surge.admission.middleware import AdmissionControlMiddleware
+
+    limiter = Limiter(FixedLimit(1), max_queue=0, random=random.Random(1).random)
+    served: list[str] = []
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        served.append(str(scope["path"]))
+        assert limiter.in_flight == 2
+
+    control = AdmissionControlMiddleware(app, limiter=limiter)  # type: ignore[arg-type]
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    held = limiter.try_acquire(Priority.CRITICAL)
+    assert held is not None
+    base = {"type": "http", "method": "GET", "headers": [], "query_string": b""}
+    await control({**base, "path": "/newcomer"}, receive, send)  # type: ignore[arg-type]
+    assert served == [] and sent[0]["status"] == 503
+    await control(
+        {**base, "path": "/admitted", ADMITTED_SCOPE_KEY: True}, receive, send  # type: ignore[arg-type]
+    )
+    assert served == ["/admitted"]
+    assert limiter.in_flight == 1
+
+
+async def test_a_paused_line_says_so_instead_of_promising_a_wait() -> None:
+    from northbound.surge.waiting_room.page import WaitingPage
+
+    clock = Clock()
+    room = make_room(make_store("memory"), clock, FakeCapacity(limit=20))
+    await switch_on(room, fixed_rate_per_minute=60)
+    crowd = [Visitor(f"p{i}") for i in range(30)]
+    for visitor in crowd:
+        await visitor.poll(room)
+    for _ in range(5):
+        clock.advance(1)
+        await room.tick()
+    await switch_on(room, paused=True)
+    view = room.view(crowd[-1].position or 0)
+    assert view.paused and view.estimate is None
+    page = WaitingPage(
+        room_path="/waiting-room", grace_seconds=60, eta_window_seconds=60,
+        site_names={"en": "Northbound", "fr": "Northbound"},
+        info_links={"en": "/en/", "fr": "/fr/"},
+    )  # fmt: skip
+    html = page.html(view, lang="en", next_path="/en/").decode()
+    assert "paused" in html and "next check" not in html
+    assert "en pause" in page.html(view, lang="fr", next_path="/fr/").decode()
+    assert b'"paused":true' in WaitingPage.json(view).replace(b" ", b"")

@@ -156,8 +156,12 @@ async def test_inlet_learns_requests_per_holder_and_respects_cap(store_factory: 
             await visitor.poll(room)
     assert room.state.serving == 20  # the cap, not the 80 the loop would take
     capacity.in_flight = 4  # 20 holders cause 4 requests in flight: 0.2 each
+    holders = [v for v in visitors if v.admitted]
     for _ in range(30):
         clock.advance(1)
+        for holder in holders:  # each keeps using the site
+            assert holder.claims is not None
+            room.note_active(holder.claims)
         await room.tick()
     assert room.inlet.per_holder == pytest.approx(0.2, rel=0.15)
 

@@ -35,6 +35,7 @@ _REFRESH = re.compile(rb'<meta http-equiv="refresh" content="(\d+)')
 _PLACE = re.compile(rb'class="place">[^<]*<strong>([^<]+)</strong>')
 _ETA = re.compile(rb"<strong>(?:about |environ )([^<]+)</strong>")
 _MINUTES = re.compile(r"(\d+) minutes?")
+_SECONDS = re.compile(r"(\d+) seconde?s?")
 _HOURS = re.compile(r"(\d+) h (\d+)")
 
 
@@ -57,17 +58,17 @@ def _digits(raw: bytes) -> int | None:
 
 
 def estimate_from_text(text: str) -> float | None:
-    """Seconds of an estimate as the page words it ("about 3 minutes", "1 h 05 min",
-    "less than a minute"); the middle of what the words allow."""
-    if "less than a minute" in text or "moins d’une minute" in text:
-        return 30.0
+    """Seconds of an estimate as the page words it ("about 3 minutes", "2 minutes and 30
+    seconds", "45 seconds", "1 h 05 min"); None when it names no duration."""
     hours = _HOURS.search(text)
     if hours:
         return int(hours.group(1)) * 3600 + int(hours.group(2)) * 60.0
     minutes = _MINUTES.search(text)
-    if minutes:
-        return int(minutes.group(1)) * 60.0
-    return None
+    seconds = _SECONDS.search(text)
+    if minutes is None and seconds is None:
+        return None
+    total = int(minutes.group(1)) * 60.0 if minutes else 0.0
+    return total + (int(seconds.group(1)) if seconds else 0)
 
 
 def waiting_info(status: int, content_type: str, body: bytes) -> WaitingInfo | None:

@@ -11,10 +11,12 @@ from typing import Protocol
 ADMITTED_SCOPE_KEY = "surge.admitted"
 """Set (to True) by the waiting room on the request that ends a visitor's wait in line.
 
-Admission control ranks that request first: the room let this person in because the site
-had room for them, and turning them away on the very request that ends their wait would
-waste the wait and the place (a visitor let in at their turn and then shown a 503 has been
-treated worse than one who never queued)."""
+Admission control admits that request whatever its queue looks like (it is counted in flight
+but never queued or shed): the room let this person in because the site had room for them,
+the inlet paces how many such requests arrive, and turning them away on the very request that
+ends their wait would waste the wait and the place (a visitor let in at their turn and then
+shown a 503 has been treated worse than one who never queued; in a crowd test a quarter of
+the people let in were)."""
 
 
 class CapacitySignal(Protocol):

@@ -4,6 +4,12 @@ Every byte is built once, when the middleware is constructed, so refusing a requ
 header scan and two ``send`` calls: far less than serving any real page. People get a short
 bilingual page (English and French side by side; French first under ``/fr/`` or when the browser
 prefers French); API clients get RFC 9457 problem details in their language.
+
+A refused page is not a dead end: it names the site, links to the information pages (served
+from memory, they stay open however busy the site is), offers "try again" and, for a page
+that was only being looked at (GET), tries again by itself after ``Retry-After`` seconds. A
+refused form post gets no automatic retry: reloading would fetch the empty form and lose
+what the person typed, so the page tells them to go back and send it again.
 """
 
 from __future__ import annotations
@@ -60,42 +66,82 @@ _RETRY = {
     "en": "You can try again in about {seconds} seconds.",
     "fr": "Vous pourrez réessayer dans environ {seconds} secondes.",
 }
+_AUTO = {
+    "en": "This page will try again by itself.",
+    "fr": "Cette page réessaiera d'elle-même.",
+}
+_RESEND = {
+    "en": "If you were sending a form, go back and send it again: it was not received.",
+    "fr": "Si vous envoyiez un formulaire, revenez en arrière et envoyez-le de nouveau : "
+    "il n'a pas été reçu.",
+}
+_TRY_NOW = {"en": "Try again now", "fr": "Réessayer maintenant"}
+_INFO = {
+    "en": "Information pages stay open: read about programs, rules and how to apply.",
+    "fr": "Les pages d'information restent accessibles : renseignez-vous sur les programmes, "
+    "les règles et la façon de présenter une demande.",
+}
 
 
-def _section(lang: str, wording: _Wording, retry_after: int | None) -> str:
+def _section(
+    lang: str, wording: _Wording, retry_after: int | None, *, auto: bool, info_link: str
+) -> str:
     advice = wording.advice
     if retry_after is not None:
         advice = f"{advice} {_RETRY[lang].format(seconds=retry_after)}"
+    follow = _AUTO[lang] if auto else _RESEND[lang]
+    # href="" is this very address: a plain GET of the page, never a re-sent form
+    links = f'<p><a href="">{html.escape(_TRY_NOW[lang])}</a></p>' if auto else ""
+    if info_link:
+        links += f'<p><a href="{html.escape(info_link)}">{html.escape(_INFO[lang])}</a></p>'
     return (
         f'<section lang="{lang}">'
         f"<h1>{html.escape(wording.title)}</h1>"
         f"<p>{html.escape(wording.lead)}</p>"
-        f"<p>{html.escape(advice)}</p>"
-        "</section>"
+        f"<p>{html.escape(advice)} {html.escape(follow)}</p>"
+        f"{links}</section>"
     )
 
 
-def render_html(status: int, retry_after: int, *, french_first: bool, site_name: str = "") -> bytes:
+def render_html(
+    status: int,
+    retry_after: int,
+    *,
+    french_first: bool,
+    site_name: str = "",
+    info_links: dict[str, str] | None = None,
+    auto_retry: bool = True,
+) -> bytes:
     """A small, self-contained, accessible page in both official languages.
 
-    Only the 503 page names a number of seconds: a 429's wait differs per client, so it lives in
-    the ``Retry-After`` header alone.
+    Only the 503 page names a number of seconds and retries by itself: a 429's wait differs
+    per client, so it lives in the ``Retry-After`` header alone.
     """
     texts = _BUSY if status == 503 else _TOO_MANY
     order = ("fr", "en") if french_first else ("en", "fr")
     shown = retry_after if status == 503 else None
-    sections = "".join(_section(lang, texts[lang], shown) for lang in order)
+    auto = auto_retry and status == 503
+    links = info_links or {}
+    sections = "".join(
+        _section(lang, texts[lang], shown, auto=auto, info_link=links.get(lang, ""))
+        for lang in order
+    )
     title = " / ".join(texts[lang].title for lang in order)
     if site_name:
         title = f"{title} – {site_name}"
+    refresh = f'<meta http-equiv="refresh" content="{retry_after}">' if auto else ""
+    header = ""
+    if site_name:
+        header = f"<header><p><strong>{html.escape(site_name)}</strong></p></header>"
     page = (
         f'<!DOCTYPE html><html lang="{order[0]}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
+        f"{refresh}<title>{html.escape(title)}</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
         "padding:0 1rem;color:#1b1b1b;line-height:1.5}main{display:flex;flex-wrap:wrap;"
-        "gap:2rem}section{flex:1 1 20rem}h1{font-size:1.5rem}</style></head>"
-        f"<body><main>{sections}</main></body></html>"
+        "gap:2rem}section{flex:1 1 20rem}h1{font-size:1.5rem}a{color:#284162}"
+        "header{border-bottom:4px solid #26374a;margin-bottom:1rem}</style></head>"
+        f"<body>{header}<main>{sections}</main></body></html>"
     )
     return page.encode("utf-8")
 
@@ -141,23 +187,37 @@ def choose_variant(scope: Scope) -> Variant:
 class CannedResponse:
     """One status with its four pre-rendered bodies and header sets."""
 
-    def __init__(self, status: int, retry_after: int, *, site_name: str = "") -> None:
+    def __init__(
+        self,
+        status: int,
+        retry_after: int,
+        *,
+        site_name: str = "",
+        info_links: dict[str, str] | None = None,
+    ) -> None:
         if status not in (429, 503):
             raise ValueError("canned responses exist for 429 and 503 only")
         self.status = status
         self.retry_after = retry_after
+
+        def page(french: bool, auto_retry: bool) -> bytes:
+            return render_html(
+                status, retry_after, french_first=french, site_name=site_name,
+                info_links=info_links, auto_retry=auto_retry,
+            )  # fmt: skip
+
+        # ``bodies`` answers a GET; a refused form post gets ``_posted`` (no auto retry)
         self.bodies: dict[Variant, bytes] = {
-            Variant.HTML_EN: render_html(
-                status, retry_after, french_first=False, site_name=site_name
-            ),
-            Variant.HTML_FR: render_html(
-                status, retry_after, french_first=True, site_name=site_name
-            ),
+            Variant.HTML_EN: page(False, True),
+            Variant.HTML_FR: page(True, True),
             Variant.JSON_EN: render_problem(status, retry_after, lang="en"),
             Variant.JSON_FR: render_problem(status, retry_after, lang="fr"),
         }
+        self._posted = {
+            **self.bodies, Variant.HTML_EN: page(False, False), Variant.HTML_FR: page(True, False)
+        }
         self._headers: dict[Variant, list[tuple[bytes, bytes]]] = {}
-        for variant, body in self.bodies.items():
+        for variant in self.bodies:
             is_json = variant in (Variant.JSON_EN, Variant.JSON_FR)
             french = variant in (Variant.HTML_FR, Variant.JSON_FR)
             if is_json:
@@ -166,7 +226,6 @@ class CannedResponse:
                 content_type, language = b"text/html; charset=utf-8", b"en, fr"
             self._headers[variant] = [
                 (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
                 (b"content-language", language),
                 (b"cache-control", b"no-store"),
                 (b"vary", b"accept, accept-language"),
@@ -183,13 +242,15 @@ class CannedResponse:
     ) -> None:
         """Write the whole response. The body is never read: callers decide before that."""
         variant = choose_variant(scope)
+        bodies = self.bodies if scope.get("method", "GET") in ("GET", "HEAD") else self._posted
+        body = bodies[variant]
         retry = (
             self._retry_header
             if retry_after is None
             else (b"retry-after", str(max(1, retry_after)).encode())
         )
-        headers = [*self._headers[variant], retry]
+        headers = [*self._headers[variant], (b"content-length", b"%d" % len(body)), retry]
         if extra_headers:
             headers.extend(extra_headers)
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
-        await send({"type": "http.response.body", "body": self.bodies[variant]})
+        await send({"type": "http.response.body", "body": body})

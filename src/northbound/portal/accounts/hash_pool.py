@@ -10,7 +10,12 @@ reason admission control could not measure. So hashing gets a budget of its own:
   hash that cannot start within ``max_wait`` seconds is refused with :class:`HashingBusy`
   (the person sees "try again in a few seconds" with their form handed back, rather than a
   page that never comes). A request waiting here still holds its admission-control slot, so
-  the wait counts against the concurrency the site reasons about.
+  the wait counts against the concurrency the site reasons about, and a long queue would fill
+  the limit with people doing nothing. So a newcomer whose wait would be too long is refused
+  at once rather than after ``max_wait``: the expected wait is the queue ahead times the
+  measured time a worker takes per hash (its rest included), over the workers::
+
+      expected_wait = (waiting + 1) * cycle / workers     refused when > max_wait
 * **Paced**: after a hash that took ``c`` seconds of a worker, that worker rests
   ``c * (1 - share) / share`` seconds, so hashing uses at most ``share`` of ``workers`` cores
   however many people sign in, and the rest of the CPU stays with the pages.
@@ -59,9 +64,9 @@ class HashPool:
         self,
         *,
         workers: int = 1,
-        share: float = 0.5,
+        share: float = 1.0,
         max_queue: int = 64,
-        max_wait: float = 5.0,
+        max_wait: float = 2.0,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -77,6 +82,7 @@ class HashPool:
         self._free = workers
         self._queues: dict[HashPriority, deque[_Ticket]] = {p: deque() for p in HashPriority}
         self._resting: set[asyncio.Task[None]] = set()  # referenced until they finish
+        self.cycle = 0.0  # worker seconds per hash, rest included (moving average)
 
     @property
     def waiting(self) -> int:
@@ -92,6 +98,8 @@ class HashPool:
         finally:
             spent = self._clock() - started
             rest = spent * (1.0 - self.share) / self.share
+            cycle = spent + rest
+            self.cycle = cycle if not self.cycle else self.cycle + 0.2 * (cycle - self.cycle)
             task = asyncio.get_running_loop().create_task(self._rest_then_release(rest))
             self._resting.add(task)
             task.add_done_callback(self._resting.discard)
@@ -100,7 +108,8 @@ class HashPool:
         if self._free > 0 and not self.waiting:
             self._free -= 1
             return
-        if self.waiting >= self.max_queue:
+        expected_wait = (self.waiting + 1) * self.cycle / self.workers
+        if self.waiting >= self.max_queue or expected_wait > self.max_wait:
             raise HashingBusy(self.max_wait)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         ticket = _Ticket(priority, future)

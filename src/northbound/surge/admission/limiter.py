@@ -12,8 +12,12 @@ How the three overload signals combine:
   :mod:`.accept_queue`). Both are measured in seconds. When one exceeds its threshold
   (``lag_threshold``, ``backlog_max_wait``), a sheddable request is refused at the door with
   probability ``excess / threshold`` (all of them at twice the threshold), even if there is
-  room, and a normal request that finds no room may not wait in the queue. Critical requests
-  are never refused for these signals alone.
+  room. Normal and critical requests are never refused for these signals alone: they come
+  from people already inside (a pass, a session), whom the site has committed to serve; they
+  wait their turn in the bounded queue, whose timeouts still shed the stale. (An earlier rule
+  refused a normal request that found no room while the loop lagged; in a crowd test that
+  turned people the waiting room had just let in into 503s, by the hundred, while the
+  newcomers causing the lag were already held in the line.)
 
   Why in proportion, and why seconds rather than a count of connections: a refusal is cheap
   for the app but not free for the server (uvicorn still accepts the connection and parses
@@ -271,17 +275,25 @@ class Limiter:
             return None
         return self._grant(priority)
 
+    def admit_committed(self) -> Permit:
+        """Admit now, over the limit if need be: for a request the site has already committed
+        to serve, whose rate something else paces (the one that ends a wait in the waiting
+        room: the inlet let that person in because there was room). Counted in flight like
+        any other, so the limit and the inlet see it; never queued, never shed."""
+        if self._arrivals is not None:
+            self._arrivals.arrived()
+        return self._grant(Priority.CRITICAL)
+
     async def acquire(self, priority: Priority) -> Permit | ShedReason:
         """Admit now, after a short wait, or answer why the request must be shed."""
         if self._arrivals is not None:
             self._arrivals.arrived()
-        pressure = self._pressure() if priority is not Priority.CRITICAL else None
-        if pressure is not None and priority is Priority.SHEDDABLE:
-            return self._shed(priority, pressure)
+        if priority is Priority.SHEDDABLE:
+            pressure = self._pressure()
+            if pressure is not None:
+                return self._shed(priority, pressure)
         if self._can_start(priority):
             return self._grant(priority)
-        if pressure is not None:
-            return self._shed(priority, pressure)
         if self._waiting >= self.max_queue and not self._displace_below(priority):
             return self._shed(priority, ShedReason.QUEUE_FULL)
         return await self._wait(priority)

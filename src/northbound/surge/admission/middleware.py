@@ -14,6 +14,7 @@ from northbound.surge.admission.classify import Classifier, DefaultClassifier
 from northbound.surge.admission.config import AdmissionSettings
 from northbound.surge.admission.limiter import Limiter, Permit
 from northbound.surge.admission.loop_lag import LoopLagMonitor
+from northbound.surge.capacity import ADMITTED_SCOPE_KEY
 from northbound.surge.shed_page import CannedResponse
 
 PRIORITY_SCOPE_KEY = "surge.priority"
@@ -38,12 +39,15 @@ class AdmissionControlMiddleware:
         retry_after: int = 5,
         lag_monitor: LoopLagMonitor | None = None,
         site_name: str = "",
+        info_links: dict[str, str] | None = None,
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.classify = classify or DefaultClassifier()
         self.exempt_prefixes = tuple(exempt_prefixes)
-        self.shed_response = CannedResponse(503, retry_after, site_name=site_name)
+        self.shed_response = CannedResponse(
+            503, retry_after, site_name=site_name, info_links=info_links
+        )
         self.lag_monitor = lag_monitor
 
     @classmethod
@@ -68,7 +72,11 @@ class AdmissionControlMiddleware:
             return
 
         priority = self.classify(scope)
-        outcome = await self.limiter.acquire(priority)
+        outcome = (
+            self.limiter.admit_committed()
+            if scope.get(ADMITTED_SCOPE_KEY)
+            else await self.limiter.acquire(priority)
+        )
         if not isinstance(outcome, Permit):
             await self.shed_response.send(scope, send)
             return
@@ -150,7 +158,9 @@ class AdmissionControl:
         )
         return cls(settings, limiter, lag_monitor, accept_queue)
 
-    def options(self, *, site_name: str = "") -> dict[str, Any]:
+    def options(
+        self, *, site_name: str = "", info_links: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """Keyword arguments for :class:`AdmissionControlMiddleware`."""
         return {
             "limiter": self.limiter,
@@ -159,4 +169,5 @@ class AdmissionControl:
             "retry_after": self.settings.retry_after_seconds,
             "lag_monitor": self.lag_monitor,
             "site_name": site_name,
+            "info_links": info_links,
         }

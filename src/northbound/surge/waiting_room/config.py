@@ -39,9 +39,12 @@ class WaitingRoomSettings(BaseModel):
         description="A waiting visitor unseen for this long (at most 1.5x) loses the place.",
     )
     active_window_seconds: int = Field(
-        default=60,
+        default=20,
         ge=10,
-        description="A pass holder counts as using the site for this long after a request.",
+        description="A pass holder counts as using the site for this long after a request "
+        "(10-20 s with the two generations the room keeps). Short on purpose: it only serves "
+        "to learn the load one holder causes, and counting people who already left makes "
+        "that load look smaller than it is, so the inlet overshoots.",
     )
     tick_seconds: float = Field(default=1.0, gt=0, le=30, description="Inlet period.")
     target_utilisation: float = Field(

@@ -51,13 +51,15 @@ _TEXT: dict[Lang, dict[str, str]] = {
         "between": " (between {low} and {high})",
         "basis": ", based on how fast the line moved in the last {minutes} minutes.",
         "no_eta": "Estimated wait: we will show an estimate as soon as the line starts moving.",
+        "paused": "The line is paused for the moment: nobody is being let in. You keep your "
+        "place, and this page will tell you as soon as the line moves again.",
         "refresh": "This page checks your place by itself about every {seconds} seconds: you "
-        "do not need to reload it. Keep it open. If you leave for more than {grace} minutes, "
+        "do not need to reload it. Keep it open. If you leave for more than {grace}, "
         "your place goes to the next person.",
         "refresh_off_link": "Turn off automatic updates",
         "refresh_off": "Automatic updates are off. ",
         "check_now": "Check my place now",
-        "rejoined": "You were away for more than {grace} minutes, so your earlier place went to "
+        "rejoined": "You were away for more than {grace}, so your earlier place went to "
         "the next person. You have a new place at the end of the line.",
         "meanwhile": "While you wait",
         "info": "Information pages stay open: ",
@@ -70,8 +72,7 @@ _TEXT: dict[Lang, dict[str, str]] = {
         "when it opens, so there is no need to hurry or to reload. People who arrive after "
         "the opening join the line behind them.",
         "footer": "Waiting room: the site lets people in in order, at the pace it can serve.",
-        "under_minute": "less than a minute",
-        "minute": "1 minute",
+        "seconds": "{n} seconds",
         "minutes": "{n} minutes",
         "hours": "{h} h {m:02d} min",
         "and": " and ",
@@ -93,13 +94,15 @@ _TEXT: dict[Lang, dict[str, str]] = {
         "dernières minutes.",
         "no_eta": "Attente estimée : nous afficherons une estimation dès que la file "
         "commencera à avancer.",
+        "paused": "La file est en pause pour le moment : personne n’entre. Vous gardez votre "
+        "place, et cette page vous dira dès que la file avancera de nouveau.",
         "refresh": "Cette page vérifie votre place d’elle-même environ toutes les {seconds} "
         "secondes : inutile de la recharger. Gardez-la ouverte. Si vous partez plus de "
-        "{grace} minutes, votre place passe à la personne suivante.",
+        "{grace}, votre place passe à la personne suivante.",
         "refresh_off_link": "Arrêter les mises à jour automatiques",
         "refresh_off": "Les mises à jour automatiques sont arrêtées. ",
         "check_now": "Vérifier ma place maintenant",
-        "rejoined": "Vous vous êtes absenté plus de {grace} minutes : votre ancienne place est "
+        "rejoined": "Vous vous êtes absenté plus de {grace} : votre ancienne place est "
         "passée à la personne suivante. Vous avez une nouvelle place à la fin de la file.",
         "meanwhile": "Pendant l’attente",
         "info": "Les pages d’information restent accessibles : ",
@@ -114,8 +117,7 @@ _TEXT: dict[Lang, dict[str, str]] = {
         "personnes qui arrivent après l’ouverture prennent place derrière elles.",
         "footer": "Salle d’attente : le site laisse entrer les gens dans l’ordre, au rythme "
         "qu’il peut servir.",
-        "under_minute": "moins d’une minute",
-        "minute": "1 minute",
+        "seconds": "{n} secondes",
         "minutes": "{n} minutes",
         "hours": "{h} h {m:02d}",
         "and": " et ",
@@ -128,23 +130,31 @@ def format_number(value: int, lang: Lang) -> str:
     return text.replace(",", "\u202f") if lang == "fr" else text
 
 
-def _minutes(seconds: int) -> int:
-    return -1 if seconds < 60 else round(seconds / 60)
+def _shown(seconds: int) -> int:
+    """The wait as it is worded, in seconds: to 5 s under two minutes, to 30 s under ten, to
+    the minute beyond. The step stays under a tenth of the wait: a page that could only say
+    "less than a minute" or "3 minutes" was off by a fifth or more on every short wait, and
+    short waits are where people decide whether to stay."""
+    if seconds < 120:
+        return max(5, 5 * round(seconds / 5))
+    if seconds < 600:
+        return 30 * round(seconds / 30)
+    return 60 * round(seconds / 60)
 
 
 def format_duration(seconds: int, lang: Lang) -> str:
-    return _format_minutes(_minutes(seconds), lang)
+    return _format_shown(_shown(seconds), lang)
 
 
 @lru_cache(maxsize=4096)
-def _format_minutes(minutes: int, lang: Lang) -> str:
+def _format_shown(seconds: int, lang: Lang) -> str:
     text = _TEXT[lang]
-    if minutes < 0:
-        return text["under_minute"]
-    if minutes == 1:
-        return text["minute"]
+    if seconds < 120:
+        return text["seconds"].format(n=seconds)
+    minutes, rest = divmod(seconds, 60)
     if minutes < 120:
-        return text["minutes"].format(n=minutes)
+        worded = text["minutes"].format(n=minutes)
+        return worded + text["and"] + text["seconds"].format(n=rest) if rest else worded
     return text["hours"].format(h=minutes // 60, m=minutes % 60)
 
 
@@ -197,7 +207,7 @@ class WaitingPage:
         info_links: dict[Lang, str],
     ) -> None:
         self.room_path = room_path
-        self.grace_minutes = max(1, round(grace_seconds / 60))
+        self.grace_seconds = grace_seconds
         self.window_minutes = max(1, round(eta_window_seconds / 60))
         self._fragments = {
             lang: self._prepare(lang, site_names[lang], info_links[lang]) for lang in _TEXT
@@ -227,9 +237,8 @@ class WaitingPage:
             f"<li>{t['turn']}</li><li>{t['one_tab']}</li></ul>"
         )
         tail = f"</main><footer><p>{t['footer']}</p></footer></body></html>"
-        notice_before, notice_after = (
-            t["refresh"].format(seconds="\0", grace=self.grace_minutes).split("\0")
-        )
+        grace = format_duration(self.grace_seconds, lang)
+        notice_before, notice_after = t["refresh"].format(seconds="\0", grace=grace).split("\0")
         return _Fragments(
             head_start=head_start.encode(),
             head_end=head_end.encode(),
@@ -280,13 +289,16 @@ class WaitingPage:
 
     def _eta_bytes(self, view: WaitView, lang: Lang) -> bytes:
         estimate = view.estimate
+        if view.paused:
+            # neither "you will be let in at the next check" nor an estimate is true now
+            return _TEXT[lang]["paused"].encode()
         if view.ahead == 0 or estimate is None:
             return self._eta_cached(lang, view.ahead == 0, None)
-        minutes = (
-            _minutes(estimate.seconds), _minutes(estimate.low_seconds),
-            _minutes(estimate.high_seconds),
+        shown = (
+            _shown(estimate.seconds), _shown(estimate.low_seconds),
+            _shown(estimate.high_seconds),
         )  # fmt: skip
-        return self._eta_cached(lang, False, minutes)
+        return self._eta_cached(lang, False, shown)
 
     def html(
         self, view: WaitView, *, lang: Lang, next_path: str, refresh: bool = True,
@@ -307,12 +319,15 @@ class WaitingPage:
         parts.append(fragments.after_switch)
         body = [f"<h1>{title}</h1>"]
         if refresh:
-            notice = t["refresh"].format(seconds=view.refresh_seconds, grace=self.grace_minutes)
+            notice = t["refresh"].format(
+                seconds=view.refresh_seconds, grace=format_duration(self.grace_seconds, lang)
+            )
             body.append(f'<p>{notice} <a href="{quiet}">{t["refresh_off_link"]}</a></p>')
         else:
             body.append(f'<p>{t["refresh_off"]}<a href="{quiet}">{t["check_now"]}</a></p>')
         if view.rejoined:
-            body.append(f'<p class="note">{t["rejoined"].format(grace=self.grace_minutes)}</p>')
+            rejoined = t["rejoined"].format(grace=format_duration(self.grace_seconds, lang))
+            body.append(f'<p class="note">{rejoined}</p>')
         if view.position is None:
             opens_at = view.opens_at or 0.0
             until = max(0, round(opens_at - (time.time() if now is None else now)))
@@ -334,14 +349,14 @@ class WaitingPage:
 
     @lru_cache(maxsize=4096)  # noqa: B019  (one page object per room, for the process)
     def _eta_cached(
-        self, lang: Lang, at_front: bool, minutes: tuple[int, int, int] | None
+        self, lang: Lang, at_front: bool, shown: tuple[int, int, int] | None
     ) -> bytes:
         t = _TEXT[lang]
         if at_front:
             return t["next"].encode()
-        if minutes is None:
+        if shown is None:
             return t["no_eta"].encode()
-        about, low, high = (_format_minutes(m, lang) for m in minutes)
+        about, low, high = (_format_shown(m, lang) for m in shown)
         sentence = f"{t['wait']}<strong>{t['about']}{about}</strong>"
         if low != high:
             sentence += t["between"].format(low=low, high=high)
@@ -368,4 +383,6 @@ class WaitingPage:
             )
         if view.rejoined:
             document["rejoined"] = True
+        if view.paused:
+            document["paused"] = True
         return json.dumps(document, separators=(",", ":")).encode()

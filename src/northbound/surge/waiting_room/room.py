@@ -52,6 +52,7 @@ class WaitView(NamedTuple):
     refresh_seconds: int
     opens_at: float | None = None
     rejoined: bool = False  # their old place was given up after they went away
+    paused: bool = False  # an operator paused the inlet: nobody is let in for now
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,11 +489,12 @@ class WaitingRoom:
         ahead = position - self.state.serving - 1
         if ahead < 0:
             ahead = 0
-        estimate = self.estimator.estimate(ahead + 1)
+        # paused: the outflow is zero for as long as the operator says, nobody can estimate it
+        estimate = None if self.state.paused else self.estimator.estimate(ahead + 1)
         refresh = self.refresh_seconds(ahead, estimate)
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
         view: WaitView = tuple.__new__(
-            WaitView, (position, ahead, estimate, refresh, None, rejoined)
+            WaitView, (position, ahead, estimate, refresh, None, rejoined, self.state.paused)
         )
         return view
 

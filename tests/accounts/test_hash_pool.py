@@ -1,0 +1,110 @@
+"""The password-hashing pool: bounded, paced, sign-ins first."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from northbound.portal.accounts.hash_pool import HashingBusy, HashPool, HashPriority
+
+
+class Gate:
+    """A job that blocks its worker thread until the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def job(self, value: str) -> str:
+        self.event.wait(5)
+        return value
+
+
+async def _settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+
+
+async def test_one_worker_runs_one_hash_and_sign_ins_go_first() -> None:
+    gate = Gate()
+    pool = HashPool(workers=1, max_queue=8, max_wait=5)
+    order: list[str] = []
+
+    async def run(priority: HashPriority, name: str) -> None:
+        order.append(await pool.run(priority, lambda: gate.job(name)))
+
+    first = asyncio.create_task(run(HashPriority.HASH, "first"))
+    await _settle()
+    signup = asyncio.create_task(run(HashPriority.HASH, "sign-up"))
+    await _settle()
+    signin = asyncio.create_task(run(HashPriority.VERIFY, "sign-in"))
+    await _settle()
+    assert pool.waiting == 2
+    gate.event.set()
+    await asyncio.gather(first, signup, signin)
+    assert order == ["first", "sign-in", "sign-up"]
+    pool.close()
+
+
+async def test_a_full_queue_and_a_long_wait_are_refused_quickly() -> None:
+    gate = Gate()
+    pool = HashPool(workers=1, max_queue=1, max_wait=0.2)
+    busy = asyncio.create_task(pool.run(HashPriority.HASH, lambda: gate.job("x")))
+    await _settle()
+    waiting = asyncio.create_task(pool.run(HashPriority.HASH, lambda: "y"))
+    await _settle()
+    with pytest.raises(HashingBusy):  # queue full: at once
+        await pool.run(HashPriority.VERIFY, lambda: "z")
+    with pytest.raises(HashingBusy):  # waited its max_wait
+        await waiting
+    assert pool.waiting == 0
+    gate.event.set()
+    assert await busy == "x"
+    assert await pool.run(HashPriority.HASH, lambda: "again") == "again"  # worker came back
+    pool.close()
+
+
+async def test_a_paced_worker_rests_in_proportion_to_its_hash() -> None:
+    """share 0.25: after a hash of 0.1 s of worker time the worker rests 0.3 s."""
+    ticks = iter([10.0, 10.1, 20.0, 20.1])
+    rests: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        rests.append(seconds)
+
+    pool = HashPool(workers=1, share=0.25, clock=lambda: next(ticks), sleep=sleep)
+    assert await pool.run(HashPriority.HASH, lambda: 1) == 1
+    await _settle()
+    assert rests == [pytest.approx(0.3)]
+    assert await pool.run(HashPriority.HASH, lambda: 2) == 2
+    pool.close()
+
+
+async def test_a_wait_that_would_be_too_long_is_refused_at_once() -> None:
+    """Hashes take 1 s of a worker here: with a 2 s limit, two may wait, a third is told to
+    come back straight away instead of holding its slot for 2 s and being refused then."""
+    now = [0.0]
+    gate = Gate()
+
+    def job() -> str:
+        gate.event.wait(5)
+        now[0] += 1.0  # the hash took a second of the worker
+        return "done"
+
+    pool = HashPool(workers=1, max_queue=64, max_wait=2.0, clock=lambda: now[0])
+    gate.event.set()
+    assert await pool.run(HashPriority.HASH, job) == "done"
+    await _settle()
+    assert pool.cycle == pytest.approx(1.0)
+    gate.event.clear()
+    running = asyncio.create_task(pool.run(HashPriority.HASH, job))
+    await _settle()
+    queued = [asyncio.create_task(pool.run(HashPriority.HASH, job)) for _ in range(2)]
+    await _settle()
+    assert pool.waiting == 2
+    with pytest.raises(HashingBusy):
+        await pool.run(HashPriority.VERIFY, job)
+    gate.event.set()
+    assert await asyncio.gather(running, *queued) == ["done"] * 3
+    pool.close()
