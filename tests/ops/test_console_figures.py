@@ -121,6 +121,8 @@ def test_one_worker_per_instance_publishes(tmp_path: Path, monkeypatch: pytest.M
     assert first._fd is not None
     os.close(first._fd)  # the publishing worker dies: its lock goes with it
     assert second.held()
+    assert second._fd is not None
+    os.close(second._fd)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "northbound-metrics-ab"))
     assert instance_name().endswith(":northbound-metrics-ab") and instance_name() == \
         instance_name()

@@ -186,3 +186,17 @@ async def test_two_instances_on_one_redis_see_each_other(
         await app_a.state.console.store._redis.delete(  # leave nothing behind
             *[key async for key in app_a.state.console.store._redis.scan_iter(
                 f"{redis_prefix}*")])
+
+
+async def test_probing_a_down_database_never_opens_the_breaker() -> None:
+    from northbound.ops.console.probe import database_state
+    from northbound.storage.database import Database
+    from northbound.surge.breaker import BreakerState
+
+    db = Database("postgresql+asyncpg://nobody@127.0.0.1:1/nothing")
+    try:
+        for _ in range(10):  # ten beats of the console: far past any failure threshold
+            assert (await database_state(db)).startswith("unavailable")
+        assert db.breaker.state is BreakerState.CLOSED
+    finally:
+        await db.dispose()

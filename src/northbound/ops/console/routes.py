@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from northbound.ops.console import actions, figures
 from northbound.ops.console.charts import Chart, describe, line_chart
 from northbound.ops.console.paths import CONSOLE_PATHS, SHORT_PATH
+from northbound.ops.console.probe import database_state
 from northbound.ops.console.state import ConsoleState, console_state
 from northbound.portal.accounts.pages import (
     NO_STORE,
@@ -54,12 +55,7 @@ class Health:
 
 
 async def _health(db: Database, state: ConsoleState) -> Health:
-    try:
-        await db.ping(2.0)
-        database = "ok"
-    except Exception as error:  # a state to show, never a 500
-        database = f"unavailable ({getattr(error, 'reason', type(error).__name__)})"
-    return Health(database, db.breaker.state.value, await state.store.ping())
+    return Health(await database_state(db), db.breaker.state.value, await state.store.ping())
 
 
 async def _room_status(request: Request) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 from starlette.requests import Request
 
+from northbound.ops.console.probe import database_state
 from northbound.ops.console.publisher import Publisher
 from northbound.ops.console.store import ConsoleStore, store_for
 from northbound.portal import notices
@@ -30,11 +31,7 @@ class ConsoleState:
         store = store_for(settings.redis_url, settings.waiting_room.redis_prefix + ":console")
 
         async def database_answers() -> bool:
-            try:
-                await db.ping(2.0)
-            except Exception:  # down, slow or refused by the open circuit: not up
-                return False
-            return True
+            return await database_state(db) == "ok"
 
         return cls(store, Publisher(store, database=database_answers))
 
