@@ -31,8 +31,12 @@ from northbound.portal.content import routes as content_routes
 from northbound.portal.content.site import ContentSite
 from northbound.portal.eligibility.api import api_router as eligibility_api
 from northbound.portal.eligibility.pages import page_router as eligibility_pages
+from northbound.portal.lottery.wiring import install_lottery
 from northbound.settings import Settings
 from northbound.storage.database import Database
+from northbound.storage.schema import ensure_current
+from northbound.surge.admission.aside import stepped_aside
+from northbound.web import openapi
 from northbound.web.assets import StaticAssets
 from northbound.web.errors import ErrorPages, install_error_handlers
 from northbound.web.fastpath import CachedPathsMiddleware, CachedTable
@@ -82,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Each resource is released even if a later start-up step or another release fails.
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(db.dispose)
+            # a schema behind the code would pass for an outage on every form
+            await ensure_current(db.engine, embedded=settings.is_sqlite)
             await _refresh_notice(content, db)
             stack.push_async_callback(defence.stop)
             await defence.start()
@@ -119,12 +125,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.content = content
     app.state.errors = ErrorPages(templates, settings.default_language)
     install_error_handlers(app, app.state.errors)
+    openapi.install(app)
     app.include_router(health.router)
     app.include_router(content_routes.router)
     # Feature routers: each portal package exposes its own (one line each).
     app.include_router(eligibility_api)
     app.include_router(eligibility_pages)
     install_portal_accounts(app)  # accounts, applications, enquiries, staff, API
+    # a request queued for a password hash holds nothing others need: its admission slot
+    # goes back while it waits (a no-op where admission control is not installed)
+    app.state.accounts.hashing.pool.step_aside = stepped_aside
+    install_lottery(app, defence.room if defence.room_active else None)
     install_lab_routes(app, settings.lab)  # off unless NORTHBOUND_LAB__BACKEND=1
     console = install_console(app, settings, templates)  # /staff/console: the operator's view
     if defence.room_active:

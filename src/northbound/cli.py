@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -16,8 +16,12 @@ from northbound.lab.cli import lab_app
 from northbound.ops.cluster.cli import cluster_app
 from northbound.ops.keys_cli import keys_app
 from northbound.portal.accounts.cli import outbox, users_app
+from northbound.portal.lottery.cli import lottery_app
 from northbound.surge.admission.cli import surge_app
 from northbound.surge.waiting_room.cli import room_app
+
+if TYPE_CHECKING:
+    from northbound.settings import Settings
 
 T = TypeVar("T")
 
@@ -39,6 +43,7 @@ cli.add_typer(surge_app, name="surge")
 cli.add_typer(lab_app, name="lab")
 cli.add_typer(keys_app, name="keys")
 cli.add_typer(cluster_app, name="cluster")
+cli.add_typer(lottery_app, name="lottery")
 cli.command("outbox")(outbox)
 
 
@@ -109,6 +114,7 @@ def serve(
             "rate-limit buckets; set it for one shared line across workers and instances.",
             err=True,
         )
+    _prepare_schema(settings)
     typer.echo(
         f"Northbound {__version__} on http://{host}:{port} "
         f"({'protected' if settings.protected else 'UNPROTECTED'}, "
@@ -137,6 +143,27 @@ def serve(
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _prepare_schema(settings: Settings) -> None:
+    """Migrate the embedded SQLite default once, before any worker starts; refuse to serve
+    another database whose schema is behind, naming the command that fixes it."""
+    from northbound.storage.database import create_engine
+    from northbound.storage.schema import SchemaBehind, ensure_current
+
+    async def check() -> None:
+        engine = create_engine(settings.effective_database_url,
+                               settings.database_breaker.connect_timeout_seconds)
+        try:
+            await ensure_current(engine, embedded=settings.is_sqlite)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(check())
+    except SchemaBehind as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
 
 
 @db_app.command("upgrade")

@@ -14,6 +14,7 @@ is dearer: every dynamic page, form and API call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -22,13 +23,18 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Scope
 
 from northbound.ops.console.paths import ROOM_EXEMPT_PREFIXES
+from northbound.portal.accounts.paths import ACCOUNT_PATHS
 from northbound.portal.accounts.sessions import COOKIE_NAME as SESSION_COOKIE
-from northbound.portal.accounts.sessions import looks_like_token
+from northbound.portal.accounts.sessions import is_signed
+from northbound.portal.applications.api import SESSION_PATH
+from northbound.portal.eligibility.api import api_router as eligibility_api
+from northbound.portal.eligibility.pages import PATHS as ELIGIBILITY_PATHS
 from northbound.settings import Settings
 from northbound.surge.admission import AdmissionControl, AdmissionControlMiddleware
 from northbound.surge.admission.classify import UNSAFE_METHODS
 from northbound.surge.admission.middleware import ArrivalCounter
 from northbound.surge.ratelimit.middleware import RateLimitMiddleware, store_from_settings
+from northbound.surge.ratelimit.routes import RouteClass
 from northbound.surge.ratelimit.store import RateLimitStore
 from northbound.surge.waiting_room import (
     Authorize,
@@ -48,24 +54,45 @@ ALWAYS_OPEN = ("/static/", "/healthz", "/readyz", "/metrics", ROOM_ADMIN_PATH,
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The eligibility tools compute an answer and store nothing: their POSTs are paced as reads.
+CALCULATORS = (eligibility_api.prefix + "/", *ELIGIBILITY_PATHS["index"].values())
 
 
-def signed_in_form_post(scope: Scope) -> bool:
-    """A browser form sent with a session cookie: the gate must not swallow its body.
+def sign_in_classes(settings: Settings) -> list[RouteClass]:
+    """One bucket per client for every way of signing in (both pages and the API).
 
-    Only HTML forms of the portal (not the API, whose clients retry on 429) and only with a
-    well-formed session token. A forged token still gets past the room, but no further than
-    the portal's own session and CSRF checks, behind admission control and the per-address
-    limit on form posts (1 a second, 20 at once), so it buys a script very little.
+    Password guessing across many accounts from one address is paced here, by the same
+    client key as every other limit (so behind a trusted proxy each person has their own
+    bucket); guessing at one account is the per-address lockout's business.
     """
-    if scope.get("method", "GET") not in UNSAFE_METHODS or scope["path"].startswith("/api/"):
-        return False
-    headers = Headers(scope=scope)
-    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type not in FORM_TYPES:
-        return False
-    token = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE, "")
-    return looks_like_token(token)
+    accounts = settings.accounts
+    attempts = accounts.sign_in_attempts_per_client
+    rate = attempts / accounts.sign_in_window_seconds
+    paths = [*ACCOUNT_PATHS["sign_in"].values(), SESSION_PATH]
+    return [RouteClass("sign-in", path, rate, attempts, frozenset({"POST"})) for path in paths]
+
+
+def signed_in_form_post(secret: bytes) -> Callable[[Scope], bool]:
+    """A browser form sent with a session cookie this site signed: the gate must not swallow
+    its body (someone signed in typed it, perhaps before the room turned on).
+
+    Only HTML forms of the portal (not the API, whose clients retry on 429), and only with a
+    session token whose signature checks out, so a made-up cookie buys nothing: the request
+    waits in line like any other. A genuine token that has since ended gets no further than
+    the portal's own session and CSRF checks, behind admission control.
+    """
+
+    def passes(scope: Scope) -> bool:
+        if scope.get("method", "GET") not in UNSAFE_METHODS or scope["path"].startswith("/api/"):
+            return False
+        headers = Headers(scope=scope)
+        content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if content_type not in FORM_TYPES:
+            return False
+        token = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE, "")
+        return is_signed(token, secret)
+
+    return passes
 
 
 @dataclass
@@ -88,6 +115,10 @@ class SurgeDefence:
         )
         store = store_from_settings(settings.rate_limit, settings.redis_url)
         return cls(settings, admission, room, store)
+
+    @property
+    def secret(self) -> bytes:
+        return self.settings.secret_key.get_secret_value().encode("utf-8")
 
     @property
     def active(self) -> bool:
@@ -120,6 +151,8 @@ class SurgeDefence:
                 settings=self.settings.rate_limit,
                 store=self.rate_limit_store,
                 site_name=SITE_NAME,
+                extra_classes=sign_in_classes(self.settings),
+                reads=CALCULATORS,
             )
         ]
         if self.room_active:
@@ -128,7 +161,7 @@ class SurgeDefence:
                     WaitingRoomMiddleware,
                     room=self.room,
                     exempt_prefixes=ALWAYS_OPEN,
-                    pass_through=signed_in_form_post,
+                    pass_through=signed_in_form_post(self.secret),
                 )
             )
         layers.append(

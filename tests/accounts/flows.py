@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from northbound.portal.accounts.config import AccountSettings
+from northbound.portal.accounts.sessions import new_token
 from northbound.settings import Settings
 from northbound.storage import migrate
 
@@ -73,10 +74,15 @@ async def post_form(client: httpx.AsyncClient, path: str, data: dict[str, str],
 
 async def sign_up(client: httpx.AsyncClient, email: str, language: str = "en",
                   password: str = PASSWORD) -> httpx.Response:
+    """Create an account, then sign in with it (signing up itself signs nobody in: its answer
+    must not tell a new address from one that has an account). Returns the sign-in answer."""
     response = await post_form(client, SIGN_UP[language],
                                {"email": email, "password": password, "confirm": password})
     assert response.status_code == 303, response.text[:2000]
-    return response
+    assert response.headers["location"] == SIGN_IN[language] + "?check_email=1"
+    signed_in = await sign_in(client, email, password, language)
+    assert signed_in.status_code == 303, signed_in.text[:2000]
+    return signed_in
 
 
 async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD,
@@ -154,3 +160,8 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+def signed_session(settings: Settings) -> str:
+    """A session cookie this site could have issued (it names no session in the database)."""
+    return new_token(settings.secret_key.get_secret_value().encode("utf-8"))

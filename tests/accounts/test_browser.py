@@ -20,13 +20,15 @@ TEXT = {
            "start": "Start an application", "citizenship": "Citizenship grant application",
            "begin": "Start", "continue": "Save and continue", "upload": "Upload",
            "review": "Continue to review", "submit": "Submit application",
-           "received": "Application received", "kind": "Proof of identity"},
+           "received": "Application received", "kind": "Proof of identity",
+           "sign_in": "Sign in", "check_email": "Check your email"},
     "fr": {"sign_up": "/fr/compte/inscription", "create": "Créer le compte",
            "start": "Commencer une demande", "citizenship": "Demande de citoyenneté",
            "begin": "Commencer", "continue": "Enregistrer et continuer",
            "upload": "Téléverser", "review": "Continuer vers la vérification",
            "submit": "Soumettre la demande", "received": "Demande reçue",
-           "kind": "Preuve d'identité"},
+           "kind": "Preuve d'identité", "sign_in": "Se connecter",
+           "check_email": "Consultez vos courriels"},
 }
 
 
@@ -63,7 +65,8 @@ def test_apply_for_citizenship_without_javascript(
         page.goto(live_server + text["sign_up"])
         audit(page, auditor, live_server, audited)
         # A first try with a common password shows the message next to the field.
-        page.fill("#field-email", f"browser-{uuid.uuid4().hex[:8]}@example.com")
+        email = f"browser-{uuid.uuid4().hex[:8]}@example.com"
+        page.fill("#field-email", email)
         page.fill("#field-password", "password123")
         page.fill("#field-confirm", "password123")
         page.click(f"button:has-text('{text['create']}')")
@@ -72,6 +75,13 @@ def test_apply_for_citizenship_without_javascript(
         page.fill("#field-password", PASSWORD)
         page.fill("#field-confirm", PASSWORD)
         page.click(f"button:has-text('{text['create']}')")
+        # Signing up signs nobody in (the answer must not tell who has an account): the
+        # sign-in page says to check the mail, and the person signs in.
+        assert text["check_email"] in page.content()
+        audit(page, auditor, live_server, audited)
+        page.fill("#field-email", email)
+        page.fill("#field-password", PASSWORD)
+        page.click(f"main button:has-text('{text['sign_in']}')")
         audit(page, auditor, live_server, audited)
 
         page.click(f"a:has-text('{text['start']}')")
@@ -123,4 +133,4 @@ def test_apply_for_citizenship_without_javascript(
         assert receipt in page.content()
     finally:
         context.close()
-    assert len(audited) == 9
+    assert len(audited) == 10

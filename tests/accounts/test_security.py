@@ -14,7 +14,6 @@ from northbound.app import create_app
 from northbound.portal.accounts import csrf
 from northbound.portal.accounts.emails import normalise_email
 from northbound.portal.accounts.passwords import common_passwords, password_problem
-from northbound.portal.accounts.throttle import SignInThrottle
 from northbound.settings import Settings
 from tests.accounts.flows import HOME, PASSWORD, SIGN_IN, SIGN_UP, fast_settings, sign_up, tokens
 
@@ -134,20 +133,6 @@ def test_password_rules_follow_nist() -> None:
     assert password_problem("the quick brown otter") is None
     assert password_problem("ÉtéÀMontréal") is None
     assert len(common_passwords()) >= 250
-
-
-def test_throttle_uses_a_sliding_window() -> None:
-    now = [0.0]
-    throttle = SignInThrottle(3, 60, clock=lambda: now[0], max_clients=2)
-    assert [throttle.retry_after("a") for _ in range(3)] == [0, 0, 0]
-    assert throttle.retry_after("a") == 61
-    now[0] = 30
-    assert throttle.retry_after("a") == 31
-    now[0] = 60.5
-    assert throttle.retry_after("a") == 0
-    throttle.retry_after("b")
-    throttle.retry_after("c")  # memory stays bounded: the oldest client is forgotten
-    assert len(throttle._seen) == 2
 
 
 def test_csrf_token_depends_on_secret_and_binding() -> None:

@@ -225,7 +225,7 @@ async def test_outbox_command_prints_pending_mail(
 async def test_database_outage_pauses_submissions_politely(
     make_settings: Callable[..., Settings],
 ) -> None:
-    from tests.accounts.flows import FAST_HASHING
+    from tests.accounts.flows import FAST_HASHING, signed_session
 
     settings = make_settings(accounts=FAST_HASHING,
                              database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none")
@@ -233,7 +233,7 @@ async def test_database_outage_pauses_submissions_politely(
     async with LifespanManager(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            client.cookies.set("nb_session", "A" * 43)
+            client.cookies.set("nb_session", signed_session(settings))
             response = await client.get("/en/account/")
             assert response.status_code == 503
             assert "Nothing you already submitted is lost" in response.text

@@ -168,7 +168,7 @@ async def _signed_in_client(base_url: str, number: int, deadline: float
         if created.status_code != 503 or time.monotonic() > deadline:
             break
         await asyncio.sleep(float(created.headers.get("retry-after", "1")))
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     await _sign_in(client, email, deadline)
     return email, client
 

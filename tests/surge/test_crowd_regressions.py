@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from northbound.surge.admission.classify import DefaultClassifier
 from northbound.surge.admission.gradient2 import Gradient2Limit
 from northbound.surge.admission.limit import FixedLimit, Sample
@@ -229,3 +231,68 @@ async def test_a_paused_line_says_so_instead_of_promising_a_wait() -> None:
     assert "paused" in html and "next check" not in html
     assert "en pause" in page.html(view, lang="fr", next_path="/fr/").decode()
     assert b'"paused":true' in WaitingPage.json(view).replace(b" ", b"")
+
+
+async def test_a_request_waiting_elsewhere_gives_its_slot_back() -> None:
+    """Sign-ups queued for a password hash held every slot and pages timed out behind them
+    with the loop idle. Waiting inside ``stepped_aside`` frees the slot; the request takes
+    one again (over the limit if need be) to finish, and its latency sample leaves the wait out."""
+    from northbound.surge.admission.aside import CURRENT_PERMIT, stepped_aside
+
+    clock = FakeClock()
+    samples: list[Sample] = []
+
+    class Recording(FixedLimit):
+        def on_sample(self, sample: Sample) -> None:
+            samples.append(sample)
+
+    limiter = Limiter(Recording(1), max_queue=0, clock=clock, random=random.Random(1).random)
+    permit = limiter.try_acquire(Priority.NORMAL)
+    assert isinstance(permit, Permit)
+    CURRENT_PERMIT.set(permit)
+    async with stepped_aside():
+        assert limiter.in_flight == 0
+        page = limiter.try_acquire(Priority.NORMAL)  # someone else's page gets the slot
+        assert isinstance(page, Permit)
+        clock.advance(3.0)  # the hash queue
+    assert limiter.in_flight == 2  # back, over the limit: it is part way through
+    clock.advance(0.1)
+    permit.release()
+    page.release()
+    assert limiter.in_flight == 0
+    assert samples[0].rtt == pytest.approx(0.1)  # the three seconds aside are not latency
+    CURRENT_PERMIT.set(None)
+    async with stepped_aside():  # outside admission control: nothing to give back
+        assert limiter.in_flight == 0
+
+
+async def test_the_inlet_closes_on_the_spare_over_a_few_ticks() -> None:
+    """Room for 40 people: a tick lets in about a third of them, the next a third of what is
+    left once the first have shown up, never the whole spare at once (the load of people let
+    in shows up late, and letting in everyone each tick overshot by hundreds)."""
+    clock = Clock()
+    capacity = FakeCapacity(limit=50)
+    room = make_room(make_store("memory"), clock, capacity, requests_per_session=1.0)
+    await switch_on(room)
+    crowd = [Visitor(f"g{i}") for i in range(100)]
+    for visitor in crowd:
+        await visitor.poll(room)
+    admitted = []
+    for _ in range(6):
+        clock.advance(1)
+        before = room.state.serving
+        await room.tick()
+        admitted.append(room.state.serving - before)
+    assert admitted[0] == 12  # 0.3 x 40
+    assert sum(admitted) < 40  # nobody claimed yet: pending holds the rest back
+    for visitor in crowd:
+        await visitor.poll(room)  # they show up and keep one request in flight each
+    capacity.in_flight = sum(v.admitted for v in crowd)
+    for _ in range(12):
+        clock.advance(1)
+        await room.tick()
+        for visitor in crowd:
+            if not visitor.admitted:
+                await visitor.poll(room)
+        capacity.in_flight = sum(v.admitted for v in crowd)
+    assert 38 <= room.state.serving <= 40  # filled to the spare, not past it

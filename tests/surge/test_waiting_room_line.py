@@ -106,7 +106,7 @@ async def test_inlet_fills_to_capacity_and_no_further(store_factory: Any) -> Non
     capacity = FakeCapacity(limit=50)
     room = make_room(
         store_factory(), clock, capacity, requests_per_session=1.0, target_utilisation=0.8,
-        active_window_seconds=60,
+        active_window_seconds=60, inlet_gain=1.0,
     )  # fmt: skip
     await switch_on(room)
     visitors = [Visitor(f"c{i}") for i in range(120)]
@@ -209,14 +209,18 @@ async def test_prequeue_is_shuffled_once_then_fifo(store_factory: Any) -> None:
         outcome = await visitor.poll(room)
         assert isinstance(outcome, Waiting) and outcome.view.position is None
     clock.advance(121)
-    await room.tick()  # opens: places base+1..base+12 reserved and shuffled
+    between = Visitor("between")  # the opening time has passed, the tick has not run yet
+    outcome = await between.poll(room)
+    assert isinstance(outcome, Waiting) and outcome.view.position is None  # pre-queue still
+    early.append(between)
+    await room.tick()  # opens: places base+1..base+13 reserved and shuffled
     late = [Visitor(f"z{i}") for i in range(5)]
     for visitor in early + late:
         await visitor.poll(room)
     places = sorted(v.position or 0 for v in early)
-    assert places == list(range(1, 13))  # a bijection: no place twice, none lost
-    assert [v.position for v in late] == list(range(13, 18))
-    await room.store.update_controls(Controls(fixed_rate_per_minute=60 * 17))
+    assert places == list(range(1, 14))  # a bijection: no place twice, none lost
+    assert [v.position for v in late] == list(range(14, 19))
+    await room.store.update_controls(Controls(fixed_rate_per_minute=60 * 18))
     clock.advance(1)
     await room.tick()
     for visitor in early + late:

@@ -23,11 +23,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
+from multidict import CIMultiDict
 
 from .recorder import Outcome, Recorder
 
@@ -134,7 +135,7 @@ class Behaviour:
 class Page:
     status: int
     body: bytes
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive
     url: str
 
     @property
@@ -145,6 +146,45 @@ class Page:
         return json.loads(self.body)
 
 
+class Transport(Protocol):
+    """Sends one request; returns the page, ``"slow"`` when ``limit`` seconds passed first,
+    or the kind of transport error (``refused``, ``connect``, ``reset``, ``other``)."""
+
+    async def send(self, method: str, url: str, limit: float, **kwargs: Any) -> Page | str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AiohttpTransport:
+    """The crowd's transport: one aiohttp session per person (their cookies, their address)."""
+
+    session: aiohttp.ClientSession
+
+    async def send(self, method: str, url: str, limit: float, **kwargs: Any) -> Page | str:
+        try:
+            async with asyncio.timeout(limit):
+                try:
+                    return await self._request(method, url, **kwargs)
+                except aiohttp.ServerDisconnectedError:
+                    # The server closed a kept-alive connection as it was reused (its idle
+                    # timeout, often about the waiting page's refresh): browsers send again
+                    # on a new connection without telling anyone, so does the person.
+                    return await self._request(method, url, **kwargs)
+        except TimeoutError:
+            return "slow"
+        except aiohttp.ClientConnectorError as exc:
+            return "refused" if isinstance(exc.os_error, ConnectionRefusedError) else "connect"
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
+                aiohttp.ClientPayloadError):
+            return "reset"
+        except aiohttp.ClientError:
+            return "other"
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> Page:
+        async with self.session.request(method, url, allow_redirects=False, **kwargs) as answer:
+            body = await answer.read()
+            return Page(answer.status, body, CIMultiDict(answer.headers), url)
+
+
 @dataclass
 class Browser:
     """A person's browser. ``clock`` gives run seconds; ``sleep`` waits run seconds."""
@@ -152,7 +192,7 @@ class Browser:
     base_url: str
     recorder: Recorder
     clock: Callable[[], float]
-    session: aiohttp.ClientSession
+    transport: Transport
     behaviour: Behaviour
     patience: float
     reloads_slow_pages: bool
@@ -200,27 +240,16 @@ class Browser:
         self.recorder.intend(intended)
         self.recorder.sent(intended, self.clock())
         limit = self.behaviour.reload_after if self.reloads_slow_pages else self.behaviour.timeout
-        try:
-            async with asyncio.timeout(limit):
-                async with self.session.request(
-                    method, self.base_url + path, allow_redirects=False, **kwargs
-                ) as response:
-                    body = await response.read()
-                    return Page(response.status, body, dict(response.headers), path)
-        except TimeoutError:
-            self.recorder.failed("reload" if self.reloads_slow_pages else "timeout")
-            return "slow"
-        except aiohttp.ClientConnectorError as exc:
-            refused = isinstance(exc.os_error, ConnectionRefusedError)
-            self.recorder.failed("refused" if refused else "connect")
-            return "error"
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
-                aiohttp.ClientPayloadError):
-            self.recorder.failed("reset")
-            return "error"
-        except aiohttp.ClientError:
-            self.recorder.failed("other")
-            return "error"
+        answer = await self.transport.send(method, self.base_url + path, limit, **kwargs)
+        if isinstance(answer, str):
+            if answer == "slow":
+                self.recorder.failed("reload" if self.reloads_slow_pages else "timeout")
+            else:
+                self.recorder.failed(answer)
+                answer = "error"
+        else:
+            answer.url = path
+        return answer
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Page:
         """The page at ``path`` once the site serves it, whatever it takes (within patience).
@@ -259,8 +288,9 @@ class Browser:
                 except GaveUp:
                     visit.gave_up = True
                     raise
-                if "json" not in answer.headers.get("Content-Type", ""):
-                    asking, asking_with = "GET", {}  # JSON clients poll with the request
+                if asking != "GET" and "json" not in answer.headers.get("Content-Type", ""):
+                    # the page reloads its address: no form body (JSON clients poll with it)
+                    asking, asking_with = "GET", {}
                 continue
             outcome = classify(answer.status)
             self.recorder.answered(intended, now, answer.status, outcome)
@@ -304,7 +334,7 @@ def classify(status: int) -> Outcome:
     return "failed"
 
 
-def _retry_after(headers: dict[str, str]) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     value = headers.get("Retry-After")
     if value is None:
         return None

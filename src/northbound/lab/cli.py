@@ -16,6 +16,7 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -53,10 +54,10 @@ def _exit_code(report: dict[str, Any]) -> int:
     return 0 if all(run["valid"] for run in runs) else 2
 
 
-def _render(out: Path) -> None:
-    from .html import render
+def _render(out: Path, png_files: bool = False) -> None:
+    from .report_page import render
 
-    path = render(out)
+    path = render(out, png_files)
     console.print(f"report: {out / 'report.json'} and {path}")
 
 
@@ -98,24 +99,24 @@ def run(
 ) -> None:
     """Run one surge against a site that is already running."""
     from .compare import headline, plan_for
-    from .report import document, write
-    from .run import surge
+    from .report import document, write, write_ledger
+    from .run import run_blocking, surge
 
     try:
         url = check_target(target, allow_remote)
     except RemoteTarget as exc:
         raise typer.BadParameter(str(exc), param_hint="--target") from exc
     schedule = _schedule(profile, duration, baseline_rps, speed)
-    plan = plan_for(schedule, database_url=database_url)
+    # people get their own 127.x source addresses only when the site is on this machine
+    plan = plan_for(schedule, database_url=database_url, seed=seed,
+                    own_addresses=is_loopback_host(urlsplit(url).hostname or ""))
     plan.target = url
-    from urllib.parse import urlsplit
-
-    plan.own_addresses = is_loopback_host(urlsplit(url).hostname or "")
     with _progress() as progress:
         bars = _Bars(progress, duration + plan.drain)
-        outcome = asyncio.run(surge(plan, lambda e, a, d: bars(name, e, a, d)))
+        outcome = run_blocking(surge(plan, lambda e, a, d: bars(name, e, a, d)))
     report = document(schedule, {name: outcome.summary})
     write(out, report)
+    write_ledger(out, name, outcome.result.crew)
     console.print(headline(name, outcome.summary))
     _render(out)
     raise typer.Exit(_exit_code(report))
@@ -154,9 +155,12 @@ def compare(
 
 
 @lab_app.command()
-def report(directory: Annotated[Path, typer.Argument(help="Folder with report.json.")]) -> None:
+def report(
+    directory: Annotated[Path, typer.Argument(help="Folder with report.json.")],
+    png: Annotated[bool, typer.Option("--png", help="Also write each plot as NAME.png.")] = False,
+) -> None:
     """Re-render report.html from report.json."""
-    _render(directory)
+    _render(directory, png)
 
 
 @lab_app.command()

@@ -1,7 +1,8 @@
 """``lab compare``: the same surge against each contender, one report.
 
-Each contender is started fresh (its own data folder under ``DIR/work``), seeded, measured
-(closed-loop capacity) and flooded with the same profile, arrival seed and journey mix. The
+Each contender is started twice with fresh data (folders under ``DIR/work``): once to measure
+its closed-loop capacity, once for the surge (seeded, then flooded with the same profile,
+arrival seed and journey mix), so the measurement leaves nothing behind in the surge's site. The
 site runs on CPU 0, the generator (this process) on CPU 1. The contenders that imitate an
 operations team's limits are tuned to the *unprotected* site's capacity, so the unprotected
 run goes first (or a short measurement stands in when it is not among the contenders).
@@ -9,8 +10,8 @@ run goes first (or a short measurement stands in when it is not among the conten
 
 from __future__ import annotations
 
-import asyncio
-import json
+import random
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,8 +21,8 @@ from . import contenders as sites
 from .crowd import Crowd, CrowdOptions
 from .journeys import Crew
 from .profiles import Schedule
-from .report import document, write
-from .run import RunOutcome, RunPlan, seed, surge
+from .report import document, write, write_ledger
+from .run import RunPlan, run_blocking, seed, surge
 from .server import GENERATOR_CPU, pin_self
 
 Progress = Callable[[str, float, int, int], None]  # (contender, elapsed, active, done)
@@ -29,64 +30,68 @@ Progress = Callable[[str, float, int, int], None]  # (contender, elapsed, active
 
 def order(names: Sequence[str]) -> list[str]:
     """Unprotected first: the others' limits are tuned to its capacity."""
-    unknown = [n for n in names if n not in sites.CONTENDERS]
-    if unknown:
-        raise ValueError(f"unknown contenders {unknown}: choose from {', '.join(sites.CONTENDERS)}")
+    sites.check_available(list(names))
     return sorted(dict.fromkeys(names), key=lambda n: n != "unprotected")
 
 
 async def _capacity_only(plan: RunPlan) -> float:
-    import random
-
+    """The closed-loop capacity of the site at ``plan.target`` (seeded first, like a run)."""
     crew = Crew(rng=random.Random(plan.seed))
     options = CrowdOptions(base_url=plan.target, seed=plan.seed,
                            own_addresses=plan.own_addresses)
     await seed(Crowd(options, crew), plan.seed_accounts)
-    rate, _ = await Crowd(options, crew).closed_loop(
+    return await Crowd(options, crew).closed_loop(
         plan.schedule.mix_at(0), plan.capacity_workers, plan.capacity_seconds)
-    return rate
 
 
-def _ledger(out: Path, name: str, outcome: RunOutcome) -> None:
-    rows = [{"email": a.email, "receipt": a.receipt, "at": round(a.at, 3)}
-            for a in outcome.result.crew.acknowledged]
-    (out / f"ledger-{name}.json").write_text(json.dumps(
-        {"run_id": outcome.result.crew.run_id, "acknowledged": rows}, indent=1))
+def _measure(name: str, plan: RunPlan, work: Path, tuning: sites.Tuning | None,
+             template: Path) -> float:
+    """Capacity of contender ``name`` on an instance of its own, thrown away afterwards."""
+    with sites.start(name, work, tuning, template) as site:
+        return run_blocking(_capacity_only(replace(
+            plan, target=site.url, database_url=site.database_url)))
 
 
 def compare(plan: RunPlan, names: Sequence[str], out: Path,
             progress: Progress | None = None,
             announce: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every contender; write ``out/report.json`` and return it."""
+    ordered = order(names)  # refuses unknown or unavailable contenders before anything starts
     pin_self(GENERATOR_CPU)
     out.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict[str, Any]] = {}
     tuning: sites.Tuning | None = None
-    for name in order(names):
+    work = out / "work"  # the lab's own: databases and server logs of this comparison
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / ".gitignore").write_text("*\n")  # a report folder in a repository keeps only the report
+    template = sites.fresh_data(work / "template")
+    for name in ordered:
         if name in sites.NEEDS_TUNING and tuning is None:
-            with sites.start("unprotected", out / "work" / "tuning") as site:
-                measured = asyncio.run(_capacity_only(replace(
-                    plan, target=site.url, database_url=site.database_url)))
+            measured = _measure("unprotected", plan, work / "tuning", None, template)
             tuning = sites.Tuning(measured)
             announce(f"unprotected capacity {measured:.1f}/s: limits set to "
                      f"{tuning.concurrency} in flight, {measured:.0f} requests/s")
-        with sites.start(name, out / "work" / name, tuning) as site:
+        capacity = _measure(name, plan, work / name / "capacity", tuning, template)
+        announce(f"{name}: capacity {capacity:.1f} useful answers/s (closed loop)")
+        if name == "unprotected":
+            tuning = sites.Tuning(capacity)
+        with sites.start(name, work / name / "surge", tuning, template) as site:
             announce(f"{name}: serving on {site.url}")
 
             def tick(elapsed: float, active: int, done: int, _name: str = name) -> None:
                 if progress is not None:
                     progress(_name, elapsed, active, done)
 
-            outcome = asyncio.run(surge(
-                replace(plan, target=site.url, database_url=site.database_url), tick))
-        if name == "unprotected":
-            tuning = sites.Tuning(outcome.capacity_rps)
+            outcome = run_blocking(surge(
+                replace(plan, target=site.url, database_url=site.database_url), tick,
+                capacity))
         summary = outcome.summary
         if name in sites.NEEDS_TUNING and tuning is not None:
             summary["limits"] = {"concurrency": tuning.concurrency,
                                  "rate_rps": round(tuning.capacity_rps, 1)}
         runs[name] = summary
-        _ledger(out, name, outcome)
+        write_ledger(out, name, outcome.result.crew)
         announce(headline(name, summary))
     report = document(plan.schedule, runs)
     write(out, report)
@@ -109,8 +114,9 @@ def plan_for(schedule: Schedule, **overrides: Any) -> RunPlan:
     """A plan whose bounds fit the run: capacity and drain scale down for short runs."""
     duration = schedule.duration
     defaults: dict[str, Any] = {
-        "capacity_seconds": min(10.0, max(3.0, duration / 10)),
-        "drain": min(30.0, max(5.0, duration / 4)),
+        "capacity_seconds": min(10.0, max(2.0, duration / 10)),
+        "drain": min(30.0, max(3.0, duration / 4)),
+        "seed_accounts": min(8, max(4, round(duration / 4))),
     }
     defaults.update({k: v for k, v in overrides.items() if v is not None})
     return RunPlan(target="", schedule=schedule, **defaults)

@@ -51,6 +51,20 @@ class Site:
     server_pids: tuple[int, ...]
 
 
+def nginx_binary() -> str | None:
+    found = shutil.which("nginx") or "/usr/sbin/nginx"
+    return found if Path(found).exists() else None
+
+
+def check_available(names: list[str]) -> None:
+    """Refuse, before anything starts, contenders this machine cannot run."""
+    unknown = [n for n in names if n not in CONTENDERS]
+    if unknown:
+        raise ValueError(f"unknown contenders {unknown}: choose from {', '.join(CONTENDERS)}")
+    if "nginx-limit" in names and nginx_binary() is None:
+        raise ValueError("nginx-limit needs Debian's nginx (apt-get install nginx)")
+
+
 def _site_env(work: Path, port: int, protected: bool) -> dict[str, str]:
     return {
         **os.environ,
@@ -98,6 +112,9 @@ http {{
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
+      # uvicorn takes the client address from this header when it comes from 127.0.0.1, so
+      # the site's per-address sign-in throttle sees people, not the proxy
+      proxy_set_header X-Forwarded-For $remote_addr;
       proxy_read_timeout 60s;
     }}
   }}
@@ -105,9 +122,19 @@ http {{
 """
 
 
+def fresh_data(template: Path) -> Path:
+    """A migrated, empty database under ``template`` to copy for each instance: one
+    migration per comparison instead of one per server start."""
+    env = _site_env(template, free_port(), protected=True)
+    subprocess.run(_northbound("db", "upgrade"), env=env, check=True, capture_output=True)
+    return template / "data"
+
+
 @contextmanager
-def start(name: str, work: Path, tuning: Tuning | None = None) -> Iterator[Site]:
-    """Start contender ``name`` with fresh data under ``work``; stop it on exit."""
+def start(name: str, work: Path, tuning: Tuning | None = None,
+          template: Path | None = None) -> Iterator[Site]:
+    """Start contender ``name`` with fresh data under ``work`` (a copy of ``template``, the
+    data folder :func:`fresh_data` made, or migrated here); stop it on exit."""
     if name not in CONTENDERS:
         raise ValueError(f"unknown contender {name!r}: choose from {', '.join(CONTENDERS)}")
     if name in NEEDS_TUNING and tuning is None:
@@ -116,7 +143,10 @@ def start(name: str, work: Path, tuning: Tuning | None = None) -> Iterator[Site]
     port = free_port()
     front = free_port() if name == "nginx-limit" else port
     env = _site_env(work, front, protected=name == "protected")
-    subprocess.run(_northbound("db", "upgrade"), env=env, check=True, capture_output=True)
+    if template is not None:
+        shutil.copytree(template, work / "data")
+    else:
+        subprocess.run(_northbound("db", "upgrade"), env=env, check=True, capture_output=True)
     log = work / "server.log"
     with ExitStack() as stack:
         if name in ("protected", "unprotected"):
@@ -133,8 +163,8 @@ def start(name: str, work: Path, tuning: Tuning | None = None) -> Iterator[Site]
         pids = [site.process.pid]
         if name == "nginx-limit":
             assert tuning is not None
-            binary = shutil.which("nginx") or "/usr/sbin/nginx"
-            if not Path(binary).exists():
+            binary = nginx_binary()
+            if binary is None:
                 raise RuntimeError("nginx is not installed (Debian: apt-get install nginx)")
             prefix = work / "nginx"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):

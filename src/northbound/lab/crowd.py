@@ -23,7 +23,7 @@ import aiohttp
 
 from .addresses import person_address
 from .arrivals import Arrival, arrivals, pick
-from .browser import Behaviour, Browser, GaveUp, RoomVisit
+from .browser import AiohttpTransport, Behaviour, Browser, GaveUp, RoomVisit
 from .journeys import JOURNEYS, Crew, JourneyFailed
 from .profiles import Schedule
 from .recorder import Recorder
@@ -130,7 +130,6 @@ class Crowd:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._active = 0
         self._done = 0
-        self._next_index = 0
 
     def clock(self) -> float:
         assert self._loop is not None
@@ -149,7 +148,7 @@ class Crowd:
         b = behaviour or self.options.behaviour
         return Browser(
             base_url=self.options.base_url, recorder=self.recorder, clock=self.clock,
-            session=session, behaviour=b, patience=self._patience(b),
+            transport=AiohttpTransport(session), behaviour=b, patience=self._patience(b),
             reloads_slow_pages=self.rng.random() < b.reloaders,
             max_requests=self.options.max_requests_each,
         )
@@ -225,10 +224,9 @@ class Crowd:
                            schedule.duration, p99)
 
     async def closed_loop(self, mix: dict[str, float], workers: int, seconds: float
-                          ) -> tuple[float, float]:
-        """Capacity: ``workers`` people doing journeys back to back, without reading time, for
-        ``seconds``. Returns (useful answers per second X, mean seconds per answer R); with
-        no think time Little's law gives R = workers / X."""
+                          ) -> float:
+        """Capacity: useful answers per second of ``workers`` people doing journeys back to
+        back, without reading time, for ``seconds``."""
         self.clock_start()
         recorder = Recorder()  # apart from the surge's counts
         eager = Behaviour(think_seconds=(0.0, 0.0), patience_median=1e6, patience_sigma=0.0,
@@ -239,8 +237,8 @@ class Crowd:
             while self.clock() < seconds:
                 index += 1
                 async with session_for(self.options, index) as session:
-                    person = Browser(self.options.base_url, recorder, self.clock, session,
-                                     eager, 1e6, False)
+                    person = Browser(self.options.base_url, recorder, self.clock,
+                                     AiohttpTransport(session), eager, 1e6, False)
                     with contextlib.suppress(GaveUp, JourneyFailed):
                         await JOURNEYS[pick(mix, self.rng)](person, self.crew)
 
@@ -250,5 +248,4 @@ class Crowd:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         useful = sum(n for second, n in recorder.served.items() if second < seconds)
-        rate = useful / seconds
-        return rate, (workers / rate if rate else 0.0)
+        return useful / seconds

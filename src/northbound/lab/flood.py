@@ -16,11 +16,10 @@ import argparse
 import asyncio
 import contextlib
 import json
-import resource
 from dataclasses import asdict, dataclass, field
 from typing import cast
 
-from .server import HOST
+from .server import HOST, raise_fd_limit
 
 
 @dataclass
@@ -161,12 +160,6 @@ async def closed_loop(port: int, path: str, workers: int, seconds: float) -> flo
     return ok / seconds
 
 
-def _raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m northbound.lab.flood")
     parser.add_argument("--port", type=int, required=True)
@@ -177,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--give-up", type=float, default=10.0)
     parser.add_argument("--good-within", type=float, default=2.0)
     args = parser.parse_args(argv)
-    _raise_fd_limit()
+    raise_fd_limit()
     with contextlib.suppress(ImportError):
         import uvloop
 

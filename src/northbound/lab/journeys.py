@@ -8,9 +8,10 @@ answered something a person cannot get past, :class:`JourneyFailed`).
 - **tool user**: the CRS calculator as an HTML form, or the CRS and physical presence tools
   through the JSON API;
 - **applicant**: signs up, confirms the address from the outbox mail (when the lab can read
-  the site's data), starts an expression of interest, fills its two steps, uploads a
-  document, submits, reads the receipt and checks the status. A receipt shown is written in
-  the ledger, which the lost-submission check compares with the site's database afterwards;
+  the site's data), signs in, starts an expression of interest, fills its two steps, uploads a
+  document, submits and reads the receipt; later signs out, signs in again and finds the
+  application in the list. A receipt shown is written in the ledger, which the
+  lost-submission check compares with the site's database afterwards;
 - **status checker**: signs in to an account that already has an application and reads its
   status (pages, or the JSON API).
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import random
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ PLANS = {
 PAGES = {
     "sign_up": {"en": "/en/account/sign-up", "fr": "/fr/compte/inscription"},
     "sign_in": {"en": "/en/account/sign-in", "fr": "/fr/compte/connexion"},
+    "sign_out": {"en": "/en/account/sign-out", "fr": "/fr/compte/deconnexion"},
     "home": {"en": "/en/account/", "fr": "/fr/compte/"},
     "new": {"en": "/en/account/applications/new", "fr": "/fr/compte/demandes/nouvelle"},
     "list": {"en": "/en/account/applications", "fr": "/fr/compte/demandes"},
@@ -102,7 +104,7 @@ class Crew:
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
 
 
-Journey = Callable[[Browser, Crew], Awaitable[None]]
+Journey = Callable[[Browser, Crew], Coroutine[Any, Any, None]]
 
 
 def token(page: Page, name: str) -> str:
@@ -185,11 +187,17 @@ async def applicant(person: Browser, crew: Crew) -> None:
     await _think(person, crew)
     signed = await _form(person, PAGES["sign_up"][lang], PAGES["sign_up"][lang],
                          {"email": email, "password": PASSWORD, "confirm": PASSWORD})
-    expect(await person.follow(expect(signed, 303)), 200)
+    expect(await person.follow(expect(signed, 303)), 200)  # "check your email"
     if crew.outbox is not None:
         link = await crew.outbox(email)
         if link is not None:
             expect(await person.get(link), 200)
+    await _think(person, crew)
+    # signing up signs nobody in (the same answer for every address): sign in now
+    expect(await person.follow(expect(await _form(
+        person, PAGES["sign_in"][lang], PAGES["sign_in"][lang],
+        {"email": email, "password": PASSWORD},
+    ), 303)), 200)
     await _think(person, crew)
     started = expect(await _form(person, PAGES["new"][lang], PAGES["new"][lang],
                                  {"kind": "pr_interest"}), 303)
@@ -214,7 +222,14 @@ async def applicant(person: Browser, crew: Crew) -> None:
         raise JourneyFailed("the receipt page shows no receipt number")
     crew.acknowledged.append(Acknowledgement(email, found.group(1), person.clock()))
     await _think(person, crew)
-    expect(await person.get(PAGES["list"][lang]), 200)
+    # later: signs out, comes back, signs in and finds the application in the list
+    expect(await _form(person, PAGES["home"][lang], PAGES["sign_out"][lang], {}), 303)
+    await _think(person, crew)
+    signed_in = await _form(person, PAGES["sign_in"][lang], PAGES["sign_in"][lang],
+                            {"email": email, "password": PASSWORD, "next": PAGES["list"][lang]})
+    listing = expect(await person.follow(expect(signed_in, 303)), 200)
+    if found.group(1) not in listing.text:
+        raise JourneyFailed("the receipt is not in the list of applications")
 
 
 def _upload(page: Page, boundary: str) -> bytes:
@@ -270,7 +285,7 @@ async def seed_account(person: Browser, crew: Crew, index: int) -> None:
     email = f"lab-{crew.run_id}-seed-{index:04d}@example.com"
     headers = {"Accept": "application/json"}
     expect(await person.post("/api/v1/accounts", headers=headers,
-                             json={"email": email, "password": PASSWORD}), 201)
+                             json={"email": email, "password": PASSWORD}), 202)
     expect(await person.post("/api/v1/session", headers=headers,
                              json={"email": email, "password": PASSWORD}), 204)
     answers = {k: v for k, v in {**ABOUT_YOU, **PLANS}.items() if v}

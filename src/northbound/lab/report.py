@@ -18,7 +18,8 @@ surge, series one point per second unless said otherwise)::
           "latency_ms": {"p50", "p90", "p99", "p999",               # from intended send time
                          "series": [{"t", "p50", "p90", "p99", "p999"}, ...]},  # 5 s windows
           "journeys": {"started", "completed", "abandoned", "failed", "cut",
-                       "median_seconds_to_complete", "by_journey": {name: {...}}},
+                       "median_seconds_to_complete", "by_journey": {name: {...}},
+                       "failure_reasons": {reason: n}},  # cut: still going at the end
           "submissions": {"acknowledged", "found", "lost", "duplicated", "lost_receipts"}
                          or null when the site's data could not be read,
           "waiting_room": {"people_in_room", "max_line", "admitted", "gave_up_in_line",
@@ -27,6 +28,7 @@ surge, series one point per second unless said otherwise)::
                            "stalled_windows", "wait_seconds_median", "line_series",
                            "admission_series", "estimated_vs_actual": [[est, actual], ...]},
           "generator": {"cpu_share", "loop_lag_p99_ms", "send_lateness_p99_ms"},
+          "limits": {"concurrency", "rate_rps"},      # uvicorn-limit and nginx-limit only
           "valid": bool, "invalid_reason": str or null
         }
       }
@@ -49,6 +51,7 @@ from typing import Any
 from . import waiting
 from .audit import SubmissionCheck
 from .crowd import CrowdResult
+from .journeys import Crew
 from .profiles import Schedule
 from .recorder import percentiles_of
 
@@ -130,6 +133,15 @@ def write(directory: Path, report: dict[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "report.json"
     path.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return path
+
+
+def write_ledger(directory: Path, name: str, crew: Crew) -> Path:
+    """``ledger-NAME.json``: the receipts people were shown, for ``northbound lab audit``."""
+    rows = [{"email": a.email, "receipt": a.receipt, "at": round(a.at, 3)}
+            for a in crew.acknowledged]
+    path = directory / f"ledger-{name}.json"
+    path.write_text(json.dumps({"run_id": crew.run_id, "acknowledged": rows}, indent=1))
     return path
 
 

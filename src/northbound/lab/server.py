@@ -9,6 +9,7 @@ seen as such (``taskset``, or nothing where there is no second core).
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -37,6 +38,14 @@ def pin_self(cpu: int) -> None:
     """Keep this process (the generator) on ``cpu``."""
     if two_cores() and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {cpu})
+
+
+def raise_fd_limit() -> None:
+    """Allow as many open sockets as the system lets this process have: a crowd of people
+    with a few connections each needs thousands (the usual soft limit is 1,024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def free_port() -> int:

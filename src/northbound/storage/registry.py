@@ -13,6 +13,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "northbound.storage.models",
     "northbound.portal.accounts.models",
     "northbound.portal.applications.models",
+    "northbound.portal.lottery.models",
 )
 
 for _module in MODEL_MODULES:

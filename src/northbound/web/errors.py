@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 
 from northbound.ops.logs import request_id_var
@@ -30,6 +30,7 @@ from northbound.portal.accounts.hash_pool import HashingBusy
 from northbound.settings import LANGUAGES, Language
 from northbound.storage.database import Database, DatabaseUnavailable, is_outage
 from northbound.surge.breaker import CircuitOpenError
+from northbound.web.allow import allowed_methods
 from northbound.web.i18n import gettext, negotiate_language
 from northbound.web.problems import problem, wants_json
 from northbound.web.templating import Templates
@@ -62,6 +63,8 @@ OUTAGE_DETAIL = ("Submissions are paused for a moment and nothing was saved. Ret
                  "Retry-After delay; send the same Idempotency-Key to avoid a duplicate.")
 # Never echoed back into a page.
 SECRET_FIELDS = frozenset({"password", "confirm", "current"})
+# nginx's code for "the client closed the request": logged and counted as the client's doing.
+CLIENT_CLOSED_REQUEST = 499
 # Scope-state key where the form reader leaves the raw body it read.
 FORM_BODY_KEY = "form_body"
 MAX_RESEND_BYTES = 64 * 1024
@@ -165,7 +168,12 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else ""
-        return pages.respond(request, exc.status_code, detail, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            methods = allowed_methods(request.app.router.routes, request.scope)
+            kept = {k: v for k, v in (headers or {}).items() if k.lower() != "allow"}
+            headers = {**kept, "allow": ", ".join(methods)}
+        return pages.respond(request, exc.status_code, detail, headers=headers)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -200,6 +208,12 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
         log.warning("password hashing busy", extra={"route": request.url.path[:200]})
         return await pages.outage(request, exc.retry_after)
 
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        # The client hung up while sending its body: nothing to answer and nothing went
+        # wrong here. The 499 is never seen by anyone; it only keeps the metrics honest.
+        log.info("client disconnected mid-request", extra={"route": request.url.path[:200]})
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, DatabaseUnavailable | CircuitOpenError):  # raised outside the routes
             return await database_error(request, exc)
@@ -218,6 +232,7 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
 
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     # Outages raised anywhere under the routes; raw driver errors are sorted by is_outage.
     for outage_type in (DatabaseUnavailable, CircuitOpenError, DBAPIError, SATimeoutError,
                         DisconnectionError):

@@ -33,14 +33,11 @@ class AccountSettings(BaseModel):
         "rests after each hash to keep the rest for pages. At 1 the bound is the worker count "
         "(one thread shares its core with the event loop when both are busy).",
     )
-    # A request waiting for a hash holds its admission-control slot: a long hashing queue
-    # fills the concurrency limit with people doing nothing, and pages time out behind them
-    # (seen in a crowd run: in flight pinned at the limit, loop idle, 1,000 pages shed). So a
-    # hash that would wait past the limit is refused at once (see hash_pool.py); the person
-    # gets "try again" with a Retry-After.
+    # A hash that would wait past the limit is refused at once (see hash_pool.py); the person
+    # gets "try again" with a Retry-After rather than a page that never comes.
     hash_max_queue: int = Field(default=64, ge=0, description="Hashes that may wait.")
     hash_max_wait_seconds: float = Field(
-        default=2.0, gt=0.0, description="A hash that cannot start in this long is refused."
+        default=5.0, gt=0.0, description="A hash that cannot start in this long is refused."
     )
     upload_max_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest document a person may upload."

@@ -26,6 +26,10 @@ def token_for(secret: bytes, binding: str) -> str:
 
 
 def token_matches(secret: bytes, binding: str, submitted: str | None) -> bool:
+    """Whether ``submitted`` is this browser's token. Anything a form can hold is a fair
+    answer here: text outside ASCII is simply not a token (``compare_digest`` would raise on
+    it, so it is compared as bytes, in constant time like any other guess)."""
     if not submitted or len(submitted) > 100:
         return False
-    return hmac.compare_digest(token_for(secret, binding), submitted)
+    expected = token_for(secret, binding).encode("ascii")
+    return hmac.compare_digest(expected, submitted.encode("utf-8", "surrogatepass"))

@@ -9,16 +9,18 @@ reason admission control could not measure. So hashing gets a budget of its own:
 * **Bounded**: at most ``workers`` hashes run at once, and at most ``max_queue`` wait; a
   hash that cannot start within ``max_wait`` seconds is refused with :class:`HashingBusy`
   (the person sees "try again in a few seconds" with their form handed back, rather than a
-  page that never comes). A request waiting here still holds its admission-control slot, so
-  the wait counts against the concurrency the site reasons about, and a long queue would fill
-  the limit with people doing nothing. So a newcomer whose wait would be too long is refused
-  at once rather than after ``max_wait``: the expected wait is the queue ahead times the
-  measured time a worker takes per hash (its rest included), over the workers::
+  page that never comes). A newcomer whose wait would be too long is refused at once rather
+  than after ``max_wait``: the expected wait is the queue ahead times the measured time a
+  worker takes per hash (its rest included), over the workers::
 
       expected_wait = (waiting + 1) * cycle / workers     refused when > max_wait
 * **Paced**: after a hash that took ``c`` seconds of a worker, that worker rests
   ``c * (1 - share) / share`` seconds, so hashing uses at most ``share`` of ``workers`` cores
   however many people sign in, and the rest of the CPU stays with the pages.
+* **Out of the way while waiting**: a request queued here holds nothing anyone else needs,
+  so it waits inside ``step_aside()`` (an async context manager the site supplies; the surge
+  layer's gives the request's admission-control slot back meanwhile, see
+  ``northbound.surge.admission.aside``). Only the hash itself counts as work in flight.
 * **Prioritised**: verifying a password (a returning person signing in, finishing what they
   came for) goes before hashing a new one (sign-up, password change).
 
@@ -28,10 +30,12 @@ Clock and sleep are injected so the pacing can be tested without waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from enum import IntEnum
 from typing import TypeVar
 
@@ -66,9 +70,10 @@ class HashPool:
         workers: int = 1,
         share: float = 1.0,
         max_queue: int = 64,
-        max_wait: float = 2.0,
+        max_wait: float = 5.0,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        step_aside: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,
     ) -> None:
         if workers < 1 or not 0.0 < share <= 1.0:
             raise ValueError("need workers >= 1 and 0 < share <= 1")
@@ -78,6 +83,7 @@ class HashPool:
         self.max_wait = max_wait
         self._clock = clock
         self._sleep = sleep
+        self.step_aside = step_aside
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="password-hash")
         self._free = workers
         self._queues: dict[HashPriority, deque[_Ticket]] = {p: deque() for p in HashPriority}
@@ -115,7 +121,8 @@ class HashPool:
         ticket = _Ticket(priority, future)
         self._queues[priority].append(ticket)
         try:
-            await asyncio.wait_for(asyncio.shield(future), self.max_wait)
+            async with self.step_aside():
+                await asyncio.wait_for(asyncio.shield(future), self.max_wait)
         except TimeoutError:
             if future.done():  # granted in the same instant as the timeout: keep it
                 return

@@ -69,3 +69,19 @@ class OutboxMail(Base):
     )
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class SignInLockout(Base):
+    """Failed sign-ins in a row for one email address, whether or not it has an account.
+
+    Keyed by an HMAC of the normalised address (never the address itself), so a known and an
+    unknown address are counted, locked and answered alike: the lockout reveals nothing
+    about who has an account.
+    """
+
+    __tablename__ = "sign_in_lockout"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

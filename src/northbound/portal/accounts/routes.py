@@ -69,16 +69,18 @@ async def sign_up(request: Request) -> Response:
                       breadcrumbs=crumbs)
     form = await read_form(request, visitor)
     email = _text(form, "email", 320)
-    user, errors = await service.sign_up(
-        state, email, _text(form, "password", 1000), _text(form, "confirm", 1000), language
+    errors = await service.sign_up(
+        state, email, _text(form, "password", 1000), _text(form, "confirm", 1000), language,
+        idempotency_key=_text(form, "idempotency_key", 100),
     )
-    if user is None:
+    if errors:
         return render(request, visitor, language, "accounts/sign_up.html",
                       title="Create an account", twin_href=_twin(request, "sign_up"),
                       breadcrumbs=crumbs, errors=errors, values={"email": email}, status=400)
-    token = await state.sessions.start(user.id, replacing=visitor.session_token)
-    response = redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?welcome=1")
-    set_session_cookie(request, response, token)
+    # The same answer for a new address and one that has an account: both were sent a
+    # message (a confirmation link, or a note to the owner). Nobody is signed in here, or
+    # the cookie alone would tell the two apart.
+    response = redirect(request, visitor, ACCOUNT_PATHS["sign_in"][language] + "?check_email=1")
     response.background = delivery_task(state.db, state.settings.accounts)
     return response
 
@@ -93,7 +95,8 @@ async def sign_in(request: Request) -> Response:
     if request.method == "GET":
         next_path = safe_next(request.query_params.get("next"), language)
         return render(request, visitor, language, "accounts/sign_in.html", title="Sign in",
-                      twin_href=twin, breadcrumbs=crumbs, next_path=next_path)
+                      twin_href=twin, breadcrumbs=crumbs, next_path=next_path,
+                      check_email=request.query_params.get("check_email") == "1")
     form = await read_form(request, visitor)
     email = _text(form, "email", 320)
     next_path = safe_next(_text(form, "next", 500), language)
@@ -106,11 +109,6 @@ async def sign_in(request: Request) -> Response:
         response.headers.update(headers or {})
         return response
 
-    client = request.client.host if request.client else "unknown"
-    wait = state.throttle.retry_after(client)
-    if wait:
-        return again({"form": "Too many sign-in attempts from your connection. Wait a few "
-                               "minutes, then try again."}, 429, {"retry-after": str(wait)})
     result = await service.sign_in(state, email, _text(form, "password", 1000))
     if result.user is None:
         if result.error == "locked":

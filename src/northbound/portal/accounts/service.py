@@ -7,21 +7,29 @@ the routes turn messages into field errors.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from northbound.portal.accounts.clock import aware
 from northbound.portal.accounts.emails import normalise_email
 from northbound.portal.accounts.mail import queue_mail
-from northbound.portal.accounts.models import AccountToken, User
+from northbound.portal.accounts.models import AccountToken, SignInLockout, User
 from northbound.portal.accounts.passwords import password_problem
 from northbound.portal.accounts.paths import ACCOUNT_PATHS
 from northbound.portal.accounts.state import AccountsState
+from northbound.portal.applications.idempotency import (
+    KeyReused,
+    fingerprint,
+    previous_result,
+    remember,
+    valid_key,
+)
 from northbound.settings import Language
 from northbound.web.i18n import gettext
 
@@ -66,9 +74,47 @@ def _verification_mail(language: Language, link: str) -> tuple[str, str]:
     return subject, body
 
 
+def _address_key(state: AccountsState, address: str) -> str:
+    """The lockout row of an address: an HMAC, so the table holds no email addresses."""
+    return hmac.new(state.secret, b"sign-in|" + address.encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()
+
+
+def _already_registered_mail(state: AccountsState, language: Language) -> tuple[str, str]:
+    base = state.settings.base_url.rstrip("/")
+    subject = gettext(language, "Someone tried to create a Northbound account with your address")
+    body = gettext(
+        language,
+        "Someone asked to create a Northbound account with this email address, which already "
+        "has one. If it was you, sign in, or reset your password if you have forgotten it:",
+    ) + f"\n\n{base}{ACCOUNT_PATHS['sign_in'][language]}\n{base}" + (
+        f"{ACCOUNT_PATHS['forgot'][language]}\n\n"
+    ) + gettext(language, "If it was not you, you can ignore this message: nothing changed.")
+    return subject, body
+
+
+def _locked_mail(state: AccountsState, language: Language, minutes: int) -> tuple[str, str]:
+    base = state.settings.base_url.rstrip("/")
+    subject = gettext(language, "Your Northbound account is locked for a while")
+    body = gettext(
+        language,
+        "After several failed attempts to sign in, your account is locked for {minutes} "
+        "minutes. If it was not you, choose a new password now:",
+    ).format(minutes=minutes) + f"\n\n{base}{ACCOUNT_PATHS['forgot'][language]}\n"
+    return subject, body
+
+
 async def sign_up(
-    state: AccountsState, raw_email: str, password: str, confirm: str, language: Language
-) -> tuple[User | None, dict[str, str]]:
+    state: AccountsState, raw_email: str, password: str, confirm: str, language: Language,
+    idempotency_key: str | None = None,
+) -> dict[str, str]:
+    """Field errors, or ``{}``: the request is accepted, and the answer is the same whether
+    the address was new or already had an account (OWASP ASVS: no account enumeration).
+
+    A new address gets its account and a confirmation link; an address that already has an
+    account gets a message telling its owner. A resend with the same idempotency key (an
+    impatient second click) is recognised and sends nothing more.
+    """
     errors: dict[str, str] = {}
     email = normalise_email(raw_email)
     if email is None:
@@ -79,62 +125,98 @@ async def sign_up(
     elif password != confirm:
         errors["confirm"] = "The two passwords do not match."
     if errors or email is None:
-        return None, errors
+        return errors
+    # Hashed either way: an address with an account must not answer faster.
     password_hash = await state.hashing.hash(password)
-    async with state.db.session() as session:
-        try:
-            async with session.begin():
-                user = User(email=email, password_hash=password_hash, language=language,
-                            created_at=state.clock())
-                session.add(user)
-                await session.flush()
-                token = await _one_time_link(
-                    state, session, user, VERIFY,
-                    timedelta(hours=state.settings.accounts.verification_hours),
-                )
-                subject, body = _verification_mail(language, _link(state, language, "verify",
-                                                                   token))
-                queue_mail(session, email, subject, body)
-        except IntegrityError:
-            return None, {"email": "An account with this email address already exists. "
-                                   "Sign in instead, or reset your password."}
-    return user, {}
+    key = idempotency_key if valid_key(idempotency_key) else None
+    print_ = fingerprint("sign_up", email)
+    try:
+        async with state.db.session() as session, session.begin():
+            user = User(email=email, password_hash=password_hash, language=language,
+                        created_at=state.clock())
+            session.add(user)
+            await session.flush()
+            token = await _one_time_link(
+                state, session, user, VERIFY,
+                timedelta(hours=state.settings.accounts.verification_hours),
+            )
+            subject, body = _verification_mail(language, _link(state, language, "verify", token))
+            queue_mail(session, email, subject, body)
+            if key is not None:
+                remember(session, user.id, key, "sign_up", print_, {"user_id": user.id})
+        return {}
+    except IntegrityError:
+        pass  # the address has an account already
+    async with state.db.session() as session, session.begin():
+        owner = (await session.execute(select(User).where(User.email == email))
+                 ).scalar_one_or_none()
+        if owner is None:
+            return {}
+        if key is not None:
+            try:
+                if await previous_result(session, owner.id, key, "sign_up", print_) is not None:
+                    return {}  # the first click made this account: nothing more to do
+            except KeyReused:
+                pass
+        subject, body = _already_registered_mail(state, language)
+        queue_mail(session, email, subject, body)
+    return {}
 
 
 async def sign_in(state: AccountsState, raw_email: str, password: str) -> SignInResult:
-    """Check the password; count failures and lock the account after too many in a row."""
+    """Check the password; lock the address after too many failures in a row.
+
+    The lockout is kept per address whether or not it has an account, and answered the same
+    way, so neither the message nor the status tells who has one. The owner of a real account
+    that gets locked is told by email.
+    """
     generic = "The email address or password is not right."
     email = normalise_email(raw_email)
     now = state.clock()
+    settings = state.settings.accounts
+    lockout_id = _address_key(state, email or raw_email.strip().lower()[:320])
     async with state.db.session() as session:
+        lock = await session.get(SignInLockout, lockout_id)
+        if lock is not None and lock.locked_until and aware(lock.locked_until) > now:
+            minutes = int((aware(lock.locked_until) - now).total_seconds() // 60) + 1
+            return SignInResult(error="locked", locked_minutes=minutes)
         user = None
         if email is not None:
             user = (await session.execute(select(User).where(User.email == email))
                     ).scalar_one_or_none()
-        if user is not None and user.locked_until and aware(user.locked_until) > now:
-            minutes = int((aware(user.locked_until) - now).total_seconds() // 60) + 1
-            return SignInResult(error="locked", locked_minutes=minutes)
         ok = await state.hashing.verify(user.password_hash if user else None, password)
-        if user is None:
-            return SignInResult(error=generic)
-        settings = state.settings.accounts
-        if not ok:
-            failures = user.failed_sign_ins + 1
-            values: dict[str, object] = {"failed_sign_ins": failures}
-            if failures >= settings.max_failed_sign_ins:
-                values = {"failed_sign_ins": 0,
-                          "locked_until": now + timedelta(minutes=settings.lockout_minutes)}
-            await session.execute(update(User).where(User.id == user.id).values(**values))
+        if user is not None and ok:
+            if lock is not None:
+                await session.delete(lock)
+            if state.hashing.needs_rehash(user.password_hash):
+                new_hash = await state.hashing.hash(password)
+                await session.execute(update(User).where(User.id == user.id)
+                                      .values(password_hash=new_hash))
             await session.commit()
-            if "locked_until" in values:
-                return SignInResult(error="locked", locked_minutes=settings.lockout_minutes)
-            return SignInResult(error=generic)
-        values = {"failed_sign_ins": 0, "locked_until": None}
-        if state.hashing.needs_rehash(user.password_hash):
-            values["password_hash"] = await state.hashing.hash(password)
-        await session.execute(update(User).where(User.id == user.id).values(**values))
-        await session.commit()
-        return SignInResult(user=user)
+            return SignInResult(user=user)
+        # A failure: counted alike for every address. A run of failures older than the
+        # lockout itself has gone cold and starts again.
+        window = timedelta(minutes=settings.lockout_minutes)
+        recent = lock is not None and aware(lock.updated_at) > now - window
+        failures = (lock.failures if lock is not None and recent else 0) + 1
+        locked = failures >= settings.max_failed_sign_ins
+        if lock is None:
+            lock = SignInLockout(id=lockout_id)
+            session.add(lock)
+        lock.failures = 0 if locked else failures
+        lock.locked_until = now + window if locked else None
+        lock.updated_at = now
+        if locked and user is not None:
+            owner_language: Language = "fr" if user.language == "fr" else "en"
+            subject, body = _locked_mail(state, owner_language, settings.lockout_minutes)
+            queue_mail(session, user.email, subject, body)
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()  # a parallel attempt counted first: one count is enough
+        if locked:
+            return SignInResult(error="locked", locked_minutes=settings.lockout_minutes)
+        return SignInResult(error=generic)
 
 
 async def change_password(
@@ -241,7 +323,9 @@ async def reset_password(
     new_hash = await state.hashing.hash(new)
     async with state.db.session() as session, session.begin():
         await session.execute(update(User).where(User.id == user.id).values(
-            password_hash=new_hash, failed_sign_ins=0, locked_until=None,
-            email_verified_at=user.email_verified_at or state.clock()))
+            password_hash=new_hash, email_verified_at=user.email_verified_at or state.clock()))
+        # a new password ends any lockout of the address
+        await session.execute(delete(SignInLockout).where(
+            SignInLockout.id == _address_key(state, user.email)))
     await state.sessions.end_all(user.id)
     return {}

@@ -9,7 +9,6 @@ from starlette.requests import Request
 from northbound.portal.accounts.clock import Clock, system_clock
 from northbound.portal.accounts.passwords import PasswordHashing
 from northbound.portal.accounts.sessions import SessionStore
-from northbound.portal.accounts.throttle import SignInThrottle
 from northbound.settings import Settings
 from northbound.storage.database import Database
 from northbound.web.templating import Templates
@@ -21,13 +20,12 @@ class AccountsState:
     db: Database
     templates: Templates
     hashing: PasswordHashing
-    throttle: SignInThrottle
     clock: Clock = field(default=system_clock)
 
     @property
     def sessions(self) -> SessionStore:
         # Built on demand so a test that swaps ``clock`` moves session expiry too.
-        return SessionStore(self.db, self.settings.accounts, self.clock)
+        return SessionStore(self.db, self.settings.accounts, self.clock, self.secret)
 
     @property
     def secret(self) -> bytes:
@@ -35,16 +33,8 @@ class AccountsState:
 
     @classmethod
     def build(cls, settings: Settings, db: Database, templates: Templates) -> AccountsState:
-        accounts = settings.accounts
-        return cls(
-            settings=settings,
-            db=db,
-            templates=templates,
-            hashing=PasswordHashing(accounts),
-            throttle=SignInThrottle(
-                accounts.sign_in_attempts_per_client, accounts.sign_in_window_seconds
-            ),
-        )
+        return cls(settings=settings, db=db, templates=templates,
+                   hashing=PasswordHashing(settings.accounts))
 
 
 def accounts_state(request: Request) -> AccountsState:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -25,7 +25,7 @@ from northbound.portal.accounts.visitor import (
     set_session_cookie,
 )
 from northbound.portal.applications import service
-from northbound.portal.applications.idempotency import KeyReused, valid_key
+from northbound.portal.applications.idempotency import KEY_SHAPE, KeyReused
 from northbound.portal.applications.models import Application
 from northbound.portal.applications.tracker import stages_for
 from northbound.portal.applications.web import unavailable
@@ -33,12 +33,39 @@ from northbound.storage.database import DatabaseUnavailable
 from northbound.web.problems import problem
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
+SESSION_PATH = "/api/v1/session"  # rate-limited as sign-in by the surge defence
 
 
 class Credentials(BaseModel):
     email: str = Field(max_length=320)
     password: str = Field(max_length=1000)
     language: Literal["en", "fr"] = "en"
+
+
+class NewAccount(BaseModel):
+    """What the sign-up rules can be stated as a schema; the rest (common or guessable
+    passwords) answer 422 with the field named."""
+
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=8, max_length=128)
+    language: Literal["en", "fr"] = "en"
+
+
+def _field_value(value: object) -> object:
+    # RFC 9110: whitespace around a field value is not part of it
+    return value.strip(" \t\r\n") if isinstance(value, str) else value
+
+
+IdempotencyKey = Annotated[str | None, Header(pattern=KEY_SHAPE.pattern,
+                                              description="8 to 64 letters, digits, '-', "
+                                              "'_', ':' or '.'; the same on every retry."),
+                           BeforeValidator(_field_value)]
+
+
+RequiredKey = Annotated[str, Header(pattern=KEY_SHAPE.pattern,
+                                   description="8 to 64 letters, digits, '-', '_', ':' or '.'; "
+                                   "the same on every retry."),
+                        BeforeValidator(_field_value)]
 
 
 class NewApplication(BaseModel):
@@ -88,30 +115,33 @@ def _out(application: Application, events: dict[str, Any] | None = None) -> Appl
     )
 
 
-@router.post("/accounts", status_code=201, summary="Create an account")
-async def create_account(request: Request, body: Credentials) -> Response:
+@router.post("/accounts", status_code=202, summary="Create an account",
+             responses={202: {"description": "Accepted: a message was sent to the address "
+                              "(a confirmation link, or a note to an existing account's "
+                              "owner); the answer is the same either way."}})
+async def create_account(
+    request: Request, body: NewAccount, idempotency_key: IdempotencyKey = None,
+) -> Response:
     _json_only(request)
     try:
-        user, errors = await accounts.sign_up(accounts_state(request), body.email,
-                                              body.password, body.password, body.language)
+        errors = await accounts.sign_up(accounts_state(request), body.email, body.password,
+                                        body.password, body.language,
+                                        idempotency_key=idempotency_key)
     except DatabaseUnavailable as exc:
         return await unavailable(request, exc.retry_after)
-    if user is None:
+    if errors:
         return problem(422, "Invalid request", "Some fields are not valid.",
                        instance=request.url.path,
                        errors=[{"field": k, "message": v} for k, v in errors.items()])
-    return JSONResponse({"id": user.id, "email": user.email}, status_code=201)
+    return JSONResponse({"status": "accepted", "detail": "Check your email, then sign in."},
+                        status_code=202)
 
 
-@router.post("/session", status_code=204, summary="Sign in (sets the session cookie)")
+@router.post(SESSION_PATH.removeprefix(router.prefix), status_code=204,
+             summary="Sign in (sets the session cookie)")
 async def create_session(request: Request, body: Credentials) -> Response:
     _json_only(request)
     state = accounts_state(request)
-    client = request.client.host if request.client else "unknown"
-    wait = state.throttle.retry_after(client)
-    if wait:
-        return problem(429, "Too many requests", "Too many sign-in attempts.",
-                       headers={"retry-after": str(wait)})
     try:
         visitor = await current_visitor(request)
         result = await accounts.sign_in(state, body.email, body.password)
@@ -128,7 +158,7 @@ async def create_session(request: Request, body: Credentials) -> Response:
     return response
 
 
-@router.delete("/session", status_code=204, summary="Sign out")
+@router.delete(SESSION_PATH.removeprefix(router.prefix), status_code=204, summary="Sign out")
 async def delete_session(request: Request) -> Response:
     visitor = await current_visitor(request)
     if visitor.session_token:
@@ -141,14 +171,9 @@ async def delete_session(request: Request) -> Response:
 @router.post("/applications", status_code=201, response_model=ApplicationOut,
              summary="Create and submit an application (idempotent)")
 async def submit_application(
-    request: Request, body: NewApplication,
-    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+    request: Request, body: NewApplication, idempotency_key: RequiredKey,
 ) -> Response:
     _json_only(request)
-    if not valid_key(idempotency_key):
-        raise HTTPException(400, "Send an Idempotency-Key header (8 to 64 letters, digits, "
-                            "'-', '_', ':' or '.'), the same one on every retry.")
-    assert idempotency_key is not None
     state = accounts_state(request)
     try:
         user = await _user(request)

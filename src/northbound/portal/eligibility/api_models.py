@@ -8,9 +8,18 @@ API and the HTML forms both use.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from northbound.portal.eligibility.crs import CrsProfile, CrsResult, Spouse
@@ -47,6 +56,42 @@ WorkYears = Annotated[
 ]
 
 
+def _iso_date_only(value: object) -> object:
+    """Dates come as "YYYY-MM-DD" text: a number is not a date (pydantic would read 0 as
+    1970-01-01)."""
+    if not isinstance(value, str | date):
+        raise PydanticCustomError("date_type", "Input should be a date as YYYY-MM-DD")
+    return value
+
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def _plausible(value: date) -> date:
+    """Dates the calculations can count with (five years either side stays in range)."""
+    if not EARLIEST <= value <= LATEST:
+        raise PydanticCustomError("date_out_of_range", "Enter a date from 1900 to 2199")
+    return value
+
+
+# What the schema says is what is accepted: true/false only (not 0, 1 or "yes"), ISO dates only.
+StrictFlag = Annotated[bool, Strict()]
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_plausible)]
+
+
+def _score_scales(schema: dict[str, Any]) -> None:
+    """Put each test's score scale in the schema (one alternative per test), so a client
+    can know before sending that CLB levels run from 1 to 12 and IELTS goes by half bands."""
+    alternatives = []
+    for test in LanguageTest:
+        properties: dict[str, Any] = {"test": {"const": test.value}}
+        for ability in Ability:
+            low, high, step = score_range(test, ability)
+            properties[ability.value] = {"minimum": low, "maximum": high, "multipleOf": step}
+        alternatives.append({"properties": properties})
+    schema["oneOf"] = alternatives
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -59,6 +104,8 @@ class LanguageResultIn(_Model):
     TEF Canada 0-699; TCF Canada 100-699 for reading and listening, 0-20 for writing and
     speaking.
     """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_score_scales)
 
     test: LanguageTest
     speaking: float
@@ -89,8 +136,8 @@ class LanguageResultIn(_Model):
 
 
 class SpouseIn(_Model):
-    accompanying: bool = Field(description="Will the spouse or partner come to Canada?")
-    canadian_citizen_or_pr: bool = Field(
+    accompanying: StrictFlag = Field(description="Will the spouse or partner come to Canada?")
+    canadian_citizen_or_pr: StrictFlag = Field(
         description="Is the spouse or partner a Canadian citizen or permanent resident?"
     )
     education: Education = Education.LESS_THAN_SECONDARY
@@ -117,9 +164,9 @@ class CrsRequest(_Model):
     second_language: LanguageResultIn | None = None
     canadian_work_years: WorkYears = 0
     foreign_work_years: WorkYears = 0
-    certificate_of_qualification: bool = False
-    provincial_nomination: bool = False
-    sibling_in_canada: bool = False
+    certificate_of_qualification: StrictFlag = False
+    provincial_nomination: StrictFlag = False
+    sibling_in_canada: StrictFlag = False
     spouse: SpouseIn | None = Field(
         default=None,
         description="Counts only if accompanying and not a Canadian citizen or PR.",
@@ -183,14 +230,18 @@ class CrsResponse(BaseModel):
 class AdaptabilityIn(_Model):
     """FSW adaptability; arranged employment also counts here (5) on its own."""
 
-    spouse_language_clb4: bool = Field(
+    spouse_language_clb4: StrictFlag = Field(
         default=False, description="Spouse or partner has CLB/NCLC 4+ in all four abilities."
     )
-    own_study_in_canada: bool = Field(default=False, description="2+ years full-time in Canada.")
-    spouse_study_in_canada: bool = False
-    own_work_in_canada: bool = Field(default=False, description="1+ year skilled work in Canada.")
-    spouse_work_in_canada: bool = False
-    relative_in_canada: bool = Field(
+    own_study_in_canada: StrictFlag = Field(
+        default=False, description="2+ years full-time in Canada."
+    )
+    spouse_study_in_canada: StrictFlag = False
+    own_work_in_canada: StrictFlag = Field(
+        default=False, description="1+ year skilled work in Canada."
+    )
+    spouse_work_in_canada: StrictFlag = False
+    relative_in_canada: StrictFlag = Field(
         default=False, description="A relative 18 or older who is a citizen or PR, in Canada."
     )
 
@@ -205,7 +256,7 @@ class FswRequest(_Model):
     skilled_work_years: WorkYears = Field(
         description="Continuous full-time (or equal part-time) NOC TEER 0-3 work, last 10 years."
     )
-    arranged_employment: bool = False
+    arranged_employment: StrictFlag = False
     adaptability: AdaptabilityIn = Field(default_factory=AdaptabilityIn)
 
     def to_profile(self) -> FswProfile:
@@ -243,22 +294,22 @@ class FswResponse(BaseModel):
 
 
 class PeriodIn(_Model):
-    start: date
-    end: date
+    start: IsoDate
+    end: IsoDate
 
 
 class AbsenceIn(_Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    departure: date
-    return_date: date = Field(alias="return")
+    departure: IsoDate
+    return_date: IsoDate = Field(alias="return")
 
 
 class PresenceRequest(_Model):
     """Dates of one citizenship applicant; periods are inclusive."""
 
-    application_date: date
-    pr_date: date
+    application_date: IsoDate
+    pr_date: IsoDate
     temporary_periods: list[PeriodIn] = Field(default_factory=list, max_length=MAX_PERIODS)
     absences: list[AbsenceIn] = Field(default_factory=list, max_length=MAX_PERIODS)
     sentence_periods: list[PeriodIn] = Field(default_factory=list, max_length=MAX_PERIODS)
@@ -312,9 +363,9 @@ class ProgramsRequest(_Model):
     canadian_work_years_last_3: Annotated[int, Field(ge=0, le=3)] = 0
     canadian_work_teer: TeerGroup | None = None
     trade_work_years_last_5: Annotated[int, Field(ge=0, le=5)] = 0
-    job_offer: bool = False
-    letter_of_acceptance: bool = False
-    family_citizen_or_pr: bool = Field(
+    job_offer: StrictFlag = False
+    letter_of_acceptance: StrictFlag = False
+    family_citizen_or_pr: StrictFlag = Field(
         default=False,
         description="A spouse, partner, parent, child or grandchild is a citizen or PR.",
     )

@@ -96,7 +96,7 @@ class ShedReason(StrEnum):
 class Permit:
     """The right to run one request. Release it exactly once, when the response is done."""
 
-    __slots__ = ("_limiter", "_released", "in_flight", "priority", "start")
+    __slots__ = ("_aside_since", "_limiter", "_released", "in_flight", "priority", "start")
 
     def __init__(self, limiter: Limiter, priority: Priority, start: float, in_flight: int) -> None:
         self._limiter = limiter
@@ -104,6 +104,28 @@ class Permit:
         self.start = start
         self.in_flight = in_flight
         self._released = False
+        self._aside_since: float | None = None
+
+    def step_aside(self) -> None:
+        """Give the slot back for a while, keeping the permit: the request is about to wait on
+        something bounded separately (a password-hashing pool), using neither the event loop
+        nor the database meanwhile. Without this, a queue elsewhere fills the concurrency
+        limit with requests doing nothing and every page times out behind them."""
+        if self._released or self._aside_since is not None:
+            return
+        self._aside_since = self._limiter._clock()
+        self._limiter._step_aside()
+
+    def step_back(self) -> None:
+        """Take a slot again, at once and over the limit if need be: the request was admitted
+        and is part way through. The time aside is left out of its latency sample."""
+        if self._aside_since is None:
+            return
+        self.start += self._limiter._clock() - self._aside_since
+        self._aside_since = None
+        if self._released:
+            return
+        self._limiter._step_back()
 
     def release(self, *, dropped: bool = False, sample: bool = True) -> None:
         """Give the slot back. ``sample=False`` keeps this request out of the limit's evidence
@@ -111,6 +133,9 @@ class Permit:
         if self._released:
             return
         self._released = True
+        if self._aside_since is not None:  # its slot is already back
+            self._aside_since = None
+            return
         self._limiter._release(self, dropped=dropped, sample=sample)
 
 
@@ -373,6 +398,17 @@ class Limiter:
         waiter.timer = None
         self._dequeued(waiter)
         waiter.future.set_result(self._shed(waiter.priority, ShedReason.TIMEOUT))
+
+    def _step_aside(self) -> None:
+        self._account_busy()
+        self._in_flight -= 1
+        metrics.IN_FLIGHT.set(self._in_flight)
+        self._drain()
+
+    def _step_back(self) -> None:
+        self._account_busy()
+        self._in_flight += 1
+        metrics.IN_FLIGHT.set(self._in_flight)
 
     def _release(self, permit: Permit, *, dropped: bool, sample: bool) -> None:
         self._account_busy()

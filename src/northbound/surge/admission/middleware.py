@@ -10,6 +10,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from northbound.surge.admission.accept_queue import AcceptQueueMonitor
+from northbound.surge.admission.aside import CURRENT_PERMIT
 from northbound.surge.admission.classify import Classifier, DefaultClassifier
 from northbound.surge.admission.config import AdmissionSettings
 from northbound.surge.admission.limiter import Limiter, Permit
@@ -81,6 +82,7 @@ class AdmissionControlMiddleware:
             await self.shed_response.send(scope, send)
             return
         scope[PRIORITY_SCOPE_KEY] = priority
+        current = CURRENT_PERMIT.set(outcome)
         try:
             await self.app(scope, receive, send)
         except asyncio.CancelledError:
@@ -89,6 +91,8 @@ class AdmissionControlMiddleware:
         except BaseException:
             outcome.release(dropped=True)
             raise
+        finally:
+            CURRENT_PERMIT.reset(current)
         outcome.release()
 
     def _watch_lifespan(self, receive: Receive) -> Receive:

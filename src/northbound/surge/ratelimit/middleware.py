@@ -41,6 +41,10 @@ class RateLimitMiddleware:
     pre-rendered bilingual page (or problem JSON), ``Retry-After`` (seconds until the next
     token) and ``RateLimit-*`` headers. Requests matching no class, exempt paths and non-HTTP
     scopes pass untouched.
+
+    ``extra_classes`` come before the configured ones (an application's own, e.g. a sign-in
+    class derived from its account settings); ``reads`` are the prefixes whose POSTs are
+    classed as reads (see :func:`~.routes.match_route`).
     """
 
     def __init__(
@@ -53,10 +57,12 @@ class RateLimitMiddleware:
         exempt_prefixes: Sequence[str] = ("/healthz", "/readyz", "/metrics"),
         headers_on_success: bool = True,
         site_name: str = "",
+        reads: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.store = store
         self.route_classes = tuple(route_classes)
+        self.reads = tuple(reads)
         self.client_key = client_key or ClientKey()
         self.exempt_prefixes = tuple(exempt_prefixes)
         self.headers_on_success = headers_on_success
@@ -71,6 +77,8 @@ class RateLimitMiddleware:
         redis_url: str = "",
         store: RateLimitStore | None = None,
         site_name: str = "",
+        extra_classes: Sequence[RouteClass] = (),
+        reads: Sequence[str] = (),
     ) -> ASGIApp:
         """Redis store if ``redis_url`` is given (and no ``store``), else in-process.
 
@@ -88,7 +96,8 @@ class RateLimitMiddleware:
         return cls(
             app,
             store=store,
-            route_classes=classes,
+            route_classes=[*extra_classes, *classes],
+            reads=reads,
             client_key=ClientKey(
                 settings.trusted_proxy_header,
                 hops=settings.trusted_proxy_hops,
@@ -103,7 +112,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
-        route_class = match_route(self.route_classes, scope)
+        route_class = match_route(self.route_classes, scope, self.reads)
         if route_class is None:
             await self.app(scope, receive, send)
             return

@@ -1,4 +1,9 @@
-"""Route classes: which bucket a request draws from."""
+"""Route classes: which bucket a request draws from.
+
+A request is classed by what it does, not only by its method: a POST under one of the
+``reads`` prefixes computes an answer and changes nothing (a calculator), so it draws from the
+bucket a GET of the same path would, not from the one that paces form submissions.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +25,14 @@ class RouteClass:
         return path.startswith(self.prefix) and (not self.methods or method in self.methods)
 
 
-def match_route(classes: Sequence[RouteClass], scope: Scope) -> RouteClass | None:
+def match_route(
+    classes: Sequence[RouteClass], scope: Scope, reads: tuple[str, ...] = ()
+) -> RouteClass | None:
     """The first class that matches, or None (no limit)."""
     method: str = scope.get("method", "GET")
     path: str = scope.get("path", "/")
+    if reads and method == "POST" and path.startswith(reads):
+        method = "GET"
     for route_class in classes:
         if route_class.matches(method, path):
             return route_class

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import typer
 
-from .admin import status_document
+from .admin import _schedule, status_document
 from .config import WaitingRoomSettings
 from .store import Controls
 
@@ -52,6 +52,8 @@ async def _via_redis(
 
 
 def _controls(action: str, body: dict[str, Any]) -> Controls | None:
+    if action == "schedule":  # {"opensAt": ISO 8601 | None}, parsed as the admin API does
+        return _schedule(body)
     per_minute = body.get("perMinute")
     return {
         "open": Controls(mode="on"),

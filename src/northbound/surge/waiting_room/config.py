@@ -56,6 +56,13 @@ class WaitingRoomSettings(BaseModel):
         description="Starting guess of requests in flight per pass holder, replaced by the "
         "measured value once enough holders are active.",
     )
+    inlet_gain: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="Share of the people the spare capacity would hold that the inlet lets in "
+        "on one tick (the rest on later ticks, once the newly admitted show up).",
+    )
     max_admit_per_tick: int = Field(default=500, ge=1)
     admit_cap_per_minute: int | None = Field(
         default=None, ge=0, description="Operator cap on admissions per minute."

@@ -4,10 +4,11 @@ Admission control says how many requests this instance may have in flight (``lim
 inlet reads how many it *had*, on average, since the previous tick (``busy``: the mean
 concurrency, from the limiter's integral of in-flight over time). It learns how much
 concurrency one pass holder causes (``per_holder``, an exponentially weighted mean of
-``busy / active``) and lets in as many people as the spare concurrency will hold::
+``busy / active``) and lets in, each tick, a share (``gain``) of the people the spare
+concurrency would hold::
 
     spare = target_utilisation * limit - busy
-    admit = floor(spare / per_holder) - pending
+    admit = floor(gain * (spare / per_holder - pending))
 
 ``active`` counts pass holders who sent a request within the activity window (people using
 the site *now*, not passes that are still valid), and is used only to learn ``per_holder``.
@@ -21,6 +22,13 @@ the server sat idle, and the line stopped (seen in a crowd test: 2,000 "active" 
 nothing in flight, 2,500 people waiting and not one let in for two minutes). Concurrency
 cannot be stale: an empty server has all of its limit to spare, whatever came before, so the
 inlet resumes on the next tick.
+
+Why only a share each tick: the load of people let in shows up late (they come back at their
+next refresh, then spend a minute clicking through), so a tick that let in everyone the spare
+could hold let in as many again on the next few ticks before their load was seen: in a crowd
+run the room let in 700 people in 12 s, the limit fell to its floor and the line then stood
+still for 30 s. With ``gain`` (0.3) the inlet closes on the spare over a few ticks, about
+the time the newly admitted take to show up, and overshoots little.
 
 Nothing is admitted while admission control is saturated (requests queued or shed in the
 last moment): the people already inside are being served late, and adding more would only
@@ -57,8 +65,10 @@ class InletPolicy:
         target_utilisation: float,
         requests_per_session: float,
         max_admit_per_tick: int,
+        gain: float = 0.3,
     ) -> None:
         self.target_utilisation = target_utilisation
+        self.gain = gain
         self.per_holder = requests_per_session
         self.max_admit_per_tick = max_admit_per_tick
         self._carry = 0.0  # fractions of a person owed by fixed rates and caps
@@ -81,8 +91,10 @@ class InletPolicy:
         if inputs.saturated:
             return 0
         spare = self.target_utilisation * inputs.limit - inputs.busy
-        wanted = math.floor(max(0.0, spare) / self.per_holder) - inputs.pending
-        wanted = max(0, min(wanted, self.max_admit_per_tick))
+        room_for = max(0.0, spare) / self.per_holder - inputs.pending
+        # at least one while there is room: a tiny spare must not round the line to a stop
+        wanted = max(1, math.floor(self.gain * room_for)) if room_for >= 1 else 0
+        wanted = min(wanted, self.max_admit_per_tick)
         if inputs.admit_cap_per_minute is not None:
             budget = self._carry + inputs.admit_cap_per_minute * inputs.elapsed_seconds / 60
             wanted = min(wanted, math.floor(budget))

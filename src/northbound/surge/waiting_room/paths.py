@@ -4,6 +4,11 @@ A path can be spelled many ways that a server, a proxy or a framework may treat 
 resource: ``/Apply``, ``/apply/``, ``//apply``, ``/static/../apply``, ``/static%2F..%2Fapply``,
 ``/%61pply``. The gate normalises each reading and protects the request unless *every* reading
 lands on an exempt prefix, so odd spellings can only ever make the gate stricter.
+
+One reading is always the path exactly as the router will match it (``scope["path"]``, decoded
+once by the server, nothing resolved): normalising alone reads ``/a/..\\..\\healthz`` as
+``/healthz`` while the router sends it to whatever serves ``/a/...``. Taken literally, a
+spelling is exempt only if the router itself would take it to an exempt prefix.
 """
 
 from __future__ import annotations
@@ -63,7 +68,8 @@ class PathPolicy:
         return self._decide(path, raw_path)
 
     def _decide_uncached(self, path: str, raw_path: bytes | None) -> bool:
-        readings = {normalise(path)}
+        # the router's own reading, then the ones a proxy or another server might make
+        readings = {path, normalise(path)}
         if raw_path is not None:
             readings.add(normalise(raw_path.decode("latin-1").split("?", 1)[0]))
         return any(self._protects(reading) for reading in readings)

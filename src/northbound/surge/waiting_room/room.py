@@ -113,6 +113,7 @@ class WaitingRoom:
             target_utilisation=settings.target_utilisation,
             requests_per_session=settings.requests_per_session,
             max_admit_per_tick=settings.max_admit_per_tick,
+            gain=settings.inlet_gain,
         )
         self._touches: set[int] = set()
         self._active_now: set[int] = set()
@@ -218,13 +219,12 @@ class WaitingRoom:
         return state.opens_at is not None and state.prequeue_key is None
 
     def in_prequeue(self, now: float, state: RoomState | None = None) -> bool:
+        """Whether newcomers join the pre-queue: from the schedule until the tick that draws
+        the shuffle, not until the opening time itself. Someone who arrives in the instant
+        between the opening and that tick would otherwise take a place in the ordinary line,
+        ahead of everybody who came early (seen in a lottery-opening run: 44-202 people)."""
         state = state or self.state
-        return (
-            state.mode != "off"
-            and state.opens_at is not None
-            and state.prequeue_key is None
-            and now < state.opens_at
-        )
+        return state.mode != "off" and state.opens_at is not None and state.prequeue_key is None
 
     def _measure_busy(self, now: float) -> None:
         """Mean requests in flight since the previous tick (the instant count when the clock

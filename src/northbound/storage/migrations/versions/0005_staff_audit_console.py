@@ -1,7 +1,7 @@
 """staff audit rows for operator actions: no application, and what was done
 
-Revision ID: 0003_console_audit
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-03
 
 The operator's console (``/staff/console``) writes every control action to the same audit
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_console_audit"
-down_revision: str | None = "0002"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

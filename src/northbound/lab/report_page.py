@@ -37,13 +37,17 @@ def _colour(name: str) -> str:
     return COLOURS.get(name, "#555555")
 
 
-def _png(draw: Callable[[Figure], None], height: float = 3.6) -> str:
+def png_bytes(draw: Callable[[Figure], None], height: float = 3.6) -> bytes:
     figure = Figure(figsize=(10, height), dpi=90)
     draw(figure)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return buffer.getvalue()
+
+
+def _data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def _fmt(value: Any, digits: int = 0, suffix: str = "") -> str:
@@ -92,15 +96,26 @@ HEADERS = ["contender", "capacity /s", "offered peak /s", "goodput mean /s", "p5
            "lost / duplicated", "max line", "ETA error (median)", "out of order", "valid"]
 
 
+def smooth(values: list[float], width: int = 5) -> list[float]:
+    """Trailing mean over ``width`` points: per-second counts of a Poisson crowd are noisy."""
+    out, total = [], 0.0
+    for index, value in enumerate(values):
+        total += value
+        if index >= width:
+            total -= values[index - width]
+        out.append(total / min(index + 1, width))
+    return out
+
+
 def _offered_goodput(runs: dict[str, Any]) -> Callable[[Figure], None]:
     def draw(figure: Figure) -> None:
         axes: Axes = figure.add_subplot()
         for name, run in runs.items():
-            axes.plot(run["offered_rps"]["series"], color=_colour(name), linestyle=":",
-                      linewidth=1)
-            axes.plot(run["goodput_rps"]["series"], color=_colour(name), linewidth=2,
+            axes.plot(smooth(run["offered_rps"]["series"]), color=_colour(name),
+                      linestyle=":", linewidth=1.2)
+            axes.plot(smooth(run["goodput_rps"]["series"]), color=_colour(name), linewidth=2,
                       label=f"{name} goodput")
-        axes.set_xlabel("seconds")
+        axes.set_xlabel("seconds (5 s moving average)")
         axes.set_ylabel("requests per second")
         axes.set_title("Offered load (dotted) and goodput: useful answers within 2 s (solid)")
         axes.legend(loc="upper left", fontsize=8)
@@ -162,10 +177,10 @@ def _room(runs: dict[str, Any]) -> Callable[[Figure], None]:
         for name, run in runs.items():
             room = run["waiting_room"]
             line_axes.plot(room["line_series"], color=_colour(name), label=name)
-            rate_axes.plot(room["admission_series"], color=_colour(name), label=name)
+            rate_axes.plot(smooth(room["admission_series"]), color=_colour(name), label=name)
         line_axes.set_title("People in the waiting room")
         line_axes.set_xlabel("seconds")
-        rate_axes.set_title("Admissions from the room per second")
+        rate_axes.set_title("Admissions from the room per second (5 s average)")
         rate_axes.set_xlabel("seconds")
         line_axes.legend(fontsize=8)
     return draw
@@ -190,22 +205,31 @@ def _estimates(runs: dict[str, Any]) -> Callable[[Figure], None]:
     return draw
 
 
-def page(report: dict[str, Any]) -> str:
+def figures(runs: dict[str, Any]) -> list[tuple[str, bytes, str]]:
+    """(file name, PNG, caption) of every picture, in the page's order."""
+    drawings = [
+        ("offered-goodput", _offered_goodput(runs),
+         "Goodput must stay flat past capacity: no congestion collapse."),
+        ("latency", _latency(runs),
+         "Measured from when each request was meant to be sent, so stalls show."),
+        ("status-mix", _status_mix(runs),
+         "Designed refusals (429, 503) are fine; other 5xx and no answer are not."),
+        ("waiting-room", _room(runs), "Computed from what the virtual people were shown."),
+        ("estimates", _estimates(runs),
+         "The first estimate each person saw (the page's words: 'less than a minute' counts as "
+         "30 s), against the wait they had."),
+    ]
+    return [(name, png_bytes(draw), caption) for name, draw, caption in drawings]
+
+
+def page(report: dict[str, Any], pictures: list[tuple[str, bytes, str]]) -> str:
     runs = report["runs"]
     profile = report["profile"]
     rows = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
                    for row in _summary_rows(runs))
-    figures = [
-        (_offered_goodput(runs), "Goodput must stay flat past capacity: no congestion collapse."),
-        (_latency(runs), "Measured from when each request was meant to be sent, so stalls show."),
-        (_status_mix(runs), "Designed refusals (429, 503) are fine; other 5xx and no answer are "
-                            "not."),
-        (_room(runs), "Computed from what the virtual people were shown."),
-        (_estimates(runs), "The first estimate each person saw, against the wait they had."),
-    ]
-    body = "".join(f'<figure><img alt="{html.escape(caption)}" src="{_png(draw)}">'
+    body = "".join(f'<figure><img alt="{html.escape(caption)}" src="{_data_url(png)}">'
                    f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-                   for draw, caption in figures)
+                   for _, png, caption in pictures)
     title = f"Surge lab: {html.escape(profile['name'])}"
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
@@ -218,8 +242,14 @@ def page(report: dict[str, Any]) -> str:
     )
 
 
-def render(directory: Path) -> Path:
-    """Write ``directory/report.html`` from ``directory/report.json``."""
+def render(directory: Path, png_files: bool = False) -> Path:
+    """Write ``directory/report.html`` from ``directory/report.json`` (and, with
+    ``png_files``, each picture as ``directory/NAME.png`` too, for a README or a slide)."""
+    report = read(directory)
+    pictures = figures(report["runs"])
     path = directory / "report.html"
-    path.write_text(page(read(directory)), encoding="utf-8")
+    path.write_text(page(report, pictures), encoding="utf-8")
+    if png_files:
+        for name, png, _ in pictures:
+            (directory / f"{name}.png").write_bytes(png)
     return path

@@ -1,0 +1,564 @@
+"""The opening second of a parents-and-grandparents intake, against the real site.
+
+Thousands of signed-in sponsors ask for the interest-to-sponsor form: some in the seconds
+before the opening (the waiting room's pre-queue), most within the opening second. Each one
+follows the waiting room (its JSON twin: 429 + ``Retry-After`` until admitted), fills in the
+form, sends it (again with the same idempotency key after a 503 or 429), and reads the
+confirmation number from the page it is sent to. Then the script checks the database and
+prints:
+
+- every request's status (and how many were 500s: the answer must be none);
+- acknowledged forms, and whether each is in the database exactly once, for its sponsor;
+- the order people got in compared with the order they arrived: random among early arrivals
+  (the pre-queue shuffle), first come first served after the opening (Spearman correlation
+  of arrival rank and place in line, and the share of pairs out of order).
+
+It then closes the intake, runs the draw, sends one round of invitations and verifies the
+draw from the public JSON with ``northbound lottery verify --url``.
+
+How the sponsors are made: accounts and sessions are written straight to the database through
+the models (one argon2 hash, with cheap parameters, shared by every account; the session
+tokens are random, only their SHA-256 is stored, as the site does). Signing thousands of people
+in through the site would measure argon2, not the opening.
+
+Traffic goes only to 127.0.0.1 (each sponsor from its own 127.x.y.z address, so per-address
+rate limits apply as they would to real people), the server is pinned to CPU 0 and this
+script to CPU 1, and the whole run is bounded by ``--seconds`` (default 60).
+
+    .venv/bin/python bench/lottery_opening.py --sponsors 3000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import binascii
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+NORTHBOUND = str(ROOT / ".venv" / "bin" / "northbound")
+HOST = "127.0.0.1"
+ADMIN_TOKEN = "bench-admin-token-" + secrets.token_hex(8)
+FORM_PATH = "/en/parents-grandparents/{id}/interest-to-sponsor"
+TOKEN = re.compile(r'name="(csrf_token|idempotency_key)" value="([^"]*)"')
+CONFIRMATION = re.compile(r'class="receipt-number">(PG-\d{3}-\d{3}-\d{4})<')
+
+
+@dataclass
+class Sponsor:
+    index: int
+    user_id: int
+    token: str
+    address: str
+    arrive_at: float  # wall-clock time this sponsor is scheduled to arrive
+    early: bool
+    arrived: float | None = None  # when the first request was actually sent
+    got_in: float | None = None  # when the form page was first served
+    place: int | None = None  # last place in line the room reported
+    acknowledged: str | None = None  # confirmation number shown after the 303
+    statuses: list[tuple[str, int]] = field(default_factory=list)  # 0: no answer
+    errors: list[str] = field(default_factory=list)
+
+
+def pin(cpu: int) -> list[str]:
+    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
+        return ["taskset", "-c", str(cpu)]
+    return []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def source_address(index: int) -> str:
+    return f"127.{1 + index // 62500}.{(index // 250) % 250 + 1}.{index % 250 + 1}"
+
+
+def answers(index: int) -> dict[str, str]:
+    """A valid form, different for every sponsor (no two share a name, birth date or
+    document, so none is refused as a duplicate)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    name = "".join(letters[(index // 26**k) % 26] for k in range(4))
+    born = datetime(1950, 1, 1) + timedelta(days=index % 12000)
+    return {
+        "family_name": f"Sponsor{name}", "given_names": "Alex",
+        "date_of_birth": born.strftime("%Y-%m-%d"), "country_of_birth": "Mexico",
+        "address": f"{index} Main Street", "city": "Toronto", "province": "ON",
+        "postal_code": "M5V 2T6", "email": f"sponsor{index}@example.com",
+        "status_document": "pr_card", "status_document_number": f"PR{index:09d}",
+        "person1_family_name": f"Parent{name}", "person1_given_names": "Rosa",
+        "person1_date_of_birth": "1930-06-15", "person1_relationship": "parent",
+        "declaration": "yes",
+    }
+
+
+PASS_COOKIE = "nb_room_main"
+PASS_RECORD = struct.Struct(">B8sQIIIIiI16s")  # surge/waiting_room/tokens.py's record
+
+
+def pass_position(token: str | None) -> int | None:
+    """The place in line written in the visitor's own pass (read, not verified: the bench
+    only wants to know where the room put this person)."""
+    try:
+        _, payload, _ = (token or "").strip('"').split(".")
+        fields = PASS_RECORD.unpack(base64.b64decode(payload))
+    except (ValueError, struct.error, binascii.Error):
+        return None
+    return int(fields[2]) if fields[0] == 2 else None
+
+
+# -- setting up ------------------------------------------------------------------------------
+
+
+async def seed(database_url: str, count: int) -> tuple[list[tuple[int, str]], int]:
+    """``count`` sponsor accounts with live sessions, and one staff account."""
+    from northbound.portal.accounts.config import AccountSettings
+    from northbound.portal.accounts.models import AccountSession, User
+    from northbound.portal.accounts.passwords import PasswordHashing
+    from northbound.portal.accounts.sessions import token_digest
+    from northbound.storage.database import Database
+
+    cheap = AccountSettings(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
+    shared_hash = await PasswordHashing(cheap).hash("opening second password")
+    now = datetime.now(UTC)
+    db = Database(database_url)
+    try:
+        async with db.session() as session, session.begin():
+            users = [User(email=f"sponsor{i}@example.com", password_hash=shared_hash,
+                          language="fr" if i % 4 == 0 else "en", email_verified_at=now,
+                          created_at=now, is_staff=False, failed_sign_ins=0)
+                     for i in range(count)]
+            staff = User(email="staff@example.com", password_hash=shared_hash, language="en",
+                         email_verified_at=now, created_at=now, is_staff=True, failed_sign_ins=0)
+            session.add_all([*users, staff])
+            await session.flush()
+            pairs = [(u.id, secrets.token_urlsafe(32)) for u in users]
+            session.add_all([AccountSession(id=token_digest(token), user_id=user_id,
+                                            created_at=now, last_seen_at=now,
+                                            expires_at=now + timedelta(hours=8))
+                             for user_id, token in pairs])
+            return pairs, staff.id
+    finally:
+        await db.dispose()
+
+
+async def create_intake(database_url: str, opens_at: datetime) -> int:
+    from northbound.portal.lottery import service
+    from northbound.storage.database import Database
+
+    db = Database(database_url)
+    try:
+        intake = await service.create_intake(
+            db, opens_at=opens_at, closes_at=opens_at + timedelta(hours=1),
+            invitation_target=1000, application_cap=600,
+            notice_en="Interest to sponsor: bench intake.",
+            notice_fr="Intérêt à parrainer : période d'essai.", staff_id=None,
+            now=datetime.now(UTC))
+        return intake.id
+    finally:
+        await db.dispose()
+
+
+async def stored_entries(database_url: str, intake_id: int) -> list[tuple[str, int]]:
+    from sqlalchemy import select
+
+    from northbound.portal.lottery.models import Entry
+    from northbound.storage.database import Database
+
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            rows = await session.execute(select(Entry.confirmation, Entry.user_id)
+                                         .where(Entry.intake_id == intake_id))
+            return [(str(c), int(u)) for c, u in rows.all()]
+    finally:
+        await db.dispose()
+
+
+def wait_until_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not come up in {timeout:.0f} s")
+
+
+def command(env: dict[str, str], *arguments: str) -> str:
+    done = subprocess.run([NORTHBOUND, *arguments], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"northbound {' '.join(arguments)}: {done.stderr or done.stdout}")
+    return done.stdout.strip()
+
+
+# -- the crowd -------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def retry_after(self, default: float = 1.0) -> float:
+        value = self.headers.get("retry-after", "")
+        return float(value) if value.isdigit() else default
+
+
+class Browser:
+    """A very small HTTP/1.1 client, one connection per request, that keeps cookies.
+
+    httpx costs about a millisecond of CPU per request; a crowd of thousands on one core needs
+    less, or the generator, not the site, decides when people arrive.
+    """
+
+    def __init__(self, port: int, address: str, cookies: dict[str, str]) -> None:
+        self.port, self.address, self.cookies = port, address, dict(cookies)
+
+    async def request(self, method: str, path: str, *, accept: str = "text/html",
+                      form: dict[str, str] | None = None) -> Answer:
+        body = urllib.parse.urlencode(form).encode() if form is not None else b""
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept: {accept}\r\n"
+                f"Accept-Language: en\r\nCookie: {cookie}\r\nConnection: close\r\n")
+        if form is not None:
+            head += ("Content-Type: application/x-www-form-urlencoded\r\n"
+                     f"Content-Length: {len(body)}\r\n")
+        reader, writer = await asyncio.open_connection(HOST, self.port,
+                                                       local_addr=(self.address, 0))
+        try:
+            writer.write(head.encode("latin-1") + b"\r\n" + body)
+            await writer.drain()
+            raw = await reader.read(-1)  # the server closes after the answer
+        finally:
+            writer.close()
+        header_block, _, content = raw.partition(b"\r\n\r\n")
+        lines = header_block.decode("latin-1").split("\r\n")
+        if not lines or len(lines[0].split(" ")) < 2:
+            raise ConnectionError("no HTTP answer")
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "set-cookie":
+                pair = value.split(";", 1)[0]
+                key, _, cookie_value = pair.partition("=")
+                self.cookies[key.strip()] = cookie_value.strip()
+            headers[name] = value
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            content = _unchunk(content)
+        return Answer(int(lines[0].split(" ")[1]), headers, content)
+
+
+def _unchunk(data: bytes) -> bytes:
+    out, position = bytearray(), 0
+    while True:
+        end = data.find(b"\r\n", position)
+        size = int(data[position:end].split(b";")[0] or b"0", 16)
+        if size == 0:
+            return bytes(out)
+        out += data[end + 2:end + 2 + size]
+        position = end + 2 + size + 2
+
+
+async def ask(browser: Browser, sponsor: Sponsor, kind: str, method: str, path: str,
+              **options: Any) -> Answer | None:
+    """One request; a refused or dropped connection is noted and counts as no answer."""
+    try:
+        answer = await asyncio.wait_for(browser.request(method, path, **options), 30)
+    except (TimeoutError, OSError, ConnectionError, ValueError) as exc:
+        sponsor.statuses.append((kind, 0))
+        sponsor.errors.append(type(exc).__name__)
+        return None
+    sponsor.statuses.append((kind, answer.status))
+    return answer
+
+
+async def journey(sponsor: Sponsor, port: int, intake_id: int, deadline: float,
+                  jitter: random.Random) -> None:
+    browser = Browser(port, sponsor.address, {"nb_session": sponsor.token})
+    path = FORM_PATH.format(id=intake_id)
+    await asyncio.sleep(max(0.0, sponsor.arrive_at - time.time()))
+    sponsor.arrived = time.time()
+    html = ""
+    while time.time() < deadline:  # follow the waiting room to the form
+        answer = await ask(browser, sponsor, "form page", "GET", path,
+                           accept="application/json")
+        if answer is not None and answer.status == 200:
+            sponsor.got_in, html = time.time(), answer.text
+            sponsor.place = pass_position(browser.cookies.get(PASS_COOKIE)) or sponsor.place
+            break
+        if answer is not None and answer.status == 429 and "json" in answer.headers.get(
+                "content-type", ""):
+            position = json.loads(answer.body).get("position")
+            if position is not None:
+                sponsor.place = int(position)
+        # people refresh a little off the beat
+        wait = answer.retry_after() if answer is not None else 2.0
+        await asyncio.sleep(wait + jitter.uniform(0, 0.3))
+    if not html:
+        return
+    data = {**answers(sponsor.index), **dict(TOKEN.findall(html))}
+    while time.time() < deadline:  # send; after a 503, 429 or lost answer, again (same key)
+        answer = await ask(browser, sponsor, "form post", "POST", path, form=data)
+        if answer is not None and answer.status == 303:
+            # acknowledged: the server committed before answering; the number is on the page
+            # the browser is sent to (reloaded if that page is shed)
+            sponsor.acknowledged = "unread"
+            location = answer.headers["location"]
+            while time.time() < deadline + 20:
+                page = await ask(browser, sponsor, "confirmation page", "GET", location)
+                found = CONFIRMATION.search(page.text) if page is not None else None
+                if found:
+                    sponsor.acknowledged = found.group(1)
+                    return
+                await asyncio.sleep((page.retry_after() if page else 2.0)
+                                    + jitter.uniform(0, 0.3))
+            return
+        if answer is not None and answer.status not in (429, 503):
+            return
+        wait = answer.retry_after() if answer is not None else 2.0
+        await asyncio.sleep(wait + jitter.uniform(0, 0.3))
+
+
+async def watch_room(base: str, opening: float, samples: list[dict[str, Any]]) -> None:
+    """The room's own figures every 2 s (admin API), to show the line filling and draining."""
+    headers = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=5.0) as client:
+        while True:
+            try:
+                status = (await client.get("/api/v1/admin/room/")).json()
+                samples.append({"t": round(time.time() - opening, 1), "on": status["on"],
+                                "preQueue": status["preQueue"], "serving": status["serving"],
+                                "lastPosition": status["lastPosition"],
+                                "waiting": status["waiting"],
+                                "admittedPerMinute": status["admittedPerMinute"]})
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            await asyncio.sleep(2.0)
+
+
+async def crowd(sponsors: list[Sponsor], port: int, intake_id: int, deadline: float,
+                opening: float, samples: list[dict[str, Any]]) -> None:
+    jitter = random.Random(7)
+    watcher = asyncio.create_task(watch_room(f"http://{HOST}:{port}", opening, samples))
+    tasks = [asyncio.create_task(journey(s, port, intake_id, deadline, jitter))
+             for s in sponsors]
+    done, pending = await asyncio.wait(tasks, timeout=max(1.0, deadline - time.time() + 25))
+    for task in [*pending, watcher]:
+        task.cancel()
+    for task in done:
+        if task.exception() is not None:
+            print(f"  a sponsor's client failed: {task.exception()!r}", file=sys.stderr)
+
+
+# -- what happened ---------------------------------------------------------------------------
+
+
+def spearman(xs: list[float], ys: list[float]) -> float | None:
+    """Rank correlation (no ties expected: arrival times and places are distinct)."""
+    n = len(xs)
+    if n < 3:
+        return None
+    rank_x = {i: r for r, i in enumerate(sorted(range(n), key=lambda i: xs[i]))}
+    rank_y = {i: r for r, i in enumerate(sorted(range(n), key=lambda i: ys[i]))}
+    d2 = sum((rank_x[i] - rank_y[i]) ** 2 for i in range(n))
+    return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+def out_of_order(xs: list[float], ys: list[float], samples: int = 200_000) -> float | None:
+    """Share of pairs (sampled) whose order of getting in differs from their order of arrival."""
+    n = len(xs)
+    if n < 2:
+        return None
+    rng = random.Random(1)
+    inverted = 0
+    for _ in range(samples):
+        i, j = rng.randrange(n), rng.randrange(n)
+        while j == i:
+            j = rng.randrange(n)
+        if (xs[i] - xs[j]) * (ys[i] - ys[j]) < 0:
+            inverted += 1
+    return inverted / samples
+
+
+def order_report(group: list[Sponsor]) -> dict[str, Any]:
+    placed = [s for s in group if s.place is not None and s.arrived is not None]
+    arrived = [float(s.arrived or 0) for s in placed]
+    places = [float(s.place or 0) for s in placed]
+    rho, inverted = spearman(arrived, places), out_of_order(arrived, places)
+    return {"sponsors": len(group), "withPlace": len(placed),
+            "gotIn": sum(1 for s in group if s.got_in is not None),
+            "spearmanArrivalVsPlace": None if rho is None else round(rho, 3),
+            "pairsOutOfOrder": None if inverted is None else round(inverted, 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sponsors", type=int, default=3000)
+    parser.add_argument("--early-share", type=float, default=0.3,
+                        help="Share of sponsors who arrive before the opening.")
+    parser.add_argument("--early-seconds", type=float, default=6.0,
+                        help="Early arrivals spread over this many seconds before the opening.")
+    parser.add_argument("--seconds", type=float, default=60.0,
+                        help="Hard bound on the crowd's run, from the first arrival.")
+    parser.add_argument("--database-url", default="",
+                        help="e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/DB (empty "
+                             "database); default: SQLite in a temporary folder")
+    args = parser.parse_args()
+    if not 1 <= args.sponsors <= 60_000:
+        parser.error("--sponsors must be from 1 to 60000")
+    args.seconds = min(args.seconds, 60.0)
+
+    work = Path(tempfile.mkdtemp(prefix="northbound-lottery-"))
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    env = {**os.environ, "NORTHBOUND_DATA_DIR": str(work / "data"),
+           "NORTHBOUND_SECRET_KEY": secrets.token_urlsafe(32),
+           "NORTHBOUND_LOG_LEVEL": "WARNING", "NORTHBOUND_CONTENT_POLL_SECONDS": "0",
+           "NORTHBOUND_BASE_URL": base,
+           "NORTHBOUND_WAITING_ROOM__ADMIN_TOKEN": ADMIN_TOKEN,
+           "NORTHBOUND_WAITING_ROOM__MIN_REFRESH_SECONDS": "1",
+           "NORTHBOUND_WAITING_ROOM__MAX_REFRESH_SECONDS": "5"}
+    if args.database_url:
+        env["NORTHBOUND_DATABASE_URL"] = args.database_url
+    env.pop("NORTHBOUND_REDIS_URL", None)  # one process: the room lives in the server
+    from northbound.settings import Settings
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith("NORTHBOUND_")})
+    database_url = Settings().effective_database_url
+    command(env, "db", "upgrade")
+    started = time.time()
+    pairs, _ = asyncio.run(seed(database_url, args.sponsors))
+    print(f"seeded {len(pairs)} sponsors with sessions in {time.time() - started:.1f} s")
+
+    server_log = (work / "server.log").open("wb")
+    server = subprocess.Popen([*pin(0), NORTHBOUND, "serve", "--port", str(port)], env=env,
+                              cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"{base}/healthz")
+        if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
+            os.sched_setaffinity(0, {1})
+        # room for the command below and for making the clients (a few ms each)
+        opens_at = datetime.now(UTC).replace(microsecond=0) + timedelta(
+            seconds=int(args.early_seconds) + 6 + args.sponsors // 400)
+        intake_id = asyncio.run(create_intake(database_url, opens_at))
+        room = json.loads(command(env, "lottery", "schedule-room", "--intake", str(intake_id),
+                                  "--url", base))
+        print(f"intake {intake_id} opens at {opens_at:%H:%M:%S} UTC; room scheduled: "
+              f"opensAt={room['opensAt']}, on={room['on']}")
+        opening = opens_at.timestamp()
+        rng = random.Random(2026)
+        sponsors = []
+        for index, (user_id, token) in enumerate(pairs):
+            early = rng.random() < args.early_share
+            when = (opening - rng.uniform(0.2, args.early_seconds) if early
+                    else opening + rng.uniform(0.0, 1.0))
+            sponsors.append(Sponsor(index, user_id, token, source_address(index), when, early))
+        first = min(s.arrive_at for s in sponsors)
+        deadline = first + args.seconds
+        print(f"{sum(s.early for s in sponsors)} arrive in the {args.early_seconds:.0f} s "
+              f"before the opening, {sum(not s.early for s in sponsors)} in the opening "
+              f"second; bounded at {args.seconds:.0f} s")
+        samples: list[dict[str, Any]] = []
+        asyncio.run(crowd(sponsors, port, intake_id, deadline, opening, samples))
+        crowd_seconds = time.time() - first
+
+        stored = asyncio.run(stored_entries(database_url, intake_id))
+        by_number = Counter(c for c, _ in stored)
+        owner = {c: u for c, u in stored}
+        acked = [s for s in sponsors if s.acknowledged]
+        per_user = Counter(u for _, u in stored)
+        # exactly once: one stored form for this sponsor, and (when the page was read) it is
+        # the number the sponsor was shown
+        exactly_once = sum(
+            1 for s in acked if per_user.get(s.user_id) == 1 and (
+                s.acknowledged == "unread" or (by_number.get(s.acknowledged or "") == 1
+                                               and owner.get(s.acknowledged or "") == s.user_id)))
+        statuses: Counter[str] = Counter()
+        for s in sponsors:
+            statuses.update(f"{kind} {status}" for kind, status in s.statuses)
+        five_hundreds = sum(n for key, n in statuses.items() if key.endswith(" 500"))
+        statuses = Counter({key.replace(" 0", " no answer") if key.endswith(" 0") else key: n
+                            for key, n in statuses.items()})
+        ack_times = [s.got_in for s in acked if s.got_in]
+        report = {
+            "sponsors": len(sponsors), "crowdSeconds": round(crowd_seconds, 1),
+            "requests": sum(statuses.values()), "statuses": dict(sorted(statuses.items())),
+            "responses500": five_hundreds,
+            # what the server logged as unexpected (a 500 the client may never have seen)
+            "serverUnexpectedErrors": (work / "server.log").read_text(
+                errors="replace").count('"unexpected error"'),
+            "noAnswer": dict(Counter(e for s in sponsors for e in s.errors)),
+            "acknowledged": len(acked), "acknowledgedFoundExactlyOnce": exactly_once,
+            "storedForms": len(stored), "sponsorsWithMoreThanOneForm":
+                sum(1 for n in per_user.values() if n > 1),
+            "storedButNotAcknowledged": len(stored) - len(acked),
+            "lastGotInAfterOpeningSeconds":
+                round(max(ack_times) - opening, 1) if ack_times else None,
+            "acknowledgedNumberUnread": sum(1 for s in acked if s.acknowledged == "unread"),
+            "arrivedBeforeOpening": order_report(
+                [s for s in sponsors if s.arrived is not None and s.arrived < opening]),
+            "arrivedAfterOpening": order_report(
+                [s for s in sponsors if s.arrived is not None and s.arrived >= opening]),
+        }
+        early_places = [s.place for s in sponsors
+                        if s.place is not None and s.arrived is not None and s.arrived < opening]
+        report["lateArrivalsPlacedAheadOfEveryEarlyArrival"] = sum(
+            1 for s in sponsors if s.place is not None and s.arrived is not None
+            and s.arrived >= opening and early_places and s.place < min(early_places))
+        print(json.dumps(report, indent=2))
+        print("the room every 2 s (t: seconds from the opening):")
+        for sample in samples:
+            print("  " + json.dumps(sample))
+
+        # the opening is over: the operator lets anyone still in line through
+        command(env, "room", "close", "--url", base)
+
+        # the rest of the intake, with the commands staff would use
+        print(command(env, "lottery", "close", "--intake", str(intake_id)))
+        print(command(env, "lottery", "draw", "--intake", str(intake_id)))
+        print(command(env, "lottery", "invite", "--intake", str(intake_id), "--count", "600"))
+        print(command(env, "lottery", "verify", "--intake", str(intake_id), "--url", base))
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        server_log.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""Staff pages of the lottery: create an intake (and schedule the waiting room's opening),
+close it, decide on likely duplicates, run the draw, send a round of invitations.
+
+As on the other staff pages, a signed-in person without the staff flag gets 404. Every
+change is written to the intake's audit trail by the service, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from northbound.portal.accounts.models import User
+from northbound.portal.accounts.pages import account_crumbs, redirect, render, sign_in_redirect
+from northbound.portal.accounts.paths import other, path_language
+from northbound.portal.accounts.state import accounts_state
+from northbound.portal.accounts.visitor import Visitor, current_visitor
+from northbound.portal.applications.idempotency import KeyReused, valid_key
+from northbound.portal.applications.service import Busy
+from northbound.portal.applications.web import bilingual, unavailable
+from northbound.portal.lottery import service
+from northbound.portal.lottery.models import Intake
+from northbound.portal.lottery.paths import LOTTERY_PATHS, lottery_path
+from northbound.portal.lottery.routes import load_intake, read_posted
+from northbound.portal.lottery.texts import invitation_message
+from northbound.settings import Language
+from northbound.web.i18n import gettext
+from northbound.web.templating import Crumb
+
+router = APIRouter(include_in_schema=False)
+page = bilingual(router, LOTTERY_PATHS)  # type: ignore[arg-type]
+ScheduleOpening = Callable[[datetime], Awaitable[bool]]
+"""Tells the waiting room when the intake opens (pre-queue until then); False: no room."""
+
+
+async def _staff(request: Request) -> tuple[Language, Visitor, User | None]:
+    language = path_language(request)
+    visitor = await current_visitor(request)
+    if visitor.user is not None and not visitor.user.is_staff:
+        raise HTTPException(404)
+    return language, visitor, visitor.user
+
+
+async def _staff_post(request: Request) -> tuple[Language, Visitor, User, FormData]:
+    language, visitor, user = await _staff(request)
+    if user is None:
+        raise HTTPException(403)
+    return language, visitor, user, await read_posted(request, visitor)
+
+
+def _text(form: FormData, name: str, limit: int) -> str:
+    value = form.get(name)
+    return value[:limit + 1].strip() if isinstance(value, str) else ""
+
+
+def parse_moment(text: str) -> datetime | None:
+    """An ISO 8601 date-time; without a zone it is taken as UTC. None when unreadable."""
+    if not text or len(text) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _whole(text: str) -> int | None:
+    compact = text.replace(",", "").replace(" ", "")
+    return int(compact) if compact.isascii() and compact.isdigit() and len(compact) < 9 \
+        else None
+
+
+def _crumbs(language: Language) -> list[Crumb]:
+    return account_crumbs(language, Crumb(gettext(language, "Lottery intakes"),
+                                          LOTTERY_PATHS["staff_lottery"][language]))
+
+
+async def _list_page(request: Request, visitor: Visitor, language: Language,
+                     values: dict[str, str] | None = None,
+                     errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    state = accounts_state(request)
+    intakes = await service.list_intakes(state.db)
+    now = state.clock()
+    return render(request, visitor, language, "lottery/staff_list.html",
+                  title="Lottery intakes",
+                  twin_href=LOTTERY_PATHS["staff_lottery"][other(language)],
+                  breadcrumbs=account_crumbs(language),
+                  intakes=[(i, service.phase(i, now)) for i in intakes],
+                  href=lambda i: lottery_path("staff_intake", language, intake_id=i.id),
+                  values=values or {}, errors=errors or {}, status=status)
+
+
+@page("staff_lottery", ["GET", "POST"])
+async def staff_lottery(request: Request) -> Response:
+    language, visitor, user = await _staff(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    if request.method == "GET":
+        return await _list_page(request, visitor, language)
+    form = await read_posted(request, visitor)
+    values = {name: _text(form, name, 2000) for name in (
+        "opens_at", "closes_at", "invitation_target", "application_cap", "notice_en",
+        "notice_fr")}
+    opens_at, closes_at = parse_moment(values["opens_at"]), parse_moment(values["closes_at"])
+    target, cap = _whole(values["invitation_target"]), _whole(values["application_cap"])
+    errors = service.check_intake(opens_at, closes_at, target, cap, values["notice_en"],
+                                  values["notice_fr"])
+    if errors or opens_at is None or closes_at is None or target is None or cap is None:
+        return await _list_page(request, visitor, language, values, errors, 400)
+    state = accounts_state(request)
+    intake = await service.create_intake(
+        state.db, opens_at=opens_at, closes_at=closes_at, invitation_target=target,
+        application_cap=cap, notice_en=values["notice_en"], notice_fr=values["notice_fr"],
+        staff_id=user.id, now=state.clock())
+    schedule: ScheduleOpening | None = getattr(request.app.state, "lottery_schedule", None)
+    scheduled = schedule is not None and await schedule(opens_at)
+    return redirect(request, visitor, lottery_path("staff_intake", language,
+                                                   intake_id=intake.id)
+                    + ("?scheduled=1" if scheduled else ""))
+
+
+async def _intake_page(request: Request, visitor: Visitor, language: Language,
+                       intake: Intake, errors: dict[str, str] | None = None,
+                       status: int = 200) -> Response:
+    state = accounts_state(request)
+    counts = await service.counts(state.db, intake.id)
+    flags = await service.flags_of(state.db, intake.id)
+    if flags and visitor.user is not None:  # personal details on screen: audited
+        await service.note_review(state.db, intake.id, visitor.user.id, len(flags),
+                                  state.clock())
+    remaining = max(0, min(intake.invitation_target - counts.invited,
+                           counts.eligible - counts.invited))
+    return render(request, visitor, language, "lottery/staff_intake.html",
+                  title="Lottery intake", twin_href=lottery_path(
+                      "staff_intake", other(language), intake_id=intake.id),
+                  breadcrumbs=_crumbs(language), intake=intake,
+                  phase=service.phase(intake, state.clock()), counts=counts,
+                  flags=flags,
+                  audit=await service.audit_trail(state.db, intake.id),
+                  remaining=remaining, errors=errors or {}, status=status,
+                  values={"count": str(remaining)} if remaining else {},
+                  actions={name: lottery_path(name, language, intake_id=intake.id) for name in
+                           ("staff_close", "staff_flag", "staff_draw", "staff_round",
+                            "intake", "draw")},
+                  scheduled=request.query_params.get("scheduled") == "1")
+
+
+@page("staff_intake", ["GET"])
+async def staff_intake(request: Request, intake_id: str) -> Response:
+    language, visitor, user = await _staff(request)
+    if user is None:
+        return sign_in_redirect(request, visitor, language)
+    return await _intake_page(request, visitor, language, await load_intake(request, intake_id))
+
+
+def _back(request: Request, visitor: Visitor, language: Language, intake: Intake) -> Response:
+    return redirect(request, visitor, lottery_path("staff_intake", language,
+                                                   intake_id=intake.id))
+
+
+@page("staff_close", ["POST"])
+async def staff_close(request: Request, intake_id: str) -> Response:
+    language, visitor, user, _ = await _staff_post(request)
+    intake = await load_intake(request, intake_id)
+    state = accounts_state(request)
+    try:
+        await service.close_intake(state.db, intake.id, user.id, state.clock())
+    except service.OutOfOrder as exc:
+        return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
+    return _back(request, visitor, language, intake)
+
+
+@page("staff_flag", ["POST"])
+async def staff_flag(request: Request, intake_id: str) -> Response:
+    language, visitor, user, form = await _staff_post(request)
+    intake = await load_intake(request, intake_id)
+    flag_id = _whole(_text(form, "flag", 12))
+    decision = _text(form, "decision", 20)
+    if flag_id is None or decision not in service.DECISIONS:
+        return await _intake_page(request, visitor, language, intake,
+                                  {"decision": "Choose one of the options."}, 400)
+    state = accounts_state(request)
+    try:
+        await service.decide_flag(state.db, intake.id, flag_id, decision, user.id,
+                                  state.clock())
+    except LookupError as exc:
+        raise HTTPException(404) from exc
+    except service.OutOfOrder as exc:
+        return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
+    return _back(request, visitor, language, intake)
+
+
+@page("staff_draw", ["POST"])
+async def staff_draw(request: Request, intake_id: str) -> Response:
+    language, visitor, user, _ = await _staff_post(request)
+    intake = await load_intake(request, intake_id)
+    state = accounts_state(request)
+    try:
+        await service.run_draw(state.db, intake.id, user.id, state.clock)
+    except service.OutOfOrder as exc:
+        return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
+    return _back(request, visitor, language, intake)
+
+
+@page("staff_round", ["POST"])
+async def staff_round(request: Request, intake_id: str) -> Response:
+    language, visitor, user, form = await _staff_post(request)
+    intake = await load_intake(request, intake_id)
+    count = _whole(_text(form, "count", 12))
+    if count is None or not 1 <= count <= 1_000_000:
+        return await _intake_page(request, visitor, language, intake,
+                                  {"count": "Enter a whole number from 1 to 1,000,000."}, 400)
+    key = _text(form, "idempotency_key", 100)
+    if not valid_key(key):
+        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
+    state = accounts_state(request)
+    try:
+        await service.send_round(state.db, intake.id, count, user.id, key, state.clock(),
+                                 invitation_message)
+    except service.OutOfOrder as exc:
+        return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
+    except KeyReused as exc:
+        raise HTTPException(400, "This form was already used. Reload the page.") from exc
+    except Busy:
+        return await unavailable(request)
+    return _back(request, visitor, language, intake)

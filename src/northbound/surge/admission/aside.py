@@ -1,0 +1,38 @@
+"""Stepping aside: a request that waits on a separately bounded resource gives its
+admission slot back while it waits.
+
+Admission control counts requests in flight because they compete for the event loop and the
+database. A request parked in another queue (a password-hashing pool with its own bound)
+competes for neither, yet it held its slot; a few dozen sign-ups waiting for hashes then filled
+the whole limit and the site shed pages while its loop sat idle (seen in a crowd run). The
+middleware records the permit of the request running in this task; code about to wait
+elsewhere wraps the wait in :func:`stepped_aside`, which is a no-op outside admission control
+(tests, the unprotected site, a command-line tool).
+
+The helper takes no argument and knows nothing of what is waited for, so code outside the
+surge layer can be handed it as a plain async context manager factory (the portal is).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+
+from northbound.surge.admission.limiter import Permit
+
+CURRENT_PERMIT: ContextVar[Permit | None] = ContextVar("surge_admission_permit", default=None)
+
+
+@contextlib.asynccontextmanager
+async def stepped_aside() -> AsyncIterator[None]:
+    """Give this request's slot back for the duration of the block; take one again after."""
+    permit = CURRENT_PERMIT.get()
+    if permit is None:
+        yield
+        return
+    permit.step_aside()
+    try:
+        yield
+    finally:
+        permit.step_back()

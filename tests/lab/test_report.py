@@ -1,0 +1,105 @@
+"""report.json and report.html from a recorded run, and the waiting-room figures computed
+from what people saw."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from northbound.cli import cli
+from northbound.lab import profiles, waiting
+from northbound.lab.audit import SubmissionCheck
+from northbound.lab.browser import RoomVisit
+from northbound.lab.crowd import CrowdResult, GeneratorHealth, PersonRecord
+from northbound.lab.journeys import Crew
+from northbound.lab.recorder import Recorder
+from northbound.lab.report import SCHEMA, document, read, run_summary, write
+
+
+def visit(first: float, position: int, estimate: float | None, admitted: float | None,
+          last: float | None = None) -> RoomVisit:
+    return RoomVisit(first, position, estimate, last if last is not None else
+                     (admitted - 1 if admitted else first), admitted_at=admitted)
+
+
+def test_eta_error_is_relative_to_the_actual_wait() -> None:
+    visits = [visit(0, 1, 10, 20), visit(0, 2, 40, 20), visit(0, 3, None, 5), visit(0, 4, 9, None)]
+    assert sorted(waiting.eta_errors(visits)) == [0.5, 1.0]
+
+
+def test_out_of_order_needs_an_earlier_place_still_waiting_after() -> None:
+    in_order = [visit(0, 1, None, 10), visit(0, 2, None, 12), visit(0, 3, None, 11, last=10.5)]
+    assert waiting.out_of_order(in_order) == 0  # 3 let in at 11: 1 and 2 waited until 9, 11
+    jumped = [visit(0, 1, None, 30, last=29), visit(0, 5, None, 12)]
+    assert waiting.out_of_order(jumped) == 1  # 5 let in at 12 while 1 still waited at 29
+    gave_up = [visit(0, 1, None, None, last=50), visit(0, 2, None, 20)]
+    assert waiting.out_of_order(gave_up) == 1
+
+
+def test_line_and_stalled_windows() -> None:
+    visits = [visit(1, 1, None, 12), visit(2, 2, None, 13)]
+    line = waiting.line_series(visits, 20)
+    assert line[0] == 0 and line[5] == 2 and line[12] == 1 and line[15] == 0
+    served = {11: 3}  # one useful answer, in the window 10-14
+    assert waiting.stalled_windows(line, served) == 2  # 0-4 and 5-9: people waited, none served
+
+
+def recorded_run() -> CrowdResult:
+    recorder = Recorder()
+    rng = random.Random(1)
+    for second in range(30):
+        for i in range(20):
+            intended = second + i / 25  # answered within the same second
+            recorder.intend(intended)
+            recorder.sent(intended, intended + 0.001)
+            took = 0.05 if second < 20 else 3.0  # overloaded at the end
+            recorder.answered(intended, intended + took, 200, "useful")
+        recorder.answered(second, second + 0.01, 503, "refused")
+    recorder.failed("timeout")
+    people = [
+        PersonRecord(0, "reader", 0.5, "completed", 8.0),
+        PersonRecord(1, "applicant", 1.0, "abandoned", 40.0,
+                     [visit(2, 7, 60.0, None, last=40)]),
+        PersonRecord(2, "applicant", 2.0, "completed", 30.0, [visit(3, 8, 30.0, 23.0)]),
+    ]
+    people[1].rooms[0].gave_up = True
+    health = GeneratorHealth([1.0, 2.0], cpu_seconds=3.0, wall_seconds=30.0)
+    return CrowdResult(recorder, people, Crew(rng=rng), health, 30.0, 1.0)
+
+
+def test_report_from_a_recorded_run(tmp_path: Path) -> None:
+    schedule = profiles.bind(profiles.load("election-night"), duration=30)
+    checked = SubmissionCheck(acknowledged=1, found=1, lost=0, duplicated=0)
+    run = run_summary("http://127.0.0.1:1", recorded_run(), 55.5, checked)
+    report = document(schedule, {"protected": run, "unprotected": run})
+    write(tmp_path, report)
+    stored = read(tmp_path)
+    assert stored["schema"] == SCHEMA and set(stored["runs"]) == {"protected", "unprotected"}
+    figures = stored["runs"]["protected"]
+    assert figures["status_counts"] == {"200": 600, "503": 30}
+    assert figures["transport_errors"] == {"timeout": 1}
+    assert figures["offered_rps"]["peak"] == 20 and figures["offered_rps"]["mean"] > 0
+    assert figures["goodput_rps"]["series"][5] == 20  # answered in 50 ms
+    assert sum(figures["goodput_rps"]["series"][21:]) == 0  # answered in 3 s: not goodput
+    assert figures["latency_ms"]["p50"] == pytest.approx(50, abs=1)
+    assert figures["latency_ms"]["p99"] == pytest.approx(3000, rel=0.01)
+    assert figures["latency_ms"]["series"][0]["t"] == 0
+    assert figures["journeys"]["started"] == 3 and figures["journeys"]["abandoned"] == 1
+    assert figures["journeys"]["by_journey"]["applicant"]["completed"] == 1
+    room = figures["waiting_room"]
+    assert (room["admitted"], room["gave_up_in_line"], room["max_line"]) == (1, 1, 2)
+    assert room["eta_relative_error_median"] == pytest.approx(0.5)  # 30 s shown, 20 s waited
+    assert figures["submissions"]["lost"] == 0 and figures["capacity_rps"] == 55.5
+    assert figures["valid"] and figures["generator"]["cpu_share"] == pytest.approx(0.1)
+
+    result = CliRunner().invoke(cli, ["lab", "report", str(tmp_path), "--png"])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("<tr>") == 3 and "unprotected" in page  # the header and two rows
+    assert page.count('src="data:image/png;base64,') == 5
+    assert (tmp_path / "offered-goodput.png").read_bytes().startswith(b"\x89PNG")
+    json.dumps(stored)  # plain JSON all the way down

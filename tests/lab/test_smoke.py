@@ -1,0 +1,34 @@
+"""CI-sized smoke: ``northbound lab compare --duration 15`` end to end, as an operator runs
+it (its own process: compare pins itself to the generator's core)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_lab_compare_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    completed = subprocess.run(
+        [sys.executable, "-m", "northbound.cli", "lab", "compare", "--profile",
+         "election-night", "--duration", "15", "--contenders", "protected", "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode in (0, 2), completed.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    run = report["runs"]["protected"]
+    # exit code 2 exactly when the generator, not the site, set the pace
+    assert (completed.returncode == 2) == (not run["valid"])
+    assert run["capacity_rps"] > 0
+    assert run["journeys"]["started"] > 0 and run["goodput_rps"]["mean"] > 0
+    assert "500" not in run["status_counts"]
+    assert run["submissions"]["lost"] == 0 and run["submissions"]["duplicated"] == 0
+    assert run["submissions"]["acknowledged"] >= 1  # at least the seeded accounts
+    page = (out / "report.html").read_text()
+    assert "protected" in page and "data:image/png;base64," in page
+    assert (out / "ledger-protected.json").exists()
