@@ -64,12 +64,17 @@ def staff_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         assert time.monotonic() < deadline, "console site did not start"
         time.sleep(0.05)
     url = f"http://127.0.0.1:{port}"
+    def token(page: str) -> str:
+        return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
     with httpx.Client(base_url=url) as client:
-        page = client.get("/en/account/sign-up").text
-        token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         client.post("/en/account/sign-up", data={
-            "csrf_token": token, "email": "console@example.com", "password": PASSWORD,
-            "confirm": PASSWORD})
+            "csrf_token": token(client.get("/en/account/sign-up").text),
+            "email": "console@example.com", "password": PASSWORD, "confirm": PASSWORD})
+        # signing up signs nobody in (it must not reveal whether the address had an account)
+        client.post("/en/account/sign-in", data={
+            "csrf_token": token(client.get("/en/account/sign-in").text),
+            "email": "console@example.com", "password": PASSWORD})
         session = client.cookies["nb_session"]
 
     async def promote() -> None:
