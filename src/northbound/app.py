@@ -21,6 +21,7 @@ from northbound import __version__
 from northbound.defence import ROOM_ADMIN_PATH, SurgeDefence
 from northbound.lab.case_route import install_lab_routes
 from northbound.ops import health
+from northbound.ops.console.wiring import install_console
 from northbound.ops.logs import configure_logging
 from northbound.ops.observe import ObserveMiddleware
 from northbound.portal import notices
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await _refresh_notice(content, db)
             stack.push_async_callback(defence.stop)
             await defence.start()
+            stack.push_async_callback(console.stop)
+            await console.start()
             if settings.content_poll_seconds > 0:
                 watcher = asyncio.create_task(_watch_content(app, settings.content_poll_seconds))
                 stack.push_async_callback(_cancel, watcher)
@@ -134,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.accounts.hashing.pool.step_aside = stepped_aside
     install_lottery(app, defence.room if defence.room_active else None)
     install_lab_routes(app, settings.lab)  # off unless NORTHBOUND_LAB__BACKEND=1
+    console = install_console(app, settings, templates)  # /staff/console: the operator's view
     if defence.room_active:
         staff = staff_session_authorizer(app.state.accounts)
         app.mount(ROOM_ADMIN_PATH, defence.admin_app(staff))
@@ -142,4 +146,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory`` (used by ``northbound serve`` with several workers)."""
-    return create_app(Settings())
+    settings = Settings()
+    settings.require_shared_secret()  # a real start: refuse per-instance secrets
+    return create_app(settings)

@@ -13,6 +13,8 @@ import typer
 
 from northbound import __version__
 from northbound.lab.cli import lab_app
+from northbound.ops.cluster.cli import cluster_app
+from northbound.ops.keys_cli import keys_app
 from northbound.portal.accounts.cli import outbox, users_app
 from northbound.portal.lottery.cli import lottery_app
 from northbound.surge.admission.cli import surge_app
@@ -39,6 +41,8 @@ cli.add_typer(users_app, name="users")
 cli.add_typer(room_app, name="room")
 cli.add_typer(surge_app, name="surge")
 cli.add_typer(lab_app, name="lab")
+cli.add_typer(keys_app, name="keys")
+cli.add_typer(cluster_app, name="cluster")
 cli.add_typer(lottery_app, name="lottery")
 cli.command("outbox")(outbox)
 
@@ -87,7 +91,14 @@ def serve(
         os.environ["NORTHBOUND_PROTECTED"] = "false"
     if access_log:
         os.environ["NORTHBOUND_ACCESS_LOG"] = "true"
-    settings = Settings()
+    from northbound.keys import KeyConfigurationError
+
+    try:
+        settings = Settings()
+        settings.require_shared_secret()
+    except (KeyConfigurationError, ValueError) as error:
+        typer.echo(f"Cannot start: {error}", err=True)
+        raise typer.Exit(2) from None
     if workers > 1 and not settings.secret_key_is_set:
         # Workers must share the signing key, or a pass issued by one is refused by another.
         os.environ["NORTHBOUND_SECRET_KEY"] = settings.secret_key.get_secret_value()
@@ -110,6 +121,11 @@ def serve(
         f"database {'SQLite' if settings.is_sqlite else 'PostgreSQL'}, "
         f"state {'Redis' if settings.redis_url else 'in-process'})"
     )
+    if settings.metrics.port is not None:
+        from northbound.ops.metrics_listener import start_metrics_listener
+
+        start_metrics_listener(settings.metrics.host, settings.metrics.port)
+        typer.echo(f"metrics on http://{settings.metrics.host}:{settings.metrics.port}/metrics")
     try:
         uvicorn.run(
             "northbound.app:app_from_environment",
@@ -179,17 +195,26 @@ def _describe(url: str) -> str:
 
 
 @notice_app.command("show")
-def notice_show() -> None:
+def notice_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
     """Print the banner every page shows now."""
+    import json
+
+    from northbound.ops.table import render_table
     from northbound.portal.notices import current_notice
 
     notice, updated = asyncio.run(_with_db(current_notice))
+    if as_json:
+        typer.echo(json.dumps({"en": notice.en, "fr": notice.fr, "level": notice.level,
+                               "since": updated.isoformat() if notice.en else None}))
+        return
     if not notice.en:
         typer.echo("no notice")
         return
-    typer.echo(
-        f"[{notice.level}] since {updated:%Y-%m-%d %H:%M} UTC\nEN: {notice.en}\nFR: {notice.fr}"
-    )
+    typer.echo(render_table(["notice", "now"], [
+        ("level", notice.level), ("since (UTC)", f"{updated:%Y-%m-%d %H:%M}"),
+        ("English", notice.en), ("French", notice.fr)]))
 
 
 @notice_app.command("set")

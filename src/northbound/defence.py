@@ -22,6 +22,7 @@ from starlette.middleware import Middleware
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Scope
 
+from northbound.ops.console.paths import ROOM_EXEMPT_PREFIXES
 from northbound.portal.accounts.paths import ACCOUNT_PATHS
 from northbound.portal.accounts.sessions import COOKIE_NAME as SESSION_COOKIE
 from northbound.portal.accounts.sessions import is_signed
@@ -46,7 +47,10 @@ from northbound.surge.waiting_room import (
 
 SITE_NAME = "Northbound"
 ROOM_ADMIN_PATH = "/api/v1/admin/room"
-ALWAYS_OPEN = ("/static/", "/healthz", "/readyz", "/metrics", ROOM_ADMIN_PATH)
+# The operator's console is open too: the room must never queue the person who runs it
+# (its pages answer 404 to anyone but signed-in staff).
+ALWAYS_OPEN = ("/static/", "/healthz", "/readyz", "/metrics", ROOM_ADMIN_PATH,
+               *ROOM_EXEMPT_PREFIXES)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

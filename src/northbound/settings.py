@@ -5,14 +5,15 @@ Nested groups use a double underscore, e.g. ``NORTHBOUND_ADMISSION__MAX_LIMIT=20
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from northbound import keys
 from northbound.lab.config import LabSettings
+from northbound.ops.metrics_access import MetricsSettings
 from northbound.portal.accounts.config import AccountSettings
 from northbound.surge.admission.config import AdmissionSettings
 from northbound.surge.ratelimit.config import RateLimitSettings
@@ -68,8 +69,15 @@ class Settings(BaseSettings):
         "waiting-room and rate-limit state in the process.",
     )
     secret_key: SecretStr = Field(
-        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
-        description="Signs sessions and CSRF tokens. Set it when running several instances.",
+        default=SecretStr(""),
+        description="Signs CSRF tokens, reference codes and (unless pass keys are given) "
+        "waiting-room passes. Empty: drawn once and kept in <data dir>/secret_key. Required, "
+        "the same everywhere, when several instances share Redis or PostgreSQL.",
+    )
+    previous_secret_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Secrets being rotated out: they no longer sign but still verify passes, "
+        "so nobody loses their place during a rotation.",
     )
     default_language: Language = "en"
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of the site.")
@@ -115,11 +123,63 @@ class Settings(BaseSettings):
     waiting_room: WaitingRoomSettings = WaitingRoomSettings()
     lab: LabSettings = LabSettings()
     database_breaker: DatabaseBreakerSettings = DatabaseBreakerSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    _secret_from_file: bool = PrivateAttr(default=False)
 
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("secret_key", "previous_secret_keys")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | list[SecretStr]) -> SecretStr | list[SecretStr]:
+        for secret in value if isinstance(value, list) else [value]:
+            text = secret.get_secret_value()
+            if text and len(text) < keys.MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"a secret key needs at least {keys.MIN_SECRET_LENGTH} characters "
+                    "(`northbound keys generate` prints a good one)"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _resolve_keys(self) -> Settings:
+        """Fill in the persisted secret and the pass keys derived from the secrets.
+
+        Done here, once, so every reader of the settings (the app, its workers, the ``room``
+        commands) sees the same keys whichever way they were configured.
+        """
+        if not self.secret_key.get_secret_value():
+            self.secret_key = SecretStr(keys.load_or_create_secret(self.data_dir))
+            self._secret_from_file = True
+        if not self.waiting_room.pass_keys:
+            derived = keys.derived_pass_keys(
+                self.secret_key.get_secret_value(),
+                [s.get_secret_value() for s in self.previous_secret_keys],
+            )
+            self.waiting_room = self.waiting_room.model_copy(update={"pass_keys": derived})
+        return self
+
+    def require_shared_secret(self) -> None:
+        """Stop start-up when instances sharing state would each sign with their own secret."""
+        if not self._secret_from_file:
+            return
+        shared = [
+            name
+            for name, used in (
+                ("NORTHBOUND_REDIS_URL", bool(self.redis_url)),
+                ("NORTHBOUND_DATABASE_URL (PostgreSQL)", not self.is_sqlite),
+            )
+            if used
+        ]
+        if shared:
+            raise keys.KeyConfigurationError(
+                f"NORTHBOUND_SECRET_KEY is not set, but {' and '.join(shared)} is: instances "
+                "sharing state must share one secret, or each refuses the others' passes. "
+                "Set NORTHBOUND_SECRET_KEY to the same value everywhere "
+                "(`northbound keys generate` prints one)."
+            )
 
     @property
     def effective_database_url(self) -> str:
@@ -128,9 +188,15 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.data_dir / 'northbound.db'}"
 
     @property
+    def verifying_secrets(self) -> list[str]:
+        """The current secret, then those being rotated out: everything that still verifies."""
+        return [self.secret_key.get_secret_value(),
+                *(s.get_secret_value() for s in self.previous_secret_keys)]
+
+    @property
     def secret_key_is_set(self) -> bool:
-        """True when the key came from the environment rather than a random default."""
-        return "secret_key" in self.model_fields_set
+        """True when the key was configured rather than kept in the data dir."""
+        return not self._secret_from_file
 
     @property
     def is_sqlite(self) -> bool:

@@ -157,7 +157,7 @@ def test_cli_acts_on_the_shared_store(
             (["revoke", "17"], '"room": "main"', True), (["close"], '"mode": "off"', True),
             (["status"], '"on": false', True),
         ]:  # fmt: skip
-            result = runner.invoke(room_app, args)
+            result = runner.invoke(room_app, [*args, "--json"])
             assert result.exit_code == 0, result.output
             assert (key in result.output) is expected, (args, result.output)
         bad = runner.invoke(room_app, ["set-rate", "lots"])
@@ -214,7 +214,7 @@ def test_cli_talks_to_the_running_server_for_the_in_process_store(
     monkeypatch.setenv("NORTHBOUND_WAITING_ROOM__ADMIN_TOKEN", token)
     # the CLI adds the mount point the app uses; this server has the admin app at its root
     monkeypatch.setattr("northbound.surge.waiting_room.cli.ADMIN_PATH", "")
-    result = CliRunner().invoke(room_app, ["pause", "--url", url])
+    result = CliRunner().invoke(room_app, ["pause", "--url", url, "--json"])
     if token == "wrong":
         assert result.exit_code == 1 and "403" in result.output
         assert room.state.paused is False

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
+from northbound.ops import metrics_access
 from northbound.storage.database import Database, DatabaseUnavailable
 from northbound.surge.breaker import BreakerState
 
@@ -90,10 +91,30 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
-async def metrics() -> Response:
+def exposition() -> bytes:
+    """Every metric of this instance in Prometheus text (all workers' when there are several)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several workers: add up every one's files
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return generate_latest(registry)
+    return generate_latest()
+
+
+METRICS_REFUSALS = {
+    401: "Send the metrics token: Authorization: Bearer <NORTHBOUND_METRICS__TOKEN>.",
+    404: "Not found.",
+}
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics, for the callers ``ops.metrics_access`` lets in (not the public)."""
+    status = metrics_access.decide(request.app.state.settings.metrics, request.scope)
+    if status != 200:
+        headers = {"cache-control": "no-store"}
+        if status == 401:
+            headers["www-authenticate"] = 'Bearer realm="metrics"'
+        return JSONResponse({"detail": METRICS_REFUSALS[status]}, status_code=status,
+                            headers=headers)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST,
+                    headers={"cache-control": "no-store"})

@@ -21,3 +21,9 @@ IN_FLIGHT = Gauge(
 UNEXPECTED_ERRORS = Counter(
     "northbound_unexpected_errors_total", "Unhandled exceptions answered with a 500 page."
 )
+DEPENDENCY_UP = Gauge(
+    "northbound_dependency_up",
+    "1 when this instance reached the dependency at its last check (every 5 s), else 0.",
+    ["dependency"],
+    multiprocess_mode="livemin",
+)

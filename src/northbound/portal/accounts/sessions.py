@@ -66,15 +66,17 @@ class ActiveSession:
 
 class SessionStore:
     def __init__(
-        self, db: Database, settings: AccountSettings, clock: Clock, secret: bytes
+        self, db: Database, settings: AccountSettings, clock: Clock, secret: bytes,
+        previous: tuple[bytes, ...] = (),
     ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
         self.secret = secret
+        self.previous = previous  # secrets being rotated out: sessions they signed still load
 
     async def load(self, token: str) -> ActiveSession | None:
-        if not is_signed(token, self.secret):
+        if not any(is_signed(token, key) for key in (self.secret, *self.previous)):
             return None
         now = self.clock()
         digest = token_digest(token)

@@ -25,7 +25,8 @@ class AccountsState:
     @property
     def sessions(self) -> SessionStore:
         # Built on demand so a test that swaps ``clock`` moves session expiry too.
-        return SessionStore(self.db, self.settings.accounts, self.clock, self.secret)
+        previous = tuple(key.encode("utf-8") for key in self.settings.verifying_secrets[1:])
+        return SessionStore(self.db, self.settings.accounts, self.clock, self.secret, previous)
 
     @property
     def secret(self) -> bytes:

@@ -63,7 +63,10 @@ def csrf_token(request: Request, visitor: Visitor) -> str:
 
 def check_csrf(request: Request, visitor: Visitor, submitted: object) -> None:
     value = submitted if isinstance(submitted, str) else None
-    if not csrf.token_matches(accounts_state(request).secret, visitor.csrf_binding, value):
+    # Previous secrets still verify: a form opened before a key rotation can still be sent.
+    secrets = accounts_state(request).settings.verifying_secrets
+    if not any(csrf.token_matches(secret.encode("utf-8"), visitor.csrf_binding, value)
+               for secret in secrets):
         raise HTTPException(403, "The form's security token is missing or out of date.")
 
 

@@ -142,7 +142,11 @@ class Enquiry(Base):
 
 
 class StaffViewAudit(Base):
-    """Who on staff looked at (or changed) which application, and when."""
+    """Who on staff looked at (or changed) which application, and when.
+
+    Operator actions on the console (room controls, the notice) concern the whole site: they
+    have no application and say what changed in ``detail``.
+    """
 
     __tablename__ = "staff_view_audit"
 
@@ -150,8 +154,9 @@ class StaffViewAudit(Base):
     staff_user_id: Mapped[int] = mapped_column(
         ForeignKey("account_user.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    application_id: Mapped[str] = mapped_column(
-        ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True
+    application_id: Mapped[str | None] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), nullable=True, index=True
     )
     action: Mapped[str] = mapped_column(String(32), nullable=False)
+    detail: Mapped[str | None] = mapped_column(String(400), nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -15,6 +15,7 @@ from typing import Any, Final
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from northbound.keys import verify_with_any
 from northbound.portal.eligibility import page_fields as pf
 from northbound.portal.eligibility import questionnaire as q
 from northbound.portal.eligibility.api_models import (
@@ -143,7 +144,10 @@ async def _crs_get(request: Request, language: Language) -> HTMLResponse:
     code = request.query_params.get("code", "")
     if code:
         try:
-            values = read_code(code, _secret(request), today())
+            # codes issued before a key rotation still read (previous secrets verify)
+            values = verify_with_any(request.app.state.settings.verifying_secrets,
+                                     lambda secret: read_code(code, secret, today()),
+                                     InvalidReference)
         except InvalidReference:
             errors["code"] = translations(language).gettext(
                 "This reference code is not valid or has expired (codes last 60 days)."

@@ -109,17 +109,48 @@ def _render(rows: Iterable[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def _figures_document(figures: SurgeFigures) -> dict[str, object]:
+    return {
+        "gauges": figures.gauges,
+        "admitted": dict(figures.admitted),
+        "shed": [{"priority": p, "reason": r, "count": v}
+                 for (p, r), v in sorted(figures.shed.items())],
+        "rateLimited": dict(figures.rate_limited),
+        "breakers": {n: BREAKER_NAMES.get(v, str(v)) for n, v in figures.breakers.items()},
+        "queueWaitCount": figures.wait_count,
+        "queueWaitSecondsSum": figures.wait_sum,
+    }
+
+
 @surge_app.command()
 def status(
-    url: str = typer.Option("http://127.0.0.1:8000", help="Base URL of a running instance."),
+    url: str | None = typer.Option(
+        None, help="Base URL of a running instance (default: NORTHBOUND_BASE_URL)."),
     timeout: float = typer.Option(5.0, help="Seconds to wait for /metrics."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
 ) -> None:
     """Print admission, shedding, rate-limit and breaker figures of a running instance."""
-    target = url.rstrip("/") + "/metrics"
+    import json
+
+    from northbound.settings import Settings
+
+    site = Settings()
+    target = (url or site.base_url).rstrip("/") + "/metrics"
+    token = site.metrics.token.get_secret_value()
+    # /metrics is not public: the token opens it from anywhere (loopback needs none)
+    extra = {"headers": {"Authorization": f"Bearer {token}"}} if token else {}
     try:
-        response = httpx.get(target, timeout=timeout)
+        response = httpx.get(target, timeout=timeout, **extra)  # type: ignore[arg-type]
         response.raise_for_status()
     except httpx.HTTPError as error:
-        typer.echo(f"Could not read {target}: {error}", err=True)
+        hint = ("set NORTHBOUND_METRICS__TOKEN to the site's metrics token"
+                if isinstance(error, httpx.HTTPStatusError)
+                and error.response.status_code in (401, 404)
+                else "set NORTHBOUND_BASE_URL (or --url) to a running instance")
+        typer.echo(f"Could not read {target}: {error} ({hint})", err=True)
         raise typer.Exit(code=1) from error
-    typer.echo(format_table(parse_metrics(response.text)))
+    figures = parse_metrics(response.text)
+    if as_json:
+        typer.echo(json.dumps(_figures_document(figures), indent=2))
+        return
+    typer.echo(format_table(figures))

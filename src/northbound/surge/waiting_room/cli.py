@@ -81,13 +81,38 @@ def _via_admin_api(
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text
-        typer.echo(f"The server refused ({response.status_code}): {detail}", err=True)
+        hint = (" (set NORTHBOUND_WAITING_ROOM__ADMIN_TOKEN to the server's admin token)"
+                if response.status_code in (401, 403) else "")
+        typer.echo(f"The server refused ({response.status_code}): {detail}{hint}", err=True)
         raise typer.Exit(1)
     result: dict[str, Any] = response.json()
     return result
 
 
-def _run(action: str, body: dict[str, Any] | None = None, url: str | None = None) -> None:
+ROWS = (
+    ("room", "room"), ("on", "queueing newcomers"), ("mode", "mode"),
+    ("autoActive", "switched on by auto mode"), ("paused", "paused"),
+    ("waiting", "people waiting (polling)"), ("lineLength", "places in line"),
+    ("serving", "serving number"), ("lastPosition", "last place handed out"),
+    ("admittedPerMinute", "admitted per minute (measured)"),
+    ("fixedRatePerMinute", "fixed rate per minute"), ("admitCapPerMinute", "cap per minute"),
+    ("opensAt", "opens at (pre-queue)"), ("preQueue", "in the pre-queue"),
+    ("activeHereNow", "pass holders active here"), ("admittedTotal", "admitted in total"),
+    ("abandonedTotal", "places abandoned"), ("requestsPerHolder", "requests per holder"),
+)
+
+
+def format_status(document: dict[str, Any]) -> str:
+    """The status document as a two-column table (``--json`` prints the document itself)."""
+    from northbound.ops.table import render_table
+
+    known = [(label, document[key]) for key, label in ROWS if key in document]
+    extra = [(key, value) for key, value in document.items() if key not in dict(ROWS)]
+    return render_table(["waiting room", "now"], [*known, *extra])
+
+
+def _run(action: str, body: dict[str, Any] | None = None, url: str | None = None,
+         as_json: bool = False) -> None:
     site, settings = _settings()
     body = body or {}
     try:
@@ -96,51 +121,56 @@ def _run(action: str, body: dict[str, Any] | None = None, url: str | None = None
         else:
             document = _via_admin_api(site, settings, action, body, url)
     except httpx.HTTPError as error:
-        typer.echo(f"Cannot reach the server's admin API: {error}", err=True)
+        typer.echo(f"Cannot reach the server's admin API at {url or site.base_url}: {error} "
+                   "(set NORTHBOUND_BASE_URL "
+                   "or --url to a running instance, or NORTHBOUND_REDIS_URL to act on the "
+                   "shared store directly)", err=True)
         raise typer.Exit(1) from None
     except OSError as error:
-        typer.echo(f"Cannot reach the room's store: {error}", err=True)
+        typer.echo(f"Cannot reach the room's store: {error} (check NORTHBOUND_REDIS_URL)",
+                   err=True)
         raise typer.Exit(1) from None
-    typer.echo(json.dumps(document, indent=2))
+    typer.echo(json.dumps(document, indent=2) if as_json else format_status(document))
 
 
 _URL = typer.Option(None, help="Server base URL (admin API) instead of the configured store.")
+_JSON = typer.Option(False, "--json", help="Print the status as JSON (for scripts).")
 
 
 @room_app.command()
-def status(url: str | None = _URL) -> None:
+def status(url: str | None = _URL, as_json: bool = _JSON) -> None:
     """Show whether the room is on, the line, the outflow and the controls."""
-    _run("status", url=url)
+    _run("status", url=url, as_json=as_json)
 
 
 @room_app.command("open")
-def open_room(url: str | None = _URL) -> None:
+def open_room(url: str | None = _URL, as_json: bool = _JSON) -> None:
     """Turn the room on: newcomers queue."""
-    _run("open", url=url)
+    _run("open", url=url, as_json=as_json)
 
 
 @room_app.command()
-def close(url: str | None = _URL) -> None:
+def close(url: str | None = _URL, as_json: bool = _JSON) -> None:
     """Turn the room off: everyone in line and every newcomer goes straight through."""
-    _run("close", url=url)
+    _run("close", url=url, as_json=as_json)
 
 
 @room_app.command()
-def auto(url: str | None = _URL) -> None:
+def auto(url: str | None = _URL, as_json: bool = _JSON) -> None:
     """Back to automatic: on when admission control saturates, off when drained."""
-    _run("auto", url=url)
+    _run("auto", url=url, as_json=as_json)
 
 
 @room_app.command()
-def pause(url: str | None = _URL) -> None:
+def pause(url: str | None = _URL, as_json: bool = _JSON) -> None:
     """Stop letting people in (the line keeps its order)."""
-    _run("pause", url=url)
+    _run("pause", url=url, as_json=as_json)
 
 
 @room_app.command()
-def resume(url: str | None = _URL) -> None:
+def resume(url: str | None = _URL, as_json: bool = _JSON) -> None:
     """Start letting people in again."""
-    _run("resume", url=url)
+    _run("resume", url=url, as_json=as_json)
 
 
 @room_app.command("set-rate")
@@ -148,6 +178,7 @@ def set_rate(
     per_minute: str = typer.Argument(..., help="People per minute, or 'auto' for the loop."),
     cap: bool = typer.Option(False, "--cap", help="Set a ceiling instead of a fixed rate."),
     url: str | None = _URL,
+    as_json: bool = _JSON,
 ) -> None:
     """Admit a fixed number per minute (or cap the closed loop with --cap)."""
     if per_minute.lower() in ("auto", "off", "none"):
@@ -157,13 +188,14 @@ def set_rate(
     else:
         typer.echo("per-minute must be a whole number up to 1000000, or 'auto'", err=True)
         raise typer.Exit(2)
-    _run("cap" if cap else "rate", {"perMinute": value}, url=url)
+    _run("cap" if cap else "rate", {"perMinute": value}, url=url, as_json=as_json)
 
 
 @room_app.command()
 def revoke(
     position: int = typer.Argument(..., min=1, help="Place in line the pass was issued for."),
     url: str | None = _URL,
+    as_json: bool = _JSON,
 ) -> None:
     """Revoke the pass issued for one place in line."""
-    _run("revoke", {"position": position}, url=url)
+    _run("revoke", {"position": position}, url=url, as_json=as_json)
