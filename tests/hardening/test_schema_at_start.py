@@ -53,6 +53,8 @@ def test_serve_names_the_upgrade_command_instead_of_serving(
 ) -> None:
     monkeypatch.setenv("NORTHBOUND_DATABASE_URL", postgres_url)
     monkeypatch.setenv("NORTHBOUND_DATA_DIR", str(tmp_path))
+    # a shared database needs a shared key, or serve stops before looking at the schema
+    monkeypatch.setenv("NORTHBOUND_SECRET_KEY", "a-key-shared-by-every-instance-0123456789")
     served: list[object] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: served.append(args))
     result = CliRunner().invoke(cli, ["serve", "--port", "8999"])

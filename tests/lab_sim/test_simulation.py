@@ -44,7 +44,9 @@ def test_the_room_lets_in_no_more_than_the_servers_can_take() -> None:
     let_in = statistics.fmean(room.tally.inlet.values[240:720])
     assert 0.5 * capacity_per_second < let_in < 1.25 * capacity_per_second
     # the servers were kept busy, not starved, and people were served, not queued to death
-    assert statistics.fmean(room.utilisation[240:720]) > 0.8 * 1000
+    # (0.75: the inlet closes on the spare over several ticks, inlet_gain, trading a few
+    # percent of utilisation for far less overshoot; filling it at once gave > 0.8 here)
+    assert statistics.fmean(room.utilisation[240:720]) > 0.75 * 1000
     assert room.tally.completed > 10 * flood.tally.completed
     assert (room.tally.latency.get_value_at_percentile(99)
             < flood.tally.latency.get_value_at_percentile(99) / 2)

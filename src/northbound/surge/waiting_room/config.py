@@ -57,7 +57,7 @@ class WaitingRoomSettings(BaseModel):
         "measured value once enough holders are active.",
     )
     inlet_gain: float = Field(
-        default=0.3,
+        default=0.5,
         gt=0,
         le=1,
         description="Share of the people the spare capacity would hold that the inlet lets in "

@@ -27,7 +27,7 @@ Why only a share each tick: the load of people let in shows up late (they come b
 next refresh, then spend a minute clicking through), so a tick that let in everyone the spare
 could hold let in as many again on the next few ticks before their load was seen: in a crowd
 run the room let in 700 people in 12 s, the limit fell to its floor and the line then stood
-still for 30 s. With ``gain`` (0.3) the inlet closes on the spare over a few ticks, about
+still for 30 s. With ``gain`` (0.5 by default) the inlet closes on the spare over a few ticks, about
 the time the newly admitted take to show up, and overshoots little.
 
 Nothing is admitted while admission control is saturated (requests queued or shed in the
@@ -65,7 +65,7 @@ class InletPolicy:
         target_utilisation: float,
         requests_per_session: float,
         max_admit_per_tick: int,
-        gain: float = 0.3,
+        gain: float = 0.5,
     ) -> None:
         self.target_utilisation = target_utilisation
         self.gain = gain
