@@ -60,7 +60,8 @@ def refusals_name_rules_the_schema_cannot_state(ctx: Any, response: Any, case: A
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     values: dict[str, object] = {"data_dir": Path(tmp_path_factory.mktemp("api-fuzz")),
-                                 "secret_key": "api-fuzz-secret-key-0123456789", "content_poll_seconds": 0,
+                                 "secret_key": "api-fuzz-secret-key-0123456789",
+                                 "content_poll_seconds": 0,
                                  "accounts": FAST_HASHING, **STEADY_SURGE}  # fmt: skip
     app_settings = Settings(**values)  # type: ignore[arg-type]
     migrate.upgrade(app_settings.effective_database_url)
