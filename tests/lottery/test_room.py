@@ -48,7 +48,7 @@ async def test_creating_an_intake_schedules_the_rooms_pre_queue(app: FastAPI) ->
         assert created.status_code == 303 and created.headers["location"].endswith(
             "?scheduled=1")
     assert room.state.opens_at == opens_at.timestamp()
-    assert room.in_prequeue(datetime.now(UTC).timestamp())
+    assert room.in_prequeue()
     # a newcomer to a dynamic page joins the pre-queue: no place yet, the opening time
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as visitor:

@@ -215,7 +215,7 @@ class WaitingRoom:
                 self._touches |= batch
                 raise
 
-    def is_on(self, state: RoomState | None = None, now: float | None = None) -> bool:
+    def is_on(self, state: RoomState | None = None) -> bool:
         """Whether newcomers queue (True) or pass straight through (False)."""
         state = state or self.state
         if state.mode == "off":
@@ -224,7 +224,7 @@ class WaitingRoom:
             return True
         return state.opens_at is not None and state.prequeue_key is None
 
-    def in_prequeue(self, now: float, state: RoomState | None = None) -> bool:
+    def in_prequeue(self, state: RoomState | None = None) -> bool:
         """Whether newcomers join the pre-queue: from the schedule until the tick that draws
         the shuffle, not until the opening time itself. Someone who arrives in the instant
         between the opening and that tick would otherwise take a place in the ordinary line,
@@ -254,7 +254,7 @@ class WaitingRoom:
             state = await self.store.state(epochs=epochs)
         state = await self._auto_switch(state, now, epochs)
         self._rotate_active(now)
-        if self.is_on(state) and not self.in_prequeue(now, state):
+        if self.is_on(state) and not self.in_prequeue(state):
             state = await self._run_inlet(state, now, epochs)
         self._last_tick = now
         self.state = state
@@ -304,7 +304,7 @@ class WaitingRoom:
                 await self.store.update_controls(Controls(auto_active=True))
                 return replace(state, auto_active=True)
             return state
-        if not state.auto_active or self.in_prequeue(now, state):
+        if not state.auto_active or self.in_prequeue(state):
             return state
         headroom = self._busy < self.settings.target_utilisation * capacity.limit
         if state.live_waiting > 0 or not headroom:
@@ -544,7 +544,7 @@ class WaitingRoom:
     ) -> Waiting | Admitted:
         epoch = self._epoch(now)
         joined = int(now)
-        if self.in_prequeue(now):
+        if self.in_prequeue():
             index, position = await self.store.join_prequeue(epoch=epoch)
             if index:
                 # a pre-queue ticket names its schedule in the otherwise unused admitted_at
@@ -569,7 +569,7 @@ class WaitingRoom:
                 or state.prequeue_key is None
                 or ticket.prequeue_index > state.prequeue_count
             ):
-                if self.in_prequeue(now):
+                if self.in_prequeue():
                     return Waiting(None, self._prequeue_view(now))
                 return await self._join(vhash, now)  # a pre-queue that was cancelled
             shuffled = shuffled_index(
