@@ -61,39 +61,25 @@ class OutflowEstimator:
         self.window_seconds = window_seconds
         self.notice_seconds = notice_seconds
         self._readings: deque[_Reading] = deque()
+        self._no_rates()
+
+    def _no_rates(self) -> None:
         self._rate = 0.0  # places a second the front moved (let in or skipped)
         self._admit_rate = self._slow = self._fast = 0.0  # people let in a second
-        self._hazard = 0.0
+        self._hazard = 0.0  # share of the live line giving up a second
         self._live_share = 1.0
 
     def reset(self) -> None:
         """Forget the window (the line stopped being served by an inlet)."""
         self._readings.clear()
-        self._rate = self._admit_rate = self._slow = self._fast = self._hazard = 0.0
-        self._live_share = 1.0
+        self._no_rates()
 
-    def observe(
-        self,
-        now: float,
-        serving: int,
-        *,
-        tail: int | None = None,
-        live: int | None = None,
-        admitted: int | None = None,
-    ) -> None:
-        """One tick's reading of the shared counters. Without ``tail``/``live``/``admitted``
-        every place counts as a live person let in (no abandonment known)."""
+    def observe(self, now: float, serving: int, *, tail: int, live: int, admitted: int) -> None:
+        """One tick's reading of the room's shared counters."""
         readings = self._readings
         if readings and serving < readings[-1].serving:
             readings.clear()  # the line was reset
-        reading = _Reading(
-            now,
-            serving,
-            serving if tail is None else tail,
-            0 if live is None else live,
-            serving if admitted is None else admitted,
-        )
-        readings.append(reading)
+        readings.append(_Reading(now, serving, tail, live, admitted))
         while len(readings) > 2 and now - readings[1].time >= self.window_seconds:
             readings.popleft()
         self._recompute()
@@ -103,7 +89,7 @@ class OutflowEstimator:
         first, last = readings[0], readings[-1]
         span = last.time - first.time
         if span <= 0:
-            self._rate = self._admit_rate = self._slow = self._fast = self._hazard = 0.0
+            self._no_rates()
             return
         self._rate = (last.serving - first.serving) / span
         self._admit_rate = (last.admitted - first.admitted) / span
@@ -127,16 +113,6 @@ class OutflowEstimator:
     def rate(self) -> float:
         """Places per second the front of the line moved over the window."""
         return self._rate
-
-    @property
-    def admit_rate(self) -> float:
-        """People let in per second over the window."""
-        return self._admit_rate
-
-    @property
-    def hazard(self) -> float:
-        """Share of the live line giving up per second over the window."""
-        return self._hazard
 
     def estimate(self, ahead: int) -> Estimate | None:
         if ahead <= 0:
