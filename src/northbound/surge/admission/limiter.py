@@ -114,7 +114,7 @@ class Permit:
         if self._released or self._aside_since is not None:
             return
         self._aside_since = self._limiter._clock()
-        self._limiter._step_aside()
+        self._limiter._release(self, dropped=False, sample=False)  # the slot only, no sample
 
     def step_back(self) -> None:
         """Take a slot again, at once and over the limit if need be: the request was admitted
@@ -125,7 +125,7 @@ class Permit:
         self._aside_since = None
         if self._released:
             return
-        self._limiter._step_back()
+        self._limiter._occupy(1)
 
     def release(self, *, dropped: bool = False, sample: bool = True) -> None:
         """Give the slot back. ``sample=False`` keeps this request out of the limit's evidence
@@ -323,10 +323,14 @@ class Limiter:
             return self._shed(priority, ShedReason.QUEUE_FULL)
         return await self._wait(priority)
 
-    def _grant(self, priority: Priority) -> Permit:
+    def _occupy(self, slots: int) -> None:
+        """Take (or, negative, give back) slots, keeping the busy integral exact."""
         self._account_busy()
-        self._in_flight += 1
+        self._in_flight += slots
         metrics.IN_FLIGHT.set(self._in_flight)
+
+    def _grant(self, priority: Priority) -> Permit:
+        self._occupy(1)
         metrics.ADMITTED.labels(priority.label).inc()
         return Permit(self, priority, self._clock(), self._in_flight)
 
@@ -399,27 +403,14 @@ class Limiter:
         self._dequeued(waiter)
         waiter.future.set_result(self._shed(waiter.priority, ShedReason.TIMEOUT))
 
-    def _step_aside(self) -> None:
-        self._account_busy()
-        self._in_flight -= 1
-        metrics.IN_FLIGHT.set(self._in_flight)
-        self._drain()
-
-    def _step_back(self) -> None:
-        self._account_busy()
-        self._in_flight += 1
-        metrics.IN_FLIGHT.set(self._in_flight)
-
     def _release(self, permit: Permit, *, dropped: bool, sample: bool) -> None:
-        self._account_busy()
-        self._in_flight -= 1
+        self._occupy(-1)
         if sample:
             now = self._clock()
             self._limit.on_sample(
                 Sample(permit.start, now - permit.start, permit.in_flight, dropped)
             )
             metrics.LIMIT.set(self._limit.limit)
-        metrics.IN_FLIGHT.set(self._in_flight)
         self._drain()
 
     def _drain(self) -> None:
