@@ -128,12 +128,6 @@ class SurgeDefence:
     def room_active(self) -> bool:
         return self.active and self.settings.waiting_room.enabled
 
-    @property
-    def info_links(self) -> dict[str, str]:
-        """The information pages a refused visitor is pointed to (they stay open)."""
-        links = self.settings.waiting_room.info_links or ["/"]
-        return {"en": links[0], "fr": links[-1]}
-
     def front_layers(self) -> list[Middleware]:
         """What goes in front of the cached pages: counting every request that arrives."""
         if not self.active:
@@ -167,7 +161,9 @@ class SurgeDefence:
         layers.append(
             Middleware(
                 AdmissionControlMiddleware,
-                **self.admission.options(site_name=SITE_NAME, info_links=self.info_links),
+                **self.admission.options(
+                    site_name=SITE_NAME, info_links=self.settings.waiting_room.info_link
+                ),
             )
         )
         return layers

@@ -99,6 +99,12 @@ class WaitingRoomSettings(BaseModel):
         default_factory=lambda: ["/en/", "/fr/"],
         description="Information pages that stay open, offered on the waiting page (en, fr).",
     )
+    @property
+    def info_link(self) -> dict[str, str]:
+        """The information page to offer in each language (the first and the last given)."""
+        links = self.info_links or ["/"]
+        return {"en": links[0], "fr": links[-1]}
+
     site_name_en: str = "Northbound"
     site_name_fr: str = "Northbound"
     admin_token: str = Field(

@@ -145,10 +145,7 @@ class WaitingRoomMiddleware:
             grace_seconds=settings.abandon_grace_seconds,
             eta_window_seconds=settings.eta_window_seconds,
             site_names={"en": settings.site_name_en, "fr": settings.site_name_fr},
-            info_links={
-                "en": settings.info_links[0] if settings.info_links else "/",
-                "fr": settings.info_links[-1] if settings.info_links else "/",
-            },
+            info_links=settings.info_link,
         )
         # the few addresses visitors wait on repeat: work out their link and language once
         self._poll_target = lru_cache(maxsize=4096)(self._poll_target_uncached)

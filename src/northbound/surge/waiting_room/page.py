@@ -12,6 +12,7 @@ import html
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -204,7 +205,7 @@ class WaitingPage:
         grace_seconds: int,
         eta_window_seconds: float,
         site_names: dict[Lang, str],
-        info_links: dict[Lang, str],
+        info_links: Mapping[str, str],
     ) -> None:
         self.room_path = room_path
         self.grace_seconds = grace_seconds
