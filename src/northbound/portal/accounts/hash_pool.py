@@ -97,18 +97,21 @@ class HashPool:
     async def run(self, priority: HashPriority, fn: Callable[[], T]) -> T:
         """Run ``fn`` in a hashing worker when one is free (and rested)."""
         await self._acquire(priority)
+        loop = asyncio.get_running_loop()
         started = self._clock()
         try:
-            loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, fn)
         finally:
             spent = self._clock() - started
             rest = spent * (1.0 - self.share) / self.share
             cycle = spent + rest
             self.cycle = cycle if not self.cycle else self.cycle + 0.2 * (cycle - self.cycle)
-            task = asyncio.get_running_loop().create_task(self._rest_then_release(rest))
-            self._resting.add(task)
-            task.add_done_callback(self._resting.discard)
+            if rest > 0:
+                task = loop.create_task(self._rest_then_release(rest))
+                self._resting.add(task)
+                task.add_done_callback(self._resting.discard)
+            else:  # no pacing (the default): the worker goes straight to the next hash
+                self._release()
 
     async def _acquire(self, priority: HashPriority) -> None:
         if self._free > 0 and not self.waiting:
@@ -136,8 +139,7 @@ class HashPool:
             raise
 
     async def _rest_then_release(self, rest: float) -> None:
-        if rest > 0:
-            await self._sleep(rest)
+        await self._sleep(rest)
         self._release()
 
     def _release(self) -> None:
