@@ -213,23 +213,27 @@ class CannedResponse:
             Variant.JSON_EN: render_problem(status, retry_after, lang="en"),
             Variant.JSON_FR: render_problem(status, retry_after, lang="fr"),
         }
-        self._posted = {
+        posted = {
             **self.bodies, Variant.HTML_EN: page(False, False), Variant.HTML_FR: page(True, False)
         }
-        self._headers: dict[Variant, list[tuple[bytes, bytes]]] = {}
-        for variant in self.bodies:
-            is_json = variant in (Variant.JSON_EN, Variant.JSON_FR)
-            french = variant in (Variant.HTML_FR, Variant.JSON_FR)
-            if is_json:
-                content_type, language = b"application/problem+json", b"fr" if french else b"en"
-            else:
-                content_type, language = b"text/html; charset=utf-8", b"en, fr"
-            self._headers[variant] = [
-                (b"content-type", content_type),
-                (b"content-language", language),
-                (b"cache-control", b"no-store"),
-                (b"vary", b"accept, accept-language"),
-            ]
+        # (variant, is a form post) -> body and its headers, all built here, none per request
+        self._answers: dict[tuple[Variant, bool], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
+        for is_post, bodies in ((False, self.bodies), (True, posted)):
+            for variant, body in bodies.items():
+                is_json = variant in (Variant.JSON_EN, Variant.JSON_FR)
+                french = variant in (Variant.HTML_FR, Variant.JSON_FR)
+                if is_json:
+                    content_type = b"application/problem+json"
+                    language = b"fr" if french else b"en"
+                else:
+                    content_type, language = b"text/html; charset=utf-8", b"en, fr"
+                self._answers[variant, is_post] = (body, [
+                    (b"content-type", content_type),
+                    (b"content-length", b"%d" % len(body)),
+                    (b"content-language", language),
+                    (b"cache-control", b"no-store"),
+                    (b"vary", b"accept, accept-language"),
+                ])  # fmt: skip
         self._retry_header = (b"retry-after", str(retry_after).encode())
 
     async def send(
@@ -241,15 +245,14 @@ class CannedResponse:
         extra_headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         """Write the whole response. The body is never read: callers decide before that."""
-        variant = choose_variant(scope)
-        bodies = self.bodies if scope.get("method", "GET") in ("GET", "HEAD") else self._posted
-        body = bodies[variant]
+        is_post = scope.get("method", "GET") not in ("GET", "HEAD")
+        body, fixed = self._answers[choose_variant(scope), is_post]
         retry = (
             self._retry_header
             if retry_after is None
             else (b"retry-after", str(max(1, retry_after)).encode())
         )
-        headers = [*self._headers[variant], (b"content-length", b"%d" % len(body)), retry]
+        headers = [*fixed, retry]
         if extra_headers:
             headers.extend(extra_headers)
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
