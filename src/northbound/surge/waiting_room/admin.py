@@ -98,6 +98,21 @@ def _schedule(body: dict[str, Any]) -> Controls:
     return Controls(opens_at=opens_at, auto_active=True if opens_at >= 0 else None)
 
 
+CONTROL_ACTIONS: dict[str, Callable[[dict[str, Any]], Controls]] = {
+    "open": lambda _: Controls(mode="on"),
+    "close": lambda _: Controls(mode="off", release_all=True),
+    "auto": lambda _: Controls(mode="auto"),
+    "pause": lambda _: Controls(paused=True),
+    "resume": lambda _: Controls(paused=False),
+    "rate": lambda body: Controls(fixed_rate_per_minute=_per_minute(body)),
+    "cap": lambda body: Controls(admit_cap_per_minute=_per_minute(body)),
+    "schedule": _schedule,
+}
+"""Every operator action that sets controls, by name: the admin API's routes and the
+``northbound room`` command (acting on Redis directly) both read this one table. A body that
+does not parse raises ``ValueError`` with a message for the operator."""
+
+
 def _position(body: dict[str, Any]) -> int:
     value = body.get("position")
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
@@ -149,29 +164,9 @@ def build_admin_app(room: WaitingRoom, authorize: Authorize) -> Starlette:
 
     routes = [
         Route("/", guarded(None), methods=["GET"]),
-        Route("/open", guarded(controls(lambda _: Controls(mode="on"))), methods=["POST"]),
-        Route(
-            "/close",
-            guarded(controls(lambda _: Controls(mode="off", release_all=True))),
-            methods=["POST"],
-        ),
-        Route("/auto", guarded(controls(lambda _: Controls(mode="auto"))), methods=["POST"]),
-        Route("/pause", guarded(controls(lambda _: Controls(paused=True))), methods=["POST"]),
-        Route("/resume", guarded(controls(lambda _: Controls(paused=False))), methods=["POST"]),
-        Route(
-            "/rate",
-            guarded(controls(lambda b: Controls(fixed_rate_per_minute=_per_minute(b)))),
-            methods=["POST"],
-        ),
-        Route(
-            "/cap",
-            guarded(controls(lambda b: Controls(admit_cap_per_minute=_per_minute(b)))),
-            methods=["POST"],
-        ),
-        Route(
-            "/schedule",
-            guarded(controls(_schedule)),
-            methods=["POST"],
+        *(
+            Route(f"/{name}", guarded(controls(make)), methods=["POST"])
+            for name, make in CONTROL_ACTIONS.items()
         ),
         Route("/revoke", guarded(revoke), methods=["POST"]),
     ]

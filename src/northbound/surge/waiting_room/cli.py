@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import typer
 
-from .admin import _schedule, status_document
+from .admin import CONTROL_ACTIONS, status_document
 from .config import WaitingRoomSettings
 from .store import Controls
 
@@ -52,18 +52,8 @@ async def _via_redis(
 
 
 def _controls(action: str, body: dict[str, Any]) -> Controls | None:
-    if action == "schedule":  # {"opensAt": ISO 8601 | None}, parsed as the admin API does
-        return _schedule(body)
-    per_minute = body.get("perMinute")
-    return {
-        "open": Controls(mode="on"),
-        "close": Controls(mode="off", release_all=True),
-        "auto": Controls(mode="auto"),
-        "pause": Controls(paused=True),
-        "resume": Controls(paused=False),
-        "rate": Controls(fixed_rate_per_minute=-1 if per_minute is None else per_minute),
-        "cap": Controls(admit_cap_per_minute=-1 if per_minute is None else per_minute),
-    }.get(action)
+    make = CONTROL_ACTIONS.get(action)  # the admin API's own table: one meaning per action
+    return make(body) if make is not None else None
 
 
 def _via_admin_api(
@@ -130,6 +120,9 @@ def _run(action: str, body: dict[str, Any] | None = None, url: str | None = None
         typer.echo(f"Cannot reach the room's store: {error} (check NORTHBOUND_REDIS_URL)",
                    err=True)
         raise typer.Exit(1) from None
+    except ValueError as error:  # a value the admin API would answer 400 to
+        typer.echo(f"Not done: {error}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(json.dumps(document, indent=2) if as_json else format_status(document))
 
 
