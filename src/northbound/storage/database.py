@@ -81,6 +81,18 @@ def _sqlstate(error: sa_exc.DBAPIError) -> str:
     return ""
 
 
+SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+BUSY_RETRY_SECONDS = 1.0
+
+
+def is_busy(error: BaseException) -> bool:
+    """True for SQLite's lock timeouts: the database is up, just taken by another writer."""
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    message = str(error.orig if error.orig is not None else error).lower()
+    return any(words in message for words in SQLITE_BUSY)
+
+
 def is_outage(error: BaseException) -> bool:
     """True when ``error`` means the database cannot be used, not that the request was wrong."""
     if isinstance(error, DatabaseUnavailable | CircuitOpenError):
@@ -99,18 +111,6 @@ def is_outage(error: BaseException) -> bool:
     if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
         return True
     return isinstance(error, OSError) and error.errno in NETWORK_ERRNOS
-
-
-SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
-BUSY_RETRY_SECONDS = 1.0
-
-
-def is_busy(error: BaseException) -> bool:
-    """True for SQLite's lock timeouts: the database is up, just taken by another writer."""
-    if not isinstance(error, sa_exc.OperationalError):
-        return False
-    message = str(error.orig if error.orig is not None else error).lower()
-    return any(words in message for words in SQLITE_BUSY)
 
 
 def _judge(error: BaseException) -> bool | None:
@@ -169,8 +169,8 @@ class Database:
             "database",
             failure_threshold=config.failure_threshold,
             reset_timeout=config.reset_seconds,
-            slow_call_seconds=(config.slow_call_seconds or None) if not settings.is_sqlite
-            else None,
+            # SQLite: a slow session is a lock queue or an await inside it, not a sick server
+            slow_call_seconds=None if settings.is_sqlite else config.slow_call_seconds or None,
         )
         return cls(settings.effective_database_url, breaker=breaker,
                    connect_timeout=config.connect_timeout_seconds)
