@@ -32,6 +32,7 @@ from northbound.portal.content.site import ContentSite
 from northbound.portal.eligibility.api import api_router as eligibility_api
 from northbound.portal.eligibility.pages import page_router as eligibility_pages
 from northbound.portal.lottery.wiring import install_lottery
+from northbound.portal.processing.wiring import install_processing
 from northbound.settings import Settings
 from northbound.storage.database import Database
 from northbound.storage.schema import ensure_current
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await defence.start()
             stack.push_async_callback(console.stop)
             await console.start()
+            stack.push_async_callback(processing.stop)
+            await processing.start()
             if settings.content_poll_seconds > 0:
                 watcher = asyncio.create_task(_watch_content(app, settings.content_poll_seconds))
                 stack.push_async_callback(_cancel, watcher)
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_lottery(app, defence.room if defence.room_active else None)
     install_lab_routes(app, settings.lab)  # off unless NORTHBOUND_LAB__BACKEND=1
     console = install_console(app, settings, templates)  # /staff/console: the operator's view
+    processing = install_processing(app, db)  # processing times, from an in-memory snapshot
     if defence.room_active:
         staff = staff_session_authorizer(app.state.accounts)
         app.mount(ROOM_ADMIN_PATH, defence.admin_app(staff))

@@ -6,8 +6,7 @@ import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,13 +16,14 @@ from northbound.ops.cluster.cli import cluster_app
 from northbound.ops.keys_cli import keys_app
 from northbound.portal.accounts.cli import outbox, users_app
 from northbound.portal.lottery.cli import lottery_app
+from northbound.portal.processing.cli import processing_app
+from northbound.storage.database import with_database
 from northbound.surge.admission.cli import surge_app
 from northbound.surge.waiting_room.cli import room_app
 
 if TYPE_CHECKING:
     from northbound.settings import Settings
 
-T = TypeVar("T")
 
 cli = typer.Typer(
     name="northbound",
@@ -44,6 +44,7 @@ cli.add_typer(lab_app, name="lab")
 cli.add_typer(keys_app, name="keys")
 cli.add_typer(cluster_app, name="cluster")
 cli.add_typer(lottery_app, name="lottery")
+cli.add_typer(processing_app, name="processing")
 cli.command("outbox")(outbox)
 
 
@@ -204,7 +205,7 @@ def notice_show(
     from northbound.ops.table import render_table
     from northbound.portal.notices import current_notice
 
-    notice, updated = asyncio.run(_with_db(current_notice))
+    notice, updated = asyncio.run(with_database(current_notice))
     if as_json:
         typer.echo(json.dumps({"en": notice.en, "fr": notice.fr, "level": notice.level,
                                "since": updated.isoformat() if notice.en else None}))
@@ -227,7 +228,7 @@ def notice_set(
     from northbound.portal.notices import set_notice
 
     try:
-        asyncio.run(_with_db(set_notice, english, french, level))
+        asyncio.run(with_database(set_notice, english, french, level))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo("notice set")
@@ -238,19 +239,8 @@ def notice_clear() -> None:
     """Remove the banner."""
     from northbound.portal.notices import clear_notice
 
-    asyncio.run(_with_db(clear_notice))
+    asyncio.run(with_database(clear_notice))
     typer.echo("notice cleared")
-
-
-async def _with_db(func: Callable[..., Awaitable[T]], *args: Any) -> T:
-    from northbound.settings import Settings
-    from northbound.storage.database import Database
-
-    db = Database(Settings().effective_database_url)
-    try:
-        return await func(db, *args)
-    finally:
-        await db.dispose()
 
 
 def main() -> None:

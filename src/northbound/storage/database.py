@@ -26,10 +26,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
@@ -213,3 +213,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+T = TypeVar("T")
+
+
+async def with_database(work: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Run ``work(db, *args)`` against the configured database, then release it (for commands)."""
+    from northbound.settings import Settings
+
+    db = Database(Settings().effective_database_url)
+    try:
+        return await work(db, *args)
+    finally:
+        await db.dispose()

@@ -14,6 +14,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "northbound.portal.accounts.models",
     "northbound.portal.applications.models",
     "northbound.portal.lottery.models",
+    "northbound.portal.processing.models",
 )
 
 for _module in MODEL_MODULES:

@@ -17,22 +17,12 @@ import typer
 
 from northbound.portal.lottery import draw
 from northbound.portal.lottery.paths import DRAW_API
+from northbound.storage.database import with_database
 
 lottery_app = typer.Typer(help="Parents and grandparents lottery: intakes and the draw.",
                           no_args_is_help=True)
 T = TypeVar("T")
 INTAKE = typer.Option("--intake", help="Intake number.", min=1)
-
-
-async def _with_db(work: Callable[[Any], Awaitable[T]]) -> T:
-    from northbound.settings import Settings
-    from northbound.storage.database import Database
-
-    db = Database(Settings().effective_database_url)
-    try:
-        return await work(db)
-    finally:
-        await db.dispose()
 
 
 def _now() -> datetime:
@@ -80,7 +70,7 @@ def create(
     errors = service.check_intake(opens_at, closes_at, target, cap, notice_en, notice_fr)
     if errors:
         _fail("; ".join(f"{k}: {v}" for k, v in errors.items()))
-    intake = asyncio.run(_with_db(lambda db: service.create_intake(
+    intake = asyncio.run(with_database(lambda db: service.create_intake(
         db, opens_at=opens_at, closes_at=closes_at, invitation_target=target,
         application_cap=cap, notice_en=notice_en, notice_fr=notice_fr, staff_id=None,
         now=_now())))
@@ -97,7 +87,7 @@ def schedule_room_command(
     """(Re)schedule the waiting room's pre-queue for the intake's opening."""
     from northbound.portal.lottery import service
 
-    found = asyncio.run(_with_db(lambda db: service.get_intake(db, intake)))
+    found = asyncio.run(with_database(lambda db: service.get_intake(db, intake)))
     if found is None:
         _fail(f"no intake {intake}")
     from northbound.portal.accounts.clock import aware
@@ -109,7 +99,7 @@ def _guarded(step: Callable[[Any], Awaitable[T]]) -> T:
     from northbound.portal.lottery import service
 
     try:
-        return asyncio.run(_with_db(step))
+        return asyncio.run(with_database(step))
     except service.OutOfOrder as exc:
         _fail(str(exc))
     except LookupError:
@@ -158,7 +148,7 @@ def verify(
     else:
         from northbound.portal.lottery import service
 
-        found = asyncio.run(_with_db(lambda db: service.published(db, intake)))
+        found = asyncio.run(with_database(lambda db: service.published(db, intake)))
         if found is None:
             _fail(f"no intake {intake}")
         published = found

@@ -1,0 +1,180 @@
+"""The processing-times tool (HTML, both languages, no JavaScript needed) and its JSON twin.
+
+Estimates come from the in-memory :class:`EstimateBook`; only a signed-in person asking about
+one of the portal's own queues costs a query (how many applications are ahead of theirs).
+Query parameters are read by hand so that a hand-edited address gets the page with its error
+next to the field (400), never a framework 422.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from babel.dates import format_date
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from northbound.portal.accounts.paths import ACCOUNT_PATHS
+from northbound.portal.accounts.visitor import current_visitor, finish
+from northbound.portal.processing import service
+from northbound.portal.processing.catalogue import (
+    BY_CODE,
+    TYPES,
+    ApplicationType,
+    countries,
+    country_codes,
+    country_name,
+)
+from northbound.portal.processing.estimates import Estimate, EstimateBook
+from northbound.settings import Language
+from northbound.storage.database import Database
+from northbound.web.i18n import gettext
+from northbound.web.problems import problem
+from northbound.web.templating import Crumb, Templates
+
+TOOL_PATHS: dict[Language, str] = {"en": "/en/check-processing-times",
+                                   "fr": "/fr/verifier-delais-de-traitement"}
+INFO_PATHS: dict[Language, str] = {"en": "/en/processing-times",
+                                   "fr": "/fr/delais-de-traitement"}
+API_PATH = "/api/v1/processing-times"
+_LOCALES: dict[Language, str] = {"en": "en_CA", "fr": "fr_CA"}
+NO_STORE = {"cache-control": "no-store"}
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1", tags=["processing times"])
+
+
+def estimate_book(request: Request) -> EstimateBook:
+    book: EstimateBook = request.app.state.processing
+    return book
+
+
+def _choice(request: Request, name: str) -> str:
+    # Codes are short ASCII; anything longer is not one of ours, whatever it holds.
+    return request.query_params.get(name, "").strip()[:40]
+
+
+def read_question(type_code: str, country: str) -> tuple[ApplicationType | None, str,
+                                                         dict[str, str]]:
+    """The type and country asked about, and an error per field for what cannot be used."""
+    errors: dict[str, str] = {}
+    kind = BY_CODE.get(type_code)
+    if kind is None:
+        errors["type"] = "Choose the type of application from the list."
+    country = country.upper()
+    if country and country not in country_codes():
+        errors["country"] = "Choose the country from the list."
+    elif kind is not None and kind.by_country and not country:
+        errors["country"] = "Choose the country you are applying from: this estimate depends " \
+                            "on it."
+    if kind is not None and not kind.by_country:
+        country = ""  # one estimate everywhere: a country sent along changes nothing
+    return kind, country, errors
+
+
+async def tool_page(request: Request) -> Response:
+    language: Language = "fr" if request.url.path.startswith("/fr/") else "en"
+    type_code, raw_country = _choice(request, "type"), _choice(request, "country")
+    asked = bool(type_code or raw_country)
+    kind, country, errors = read_question(type_code, raw_country) if asked else (None, "", {})
+    estimate = places = None
+    signed_in = False
+    visitor = None
+    if kind is not None and not errors:
+        estimate = estimate_book(request).lookup(kind.code, country)
+        if kind.queue is not None:
+            visitor = await current_visitor(request)
+            if visitor.user is not None:
+                signed_in = True
+                db: Database = request.app.state.db
+                places = await service.places_of(db, visitor.user.id, kind.queue)
+    query = {name: value for name, value in (("type", type_code), ("country", raw_country))
+             if value}
+    twin_language: Language = "en" if language == "fr" else "fr"
+    twin = TOOL_PATHS[twin_language] + (f"?{urlencode(query)}" if query else "")
+    templates: Templates = request.app.state.templates
+    body = templates.render(
+        language, "processing/tool.html",
+        title=gettext(language, "Check processing times"),
+        twin_href=twin,
+        breadcrumbs=[Crumb(gettext(language, "Home"), f"/{language}/"),
+                     Crumb(gettext(language, "Processing times"), INFO_PATHS[language])],
+        types=[(t.code, gettext(language, t.title)) for t in TYPES],
+        by_country=[t.code for t in TYPES if t.by_country],
+        countries=countries(language),
+        values={"type": type_code, "country": country or raw_country.upper()},
+        errors=errors,
+        kind=kind if not errors else None,
+        kind_title=gettext(language, kind.title) if kind is not None else "",
+        country_name=country_name(country, language) if country else "",
+        estimate=estimate,
+        wording=_wording(estimate, language),
+        places=places,
+        signed_in=signed_in,
+        sign_in_href=ACCOUNT_PATHS["sign_in"][language] + "?" + urlencode(
+            {"next": TOOL_PATHS[language] + (f"?{urlencode(query)}" if query else "")}),
+        info_href=INFO_PATHS[language],
+        format_day=lambda day: format_date(day, "long", locale=_LOCALES[language]),
+    )
+    response = HTMLResponse(body, status_code=400 if errors else 200, headers=NO_STORE)
+    return finish(request, response, visitor) if visitor is not None else response
+
+
+def _wording(estimate: Estimate | None, language: Language) -> str:
+    """The estimate as a person reads it: in days, with months alongside past two months."""
+    if estimate is None:
+        return ""
+    days = gettext(language, "%(num)d days" if estimate.days != 1 else "%(num)d day") % {
+        "num": estimate.days}
+    if estimate.days < 60:
+        return days
+    months = round(estimate.days / 30.44)
+    return gettext(language, "%(days)s (about %(months)d months)") % {
+        "days": days, "months": months}
+
+
+for _language, _path in TOOL_PATHS.items():
+    router.add_api_route(_path, tool_page, methods=["GET", "HEAD"])
+
+
+def _estimate_json(code: str, country: str, estimate: Estimate) -> dict[str, object]:
+    return {
+        "type": code,
+        "country": country or None,
+        "days": estimate.days,
+        "source": estimate.source,
+        "publishedOn": estimate.published_on.isoformat() if estimate.published_on else None,
+        "decisions": estimate.decisions if estimate.source == "measured" else None,
+    }
+
+
+@api_router.get("/processing-times", summary="Every current processing-time estimate")
+async def all_estimates(request: Request) -> JSONResponse:
+    book = estimate_book(request)
+    items = []
+    for kind in TYPES:
+        measured = book.lookup(kind.code) if not kind.by_country else None
+        if measured is not None:
+            items.append(_estimate_json(kind.code, "", measured))
+            continue
+        for (code, country), estimate in sorted(book.published().items()):
+            if code == kind.code:
+                items.append(_estimate_json(code, country, estimate))
+    refreshed = book.refreshed_at.isoformat() if book.refreshed_at else None
+    return JSONResponse({"estimates": items, "refreshedAt": refreshed}, headers=NO_STORE)
+
+
+@api_router.get("/processing-times/{type_code}",
+                summary="The current estimate for one type of application",
+                responses={400: {"description": "Unknown type or country"},
+                           404: {"description": "No estimate published yet"}})
+async def one_estimate(request: Request, type_code: str) -> JSONResponse:
+    kind, country, errors = read_question(type_code[:40], _choice(request, "country"))
+    if kind is None or errors:
+        return problem(400, "Bad request", " ".join(errors.values()))
+    estimate = estimate_book(request).lookup(kind.code, country)
+    if estimate is None:
+        return problem(404, "Not found", "No estimate is published for this type of "
+                       "application yet.")
+    return JSONResponse(_estimate_json(kind.code, country, estimate), headers=NO_STORE)

@@ -1,0 +1,26 @@
+"""Every link an information page gives to another page of the site leads somewhere."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from northbound.portal.content.loader import load_pages
+
+HREF = re.compile(r'href="(/(?:en|fr)/[^"#]*)')
+
+
+async def test_no_information_page_links_to_a_missing_page(client: httpx.AsyncClient) -> None:
+    targets: dict[str, str] = {}
+    for page in load_pages().values():
+        html = (await client.get(page.path)).text
+        for target in HREF.findall(html):
+            targets.setdefault(target.replace("&amp;", "&"), page.path)
+    assert len(targets) > 20
+    broken = {}
+    for target, source in sorted(targets.items()):
+        status = (await client.get(target)).status_code
+        if status >= 400:
+            broken[target] = (source, status)
+    assert broken == {}
