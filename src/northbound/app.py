@@ -27,6 +27,7 @@ from northbound.ops.observe import ObserveMiddleware
 from northbound.portal import notices
 from northbound.portal.accounts.staff_gate import staff_session_authorizer
 from northbound.portal.applications.wiring import install_portal_accounts
+from northbound.portal.contact.wiring import install_contact
 from northbound.portal.content import routes as content_routes
 from northbound.portal.content.site import ContentSite
 from northbound.portal.eligibility.api import api_router as eligibility_api
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # goes back while it waits (a no-op where admission control is not installed)
     app.state.accounts.hashing.pool.step_aside = stepped_aside
     install_lottery(app, defence.room if defence.room_active else None)
+    install_contact(app)  # help without an account
     install_lab_routes(app, settings.lab)  # off unless NORTHBOUND_LAB__BACKEND=1
     console = install_console(app, settings, templates)  # /staff/console: the operator's view
     processing = install_processing(app, db)  # processing times, from an in-memory snapshot

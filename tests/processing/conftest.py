@@ -6,12 +6,9 @@ import pytest
 
 from northbound.settings import Settings
 from tests.accounts.flows import fast_settings
+from tests.browser.test_pages_browser import auditor, tab  # noqa: F401 (the browser fixtures)
 
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     return fast_settings(make_settings)
-
-
-# the browser tests' tabs and axe-core auditor
-from tests.browser.test_pages_browser import auditor, tab  # noqa: E402, F401

@@ -15,6 +15,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "northbound.portal.applications.models",
     "northbound.portal.lottery.models",
     "northbound.portal.processing.models",
+    "northbound.portal.contact.models",
 )
 
 for _module in MODEL_MODULES:

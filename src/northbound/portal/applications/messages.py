@@ -23,19 +23,27 @@ TOPICS: tuple[tuple[str, str], ...] = (
 MIN_BODY, MAX_BODY = 10, 4000
 
 
+def body_error(body: str) -> str | None:
+    """What is wrong with a message someone writes to us, if anything."""
+    text = body.strip()
+    if len(text) < MIN_BODY:
+        return "Describe your question in at least 10 characters."
+    if len(text) > MAX_BODY:
+        return "Use 4,000 characters or fewer."
+    if any(ord(c) < 32 and c not in "\r\n\t" for c in text):
+        return "Remove special characters from your message."
+    return None
+
+
 def check_enquiry(
     topic: str, body: str, application_id: str, own_ids: set[str]
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if topic not in {key for key, _ in TOPICS}:
         errors["topic"] = "Choose one of the options."
-    text = body.strip()
-    if len(text) < MIN_BODY:
-        errors["body"] = "Describe your question in at least 10 characters."
-    elif len(text) > MAX_BODY:
-        errors["body"] = "Use 4,000 characters or fewer."
-    elif any(ord(c) < 32 and c not in "\r\n\t" for c in text):
-        errors["body"] = "Remove special characters from your message."
+    problem = body_error(body)
+    if problem:
+        errors["body"] = problem
     if application_id and application_id not in own_ids:
         errors["application"] = "Choose one of the options."
     return errors

@@ -1,6 +1,6 @@
 """Receipt numbers people can read out on the phone, with a check digit that catches typos.
 
-Format: two letters for the kind, then ten digits in groups, e.g. ``CZ-482-193-0571``. The
+Format: two letters for the kind, then ten digits in groups, e.g. ``CZ-482-193-0572``. The
 last digit is a Damm check digit, which catches every single wrong digit and every swap of
 two neighbouring digits — the two mistakes people make copying numbers.
 """

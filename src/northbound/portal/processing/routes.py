@@ -8,10 +8,12 @@ next to the field (400), never a framework 422.
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Annotated
 from urllib.parse import urlencode
 
 from babel.dates import format_date
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
@@ -165,14 +167,26 @@ async def all_estimates(request: Request) -> JSONResponse:
     return JSONResponse({"estimates": items, "refreshedAt": refreshed}, headers=NO_STORE)
 
 
+# The path's type is an enumeration in the schema, so an unknown one is refused by the
+# framework (422 problem JSON) like every other schema violation; what the schema cannot say
+# (this type needs a country, that code is no country) is a 422 of ours.
+TypeCode = Enum("TypeCode", {kind.code: kind.code for kind in TYPES}, type=str)  # type: ignore[misc]
+
+
 @api_router.get("/processing-times/{type_code}",
                 summary="The current estimate for one type of application",
-                responses={400: {"description": "Unknown type or country"},
-                           404: {"description": "No estimate published yet"}})
-async def one_estimate(request: Request, type_code: str) -> JSONResponse:
-    kind, country, errors = read_question(type_code[:40], _choice(request, "country"))
+                responses={404: {"description": "No estimate published yet"},
+                           422: {"description": "Unknown type, or the country is missing or "
+                                                "unknown"}})
+async def one_estimate(
+    request: Request,
+    type_code: TypeCode,  # type: ignore[valid-type]
+    country: Annotated[str, Query(pattern="^[A-Za-z]{2}$",
+                                  description="ISO 3166 code, for types by country")] = "",
+) -> JSONResponse:
+    kind, country, errors = read_question(str(type_code.value), country)
     if kind is None or errors:
-        return problem(400, "Bad request", " ".join(errors.values()))
+        return problem(422, "Unprocessable request", " ".join(errors.values()))
     estimate = estimate_book(request).lookup(kind.code, country)
     if estimate is None:
         return problem(404, "Not found", "No estimate is published for this type of "

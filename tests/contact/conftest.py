@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from northbound.settings import Settings
+from tests.accounts.flows import fast_settings
+from tests.browser.test_pages_browser import auditor, tab  # noqa: F401 (the browser fixtures)
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return fast_settings(make_settings)
