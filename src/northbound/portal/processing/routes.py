@@ -180,7 +180,7 @@ TypeCode = Enum("TypeCode", {kind.code: kind.code for kind in TYPES}, type=str) 
                                                 "unknown"}})
 async def one_estimate(
     request: Request,
-    type_code: TypeCode,  # type: ignore[valid-type]
+    type_code: TypeCode,
     country: Annotated[str, Query(pattern="^[A-Za-z]{2}$",
                                   description="ISO 3166 code, for types by country")] = "",
 ) -> JSONResponse:
