@@ -182,3 +182,13 @@ def test_sniffing_reads_content_not_names() -> None:
     assert sniff(EXECUTABLE) is None
     assert sniff(b"") is None
     assert sniff(b"%PD") is None
+
+
+@pytest.mark.parametrize(("language", "unit"), [("en", "KB"), ("fr", "Ko")])
+async def test_document_sizes_in_the_language_of_the_page(client: httpx.AsyncClient,
+                                                          language: str, unit: str) -> None:
+    await sign_up(client, f"size-{language}@example.com", language)
+    base = await start(client, "citizenship", language)
+    assert (await upload(client, base, language, PDF)).status_code == 303
+    page = await client.get(f"{base}/documents")
+    assert re.search(rf"\(\d+ {unit}\)", page.text), page.text[-2000:]

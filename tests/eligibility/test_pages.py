@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from northbound.portal.eligibility import pages
+from northbound.portal.eligibility.forms import decimal_point
 from northbound.portal.eligibility.questionnaire import COOKIE_NAME
 
 CRS_FORM = {
@@ -263,3 +264,19 @@ async def test_bad_or_expired_reference_code(
     monkeypatch.setattr(pages, "today", date.today)
     r = await client.get(f"/fr/admissibilite/calculateur-scg?code={code.group(1)}")
     assert r.status_code == 400 and "a expiré" in r.text
+
+
+@pytest.mark.parametrize(("typed", "read"), [("6,5", "6.5"), ("7", "7"), ("6.5", "6.5"),
+                                             ("6,5,5", "6,5,5"), (",5", ",5"), ("6,", "6,")])
+def test_a_decimal_comma_is_read_as_a_point(typed: str, read: str) -> None:
+    assert decimal_point(typed) == read
+
+
+async def test_the_french_form_takes_a_score_written_the_french_way(
+        client: httpx.AsyncClient) -> None:
+    french = {**CRS_FORM, "first_language__speaking": "6,5", "first_language__reading": "6.5"}
+    dotted = {**CRS_FORM, "first_language__speaking": "6.5", "first_language__reading": "6.5"}
+    comma = await client.post(pages.PATHS["crs"]["fr"], data=french)
+    point = await client.post(pages.PATHS["crs"]["fr"], data=dotted)
+    assert comma.status_code == point.status_code == 200, field_errors(comma.text)
+    assert total(comma.text) == total(point.text)

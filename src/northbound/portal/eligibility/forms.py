@@ -51,8 +51,22 @@ def language_payload(form: Mapping[str, str], prefix: str, required: bool) -> di
     result: dict[str, Any] = {}
     _put(result, form, f"{prefix}{SEP}test")
     for ability in ABILITIES:
-        _put(result, form, f"{prefix}{SEP}{ability}")
+        score = decimal_point(_text(form, f"{prefix}{SEP}{ability}"))
+        if score:
+            result[ability] = score
     return result
+
+
+def decimal_point(text: str) -> str:
+    """A score as typed, with a decimal comma read as a point: French writes 6,5 for 6.5.
+
+    Only a lone comma between digits is a decimal separator; anything else is left for the
+    score check to refuse with its own message.
+    """
+    whole, comma, fraction = text.partition(",")
+    if comma and whole.isdigit() and fraction.isdigit():
+        return f"{whole}.{fraction}"
+    return text
 
 
 def crs_payload(form: Mapping[str, str]) -> dict[str, Any]:
