@@ -24,3 +24,10 @@ async def test_no_information_page_links_to_a_missing_page(client: httpx.AsyncCl
         if status >= 400:
             broken[target] = (source, status)
     assert broken == {}
+
+
+async def test_every_trail_starts_at_home_by_that_name(client: httpx.AsyncClient) -> None:
+    for path, home in (("/en/citizenship", "Home"), ("/fr/citoyennete", "Accueil")):
+        html = (await client.get(path)).text
+        trail = re.search(r'<nav class="breadcrumb".*?<a href="([^"]+)">([^<]+)</a>', html, re.S)
+        assert trail is not None and trail.groups() == (path[:4], home)

@@ -15,12 +15,12 @@ from northbound.portal.content.search import SearchIndex
 from northbound.settings import Language
 from northbound.web.cached_response import CachedResponse
 from northbound.web.fastpath import CachedTable
+from northbound.web.i18n import gettext
 from northbound.web.templating import Crumb, Notice, Templates
 
 log = logging.getLogger(__name__)
 
 HTML = "text/html; charset=utf-8"
-SITE_NAME: dict[Language, str] = {"en": "Northbound", "fr": "Northbound"}
 
 
 class ContentSite:
@@ -114,11 +114,12 @@ class ContentSite:
         while current and current not in seen and (language, current) in pages:
             seen.add(current)
             ancestor = pages[language, current]
-            chain.append(Crumb(ancestor.title if ancestor.slug else SITE_NAME[language],
+            # the home page is "Home" in a trail, as on every other page of the site
+            chain.append(Crumb(ancestor.title if ancestor.slug else gettext(language, "Home"),
                                ancestor.path))
             current = ancestor.parent
         if not chain or chain[-1].href != f"/{language}/":
-            chain.append(Crumb(SITE_NAME[language], f"/{language}/"))
+            chain.append(Crumb(gettext(language, "Home"), f"/{language}/"))
         return list(reversed(chain))
 
     def _render_page(self, page: Page, pages: dict[tuple[Language, str], Page]) -> str:
