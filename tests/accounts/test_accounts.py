@@ -126,6 +126,8 @@ async def test_sign_in_and_out(client: httpx.AsyncClient, app: FastAPI, language
         "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)})
     assert response.status_code == 303
     assert await _count(app, AccountSession) == 0
+    told = await client.get(response.headers["location"])
+    assert ("You are signed out." if language == "en" else "Vous êtes déconnecté.") in told.text
     assert (await client.get(HOME[language])).status_code == 303  # back to sign-in
 
     wrong = await sign_in(client, "person@example.com", "not the password", language)
@@ -287,6 +289,9 @@ async def test_password_reset(client: httpx.AsyncClient, app: FastAPI, language:
                                               "password": "river stones and moss",
                                               "confirm": "river stones and moss"})
     assert done.status_code == 303
+    told = await client.get(done.headers["location"])
+    assert ("Your password was changed." if language == "en"
+            else "Votre mot de passe a été changé.") in told.text
     reused = await client.post(form_path, data={**await tokens(client, path), "token": token,
                                                 "password": "another new phrase",
                                                 "confirm": "another new phrase"})

@@ -31,3 +31,14 @@ async def test_every_trail_starts_at_home_by_that_name(client: httpx.AsyncClient
         html = (await client.get(path)).text
         trail = re.search(r'<nav class="breadcrumb".*?<a href="([^"]+)">([^<]+)</a>', html, re.S)
         assert trail is not None and trail.groups() == (path[:4], home)
+
+
+async def test_every_page_names_its_icon_and_the_icon_is_served(client: httpx.AsyncClient
+                                                                ) -> None:
+    for path in ("/", "/en/", "/fr/aide"):
+        html = (await client.get(path)).text
+        icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html)
+        assert icon is not None, path
+        served = await client.get(icon.group(1))
+        assert served.status_code == 200 and served.content.startswith(b"<svg")
+        assert "immutable" in served.headers["cache-control"]

@@ -96,7 +96,9 @@ async def sign_in(request: Request) -> Response:
         next_path = safe_next(request.query_params.get("next"), language)
         return render(request, visitor, language, "accounts/sign_in.html", title="Sign in",
                       twin_href=twin, breadcrumbs=crumbs, next_path=next_path,
-                      check_email=request.query_params.get("check_email") == "1")
+                      check_email=request.query_params.get("check_email") == "1",
+                      signed_out=request.query_params.get("signed_out") == "1",
+                      password_reset=request.query_params.get("reset") == "1")
     form = await read_form(request, visitor)
     email = _text(form, "email", 320)
     next_path = safe_next(_text(form, "next", 500), language)
