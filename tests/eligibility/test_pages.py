@@ -280,3 +280,13 @@ async def test_the_french_form_takes_a_score_written_the_french_way(
     point = await client.post(pages.PATHS["crs"]["fr"], data=dotted)
     assert comma.status_code == point.status_code == 200, field_errors(comma.text)
     assert total(comma.text) == total(point.text)
+
+
+@pytest.mark.parametrize(("language", "level"), [("en", "CLB 9"), ("fr", "NCLC 9")])
+async def test_results_say_test_scores_became_benchmark_levels(client: httpx.AsyncClient,
+                                                               language: str, level: str) -> None:
+    page = await client.post(pages.PATHS["crs"][language], data=CRS_FORM)  # IELTS 7/8/7/7
+    assert page.status_code == 200
+    assert page.text.count(f"<td>{level}</td>") == 4
+    assert ("Canadian Language Benchmark" if language == "en"
+            else "Niveaux de compétence linguistique canadiens") in page.text
