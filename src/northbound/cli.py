@@ -92,6 +92,9 @@ def serve(
         os.environ["NORTHBOUND_PROTECTED"] = "false"
     if access_log:
         os.environ["NORTHBOUND_ACCESS_LOG"] = "true"
+    if "NORTHBOUND_BASE_URL" not in os.environ:
+        # links in emails (and the outbox) point where the site is actually served
+        os.environ["NORTHBOUND_BASE_URL"] = f"http://{_url_host(host)}:{port}"
     from northbound.keys import KeyConfigurationError
 
     try:
@@ -144,6 +147,14 @@ def serve(
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _url_host(host: str) -> str:
+    """The host part of a URL for a listen address: a wildcard listens on loopback too, and an
+    IPv6 address is bracketed."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def _prepare_schema(settings: Settings) -> None:

@@ -57,6 +57,7 @@ def test_serve_names_the_upgrade_command_instead_of_serving(
     monkeypatch.setenv("NORTHBOUND_SECRET_KEY", "a-key-shared-by-every-instance-0123456789")
     served: list[object] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: served.append(args))
+    monkeypatch.delenv("NORTHBOUND_BASE_URL", raising=False)  # serve sets it
     result = CliRunner().invoke(cli, ["serve", "--port", "8999"])
     assert served == []
     assert result.exit_code == 1

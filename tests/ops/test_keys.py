@@ -85,6 +85,7 @@ def test_serve_stops_with_the_setting_to_fix(tmp_path: Path,
     monkeypatch.setenv("NORTHBOUND_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("NORTHBOUND_REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.delenv("NORTHBOUND_SECRET_KEY", raising=False)
+    monkeypatch.delenv("NORTHBOUND_BASE_URL", raising=False)  # serve sets it
     result = CliRunner().invoke(cli, ["serve", "--port", "1"])
     assert result.exit_code == 2
     assert "Cannot start" in result.output and "NORTHBOUND_SECRET_KEY" in result.output
