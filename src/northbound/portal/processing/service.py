@@ -108,10 +108,15 @@ async def decision_days(session: AsyncSession, kind: str, since: datetime) -> li
             for submitted, decided in rows if submitted is not None]
 
 
-async def load_book(db: Database, book: EstimateBook, now: datetime) -> None:
-    """Read every estimate and measure the portal's own queues into ``book``."""
+async def load_book(db: Database, book: EstimateBook, now: datetime, *,
+                    breaker: bool = True) -> None:
+    """Read every estimate and measure the portal's own queues into ``book``.
+
+    ``breaker=False`` reads outside the database's circuit breaker: for the background
+    refresh, whose failures say nothing a visitor's request would not (see ``wiring.py``).
+    """
     since = now - timedelta(days=WINDOW_DAYS)
-    async with db.session() as session:
+    async with db.session() if breaker else db.sessions() as session:
         rows = (await session.execute(select(ProcessingEstimate))).scalars().all()
         published = {(row.application_type, row.country): Estimate(
             row.days, "published", published_on=row.published_on) for row in rows}

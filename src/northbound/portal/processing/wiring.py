@@ -19,6 +19,7 @@ from northbound.portal.processing import routes
 from northbound.portal.processing.estimates import EstimateBook
 from northbound.portal.processing.service import load_book
 from northbound.storage.database import Database
+from northbound.surge.breaker import BreakerState
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 60.0
@@ -35,8 +36,13 @@ class EstimateRefresher:
         self._task: asyncio.Task[None] | None = None
 
     async def refresh(self) -> bool:
+        # Outside the circuit breaker: a failed background read must not be the failure that
+        # opens the circuit for every form (the breaker counts what visitors' requests meet),
+        # and while it is open there is nothing to learn from trying.
+        if self.db.breaker.state is BreakerState.OPEN:
+            return False
         try:
-            await load_book(self.db, self.book, self.clock())
+            await load_book(self.db, self.book, self.clock(), breaker=False)
         except Exception as exc:  # the database may be down: keep what we have
             log.warning("processing times refresh failed", extra={"error": type(exc).__name__})
             return False
