@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -147,19 +146,6 @@ def receipt_in(html: str) -> str:
     match = re.search(r'class="receipt-number">([A-Z]{2}-\d{3}-\d{3}-\d{4})<', html)
     assert match, "no receipt number on the page"
     return match.group(1)
-
-
-class FakeClock:
-    """A clock the tests move by hand (no sleeping)."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 3, 20, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def signed_session(settings: Settings) -> str:

@@ -18,12 +18,12 @@ from tests.accounts.flows import (
     PASSWORD,
     SIGN_IN,
     SIGN_UP,
-    FakeClock,
     post_form,
     sign_in,
     sign_up,
     tokens,
 )
+from tests.support.clock import FakeWallClock
 
 
 async def _count(app: FastAPI, model: type, *where: object) -> int:
@@ -158,7 +158,7 @@ async def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(
 async def test_account_locks_after_repeated_failures_then_unlocks(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    clock = FakeClock()
+    clock = FakeWallClock()
     app.state.accounts.clock = clock
     await sign_up(client, "lock@example.com")
     client.cookies.clear()
@@ -197,7 +197,7 @@ async def test_sign_in_rate_limit_per_client(
 
 
 async def test_idle_session_expires(client: httpx.AsyncClient, app: FastAPI) -> None:
-    clock = FakeClock()
+    clock = FakeWallClock()
     app.state.accounts.clock = clock
     await sign_up(client, "idle@example.com")
     clock.advance(minutes=30)

@@ -8,14 +8,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from northbound.surge.breaker import BreakerState, CircuitBreaker, CircuitOpenError
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 10.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import FakeClock
 
 
 class DatabaseDown(OSError):
@@ -42,7 +35,7 @@ async def trip(b: CircuitBreaker) -> None:
 
 
 async def test_opens_after_consecutive_failures_and_fails_fast() -> None:
-    clock = FakeClock()
+    clock = FakeClock(10.0)
     b = breaker(clock)
     with pytest.raises(DatabaseDown):
         await b.call(fails)
@@ -63,7 +56,7 @@ async def test_opens_after_consecutive_failures_and_fails_fast() -> None:
 
 
 async def test_half_open_probe_success_closes() -> None:
-    clock = FakeClock()
+    clock = FakeClock(10.0)
     b = breaker(clock)
     await trip(b)
     clock.now += 5.0
@@ -73,7 +66,7 @@ async def test_half_open_probe_success_closes() -> None:
 
 
 async def test_half_open_probe_failure_reopens_for_a_full_timeout() -> None:
-    clock = FakeClock()
+    clock = FakeClock(10.0)
     b = breaker(clock)
     await trip(b)
     clock.now += 5.0
@@ -87,7 +80,7 @@ async def test_half_open_probe_failure_reopens_for_a_full_timeout() -> None:
 
 
 async def test_half_open_lets_only_the_allowed_probes_through() -> None:
-    clock = FakeClock()
+    clock = FakeClock(10.0)
     b = breaker(clock, half_open_max_calls=1)
     await trip(b)
     clock.now += 5.0
@@ -107,7 +100,7 @@ async def test_half_open_lets_only_the_allowed_probes_through() -> None:
 
 
 async def test_cancelled_probe_frees_its_slot() -> None:
-    clock = FakeClock()
+    clock = FakeClock(10.0)
     b = breaker(clock)
     await trip(b)
     clock.now += 5.0
@@ -121,7 +114,7 @@ async def test_cancelled_probe_frees_its_slot() -> None:
 
 
 async def test_slow_calls_count_as_failures() -> None:
-    clock = FakeClock()
+    clock = FakeClock(10.0)
     b = breaker(clock, slow_call_seconds=1.0)
 
     async def slow() -> int:
@@ -134,7 +127,7 @@ async def test_slow_calls_count_as_failures() -> None:
 
 
 async def test_only_failure_types_count() -> None:
-    clock = FakeClock()
+    clock = FakeClock(10.0)
     b = breaker(clock, failure_types=(OSError,))
 
     async def bad_input() -> None:
@@ -149,7 +142,7 @@ async def test_only_failure_types_count() -> None:
 
 
 async def test_guard_block_and_state_metric() -> None:
-    clock = FakeClock()
+    clock = FakeClock(10.0)
     b = breaker(clock)
     for _ in range(3):
         with pytest.raises(DatabaseDown):

@@ -22,7 +22,8 @@ from northbound.surge.waiting_room import (
 from northbound.surge.waiting_room import middleware as gate_module
 from northbound.surge.waiting_room.memory_store import InProcessStore
 from northbound.surge.waiting_room.tokens import visitor_hash
-from tests.surge.test_waiting_room_support import Clock, make_room, switch_on
+from tests.support.clock import FakeClock
+from tests.support.waiting_room import make_room, switch_on
 
 VISITOR = "hot_path_visitor_00001"
 
@@ -66,8 +67,8 @@ def _claims(room: WaitingRoom, kind: Kind, position: int, visitor: str = VISITOR
     )  # fmt: skip
 
 
-async def _site() -> tuple[WaitingRoom, Clock, WaitingRoomMiddleware, RecordingApp]:
-    clock = Clock()
+async def _site() -> tuple[WaitingRoom, FakeClock, WaitingRoomMiddleware, RecordingApp]:
+    clock = FakeClock()
     room = make_room(InProcessStore(), clock)
     await switch_on(room, paused=True)
     app = RecordingApp()
