@@ -24,7 +24,7 @@ from northbound.portal.eligibility.language import (
 )
 from northbound.settings import Settings
 from northbound.storage import migrate
-from tests.conftest import STEADY_SURGE
+from tests.support.apps import STEADY_SURGE
 
 
 def _score(test: LanguageTest, ability: Ability) -> st.SearchStrategy[float]:

@@ -30,7 +30,7 @@ from northbound.app import create_app
 from northbound.settings import Settings
 from northbound.storage import migrate
 from tests.accounts.flows import FAST_HASHING
-from tests.conftest import STEADY_SURGE
+from tests.support.apps import STEADY_SURGE
 
 CALLS = int(os.environ.get("NORTHBOUND_FUZZ_CALLS", "25"))
 STATUSES: Counter[int] = Counter()

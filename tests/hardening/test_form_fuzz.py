@@ -20,8 +20,8 @@ from northbound.app import create_app
 from northbound.settings import Settings
 from northbound.storage import migrate
 from tests.accounts.flows import FAST_HASHING, PASSWORD
-from tests.conftest import STEADY_SURGE
 from tests.hardening.formfuzz import STATUSES, Form, Post, crawl, posts, send
+from tests.support.apps import STEADY_SURGE
 
 MAX_POSTS = int(os.environ.get("NORTHBOUND_FUZZ_POSTS", "120"))
 ANONYMOUS_SEEDS = [

@@ -13,7 +13,7 @@ from northbound.app import create_app
 from northbound.portal.accounts.sessions import is_signed, new_token
 from northbound.settings import Settings
 from tests.accounts.flows import fast_settings, sign_up
-from tests.conftest import STEADY_SURGE
+from tests.support.apps import STEADY_SURGE
 
 ADMIN = "/api/v1/admin/room"
 BEARER = {"authorization": "Bearer operator-token"}

@@ -29,8 +29,8 @@ from northbound.storage import migrate
 from northbound.storage.database import Database, DatabaseUnavailable
 from northbound.surge.breaker import BreakerState, CircuitBreaker
 from tests.accounts.flows import FAST_HASHING, PASSWORD, PR_ANSWERS, field_value, signed_session
-from tests.conftest import POSTGRES_ADMIN_URL
-from tests.eligibility.test_api import CRS_OK
+from tests.support.answers import CRS_OK
+from tests.support.services import POSTGRES_ADMIN_URL
 
 UNREACHABLE = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
 PAUSED = {"en": "Submissions are paused", "fr": "Les soumissions sont suspendues"}

@@ -25,8 +25,7 @@ from northbound.surge.ratelimit.store import RateLimitStore
 from northbound.surge.shed_page import Variant
 from tests.support.asgi import http_scope, ok_app, run
 from tests.support.clock import FakeClock
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.support.services import REDIS_TEST_URL
 
 
 class ClockedRedisStore:
@@ -44,7 +43,7 @@ class ClockedRedisStore:
 async def open_redis_store() -> AsyncIterator[RedisStore]:
     """A store under a prefix of its own, deleted afterwards."""
     prefix = f"test:ratelimit:{uuid.uuid4().hex}:"
-    store = RedisStore(Redis.from_url(REDIS_URL), prefix=prefix)
+    store = RedisStore(Redis.from_url(REDIS_TEST_URL), prefix=prefix)
     try:
         yield store
     finally:
@@ -264,7 +263,7 @@ def test_from_settings_builds_the_store_and_classes() -> None:
     assert [c.name for c in app.route_classes] == ["submit", "api", "page"]
     assert app.route_classes[0].methods == frozenset({"POST", "PUT", "PATCH", "DELETE"})
     redis_backed = RateLimitMiddleware.from_settings(
-        ok_app, RateLimitSettings(), redis_url=REDIS_URL
+        ok_app, RateLimitSettings(), redis_url=REDIS_TEST_URL
     )
     assert isinstance(redis_backed, RateLimitMiddleware)
     assert isinstance(redis_backed.store, RedisStore)

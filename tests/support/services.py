@@ -1,0 +1,41 @@
+"""The outside services some tests use: PostgreSQL and Redis on this machine, and what to do
+when one is missing (skip on a developer's machine, fail in CI)."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "NORTHBOUND_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_TEST_URL = os.environ.get("NORTHBOUND_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REQUIRE_SERVICES = os.environ.get("NORTHBOUND_REQUIRE_SERVICES") == "1"
+
+
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip on a developer machine without the service; fail in CI, where it must exist."""
+    if reachable(host, port):
+        return
+    message = f"{name} is not reachable on {host}:{port}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on (for a server the test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
