@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from northbound.ops.console.paths import CONSOLE_PATHS
 from northbound.portal.accounts.models import User
-from northbound.settings import Settings
+from northbound.settings import Language, Settings
 from northbound.storage.database import Database
 from tests.accounts.flows import FAST_HASHING, PASSWORD
 from tests.support.apps import migrated, served, site_settings
@@ -69,7 +69,7 @@ def _staff_session(url: str, settings: Settings) -> str:
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_console_without_javascript(chromium: Any, auditor: Any,
-                                    staff_site: tuple[str, str], language: str) -> None:
+                                    staff_site: tuple[str, str], language: Language) -> None:
     url, session = staff_site
     context = chromium.new_context(java_script_enabled=False)
     context.add_cookies([{"name": "nb_session", "value": session, "url": url}])

@@ -38,6 +38,9 @@ class ClockedRedisStore:
     async def take(self, key: str, *, rate: float, burst: int) -> Decision:
         return await self.store.take_at(key, rate=rate, burst=burst, now=self.clock())
 
+    async def close(self) -> None:
+        """Nothing to release: ``open_redis_store`` closes the store it opened."""
+
 
 @contextlib.asynccontextmanager
 async def open_redis_store() -> AsyncIterator[RedisStore]:

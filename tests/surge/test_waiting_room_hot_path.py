@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.types import Message
 
 from northbound.surge.waiting_room import (
     Claims,
@@ -47,10 +48,10 @@ async def _get(gate: WaitingRoomMiddleware, cookie: str, path: str = "/apply") -
     }  # fmt: skip
     body: list[bytes] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.body":
             body.append(message["body"])
 

@@ -79,7 +79,7 @@ async def test_positions_are_fifo_and_admission_follows_them(store_factory: Any)
             break
     assert all(v.admitted for v in visitors)
     # everyone admitted on one tick was ahead of everyone admitted on a later tick
-    ticks = [v.admitted_at for v in sorted(visitors, key=lambda v: v.position or 0)]
+    ticks = [_admitted_at(v) for v in sorted(visitors, key=lambda v: v.position or 0)]
     assert ticks == sorted(ticks)
     assert room.state.admitted_total == 30
 
@@ -384,7 +384,7 @@ async def test_two_instances_share_one_line(redis_url: str, redis_prefix: str) -
                 break
         assert sorted(admitted_positions) == list(range(1, 41))
         assert len(set(admitted_positions)) == 40  # no place handed out twice
-        ticks = [v.admitted_at for v in visitors]
+        ticks = [_admitted_at(v) for v in visitors]
         assert ticks == sorted(ticks)
     finally:
         for room in rooms:
@@ -449,3 +449,8 @@ async def test_auto_mode_turns_on_when_saturated_and_off_when_drained(
         clock.advance(1)
         await room.tick()
     assert not room.is_on()
+
+
+def _admitted_at(visitor: Visitor) -> float:
+    assert visitor.admitted_at is not None, "not admitted"
+    return visitor.admitted_at
