@@ -101,12 +101,6 @@ async def answer(client: httpx.AsyncClient, base: str, step: str, data: dict[str
     return await post_form(client, f"{base}/{step}", data)
 
 
-def upload_body(content: bytes, filename: str, category: str, csrf_token: str, key: str
-                ) -> dict[str, object]:
-    return {"data": {"csrf_token": csrf_token, "idempotency_key": key, "category": category},
-            "files": {"file": (filename, content, "application/pdf")}}
-
-
 async def upload(client: httpx.AsyncClient, base: str, language: str, content: bytes,
                  filename: str = "passport.pdf", category: str = "identity") -> httpx.Response:
     step = "documents"

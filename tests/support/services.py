@@ -8,6 +8,11 @@ import socket
 
 import pytest
 
+from northbound.lab.server import free_port
+
+__all__ = ["POSTGRES_ADMIN_URL", "REDIS_TEST_URL", "REQUIRE_SERVICES", "free_port",
+           "reachable", "require_service"]
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "NORTHBOUND_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -32,10 +37,3 @@ def require_service(name: str, host: str, port: int) -> None:
         pytest.fail(message)
     pytest.skip(message)
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on (for a server the test starts)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
