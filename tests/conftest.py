@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from northbound.app import create_app
 from northbound.ops.metrics import UNEXPECTED_ERRORS
 from northbound.settings import Settings
-from tests.support.apps import migrated, remembered_compression, served, site_settings
+from tests.support.apps import migrated, remembered_rendering, served, site_settings
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.services import (
     POSTGRES_ADMIN_URL,
@@ -42,8 +42,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def compress_each_page_once() -> Iterator[None]:
-    with remembered_compression():
+def render_each_page_once() -> Iterator[None]:
+    with remembered_rendering():
         yield
 
 

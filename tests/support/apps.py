@@ -16,6 +16,7 @@ from typing import Any
 import brotli
 import pytest
 import uvicorn
+from markdown_it import MarkdownIt
 
 from northbound.app import create_app
 from northbound.settings import Settings
@@ -90,16 +91,30 @@ def served(settings: Settings, port: int) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def remembered_compression() -> Iterator[None]:
-    """Compress each distinct body once per test run.
+def remembered_rendering() -> Iterator[None]:
+    """Compress each distinct body, and turn each distinct Markdown text into HTML, once per
+    test run.
 
     Every app a test builds renders the same information pages and compresses each at build
-    time (brotli at quality 11 is most of the ~0.5 s an app costs). Compression is a pure
-    function of its arguments, so answering a repeat from memory changes no byte a test sees.
+    time (brotli at quality 11, then Markdown, are most of the ~0.5 s an app costs). Both are
+    pure functions of their arguments and the parser's rules, so answering a repeat from memory
+    changes no byte a test sees; a test that edits a page gets the new page rendered.
     """
+    render = MarkdownIt.render
+    rendered: dict[tuple[str, str, str], Any] = {}  # markdown-it types its output Any
+
+    def remembered_render(md: MarkdownIt, src: str, env: Any = None) -> Any:
+        if env is not None:  # the renderer may write into env: not a pure call
+            return render(md, src, env)
+        key = (src, repr(md.options), repr(md.get_active_rules()))
+        if key not in rendered:
+            rendered[key] = render(md, src)
+        return rendered[key]
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(brotli, "compress", _remembered(brotli.compress))
         patch.setattr(gzip, "compress", _remembered(gzip.compress))
+        patch.setattr(MarkdownIt, "render", remembered_render)
         yield
 
 
