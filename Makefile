@@ -7,9 +7,10 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# Tests run on every core (pytest-xdist); tests that share one outside resource are kept on
-# one worker with xdist_group (--dist loadgroup). PYTEST_ARGS="-n 0" runs them one by one.
-PYTEST_ARGS ?= -n auto --dist loadgroup
+# The suite runs one test after another by default. PYTEST_ARGS="-n auto --dist loadgroup"
+# spreads it over every core (pytest-xdist; the Redis tests stay on one worker), but a test's
+# event loop has been seen to hang at teardown there, so it is not the default yet.
+PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help run test install install-test lint typecheck check bench clean
