@@ -109,8 +109,8 @@ def run_one(cluster: LocalCluster, fault: str, args: argparse.Namespace, out: Pa
 
 
 def passed(row: dict[str, Any]) -> bool:
-    return (row["5xx not 503"] == 0 and row["lost"] == 0 and row["line kept"] == "yes"
-            and row["out of order"] == 0)
+    return bool(row["5xx not 503"] == 0 and row["lost"] == 0 and row["line kept"] == "yes"
+                and row["out of order"] == 0)
 
 
 def main() -> int:

@@ -164,7 +164,7 @@ async def measure_in_process(args: argparse.Namespace, data_dir: Path) -> dict[s
         admission={"algorithm": "fixed", "initial_limit": 1, "min_limit": 1, "max_queue": 0},
         waiting_room={"mode": "off"},
         lab={"backend": True},
-    )  # type: ignore[arg-type]
+    )
     site = create_app(protected)
     async with LifespanManager(site) as manager:
         held = site.state.defence.admission.limiter.try_acquire(Priority.CRITICAL)

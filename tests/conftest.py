@@ -1,16 +1,15 @@
 """Shared fixtures: settings on a throw-away data dir, the app with its lifespan, an HTTP client,
 fresh PostgreSQL databases and Redis prefixes on the real servers, and the guard that fails any
-test which made the app answer an unexpected 500.
+test which made the app answer an unexpected 500. The helpers behind them are in tests/support.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -21,53 +20,36 @@ from fastapi import FastAPI
 from northbound.app import create_app
 from northbound.ops.metrics import UNEXPECTED_ERRORS
 from northbound.settings import Settings
-from northbound.storage import migrate
-
-FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "NORTHBOUND_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+from tests.support.apps import migrated, remembered_rendering, served, site_settings
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.services import (
+    POSTGRES_ADMIN_URL,
+    REDIS_TEST_URL,
+    REQUIRE_SERVICES,
+    free_port,
+    require_service,
 )
-REDIS_TEST_URL = os.environ.get("NORTHBOUND_TEST_REDIS", "redis://127.0.0.1:6379/0")
-REQUIRE_SERVICES = os.environ.get("NORTHBOUND_REQUIRE_SERVICES") == "1"
-
-# The surge layers stay on every test's request path, but made deterministic: every test talks
-# to the app from one address (so the buckets are deep enough never to refuse it), and a busy
-# test machine must not make an adaptive limit shed a test's request or switch the waiting room
-# on in the middle of a browser test. tests/surge/test_site_defence.py checks the real defaults.
-ROOMY_RATE_LIMITS = {
-    "route_classes": [{"name": "all", "prefix": "/", "rate": 1000.0, "burst": 100_000}]
-}
-STEADY_SURGE: dict[str, object] = {
-    "rate_limit": ROOMY_RATE_LIMITS,
-    "admission": {
-        "algorithm": "fixed", "initial_limit": 1000, "max_limit": 1000,
-        # a loaded CI machine lags: that must not shed a test's request
-        "loop_lag_threshold_seconds": 3600, "accept_queue_max_wait_seconds": 0,
-    },
-    "waiting_room": {"mode": "off"},
-}
 
 
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``) the tests on the real Redis run on one worker:
+    each keeps to its own key prefix, but the site's own layers (console, rate limits) write
+    under fixed names that two instances at once would share. PostgreSQL needs no such care:
+    every test gets a database of its own."""
+    for item in items:
+        if "redis_url" in getattr(item, "fixturenames", ()) or item.get_closest_marker("redis"):
+            item.add_marker(pytest.mark.xdist_group("redis"))
 
 
-def require_service(name: str, host: str, port: int) -> None:
-    """Skip on a developer machine without the service; fail in CI, where it must exist."""
-    if _reachable(host, port):
-        return
-    message = f"{name} is not reachable on {host}:{port}"
-    if REQUIRE_SERVICES:
-        pytest.fail(message)
-    pytest.skip(message)
+@pytest.fixture(scope="session", autouse=True)
+def render_each_page_once() -> Iterator[None]:
+    with remembered_rendering():
+        yield
 
 
 def _unexpected_errors() -> float:
-    return UNEXPECTED_ERRORS._value.get()
+    value: float = UNEXPECTED_ERRORS._value.get()
+    return value
 
 
 @pytest.fixture(autouse=True)
@@ -81,23 +63,14 @@ def no_unexpected_errors() -> Iterator[None]:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def factory(**overrides: object) -> Settings:
-        values: dict[str, object] = {
-            "data_dir": tmp_path / "data",
-            "secret_key": "test-secret-key-for-northbound-tests",
-            "content_poll_seconds": 0,
-            **STEADY_SURGE,
-        }
-        values.update(overrides)
-        return Settings(**values)  # type: ignore[arg-type]
+        return site_settings(tmp_path / "data", **overrides)
 
     return factory
 
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
-    settings = make_settings()
-    migrate.upgrade(settings.effective_database_url)
-    return settings
+    return migrated(make_settings())
 
 
 @pytest.fixture
@@ -150,47 +123,13 @@ def redis_prefix() -> str:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app under uvicorn in a background thread (SQLite, in-process state)."""
-    import threading
-    import time
-
-    import uvicorn
-
-    data_dir = tmp_path_factory.mktemp("live-data")
-    settings = Settings(
-        data_dir=data_dir,
-        secret_key="live-server-secret-key-for-tests",  # type: ignore[arg-type]
-        content_poll_seconds=0,
-        **STEADY_SURGE,  # type: ignore[arg-type]
-    )
-    migrate.upgrade(settings.effective_database_url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("live server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
+    settings = migrated(site_settings(tmp_path_factory.mktemp("live-data")))
+    with served(settings, free_port()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
+def chromium() -> Iterator[Any]:
     """Debian's headless Chromium driven by Playwright (never a downloaded browser).
 
     Module-scoped on purpose: Playwright's sync API keeps an event loop running in the main
@@ -206,3 +145,12 @@ def chromium() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def auditor(chromium: Any) -> Iterator[Any]:
+    """A JavaScript tab that runs axe-core on what the JavaScript-off tab shows."""
+    context = chromium.new_context()
+    page = context.new_page()
+    yield page
+    context.close()

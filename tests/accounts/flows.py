@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -102,12 +101,6 @@ async def answer(client: httpx.AsyncClient, base: str, step: str, data: dict[str
     return await post_form(client, f"{base}/{step}", data)
 
 
-def upload_body(content: bytes, filename: str, category: str, csrf_token: str, key: str
-                ) -> dict[str, object]:
-    return {"data": {"csrf_token": csrf_token, "idempotency_key": key, "category": category},
-            "files": {"file": (filename, content, "application/pdf")}}
-
-
 async def upload(client: httpx.AsyncClient, base: str, language: str, content: bytes,
                  filename: str = "passport.pdf", category: str = "identity") -> httpx.Response:
     step = "documents"
@@ -147,19 +140,6 @@ def receipt_in(html: str) -> str:
     match = re.search(r'class="receipt-number">([A-Z]{2}-\d{3}-\d{3}-\d{4})<', html)
     assert match, "no receipt number on the page"
     return match.group(1)
-
-
-class FakeClock:
-    """A clock the tests move by hand (no sleeping)."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 3, 20, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def signed_session(settings: Settings) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from northbound.portal.accounts.models import AccountSession, OutboxMail, User
 from northbound.settings import Settings
@@ -18,17 +18,14 @@ from tests.accounts.flows import (
     PASSWORD,
     SIGN_IN,
     SIGN_UP,
-    FakeClock,
     post_form,
     sign_in,
     sign_up,
     tokens,
 )
-
-
-async def _count(app: FastAPI, model: type, *where: object) -> int:
-    async with app.state.db.session() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
+from tests.support.clock import FakeWallClock
+from tests.support.db import count_rows
+from tests.support.text import found
 
 
 async def _outbox(app: FastAPI) -> list[OutboxMail]:
@@ -94,7 +91,7 @@ async def test_sign_up_rejects_bad_input_next_to_the_field(
     assert (english if language == "en" else french) in message.group(1)
     assert f'aria-describedby="field-{field}-error"' in response.text or (
         f'field-{field}-hint field-{field}-error' in response.text)
-    assert await _count(app, User) == 0
+    assert await count_rows(app, User) == 0
     assert "nb_session" not in response.headers.get("set-cookie", "")
 
 
@@ -112,7 +109,7 @@ async def test_sign_up_twice_with_the_same_email_tells_the_owner_not_the_visitor
     assert (response.status_code, response.headers["location"]) == (
         fresh.status_code, fresh.headers["location"])
     assert "already" not in response.text
-    assert await _count(app, User) == 2
+    assert await count_rows(app, User) == 2
     to_owner = [m for m in await _outbox(app) if m.to_address == "same@example.com"]
     assert len(to_owner) == 2 and "already has one" in to_owner[1].body
 
@@ -123,9 +120,9 @@ async def test_sign_in_and_out(client: httpx.AsyncClient, app: FastAPI, language
     page = await client.get(HOME[language])
     sign_out = {"en": "/en/account/sign-out", "fr": "/fr/compte/deconnexion"}[language]
     response = await client.post(sign_out, data={
-        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)})
+        "csrf_token": found(r'name="csrf_token" value="([^"]+)"', page.text)})
     assert response.status_code == 303
-    assert await _count(app, AccountSession) == 0
+    assert await count_rows(app, AccountSession) == 0
     told = await client.get(response.headers["location"])
     assert ("You are signed out." if language == "en" else "Vous êtes déconnecté.") in told.text
     assert (await client.get(HOME[language])).status_code == 303  # back to sign-in
@@ -160,7 +157,7 @@ async def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(
 async def test_account_locks_after_repeated_failures_then_unlocks(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    clock = FakeClock()
+    clock = FakeWallClock()
     app.state.accounts.clock = clock
     await sign_up(client, "lock@example.com")
     client.cookies.clear()
@@ -199,7 +196,7 @@ async def test_sign_in_rate_limit_per_client(
 
 
 async def test_idle_session_expires(client: httpx.AsyncClient, app: FastAPI) -> None:
-    clock = FakeClock()
+    clock = FakeWallClock()
     app.state.accounts.clock = clock
     await sign_up(client, "idle@example.com")
     clock.advance(minutes=30)
@@ -210,7 +207,7 @@ async def test_idle_session_expires(client: httpx.AsyncClient, app: FastAPI) -> 
     response = await client.get(HOME["en"])
     assert response.status_code == 303
     assert 'nb_session=""' in response.headers["set-cookie"]  # the stale cookie is cleared
-    assert await _count(app, AccountSession) == 0
+    assert await count_rows(app, AccountSession) == 0
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -231,7 +228,7 @@ async def test_change_password_ends_other_sessions(
         assert ok.status_code == 303
         assert (await client.get(HOME[language])).status_code == 200
         assert (await other.get(HOME[language])).status_code == 303
-        assert await _count(app, AccountSession) == 1
+        assert await count_rows(app, AccountSession) == 1
         client.cookies.clear()
         assert (await sign_in(client, "change@example.com", language=language)).status_code == 400
         assert (await sign_in(client, "change@example.com", "a brand new phrase",
@@ -241,7 +238,7 @@ async def test_change_password_ends_other_sessions(
 async def test_email_verification_link_works_once(client: httpx.AsyncClient, app: FastAPI
                                                   ) -> None:
     await sign_up(client, "verify@example.com")
-    link = re.search(r"http://\S+", (await _outbox(app))[0].body).group(0)
+    link = found(r"http://\S+", (await _outbox(app))[0].body, group=0)
     path = link.replace(app.state.settings.base_url, "")
     first = await client.get(path)
     assert first.status_code == 200 and "confirmed" in first.text
@@ -277,10 +274,10 @@ async def test_password_reset(client: httpx.AsyncClient, app: FastAPI, language:
     assert bad.status_code == 400
     mails = await _outbox(app)
     assert len(mails) == 2  # verification + one reset (none for the unknown address)
-    link = re.search(r"http://\S+", mails[-1].body).group(0)
+    link = found(r"http://\S+", mails[-1].body, group=0)
     path = link.replace(app.state.settings.base_url, "")
     page = await client.get(path)
-    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
+    token = found(r'name="token" value="([^"]+)"', page.text)
     form_path = path.split("?")[0]
     weak = await client.post(form_path, data={**await tokens(client, path), "token": token,
                                               "password": "12345678", "confirm": "12345678"})

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.accounts.flows import ABOUT_YOU, PASSWORD, PDF
+from tests.support.browser import audit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TEXT = {
     "en": {"sign_up": "/en/account/sign-up", "create": "Create account",
            "start": "Start an application", "citizenship": "Citizenship grant application",
@@ -30,26 +29,6 @@ TEXT = {
            "kind": "Preuve d'identité", "sign_in": "Se connecter",
            "check_email": "Consultez vos courriels"},
 }
-
-
-@pytest.fixture(scope="module")
-def auditor(chromium: Any) -> Iterator[Any]:
-    """A JavaScript tab that runs axe-core on what the JavaScript-off tab shows."""
-    context = chromium.new_context()
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def audit(page: Any, auditor: Any, base_url: str, seen: list[str]) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    html = page.content().replace("<head>", f'<head><base href="{base_url}/">', 1)
-    auditor.set_content(html, wait_until="load")
-    results = Axe().run(auditor, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
-    violations = [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
-    assert violations == [], (page.url, violations)
-    seen.append(page.url)
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import httpx
@@ -16,6 +15,7 @@ from northbound.portal.accounts.emails import normalise_email
 from northbound.portal.accounts.passwords import common_passwords, password_problem
 from northbound.settings import Settings
 from tests.accounts.flows import HOME, PASSWORD, SIGN_IN, SIGN_UP, fast_settings, sign_up, tokens
+from tests.support.text import found
 
 FORMS = [
     (SIGN_UP["en"], {"email": "x@example.com", "password": PASSWORD, "confirm": PASSWORD}),
@@ -79,7 +79,7 @@ async def test_session_fixation_is_prevented(client: httpx.AsyncClient, app: Fas
             **await tokens(client, SIGN_IN["en"]), "email": "victim@example.com",
             "password": PASSWORD})
         assert response.status_code == 303
-        issued = re.search(r"nb_session=([^;]+)", response.headers["set-cookie"]).group(1)
+        issued = found(r"nb_session=([^;]+)", response.headers["set-cookie"])
         assert issued != planted
         # The planted id did not become the victim's session, and is no longer valid at all.
         attacker.cookies.set("nb_session", planted)

@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from northbound.portal.applications.models import Application, IdempotencyRecord, StageEvent
 from northbound.portal.applications.receipts import normalise_receipt
@@ -30,16 +30,14 @@ from tests.accounts.flows import (
     submit,
     tokens,
 )
-
-
-async def _count(app: FastAPI, model: type, *where: object) -> int:
-    async with app.state.db.session() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
+from tests.support.db import count_rows
+from tests.support.text import found
 
 
 async def _application(app: FastAPI) -> Application:
     async with app.state.db.session() as session:
-        return (await session.execute(select(Application))).scalar_one()
+        application: Application = (await session.execute(select(Application))).scalar_one()
+        return application
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -61,7 +59,7 @@ async def test_citizenship_application_from_start_to_status(
     stored = await _application(app)
     assert stored.state == "submitted" and stored.stage == "received"
     assert stored.receipt_number == receipt
-    assert await _count(app, StageEvent) == 1
+    assert await count_rows(app, StageEvent) == 1
     # The same page in the other language is the twin link.
     other = "fr" if language == "en" else "en"
     assert f'hreflang="{other}" href="/{other}/' in page.text
@@ -104,7 +102,7 @@ async def test_submitting_twice_with_one_key_gives_one_receipt(
     assert first.headers["location"] == second.headers["location"]
     receipt = receipt_in((await client.get(second.headers["location"])).text)
     assert (await _application(app)).receipt_number == receipt
-    assert await _count(app, StageEvent) == 1
+    assert await count_rows(app, StageEvent) == 1
 
 
 async def test_concurrent_double_click_submits_once(client: httpx.AsyncClient, app: FastAPI
@@ -116,8 +114,8 @@ async def test_concurrent_double_click_submits_once(client: httpx.AsyncClient, a
                                        for _ in range(6)))
     assert {r.status_code for r in responses} == {303}
     assert len({r.headers["location"] for r in responses}) == 1
-    assert await _count(app, StageEvent) == 1
-    assert await _count(app, IdempotencyRecord, IdempotencyRecord.action == "submit") == 1
+    assert await count_rows(app, StageEvent) == 1
+    assert await count_rows(app, IdempotencyRecord, IdempotencyRecord.action == "submit") == 1
 
 
 async def test_a_second_submit_with_a_new_key_returns_the_same_receipt(
@@ -141,7 +139,7 @@ async def test_double_click_on_start_creates_one_draft(client: httpx.AsyncClient
     responses = [await client.post(NEW["en"], data={**page_tokens, "kind": "citizenship"})
                  for _ in range(3)]
     assert len({r.headers["location"] for r in responses}) == 1
-    assert await _count(app, Application) == 1
+    assert await count_rows(app, Application) == 1
 
 
 async def test_incomplete_application_cannot_be_submitted(
@@ -157,7 +155,7 @@ async def test_incomplete_application_cannot_be_submitted(
     assert "Upload this required document" in response.text
     stored = await _application(app)
     assert stored.state == "draft" and stored.receipt_number is None
-    assert await _count(app, IdempotencyRecord, IdempotencyRecord.action == "submit") == 0
+    assert await count_rows(app, IdempotencyRecord, IdempotencyRecord.action == "submit") == 0
 
 
 BAD_INPUT = [
@@ -225,8 +223,8 @@ async def test_other_peoples_applications_are_not_found(client: httpx.AsyncClien
     await sign_up(client, "owner@example.com")
     base = await citizenship_ready(client)
     documents = await client.get(f"{base}/documents")
-    document = re.search(r'href="(/en/account/applications/[0-9a-f]{32}/files/[0-9a-f]{32})"',
-                         documents.text).group(1)
+    document = found(r'href="(/en/account/applications/[0-9a-f]{32}/files/[0-9a-f]{32})"',
+                         documents.text)
     assert (await client.get(document)).status_code == 200
     intruder = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
     async with intruder:

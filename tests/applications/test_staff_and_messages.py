@@ -11,7 +11,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from northbound.app import create_app
@@ -29,13 +29,10 @@ from tests.accounts.flows import (
     submit,
     tokens,
 )
+from tests.support.db import count_rows
+from tests.support.text import found
 
 ENQUIRIES = {"en": "/en/account/enquiries", "fr": "/fr/compte/renseignements"}
-
-
-async def _count(app: FastAPI, model: type, *where: object) -> int:
-    async with app.state.db.session() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
 
 
 async def _make_staff(app: FastAPI, email: str) -> None:
@@ -57,9 +54,9 @@ async def test_enquiry_gets_a_reference_and_reaches_staff(
     response = await post_form(client, ENQUIRIES[language], {
         "topic": "status", "body": "When will my file be reviewed, please?"})
     assert response.status_code == 200
-    reference = re.search(r'class="receipt-number">(EQ-[\d-]+)<', response.text).group(1)
+    reference = found(r'class="receipt-number">(EQ-[\d-]+)<', response.text)
     assert reference in (await client.get(ENQUIRIES[language])).text
-    assert await _count(app, Enquiry) == 1
+    assert await count_rows(app, Enquiry) == 1
 
 
 @pytest.mark.parametrize(
@@ -77,7 +74,7 @@ async def test_bad_enquiries_are_refused(client: httpx.AsyncClient, app: FastAPI
     response = await post_form(client, ENQUIRIES["en"], data)
     assert response.status_code == 400
     assert f'id="field-{field}-error"' in response.text
-    assert await _count(app, Enquiry) == 0
+    assert await count_rows(app, Enquiry) == 0
 
 
 async def test_resent_enquiry_form_is_stored_once(client: httpx.AsyncClient, app: FastAPI
@@ -88,8 +85,8 @@ async def test_resent_enquiry_form_is_stored_once(client: httpx.AsyncClient, app
     first = await client.post(ENQUIRIES["en"], data=data)
     second = await client.post(ENQUIRIES["en"], data=data)
     ref = re.compile(r'class="receipt-number">(EQ-[\d-]+)<')
-    assert ref.search(first.text).group(1) == ref.search(second.text).group(1)
-    assert await _count(app, Enquiry) == 1
+    assert found(ref, first.text) == found(ref, second.text)
+    assert await count_rows(app, Enquiry) == 1
 
 
 async def test_staff_pages_do_not_exist_for_applicants(client: httpx.AsyncClient) -> None:
@@ -113,11 +110,11 @@ async def test_staff_move_an_application_and_write_to_the_applicant(
         queue = await staff.get("/en/account/staff")
         assert queue.status_code == 200 and receipt in queue.text
         assert "Où en est mon dossier" in queue.text
-        link = re.search(r'href="(/en/account/staff/applications/[0-9a-f]{32})"',
-                         queue.text).group(1)
+        link = found(r'href="(/en/account/staff/applications/[0-9a-f]{32})"',
+                         queue.text)
         page = await staff.get(link)
         assert page.status_code == 200 and "Tremblay" in page.text
-        assert await _count(app, StaffViewAudit, StaffViewAudit.action == "view") == 1
+        assert await count_rows(app, StaffViewAudit, StaffViewAudit.action == "view") == 1
         moved = await post_form(staff, f"{link}/stage", {"stage": "eligibility_review"},
                                 form_page=link)
         assert moved.status_code == 303
@@ -131,11 +128,11 @@ async def test_staff_move_an_application_and_write_to_the_applicant(
             "subject": "Test de citoyenneté", "body": "Votre examen aura lieu le 3 mars."},
             form_page=link)
         assert sent.status_code == 303
-        document = re.search(r'href="(/en/account/staff/applications/[0-9a-f]{32}/files/'
-                             r'[0-9a-f]{32})"', (await staff.get(link)).text).group(1)
+        document = found(r'href="(/en/account/staff/applications/[0-9a-f]{32}/files/'
+                             r'[0-9a-f]{32})"', (await staff.get(link)).text)
         assert (await staff.get(document)).status_code == 200
-        enquiry = re.search(r'action="(/en/account/staff/enquiries/\d+)"',
-                            queue.text).group(1)
+        enquiry = found(r'action="(/en/account/staff/enquiries/\d+)"',
+                            queue.text)
         blank = await post_form(staff, enquiry, {"subject": "", "body": "x" * 5000},
                                 form_page="/en/account/staff")
         assert blank.status_code == 400
@@ -145,7 +142,7 @@ async def test_staff_move_an_application_and_write_to_the_applicant(
                                                    "body": "Votre dossier est à l'étude."},
                                   form_page="/en/account/staff")
         assert replied.status_code == 303
-        assert await _count(app, Enquiry, Enquiry.state == "answered") == 1
+        assert await count_rows(app, Enquiry, Enquiry.state == "answered") == 1
     async with app.state.db.session() as session:
         actions = [a.action for a in (await session.execute(
             select(StaffViewAudit).order_by(StaffViewAudit.id))).scalars()]
@@ -161,7 +158,7 @@ async def test_staff_move_an_application_and_write_to_the_applicant(
     assert "Votre demande est passée à une nouvelle étape" in inbox.text
     assert "Votre examen aura lieu le 3 mars." in inbox.text
     assert "Votre dossier est à l&#39;étude." in inbox.text
-    assert await _count(app, InboxMessage, InboxMessage.read_at.is_(None)) == 0
+    assert await count_rows(app, InboxMessage, InboxMessage.read_at.is_(None)) == 0
 
 
 async def test_staff_cannot_see_drafts(client: httpx.AsyncClient, app: FastAPI) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from northbound.portal.applications.models import Document
 from northbound.portal.applications.uploads import safe_filename, sniff
 from tests.accounts.flows import EXECUTABLE, PDF, PNG, sign_up, start, tokens, upload
+from tests.support.text import found
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 100
 
@@ -47,8 +47,8 @@ async def test_accepted_documents_are_stored_and_downloadable(
     assert document.sha256 == hashlib.sha256(content).hexdigest()
     assert len(_stored_files(app)) == 1
     page = await client.get(f"{draft}/documents")
-    link = re.search(r'href="(/en/account/applications/[0-9a-f]{32}/files/[0-9a-f]{32})"',
-                     page.text).group(1)
+    link = found(r'href="(/en/account/applications/[0-9a-f]{32}/files/[0-9a-f]{32})"',
+                     page.text)
     download = await client.get(link)
     assert download.content == content
     assert download.headers["content-type"].startswith(media_type)

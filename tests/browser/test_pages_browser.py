@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from northbound.portal.content.loader import load_pages
+from tests.support.browser import WCAG_AA
 
 pytestmark = pytest.mark.browser
 PATHS = sorted(page.path for page in load_pages().values())
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 
 from northbound.ops.cluster.faults import LineWatch, tally
 from northbound.ops.cluster.local import LocalCluster
-from tests.conftest import REQUIRE_SERVICES
+from tests.support.services import REQUIRE_SERVICES
 
 LOG = [
     "2026-12-03T08:00:00+00:00 200 200 127.0.0.1:9001 GET \"/en/\" 0.002 MISS",

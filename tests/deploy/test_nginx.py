@@ -17,7 +17,7 @@ import pytest
 
 from northbound.lab.server import free_port
 from northbound.ops.cluster.nginx import Nginx, check, render, write_config
-from tests.conftest import REQUIRE_SERVICES
+from tests.support.services import REQUIRE_SERVICES
 
 HEADER_TIMEOUT = 10  # client_header_timeout in deploy/nginx/nginx.conf.template
 

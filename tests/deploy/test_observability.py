@@ -14,7 +14,7 @@ import yaml
 from prometheus_client import REGISTRY
 
 import northbound.app  # noqa: F401 - importing the app registers every metric it exports
-from tests.conftest import REQUIRE_SERVICES
+from tests.support.services import REQUIRE_SERVICES
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 METRIC = re.compile(r"\bnorthbound_[a-z0-9_]+")

@@ -24,7 +24,7 @@ from northbound.portal.eligibility.language import (
 )
 from northbound.settings import Settings
 from northbound.storage import migrate
-from tests.conftest import STEADY_SURGE
+from tests.support.apps import STEADY_SURGE
 
 
 def _score(test: LanguageTest, ability: Ability) -> st.SearchStrategy[float]:
@@ -100,7 +100,7 @@ def as_form(payload: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Runner, Any]]:
     app_settings = Settings(
-        data_dir=tmp_path_factory.mktemp("api-form"),  # type: ignore[arg-type]
+        data_dir=tmp_path_factory.mktemp("api-form"),
         secret_key="api-and-form-secret-key-for-tests",
         content_poll_seconds=0,
         **STEADY_SURGE,  # type: ignore[arg-type]

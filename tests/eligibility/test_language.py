@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import pytest
 
 from northbound.portal.eligibility.language import (
@@ -54,7 +56,8 @@ TCF_ROWS = [
     (4, {R: 342, W: 4, L: 331, S: 4}),
 ]
 # The smallest step each test's scores move by, to test "just below the threshold".
-TABLES = [
+Rows = Sequence[tuple[int, Mapping[Ability, float]]]
+TABLES: list[tuple[LanguageTest, Rows, float]] = [
     (LanguageTest.IELTS, IELTS_ROWS, 0.5),
     (LanguageTest.PTE_CORE, PTE_ROWS, 1),
     (LanguageTest.TEF, TEF_ROWS, 1),

@@ -37,16 +37,13 @@ def test_the_issue_example() -> None:
 
 
 def test_departure_and_return_days_count_as_in_canada() -> None:
-    base = dict(application_date=D(2024, 1, 1), pr_date=D(2018, 1, 1))
-    same_day = compute_presence(
-        PresenceInput(**base, absences=(Absence(D(2020, 5, 5), D(2020, 5, 5)),))
-    )
-    next_day = compute_presence(
-        PresenceInput(**base, absences=(Absence(D(2020, 5, 5), D(2020, 5, 6)),))
-    )
-    two_nights = compute_presence(
-        PresenceInput(**base, absences=(Absence(D(2020, 5, 5), D(2020, 5, 7)),))
-    )
+    def away(departure: D, back: D) -> PresenceInput:
+        return PresenceInput(application_date=D(2024, 1, 1), pr_date=D(2018, 1, 1),
+                             absences=(Absence(departure, back),))
+
+    same_day = compute_presence(away(D(2020, 5, 5), D(2020, 5, 5)))
+    next_day = compute_presence(away(D(2020, 5, 5), D(2020, 5, 6)))
+    two_nights = compute_presence(away(D(2020, 5, 5), D(2020, 5, 7)))
     assert (same_day.days_absent, next_day.days_absent, two_nights.days_absent) == (0, 0, 1)
 
 

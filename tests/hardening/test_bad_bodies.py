@@ -3,11 +3,10 @@ all, when the client has gone), never a 500."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.types import Message
 
 from northbound.ops.metrics import REQUESTS
 from northbound.portal.eligibility.questionnaire import AnswerCookie
@@ -58,17 +57,17 @@ def _count(status: str) -> float:
 
 async def _post_then_hang_up(app: FastAPI, path: str, content_type: bytes) -> list[int]:
     """A client that sends part of a form body, then closes the connection."""
-    messages: list[dict[str, Any]] = [
+    messages: list[Message] = [
         {"type": "http.request", "body": b"csrf_token=abc&email=", "more_body": True},
         {"type": "http.disconnect"},
     ]
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return messages.pop(0) if messages else {"type": "http.disconnect"}
 
     statuses: list[int] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 

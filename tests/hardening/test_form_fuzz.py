@@ -17,11 +17,9 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from northbound.app import create_app
-from northbound.settings import Settings
-from northbound.storage import migrate
 from tests.accounts.flows import FAST_HASHING, PASSWORD
-from tests.conftest import STEADY_SURGE
 from tests.hardening.formfuzz import STATUSES, Form, Post, crawl, posts, send
+from tests.support.apps import migrated, site_settings
 
 MAX_POSTS = int(os.environ.get("NORTHBOUND_FUZZ_POSTS", "120"))
 ANONYMOUS_SEEDS = [
@@ -37,11 +35,7 @@ SIGNED_IN_SEEDS = ["/en/account/", "/fr/compte/", "/en/account/applications/new"
 
 
 def _client(tmp: Path) -> TestClient:
-    values: dict[str, object] = {"data_dir": tmp, "secret_key": "form-fuzz-secret",
-                                 "content_poll_seconds": 0, "accounts": FAST_HASHING,
-                                 **STEADY_SURGE}  # fmt: skip
-    app_settings = Settings(**values)  # type: ignore[arg-type]
-    migrate.upgrade(app_settings.effective_database_url)
+    app_settings = migrated(site_settings(tmp, accounts=FAST_HASHING))
     return TestClient(create_app(app_settings), raise_server_exceptions=False,
                       follow_redirects=False)  # fmt: skip
 

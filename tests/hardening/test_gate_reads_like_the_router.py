@@ -81,9 +81,9 @@ def find_gate(app: FastAPI) -> WaitingRoomMiddleware:
 def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[FastAPI, WaitingRoomMiddleware]:
     settings_ = Settings(
         data_dir=tmp_path_factory.mktemp("gate"),
-        secret_key="gate-test-secret",  # type: ignore[arg-type]
+        secret_key="gate-test-secret",
         content_poll_seconds=0,
-        waiting_room={"mode": "on", "admin_token": "t"},  # type: ignore[arg-type]
+        waiting_room={"mode": "on", "admin_token": "t"},
     )
     app = create_app(settings_)
     return app, find_gate(app)

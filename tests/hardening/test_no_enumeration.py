@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from northbound.portal.accounts.models import OutboxMail, User
-from tests.accounts.flows import PASSWORD, SIGN_IN, SIGN_UP, FakeClock, sign_in, sign_up, tokens
+from tests.accounts.flows import PASSWORD, SIGN_IN, SIGN_UP, sign_in, sign_up, tokens
+from tests.support.clock import FakeWallClock
 
 
 async def _mail_to(app: FastAPI, address: str) -> list[OutboxMail]:
@@ -63,7 +64,7 @@ async def test_api_sign_up_answers_alike_for_known_and_unknown_addresses(
 async def test_lockout_looks_the_same_for_known_and_unknown_addresses(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    clock = FakeClock()
+    clock = FakeWallClock()
     app.state.accounts.clock = clock
     await sign_up(client, "real@example.com")
     client.cookies.clear()

@@ -13,7 +13,7 @@ from northbound.app import create_app
 from northbound.portal.accounts.sessions import is_signed, new_token
 from northbound.settings import Settings
 from tests.accounts.flows import fast_settings, sign_up
-from tests.conftest import STEADY_SURGE
+from tests.support.apps import STEADY_SURGE
 
 ADMIN = "/api/v1/admin/room"
 BEARER = {"authorization": "Bearer operator-token"}
@@ -51,7 +51,10 @@ def waiting(response: httpx.Response) -> bool:
 
 
 @pytest.mark.parametrize(
-    "cookie", ["A" * 30, "A" * 43, "A" * 65, new_token(b"another site's secret")]
+    "cookie",
+    ["A" * 30, "A" * 43, "A" * 65, new_token(b"another site's secret")],
+    # named, not shown: the last one is random, and pytest-xdist workers must agree on the ids
+    ids=["30-chars", "43-chars", "65-chars", "signed-by-another-site"],
 )
 async def test_a_made_up_session_cookie_waits_in_line(
     site: tuple[FastAPI, httpx.AsyncClient], cookie: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.eligibility.test_api import CRS_OK, PRESENCE_OK
+from tests.support.answers import CRS_OK, PRESENCE_OK
 
 
 async def test_the_schema_documents_every_problem_answer(client: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from northbound.lab import contenders
 from northbound.lab.compare import order
-from tests.conftest import REQUIRE_SERVICES
+from tests.support.services import REQUIRE_SERVICES
 
 
 def _nginx() -> str:

@@ -23,7 +23,7 @@ from northbound.lab.journeys import JOURNEYS, Crew, seed_account
 from northbound.lab.recorder import Recorder
 from northbound.lab.report import write_ledger
 from northbound.portal.applications.models import Application
-from tests.lab.conftest import LiveSite
+from tests.support.apps import LiveSite
 
 QUICK = Behaviour(think_seconds=(0.0, 0.0), patience_median=60, reloaders=0.0)
 

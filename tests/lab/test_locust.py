@@ -15,7 +15,7 @@ import pytest
 
 from northbound.lab import profiles
 from northbound.lab.shape import Suspended, drive, users_at
-from tests.lab.conftest import LiveSite
+from tests.support.apps import LiveSite
 
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "src" / "northbound" / "lab" / "locustfile.py"
 

@@ -15,7 +15,8 @@ from sqlalchemy import update
 from northbound.portal.accounts.models import User
 from northbound.portal.lottery import service
 from northbound.portal.lottery.models import Intake
-from tests.accounts.flows import FakeClock, post_form, sign_up
+from tests.accounts.flows import post_form, sign_up
+from tests.support.clock import FakeWallClock
 
 FORM = {"en": "/en/parents-grandparents/{id}/interest-to-sponsor",
         "fr": "/fr/parents-grands-parents/{id}/interet-a-parrainer"}
@@ -56,13 +57,13 @@ async def make_staff(app: FastAPI, email: str) -> None:
         await session.execute(update(User).where(User.email == email).values(is_staff=True))
 
 
-def clock(app: FastAPI) -> FakeClock:
-    fake = FakeClock()
+def clock(app: FastAPI) -> FakeWallClock:
+    fake = FakeWallClock()
     app.state.accounts.clock = fake
     return fake
 
 
-async def open_intake(app: FastAPI, fake: FakeClock, target: int = 3) -> Intake:
+async def open_intake(app: FastAPI, fake: FakeWallClock, target: int = 3) -> Intake:
     """An intake that opened a minute ago and closes in a day."""
     return await service.create_intake(
         app.state.db, opens_at=fake.now - timedelta(minutes=1),

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,17 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import uvicorn
 
-from northbound.app import create_app
 from northbound.portal.lottery import service
-from northbound.settings import Settings
-from northbound.storage import migrate
 from northbound.storage.database import Database
 from tests.accounts.flows import FAST_HASHING, PASSWORD
-from tests.accounts.test_browser import audit, auditor  # noqa: F401 (a fixture)
-from tests.conftest import STEADY_SURGE
 from tests.lottery.helpers import FORM, INTAKE, answers
+from tests.support.apps import migrated, served, site_settings
+from tests.support.browser import audit
+from tests.support.services import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TEXT = {
@@ -45,13 +39,8 @@ TEXT = {
 @pytest.fixture(scope="module")
 def lottery_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, int]]:
     """The real app under uvicorn (a thread) with an open intake: (url, database url, id)."""
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("lottery-live"),
-        secret_key="lottery-browser-secret-key-for-tests",  # type: ignore[arg-type]
-        content_poll_seconds=0, accounts=FAST_HASHING,
-        **STEADY_SURGE,  # type: ignore[arg-type]
-    )
-    migrate.upgrade(settings.effective_database_url)
+    settings = migrated(site_settings(tmp_path_factory.mktemp("lottery-live"),
+                                      accounts=FAST_HASHING))
     now = datetime.now(UTC)
     intake_id = _run(_with_db(settings.effective_database_url, lambda db:
                                      service.create_intake(
@@ -59,20 +48,8 @@ def lottery_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         invitation_target=10, application_cap=5, notice_en="Interest to sponsor is open.",
         notice_fr="Le formulaire d'intérêt à parrainer est ouvert.", staff_id=None, now=now))
     ).id
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_config=None, lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the lottery test server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", settings.effective_database_url, intake_id
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(settings, free_port()) as url:
+        yield url, settings.effective_database_url, intake_id
 
 
 def _run(coroutine: Any) -> Any:
@@ -118,7 +95,7 @@ def _sign_up(page: Any, site: str, text: dict[str, str]) -> None:
 
 
 def test_interest_to_sponsor_without_javascript(
-    chromium: Any, auditor: Any, lottery_site: tuple[str, str, int],  # noqa: F811
+    chromium: Any, auditor: Any, lottery_site: tuple[str, str, int],
 ) -> None:
     site, database_url, intake_id = lottery_site
     audited: list[str] = []

@@ -11,6 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
+from sqlalchemy.sql import Executable
+from starlette.types import Message
 from typer.testing import CliRunner
 
 from northbound.cli import cli
@@ -33,11 +35,7 @@ from tests.lottery.helpers import (
     send_form,
     sponsor,
 )
-
-
-async def _count(app: FastAPI, model: type, *where: object) -> int:
-    async with app.state.db.session() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
+from tests.support.db import count_rows
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -65,7 +63,7 @@ async def test_bad_input_gets_400_with_each_message_next_to_its_field(
         assert 'value="Roy"' in html
         huge = await send_form(client, intake.id, answers(1, address="x" * 5000), language)
         assert huge.status_code == 400 and 'id="field-address-error"' in huge.text
-    assert await _count(app, Entry) == 0
+    assert await count_rows(app, Entry) == 0
 
 
 async def test_a_retry_or_double_click_gets_the_same_confirmation(app: FastAPI) -> None:
@@ -89,8 +87,8 @@ async def test_a_retry_or_double_click_gets_the_same_confirmation(app: FastAPI) 
         # and the form page now shows the number instead of a second form
         page = await client.get(path)
         assert confirmation_in(page.text) == shown and 'name="family_name"' not in page.text
-    assert await _count(app, Entry) == 1
-    assert await _count(app, Refusal) == 0
+    assert await count_rows(app, Entry) == 1
+    assert await count_rows(app, Refusal) == 0
 
 
 async def test_exact_duplicates_are_refused_with_a_message(app: FastAPI) -> None:
@@ -110,8 +108,8 @@ async def test_exact_duplicates_are_refused_with_a_message(app: FastAPI) -> None
         response = await send_form(second, intake.id, document, "fr")
         assert response.status_code == 409
         assert 'id="field-status_document_number-error"' in response.text
-    assert await _count(app, Entry) == 1
-    assert await _count(app, Refusal) == 2
+    assert await count_rows(app, Entry) == 1
+    assert await count_rows(app, Refusal) == 2
 
 
 async def test_before_the_opening_a_countdown_and_no_form(app: FastAPI) -> None:
@@ -190,7 +188,7 @@ async def test_the_whole_intake_staff_review_draw_and_rounds(
         assert (await post_form(staff, base + "/close", {}, form_page=base)).status_code == 303
         page = await staff.get(base)
         assert "one name contains the other" in page.text.lower()
-        assert await _count(app, Audit, Audit.action == "view") == 1  # who saw the details
+        assert await count_rows(app, Audit, Audit.action == "view") == 1  # who saw the details
         assert (await post_form(staff, base + "/draw", {}, form_page=base)).status_code == 409
         flag_id = (await service.flags_of(app.state.db, intake_id))[0].flag.id
         refused = await post_form(staff, base + "/flags", {"flag": str(flag_id),
@@ -226,11 +224,11 @@ async def test_the_whole_intake_staff_review_draw_and_rounds(
         seed, c.encode(), "sha256").digest())
     assert document["rounds"][0]["invited"] == ranked[:3]
     assert document["rounds"][1]["invited"] == ranked[3:5]  # skipping those invited
-    assert await _count(app, InboxMessage) == 5
+    assert await count_rows(app, InboxMessage) == 5
     async with app.state.db.session() as session:
         deadlines = list((await session.execute(select(Invitation.deadline))).scalars())
     assert all(aware(d) - fake.now == timedelta(days=60) for d in deadlines)
-    assert await _count(app, Audit, Audit.action == "flag") == 1
+    assert await count_rows(app, Audit, Audit.action == "flag") == 1
 
     # sponsors see where they stand: invited (with the deadline) or not selected this round
     invited_email = f"s{numbers.index(ranked[0])}@example.com"
@@ -270,13 +268,13 @@ async def test_the_whole_intake_staff_review_draw_and_rounds(
         update(Entry).where(Entry.confirmation == ranked[6]).values(state="received"))
 
 
-async def _tamper(app: FastAPI, statement: object) -> None:
+async def _tamper(app: FastAPI, statement: Executable) -> None:
     async with app.state.db.session() as session, session.begin():
-        await session.execute(statement)  # type: ignore[call-overload]
+        await session.execute(statement)
 
 
-async def _tamper_and_check(app: FastAPI, runner: CliRunner, intake_id: int, statement: object,
-                            restore: object) -> None:
+async def _tamper_and_check(app: FastAPI, runner: CliRunner, intake_id: int,
+                            statement: Executable, restore: Executable) -> None:
     command = ["lottery", "verify", "--intake", str(intake_id)]
     await _tamper(app, statement)
     result = await asyncio.to_thread(runner.invoke, cli, command)
@@ -306,7 +304,7 @@ async def test_later_round_after_everyone_invited_is_refused(app: FastAPI) -> No
     assert replay["replayed"] is True
     with pytest.raises(service.OutOfOrder):
         await service.send_round(db, intake.id, 5, staff_id, "round-key-2", fake.now, text)
-    assert await _count(app, Invitation) == 1
+    assert await count_rows(app, Invitation) == 1
 
 
 async def test_seed_is_never_revealed_before_the_list(app: FastAPI) -> None:
@@ -408,7 +406,7 @@ async def test_a_form_stays_removed_while_any_decision_removes_it(app: FastAPI) 
     assert await state_of_first() == "received"
     other = next(flag for flag in flags.values() if flag not in dict(removing))
     await service.decide_flag(db, intake.id, other, "keep_both", 1, fake.now)
-    assert await _count(app, Audit, Audit.action == "flag") == 5
+    assert await count_rows(app, Audit, Audit.action == "flag") == 5
     await service.publish_list(db, intake.id, None, fake.now)
     with pytest.raises(service.OutOfOrder):
         await service.decide_flag(db, intake.id, other, "remove_second", 1, fake.now)
@@ -421,12 +419,12 @@ async def test_a_sponsor_who_hangs_up_mid_form_is_not_an_unexpected_error(app: F
     intake = await open_intake(app, fake)
     async with sponsor(app, "quitter@example.com") as client:
         session = client.cookies["nb_session"]
-    sent: list[dict[str, object]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     path = FORM["en"].format(id=intake.id)
@@ -439,4 +437,4 @@ async def test_a_sponsor_who_hangs_up_mid_form_is_not_an_unexpected_error(app: F
                          (b"content-length", b"500")]}
     await app(scope, receive, send)
     assert sent[0]["status"] == 400
-    assert await _count(app, Entry) == 0
+    assert await count_rows(app, Entry) == 0

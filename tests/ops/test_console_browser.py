@@ -4,66 +4,41 @@ the figures page, a control pressed, the notice editor with an error and after s
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import update
 
-from northbound.app import create_app
 from northbound.ops.console.paths import CONSOLE_PATHS
 from northbound.portal.accounts.models import User
-from northbound.settings import Settings
-from northbound.storage import migrate
+from northbound.settings import Language, Settings
 from northbound.storage.database import Database
 from tests.accounts.flows import FAST_HASHING, PASSWORD
-from tests.accounts.test_browser import WCAG_AA, audit, auditor  # noqa: F401 - fixture used
-from tests.conftest import STEADY_SURGE
+from tests.support.apps import migrated, served, site_settings
+from tests.support.browser import audit
+from tests.support.services import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def audit_refreshing(page: Any, tab: Any, base_url: str, seen: list[str]) -> None:
-    """axe flags every timed meta refresh (SC 2.2.1) since it cannot see that the page says
-    it refreshes, how often, and links to the same view without it (audited with every rule
-    by ``audit``); here that one rule is off, every other one on."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    html = page.content().replace("<head>", f'<head><base href="{base_url}/">', 1)
-    tab.set_content(html, wait_until="load")
-    results = Axe().run(tab, options={"runOnly": {"type": "tag", "values": WCAG_AA},
-                                          "rules": {"meta-refresh": {"enabled": False}}})
-    violations = [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
-    assert violations == [], (page.url, violations)
-    seen.append(page.url)
+# axe flags every timed meta refresh (SC 2.2.1) since it cannot see that the page says it
+# refreshes, how often, and links to the same view without it (audited with every rule); on the
+# refreshing views that one rule is off, every other one on.
+REFRESHING = ("meta-refresh",)
 
 
 @pytest.fixture(scope="module")
 def staff_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A live site with one staff account; yields its URL and the account's session cookie."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("console-data"),
-                        secret_key="console-browser-secret-key",  # type: ignore[arg-type]
-                        content_poll_seconds=0, accounts=FAST_HASHING,
-                        **STEADY_SURGE)  # type: ignore[arg-type]
-    migrate.upgrade(settings.effective_database_url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_config=None, lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "console site did not start"
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
+    settings = migrated(site_settings(tmp_path_factory.mktemp("console-data"),
+                                      accounts=FAST_HASHING))
+    with served(settings, free_port()) as url:
+        yield url, _staff_session(url, settings)
+
+
+def _staff_session(url: str, settings: Settings) -> str:
+    """Signs up console@example.com, makes it staff; its session cookie."""
     def token(page: str) -> str:
         return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
@@ -89,14 +64,12 @@ def staff_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     # Playwright keeps an event loop running in this thread: the update runs in another one.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, promote()).result()
-    yield url, session
-    server.should_exit = True
-    thread.join(timeout=10)
+    return session
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_console_without_javascript(chromium: Any, auditor: Any,  # noqa: F811
-                                    staff_site: tuple[str, str], language: str) -> None:
+def test_console_without_javascript(chromium: Any, auditor: Any,
+                                    staff_site: tuple[str, str], language: Language) -> None:
     url, session = staff_site
     context = chromium.new_context(java_script_enabled=False)
     context.add_cookies([{"name": "nb_session", "value": session, "url": url}])
@@ -110,14 +83,14 @@ def test_console_without_javascript(chromium: Any, auditor: Any,  # noqa: F811
         page.goto(url + CONSOLE_PATHS["console"][language])
         assert page.locator("h1").inner_text() in ("Operator's console",
                                                    "Console de l'opérateur")
-        audit_refreshing(page, auditor, url, seen)
+        audit(page, auditor, url, seen, rules_off=REFRESHING)
         page.click("a[href='?refresh=off']")
         assert page.locator("meta[http-equiv=refresh]").count() == 0
         audit(page, auditor, url, seen)
         page.click(f"button:has-text('{pause}')")
         assert "?done=room" in page.url
         assert page.locator("[role=status]").is_visible()
-        audit_refreshing(page, auditor, url, seen)
+        audit(page, auditor, url, seen, rules_off=REFRESHING)
         page.goto(url + CONSOLE_PATHS["notice"][language])
         page.fill("#notice-en", "Very busy tonight.")
         page.fill("#notice-fr", "")

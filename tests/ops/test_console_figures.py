@@ -47,10 +47,11 @@ def test_a_snapshot_counts_useful_answers_only() -> None:
 
 
 def _snap(name: str, at: float, ok: float, errors: float = 0.0, fast: float = 0.0,
-          slow: float = 0.0, **values: float) -> Snapshot:
+          slow: float = 0.0, limit: float = 0.0, in_flight: float = 0.0) -> Snapshot:
     return Snapshot(instance=name, at=at, requests={"200": ok, "500": errors, "503": 0.0},
                     goodput=ok, latency_buckets={"0.05": fast, "1": fast + slow,
-                                                 "+Inf": fast + slow}, **values)
+                                                 "+Inf": fast + slow},
+                    limit=limit, in_flight=in_flight)
 
 
 def test_rates_add_up_over_instances_and_gone_ones_drop_out() -> None:

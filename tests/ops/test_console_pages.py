@@ -16,7 +16,7 @@ from northbound.app import create_app
 from northbound.ops.console.paths import CONSOLE_PATHS
 from northbound.portal.accounts.models import User
 from northbound.portal.applications.models import StaffViewAudit
-from northbound.settings import Settings
+from northbound.settings import Language, Settings
 from tests.accounts.flows import fast_settings, field_value, sign_up
 
 CONSOLE = CONSOLE_PATHS["console"]
@@ -73,7 +73,7 @@ async def test_nobody_but_staff_sees_the_console(app: FastAPI,
     ("fr", ["Console de l'opérateur", "débit utile", "Salle d'attente",
             "30 dernières minutes", "instances qui répondent", "Suspendre les admissions"]),
 ])
-async def test_the_console_in_both_languages(staff: httpx.AsyncClient, language: str,
+async def test_the_console_in_both_languages(staff: httpx.AsyncClient, language: Language,
                                              words: list[str]) -> None:
     page = await staff.get(CONSOLE[language])
     assert page.status_code == 200
@@ -127,7 +127,7 @@ async def test_room_controls_act_on_the_room_and_are_audited(
     ("fr", "Entrez un nombre entier de personnes par minute"),
 ])
 async def test_bad_control_input_is_a_400_with_a_message(
-    app: FastAPI, staff: httpx.AsyncClient, language: str, message: str,
+    app: FastAPI, staff: httpx.AsyncClient, language: Language, message: str,
 ) -> None:
     bad_rate = await _post(staff, CONSOLE[language], CONSOLE_PATHS["rate"][language],
                            {"kind": "fixed", "per_minute": "lots"})

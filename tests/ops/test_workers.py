@@ -70,7 +70,7 @@ def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
             assert _limit(text) == 40.0
     finally:
         server.terminate()
-        server.wait(30)
+        server.communicate(timeout=30)  # reads and closes its pipes
 
 
 def test_surge_status_adds_up_workers() -> None:

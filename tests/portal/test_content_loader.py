@@ -8,7 +8,7 @@ import pytest
 
 from northbound.portal.content.loader import PAGES_DIR, ContentError, load_pages
 from northbound.settings import LANGUAGES
-from tests.conftest import FIXTURE_CONTENT
+from tests.support.apps import FIXTURE_CONTENT
 
 
 def copy_fixture(tmp_path: Path) -> Path:

@@ -22,7 +22,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
+
+from northbound.lab.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NORTHBOUND = str(ROOT / ".venv" / "bin" / "northbound")
@@ -74,12 +75,6 @@ class Counts:
                 and self.acknowledged_found_once == self.acknowledged
                 and self.replays_same_receipt == self.replays_checked
                 and self.applications_in_database == self.submissions and not self.problems)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 import pytest
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from northbound.surge.admission import (
     AdmissionControl,
@@ -26,16 +26,10 @@ from northbound.surge.admission import (
 from northbound.surge.admission.accept_queue import AcceptQueueMonitor
 from northbound.surge.capacity import CapacitySignal
 from northbound.surge.shed_page import Variant
+from tests.support.asgi import Recorder, http_scope, ok_app, run
+from tests.support.clock import FakeClock
 
 CRITICAL, NORMAL, SHEDDABLE = Priority.CRITICAL, Priority.NORMAL, Priority.SHEDDABLE
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class FakeLag:
@@ -44,7 +38,7 @@ class FakeLag:
 
 
 def limiter(limit: int = 10, **kwargs: Any) -> Limiter:
-    kwargs.setdefault("clock", FakeClock())
+    kwargs.setdefault("clock", FakeClock(50.0))
     return Limiter(FixedLimit(limit), **kwargs)
 
 
@@ -67,7 +61,7 @@ def test_each_priority_fills_only_its_share() -> None:
 
 
 def test_limiter_is_a_capacity_signal() -> None:
-    clock = FakeClock()
+    clock = FakeClock(50.0)
     lim = limiter(4, clock=clock, max_queue=0)
     signal: CapacitySignal = lim
     assert (signal.limit, signal.in_flight, signal.saturated) == (4, 0, False)
@@ -143,7 +137,7 @@ async def test_a_request_that_cannot_start_in_time_is_shed() -> None:
 
 
 async def test_standing_queue_switches_to_short_timeout_and_newest_first() -> None:
-    clock = FakeClock()
+    clock = FakeClock(50.0)
     long_wait = {CRITICAL: 30.0, NORMAL: 30.0, SHEDDABLE: 30.0}
     lim = limiter(1, clock=clock, queue_timeouts=long_wait, codel_interval=0.1, codel_target=5.0)
     held = take(lim, CRITICAL, 1)
@@ -196,7 +190,7 @@ async def test_cancelled_waiter_leaves_no_trace_even_if_granted() -> None:
 
 
 def test_finished_requests_feed_the_limit() -> None:
-    clock = FakeClock()
+    clock = FakeClock(50.0)
     lim = Limiter(AIMDLimit(initial_limit=4, clock=clock), clock=clock)
     for _ in range(3):
         permits = take(lim, CRITICAL, lim.limit)
@@ -221,71 +215,19 @@ def test_settings_build_each_algorithm() -> None:
 
 
 # Classifier ------------------------------------------------------------------------------------
-def scope(
-    method: str = "GET", path: str = "/page", headers: list[tuple[bytes, bytes]] | None = None
-) -> Scope:
-    return {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "headers": headers or [],
-        "query_string": b"",
-    }
-
-
 def test_default_classifier() -> None:
     classify = DefaultClassifier(session_cookie="sid")
-    assert classify(scope("POST")) is CRITICAL
-    assert classify(scope("DELETE")) is CRITICAL
-    assert classify(scope()) is SHEDDABLE
-    assert classify({**scope(), "surge.pass": object()}) is NORMAL
-    assert classify({**scope(), "surge.pass": None}) is SHEDDABLE
-    assert classify(scope(headers=[(b"cookie", b"a=1; sid=abc")])) is NORMAL
-    assert classify(scope(headers=[(b"cookie", b"sid=")])) is SHEDDABLE
-    assert classify(scope(headers=[(b"cookie", b"xsid=abc")])) is SHEDDABLE
+    assert classify(http_scope("POST")) is CRITICAL
+    assert classify(http_scope("DELETE")) is CRITICAL
+    assert classify(http_scope()) is SHEDDABLE
+    assert classify({**http_scope(), "surge.pass": object()}) is NORMAL
+    assert classify({**http_scope(), "surge.pass": None}) is SHEDDABLE
+    assert classify(http_scope(headers=[(b"cookie", b"a=1; sid=abc")])) is NORMAL
+    assert classify(http_scope(headers=[(b"cookie", b"sid=")])) is SHEDDABLE
+    assert classify(http_scope(headers=[(b"cookie", b"xsid=abc")])) is SHEDDABLE
 
 
 # Middleware ------------------------------------------------------------------------------------
-class Recorder:
-    """Drives one request through an ASGI app and records what happens."""
-
-    def __init__(self, body: bytes = b"name=x") -> None:
-        self.body = body
-        self.receive_calls = 0
-        self.messages: list[Message] = []
-
-    async def receive(self) -> Message:
-        self.receive_calls += 1
-        return {"type": "http.request", "body": self.body, "more_body": False}
-
-    async def send(self, message: Message) -> None:
-        self.messages.append(message)
-
-    @property
-    def status(self) -> int:
-        return int(self.messages[0]["status"])
-
-    @property
-    def headers(self) -> dict[bytes, bytes]:
-        return dict(self.messages[0]["headers"])
-
-    @property
-    def body_bytes(self) -> bytes:
-        return b"".join(m.get("body", b"") for m in self.messages[1:])
-
-
-async def ok_app(scope: Scope, receive: Receive, send: Send) -> None:
-    await receive()
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"served"})
-
-
-async def run(app: AdmissionControlMiddleware, request: Scope) -> Recorder:
-    recorder = Recorder()
-    await asyncio.wait_for(app(request, recorder.receive, recorder.send), timeout=5)
-    return recorder
-
-
 def full_middleware(**kwargs: Any) -> tuple[AdmissionControlMiddleware, Limiter]:
     timeouts = {CRITICAL: 0.01, NORMAL: 0.01, SHEDDABLE: 0.01}
     lim = limiter(10, queue_timeouts=timeouts)
@@ -295,37 +237,37 @@ def full_middleware(**kwargs: Any) -> tuple[AdmissionControlMiddleware, Limiter]
 
 async def test_middleware_sheds_low_priority_before_reading_the_body() -> None:
     app, lim = full_middleware()
-    shed = await run(app, scope())
+    shed = await run(app, http_scope())
     assert shed.status == 503
     assert shed.receive_calls == 0
     assert shed.headers[b"retry-after"] == b"7"
-    assert shed.body_bytes == app.shed_response.bodies[Variant.HTML_EN]
+    assert shed.body == app.shed_response.bodies[Variant.HTML_EN]
     assert shed.messages[-1].get("more_body", False) is False
-    served = await run(app, scope("POST"))
-    assert (served.status, served.body_bytes, served.receive_calls) == (200, b"served", 1)
+    served = await run(app, http_scope("POST"))
+    assert (served.status, served.body, served.receive_calls) == (200, b"ok", 1)
     assert lim.in_flight == 9
 
 
 async def test_middleware_shed_variants_are_the_prerendered_bytes() -> None:
     app, _ = full_middleware()
-    french = await run(app, scope(path="/fr/demande"))
-    assert french.body_bytes == app.shed_response.bodies[Variant.HTML_FR]
-    assert french.body_bytes.index(b'lang="fr"') < french.body_bytes.index(b'lang="en"')
-    api = await run(app, scope(path="/api/status"))
+    french = await run(app, http_scope(path="/fr/demande"))
+    assert french.body == app.shed_response.bodies[Variant.HTML_FR]
+    assert french.body.index(b'lang="fr"') < french.body.index(b'lang="en"')
+    api = await run(app, http_scope(path="/api/status"))
     assert api.headers[b"content-type"] == b"application/problem+json"
-    problem = json.loads(api.body_bytes)
+    problem = json.loads(api.body)
     assert problem["status"] == 503 and problem["retry_after"] == 7
-    by_language = await run(app, scope(headers=[(b"accept-language", b"fr-CA,fr;q=0.9")]))
-    assert by_language.body_bytes == app.shed_response.bodies[Variant.HTML_FR]
-    wants_json = await run(app, scope(headers=[(b"accept", b"application/json")]))
-    assert wants_json.body_bytes == app.shed_response.bodies[Variant.JSON_EN]
+    by_language = await run(app, http_scope(headers=[(b"accept-language", b"fr-CA,fr;q=0.9")]))
+    assert by_language.body == app.shed_response.bodies[Variant.HTML_FR]
+    wants_json = await run(app, http_scope(headers=[(b"accept", b"application/json")]))
+    assert wants_json.body == app.shed_response.bodies[Variant.JSON_EN]
     for response in (french, api, by_language, wants_json):
-        assert int(response.headers[b"content-length"]) == len(response.body_bytes)
+        assert int(response.headers[b"content-length"]) == len(response.body)
 
 
 async def test_middleware_exempt_paths_and_other_scopes_bypass_admission() -> None:
     app, lim = full_middleware(exempt_prefixes=("/healthz",))
-    assert (await run(app, scope(path="/healthz"))).status == 200
+    assert (await run(app, http_scope(path="/healthz"))).status == 200
     assert lim.in_flight == 9
     seen: list[str] = []
 
@@ -340,16 +282,16 @@ async def test_middleware_exempt_paths_and_other_scopes_bypass_admission() -> No
 async def test_middleware_queued_request_that_times_out_gets_a_complete_503() -> None:
     app, lim = full_middleware()
     take(lim, CRITICAL, 1)  # now even critical requests must wait, and time out
-    response = await run(app, scope("POST"))
+    response = await run(app, http_scope("POST"))
     assert response.status == 503 and response.receive_calls == 0
     # a refused form post: no automatic retry (it would fetch the empty form), advice instead
-    assert b'http-equiv="refresh"' not in response.body_bytes
-    assert b"send it again" in response.body_bytes
+    assert b'http-equiv="refresh"' not in response.body
+    assert b"send it again" in response.body
     assert b'http-equiv="refresh"' in app.shed_response.bodies[Variant.HTML_EN]  # a GET's page
 
 
 async def test_middleware_releases_on_app_error_and_counts_a_drop() -> None:
-    clock = FakeClock()
+    clock = FakeClock(50.0)
     lim = Limiter(AIMDLimit(initial_limit=10, backoff_ratio=0.5, clock=clock), clock=clock)
 
     async def broken(s: Scope, receive: Receive, send: Send) -> None:
@@ -357,7 +299,7 @@ async def test_middleware_releases_on_app_error_and_counts_a_drop() -> None:
 
     app = AdmissionControlMiddleware(broken, limiter=lim)
     with pytest.raises(RuntimeError):
-        await run(app, scope())
+        await run(app, http_scope())
     assert lim.in_flight == 0 and lim.limit == 5
 
 
@@ -369,7 +311,7 @@ async def test_middleware_sets_priority_in_scope_and_starts_lag_monitor() -> Non
         await ok_app(s, receive, send)
 
     app = AdmissionControlMiddleware.from_settings(inner, AdmissionSettings())
-    assert (await run(app, scope(headers=[(b"cookie", b"nb_session=1")]))).status == 200
+    assert (await run(app, http_scope(headers=[(b"cookie", b"nb_session=1")]))).status == 200
     assert seen == [NORMAL]
     assert app.lag_monitor is not None and app.lag_monitor.running
     await app.lag_monitor.stop()
@@ -407,7 +349,7 @@ async def test_accept_queue_wait_vetoes_like_loop_lag() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux TCP_INFO")
 def test_accept_queue_monitor_reads_the_kernel_queue() -> None:
-    clock = FakeClock()
+    clock = FakeClock(50.0)
     monitor = AcceptQueueMonitor(refresh=0.01, clock=clock)
     server = socket.create_server(("127.0.0.1", 0), backlog=16)
     clients = []

@@ -17,16 +17,9 @@ from northbound.settings import Settings
 from northbound.surge.admission import FixedLimit, Limiter, Permit, Priority, ShedReason
 from northbound.surge.admission.accept_queue import AcceptQueueMonitor
 from northbound.surge.admission.config import AdmissionSettings
+from tests.support.clock import FakeClock
 
 SHEDDABLE, NORMAL = Priority.SHEDDABLE, Priority.NORMAL
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class FakeBacklog:
@@ -63,7 +56,7 @@ async def outcomes(lim: Limiter, count: int) -> list[Permit | ShedReason]:
 def behind_a_backlog(backlog: FakeBacklog) -> Limiter:
     """Room for ten, a 0.25 s accept-wait threshold, and draws of 0.0, 0.1, ... 0.9 in turn."""
     return Limiter(
-        FixedLimit(10), backlog_signal=backlog, backlog_max_wait=0.25, clock=FakeClock(),
+        FixedLimit(10), backlog_signal=backlog, backlog_max_wait=0.25, clock=FakeClock(100.0),
         random=TENTHS,
     )  # fmt: skip
 
@@ -89,7 +82,7 @@ async def test_within_the_threshold_nothing_is_shed_and_at_twice_everything() ->
 async def test_loop_lag_sheds_in_proportion_too() -> None:
     lag = FakeLag(0.15)  # 50 % past a 0.1 s threshold
     lim = Limiter(
-        FixedLimit(10), lag_signal=lag, lag_threshold=0.1, clock=FakeClock(), random=TENTHS
+        FixedLimit(10), lag_signal=lag, lag_threshold=0.1, clock=FakeClock(100.0), random=TENTHS
     )
     results = await outcomes(lim, 100)
     assert results.count(ShedReason.LOOP_LAG) == 50
@@ -100,14 +93,14 @@ async def test_a_normal_request_with_room_is_admitted_even_when_behind() -> None
         FixedLimit(10),
         backlog_signal=FakeBacklog(5.0),
         backlog_max_wait=0.25,
-        clock=FakeClock(),
+        clock=FakeClock(100.0),
         random=TENTHS,
     )
     assert isinstance(await lim.acquire(NORMAL), Permit)
 
 
 def test_monitor_wait_is_depth_over_drain_rate() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     depth = [0]
     monitor = AcceptQueueMonitor(
         refresh=0.01, rate_seconds=0.5, quiet_depth=8, read_depth=lambda: depth[0], clock=clock
@@ -131,7 +124,7 @@ def test_monitor_wait_is_depth_over_drain_rate() -> None:
 
 
 def test_monitor_wait_grows_when_nothing_drains() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     monitor = AcceptQueueMonitor(rate_seconds=0.5, read_depth=lambda: 200, clock=clock)
     for _ in range(10):
         for _ in range(100):
@@ -145,7 +138,7 @@ def test_monitor_wait_grows_when_nothing_drains() -> None:
 
 
 def test_monitor_caches_between_readings() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     depth = [100]
     monitor = AcceptQueueMonitor(refresh=0.01, read_depth=lambda: depth[0], clock=clock)
     assert monitor.depth == 100
@@ -170,7 +163,7 @@ def test_listen_backlog_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_monitor_does_not_read_the_first_burst_after_idle_as_a_long_wait() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     depth = [0]
     monitor = AcceptQueueMonitor(rate_seconds=0.5, read_depth=lambda: depth[0], clock=clock)
     for _ in range(10):  # steady traffic, empty queue

@@ -17,9 +17,8 @@ from northbound.surge.admission.limiter import Limiter, Permit
 from northbound.surge.admission.priority import Priority
 from northbound.surge.capacity import ADMITTED_SCOPE_KEY
 from northbound.surge.waiting_room import Waiting
-from tests.surge.test_limits import FakeClock
-from tests.surge.test_waiting_room_support import (
-    Clock,
+from tests.support.clock import FakeClock
+from tests.support.waiting_room import (
     FakeCapacity,
     Visitor,
     make_room,
@@ -40,7 +39,7 @@ def _windows(limit: Gradient2Limit, clock: FakeClock, count: int, rtt_of: object
 def test_a_few_slow_requests_do_not_read_as_overload() -> None:
     """One request in ten waits 0.3 s for a password hash; the rest take 5 ms. The server is
     not overloaded, and the limit must not fall (with the mean RTT it fell to its floor)."""
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limit = Gradient2Limit(initial_limit=20, window_seconds=0.1, warmup_windows=5, clock=clock)
     _windows(limit, clock, 10, lambda i: 0.005)
     _windows(limit, clock, 200, lambda i: 0.3 if i % 10 == 0 else 0.005)
@@ -51,7 +50,7 @@ def test_a_limit_that_fell_comes_back_while_the_site_is_quiet() -> None:
     """A real slowdown halves the limit; then the crowd leaves. A trickle of requests (far
     below the limit) must bring the limit back to where it started, not leave it at the
     floor for the next burst."""
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limit = Gradient2Limit(initial_limit=20, window_seconds=0.1, warmup_windows=5, clock=clock)
     _windows(limit, clock, 10, lambda i: 0.005)
     _windows(limit, clock, 30, lambda i: 0.05)  # every request ten times slower
@@ -66,7 +65,7 @@ async def test_inlet_resumes_when_holders_leave_whatever_came_before() -> None:
     """Hundreds of holders were let in and made requests, then left after a page. Their passes
     are still valid and they were recently active; the server is idle. The line must move on
     the next tick (it stood still for two minutes in a crowd test)."""
-    clock = Clock()
+    clock = FakeClock()
     capacity = FakeCapacity(limit=20)
     room = make_room(make_store("memory"), clock, capacity, requests_per_session=0.05)
     await switch_on(room)
@@ -98,7 +97,7 @@ async def test_inlet_resumes_when_holders_leave_whatever_came_before() -> None:
 
 
 async def test_room_stays_off_for_a_queue_and_turns_on_for_sustained_refusals() -> None:
-    clock = Clock()
+    clock = FakeClock()
     capacity = FakeCapacity(limit=20)
     room = make_room(make_store("memory"), clock, capacity, activate_seconds=3)
     await room.tick()
@@ -126,7 +125,7 @@ async def test_the_request_that_ends_a_wait_ranks_first() -> None:
     scope = {"type": "http", "method": "GET", "headers": [], "surge.pass": object()}
     assert classify(scope) is Priority.NORMAL
     assert classify({**scope, ADMITTED_SCOPE_KEY: True}) is Priority.CRITICAL
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(make_store("memory"), clock, FakeCapacity(limit=20))
     await switch_on(room, fixed_rate_per_minute=60)
     visitor = Visitor("waited")
@@ -210,7 +209,7 @@ async def test_the_request_that_ends_a_wait_is_never_shed() -> None:
 async def test_a_paused_line_says_so_instead_of_promising_a_wait() -> None:
     from northbound.surge.waiting_room.page import WaitingPage
 
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(make_store("memory"), clock, FakeCapacity(limit=20))
     await switch_on(room, fixed_rate_per_minute=60)
     crowd = [Visitor(f"p{i}") for i in range(30)]
@@ -239,7 +238,7 @@ async def test_a_request_waiting_elsewhere_gives_its_slot_back() -> None:
     one again (over the limit if need be) to finish, and its latency sample leaves the wait out."""
     from northbound.surge.admission.aside import CURRENT_PERMIT, stepped_aside
 
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     samples: list[Sample] = []
 
     class Recording(FixedLimit):
@@ -270,7 +269,7 @@ async def test_the_inlet_closes_on_the_spare_over_a_few_ticks() -> None:
     """Room for 40 people: a tick lets in a share of them, the next a share of what is left
     once the first have shown up, never the whole spare at once (the load of people let
     in shows up late, and letting in everyone each tick overshot by hundreds)."""
-    clock = Clock()
+    clock = FakeClock()
     capacity = FakeCapacity(limit=50)
     room = make_room(make_store("memory"), clock, capacity, requests_per_session=1.0)
     await switch_on(room)
@@ -299,7 +298,7 @@ async def test_the_inlet_closes_on_the_spare_over_a_few_ticks() -> None:
 
 
 async def test_liveness_marks_survive_a_store_failure() -> None:
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(make_store("memory"), clock)
     await switch_on(room)
     visitor = Visitor("loyal")

@@ -11,17 +11,7 @@ from hypothesis import strategies as st
 
 from northbound.surge.admission import AIMDLimit, FixedLimit, Gradient2Limit, Sample
 from northbound.surge.admission.limit import Limit
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support.clock import FakeClock
 
 
 def backend_rtt(capacity: int, base: float) -> Callable[[int], float]:
@@ -58,14 +48,14 @@ def test_fixed_limit_ignores_samples() -> None:
 
 # AIMD ------------------------------------------------------------------------------------------
 def test_aimd_grows_while_busy_and_healthy() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limit = AIMDLimit(initial_limit=10, max_limit=50, clock=clock)
     drive(limit, clock, samples=30, rtt_of=lambda _: 0.05)
     assert limit.limit == 40
 
 
 def test_aimd_does_not_grow_when_idle() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limit = AIMDLimit(initial_limit=10, clock=clock)
     for _ in range(100):
         limit.on_sample(Sample(clock.now, 0.05, in_flight=2))
@@ -73,7 +63,7 @@ def test_aimd_does_not_grow_when_idle() -> None:
 
 
 def test_aimd_backs_off_on_drops_once_per_interval() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limit = AIMDLimit(initial_limit=100, backoff_ratio=0.5, backoff_interval=0.1, clock=clock)
     for _ in range(20):  # a burst of failures landing at the same instant
         limit.on_sample(Sample(clock.now, 0.05, 100, dropped=True))
@@ -84,7 +74,7 @@ def test_aimd_backs_off_on_drops_once_per_interval() -> None:
 
 
 def test_aimd_converges_to_a_sawtooth_around_capacity_and_recovers() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     # Past 40 in flight, requests exceed the 1 s timeout.
     limit = AIMDLimit(initial_limit=10, max_limit=500, timeout=1.0, clock=clock)
     seen = drive(limit, clock, samples=3000, rtt_of=backend_rtt(capacity=20, base=0.5))
@@ -104,7 +94,7 @@ def gradient2(clock: FakeClock, **kwargs: int) -> Gradient2Limit:
 
 
 def test_gradient2_converges_near_capacity_under_steady_load() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limit = gradient2(clock, initial_limit=20, max_limit=1000)
     seen = drive(limit, clock, samples=20_000, rtt_of=backend_rtt(capacity=50, base=0.05))
     tail = seen[-5000:]
@@ -114,7 +104,7 @@ def test_gradient2_converges_near_capacity_under_steady_load() -> None:
 
 
 def test_gradient2_backs_off_when_latency_rises_then_recovers() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limit = gradient2(clock, initial_limit=100, max_limit=200)
     drive(limit, clock, samples=200, rtt_of=lambda _: 0.05)  # learn the norm: 50 ms
     before = limit.limit
@@ -127,7 +117,7 @@ def test_gradient2_backs_off_when_latency_rises_then_recovers() -> None:
 
 
 def test_gradient2_holds_still_when_application_limited() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limit = gradient2(clock, initial_limit=50)
     for _ in range(1000):
         clock.advance(0.01)
@@ -136,7 +126,7 @@ def test_gradient2_holds_still_when_application_limited() -> None:
 
 
 def test_gradient2_halves_at_most_per_window_on_drops() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limit = gradient2(clock, initial_limit=100)
     drive(limit, clock, samples=100, rtt_of=lambda _: 0.05)
     start = limit.limit
@@ -175,7 +165,7 @@ def test_limit_stays_within_bounds(
 ) -> None:
     low, extra = bounds
     high = low + extra
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limit: Limit
     if kind == "aimd":
         limit = AIMDLimit(initial_limit=low, min_limit=low, max_limit=high, clock=clock)

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
-from starlette.types import Message, Receive, Scope, Send
 
 from northbound.surge.ratelimit import (
     ClientKey,
@@ -24,16 +23,9 @@ from northbound.surge.ratelimit import (
 )
 from northbound.surge.ratelimit.store import RateLimitStore
 from northbound.surge.shed_page import Variant
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.asgi import http_scope, ok_app, run
+from tests.support.clock import FakeClock
+from tests.support.services import REDIS_TEST_URL
 
 
 class ClockedRedisStore:
@@ -46,12 +38,15 @@ class ClockedRedisStore:
     async def take(self, key: str, *, rate: float, burst: int) -> Decision:
         return await self.store.take_at(key, rate=rate, burst=burst, now=self.clock())
 
+    async def close(self) -> None:
+        """Nothing to release: ``open_redis_store`` closes the store it opened."""
+
 
 @contextlib.asynccontextmanager
 async def open_redis_store() -> AsyncIterator[RedisStore]:
     """A store under a prefix of its own, deleted afterwards."""
     prefix = f"test:ratelimit:{uuid.uuid4().hex}:"
-    store = RedisStore(Redis.from_url(REDIS_URL), prefix=prefix)
+    store = RedisStore(Redis.from_url(REDIS_TEST_URL), prefix=prefix)
     try:
         yield store
     finally:
@@ -71,7 +66,7 @@ async def redis_store() -> AsyncIterator[RedisStore]:
 async def clocked_store(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[tuple[RateLimitStore, FakeClock]]:
-    clock = FakeClock()
+    clock = FakeClock(1_700_000_000.0)
     if request.param == "memory":
         yield MemoryStore(clock=clock), clock
         return
@@ -129,7 +124,7 @@ def test_decision_arithmetic() -> None:
 
 
 async def test_memory_store_forgets_least_recently_used_buckets() -> None:
-    store = MemoryStore(max_keys=2, clock=FakeClock())
+    store = MemoryStore(max_keys=2, clock=FakeClock(1_700_000_000.0))
     await store.take("a", rate=1.0, burst=1)
     await store.take("b", rate=1.0, burst=1)
     await store.take("a", rate=1.0, burst=1)  # refused, but now most recently used
@@ -174,22 +169,6 @@ async def test_redis_failure_fails_open_and_is_counted() -> None:
 
 
 # Client key ------------------------------------------------------------------------------------
-def http_scope(
-    method: str = "GET",
-    path: str = "/page",
-    headers: list[tuple[bytes, bytes]] | None = None,
-    client: str = "192.0.2.10",
-) -> Scope:
-    return {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "headers": headers or [],
-        "client": (client, 50000),
-        "query_string": b"",
-    }
-
-
 def test_client_key_ignores_forwarded_header_unless_configured() -> None:
     forged = [(b"x-forwarded-for", b"203.0.113.9")]
     assert ClientKey()(http_scope(headers=forged)) == "192.0.2.10"
@@ -215,44 +194,6 @@ def test_client_key_groups_ipv6_by_64() -> None:
 
 
 # Middleware ------------------------------------------------------------------------------------
-class Recorder:
-    def __init__(self) -> None:
-        self.receive_calls = 0
-        self.messages: list[Message] = []
-
-    async def receive(self) -> Message:
-        self.receive_calls += 1
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(self, message: Message) -> None:
-        self.messages.append(message)
-
-    @property
-    def status(self) -> int:
-        return int(self.messages[0]["status"])
-
-    @property
-    def headers(self) -> dict[bytes, bytes]:
-        return dict(self.messages[0]["headers"])
-
-    @property
-    def body(self) -> bytes:
-        return b"".join(m.get("body", b"") for m in self.messages[1:])
-
-
-async def ok_app(scope: Scope, receive: Receive, send: Send) -> None:
-    await receive()
-    headers = [(b"content-type", b"text/plain")]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": b"ok"})
-
-
-async def run(app: RateLimitMiddleware, scope: Scope) -> Recorder:
-    recorder = Recorder()
-    await asyncio.wait_for(app(scope, recorder.receive, recorder.send), timeout=5)
-    return recorder
-
-
 def middleware(store: RateLimitStore, **kwargs: Any) -> RateLimitMiddleware:
     classes = [
         RouteClass("submit", "/", rate=1.0, burst=1, methods=frozenset({"POST"})),
@@ -282,7 +223,7 @@ async def test_middleware_refuses_with_429_and_ratelimit_headers(
 
 
 async def test_middleware_route_classes_have_separate_buckets() -> None:
-    app = middleware(MemoryStore(clock=FakeClock()))
+    app = middleware(MemoryStore(clock=FakeClock(1_700_000_000.0)))
     assert (await run(app, http_scope("POST"))).status == 200
     refused = await run(app, http_scope("POST", path="/api/submit"))
     assert refused.status == 429
@@ -292,7 +233,7 @@ async def test_middleware_route_classes_have_separate_buckets() -> None:
 
 
 async def test_middleware_exempt_paths_and_unmatched_requests_pass() -> None:
-    store = MemoryStore(clock=FakeClock())
+    store = MemoryStore(clock=FakeClock(1_700_000_000.0))
     classes = [RouteClass("api", "/api/", rate=1.0, burst=1)]
     app = RateLimitMiddleware(ok_app, store=store, route_classes=classes)
     for _ in range(5):
@@ -302,7 +243,7 @@ async def test_middleware_exempt_paths_and_unmatched_requests_pass() -> None:
 
 
 async def test_middleware_can_leave_success_headers_out() -> None:
-    app = middleware(MemoryStore(clock=FakeClock()), headers_on_success=False)
+    app = middleware(MemoryStore(clock=FakeClock(1_700_000_000.0)), headers_on_success=False)
     assert b"ratelimit-limit" not in (await run(app, http_scope())).headers
 
 
@@ -325,7 +266,7 @@ def test_from_settings_builds_the_store_and_classes() -> None:
     assert [c.name for c in app.route_classes] == ["submit", "api", "page"]
     assert app.route_classes[0].methods == frozenset({"POST", "PUT", "PATCH", "DELETE"})
     redis_backed = RateLimitMiddleware.from_settings(
-        ok_app, RateLimitSettings(), redis_url=REDIS_URL
+        ok_app, RateLimitSettings(), redis_url=REDIS_TEST_URL
     )
     assert isinstance(redis_backed, RateLimitMiddleware)
     assert isinstance(redis_backed.store, RedisStore)

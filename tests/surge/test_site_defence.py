@@ -24,7 +24,7 @@ from northbound.portal.accounts.models import User
 from northbound.settings import Settings
 from northbound.storage import migrate
 from tests.accounts.flows import FAST_HASHING, HOME, sign_up
-from tests.conftest import ROOMY_RATE_LIMITS, STEADY_SURGE
+from tests.support.apps import ROOMY_RATE_LIMITS, STEADY_SURGE
 
 ADMIN = "/api/v1/admin/room"
 TOKEN = "operator-token-for-tests"

@@ -18,7 +18,8 @@ from northbound.surge.waiting_room import (
 )
 from northbound.surge.waiting_room.admin import bearer_authorizer
 from northbound.surge.waiting_room.memory_store import InProcessStore
-from tests.surge.test_waiting_room_support import Clock, make_room, switch_on
+from tests.support.clock import FakeClock
+from tests.support.waiting_room import make_room, switch_on
 
 
 class EchoApp:
@@ -32,8 +33,8 @@ class EchoApp:
 
 
 @pytest.fixture
-async def site() -> AsyncIterator[tuple[WaitingRoom, Clock, httpx.AsyncClient]]:
-    clock = Clock()
+async def site() -> AsyncIterator[tuple[WaitingRoom, FakeClock, httpx.AsyncClient]]:
+    clock = FakeClock()
     room = make_room(InProcessStore(), clock, session_seconds=600)
     await switch_on(room, paused=True)
     gate = WaitingRoomMiddleware(EchoApp(), room=room, exempt_prefixes=["/static/", "/healthz"])
@@ -42,7 +43,7 @@ async def site() -> AsyncIterator[tuple[WaitingRoom, Clock, httpx.AsyncClient]]:
         yield room, clock, client
 
 
-async def _admit_everyone(room: WaitingRoom, clock: Clock) -> None:
+async def _admit_everyone(room: WaitingRoom, clock: FakeClock) -> None:
     await room.store.update_controls(Controls(paused=False, fixed_rate_per_minute=60_000))
     clock.advance(1)
     await room.tick()
@@ -162,7 +163,7 @@ async def test_exempt_paths_and_head_requests(site: Any) -> None:
 
 
 async def test_room_off_hands_out_passes_without_waiting() -> None:
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(InProcessStore(), clock)
     await room.store.update_controls(Controls(mode="off"))
     await room.tick()
@@ -179,7 +180,7 @@ class BrokenStore(InProcessStore):
 
 
 async def test_store_outage_is_a_503_never_a_500() -> None:
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(BrokenStore(), clock)
     await switch_on(room)
     gate = WaitingRoomMiddleware(EchoApp(), room=room)
@@ -191,7 +192,7 @@ async def test_store_outage_is_a_503_never_a_500() -> None:
 
 @pytest.fixture
 async def admin() -> AsyncIterator[tuple[WaitingRoom, httpx.AsyncClient]]:
-    room = make_room(InProcessStore(), Clock())
+    room = make_room(InProcessStore(), FakeClock())
     await room.tick()
     app = build_admin_app(room, bearer_authorizer("staff-token"))
     transport = httpx.ASGITransport(app=app)

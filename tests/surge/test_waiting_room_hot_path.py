@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.types import Message
 
 from northbound.surge.waiting_room import (
     Claims,
@@ -22,7 +23,8 @@ from northbound.surge.waiting_room import (
 from northbound.surge.waiting_room import middleware as gate_module
 from northbound.surge.waiting_room.memory_store import InProcessStore
 from northbound.surge.waiting_room.tokens import visitor_hash
-from tests.surge.test_waiting_room_support import Clock, make_room, switch_on
+from tests.support.clock import FakeClock
+from tests.support.waiting_room import make_room, switch_on
 
 VISITOR = "hot_path_visitor_00001"
 
@@ -46,10 +48,10 @@ async def _get(gate: WaitingRoomMiddleware, cookie: str, path: str = "/apply") -
     }  # fmt: skip
     body: list[bytes] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.body":
             body.append(message["body"])
 
@@ -66,8 +68,8 @@ def _claims(room: WaitingRoom, kind: Kind, position: int, visitor: str = VISITOR
     )  # fmt: skip
 
 
-async def _site() -> tuple[WaitingRoom, Clock, WaitingRoomMiddleware, RecordingApp]:
-    clock = Clock()
+async def _site() -> tuple[WaitingRoom, FakeClock, WaitingRoomMiddleware, RecordingApp]:
+    clock = FakeClock()
     room = make_room(InProcessStore(), clock)
     await switch_on(room, paused=True)
     app = RecordingApp()

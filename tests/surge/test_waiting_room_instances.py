@@ -188,9 +188,10 @@ def test_cli_acts_on_the_shared_store(
 def admin_server() -> Iterator[tuple[str, WaitingRoom]]:
     from northbound.surge.waiting_room import bearer_authorizer, build_admin_app
     from northbound.surge.waiting_room.memory_store import InProcessStore
-    from tests.surge.test_waiting_room_support import Clock, make_room
+    from tests.support.clock import FakeClock
+    from tests.support.waiting_room import make_room
 
-    room = make_room(InProcessStore(), Clock())
+    room = make_room(InProcessStore(), FakeClock())
     app = build_admin_app(room, bearer_authorizer("cli-token"))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))

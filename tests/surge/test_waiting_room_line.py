@@ -14,8 +14,8 @@ import redis.asyncio as aioredis
 
 from northbound.surge.waiting_room import Admitted, Controls, Waiting, WaitingRoom
 from northbound.surge.waiting_room.prequeue import shuffled_index
-from tests.surge.test_waiting_room_support import (
-    Clock,
+from tests.support.clock import FakeClock
+from tests.support.waiting_room import (
     FakeCapacity,
     Visitor,
     make_room,
@@ -57,7 +57,7 @@ async def store_factory(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
 
 
 async def test_positions_are_fifo_and_admission_follows_them(store_factory: Any) -> None:
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(store_factory(), clock)
     await switch_on(room, fixed_rate_per_minute=180)  # 3 per one-second tick
     visitors = [Visitor(f"v{i}") for i in range(30)]
@@ -79,13 +79,13 @@ async def test_positions_are_fifo_and_admission_follows_them(store_factory: Any)
             break
     assert all(v.admitted for v in visitors)
     # everyone admitted on one tick was ahead of everyone admitted on a later tick
-    ticks = [v.admitted_at for v in sorted(visitors, key=lambda v: v.position or 0)]
+    ticks = [_admitted_at(v) for v in sorted(visitors, key=lambda v: v.position or 0)]
     assert ticks == sorted(ticks)
     assert room.state.admitted_total == 30
 
 
 async def test_one_place_per_visitor(store_factory: Any) -> None:
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(store_factory(), clock)
     await switch_on(room)
     visitor, other = Visitor("same"), Visitor("other")
@@ -102,7 +102,7 @@ async def test_one_place_per_visitor(store_factory: Any) -> None:
 
 
 async def test_inlet_fills_to_capacity_and_no_further(store_factory: Any) -> None:
-    clock = Clock()
+    clock = FakeClock()
     capacity = FakeCapacity(limit=50)
     room = make_room(
         store_factory(), clock, capacity, requests_per_session=1.0, target_utilisation=0.8,
@@ -142,7 +142,7 @@ async def test_inlet_fills_to_capacity_and_no_further(store_factory: Any) -> Non
 
 
 async def test_inlet_learns_requests_per_holder_and_respects_cap(store_factory: Any) -> None:
-    clock = Clock()
+    clock = FakeClock()
     capacity = FakeCapacity(limit=100, in_flight=0)
     room = make_room(store_factory(), clock, capacity, requests_per_session=1.0)
     await switch_on(room, admit_cap_per_minute=60)  # at most one a second
@@ -167,7 +167,7 @@ async def test_inlet_learns_requests_per_holder_and_respects_cap(store_factory: 
 
 
 async def test_abandoned_places_are_skipped_without_stalling(store_factory: Any) -> None:
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(store_factory(), clock, abandon_grace_seconds=60)
     await switch_on(room, paused=True)
     visitors = [Visitor(f"a{i}") for i in range(10)]
@@ -199,7 +199,7 @@ async def test_abandoned_places_are_skipped_without_stalling(store_factory: Any)
 
 
 async def test_prequeue_is_shuffled_once_then_fifo(store_factory: Any) -> None:
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(store_factory(), clock, abandon_grace_seconds=60)
     opens = clock.now + 120
     await room.store.update_controls(Controls(opens_at=opens, auto_active=True))
@@ -238,7 +238,7 @@ async def test_prequeue_order_is_uniform(store_factory: Any) -> None:
     rounds = 400 if store_factory.kind == "memory" else 150
     counts = [[0] * early_count for _ in range(early_count)]
     for round_index in range(rounds):
-        clock = Clock(1_800_000_000.0 + round_index * 10_000)
+        clock = FakeClock(1_800_000_000.0 + round_index * 10_000)
         room = make_room(store_factory(), clock, seed=round_index)
         await room.store.update_controls(Controls(opens_at=clock.now + 10, auto_active=True))
         await room.tick()
@@ -271,7 +271,7 @@ def test_shuffle_is_a_uniform_bijection_for_many_sizes() -> None:
 
 
 async def _browser_crowd_eta_errors(
-    room: WaitingRoom, clock: Clock, *, arrivals: float, give_up_share: float, seconds: int
+    room: WaitingRoom, clock: FakeClock, *, arrivals: float, give_up_share: float, seconds: int
 ) -> list[float]:
     """Relative errors |first estimate - actual| / actual of people who joined a line that
     grows (``arrivals`` a second for the first half of the run, faster than it is served)
@@ -326,7 +326,7 @@ def _p90(values: list[float]) -> float:
 async def test_eta_matches_a_known_outflow(store_factory: Any) -> None:
     """Median |estimate - actual| / actual within 10%, p90 within 25%, for browsers that
     poll at the interval they are given (they find their turn at their next poll)."""
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(store_factory(), clock, eta_window_seconds=60)
     await switch_on(room, fixed_rate_per_minute=120)  # two places a second
     errors = await _browser_crowd_eta_errors(
@@ -340,7 +340,7 @@ async def test_eta_matches_a_known_outflow(store_factory: Any) -> None:
 async def test_eta_holds_when_people_ahead_give_up(store_factory: Any) -> None:
     """A third of the line leaves without a word: their places are skipped, the line moves
     faster for the rest, and the estimate (outflow of places) still holds."""
-    clock = Clock()
+    clock = FakeClock()
     room = make_room(store_factory(), clock, eta_window_seconds=60)
     await switch_on(room, fixed_rate_per_minute=60)  # one person a second
     errors = await _browser_crowd_eta_errors(
@@ -357,7 +357,7 @@ async def test_eta_holds_when_people_ahead_give_up(store_factory: Any) -> None:
 
 @pytest.mark.redis
 async def test_two_instances_share_one_line(redis_url: str, redis_prefix: str) -> None:
-    clock = Clock()
+    clock = FakeClock()
     prefix = redis_prefix.rstrip(":")
     first = make_room(make_store("redis", redis_url, prefix), clock, seed=1)
     second = make_room(make_store("redis", redis_url, prefix), clock, seed=2)
@@ -384,7 +384,7 @@ async def test_two_instances_share_one_line(redis_url: str, redis_prefix: str) -
                 break
         assert sorted(admitted_positions) == list(range(1, 41))
         assert len(set(admitted_positions)) == 40  # no place handed out twice
-        ticks = [v.admitted_at for v in visitors]
+        ticks = [_admitted_at(v) for v in visitors]
         assert ticks == sorted(ticks)
     finally:
         for room in rooms:
@@ -394,7 +394,7 @@ async def test_two_instances_share_one_line(redis_url: str, redis_prefix: str) -
 
 @pytest.mark.redis
 async def test_restarting_an_instance_loses_no_place(redis_url: str, redis_prefix: str) -> None:
-    clock = Clock()
+    clock = FakeClock()
     prefix = redis_prefix.rstrip(":")
     room: WaitingRoom = make_room(make_store("redis", redis_url, prefix), clock)
     try:
@@ -424,7 +424,7 @@ async def test_restarting_an_instance_loses_no_place(redis_url: str, redis_prefi
 async def test_auto_mode_turns_on_when_saturated_and_off_when_drained(
     store_factory: Any,
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     capacity = FakeCapacity(limit=10)
     room = make_room(store_factory(), clock, capacity, drain_seconds=30,
                      requests_per_session=1.0)  # fmt: skip
@@ -449,3 +449,8 @@ async def test_auto_mode_turns_on_when_saturated_and_off_when_drained(
         clock.advance(1)
         await room.tick()
     assert not room.is_on()
+
+
+def _admitted_at(visitor: Visitor) -> float:
+    assert visitor.admitted_at is not None, "not admitted"
+    return visitor.admitted_at

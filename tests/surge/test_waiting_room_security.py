@@ -26,7 +26,8 @@ from northbound.surge.waiting_room import (
 from northbound.surge.waiting_room.memory_store import InProcessStore
 from northbound.surge.waiting_room.paths import PathPolicy, normalise
 from northbound.surge.waiting_room.tokens import visitor_hash
-from tests.surge.test_waiting_room_support import KEYS, Clock, make_room, switch_on
+from tests.support.clock import FakeClock
+from tests.support.waiting_room import KEYS, make_room, switch_on
 
 VISITOR = "visitor_a_0123456789ab"
 
@@ -108,8 +109,8 @@ def bad_passes(room: WaitingRoom) -> list[tuple[str, str, str]]:
     return cases
 
 
-async def _room() -> tuple[WaitingRoom, Clock]:
-    clock = Clock()
+async def _room() -> tuple[WaitingRoom, FakeClock]:
+    clock = FakeClock()
     room = make_room(InProcessStore(), clock)
     await switch_on(room, paused=True)
     for position in range(1000, 1100):

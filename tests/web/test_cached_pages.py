@@ -16,7 +16,7 @@ from northbound.app import create_app
 from northbound.settings import Settings
 from northbound.storage import migrate
 from northbound.web.cached_response import CachedResponse, _accepted_codings
-from tests.conftest import FIXTURE_CONTENT
+from tests.support.apps import FIXTURE_CONTENT
 
 
 async def test_conditional_get_round_trip(client: httpx.AsyncClient) -> None:

@@ -85,8 +85,12 @@ class Server:
                  log: Path | None = None) -> None:
         self.health_url = health_url
         output = log.open("ab") if log is not None else subprocess.DEVNULL
-        self.process = subprocess.Popen([*pin(cpu), *command], env=env, cwd=cwd,
-                                        stdout=output, stderr=output)
+        try:
+            self.process = subprocess.Popen([*pin(cpu), *command], env=env, cwd=cwd,
+                                            stdout=output, stderr=output)
+        finally:  # the child writes to its own copy of the log's descriptor
+            if not isinstance(output, int):
+                output.close()
         try:
             wait_until_up(health_url, process=self.process)
         except BaseException:

@@ -101,7 +101,7 @@ async def _posted_form(request: Request) -> bytes | None:
 def request_language(request: Request, default: Language) -> Language:
     segment = request.url.path.lstrip("/").split("/", 1)[0]
     if segment in LANGUAGES:
-        return segment  # type: ignore[return-value]
+        return segment
     return negotiate_language(request.headers.get("accept-language"), default)
 
 

@@ -83,5 +83,5 @@ def negotiate_language(accept_language: str | None, default: Language) -> Langua
                 except ValueError:
                     quality = 0.0
         if tag in LANGUAGES and quality > 0 and (best is None or quality > best[0]):
-            best = (quality, tag)  # type: ignore[assignment]
+            best = (quality, tag)
     return best[1] if best else default

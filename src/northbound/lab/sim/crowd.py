@@ -59,13 +59,6 @@ def pages_for(journey: str, rng: random.Random) -> tuple[Page, ...]:
     raise ValueError(f"unknown journey {journey!r}")
 
 
-def mean_pages(mix: dict[str, float]) -> float:
-    """Expected requests per visit under a journey mix."""
-    sizes = {"reader": 4.0, "tool_user": 3.0, "applicant": 9.0, "status_checker": 4.0}
-    total = sum(mix.values())
-    return sum(sizes[name] * weight for name, weight in mix.items()) / total
-
-
 def mean_cost(mix: dict[str, float]) -> float:
     """Expected service-time units of dynamic pages per person who needs one, under a
     journey mix: what one person let in by a room costs the servers."""

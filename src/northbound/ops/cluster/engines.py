@@ -125,11 +125,11 @@ class PrivateRedis:
         if binary is None:
             raise EngineMissing("redis-server is not installed: apt-get install redis-server")
         self.folder.mkdir(parents=True, exist_ok=True)
-        log = (self.folder / "redis.out").open("ab")
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-             "--daemonize", "no"], stdout=log, stderr=log)
+        with (self.folder / "redis.out").open("ab") as log:  # the child keeps its copy
+            self.process = subprocess.Popen(
+                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
+                 str(self.folder), "--appendonly", "yes", "--appendfsync", "always", "--save",
+                 "", "--daemonize", "no"], stdout=log, stderr=log)
         _wait_port(self.port, 15)
 
     def stop(self) -> None:

@@ -86,7 +86,7 @@ async def watch_line(cluster: LocalCluster, stop: asyncio.Event, watch: LineWatc
 
     env = cluster.environment()
     settings = Settings(redis_url=cluster.redis_url,
-                        secret_key=env["NORTHBOUND_SECRET_KEY"],  # type: ignore[arg-type]
+                        secret_key=env["NORTHBOUND_SECRET_KEY"],
                         data_dir=Path(env["NORTHBOUND_DATA_DIR"]))
     room = WaitingRoom.from_settings(settings.waiting_room,
                                      site_secret=settings.secret_key.get_secret_value(),

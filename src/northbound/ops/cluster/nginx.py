@@ -101,10 +101,10 @@ class Nginx:
         result = check(self.config)
         if result.returncode != 0:
             raise RuntimeError(f"nginx refused its configuration: {result.stderr.strip()}")
-        log = (self.config.parent / "nginx.out").open("ab")
-        self.process = subprocess.Popen(
-            [nginx_binary(), "-p", str(self.config.parent), "-c", str(self.config)],
-            stdout=log, stderr=log)
+        with (self.config.parent / "nginx.out").open("ab") as log:  # the child keeps its copy
+            self.process = subprocess.Popen(
+                [nginx_binary(), "-p", str(self.config.parent), "-c", str(self.config)],
+                stdout=log, stderr=log)
         wait_until_up(self.health_url, timeout=15, process=self.process)
 
     def stop(self) -> None:

@@ -98,7 +98,7 @@ class RedisConsoleStore:
         return "ok"
 
     async def close(self) -> None:
-        await self._redis.aclose()  # type: ignore[attr-defined]  # stubs predate it
+        await self._redis.aclose()
 
 
 def store_for(redis_url: str, prefix: str = "nb:console") -> ConsoleStore:

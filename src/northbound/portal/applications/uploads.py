@@ -162,7 +162,7 @@ async def receive_upload(request: Request, store: DocumentStore, max_bytes: int
         if int(declared) > max_bytes + FORM_OVERHEAD:
             raise HTTPException(413, "The document is larger than we accept.")
     receiver = _Receiver(store, max_bytes)
-    parser = MultipartParser(boundary, {  # type: ignore[arg-type]
+    parser = MultipartParser(boundary, {
         "on_part_begin": receiver.on_part_begin,
         "on_part_data": receiver.on_part_data,
         "on_part_end": receiver.on_part_end,

@@ -53,7 +53,7 @@ class RedisStore:
     own ``now`` through :meth:`take_at`.
     """
 
-    def __init__(self, client: Redis[bytes], *, prefix: str = "northbound:ratelimit:") -> None:
+    def __init__(self, client: Redis, *, prefix: str = "northbound:ratelimit:") -> None:
         self.client = client
         self.prefix = prefix
         self._script = client.register_script(TAKE_SCRIPT)
@@ -88,4 +88,4 @@ class RedisStore:
         )
 
     async def close(self) -> None:
-        await self.client.aclose()  # type: ignore[attr-defined]  # stubs predate aclose
+        await self.client.aclose()

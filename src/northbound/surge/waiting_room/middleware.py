@@ -350,7 +350,7 @@ class WaitingRoomMiddleware:
             requested
             if requested in ("en", "fr")
             else _language(normalise(next_path), _header(scope, b"accept-language"))
-        )  # type: ignore[assignment]
+        )
         headers: list[tuple[bytes, bytes]] = []
         outcome: Admitted | Waiting
         if claims is not None and claims.kind is Kind.PASS:

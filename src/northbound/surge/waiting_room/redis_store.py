@@ -139,7 +139,7 @@ def _text(value: Any) -> str:
 
 class RedisStore:
     def __init__(
-        self, client: Redis[Any], *, room: str, prefix: str = "nb:room", epoch_seconds: float = 90
+        self, client: Redis, *, room: str, prefix: str = "nb:room", epoch_seconds: float = 90
     ) -> None:
         self._client = client
         tag = f"{{{prefix}:{room}}}"
@@ -272,4 +272,4 @@ class RedisStore:
             await self._client.delete(key)
 
     async def close(self) -> None:
-        await self._client.aclose()  # type: ignore[attr-defined]  # stubs predate it
+        await self._client.aclose()

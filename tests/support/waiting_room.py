@@ -1,4 +1,4 @@
-"""Helpers shared by the waiting-room tests: a fake clock, a fake capacity signal, rooms."""
+"""Helpers shared by the waiting-room tests: a fake capacity signal, rooms, the site keys."""
 
 from __future__ import annotations
 
@@ -18,21 +18,9 @@ from northbound.surge.waiting_room import (
 )
 from northbound.surge.waiting_room.memory_store import InProcessStore
 from northbound.surge.waiting_room.redis_store import RedisStore
+from tests.support.clock import FakeClock
 
 KEYS = KeyRing([("k2", b"second-key-current-0123456789"), ("k1", b"first-key-still-valid-0123456")])
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -48,7 +36,7 @@ class FakeCapacity:
     in_flight: int = 0
     saturated: bool = False
     shedding: bool | None = None
-    clock: Clock | None = None
+    clock: FakeClock | None = None
     _busy: float = 0.0
     _busy_at: float | None = None
     _shed: int = 0
@@ -77,7 +65,7 @@ def make_store(kind: str, redis_url: str | None = None, prefix: str = "") -> Any
 
 def make_room(
     store: Any,
-    clock: Clock,
+    clock: FakeClock,
     capacity: FakeCapacity | None = None,
     seed: int = 1,
     **overrides: Any,

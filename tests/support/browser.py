@@ -1,0 +1,32 @@
+"""Headless Chromium for the browser tests (Debian's, never a downloaded one) and the axe-core
+audit they run on every page they visit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def audit(
+    page: Any, auditor: Any, base_url: str, seen: list[str], *, rules_off: tuple[str, ...] = ()
+) -> None:
+    """No WCAG 2.1 AA violation in what ``page`` shows (JavaScript off), audited by axe-core in
+    the JavaScript tab ``auditor``: same HTML, same stylesheet via <base>. ``seen`` collects
+    the audited URLs."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    html = page.content().replace("<head>", f'<head><base href="{base_url}/">', 1)
+    auditor.set_content(html, wait_until="load")
+    options: dict[str, Any] = {"runOnly": {"type": "tag", "values": WCAG_AA}}
+    if rules_off:
+        options["rules"] = {rule: {"enabled": False} for rule in rules_off}
+    results = Axe().run(auditor, options=options)
+    violations = [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+    assert violations == [], (page.url, violations)
+    seen.append(page.url)
