@@ -17,8 +17,8 @@ from northbound.ops.cluster.cli import cluster_app
 from northbound.ops.keys_cli import keys_app
 from northbound.portal.accounts.cli import outbox, users_app
 from northbound.portal.lottery.cli import lottery_app
-from northbound.surge.admission.cli import surge_app
-from northbound.surge.waiting_room.cli import room_app
+from northbound.room_cli import room_app
+from northbound.surge_cli import surge_app
 
 if TYPE_CHECKING:
     from northbound.settings import Settings
