@@ -93,7 +93,9 @@ def main() -> None:
         cpu_seconds=args.cpu_ms / 1000,
     )
     if args.protected:
-        app = AdmissionControlMiddleware.from_settings(app, AdmissionSettings())
+        app = AdmissionControlMiddleware.from_settings(
+            app, AdmissionSettings(), exempt_prefixes=("/healthz", "/readyz", "/metrics")
+        )
     uvicorn.run(
         app,
         host="127.0.0.1",

@@ -12,7 +12,7 @@ the cookies received; the request succeeds once the visitor's turn comes. 429 be
 request was refused for now and must be retried later, not because it failed; people get the
 same page with 200 (a browser page that reloads itself), ``Cache-Control: no-store``.
 
-A verified pass is put in ``scope["surge.pass"]`` (a :class:`~.tokens.Claims`) for admission
+A verified pass is put in ``scope[PASS_SCOPE_KEY]`` (a :class:`~.tokens.Claims`) for admission
 control to rank the request, and renewed with ``Set-Cookie`` when half its lifetime is gone.
 """
 
@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, quote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..capacity import ADMITTED_SCOPE_KEY
+from ..types import PASS_SCOPE_KEY
 from .page import Lang, WaitingPage, safe_next
 from .paths import PathPolicy, normalise
 from .room import Admitted, Waiting, WaitingRoom, WaitView
@@ -36,7 +37,7 @@ from .tokens import Claims, Kind, PassSigner
 
 log = logging.getLogger(__name__)
 
-SCOPE_KEY = "surge.pass"
+SCOPE_KEY = PASS_SCOPE_KEY
 VISITOR_COOKIE = "nb_vid"
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 # Verified Cookie headers remembered: ~4 MB with 200-char headers, < 8 MB at most (a fixed
@@ -122,6 +123,7 @@ class WaitingRoomMiddleware:
         include_prefixes: Sequence[str] | None = None,
         json_prefixes: Sequence[str] = ("/api/",),
         pass_through: Callable[[Scope], bool] | None = None,
+        site_name: str = "",
     ) -> None:
         self.app = app
         self.room = room
@@ -144,7 +146,10 @@ class WaitingRoomMiddleware:
             room_path=settings.path,
             grace_seconds=settings.abandon_grace_seconds,
             eta_window_seconds=settings.eta_window_seconds,
-            site_names={"en": settings.site_name_en, "fr": settings.site_name_fr},
+            site_names={
+                "en": settings.site_name_en or site_name,
+                "fr": settings.site_name_fr or site_name,
+            },
             info_links=settings.info_link,
         )
         # the few addresses visitors wait on repeat: work out their link and language once

@@ -15,13 +15,12 @@ import logging
 import math
 import random
 import secrets
-import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from ..capacity import CapacitySignal
+from ..types import WALL, Clock
 from . import metrics
 from .config import WaitingRoomSettings
 from .estimator import Estimate, OutflowEstimator
@@ -94,7 +93,7 @@ class WaitingRoom:
         signer: PassSigner,
         *,
         capacity: CapacitySignal | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = WALL,
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
