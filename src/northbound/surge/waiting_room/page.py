@@ -2,11 +2,11 @@
 
 The page is written once, in :data:`_PAGE` and its optional :data:`_SECTIONS`. At start-up it
 is compiled, per language and per kind of page (refreshing or not, in line or in the
-pre-queue, rejoined or not), into one ``bytes`` format whose only ``%(slot)`` fields are what
-changes per visitor: the refresh interval, the two links back to the room, the place, the
-number ahead and the wait sentence (or, in the pre-queue, the opening time). A poll costs one
-``bytes % dict``: no template engine, no database. The page works without JavaScript (meta
-refresh), says on the page that it refreshes and how often, and offers a view without
+pre-queue, rejoined or not), into fixed bytes around the only things that change per visitor
+(:data:`SLOTS`): the refresh interval, the two links back to the room, the place, the number
+ahead and the wait sentence (or, in the pre-queue, the opening time). A poll formats a few
+numbers and joins bytes: no template engine, no database. The page works without JavaScript
+(meta refresh), says on the page that it refreshes and how often, and offers a view without
 automatic refresh (WCAG 2.2.1).
 
 The words are English in this module (the source language, as everywhere in the project) and
@@ -23,8 +23,10 @@ import html
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache, lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
@@ -100,7 +102,9 @@ _SECTIONS = {
 }
 _FIELD = re.compile(r"\{(@?)(\w+)\}")
 _SLOT = "\0{}\0"  # a per-request slot while the page is still text
-_INT_SLOTS = frozenset({"refresh"})
+# Every page is filled from one tuple of slot values, in this order (b"" where a kind of page
+# has no such slot): the request builds one tuple, whatever the kind of page.
+SLOTS = ("refresh", "switch", "quiet", "place", "ahead", "eta", "time", "until")
 
 
 def _fill(template: str, words: Mapping[str, str]) -> str:
@@ -114,13 +118,31 @@ def _fill(template: str, words: Mapping[str, str]) -> str:
     return _FIELD.sub(one, template)
 
 
-def _compile(page: str) -> bytes:
-    """Text with marked slots -> a bytes format: ``%(name)s`` per slot, other ``%`` doubled."""
-    pieces = page.replace("%", "%%").split("\0")
-    for index in range(1, len(pieces), 2):
-        name = pieces[index]
-        pieces[index] = f"%({name})d" if name in _INT_SLOTS else f"%({name})s"
-    return "".join(pieces).encode()
+@dataclass(frozen=True, slots=True)
+class _Form:
+    """One kind of page, compiled: its fixed bytes, and how to interleave them with slots.
+
+    ``pick`` takes ``fixed + slot values`` and returns the pieces in page order, so a page is
+    one tuple concatenation, one C-level ``itemgetter`` call and one ``bytes.join``: cheaper
+    than ``bytes % mapping``, which parses its 2 KB format on every call (about twice the
+    cost, measured), and no Python-level loop over the slots.
+    """
+
+    fixed: tuple[bytes, ...]
+    pick: Callable[[tuple[bytes, ...]], tuple[bytes, ...]]
+
+    @classmethod
+    def compile(cls, page: str) -> _Form:
+        pieces = page.split("\0")  # fixed, slot name, fixed, ..., fixed
+        fixed = tuple(piece.encode() for piece in pieces[::2])
+        order: list[int] = []
+        for index, name in enumerate(pieces[1::2]):
+            order += [index, len(fixed) + SLOTS.index(name)]
+        order.append(len(fixed) - 1)
+        return cls(fixed, itemgetter(*order))
+
+    def render(self, slots: tuple[bytes, ...]) -> bytes:
+        return b"".join(self.pick(self.fixed + slots))
 
 
 def format_number(value: int, lang: Lang) -> str:
@@ -196,7 +218,7 @@ class WaitingPage:
         self.room_path = room_path
         self.grace_seconds = grace_seconds
         self.window_minutes = max(1, round(eta_window_seconds / 60))
-        self._forms: dict[Form, bytes] = {
+        self._forms: dict[Form, _Form] = {
             (lang, refresh, in_line, rejoined): self._compile(
                 lang, site_names[lang], info_links[lang], refresh, in_line, rejoined
             )
@@ -211,8 +233,8 @@ class WaitingPage:
     def _compile(
         self, lang: Lang, site: str, info_link: str, refresh: bool, in_line: bool,
         rejoined: bool,
-    ) -> bytes:  # fmt: skip
-        """One kind of page in one language: :data:`_PAGE` with its words, as a bytes format."""
+    ) -> _Form:  # fmt: skip
+        """One kind of page in one language: :data:`_PAGE` with its words, compiled."""
         grace = format_duration(self.grace_seconds, lang)
         other: Lang = "fr" if lang == "en" else "en"
         words = {
@@ -273,7 +295,7 @@ class WaitingPage:
             "rejoined": sections["rejoined"] if rejoined else "",
             "standing": sections["in_line" if in_line else "pre_queue"],
         }
-        return _compile(_fill(_PAGE, words))
+        return _Form.compile(_fill(_PAGE, words))
 
     def room_link(self, lang: Lang, next_path: str, *, refresh: bool = True) -> str:
         query = f"?lang={lang}&next={quote(next_path, safe='/')}"
@@ -291,23 +313,22 @@ class WaitingPage:
     ) -> bytes:  # fmt: skip
         switch, quiet = self._links(lang, next_path, refresh)
         position = view.position
+        refresh_seconds = b"%d" % view.refresh_seconds
         if position is None:  # the pre-queue: when it opens, and how long until then
             opens_at = view.opens_at or 0.0
             until = max(0, round(opens_at - (time.time() if now is None else now)))
-            form = self._forms[lang, refresh, False, view.rejoined]
-            return form % {
-                b"refresh": view.refresh_seconds, b"switch": switch, b"quiet": quiet,
-                b"time": time.strftime("%H:%M", time.gmtime(opens_at)).encode(),
-                b"until": format_duration(until, lang).encode(),
-            }  # fmt: skip
+            return self._forms[lang, refresh, False, view.rejoined].render((
+                refresh_seconds, switch, quiet, b"", b"", b"",
+                time.strftime("%H:%M", time.gmtime(opens_at)).encode(),
+                format_duration(until, lang).encode(),
+            ))  # fmt: skip
         ahead = view.ahead
-        # (a bytes format takes bytes keys)
-        return self._forms[lang, refresh, True, view.rejoined] % {
-            b"refresh": view.refresh_seconds, b"switch": switch, b"quiet": quiet,
-            b"place": b"%d" % position if position < 1000 else _number(position, lang),
-            b"ahead": b"%d" % ahead if ahead < 1000 else _number(ahead, lang),
-            b"eta": self._eta_bytes(view, lang),
-        }  # fmt: skip
+        return self._forms[lang, refresh, True, view.rejoined].render((
+            refresh_seconds, switch, quiet,
+            b"%d" % position if position < 1000 else _number(position, lang),
+            b"%d" % ahead if ahead < 1000 else _number(ahead, lang),
+            self._eta_bytes(view, lang), b"", b"",
+        ))  # fmt: skip
 
     def _eta_bytes(self, view: WaitView, lang: Lang) -> bytes:
         estimate = view.estimate
