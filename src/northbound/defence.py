@@ -46,6 +46,7 @@ from northbound.surge.waiting_room import (
 )
 
 SITE_NAME = "Northbound"
+COOKIE_PREFIX = "nb_"  # the site's cookies: nb_session (the portal's), nb_vid, nb_room_<room>
 ROOM_ADMIN_PATH = "/api/v1/admin/room"
 # Health checks, metrics and static files: no layer ever limits, queues or sheds them.
 OPERATIONAL = ("/static/", "/healthz", "/readyz", "/metrics")
@@ -160,6 +161,7 @@ class SurgeDefence:
                     exempt_prefixes=ALWAYS_OPEN,
                     pass_through=signed_in_form_post(self.secret),
                     site_name=SITE_NAME,
+                    cookie_prefix=COOKIE_PREFIX,
                 )
             )
         layers.append(

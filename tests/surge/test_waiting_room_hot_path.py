@@ -71,7 +71,7 @@ async def _site() -> tuple[WaitingRoom, Clock, WaitingRoomMiddleware, RecordingA
     room = make_room(InProcessStore(), clock)
     await switch_on(room, paused=True)
     app = RecordingApp()
-    return room, clock, WaitingRoomMiddleware(app, room=room), app
+    return room, clock, WaitingRoomMiddleware(app, room=room, cookie_prefix="nb_"), app
 
 
 def _failures(reason: str) -> float:

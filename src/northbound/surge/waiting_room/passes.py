@@ -75,18 +75,10 @@ class Passes:
         """A pass for the person let in at ``position``; ``estimate`` is the wait they were
         promised when they joined (-1: none), kept to grade the estimate later."""
         now = int(self.clock())
-        claims = Claims(
-            kind=Kind.PASS,
-            room=self.name,
-            position=position,
-            issued_at=now,
-            expires_at=now + self.settings.session_seconds,
-            joined_at=joined,
-            admitted_at=now,
-            estimate_seconds=estimate,
-            prequeue_index=0,
-            visitor_hash=vhash,
-        )
+        claims = self._claims(
+            Kind.PASS, position, vhash, joined, estimate, now,
+            expires_at=now + self.settings.session_seconds, admitted_at=now,
+        )  # fmt: skip
         return Admitted(self.signer.sign(claims), claims)
 
     def ticket(
@@ -99,18 +91,19 @@ class Passes:
     ) -> str:
         """A ticket for ``position``, or, in the pre-queue, for its draw: ``prequeue`` is
         (index in the pre-queue, the schedule it was issued under, in ``admitted_at``)."""
-        now = int(self.clock())
-        return self.signer.sign(
-            Claims(
-                kind=Kind.TICKET,
-                room=self.name,
-                position=position,
-                issued_at=now,
-                expires_at=joined + self.settings.ticket_seconds,
-                joined_at=joined,
-                admitted_at=prequeue[1],
-                estimate_seconds=estimate,
-                prequeue_index=prequeue[0],
-                visitor_hash=vhash,
-            )
-        )
+        claims = self._claims(
+            Kind.TICKET, position, vhash, joined, estimate, int(self.clock()),
+            expires_at=joined + self.settings.ticket_seconds, admitted_at=prequeue[1],
+            prequeue_index=prequeue[0],
+        )  # fmt: skip
+        return self.signer.sign(claims)
+
+    def _claims(
+        self, kind: Kind, position: int, vhash: bytes, joined: int, estimate: int, now: int,
+        *, expires_at: int, admitted_at: int, prequeue_index: int = 0,
+    ) -> Claims:  # fmt: skip
+        return Claims(
+            kind=kind, room=self.name, position=position, issued_at=now, expires_at=expires_at,
+            joined_at=joined, admitted_at=admitted_at, estimate_seconds=estimate,
+            prequeue_index=prequeue_index, visitor_hash=vhash,
+        )  # fmt: skip
