@@ -25,8 +25,8 @@ import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from northbound.lab.bounded_backend import BoundedBackend
 from northbound.surge.admission import AdmissionControlMiddleware, AdmissionSettings
-from northbound.surge.bounded_backend import BoundedBackend
 
 
 def burn_cpu(seconds: float) -> None:
@@ -93,7 +93,9 @@ def main() -> None:
         cpu_seconds=args.cpu_ms / 1000,
     )
     if args.protected:
-        app = AdmissionControlMiddleware.from_settings(app, AdmissionSettings())
+        app = AdmissionControlMiddleware.from_settings(
+            app, AdmissionSettings(), exempt_prefixes=("/healthz", "/readyz", "/metrics")
+        )
     uvicorn.run(
         app,
         host="127.0.0.1",

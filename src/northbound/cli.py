@@ -17,9 +17,9 @@ from northbound.ops.keys_cli import keys_app
 from northbound.portal.accounts.cli import outbox, users_app
 from northbound.portal.lottery.cli import lottery_app
 from northbound.portal.processing.cli import processing_app
+from northbound.room_cli import room_app
 from northbound.storage.database import with_database
-from northbound.surge.admission.cli import surge_app
-from northbound.surge.waiting_room.cli import room_app
+from northbound.surge_cli import surge_app
 
 if TYPE_CHECKING:
     from northbound.settings import Settings

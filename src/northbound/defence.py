@@ -46,11 +46,14 @@ from northbound.surge.waiting_room import (
 )
 
 SITE_NAME = "Northbound"
+COOKIE_PREFIX = "nb_"  # the site's cookies: nb_session (the portal's), nb_vid, nb_room_<room>
 ROOM_ADMIN_PATH = "/api/v1/admin/room"
-# The operator's console is open too: the room must never queue the person who runs it
-# (its pages answer 404 to anyone but signed-in staff).
-ALWAYS_OPEN = ("/static/", "/healthz", "/readyz", "/metrics", ROOM_ADMIN_PATH,
-               *ROOM_EXEMPT_PREFIXES)
+# Health checks, metrics and static files: no layer ever limits, queues or sheds them.
+OPERATIONAL = ("/static/", "/healthz", "/readyz", "/metrics")
+# The room's operator API and console are open too: the room must never queue the person who
+# runs it (the console's pages answer 404 to anyone but signed-in staff). Rate limits and
+# admission control still guard them: they are dynamic pages like any other.
+ALWAYS_OPEN = (*OPERATIONAL, ROOM_ADMIN_PATH, *ROOM_EXEMPT_PREFIXES)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -147,6 +150,7 @@ class SurgeDefence:
                 site_name=SITE_NAME,
                 extra_classes=sign_in_classes(self.settings),
                 reads=CALCULATORS,
+                exempt_prefixes=OPERATIONAL,
             )
         ]
         if self.room_active:
@@ -156,13 +160,18 @@ class SurgeDefence:
                     room=self.room,
                     exempt_prefixes=ALWAYS_OPEN,
                     pass_through=signed_in_form_post(self.secret),
+                    site_name=SITE_NAME,
+                    cookie_prefix=COOKIE_PREFIX,
                 )
             )
         layers.append(
             Middleware(
                 AdmissionControlMiddleware,
                 **self.admission.options(
-                    site_name=SITE_NAME, info_links=self.settings.waiting_room.info_link
+                    site_name=SITE_NAME,
+                    info_links=self.settings.waiting_room.info_link,
+                    session_cookie=SESSION_COOKIE,
+                    exempt_prefixes=OPERATIONAL,
                 ),
             )
         )

@@ -13,6 +13,7 @@ import pytest
 from northbound.portal.eligibility import pages
 from northbound.portal.eligibility.forms import decimal_point
 from northbound.portal.eligibility.questionnaire import COOKIE_NAME
+from northbound.settings import Language
 
 CRS_FORM = {
     "marital_status": "never_married",
@@ -284,7 +285,8 @@ async def test_the_french_form_takes_a_score_written_the_french_way(
 
 @pytest.mark.parametrize(("language", "level"), [("en", "CLB 9"), ("fr", "NCLC 9")])
 async def test_results_say_test_scores_became_benchmark_levels(client: httpx.AsyncClient,
-                                                               language: str, level: str) -> None:
+                                                               language: Language,
+                                                               level: str) -> None:
     page = await client.post(pages.PATHS["crs"][language], data=CRS_FORM)  # IELTS 7/8/7/7
     assert page.status_code == 200
     assert page.text.count(f"<td>{level}</td>") == 4

@@ -74,7 +74,7 @@ def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
 
 
 def test_surge_status_adds_up_workers() -> None:
-    from northbound.surge.admission.cli import parse_metrics
+    from northbound.surge_cli import parse_metrics
 
     text = """# HELP northbound_surge_limit Current concurrency limit.
 # TYPE northbound_surge_limit gauge

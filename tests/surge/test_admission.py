@@ -310,7 +310,10 @@ async def test_middleware_sets_priority_in_scope_and_starts_lag_monitor() -> Non
         seen.append(s["surge.priority"])
         await ok_app(s, receive, send)
 
-    app = AdmissionControlMiddleware.from_settings(inner, AdmissionSettings())
+    # the site names its session cookie (defence.py passes the portal's)
+    app = AdmissionControlMiddleware.from_settings(
+        inner, AdmissionSettings(), session_cookie="nb_session"
+    )
     assert (await run(app, http_scope(headers=[(b"cookie", b"nb_session=1")]))).status == 200
     assert seen == [NORMAL]
     assert app.lag_monitor is not None and app.lag_monitor.running

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from northbound.surge.bounded_backend import BoundedBackend
+from northbound.lab.bounded_backend import BoundedBackend
 
 
 async def test_bounded_backend_runs_at_most_its_concurrency() -> None:

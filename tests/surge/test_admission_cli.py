@@ -10,8 +10,8 @@ from prometheus_client import generate_latest
 from typer.testing import CliRunner
 
 from northbound.surge.admission import FixedLimit, Limiter, Priority, ShedReason
-from northbound.surge.admission.cli import format_table, parse_metrics, surge_app
 from northbound.surge.breaker import CircuitBreaker
+from northbound.surge_cli import format_table, parse_metrics, surge_app
 
 
 def test_status_table_shows_live_figures() -> None:

@@ -313,7 +313,7 @@ async def test_liveness_marks_survive_a_store_failure() -> None:
     store.touch = broken  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):
         await room.tick()
-    assert visitor.position in room._touches  # kept for the next tick
+    assert visitor.position in room.activity.touches  # kept for the next tick
     store.touch = real_touch  # type: ignore[method-assign]
     await room.tick()
-    assert not room._touches
+    assert not room.activity.touches

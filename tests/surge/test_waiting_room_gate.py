@@ -37,7 +37,9 @@ async def site() -> AsyncIterator[tuple[WaitingRoom, FakeClock, httpx.AsyncClien
     clock = FakeClock()
     room = make_room(InProcessStore(), clock, session_seconds=600)
     await switch_on(room, paused=True)
-    gate = WaitingRoomMiddleware(EchoApp(), room=room, exempt_prefixes=["/static/", "/healthz"])
+    gate = WaitingRoomMiddleware(
+        EchoApp(), room=room, exempt_prefixes=["/static/", "/healthz"], cookie_prefix="nb_"
+    )
     transport = httpx.ASGITransport(app=gate)
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
         yield room, clock, client
@@ -167,7 +169,7 @@ async def test_room_off_hands_out_passes_without_waiting() -> None:
     room = make_room(InProcessStore(), clock)
     await room.store.update_controls(Controls(mode="off"))
     await room.tick()
-    gate = WaitingRoomMiddleware(EchoApp(), room=room)
+    gate = WaitingRoomMiddleware(EchoApp(), room=room, cookie_prefix="nb_")
     transport = httpx.ASGITransport(app=gate)
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
         assert (await client.get("/apply")).text == "served pass=1"
@@ -183,7 +185,7 @@ async def test_store_outage_is_a_503_never_a_500() -> None:
     clock = FakeClock()
     room = make_room(BrokenStore(), clock)
     await switch_on(room)
-    gate = WaitingRoomMiddleware(EchoApp(), room=room)
+    gate = WaitingRoomMiddleware(EchoApp(), room=room, cookie_prefix="nb_")
     transport = httpx.ASGITransport(app=gate)
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
         response = await client.get("/apply")

@@ -73,7 +73,7 @@ async def _site() -> tuple[WaitingRoom, FakeClock, WaitingRoomMiddleware, Record
     room = make_room(InProcessStore(), clock)
     await switch_on(room, paused=True)
     app = RecordingApp()
-    return room, clock, WaitingRoomMiddleware(app, room=room), app
+    return room, clock, WaitingRoomMiddleware(app, room=room, cookie_prefix="nb_"), app
 
 
 def _failures(reason: str) -> float:

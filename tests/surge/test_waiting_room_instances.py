@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 import uvicorn
 from typer.testing import CliRunner
 
+from northbound.room_cli import room_app
 from northbound.surge.waiting_room import (
     SCOPE_KEY,
     Controls,
@@ -22,7 +23,6 @@ from northbound.surge.waiting_room import (
     WaitingRoomMiddleware,
     WaitingRoomSettings,
 )
-from northbound.surge.waiting_room.cli import room_app
 
 pytestmark = pytest.mark.redis
 
@@ -214,7 +214,7 @@ def test_cli_talks_to_the_running_server_for_the_in_process_store(
     monkeypatch.delenv("NORTHBOUND_REDIS_URL", raising=False)
     monkeypatch.setenv("NORTHBOUND_WAITING_ROOM__ADMIN_TOKEN", token)
     # the CLI adds the mount point the app uses; this server has the admin app at its root
-    monkeypatch.setattr("northbound.surge.waiting_room.cli.ADMIN_PATH", "")
+    monkeypatch.setattr("northbound.room_cli.ADMIN_PATH", "")
     result = CliRunner().invoke(room_app, ["pause", "--url", url, "--json"])
     if token == "wrong":
         assert result.exit_code == 1 and "403" in result.output

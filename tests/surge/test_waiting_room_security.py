@@ -135,7 +135,7 @@ async def test_over_a_thousand_bad_passes_are_all_refused() -> None:
 async def test_bad_passes_never_get_through_the_gate() -> None:
     room, _ = await _room()
     app = RecordingApp()
-    gate = WaitingRoomMiddleware(app, room=room, exempt_prefixes=["/static/"])
+    gate = WaitingRoomMiddleware(app, room=room, exempt_prefixes=["/static/"], cookie_prefix="nb_")
     transport = httpx.ASGITransport(app=gate)
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
         for category, visitor, token in bad_passes(room):
@@ -214,7 +214,7 @@ async def test_odd_spellings_of_protected_paths_are_never_served() -> None:
     room, _ = await _room()
     app = RecordingApp()
     exempt = ["/static/", "/healthz", "/readyz", "/metrics", "/en/", "/fr/"]
-    gate = WaitingRoomMiddleware(app, room=room, exempt_prefixes=exempt)
+    gate = WaitingRoomMiddleware(app, room=room, exempt_prefixes=exempt, cookie_prefix="nb_")
     spellings = [s for path in PROTECTED for s in odd_spellings(path)]
     assert len(spellings) >= 80
     for spelling in spellings:
@@ -253,7 +253,7 @@ def test_prefixes_match_at_segment_boundaries() -> None:
 async def test_revoked_pass_is_refused_at_the_gate() -> None:
     room, _ = await _room()
     app = RecordingApp()
-    gate = WaitingRoomMiddleware(app, room=room)
+    gate = WaitingRoomMiddleware(app, room=room, cookie_prefix="nb_")
     token = room.signer.sign(_pass(room, position=7))
     cookie = {"cookie": f"nb_vid={VISITOR}; nb_room_main={token}"}
     async with httpx.AsyncClient(

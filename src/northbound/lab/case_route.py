@@ -11,8 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from northbound.lab.bounded_backend import BoundedBackend
 from northbound.lab.config import LabSettings
-from northbound.surge.bounded_backend import BoundedBackend
 
 router = APIRouter(include_in_schema=False)
 

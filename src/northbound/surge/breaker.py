@@ -19,13 +19,14 @@ True a failure, False a success, None no verdict (an error that was already coun
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import ParamSpec, TypeVar
 
 from prometheus_client import Counter, Gauge
+
+from northbound.surge.types import MONOTONIC, Clock
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -72,7 +73,7 @@ class CircuitBreaker:
         slow_call_seconds: float | None = None,
         failure_types: tuple[type[BaseException], ...] = (Exception,),
         judge: Callable[[BaseException], bool | None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         if failure_threshold < 1 or half_open_max_calls < 1 or reset_timeout <= 0:
             raise ValueError("threshold and probe count must be >= 1, reset_timeout > 0")

@@ -46,7 +46,7 @@ def _moment(text: str, name: str) -> datetime:
 
 def _schedule_room(opens_at: datetime, url: str | None) -> None:
     """The room's own schedule control (Redis directly, or the server's admin API)."""
-    from northbound.surge.waiting_room.cli import _run
+    from northbound.room_cli import _run
 
     _run("schedule", {"opensAt": opens_at.astimezone(UTC).isoformat()}, url=url)
 

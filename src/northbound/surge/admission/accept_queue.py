@@ -31,7 +31,8 @@ import sys
 from collections.abc import Callable
 
 from northbound.surge.admission import metrics
-from northbound.surge.admission.limit import DEFAULT_CLOCK, Clock
+from northbound.surge.admission.limit import DEFAULT_CLOCK
+from northbound.surge.types import Clock
 
 _TCP_INFO_SIZE = 104
 _UNACKED_OFFSET = 24  # 8 one-byte fields, then u32 rto, ato, snd_mss, rcv_mss, unacked

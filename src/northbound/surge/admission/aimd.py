@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from northbound.surge.admission.limit import DEFAULT_CLOCK, Clock, Sample, clamp
+from northbound.surge.admission.limit import DEFAULT_CLOCK, Sample, clamp
+from northbound.surge.types import Clock
 
 
 class AIMDLimit:

@@ -8,11 +8,10 @@ from starlette.types import Scope
 
 from northbound.surge.admission.priority import Priority
 from northbound.surge.capacity import ADMITTED_SCOPE_KEY
+from northbound.surge.types import PASS_SCOPE_KEY
 
 Classifier = Callable[[Scope], Priority]
 
-PASS_SCOPE_KEY = "surge.pass"
-"""Set by the waiting-room gate to a non-None value when the visitor holds a valid pass."""
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -37,7 +36,8 @@ class DefaultClassifier:
     * the request that ends a wait in the waiting room (``scope["surge.admitted"]``) →
       CRITICAL: the room admitted this person because there was room, see
       :data:`~northbound.surge.capacity.ADMITTED_SCOPE_KEY`;
-    * holds a waiting-room pass (``scope["surge.pass"]`` is not None) or a session cookie → NORMAL;
+    * holds a waiting-room pass (:data:`~northbound.surge.types.PASS_SCOPE_KEY` is not None)
+      or a session cookie → NORMAL;
     * anyone else → SHEDDABLE.
 
     A forged session cookie only buys NORMAL, never CRITICAL, and costs nothing to check.

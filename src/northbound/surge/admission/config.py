@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field, model_validator
 
 from northbound.surge.admission.aimd import AIMDLimit
 from northbound.surge.admission.gradient2 import Gradient2Limit
-from northbound.surge.admission.limit import DEFAULT_CLOCK, Clock, FixedLimit, Limit
+from northbound.surge.admission.limit import DEFAULT_CLOCK, FixedLimit, Limit
 from northbound.surge.admission.limiter import BacklogSignal, Limiter
 from northbound.surge.admission.loop_lag import LagSignal
 from northbound.surge.admission.priority import Priority
+from northbound.surge.types import Clock
 
 
 class AdmissionSettings(BaseModel):
@@ -69,12 +70,10 @@ class AdmissionSettings(BaseModel):
     )
 
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After of a 503.")
-    session_cookie: str = Field(
-        default="nb_session", description="A request carrying this cookie ranks as normal."
-    )
     exempt_prefixes: list[str] = Field(
-        default_factory=lambda: ["/healthz", "/readyz", "/metrics", "/static/"],
-        description="Paths that bypass admission control (health checks, metrics).",
+        default_factory=list,
+        description="Paths that bypass admission control, beyond those the site always keeps "
+        "open (health checks, metrics, static files: passed in by whoever wires the layer).",
     )
 
     @model_validator(mode="after")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import statistics
 
-from northbound.surge.admission.limit import DEFAULT_CLOCK, Clock, Sample, clamp
+from northbound.surge.admission.limit import DEFAULT_CLOCK, Sample, clamp
+from northbound.surge.types import Clock
 
 
 class Gradient2Limit:

@@ -7,15 +7,12 @@ swapped and tested on synthetic sample streams without an event loop.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-Clock = Callable[[], float]
-"""Monotonic seconds. Injected everywhere so tests drive time by hand."""
+from northbound.surge.types import MONOTONIC, Clock
 
-DEFAULT_CLOCK: Clock = time.monotonic
+DEFAULT_CLOCK: Clock = MONOTONIC
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,9 +57,10 @@ from enum import StrEnum
 from typing import Protocol
 
 from northbound.surge.admission import metrics
-from northbound.surge.admission.limit import DEFAULT_CLOCK, Clock, Limit, Sample
+from northbound.surge.admission.limit import DEFAULT_CLOCK, Limit, Sample
 from northbound.surge.admission.loop_lag import LagSignal
 from northbound.surge.admission.priority import Priority
+from northbound.surge.types import Clock
 
 
 class BacklogSignal(Protocol):

@@ -36,7 +36,7 @@ class AdmissionControlMiddleware:
         *,
         limiter: Limiter,
         classify: Classifier | None = None,
-        exempt_prefixes: Sequence[str] = ("/healthz", "/readyz", "/metrics"),
+        exempt_prefixes: Sequence[str] = (),
         retry_after: int = 5,
         lag_monitor: LoopLagMonitor | None = None,
         site_name: str = "",
@@ -53,10 +53,11 @@ class AdmissionControlMiddleware:
 
     @classmethod
     def from_settings(
-        cls, app: ASGIApp, settings: AdmissionSettings, *, site_name: str = ""
+        cls, app: ASGIApp, settings: AdmissionSettings, **site: Any
     ) -> AdmissionControlMiddleware:
-        """The usual wiring, when nothing else needs the limiter (see :class:`AdmissionControl`)."""
-        return cls(app, **AdmissionControl.from_settings(settings).options(site_name=site_name))
+        """The usual wiring, when nothing else needs the limiter (see :class:`AdmissionControl`);
+        ``site``: what the site tells the layer, as for :meth:`AdmissionControl.options`."""
+        return cls(app, **AdmissionControl.from_settings(settings).options(**site))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,7 +139,7 @@ class AdmissionControl:
     signal (the waiting room's inlet) and to the middleware::
 
         admission = AdmissionControl.from_settings(settings.admission)
-        Middleware(AdmissionControlMiddleware, **admission.options(site_name="Northbound"))
+        Middleware(AdmissionControlMiddleware, **admission.options(site_name="Example"))
         inlet = Inlet(capacity=admission.limiter, ...)
     """
 
@@ -163,13 +164,22 @@ class AdmissionControl:
         return cls(settings, limiter, lag_monitor, accept_queue)
 
     def options(
-        self, *, site_name: str = "", info_links: dict[str, str] | None = None
+        self,
+        *,
+        site_name: str = "",
+        info_links: dict[str, str] | None = None,
+        session_cookie: str = "session",
+        exempt_prefixes: Sequence[str] = (),
     ) -> dict[str, Any]:
-        """Keyword arguments for :class:`AdmissionControlMiddleware`."""
+        """Keyword arguments for :class:`AdmissionControlMiddleware`.
+
+        The site names itself, its session cookie (a request carrying it ranks as normal) and
+        the paths it always keeps open; the settings may add more of those.
+        """
         return {
             "limiter": self.limiter,
-            "classify": DefaultClassifier(self.settings.session_cookie),
-            "exempt_prefixes": self.settings.exempt_prefixes,
+            "classify": DefaultClassifier(session_cookie),
+            "exempt_prefixes": (*exempt_prefixes, *self.settings.exempt_prefixes),
             "retry_after": self.settings.retry_after_seconds,
             "lag_monitor": self.lag_monitor,
             "site_name": site_name,

@@ -36,7 +36,9 @@ class RateLimitSettings(BaseModel):
         description="Checked in order; the first match decides. Unmatched requests pass.",
     )
     exempt_prefixes: list[str] = Field(
-        default_factory=lambda: ["/healthz", "/readyz", "/metrics", "/static/"]
+        default_factory=list,
+        description="Paths never limited, beyond those the site always keeps open (passed in "
+        "by whoever wires the layer).",
     )
     trusted_proxy_header: str = Field(
         default="", description="e.g. x-forwarded-for; empty trusts only the TCP peer."

@@ -54,7 +54,7 @@ class RateLimitMiddleware:
         store: RateLimitStore,
         route_classes: Sequence[RouteClass],
         client_key: Callable[[Scope], str] | None = None,
-        exempt_prefixes: Sequence[str] = ("/healthz", "/readyz", "/metrics"),
+        exempt_prefixes: Sequence[str] = (),
         headers_on_success: bool = True,
         site_name: str = "",
         reads: Sequence[str] = (),
@@ -79,6 +79,7 @@ class RateLimitMiddleware:
         site_name: str = "",
         extra_classes: Sequence[RouteClass] = (),
         reads: Sequence[str] = (),
+        exempt_prefixes: Sequence[str] = (),
     ) -> ASGIApp:
         """Redis store if ``redis_url`` is given (and no ``store``), else in-process.
 
@@ -103,7 +104,7 @@ class RateLimitMiddleware:
                 hops=settings.trusted_proxy_hops,
                 trusted_proxies=settings.trusted_proxies,
             ),
-            exempt_prefixes=settings.exempt_prefixes,
+            exempt_prefixes=(*exempt_prefixes, *settings.exempt_prefixes),
             headers_on_success=settings.headers_on_success,
             site_name=site_name,
         )

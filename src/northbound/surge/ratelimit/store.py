@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Protocol
 
-from northbound.surge.admission.limit import DEFAULT_CLOCK, Clock
 from northbound.surge.ratelimit.bucket import Decision, refill_and_take
+from northbound.surge.types import MONOTONIC, Clock
 
 
 class RateLimitStore(Protocol):
@@ -26,7 +26,7 @@ class MemoryStore:
     only ever hands its owner a full bucket again, so a flood of addresses cannot exhaust memory.
     """
 
-    def __init__(self, *, max_keys: int = 100_000, clock: Clock = DEFAULT_CLOCK) -> None:
+    def __init__(self, *, max_keys: int = 100_000, clock: Clock = MONOTONIC) -> None:
         if max_keys < 1:
             raise ValueError("max_keys must be at least 1")
         self.max_keys = max_keys

@@ -4,7 +4,8 @@ Wiring (see the module docs for details)::
 
     room = WaitingRoom.from_settings(settings.waiting_room, site_secret=..., redis_url=...,
                                      capacity=admission_controller)
-    app = WaitingRoomMiddleware(app, room=room, exempt_prefixes=["/static/", "/healthz", ...])
+    app = WaitingRoomMiddleware(app, room=room, exempt_prefixes=["/static/", "/healthz", ...],
+                                site_name="Example", cookie_prefix="ex_")
     # lifespan: await room.start() ... await room.stop()
     # admin: mount build_admin_app(room, authorize) at /api/v1/admin/room
 """

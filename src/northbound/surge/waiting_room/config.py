@@ -105,8 +105,9 @@ class WaitingRoomSettings(BaseModel):
         links = self.info_links or ["/"]
         return {"en": links[0], "fr": links[-1]}
 
-    site_name_en: str = "Northbound"
-    site_name_fr: str = "Northbound"
+    # empty: the name the site passes to the gate (``WaitingRoomMiddleware(site_name=...)``)
+    site_name_en: str = ""
+    site_name_fr: str = ""
     admin_token: str = Field(
         default="",
         description="Bearer token for the admin API until staff accounts exist (empty: none).",

@@ -12,7 +12,7 @@ the cookies received; the request succeeds once the visitor's turn comes. 429 be
 request was refused for now and must be retried later, not because it failed; people get the
 same page with 200 (a browser page that reloads itself), ``Cache-Control: no-store``.
 
-A verified pass is put in ``scope["surge.pass"]`` (a :class:`~.tokens.Claims`) for admission
+A verified pass is put in ``scope[PASS_SCOPE_KEY]`` (a :class:`~.tokens.Claims`) for admission
 control to rank the request, and renewed with ``Set-Cookie`` when half its lifetime is gone.
 """
 
@@ -29,15 +29,16 @@ from urllib.parse import parse_qs, quote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..capacity import ADMITTED_SCOPE_KEY
+from ..types import PASS_SCOPE_KEY
 from .page import Lang, WaitingPage, safe_next
 from .paths import PathPolicy, normalise
+from .request import cookie_value, header_value, language, path_language, preferred_language
 from .room import Admitted, Waiting, WaitingRoom, WaitView
 from .tokens import Claims, Kind, PassSigner
 
 log = logging.getLogger(__name__)
 
-SCOPE_KEY = "surge.pass"
-VISITOR_COOKIE = "nb_vid"
+SCOPE_KEY = PASS_SCOPE_KEY
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 # Verified Cookie headers remembered: ~4 MB with 200-char headers, < 8 MB at most (a fixed
 # bound, not per visitor); longer headers are verified every time
@@ -53,65 +54,6 @@ _UNAVAILABLE_HTML = (
 ).encode()
 
 
-def _cookie(header: str, name: str) -> str:
-    """One cookie's value from a Cookie header ('' when absent); the first one wins."""
-    start = 0
-    while True:
-        found = header.find(name, start)
-        if found < 0:
-            return ""
-        end_of_name = found + len(name)
-        before = header[found - 1] if found else ";"
-        if (before in "; ") and header.startswith("=", end_of_name):
-            value_end = header.find(";", end_of_name)
-            value = header[end_of_name + 1 : value_end if value_end >= 0 else None]
-            return value.strip().strip('"')
-        start = end_of_name
-
-
-def _header(scope: Scope, wanted: bytes) -> str:
-    for name, value in scope.get("headers", ()):
-        if name == wanted:
-            return str(value.decode("latin-1"))
-    return ""
-
-
-def _path_language(path: str) -> Lang | None:
-    """The language a normalised path names (/fr/..., /en/...), if any."""
-    if path == "/fr" or path.startswith("/fr/"):
-        return "fr"
-    if path == "/en" or path.startswith("/en/"):
-        return "en"
-    return None
-
-
-def _language(path: str, accept_language: str) -> Lang:
-    return _path_language(path) or (
-        _preferred_language(accept_language) if accept_language else "en"
-    )
-
-
-
-
-@lru_cache(maxsize=4096)  # browsers send a handful of distinct Accept-Language values
-def _preferred_language(accept_language: str) -> Lang:
-    best: tuple[float, Lang] = (0.0, "en")
-    for item in accept_language.split(","):
-        tag, _, params = item.strip().partition(";")
-        primary = tag.strip().lower()[:2]
-        if primary not in ("en", "fr"):
-            continue
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                continue
-        if quality > best[0]:
-            best = (quality, "fr" if primary == "fr" else "en")
-    return best[1]
-
-
 class WaitingRoomMiddleware:
     def __init__(
         self,
@@ -122,6 +64,8 @@ class WaitingRoomMiddleware:
         include_prefixes: Sequence[str] | None = None,
         json_prefixes: Sequence[str] = ("/api/",),
         pass_through: Callable[[Scope], bool] | None = None,
+        site_name: str = "",
+        cookie_prefix: str = "",
     ) -> None:
         self.app = app
         self.room = room
@@ -137,14 +81,20 @@ class WaitingRoomMiddleware:
         self.room_path = normalise(settings.path)
         self._room_marker = self.room_path.rsplit("/", 1)[-1]
         self._json_policy = PathPolicy(json_prefixes, ())
-        self.pass_cookie = f"nb_room_{settings.name}"
+        # the site names its cookies (``cookie_prefix``, e.g. its brand): the gate only says
+        # what each one holds, a visitor id and this room's pass or ticket
+        self.visitor_cookie = f"{cookie_prefix}vid"
+        self.pass_cookie = f"{cookie_prefix}room_{settings.name}"
         secure = "; Secure" if settings.cookie_secure else ""
         self._cookie_tail = f"; Path=/; HttpOnly; SameSite=Lax{secure}"
         self.page = WaitingPage(
             room_path=settings.path,
             grace_seconds=settings.abandon_grace_seconds,
             eta_window_seconds=settings.eta_window_seconds,
-            site_names={"en": settings.site_name_en, "fr": settings.site_name_fr},
+            site_names={
+                "en": settings.site_name_en or site_name,
+                "fr": settings.site_name_fr or site_name,
+            },
             info_links=settings.info_link,
         )
         # the few addresses visitors wait on repeat: work out their link and language once
@@ -250,10 +200,10 @@ class WaitingRoomMiddleware:
         """(visitor id, pass or ticket) from the Cookie header; '' for what is absent or bad."""
         if not cookie_header:
             return "", ""
-        visitor_id = _cookie(cookie_header, VISITOR_COOKIE)
+        visitor_id = cookie_value(cookie_header, self.visitor_cookie)
         if not visitor_id or not _VISITOR_ID.match(visitor_id):
             return "", ""  # a pass is bound to a visitor id: without one it is worthless
-        return visitor_id, _cookie(cookie_header, self.pass_cookie)
+        return visitor_id, cookie_value(cookie_header, self.pass_cookie)
 
     async def _with_pass(self, scope: Scope, receive: Receive, send: Send, claims: Claims) -> None:
         scope[SCOPE_KEY] = claims
@@ -267,13 +217,13 @@ class WaitingRoomMiddleware:
         """The waiting page for a poll: what depends on the address alone is looked up once."""
         next_path, path_lang = self._poll_target(path, query)
         lang = path_lang or (
-            _preferred_language(accept_language.decode("latin-1")) if accept_language else "en"
+            preferred_language(accept_language.decode("latin-1")) if accept_language else "en"
         )
         return self.page.html(view, lang=lang, next_path=next_path)
 
     def _poll_target_uncached(self, path: str, query: bytes) -> tuple[str, Lang | None]:
         next_path = safe_next(f"{path}?{query.decode('latin-1')}" if query else path)
-        return next_path, _path_language(normalise(path))
+        return next_path, path_language(normalise(path))
 
     def _is_room_page(self, path: str) -> bool:
         # callers test `_room_marker in path.lower()` first: almost no request mentions it
@@ -290,7 +240,7 @@ class WaitingRoomMiddleware:
         headers: list[tuple[bytes, bytes]] = []
         if not visitor_id:
             visitor_id = secrets.token_urlsafe(16)
-            headers.append(self._set_cookie(VISITOR_COOKIE, visitor_id, 400 * 24 * 3600))
+            headers.append(self._set_cookie(self.visitor_cookie, visitor_id, 400 * 24 * 3600))
         try:
             outcome = await self.room.visit(ticket, visitor_id)
         except Exception:
@@ -323,7 +273,7 @@ class WaitingRoomMiddleware:
         lang: Lang | None = None,
         status_json: bool = False,
     ) -> None:
-        if self._wants_json(scope["path"], _header(scope, b"accept")):
+        if self._wants_json(scope["path"], header_value(scope, b"accept")):
             headers.append((b"retry-after", str(view.refresh_seconds).encode()))
             status = 200 if status_json else 429
             await self._respond(send, scope, status, self.page.json(view),
@@ -334,7 +284,7 @@ class WaitingRoomMiddleware:
             query = scope.get("query_string", b"").decode("latin-1")
             next_path = safe_next(path + ("?" + query if query else ""))
         if lang is None:
-            lang = _language(normalise(path), _header(scope, b"accept-language"))
+            lang = language(normalise(path), header_value(scope, b"accept-language"))
         body = self.page.html(view, lang=lang, next_path=next_path, refresh=refresh)
         await self._respond(send, scope, 200, body, b"text/html; charset=utf-8", headers)
 
@@ -349,7 +299,7 @@ class WaitingRoomMiddleware:
         lang: Lang = (
             requested
             if requested in ("en", "fr")
-            else _language(normalise(next_path), _header(scope, b"accept-language"))
+            else language(normalise(next_path), header_value(scope, b"accept-language"))
         )
         headers: list[tuple[bytes, bytes]] = []
         outcome: Admitted | Waiting
@@ -358,7 +308,7 @@ class WaitingRoomMiddleware:
         else:
             if not visitor_id:
                 visitor_id = secrets.token_urlsafe(16)
-                headers.append(self._set_cookie(VISITOR_COOKIE, visitor_id, 400 * 24 * 3600))
+                headers.append(self._set_cookie(self.visitor_cookie, visitor_id, 400 * 24 * 3600))
             try:
                 outcome = await self.room.visit(claims, visitor_id)
             except Exception:
@@ -373,7 +323,7 @@ class WaitingRoomMiddleware:
             return
         if outcome.token:
             headers.append(self._pass_cookie(outcome.token, Kind.PASS))
-        if self._wants_json(scope["path"], _header(scope, b"accept")):
+        if self._wants_json(scope["path"], header_value(scope, b"accept")):
             await self._respond(send, scope, 200, b'{"inWaitingRoom":false}',
                                 b"application/json", headers)  # fmt: skip
             return

@@ -1,5 +1,8 @@
 """``northbound room ...``: operator controls of the waiting room.
 
+It lives at the site layer, not in ``surge/``: it reads the site's settings (Redis URL, base
+URL, admin token) and its table renderer, which the reusable room knows nothing about.
+
 With ``NORTHBOUND_REDIS_URL`` set the commands act on the shared state in Redis directly (every
 instance picks the change up on its next tick). Without it the line lives inside the running
 server's process, so the commands call that server's admin API instead
@@ -15,13 +18,14 @@ from typing import Any
 import httpx
 import typer
 
-from .admin import CONTROL_ACTIONS, status_document
-from .config import WaitingRoomSettings
-from .store import Controls
+from northbound.defence import ROOM_ADMIN_PATH
+from northbound.surge.waiting_room.admin import CONTROL_ACTIONS, status_document
+from northbound.surge.waiting_room.config import WaitingRoomSettings
+from northbound.surge.waiting_room.store import Controls
 
 room_app = typer.Typer(help="Operate the waiting room.", no_args_is_help=True)
 
-ADMIN_PATH = "/api/v1/admin/room"
+ADMIN_PATH = ROOM_ADMIN_PATH  # a module name of its own: tests point it at a bare admin app
 
 
 def _settings() -> tuple[Any, WaitingRoomSettings]:
@@ -35,7 +39,7 @@ def _settings() -> tuple[Any, WaitingRoomSettings]:
 async def _via_redis(
     site: Any, settings: WaitingRoomSettings, action: str, body: dict[str, Any]
 ) -> dict[str, Any]:
-    from .room import WaitingRoom
+    from northbound.surge.waiting_room.room import WaitingRoom
 
     room = WaitingRoom.from_settings(
         settings, site_secret=site.secret_key.get_secret_value(), redis_url=site.redis_url

@@ -1,4 +1,8 @@
-"""``northbound surge status``: the surge figures of a running instance, read from /metrics."""
+"""``northbound surge status``: the surge figures of a running instance, read from /metrics.
+
+At the site layer, beside :mod:`northbound.defence`: it reads the site's settings (base URL,
+metrics token), which the reusable surge layers know nothing about.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,92 @@
+"""The line as one visitor sees it: their place, how many are ahead, the wait, when to poll.
+
+Answered from memory on every poll, from the view of the shared state the tick last took
+(:attr:`~.tick.Tick.state`) and the outflow it measured: nothing here touches the store or
+changes the room.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from .config import WaitingRoomSettings
+from .estimator import Estimate, OutflowEstimator
+from .tick import Tick
+
+
+class WaitView(NamedTuple):
+    """What the waiting page and its JSON twin show one visitor."""
+
+    position: int | None  # None in the pre-queue, before the opening shuffles it
+    ahead: int
+    estimate: Estimate | None
+    refresh_seconds: int
+    opens_at: float | None = None
+    rejoined: bool = False  # their old place was given up after they went away
+    paused: bool = False  # an operator paused the inlet: nobody is let in for now
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    token: str | None  # None: the ticket the visitor holds is still the right one
+    view: WaitView
+
+
+class Line:
+    def __init__(
+        self,
+        settings: WaitingRoomSettings,
+        tick: Tick,
+        estimator: OutflowEstimator,
+        rng: random.Random,
+    ) -> None:
+        self._tick = tick
+        self._estimator = estimator
+        self._rng = rng
+        self._low = settings.min_refresh_seconds
+        # never longer than a third of the abandon grace: someone polling at this pace is seen
+        # several times per grace, so one late or lost poll does not cost them their place
+        self._high = max(self._low, min(settings.max_refresh_seconds,
+                                        settings.abandon_grace_seconds // 3))
+        self._prequeue_high = settings.max_refresh_seconds
+
+    def refresh_seconds(self, ahead: int, estimate: Estimate | None) -> int:
+        """Poll interval: short near the front, longer further back, jittered by +/-20%::
+
+            base = clamp(estimate / 5  (or low + ahead / 50 with no estimate), low, high)
+
+        A visitor whose turn is due sooner than the shortest interval is told to come back
+        when it is due: they find out at their next poll, so a fixed interval would add up
+        to a whole interval to a short wait, and make the wait they were promised untrue.
+        """
+        low = self._low
+        if estimate is not None and estimate.seconds < low:
+            return max(1, estimate.seconds)
+        base = estimate.seconds / 5 if estimate is not None else low + ahead / 50
+        base = min(max(base, low), self._high)
+        # uniform(0.8, 1.2) spelled out: the same draw without a Python-level call
+        return max(1, round(base * (0.8 + 0.4 * self._rng.random())))
+
+    def view(self, position: int, rejoined: bool = False) -> WaitView:
+        state = self._tick.state
+        ahead = position - state.serving - 1
+        if ahead < 0:
+            ahead = 0
+        # paused: the outflow is zero for as long as the operator says, nobody can estimate it
+        estimate = None if state.paused else self._estimator.estimate(ahead + 1)
+        refresh = self.refresh_seconds(ahead, estimate)
+        # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
+        view: WaitView = tuple.__new__(
+            WaitView, (position, ahead, estimate, refresh, None, rejoined, state.paused)
+        )
+        return view
+
+    def prequeue_view(self, now: float) -> WaitView:
+        opens_at = self._tick.state.opens_at or now
+        until = max(0.0, opens_at - now)
+        # spread the first polls after the opening over a few seconds instead of one instant
+        refresh = min(self._prequeue_high, until) + self._rng.uniform(1, 6)
+        return WaitView(None, 0, None, max(1, math.ceil(refresh)), opens_at=opens_at)

@@ -1,0 +1,241 @@
+"""The tick: the one place that changes what this process knows about the room.
+
+Once every ``tick_seconds`` (and on the operators' refresh and revoke) it sends the liveness
+marks to the store, takes a fresh view of the shared state, opens a scheduled pre-queue when
+its time comes, switches the room on and off in auto mode and runs the inlet. Requests read
+:attr:`Tick.state` and :attr:`Tick.revoked` between ticks and never write them: a poll is
+answered from memory, and two requests on one instance always see the same line.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from dataclasses import replace
+
+from ..capacity import CapacitySignal
+from ..types import Clock
+from . import metrics
+from .activity import LIVENESS_EPOCHS, Activity
+from .config import WaitingRoomSettings
+from .estimator import OutflowEstimator
+from .inlet import InletInputs, InletPolicy
+from .store import Controls, RoomState, RoomStore
+
+log = logging.getLogger(__name__)
+
+
+def empty_state() -> RoomState:
+    return RoomState(
+        tail=0, serving=0, mode="auto", auto_active=False, paused=False,
+        fixed_rate_per_minute=None, admit_cap_per_minute=None, opens_at=None,
+        prequeue_count=0, prequeue_base=0, prequeue_key=None, prequeue_opened_at=0.0,
+        revoked_version=0, live_waiting=0, admitted_total=0, abandoned_total=0,
+    )  # fmt: skip
+
+
+def is_on(state: RoomState) -> bool:
+    """Whether newcomers queue (True) or pass straight through (False)."""
+    if state.mode == "off":
+        return False
+    if state.mode == "on" or state.auto_active:
+        return True
+    return state.opens_at is not None and state.prequeue_key is None
+
+
+def in_prequeue(state: RoomState) -> bool:
+    """Whether newcomers join the pre-queue: from the schedule until the tick that draws
+    the shuffle, not until the opening time itself. Someone who arrives in the instant
+    between the opening and that tick would otherwise take a place in the ordinary line,
+    ahead of everybody who came early (seen in a lottery-opening run: 44-202 people)."""
+    return state.mode != "off" and state.opens_at is not None and state.prequeue_key is None
+
+
+class Tick:
+    def __init__(
+        self,
+        settings: WaitingRoomSettings,
+        store: RoomStore,
+        capacity: CapacitySignal,
+        activity: Activity,
+        estimator: OutflowEstimator,
+        inlet: InletPolicy,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.name = settings.name
+        self.store = store
+        self.capacity = capacity
+        self.activity = activity
+        self.estimator = estimator
+        self.inlet = inlet
+        self.clock = clock
+        self.state = empty_state()
+        self.revoked: frozenset[int] = frozenset()
+        self._revoked_version_seen = 0
+        self._last_tick: float | None = None
+        self._busy_seen = capacity.busy_seconds
+        self._shed_seen = capacity.shed_total
+        self._pressure_ticks = 0  # consecutive ticks on which requests were turned away
+        self._busy = 0.0  # mean requests in flight over the last tick
+        self._drained_since: float | None = None
+
+    async def __call__(self) -> None:
+        now = self.clock()
+        self._measure_busy(now)
+        epochs = self.activity.epochs(now)
+        await self.flush_touches(epochs[0])
+        state = await self.store.state(epochs=epochs)
+        if state.opens_at is not None and state.prequeue_key is None and now >= state.opens_at:
+            await self.store.open_prequeue(secrets.token_bytes(16), now)
+            state = await self.store.state(epochs=epochs)
+        state = await self._auto_switch(state, now, epochs)
+        self.activity.rotate(now)
+        if is_on(state) and not in_prequeue(state):
+            state = await self._run_inlet(state, now, epochs)
+        self._last_tick = now
+        self.state = state
+        if is_on(state):
+            self.estimator.observe(
+                now, state.serving, tail=state.tail, live=state.live_waiting,
+                admitted=state.admitted_total,
+            )  # fmt: skip
+        else:
+            # In free flow the serving number moves with arrivals, not with an inlet: a rate
+            # measured then would promise the first people in line a wait far too short.
+            self.estimator.reset()
+        if state.revoked_version != self._revoked_version_seen:
+            version, revoked = await self.store.revoked()
+            self.revoked, self._revoked_version_seen = revoked, version
+        self._export(state)
+
+    # operators -----------------------------------------------------------------------------
+
+    async def refresh(self) -> RoomState:
+        """Re-read the shared state without running the inlet (operators, status pages)."""
+        self.state = await self.store.state(epochs=self.activity.epochs(self.clock()))
+        return self.state
+
+    async def revoke(self, position: int) -> None:
+        await self.store.revoke(position)
+        version, revoked = await self.store.revoked()
+        self.revoked, self._revoked_version_seen = revoked, version
+
+    # the steps -----------------------------------------------------------------------------
+
+    async def flush_touches(self, epoch: int) -> None:
+        activity = self.activity
+        if activity.touches:
+            batch = activity.take_touches()
+            try:
+                await self.store.touch(batch, epoch=epoch, keep_epochs=LIVENESS_EPOCHS)
+            except BaseException:
+                activity.give_back(batch)
+                raise
+
+    def _measure_busy(self, now: float) -> None:
+        """Mean requests in flight since the previous tick (the instant count when the clock
+        has not moved, as in a test that ticks twice at one time)."""
+        busy = self.capacity.busy_seconds
+        elapsed = now - self._last_tick if self._last_tick is not None else 0.0
+        if elapsed > 0:
+            self._busy = max(0.0, busy - self._busy_seen) / elapsed
+        else:
+            self._busy = float(self.capacity.in_flight)
+        self._busy_seen = busy
+
+    def _turned_away(self) -> bool:
+        """Whether admission control refused anyone since the previous tick."""
+        shed = self.capacity.shed_total
+        refused = shed > self._shed_seen
+        self._shed_seen = shed
+        return refused
+
+    async def _auto_switch(self, state: RoomState, now: float, epochs: list[int]) -> RoomState:
+        """On after ``activate_seconds`` of people being turned away; off after the line has
+        been empty, with headroom, for ``drain_seconds``.
+
+        Why sustained refusals and not one saturated reading: a queue of a few requests for a
+        few milliseconds is what a Poisson crowd at half capacity looks like, and admission
+        control absorbs it; switching the room on for it made every newcomer wait a refresh
+        at half load (seen in a crowd test, 12 s into the quiet minute). The room is for when
+        admission control is refusing people tick after tick; the two thresholds, far apart
+        in time, keep it from flapping.
+        """
+        if state.mode != "auto":
+            return state
+        capacity = self.capacity
+        pressed = self._turned_away() and capacity.saturated
+        self._pressure_ticks = self._pressure_ticks + 1 if pressed else 0
+        settings = self.settings
+        activate_ticks = max(1, math.ceil(settings.activate_seconds / settings.tick_seconds))
+        if capacity.saturated and (state.auto_active or self._pressure_ticks >= activate_ticks):
+            self._drained_since = None
+            if not state.auto_active:
+                log.info("waiting room %s turns on: admission control saturated", self.name)
+                await self.store.update_controls(Controls(auto_active=True))
+                return replace(state, auto_active=True)
+            return state
+        if not state.auto_active or in_prequeue(state):
+            return state
+        headroom = self._busy < settings.target_utilisation * capacity.limit
+        if state.live_waiting > 0 or not headroom:
+            self._drained_since = None
+            return state
+        if self._drained_since is None:
+            self._drained_since = now
+        if now - self._drained_since >= settings.drain_seconds:
+            log.info("waiting room %s turns off: line drained, site has headroom", self.name)
+            await self.store.update_controls(
+                Controls(auto_active=False, release_all=True, opens_at=-1)
+            )
+            self._drained_since = None
+            return await self.store.state(epochs=epochs)
+        return state
+
+    async def _run_inlet(self, state: RoomState, now: float, epochs: list[int]) -> RoomState:
+        elapsed = now - self._last_tick if self._last_tick is not None else 0.0
+        capacity = self.capacity
+        activity = self.activity
+        count = self.inlet.decide(
+            InletInputs(
+                limit=capacity.limit,
+                busy=self._busy,
+                saturated=capacity.saturated,
+                active=activity.active_holders,
+                pending=activity.pending(now),
+                elapsed_seconds=max(0.0, elapsed),
+                paused=state.paused,
+                fixed_rate_per_minute=state.fixed_rate_per_minute,
+                admit_cap_per_minute=state.admit_cap_per_minute,
+            )
+        )
+        if count <= 0 or state.serving >= state.tail:
+            return state
+        # While the pre-queue's draw is fresh, its places stay alive for a grace: its people
+        # learn their place only at their next poll and cannot have been seen there yet.
+        keep_alive = (1, 0)
+        if state.prequeue_key is not None and now < (
+            state.prequeue_opened_at + self.settings.abandon_grace_seconds
+        ):
+            keep_alive = (state.prequeue_base + 1, state.prequeue_base + state.prequeue_count)
+        result = await self.store.admit(
+            count, epochs=epochs, keep_alive=keep_alive, scan_limit=4 * count + 10_000
+        )
+        activity.admitted(result.admitted, now)
+        metrics.ADMITTED.labels(self.name).inc(result.admitted)
+        metrics.ABANDONED.labels(self.name).inc(result.skipped)
+        return replace(
+            state,
+            serving=result.serving,
+            admitted_total=state.admitted_total + result.admitted,
+            abandoned_total=state.abandoned_total + result.skipped,
+        )
+
+    def _export(self, state: RoomState) -> None:
+        metrics.WAITING.labels(self.name).set(state.live_waiting)
+        metrics.LINE_LENGTH.labels(self.name).set(state.waiting)
+        metrics.ACTIVE.labels(self.name).set(self.activity.active_holders)
+        metrics.ROOM_ON.labels(self.name).set(1 if is_on(state) else 0)
+        metrics.ADMITTED_PER_MINUTE.labels(self.name).set(self.estimator.rate * 60)
