@@ -12,7 +12,12 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from northbound.settings import LANGUAGES, Language
+from northbound.settings import Language
+from northbound.web.language import negotiate_language
+
+__all__ = ["Translations", "gettext", "negotiate_language", "translations"]
+"""``negotiate_language`` lives in :mod:`northbound.web.language`; it is re-exported for the
+operator console, which reads it from here."""
 
 TRANSLATIONS_DIR = Path(__file__).with_name("translations")
 
@@ -64,24 +69,3 @@ def translations(language: Language, root: Path = TRANSLATIONS_DIR) -> Translati
 def gettext(language: Language, message: str) -> str:
     """Translate one message outside templates (e.g. in error handlers)."""
     return translations(language).gettext(message)
-
-
-def negotiate_language(accept_language: str | None, default: Language) -> Language:
-    """Pick en or fr from an Accept-Language header; malformed headers fall back to default."""
-    if not accept_language:
-        return default
-    best: tuple[float, Language] | None = None
-    for part in accept_language[:512].split(","):
-        pieces = part.strip().split(";")
-        tag = pieces[0].strip().lower()[:2]
-        quality = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if tag in LANGUAGES and quality > 0 and (best is None or quality > best[0]):
-            best = (quality, tag)  # type: ignore[assignment]
-    return best[1] if best else default

@@ -28,8 +28,8 @@ from northbound.portal.applications import service
 from northbound.portal.applications.idempotency import KEY_SHAPE, KeyReused
 from northbound.portal.applications.models import Application
 from northbound.portal.applications.tracker import stages_for
-from northbound.portal.applications.web import unavailable
 from northbound.storage.database import DatabaseUnavailable
+from northbound.web.errors import unavailable
 from northbound.web.problems import problem
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
