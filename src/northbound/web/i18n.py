@@ -69,3 +69,12 @@ def translations(language: Language, root: Path = TRANSLATIONS_DIR) -> Translati
 def gettext(language: Language, message: str) -> str:
     """Translate one message outside templates (e.g. in error handlers)."""
     return translations(language).gettext(message)
+
+
+THOUSANDS_SEPARATOR: dict[Language, str] = {"en": ",", "fr": " "}
+"""How each language groups digits: 1,095 in English, 1 095 in French."""
+
+
+def write_number(language: Language, value: int) -> str:
+    """A whole number as a reader of ``language`` writes it."""
+    return f"{value:,}".replace(",", THOUSANDS_SEPARATOR[language])
