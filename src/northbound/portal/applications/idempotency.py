@@ -6,10 +6,11 @@ does; the (user, key) unique constraint settles two concurrent attempts with the
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,29 @@ from northbound.portal.applications.models import IdempotencyRecord
 from northbound.storage.models import utcnow
 
 KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-:.]{8,64}$")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Recorded:
+    """What a keyed submission produced: stored with its key, and answered again, marked
+    ``replayed``, to a retry with the same key.
+
+    Each service's result is a subclass naming its own fields; they are stored as a JSON
+    object under those names, so a field renamed is a stored result no longer read.
+    """
+
+    replayed: bool = False
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON object kept with the key (``replayed`` is not: it is about the answer)."""
+        fields = dataclasses.asdict(self)
+        del fields["replayed"]
+        return fields
+
+    @classmethod
+    def replay(cls, stored: dict[str, Any]) -> Self:
+        """The first attempt's result, as the answer to a retry."""
+        return cls(**stored, replayed=True)
 
 
 class KeyReused(Exception):

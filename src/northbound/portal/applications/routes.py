@@ -208,7 +208,7 @@ async def upload_document(request: Request, application_id: str, language: PageL
             state.db, user.id, application.id, key, category=category,
             filename=received.filename, media_type=media_type, size=received.size,
             sha256=received.sha256, storage_key=storage_key, now=state.clock())
-        if result["replayed"] or result["storage_key"] != storage_key:
+        if result.replayed or result.storage_key != storage_key:
             await store.delete(storage_key)  # a retry: the first copy is the one kept
     finally:
         received.discard()
@@ -307,7 +307,7 @@ async def _review(request: Request, visitor: Visitor, language: Language, user: 
             errors, status = exc.errors, 400
         else:
             # The receipt page is shown only now, after the transaction committed.
-            target = app_path("detail", language, application_id=str(result["application_id"]))
+            target = app_path("detail", language, application_id=result.application_id)
             return redirect(request, visitor, target + "?submitted=1")
     answers = service.answers_of(application)
     documents = await service.documents_of(state.db, application.id)
