@@ -16,7 +16,7 @@ from northbound.portal.accounts.pages import redirect, render
 from northbound.portal.accounts.state import accounts_state
 from northbound.portal.accounts.visitor import Visitor, read_form
 from northbound.portal.applications.idempotency import valid_key
-from northbound.portal.lottery import draw, form, service
+from northbound.portal.lottery import draw, forms, service
 from northbound.portal.lottery.models import Intake
 from northbound.portal.lottery.paths import DRAW_API, LOTTERY_PATHS, lottery_path
 from northbound.portal.lottery.texts import countdown
@@ -108,7 +108,7 @@ async def read_posted(request: Request, visitor: CurrentVisitor) -> FormData:
 
 def _values(submitted: FormData) -> dict[str, str]:
     values: dict[str, str] = {}
-    for name in form.FIELD_NAMES:
+    for name in forms.FIELD_NAMES:
         value = submitted.get(name)
         values[name] = value[:1000] if isinstance(value, str) else ""
     return values
@@ -122,8 +122,8 @@ def _form_page(request: Request, visitor: Visitor, language: Language, intake: I
                   title="Interest to sponsor form",
                   twin_href=pages.twin(request, intake_id=intake.id),
                   breadcrumbs=_crumbs(language, intake), intake=intake, phase=phase,
-                  sponsor=form.SPONSOR, people=(form.PERSON_1, form.PERSON_2),
-                  declaration=form.DECLARATION, lottery_links=_links(language, intake),
+                  sponsor=forms.SPONSOR, people=(forms.PERSON_1, forms.PERSON_2),
+                  declaration=forms.DECLARATION, lottery_links=_links(language, intake),
                   values=values or {}, errors=errors or {}, status=status, existing=existing)
 
 
@@ -142,7 +142,7 @@ async def interest_form(request: Request, language: PageLanguage, visitor: Curre
     if not isinstance(key, str) or not valid_key(key):
         raise HTTPException(400, "The form is missing its submission key. Reload the page.")
     raw = _values(submitted)
-    values, errors = form.check(raw, now.date())
+    values, errors = forms.check(raw, now.date())
     if errors:
         return _form_page(request, visitor, language, intake, phase, raw, errors, 400)
     try:
