@@ -28,7 +28,7 @@ from northbound.ops.logs import request_id_var
 from northbound.ops.metrics import UNEXPECTED_ERRORS
 from northbound.portal.accounts.hash_pool import HashingBusy
 from northbound.portal.accounts.pages import sign_in_redirect
-from northbound.portal.applications.idempotency import KeyReused
+from northbound.portal.applications.idempotency import KeyReused, MissingKey
 from northbound.portal.applications.service import Busy
 from northbound.settings import Language
 from northbound.storage.database import Database, DatabaseUnavailable, is_outage
@@ -239,6 +239,7 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
 
 
 KEY_REUSED = "This form was already used. Reload the page."
+KEY_MISSING = "The form is missing its submission key. Reload the page."
 BUSY_RETRY_SECONDS = 5.0
 """How long a person whose write lost repeated conflicts (``Busy``) is asked to wait."""
 
@@ -264,10 +265,14 @@ def install_domain_handlers(app: FastAPI, pages: ErrorPages) -> None:
     async def key_reused(request: Request, exc: Exception) -> Response:
         return pages.respond(request, 400, KEY_REUSED)
 
+    async def key_missing(request: Request, exc: Exception) -> Response:
+        return pages.respond(request, 400, KEY_MISSING)
+
     async def busy(request: Request, exc: Exception) -> Response:
         return await pages.outage(request, BUSY_RETRY_SECONDS)
 
     app.add_exception_handler(SignInRequired, sign_in)
     app.add_exception_handler(KeyReused, key_reused)
+    app.add_exception_handler(MissingKey, key_missing)
     app.add_exception_handler(Busy, busy)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -19,16 +18,12 @@ from northbound.portal.accounts.visitor import (
 )
 from northbound.web.bilingual import PageLanguage
 from northbound.web.dependencies import CurrentVisitor, PostedForm, SignedIn, database_pages
+from northbound.web.form_fields import clipped
 from northbound.web.i18n import gettext
 from northbound.web.templating import Crumb
 
 pages = database_pages(ACCOUNT_PATHS)
 router = pages.router
-
-
-def _text(form: FormData, name: str, limit: int = 1000) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
 
 
 @pages.page("sign_up", ["GET", "POST"])
@@ -40,10 +35,10 @@ async def sign_up(request: Request, language: PageLanguage, visitor: CurrentVisi
                       title="Create an account", twin_href=pages.twin(request),
                       breadcrumbs=crumbs)
     form = await read_form(request, visitor)
-    email = _text(form, "email", 320)
+    email = clipped(form, "email", 320)
     errors = await service.sign_up(
-        state, email, _text(form, "password", 1000), _text(form, "confirm", 1000), language,
-        idempotency_key=_text(form, "idempotency_key", 100),
+        state, email, clipped(form, "password", 1000), clipped(form, "confirm", 1000), language,
+        idempotency_key=clipped(form, "idempotency_key", 100),
     )
     if errors:
         return render(request, visitor, language, "accounts/sign_up.html",
@@ -68,8 +63,8 @@ async def sign_in(request: Request, language: PageLanguage, visitor: CurrentVisi
                       twin_href=twin, breadcrumbs=crumbs, next_path=next_path,
                       check_email=request.query_params.get("check_email") == "1")
     form = await read_form(request, visitor)
-    email = _text(form, "email", 320)
-    next_path = safe_next(_text(form, "next", 500), language)
+    email = clipped(form, "email", 320)
+    next_path = safe_next(clipped(form, "next", 500), language)
 
     def again(errors: dict[str, str], status: int, headers: dict[str, str] | None = None
               ) -> Response:
@@ -79,7 +74,7 @@ async def sign_in(request: Request, language: PageLanguage, visitor: CurrentVisi
         response.headers.update(headers or {})
         return response
 
-    result = await service.sign_in(state, email, _text(form, "password", 1000))
+    result = await service.sign_in(state, email, clipped(form, "password", 1000))
     if result.user is None:
         if result.error == "locked":
             message = gettext(language, "This account is locked for {minutes} minutes after "
@@ -114,8 +109,8 @@ async def change_password(request: Request, language: PageLanguage, visitor: Cur
     form = await read_form(request, visitor)
     state = accounts_state(request)
     errors = await service.change_password(
-        state, user, _text(form, "current"), _text(form, "password"),
-        _text(form, "confirm"),
+        state, user, clipped(form, "current", 1000), clipped(form, "password", 1000),
+        clipped(form, "confirm", 1000),
     )
     if errors:
         return render(request, visitor, language, "accounts/password.html",
@@ -158,7 +153,7 @@ async def forgot(request: Request, language: PageLanguage, visitor: CurrentVisit
         return render(request, visitor, language, "accounts/forgot.html",
                       title="Reset your password", twin_href=twin, breadcrumbs=crumbs)
     form = await read_form(request, visitor)
-    email = _text(form, "email", 320)
+    email = clipped(form, "email", 320)
     if normalise_email(email) is None:
         return render(request, visitor, language, "accounts/forgot.html",
                       title="Reset your password", twin_href=twin, breadcrumbs=crumbs,
@@ -182,9 +177,10 @@ async def reset(request: Request, language: PageLanguage, visitor: CurrentVisito
                       title="Choose a new password", twin_href=twin, breadcrumbs=crumbs,
                       token=token)
     form = await read_form(request, visitor)
-    token = _text(form, "token", 100)
+    token = clipped(form, "token", 100)
     errors = await service.reset_password(accounts_state(request), token,
-                                          _text(form, "password"), _text(form, "confirm"))
+                                          clipped(form, "password", 1000),
+                                          clipped(form, "confirm", 1000))
     if errors:
         return render(request, visitor, language, "accounts/reset.html",
                       title="Choose a new password", twin_href=twin, breadcrumbs=crumbs,

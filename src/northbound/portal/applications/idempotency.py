@@ -52,6 +52,17 @@ def valid_key(key: str | None) -> bool:
     return bool(key) and KEY_SHAPE.match(key or "") is not None
 
 
+class MissingKey(Exception):
+    """A form came without its submission key, or with one no page of ours hands out."""
+
+
+def submission_key(value: object) -> str:
+    """The form's submission key (``MissingKey`` when it is absent or malformed)."""
+    if not isinstance(value, str) or not valid_key(value):
+        raise MissingKey()
+    return value
+
+
 def fingerprint(action: str, payload: Any) -> str:
     canonical = json.dumps([action, payload], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -7,7 +7,6 @@ from datetime import date
 from urllib.parse import quote
 
 from fastapi import HTTPException
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -18,7 +17,7 @@ from northbound.portal.accounts.state import accounts_state
 from northbound.portal.accounts.visitor import Visitor, check_csrf, read_form
 from northbound.portal.applications import messages, service
 from northbound.portal.applications.forms import FORMS, ApplicationForm, Step, validate_step
-from northbound.portal.applications.idempotency import valid_key
+from northbound.portal.applications.idempotency import submission_key
 from northbound.portal.applications.models import Application, Document
 from northbound.portal.applications.paths import APP_PATHS, app_path
 from northbound.portal.applications.state import document_store
@@ -27,24 +26,13 @@ from northbound.portal.applications.uploads import receive_upload, sniff
 from northbound.settings import Language
 from northbound.web.bilingual import PageLanguage
 from northbound.web.dependencies import CurrentVisitor, SignedIn, SignedInToAct, database_pages
+from northbound.web.form_fields import clipped
 from northbound.web.i18n import gettext
 from northbound.web.language import other
 from northbound.web.templating import Crumb
 
 pages = database_pages({**APP_PATHS, "home": ACCOUNT_PATHS["home"]})
 router = pages.router
-
-
-def _field(form: FormData, name: str, limit: int = 5000) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
-
-
-def _key(form: FormData) -> str:
-    key = _field(form, "idempotency_key", 100)
-    if not valid_key(key):
-        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
-    return key
 
 
 def _crumbs(language: Language, *extra: Crumb) -> list[Crumb]:
@@ -118,14 +106,15 @@ async def new_application(request: Request, language: PageLanguage, visitor: Cur
                       title="Start an application", twin_href=pages.twin(request),
                       breadcrumbs=crumbs, forms=FORMS, paths=_paths(language))
     form = await read_form(request, visitor)
-    kind = _field(form, "kind", 40)
+    kind = clipped(form, "kind", 40)
     if kind not in FORMS:
         return render(request, visitor, language, "applications/new.html",
                       title="Start an application", twin_href=pages.twin(request),
                       breadcrumbs=crumbs, forms=FORMS, paths=_paths(language),
                       errors={"kind": "Choose one of the options."}, status=400)
     state = accounts_state(request)
-    application_id = await service.start(state.db, user.id, kind, _key(form), state.clock())
+    key = submission_key(form.get("idempotency_key"))
+    application_id = await service.start(state.db, user.id, kind, key, state.clock())
     first = FORMS[kind].steps[0].slugs[language]
     return redirect(request, visitor,
                     app_path("step", language, application_id=application_id, step=first))
@@ -183,9 +172,7 @@ async def upload_document(request: Request, application_id: str, language: PageL
                                     "smaller and try again.").format(mb=limit // 1048576)})
     try:
         check_csrf(request, visitor, received.fields.get("csrf_token"))
-        key = received.fields.get("idempotency_key", "")
-        if not valid_key(key):
-            raise HTTPException(400, "The form is missing its submission key. Reload the page.")
+        key = submission_key(received.fields.get("idempotency_key"))
         category = received.fields.get("category", "")
         errors: dict[str, str] = {}
         if category not in {c.key for c in form.documents}:
@@ -239,7 +226,7 @@ async def application_step(request: Request, application_id: str, step: str,
     status = 200
     if request.method == "POST":
         submitted = await read_form(request, visitor)
-        answers = {f.name: _field(submitted, f.name) for f in current.fields}
+        answers = {f.name: clipped(submitted, f.name, 5000) for f in current.fields}
         clock = accounts_state(request).clock
         _, errors = await service.save_step(accounts_state(request).db, application, current,
                                             answers, clock())
@@ -301,8 +288,8 @@ async def _review(request: Request, visitor: Visitor, language: Language, user: 
     if request.method == "POST":
         submitted = await read_form(request, visitor)
         try:
-            result = await service.submit(state.db, user.id, application.id, _key(submitted),
-                                          state.clock())
+            key = submission_key(submitted.get("idempotency_key"))
+            result = await service.submit(state.db, user.id, application.id, key, state.clock())
         except service.Incomplete as exc:
             errors, status = exc.errors, 400
         else:
@@ -371,14 +358,15 @@ async def enquiries(request: Request, language: PageLanguage, visitor: CurrentVi
     reference = ""
     if request.method == "POST":
         form = await read_form(request, visitor)
-        values = {"topic": _field(form, "topic", 40), "body": _field(form, "body", 5000),
-                  "application": _field(form, "application", 40)}
+        values = {"topic": clipped(form, "topic", 40), "body": clipped(form, "body", 5000),
+                  "application": clipped(form, "application", 40)}
         errors = messages.check_enquiry(values["topic"], values["body"], values["application"],
                                         {a.id for a in applications})
         if not errors:
+            key = submission_key(form.get("idempotency_key"))
             reference = await messages.send_enquiry(
                 state.db, user.id, values["topic"], values["body"],
-                values["application"] or None, _key(form), state.clock())
+                values["application"] or None, key, state.clock())
             values = {}
         else:
             status = 400

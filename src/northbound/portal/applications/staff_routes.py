@@ -18,7 +18,7 @@ from northbound.portal.accounts.state import accounts_state
 from northbound.portal.accounts.visitor import Visitor, current_visitor
 from northbound.portal.applications import messages, service, staff
 from northbound.portal.applications.forms import FORMS
-from northbound.portal.applications.idempotency import valid_key
+from northbound.portal.applications.idempotency import submission_key
 from northbound.portal.applications.models import Application
 from northbound.portal.applications.paths import APP_PATHS, app_path
 from northbound.portal.applications.routes import document_response
@@ -33,6 +33,7 @@ from northbound.web.dependencies import (
     database_pages,
     refuse_non_staff,
 )
+from northbound.web.form_fields import trimmed
 from northbound.web.i18n import gettext
 from northbound.web.language import page_language
 from northbound.web.templating import Crumb
@@ -50,16 +51,8 @@ async def _staff(request: Request) -> tuple[Language, Visitor, User | None]:
     return page_language(request), visitor, visitor.user
 
 
-def _field(form: FormData, name: str, limit: int) -> str:
-    value = form.get(name)
-    return value[: limit + 1].strip() if isinstance(value, str) else ""
-
-
 def _key(form: FormData) -> str:
-    key = _field(form, "idempotency_key", 100)
-    if not valid_key(key):
-        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
-    return key
+    return submission_key(trimmed(form, "idempotency_key", 100))
 
 
 def _crumbs(language: Language) -> list[Crumb]:
@@ -158,7 +151,7 @@ async def _applicant_language(request: Request, application: Application) -> Lan
 async def staff_stage(request: Request, application_id: str, language: PageLanguage,
                       visitor: CurrentVisitor, user: StaffToAct, form: PostedForm) -> Response:
     application = await _audited(request, user, application_id)
-    stage = _field(form, "stage", 40)
+    stage = trimmed(form, "stage", 40)
     applicant = await _applicant_language(request, application)
     titles = staff.stage_titles(application.kind)
     state = accounts_state(request)
@@ -179,7 +172,7 @@ async def staff_message(request: Request, application_id: str, language: PageLan
                         visitor: CurrentVisitor, user: StaffToAct, form: PostedForm
                         ) -> Response:
     application = await _audited(request, user, application_id)
-    subject, body = _field(form, "subject", MAX_SUBJECT), _field(form, "body", MAX_BODY)
+    subject, body = trimmed(form, "subject", MAX_SUBJECT), trimmed(form, "body", MAX_BODY)
     errors = _message_errors(subject, body)
     if errors:
         return await _application_page(request, visitor, language, user, application,
@@ -209,7 +202,7 @@ async def staff_enquiry(request: Request, enquiry_id: str, language: PageLanguag
                         ) -> Response:
     if not (enquiry_id.isascii() and enquiry_id.isdigit()) or len(enquiry_id) > 12:
         raise HTTPException(404)
-    subject, body = _field(form, "subject", MAX_SUBJECT), _field(form, "body", MAX_BODY)
+    subject, body = trimmed(form, "subject", MAX_SUBJECT), trimmed(form, "body", MAX_BODY)
     errors = _message_errors(subject, body)
     if errors:
         return await _queue_page(request, visitor, language,

@@ -15,7 +15,7 @@ from northbound.portal.accounts.clock import aware
 from northbound.portal.accounts.pages import redirect, render
 from northbound.portal.accounts.state import accounts_state
 from northbound.portal.accounts.visitor import Visitor, read_form
-from northbound.portal.applications.idempotency import valid_key
+from northbound.portal.applications.idempotency import submission_key
 from northbound.portal.lottery import draw, forms, service
 from northbound.portal.lottery.models import Intake
 from northbound.portal.lottery.paths import DRAW_API, LOTTERY_PATHS, lottery_path
@@ -28,6 +28,7 @@ from northbound.web.dependencies import (
     database_open,
     database_pages,
 )
+from northbound.web.form_fields import clipped
 from northbound.web.i18n import gettext
 from northbound.web.problems import problem
 from northbound.web.templating import Crumb
@@ -107,11 +108,7 @@ async def read_posted(request: Request, visitor: CurrentVisitor) -> FormData:
 
 
 def _values(submitted: FormData) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name in forms.FIELD_NAMES:
-        value = submitted.get(name)
-        values[name] = value[:1000] if isinstance(value, str) else ""
-    return values
+    return {name: clipped(submitted, name, 1000) for name in forms.FIELD_NAMES}
 
 
 def _form_page(request: Request, visitor: Visitor, language: Language, intake: Intake,
@@ -138,9 +135,7 @@ async def interest_form(request: Request, language: PageLanguage, visitor: Curre
         return _form_page(request, visitor, language, intake, phase,
                           existing=entry.confirmation if entry else None)
     submitted = await read_posted(request, visitor)
-    key = submitted.get("idempotency_key")
-    if not isinstance(key, str) or not valid_key(key):
-        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
+    key = submission_key(submitted.get("idempotency_key"))
     raw = _values(submitted)
     values, errors = forms.check(raw, now.date())
     if errors:

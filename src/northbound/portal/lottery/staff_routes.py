@@ -19,7 +19,7 @@ from starlette.responses import Response
 from northbound.portal.accounts.pages import account_crumbs, redirect, render
 from northbound.portal.accounts.state import accounts_state
 from northbound.portal.accounts.visitor import Visitor
-from northbound.portal.applications.idempotency import valid_key
+from northbound.portal.applications.idempotency import submission_key
 from northbound.portal.lottery import service
 from northbound.portal.lottery.models import Intake
 from northbound.portal.lottery.paths import LOTTERY_PATHS, lottery_path
@@ -28,6 +28,7 @@ from northbound.portal.lottery.texts import invitation_message
 from northbound.settings import Language
 from northbound.web.bilingual import PageLanguage
 from northbound.web.dependencies import CurrentVisitor, Staff, StaffToAct, database_pages
+from northbound.web.form_fields import trimmed
 from northbound.web.i18n import gettext
 from northbound.web.templating import Crumb
 
@@ -39,11 +40,6 @@ ScheduleOpening = Callable[[datetime], Awaitable[bool]]
 
 StaffForm = Annotated[FormData, Depends(read_posted)]
 """A staff action's form: asked for after the staff check, so nobody else's is even read."""
-
-
-def _text(form: FormData, name: str, limit: int) -> str:
-    value = form.get(name)
-    return value[:limit + 1].strip() if isinstance(value, str) else ""
 
 
 def parse_moment(text: str) -> datetime | None:
@@ -89,7 +85,7 @@ async def staff_lottery(request: Request, language: PageLanguage, visitor: Curre
     if request.method == "GET":
         return await _list_page(request, visitor, language)
     form = await read_posted(request, visitor)
-    values = {name: _text(form, name, 2000) for name in (
+    values = {name: trimmed(form, name, 2000) for name in (
         "opens_at", "closes_at", "invitation_target", "application_cap", "notice_en",
         "notice_fr")}
     opens_at, closes_at = parse_moment(values["opens_at"]), parse_moment(values["closes_at"])
@@ -163,8 +159,8 @@ async def staff_close(request: Request, intake_id: str, language: PageLanguage,
 async def staff_flag(request: Request, intake_id: str, language: PageLanguage,
                      visitor: CurrentVisitor, user: StaffToAct, form: StaffForm) -> Response:
     intake = await load_intake(request, intake_id)
-    flag_id = _whole(_text(form, "flag", 12))
-    decision = _text(form, "decision", 20)
+    flag_id = _whole(trimmed(form, "flag", 12))
+    decision = trimmed(form, "decision", 20)
     if flag_id is None or decision not in service.DECISIONS:
         return await _intake_page(request, visitor, language, intake,
                                   {"decision": "Choose one of the options."}, 400)
@@ -195,13 +191,11 @@ async def staff_draw(request: Request, intake_id: str, language: PageLanguage,
 async def staff_round(request: Request, intake_id: str, language: PageLanguage,
                       visitor: CurrentVisitor, user: StaffToAct, form: StaffForm) -> Response:
     intake = await load_intake(request, intake_id)
-    count = _whole(_text(form, "count", 12))
+    count = _whole(trimmed(form, "count", 12))
     if count is None or not 1 <= count <= 1_000_000:
         return await _intake_page(request, visitor, language, intake,
                                   {"count": "Enter a whole number from 1 to 1,000,000."}, 400)
-    key = _text(form, "idempotency_key", 100)
-    if not valid_key(key):
-        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
+    key = submission_key(trimmed(form, "idempotency_key", 100))
     state = accounts_state(request)
     try:
         await service.send_round(state.db, intake.id, count, user.id, key, state.clock(),
