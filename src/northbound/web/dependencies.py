@@ -2,11 +2,12 @@
 signed-in user and staff.
 
 A page that needs an account sends a visitor who is not signed in to the sign-in page, with the
-way back (:class:`SignInRequired`, answered in :mod:`northbound.web.errors`). An action that is
-only ever posted (an upload, a staff decision) is refused with 403 instead: after signing in
-there would be no form to come back to. A signed-in person without the staff flag gets 404 on
-every staff address: for them those pages do not exist, which also avoids confirming what is
-there.
+way back (``SignedIn``, ``Staff``; :class:`SignInRequired` is answered in
+:mod:`northbound.web.errors`). Where a post is an action with no page of its own to come back
+to (an upload, a staff decision, the lottery form), a post from nobody signed in is refused
+with 403 instead (``SignedInToAct``, ``StaffToAct``); a GET of the same address still leads to
+sign-in. A signed-in person without the staff flag gets 404 on every staff address: for them
+those pages do not exist, which also avoids confirming what is there.
 
 FastAPI resolves a handler's dependencies in the order of its parameters, so a handler that
 must check something first (the intake exists, the form's CSRF token) lists it first.
