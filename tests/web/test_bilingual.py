@@ -9,10 +9,12 @@ from starlette.responses import PlainTextResponse, Response
 
 from northbound.web.bilingual import BilingualRouter, PageLanguage
 
-pages = BilingualRouter({
-    "item": {"en": "/en/items/{item_id}", "fr": "/fr/articles/{item_id}"},
-    "list": {"en": "/en/items", "fr": "/fr/articles"},
-})
+pages = BilingualRouter(
+    {
+        "item": {"en": "/en/items/{item_id}", "fr": "/fr/articles/{item_id}"},
+        "list": {"en": "/en/items", "fr": "/fr/articles"},
+    }
+)
 
 
 @pages.page("item", ["GET", "POST"])

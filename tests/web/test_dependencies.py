@@ -26,8 +26,13 @@ def _request(method: str) -> Request:
 
 
 def _visitor(user: User | None) -> Visitor:
-    return Visitor(user=user, session_token=None, csrf_binding="b", new_csrf_cookie=False,
-                   stale_session_cookie=False)
+    return Visitor(
+        user=user,
+        session_token=None,
+        csrf_binding="b",
+        new_csrf_cookie=False,
+        stale_session_cookie=False,
+    )
 
 
 PERSON = User(email="p@example.com", is_staff=False)
@@ -60,9 +65,15 @@ async def test_nobody_signed_in_is_sent_to_sign_in_from_a_page(check: Check) -> 
     assert sent.value.visitor is nobody
 
 
-@pytest.mark.parametrize(("check", "status"), [
-    (signed_in, None), (staff, None), (signed_in_to_act, 403), (staff_to_act, 403),
-])
+@pytest.mark.parametrize(
+    ("check", "status"),
+    [
+        (signed_in, None),
+        (staff, None),
+        (signed_in_to_act, 403),
+        (staff_to_act, 403),
+    ],
+)
 async def test_a_post_from_nobody(check: Check, status: int | None) -> None:
     """An action refuses it (no page to come back to); a page form still leads to sign-in."""
     with pytest.raises(HTTPException if status else SignInRequired) as refused:

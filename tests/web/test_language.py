@@ -17,14 +17,32 @@ from northbound.web.language import (
 
 def _request(path: str, accept_language: str | None = None) -> Request:
     headers = [(b"accept-language", accept_language.encode())] if accept_language else []
-    return Request({"type": "http", "method": "GET", "path": path, "query_string": b"",
-                    "headers": headers, "scheme": "http", "server": ("test", 80)})
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "query_string": b"",
+            "headers": headers,
+            "scheme": "http",
+            "server": ("test", 80),
+        }
+    )
 
 
-@pytest.mark.parametrize(("path", "language"), [
-    ("/fr/", "fr"), ("/fr", "fr"), ("/en/account/sign-in", "en"), ("/fr/compte/", "fr"),
-    ("/", None), ("/api/v1/x", None), ("/french/", None), ("/frx", None),
-])
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("/fr/", "fr"),
+        ("/fr", "fr"),
+        ("/en/account/sign-in", "en"),
+        ("/fr/compte/", "fr"),
+        ("/", None),
+        ("/api/v1/x", None),
+        ("/french/", None),
+        ("/frx", None),
+    ],
+)
 def test_path_language_reads_the_first_segment(path: str, language: Language | None) -> None:
     assert path_language(path) == language
 
@@ -37,26 +55,30 @@ def test_the_path_wins_over_the_header() -> None:
     assert other("en") == "fr" and other("fr") == "en"
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ("fr", "fr"),
-    ("fr-CA,fr;q=0.9,en;q=0.8", "fr"),
-    ("en-GB;q=0.8,en;q=0.9,fr;q=0.95", "fr"),
-    ("de,fr;q=0.1", "fr"),
-    ("de,es", "en"),  # nothing usable: the default
-    ("fr;q=0,en;q=0.1", "en"),  # q=0 means "not this one"
-    ("en;q=0.5,fr;q=0.5", "en"),  # a tie goes to the one listed first
-    ("fr;Q=0.9,en;q=0.8", "fr"),  # parameter names are case-insensitive
-    ("fr; q=0.9 ,en;q=0.8", "fr"),  # optional whitespace around the weight
-    ("fr;level=1;q=0.9,en;q=0.8", "fr"),  # other parameters do not hide the weight
-    ("", "en"),
-    (",;,;q=", "en"),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("fr", "fr"),
+        ("fr-CA,fr;q=0.9,en;q=0.8", "fr"),
+        ("en-GB;q=0.8,en;q=0.9,fr;q=0.95", "fr"),
+        ("de,fr;q=0.1", "fr"),
+        ("de,es", "en"),  # nothing usable: the default
+        ("fr;q=0,en;q=0.1", "en"),  # q=0 means "not this one"
+        ("en;q=0.5,fr;q=0.5", "en"),  # a tie goes to the one listed first
+        ("fr;Q=0.9,en;q=0.8", "fr"),  # parameter names are case-insensitive
+        ("fr; q=0.9 ,en;q=0.8", "fr"),  # optional whitespace around the weight
+        ("fr;level=1;q=0.9,en;q=0.8", "fr"),  # other parameters do not hide the weight
+        ("", "en"),
+        (",;,;q=", "en"),
+    ],
+)
 def test_accept_language(header: str, expected: Language) -> None:
     assert negotiate_language(header, "en") == expected
 
 
-@pytest.mark.parametrize("bad_weight", ["abc", "2", "1.5", "-1", ".5", "0.1234", "1e0", "inf",
-                                        "nan", ""])
+@pytest.mark.parametrize(
+    "bad_weight", ["abc", "2", "1.5", "-1", ".5", "0.1234", "1e0", "inf", "nan", ""]
+)
 def test_a_malformed_weight_drops_the_item(bad_weight: str) -> None:
     """RFC 9110 allows 0 to 1 with at most three decimals. A weight outside that grammar is not
     guessed at (``float`` would read "1e0", "inf", "nan" and "2"): the item is ignored, so a

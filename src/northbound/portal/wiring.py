@@ -50,8 +50,7 @@ def install_eligibility_tools(app: FastAPI) -> None:
 
 def install_accounts(app: FastAPI) -> None:
     """``app.state.accounts`` (sessions, password hashing) and the account pages."""
-    app.state.accounts = AccountsState.build(app.state.settings, app.state.db,
-                                             app.state.templates)
+    app.state.accounts = AccountsState.build(app.state.settings, app.state.db, app.state.templates)
     app.include_router(account_routes.router)
 
 
@@ -70,8 +69,7 @@ def room_scheduler(room: WaitingRoom) -> lottery_staff_routes.ScheduleOpening:
     served."""
 
     async def schedule(opens_at: datetime) -> bool:
-        await room.store.update_controls(Controls(opens_at=opens_at.timestamp(),
-                                                  auto_active=True))
+        await room.store.update_controls(Controls(opens_at=opens_at.timestamp(), auto_active=True))
         await room.refresh()
         return True
 

@@ -38,8 +38,9 @@ class BilingualRouter:
     directly (a bare ``/en/account`` redirect) do without them.
     """
 
-    def __init__(self, paths: PageTable,
-                 dependencies: Sequence[params.Depends] | None = None) -> None:
+    def __init__(
+        self, paths: PageTable, dependencies: Sequence[params.Depends] | None = None
+    ) -> None:
         self.paths = paths
         self.router = APIRouter(include_in_schema=False)
         self.dependencies = list(dependencies or ())
@@ -52,8 +53,9 @@ class BilingualRouter:
             for language in LANGUAGES:
                 path = self.paths[name][language]
                 self._names[path] = name
-                self.router.add_api_route(path, handler, methods=list(methods),
-                                          dependencies=self.dependencies)
+                self.router.add_api_route(
+                    path, handler, methods=list(methods), dependencies=self.dependencies
+                )
             return handler
 
         return register

@@ -40,7 +40,8 @@ def page_language(request: Request) -> Language:
 def request_language(request: Request, default: Language) -> Language:
     """The path's language, else the browser's preference, else ``default``."""
     return path_language(request.url.path) or negotiate_language(
-        request.headers.get("accept-language"), default)
+        request.headers.get("accept-language"), default
+    )
 
 
 def _weight(params: list[str]) -> float | None:
