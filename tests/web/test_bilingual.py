@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -23,18 +23,18 @@ async def item(request: Request, item_id: str, language: PageLanguage) -> Respon
     return PlainTextResponse(f"{request.method} {text}")
 
 
-def _client() -> TestClient:
+def _client() -> httpx.AsyncClient:
     app = FastAPI()
     app.include_router(pages.router)
-    return TestClient(app)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
-def test_one_declaration_serves_both_languages_with_their_twin() -> None:
-    client = _client()
-    assert client.get("/en/items/7").text == "GET en 7 /fr/articles/7 /fr/articles"
-    assert client.post("/fr/articles/7").text == "POST fr 7 /en/items/7 /en/items"
-    assert client.get("/en/articles/7").status_code == 404
-    assert client.put("/en/items/7").status_code == 405
+async def test_one_declaration_serves_both_languages_with_their_twin() -> None:
+    async with _client() as client:
+        assert (await client.get("/en/items/7")).text == "GET en 7 /fr/articles/7 /fr/articles"
+        assert (await client.post("/fr/articles/7")).text == "POST fr 7 /en/items/7 /en/items"
+        assert (await client.get("/en/articles/7")).status_code == 404
+        assert (await client.put("/en/items/7")).status_code == 405
 
 
 def test_hrefs() -> None:
