@@ -154,3 +154,14 @@ def auditor(chromium: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(params=[True, False], ids=["js-on", "js-off"])
+def js_tab(request: pytest.FixtureRequest, chromium: Any) -> Iterator[Any]:
+    """A fresh browser tab, once with JavaScript on and once off: every page must work both
+    ways (audit it with ``tests.support.browser.audit``)."""
+    context = chromium.new_context(java_script_enabled=request.param)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

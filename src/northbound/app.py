@@ -26,14 +26,9 @@ from northbound.ops.logs import configure_logging
 from northbound.ops.observe import ObserveMiddleware
 from northbound.portal import notices
 from northbound.portal.accounts.staff_gate import staff_session_authorizer
-from northbound.portal.applications.wiring import install_portal_accounts
-from northbound.portal.contact.wiring import install_contact
-from northbound.portal.content import routes as content_routes
 from northbound.portal.content.site import ContentSite
-from northbound.portal.eligibility.api import api_router as eligibility_api
-from northbound.portal.eligibility.pages import page_router as eligibility_pages
-from northbound.portal.lottery.wiring import install_lottery
 from northbound.portal.processing.wiring import install_processing
+from northbound.portal.wiring import install_portal
 from northbound.settings import Settings
 from northbound.storage.database import Database
 from northbound.storage.schema import ensure_current
@@ -131,16 +126,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, app.state.errors)
     openapi.install(app)
     app.include_router(health.router)
-    app.include_router(content_routes.router)
-    # Feature routers: each portal package exposes its own (one line each).
-    app.include_router(eligibility_api)
-    app.include_router(eligibility_pages)
-    install_portal_accounts(app)  # accounts, applications, enquiries, staff, API
+    install_portal(app, defence.room if defence.room_active else None)
     # a request queued for a password hash holds nothing others need: its admission slot
     # goes back while it waits (a no-op where admission control is not installed)
     app.state.accounts.hashing.pool.step_aside = stepped_aside
-    install_lottery(app, defence.room if defence.room_active else None)
-    install_contact(app)  # help without an account
     install_lab_routes(app, settings.lab)  # off unless NORTHBOUND_LAB__BACKEND=1
     console = install_console(app, settings, templates)  # /staff/console: the operator's view
     processing = install_processing(app, db)  # processing times, from an in-memory snapshot

@@ -6,7 +6,6 @@ import pytest
 
 from northbound.settings import Settings
 from tests.accounts.flows import fast_settings
-from tests.browser.test_pages_browser import auditor, tab  # noqa: F401 (the browser fixtures)
 
 
 @pytest.fixture

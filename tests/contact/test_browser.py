@@ -7,19 +7,19 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_pages_browser import Tab, axe_violations
+from tests.support.browser import audit
 
 pytestmark = pytest.mark.browser
 FORM = {"en": "/en/contact-us", "fr": "/fr/nous-joindre"}
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_sent_with_the_keyboard_and_errors_link_to_fields(tab: Tab, auditor: Any,
+def test_sent_with_the_keyboard_and_errors_link_to_fields(js_tab: Any, auditor: Any,
                                                           live_server: str,
                                                           language: str) -> None:
-    page = tab.page
+    page = js_tab
     page.goto(live_server + FORM[language])
-    assert axe_violations(tab, auditor, live_server) == []
+    audit(page, auditor, live_server, [])
     page.fill("#field-name", "Lin Wei")
     page.fill("#field-email", "not-an-address")
     page.select_option("#field-topic", "status")
@@ -32,13 +32,13 @@ def test_sent_with_the_keyboard_and_errors_link_to_fields(tab: Tab, auditor: Any
     links = page.locator(".error-summary a")
     assert links.count() == 1 and links.first.get_attribute("href") == "#field-email"
     assert page.input_value("#field-name") == "Lin Wei"  # nothing typed is lost
-    assert axe_violations(tab, auditor, live_server) == []
+    audit(page, auditor, live_server, [])
     page.fill("#field-email", "lin.wei@example.com")
     with page.expect_navigation():
         page.click("main form[method=post] button[type=submit]")
     assert "reference=CT-" in page.url
     assert page.locator(".receipt-number").inner_text().startswith("CT-")
-    assert axe_violations(tab, auditor, live_server) == []
+    audit(page, auditor, live_server, [])
 
 
 def test_the_form_fits_a_phone(chromium: Any, live_server: str) -> None:

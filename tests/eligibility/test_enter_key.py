@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,15 +15,6 @@ CRS = {"en": "/en/eligibility/crs-calculator", "fr": "/fr/admissibilite/calculat
 STEP = {"en": "Step %d of", "fr": "Étape %d sur"}
 
 
-@pytest.fixture(params=[True, False], ids=["js-on", "js-off"])
-def page(request: pytest.FixtureRequest, chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(java_script_enabled=request.param)
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    yield tab
-    context.close()
-
-
 def enter_in(page: Any, selector: str) -> int:
     page.focus(selector)
     with page.expect_navigation() as navigation:
@@ -33,8 +23,9 @@ def enter_in(page: Any, selector: str) -> int:
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_enter_on_a_questionnaire_step_continues(page: Any, live_server: str,
+def test_enter_on_a_questionnaire_step_continues(js_tab: Any, live_server: str,
                                                  language: str) -> None:
+    page = js_tab
     page.goto(live_server + FINDER[language])
     with page.expect_navigation():
         page.click("main a.button")
@@ -52,8 +43,9 @@ def test_enter_on_a_questionnaire_step_continues(page: Any, live_server: str,
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_enter_in_the_presence_calculator_calculates(page: Any, live_server: str,
+def test_enter_in_the_presence_calculator_calculates(js_tab: Any, live_server: str,
                                                      language: str) -> None:
+    page = js_tab
     page.goto(live_server + PRESENCE[language])
     rows = page.locator(".row-pair").count()
     page.fill("#f-application_date", "2026-12-01")
@@ -64,8 +56,9 @@ def test_enter_in_the_presence_calculator_calculates(page: Any, live_server: str
 
 
 @pytest.mark.parametrize(("language", "first"), [("en", "Age: "), ("fr", "Âge : ")])
-def test_the_error_summary_names_each_field(page: Any, live_server: str, language: str,
+def test_the_error_summary_names_each_field(js_tab: Any, live_server: str, language: str,
                                             first: str) -> None:
+    page = js_tab
     page.goto(live_server + CRS[language])
     with page.expect_navigation():
         page.click("main form button[type=submit]")

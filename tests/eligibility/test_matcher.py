@@ -103,3 +103,28 @@ def test_family_and_work() -> None:
     found = by_program(match_programs(answers(family_citizen_or_pr=True, job_offer=True)))
     assert found[Program.FAMILY_SPONSORSHIP].may_qualify
     assert found[Program.WORK_PERMIT].may_qualify
+
+
+def test_reasons_quote_the_rule_constants_in_each_language() -> None:
+    """The 1,095 days and the 600 points come from the rules, written as each language
+    writes numbers (the French catalog carries the same placeholder)."""
+    from functools import partial
+
+    from northbound.portal.eligibility.crs_tables import PROVINCIAL_NOMINATION_POINTS
+    from northbound.portal.eligibility.physical_presence import REQUIRED_DAYS
+    from northbound.web.i18n import translations, write_number
+
+    assert (REQUIRED_DAYS, PROVINCIAL_NOMINATION_POINTS) == (1095, 600)
+    citizenship = by_program(match_programs(answers(
+        goal=Goal.CITIZENSHIP, status=Status.PERMANENT_RESIDENT,
+        days_in_canada_last_5_years=900)))[Program.CITIZENSHIP].reasons[0].message
+    nominee = answers(profile=profile(age=29, education=Education.BACHELORS_OR_THREE_YEAR,
+                                      first_language=levels(9), foreign_work_years=3,
+                                      provincial_nomination=True))
+    nomination = by_program(match_programs(nominee))[Program.PROVINCIAL_NOMINEE].reasons[0].message
+    assert citizenship.render() == (
+        "You reported 900 days in Canada in the last 5 years; 1,095 are needed.")
+    assert "it adds 600 points" in nomination.render()
+    french = translations("fr").gettext
+    assert citizenship.render(french, partial(write_number, "fr")).endswith("il en faut 1 095.")
+    assert "elle ajoute 600 points" in nomination.render(french, partial(write_number, "fr"))

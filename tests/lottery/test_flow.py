@@ -299,9 +299,9 @@ async def test_later_round_after_everyone_invited_is_refused(app: FastAPI) -> No
         return "subject", f"{confirmation} {deadline:%Y-%m-%d}"
 
     result = await service.send_round(db, intake.id, 5, staff_id, "round-key-1", fake.now, text)
-    assert result == {"round": 1, "invited": 1, "replayed": False}
+    assert result == service.RoundSent(round=1, invited=1, replayed=False)
     replay = await service.send_round(db, intake.id, 5, staff_id, "round-key-1", fake.now, text)
-    assert replay["replayed"] is True
+    assert replay.replayed is True
     with pytest.raises(service.OutOfOrder):
         await service.send_round(db, intake.id, 5, staff_id, "round-key-2", fake.now, text)
     assert await count_rows(app, Invitation) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from northbound.portal.lottery import form
+from northbound.portal.lottery import forms
 from northbound.portal.lottery.identity import (
     Person,
     document_key,
@@ -54,13 +54,13 @@ def test_likely_duplicates_are_paired_with_a_reason() -> None:
 
 def test_the_form_checks_what_only_it_asks() -> None:
     today = date(2026, 10, 13)
-    values, errors = form.check(answers(1), today)
+    values, errors = forms.check(answers(1), today)
     assert errors == {}
     assert values["status_document_number"] == "PR00000001"
-    _, errors = form.check(answers(1, person2_given_names="Paul"), today)
+    _, errors = forms.check(answers(1, person2_given_names="Paul"), today)
     assert set(errors) == {"person2_family_name", "person2_date_of_birth",
                            "person2_relationship"}
-    _, errors = form.check(answers(1, person1_date_of_birth="2000-01-01"), today)
+    _, errors = forms.check(answers(1, person1_date_of_birth="2000-01-01"), today)
     assert errors == {"person1_date_of_birth": "A parent or grandparent was born before you."}
-    _, errors = form.check({name: "\x00" * 3 for name in form.FIELD_NAMES}, today)
+    _, errors = forms.check({name: "\x00" * 3 for name in forms.FIELD_NAMES}, today)
     assert "family_name" in errors and "email" in errors

@@ -81,7 +81,7 @@ async def test_two_rounds_at_once_never_invite_anyone_twice(pg_app: FastAPI) -> 
         service.send_round(db, intake.id, 2, 1, "round-a-key", fake.now, text),
         service.send_round(db, intake.id, 2, 1, "round-b-key", fake.now, text),
         return_exceptions=True)
-    assert all(isinstance(r, dict) for r in results), results
+    assert all(isinstance(r, service.RoundSent) for r in results), results
     assert await _count(pg_app, Invitation) == 4
     shown = await service.published(db, intake.id)
     assert shown is not None and draw.verify(shown).ok

@@ -7,18 +7,18 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_pages_browser import Tab, axe_violations
+from tests.support.browser import audit
 
 pytestmark = pytest.mark.browser
 TOOL = {"en": "/en/check-processing-times", "fr": "/fr/verifier-delais-de-traitement"}
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_asked_with_the_keyboard_alone(tab: Tab, auditor: Any, live_server: str,
+def test_asked_with_the_keyboard_alone(js_tab: Any, auditor: Any, live_server: str,
                                        language: str) -> None:
-    page = tab.page
+    page = js_tab
     page.goto(live_server + TOOL[language])
-    assert axe_violations(tab, auditor, live_server) == []
+    audit(page, auditor, live_server, [])
     page.focus("#field-type")
     page.keyboard.press("End")  # a closed <select> takes its last option from the keyboard
     if page.input_value("#field-type") != "pr_interest":
@@ -30,19 +30,19 @@ def test_asked_with_the_keyboard_alone(tab: Tab, auditor: Any, live_server: str,
         page.keyboard.press("Enter")
     assert "type=pr_interest" in page.url
     assert page.locator(".processing-result").count() == 1
-    assert axe_violations(tab, auditor, live_server) == []
+    audit(page, auditor, live_server, [])
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_a_missing_country_is_named_and_linked(tab: Tab, auditor: Any, live_server: str,
+def test_a_missing_country_is_named_and_linked(js_tab: Any, auditor: Any, live_server: str,
                                                language: str) -> None:
-    page = tab.page
+    page = js_tab
     response = page.goto(live_server + TOOL[language] + "?type=work_permit")
     assert response is not None and response.status == 400
     link = page.locator(".error-summary a")
     assert link.count() == 1 and link.get_attribute("href") == "#field-country"
     assert page.get_attribute("#field-country", "aria-invalid") == "true"
-    assert axe_violations(tab, auditor, live_server) == []
+    audit(page, auditor, live_server, [])
 
 
 @pytest.mark.parametrize("width", [1280, 390])

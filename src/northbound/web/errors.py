@@ -27,11 +27,16 @@ from starlette.responses import HTMLResponse, Response
 from northbound.ops.logs import request_id_var
 from northbound.ops.metrics import UNEXPECTED_ERRORS
 from northbound.portal.accounts.hash_pool import HashingBusy
-from northbound.settings import LANGUAGES, Language
+from northbound.portal.accounts.pages import sign_in_redirect
+from northbound.portal.applications.idempotency import KeyReused, MissingKey
+from northbound.portal.applications.service import Busy
+from northbound.settings import Language
 from northbound.storage.database import Database, DatabaseUnavailable, is_outage
 from northbound.surge.breaker import CircuitOpenError
 from northbound.web.allow import allowed_methods
-from northbound.web.i18n import gettext, negotiate_language
+from northbound.web.dependencies import SignInRequired
+from northbound.web.i18n import gettext
+from northbound.web.language import other, page_language, request_language
 from northbound.web.problems import problem, wants_json
 from northbound.web.templating import Templates
 
@@ -98,13 +103,6 @@ async def _posted_form(request: Request) -> bytes | None:
     return body if len(body) <= MAX_RESEND_BYTES else None
 
 
-def request_language(request: Request, default: Language) -> Language:
-    segment = request.url.path.lstrip("/").split("/", 1)[0]
-    if segment in LANGUAGES:
-        return segment
-    return negotiate_language(request.headers.get("accept-language"), default)
-
-
 class ErrorPages:
     def __init__(self, templates: Templates, default_language: Language) -> None:
         self.templates = templates
@@ -116,12 +114,11 @@ class ErrorPages:
     ) -> HTMLResponse:
         language = request_language(request, self.default_language)
         title_en, message_en = MESSAGES.get(status, (HTTPStatus(status).phrase, ""))
-        other: Language = "fr" if language == "en" else "en"
         body = self.templates.render(
             language,
             "error.html",
             title=gettext(language, title_en),
-            twin_href=f"/{other}/",
+            twin_href=f"/{other(language)}/",
             message=gettext(language, message_en),
             reference=reference,
         )
@@ -146,10 +143,9 @@ class ErrorPages:
         # Same path, on this site only: "//host/..." in a form action would send the form away.
         path = "/" + request.url.path.lstrip("/")
         action = path + (f"?{request.url.query}" if request.url.query else "")
-        other: Language = "fr" if language == "en" else "en"
         page = self.templates.render(
             language, "outage.html", title=gettext(language, OUTAGE_TITLE),
-            twin_href=f"/{other}/", posted=request.method == "POST",
+            twin_href=f"/{other(language)}/", posted=request.method == "POST",
             resend=[] if secret else fields, secret=secret, action=action,
         )
         return HTMLResponse(page, status_code=503, headers=headers)
@@ -238,5 +234,45 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
                         DisconnectionError):
         app.add_exception_handler(outage_type, database_error)
     app.add_exception_handler(HashingBusy, hashing_busy)
+    install_domain_handlers(app, pages)
     app.add_exception_handler(Exception, unexpected_error)
+
+
+KEY_REUSED = "This form was already used. Reload the page."
+KEY_MISSING = "The form is missing its submission key. Reload the page."
+BUSY_RETRY_SECONDS = 5.0
+"""How long a person whose write lost repeated conflicts (``Busy``) is asked to wait."""
+
+
+async def unavailable(request: Request, retry_after: float = BUSY_RETRY_SECONDS) -> Response:
+    """The "submissions are paused" 503 for a handler that answers an outage itself (the JSON
+    API does, per call): a page for people, problem JSON under /api/."""
+    pages: ErrorPages = request.app.state.errors
+    return await pages.outage(request, retry_after)
+
+
+def install_domain_handlers(app: FastAPI, pages: ErrorPages) -> None:
+    """The portal's own exceptions, answered the same way wherever a page raises them.
+
+    The JSON API catches these itself where its answer differs (a reused key is a 422 problem
+    there); pages let them through to here.
+    """
+
+    async def sign_in(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SignInRequired)
+        return sign_in_redirect(request, exc.visitor, page_language(request))
+
+    async def key_reused(request: Request, exc: Exception) -> Response:
+        return pages.respond(request, 400, KEY_REUSED)
+
+    async def key_missing(request: Request, exc: Exception) -> Response:
+        return pages.respond(request, 400, KEY_MISSING)
+
+    async def busy(request: Request, exc: Exception) -> Response:
+        return await pages.outage(request, BUSY_RETRY_SECONDS)
+
+    app.add_exception_handler(SignInRequired, sign_in)
+    app.add_exception_handler(KeyReused, key_reused)
+    app.add_exception_handler(MissingKey, key_missing)
+    app.add_exception_handler(Busy, busy)
 

@@ -12,7 +12,12 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from northbound.settings import LANGUAGES, Language
+from northbound.settings import Language
+from northbound.web.language import negotiate_language
+
+__all__ = ["Translations", "gettext", "negotiate_language", "translations"]
+"""``negotiate_language`` lives in :mod:`northbound.web.language`; it is re-exported for the
+operator console, which reads it from here."""
 
 TRANSLATIONS_DIR = Path(__file__).with_name("translations")
 
@@ -66,22 +71,10 @@ def gettext(language: Language, message: str) -> str:
     return translations(language).gettext(message)
 
 
-def negotiate_language(accept_language: str | None, default: Language) -> Language:
-    """Pick en or fr from an Accept-Language header; malformed headers fall back to default."""
-    if not accept_language:
-        return default
-    best: tuple[float, Language] | None = None
-    for part in accept_language[:512].split(","):
-        pieces = part.strip().split(";")
-        tag = pieces[0].strip().lower()[:2]
-        quality = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if tag in LANGUAGES and quality > 0 and (best is None or quality > best[0]):
-            best = (quality, tag)
-    return best[1] if best else default
+THOUSANDS_SEPARATOR: dict[Language, str] = {"en": ",", "fr": " "}
+"""How each language groups digits: 1,095 in English, 1 095 in French."""
+
+
+def write_number(language: Language, value: int) -> str:
+    """A whole number as a reader of ``language`` writes it."""
+    return f"{value:,}".replace(",", THOUSANDS_SEPARATOR[language])

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-
 from northbound.settings import Language
+from northbound.web.language import other as other  # the operator console reads it here
 
 ACCOUNT_PATHS: dict[str, dict[Language, str]] = {
     "home": {"en": "/en/account/", "fr": "/fr/compte/"},
@@ -17,14 +16,6 @@ ACCOUNT_PATHS: dict[str, dict[Language, str]] = {
     "forgot": {"en": "/en/account/forgot-password", "fr": "/fr/compte/mot-de-passe-oublie"},
     "reset": {"en": "/en/account/reset-password", "fr": "/fr/compte/reinitialiser-mot-de-passe"},
 }
-
-
-def path_language(request: Request) -> Language:
-    return "fr" if request.url.path.startswith("/fr/") else "en"
-
-
-def other(language: Language) -> Language:
-    return "fr" if language == "en" else "en"
 
 
 def safe_next(value: str | None, language: Language) -> str:

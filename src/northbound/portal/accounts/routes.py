@@ -2,80 +2,47 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-
-from fastapi import APIRouter
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from northbound.portal.accounts import service
 from northbound.portal.accounts.emails import normalise_email
 from northbound.portal.accounts.mail import delivery_task
-from northbound.portal.accounts.pages import account_crumbs, redirect, render, sign_in_redirect
-from northbound.portal.accounts.paths import ACCOUNT_PATHS, other, path_language, safe_next
+from northbound.portal.accounts.pages import account_crumbs, redirect, render
+from northbound.portal.accounts.paths import ACCOUNT_PATHS, safe_next
 from northbound.portal.accounts.state import accounts_state
 from northbound.portal.accounts.visitor import (
     clear_session_cookie,
-    current_visitor,
     read_form,
     set_session_cookie,
 )
-from northbound.settings import LANGUAGES
+from northbound.web.bilingual import PageLanguage
+from northbound.web.dependencies import CurrentVisitor, PostedForm, SignedIn, database_pages
+from northbound.web.form_fields import clipped
 from northbound.web.i18n import gettext
 from northbound.web.templating import Crumb
 
-router = APIRouter(include_in_schema=False)
-Handler = Callable[[Request], Awaitable[Response]]
+pages = database_pages(ACCOUNT_PATHS)
+router = pages.router
 
 
-def page(name: str, methods: list[str]) -> Callable[[Handler], Handler]:
-    """Register one handler under the page's English and French addresses."""
-
-    def register(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def paused_while_open(request: Request) -> Response:
-            # Some of these forms render without the database: say "paused" before typing.
-            accounts_state(request).db.raise_if_open()
-            return await handler(request)
-
-        for language in LANGUAGES:
-            router.add_api_route(ACCOUNT_PATHS[name][language], paused_while_open,
-                                 methods=methods)
-        return handler
-
-    return register
-
-
-def _twin(request: Request, name: str) -> str:
-    return ACCOUNT_PATHS[name][other(path_language(request))]
-
-
-def _text(form: FormData, name: str, limit: int = 1000) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
-
-
-@page("sign_up", ["GET", "POST"])
-async def sign_up(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
+@pages.page("sign_up", ["GET", "POST"])
+async def sign_up(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
     state = accounts_state(request)
     crumbs = account_crumbs(language)[:1]
     if request.method == "GET":
         return render(request, visitor, language, "accounts/sign_up.html",
-                      title="Create an account", twin_href=_twin(request, "sign_up"),
+                      title="Create an account", twin_href=pages.twin(request),
                       breadcrumbs=crumbs)
     form = await read_form(request, visitor)
-    email = _text(form, "email", 320)
+    email = clipped(form, "email", 320)
     errors = await service.sign_up(
-        state, email, _text(form, "password", 1000), _text(form, "confirm", 1000), language,
-        idempotency_key=_text(form, "idempotency_key", 100),
+        state, email, clipped(form, "password", 1000), clipped(form, "confirm", 1000), language,
+        idempotency_key=clipped(form, "idempotency_key", 100),
     )
     if errors:
         return render(request, visitor, language, "accounts/sign_up.html",
-                      title="Create an account", twin_href=_twin(request, "sign_up"),
+                      title="Create an account", twin_href=pages.twin(request),
                       breadcrumbs=crumbs, errors=errors, values={"email": email}, status=400)
     # The same answer for a new address and one that has an account: both were sent a
     # message (a confirmation link, or a note to the owner). Nobody is signed in here, or
@@ -85,13 +52,11 @@ async def sign_up(request: Request) -> Response:
     return response
 
 
-@page("sign_in", ["GET", "POST"])
-async def sign_in(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
+@pages.page("sign_in", ["GET", "POST"])
+async def sign_in(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
     state = accounts_state(request)
     crumbs = account_crumbs(language)[:1]
-    twin = _twin(request, "sign_in")
+    twin = pages.twin(request)
     if request.method == "GET":
         next_path = safe_next(request.query_params.get("next"), language)
         return render(request, visitor, language, "accounts/sign_in.html", title="Sign in",
@@ -100,8 +65,8 @@ async def sign_in(request: Request) -> Response:
                       signed_out=request.query_params.get("signed_out") == "1",
                       password_reset=request.query_params.get("reset") == "1")
     form = await read_form(request, visitor)
-    email = _text(form, "email", 320)
-    next_path = safe_next(_text(form, "next", 500), language)
+    email = clipped(form, "email", 320)
+    next_path = safe_next(clipped(form, "next", 500), language)
 
     def again(errors: dict[str, str], status: int, headers: dict[str, str] | None = None
               ) -> Response:
@@ -111,7 +76,7 @@ async def sign_in(request: Request) -> Response:
         response.headers.update(headers or {})
         return response
 
-    result = await service.sign_in(state, email, _text(form, "password", 1000))
+    result = await service.sign_in(state, email, clipped(form, "password", 1000))
     if result.user is None:
         if result.error == "locked":
             message = gettext(language, "This account is locked for {minutes} minutes after "
@@ -125,11 +90,9 @@ async def sign_in(request: Request) -> Response:
     return response
 
 
-@page("sign_out", ["POST"])
-async def sign_out(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    await read_form(request, visitor)
+@pages.page("sign_out", ["POST"])
+async def sign_out(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                   _form: PostedForm) -> Response:
     if visitor.session_token:
         await accounts_state(request).sessions.end(visitor.session_token)
     response = redirect(request, visitor, ACCOUNT_PATHS["sign_in"][language] + "?signed_out=1")
@@ -137,73 +100,62 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-@page("password", ["GET", "POST"])
-async def change_password(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    if visitor.user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("password", ["GET", "POST"])
+async def change_password(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                          user: SignedIn) -> Response:
     crumbs = account_crumbs(language)
-    twin = _twin(request, "password")
+    twin = pages.twin(request)
     if request.method == "GET":
         return render(request, visitor, language, "accounts/password.html",
                       title="Change your password", twin_href=twin, breadcrumbs=crumbs)
     form = await read_form(request, visitor)
     state = accounts_state(request)
     errors = await service.change_password(
-        state, visitor.user, _text(form, "current"), _text(form, "password"),
-        _text(form, "confirm"),
+        state, user, clipped(form, "current", 1000), clipped(form, "password", 1000),
+        clipped(form, "confirm", 1000),
     )
     if errors:
         return render(request, visitor, language, "accounts/password.html",
                       title="Change your password", twin_href=twin, breadcrumbs=crumbs,
                       errors=errors, status=400)
     # Every other session ended; this browser gets a fresh one.
-    token = await state.sessions.start(visitor.user.id)
+    token = await state.sessions.start(user.id)
     response = redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?changed=1")
     set_session_cookie(request, response, token)
     return response
 
 
-@page("verify", ["GET"])
-async def verify(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
+@pages.page("verify", ["GET"])
+async def verify(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
     ok = await service.verify_email(accounts_state(request),
                                     request.query_params.get("token", ""))
     return render(request, visitor, language, "accounts/verified.html",
                   title="Email address confirmed" if ok else "This link did not work",
-                  twin_href=_twin(request, "verify"), breadcrumbs=account_crumbs(language),
+                  twin_href=pages.twin(request), breadcrumbs=account_crumbs(language),
                   ok=ok, status=200 if ok else 400)
 
 
-@page("resend", ["POST"])
-async def resend(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    await read_form(request, visitor)
-    if visitor.user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("resend", ["POST"])
+async def resend(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                 _form: PostedForm, user: SignedIn) -> Response:
     state = accounts_state(request)
-    if visitor.user.email_verified_at is None:
-        await service.resend_verification(state, visitor.user, language)
+    if user.email_verified_at is None:
+        await service.resend_verification(state, user, language)
     response = redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?sent=1")
     response.background = delivery_task(state.db, state.settings.accounts)
     return response
 
 
-@page("forgot", ["GET", "POST"])
-async def forgot(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
+@pages.page("forgot", ["GET", "POST"])
+async def forgot(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
     crumbs = [*account_crumbs(language)[:1],
               Crumb(gettext(language, "Sign in"), ACCOUNT_PATHS["sign_in"][language])]
-    twin = _twin(request, "forgot")
+    twin = pages.twin(request)
     if request.method == "GET":
         return render(request, visitor, language, "accounts/forgot.html",
                       title="Reset your password", twin_href=twin, breadcrumbs=crumbs)
     form = await read_form(request, visitor)
-    email = _text(form, "email", 320)
+    email = clipped(form, "email", 320)
     if normalise_email(email) is None:
         return render(request, visitor, language, "accounts/forgot.html",
                       title="Reset your password", twin_href=twin, breadcrumbs=crumbs,
@@ -217,21 +169,20 @@ async def forgot(request: Request) -> Response:
     return response
 
 
-@page("reset", ["GET", "POST"])
-async def reset(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
+@pages.page("reset", ["GET", "POST"])
+async def reset(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
     crumbs = account_crumbs(language)[:1]
-    twin = _twin(request, "reset")
+    twin = pages.twin(request)
     if request.method == "GET":
         token = request.query_params.get("token", "")[:100]
         return render(request, visitor, language, "accounts/reset.html",
                       title="Choose a new password", twin_href=twin, breadcrumbs=crumbs,
                       token=token)
     form = await read_form(request, visitor)
-    token = _text(form, "token", 100)
+    token = clipped(form, "token", 100)
     errors = await service.reset_password(accounts_state(request), token,
-                                          _text(form, "password"), _text(form, "confirm"))
+                                          clipped(form, "password", 1000),
+                                          clipped(form, "confirm", 1000))
     if errors:
         return render(request, visitor, language, "accounts/reset.html",
                       title="Choose a new password", twin_href=twin, breadcrumbs=crumbs,

@@ -25,6 +25,7 @@ from northbound.portal.accounts.paths import ACCOUNT_PATHS
 from northbound.portal.accounts.state import AccountsState
 from northbound.portal.applications.idempotency import (
     KeyReused,
+    Recorded,
     fingerprint,
     previous_result,
     remember,
@@ -37,7 +38,14 @@ VERIFY = "verify"
 RESET = "reset"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedUp(Recorded):
+    """Kept with a sign-up's key: a second click of "Create account" sends no second mail."""
+
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class SignInResult:
     user: User | None = None
     error: str = ""
@@ -143,7 +151,8 @@ async def sign_up(
             subject, body = _verification_mail(language, _link(state, language, "verify", token))
             queue_mail(session, email, subject, body)
             if key is not None:
-                remember(session, user.id, key, "sign_up", print_, {"user_id": user.id})
+                remember(session, user.id, key, "sign_up", print_,
+                         SignedUp(user_id=user.id).stored())
         return {}
     except IntegrityError:
         pass  # the address has an account already

@@ -9,7 +9,9 @@ bodies, which a cross-site HTML form cannot send, so no CSRF token is needed.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel, BeforeValidator, Field
@@ -28,8 +30,8 @@ from northbound.portal.applications import service
 from northbound.portal.applications.idempotency import KEY_SHAPE, KeyReused
 from northbound.portal.applications.models import Application
 from northbound.portal.applications.tracker import stages_for
-from northbound.portal.applications.web import unavailable
 from northbound.storage.database import DatabaseUnavailable
+from northbound.web.errors import unavailable
 from northbound.web.problems import problem
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
@@ -102,7 +104,8 @@ async def _user(request: Request) -> User:
     return visitor.user
 
 
-def _out(application: Application, events: dict[str, Any] | None = None) -> ApplicationOut:
+def _out(application: Application, events: Mapping[str, datetime] | None = None
+         ) -> ApplicationOut:
     reached = events or {}
     stages = [StageOut(key=s.key, title=s.title,
                        reached_at=reached[s.key].isoformat() if s.key in reached else None)
@@ -179,8 +182,7 @@ async def submit_application(
         user = await _user(request)
         result = await service.submit_complete(state.db, user.id, body.kind, body.answers,
                                                idempotency_key, state.clock())
-        application = await service.own_application(state.db, user.id,
-                                                    str(result["application_id"]))
+        application = await service.own_application(state.db, user.id, result.application_id)
     except service.Incomplete as exc:
         return problem(422, "Invalid request", "The application is not complete or not valid.",
                        instance=request.url.path,
@@ -193,7 +195,7 @@ async def submit_application(
     except service.Busy:
         return await unavailable(request)
     assert application is not None
-    replayed = bool(result["replayed"])
+    replayed = result.replayed
     return JSONResponse(
         _out(application).model_dump(), status_code=200 if replayed else 201,
         headers={"idempotent-replayed": "true" if replayed else "false",

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northbound.portal.applications.idempotency import Recorded
 from northbound.portal.applications.models import Application, Enquiry, InboxMessage
 from northbound.portal.applications.receipts import new_receipt
 from northbound.portal.applications.service import run_once
 from northbound.storage.database import Database
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnquirySent(Recorded):
+    reference: str
 
 TOPICS: tuple[tuple[str, str], ...] = (
     ("status", "The status of my application"),
@@ -55,16 +61,16 @@ async def send_enquiry(
 ) -> str:
     """Store the enquiry (idempotently); returns its reference number."""
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> EnquirySent:
         enquiry = Enquiry(reference=new_receipt("EQ"), user_id=user_id, topic=topic,
                           body=body.strip(), application_id=application_id or None,
                           state="open", created_at=now)
         session.add(enquiry)
-        return {"reference": enquiry.reference}
+        return EnquirySent(reference=enquiry.reference)
 
     payload = {"topic": topic, "body": body.strip(), "application": application_id or ""}
-    result = await run_once(db, user_id, key, "enquiry", payload, work)
-    return str(result["reference"])
+    result = await run_once(db, user_id, key, "enquiry", payload, work, EnquirySent)
+    return result.reference
 
 
 async def enquiries_of(db: Database, user_id: int) -> list[Enquiry]:

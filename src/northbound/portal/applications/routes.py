@@ -6,58 +6,38 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException
-from starlette.datastructures import FormData
+from fastapi import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from northbound.portal.accounts.models import User
-from northbound.portal.accounts.pages import account_crumbs, redirect, render, sign_in_redirect
-from northbound.portal.accounts.paths import ACCOUNT_PATHS, other, path_language
+from northbound.portal.accounts.pages import account_crumbs, redirect, render
+from northbound.portal.accounts.paths import ACCOUNT_PATHS
 from northbound.portal.accounts.state import accounts_state
-from northbound.portal.accounts.visitor import Visitor, check_csrf, current_visitor, read_form
+from northbound.portal.accounts.visitor import Visitor, check_csrf, read_form
 from northbound.portal.applications import messages, service
 from northbound.portal.applications.forms import FORMS, ApplicationForm, Step, validate_step
-from northbound.portal.applications.idempotency import KeyReused, valid_key
+from northbound.portal.applications.idempotency import submission_key
 from northbound.portal.applications.models import Application, Document
 from northbound.portal.applications.paths import APP_PATHS, app_path
 from northbound.portal.applications.state import document_store
 from northbound.portal.applications.tracker import stages_for
 from northbound.portal.applications.uploads import receive_upload, sniff
-from northbound.portal.applications.web import bilingual, unavailable
 from northbound.settings import Language
+from northbound.web.bilingual import PageLanguage
+from northbound.web.dependencies import CurrentVisitor, SignedIn, SignedInToAct, database_pages
+from northbound.web.form_fields import clipped
 from northbound.web.i18n import gettext
+from northbound.web.language import other
 from northbound.web.templating import Crumb
 
-router = APIRouter(include_in_schema=False)
-page = bilingual(router, {**APP_PATHS, "home": ACCOUNT_PATHS["home"]})  # type: ignore[dict-item]
-
-
-def _field(form: FormData, name: str, limit: int = 5000) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
-
-
-def _key(form: FormData) -> str:
-    key = _field(form, "idempotency_key", 100)
-    if not valid_key(key):
-        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
-    return key
+pages = database_pages({**APP_PATHS, "home": ACCOUNT_PATHS["home"]})
+router = pages.router
 
 
 def _crumbs(language: Language, *extra: Crumb) -> list[Crumb]:
     return account_crumbs(language, Crumb(gettext(language, "My applications"),
                                           APP_PATHS["list"][language]), *extra)
-
-
-def _twin(request: Request, name: str, **params: object) -> str:
-    return app_path(name, other(path_language(request)), **params)
-
-
-async def _signed_in(request: Request) -> tuple[Language, Visitor, User | None]:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    return language, visitor, visitor.user
 
 
 async def _owned(request: Request, user: User, application_id: str) -> Application:
@@ -88,16 +68,14 @@ def _progress(form: ApplicationForm, answers: dict[str, str], documents: list[Do
     return rows
 
 
-@page("home", ["GET"])
-async def account_home(request: Request) -> Response:
-    language, visitor, user = await _signed_in(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("home", ["GET"])
+async def account_home(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                       user: SignedIn) -> Response:
     db = accounts_state(request).db
     applications = await service.list_applications(db, user.id)
     unread = await messages.unread_count(db, user.id)
     return render(request, visitor, language, "applications/home.html", title="My account",
-                  twin_href=ACCOUNT_PATHS["home"][other(language)],
+                  twin_href=pages.twin(request),
                   breadcrumbs=account_crumbs(language)[:1], applications=applications,
                   forms=FORMS, unread=unread, paths=_paths(language),
                   welcome=request.query_params.get("welcome") == "1",
@@ -109,55 +87,47 @@ def _paths(language: Language) -> dict[str, str]:
     return {name: paths[language] for name, paths in APP_PATHS.items()}
 
 
-@page("list", ["GET"])
-async def application_list(request: Request) -> Response:
-    language, visitor, user = await _signed_in(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("list", ["GET"])
+async def application_list(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                           user: SignedIn) -> Response:
     applications = await service.list_applications(accounts_state(request).db, user.id)
     return render(request, visitor, language, "applications/list.html",
-                  title="My applications", twin_href=_twin(request, "list"),
+                  title="My applications", twin_href=pages.twin(request),
                   breadcrumbs=account_crumbs(language), applications=applications, forms=FORMS,
                   paths=_paths(language))
 
 
-@page("new", ["GET", "POST"])
-async def new_application(request: Request) -> Response:
-    language, visitor, user = await _signed_in(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("new", ["GET", "POST"])
+async def new_application(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                          user: SignedIn) -> Response:
     crumbs = _crumbs(language)
     if request.method == "GET":
         return render(request, visitor, language, "applications/new.html",
-                      title="Start an application", twin_href=_twin(request, "new"),
+                      title="Start an application", twin_href=pages.twin(request),
                       breadcrumbs=crumbs, forms=FORMS, paths=_paths(language))
     form = await read_form(request, visitor)
-    kind = _field(form, "kind", 40)
+    kind = clipped(form, "kind", 40)
     if kind not in FORMS:
         return render(request, visitor, language, "applications/new.html",
-                      title="Start an application", twin_href=_twin(request, "new"),
+                      title="Start an application", twin_href=pages.twin(request),
                       breadcrumbs=crumbs, forms=FORMS, paths=_paths(language),
                       errors={"kind": "Choose one of the options."}, status=400)
     state = accounts_state(request)
-    try:
-        application_id = await service.start(state.db, user.id, kind, _key(form), state.clock())
-    except KeyReused as exc:
-        raise HTTPException(400, "This form was already used. Reload the page.") from exc
+    key = submission_key(form.get("idempotency_key"))
+    application_id = await service.start(state.db, user.id, kind, key, state.clock())
     first = FORMS[kind].steps[0].slugs[language]
     return redirect(request, visitor,
                     app_path("step", language, application_id=application_id, step=first))
 
 
-@page("detail", ["GET"])
-async def application_detail(request: Request, application_id: str) -> Response:
-    language, visitor, user = await _signed_in(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("detail", ["GET"])
+async def application_detail(request: Request, application_id: str, language: PageLanguage,
+                             visitor: CurrentVisitor, user: SignedIn) -> Response:
     application = await _owned(request, user, application_id)
     state = accounts_state(request)
     form = FORMS[application.kind]
     crumbs = _crumbs(language)
-    twin = _twin(request, "detail", application_id=application.id)
+    twin = pages.twin(request, application_id=application.id)
     documents = await service.documents_of(state.db, application.id)
     if application.state == "draft":
         progress = _progress(form, service.answers_of(application), documents, language,
@@ -180,11 +150,9 @@ async def application_detail(request: Request, application_id: str) -> Response:
                                                    document_id=d.id))
 
 
-@page("upload", ["POST"])
-async def upload_document(request: Request, application_id: str) -> Response:
-    language, visitor, user = await _signed_in(request)
-    if user is None:
-        raise HTTPException(403)
+@pages.page("upload", ["POST"])
+async def upload_document(request: Request, application_id: str, language: PageLanguage,
+                          visitor: CurrentVisitor, user: SignedInToAct) -> Response:
     application = await _owned(request, user, application_id)
     form = FORMS[application.kind]
     step = next(s for s in form.steps if s.documents)
@@ -204,9 +172,7 @@ async def upload_document(request: Request, application_id: str) -> Response:
                                     "smaller and try again.").format(mb=limit // 1048576)})
     try:
         check_csrf(request, visitor, received.fields.get("csrf_token"))
-        key = received.fields.get("idempotency_key", "")
-        if not valid_key(key):
-            raise HTTPException(400, "The form is missing its submission key. Reload the page.")
+        key = submission_key(received.fields.get("idempotency_key"))
         category = received.fields.get("category", "")
         errors: dict[str, str] = {}
         if category not in {c.key for c in form.documents}:
@@ -229,20 +195,17 @@ async def upload_document(request: Request, application_id: str) -> Response:
             state.db, user.id, application.id, key, category=category,
             filename=received.filename, media_type=media_type, size=received.size,
             sha256=received.sha256, storage_key=storage_key, now=state.clock())
-        if result["replayed"] or result["storage_key"] != storage_key:
+        if result.replayed or result.storage_key != storage_key:
             await store.delete(storage_key)  # a retry: the first copy is the one kept
-    except KeyReused as exc:
-        raise HTTPException(400, "This form was already used. Reload the page.") from exc
     finally:
         received.discard()
     return redirect(request, visitor, _step_href(language, application, step) + "?uploaded=1")
 
 
-@page("step", ["GET", "POST"])
-async def application_step(request: Request, application_id: str, step: str) -> Response:
-    language, visitor, user = await _signed_in(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("step", ["GET", "POST"])
+async def application_step(request: Request, application_id: str, step: str,
+                           language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
+                           ) -> Response:
     application = await _owned(request, user, application_id)
     form = FORMS[application.kind]
     current = form.step(step, language)
@@ -263,7 +226,7 @@ async def application_step(request: Request, application_id: str, step: str) -> 
     status = 200
     if request.method == "POST":
         submitted = await read_form(request, visitor)
-        answers = {f.name: _field(submitted, f.name) for f in current.fields}
+        answers = {f.name: clipped(submitted, f.name, 5000) for f in current.fields}
         clock = accounts_state(request).clock
         _, errors = await service.save_step(accounts_state(request).db, application, current,
                                             answers, clock())
@@ -282,15 +245,11 @@ def _render_step(request: Request, visitor: Visitor, language: Language,
     index = form.steps.index(step)
     previous = _step_href(language, application, form.steps[index - 1]) if index else ""
     return render(request, visitor, language, "applications/step.html",
-                  title=step.title, twin_href=_twin_step(request, application, step),
+                  title=step.title, twin_href=_step_href(other(language), application, step),
                   breadcrumbs=_app_crumbs(language, application, form), application=application,
                   form=form, step=step, step_number=index + 1, step_count=len(form.steps),
                   action=_step_href(language, application, step), previous=previous,
                   values=values, errors=errors, status=status)
-
-
-def _twin_step(request: Request, application: Application, step: Step) -> str:
-    return _step_href(other(path_language(request)), application, step)
 
 
 def _app_crumbs(language: Language, application: Application, form: ApplicationForm
@@ -307,7 +266,7 @@ async def _documents_page(request: Request, visitor: Visitor, language: Language
     documents = await service.documents_of(state.db, application.id)
     index = form.steps.index(step)
     return render(request, visitor, language, "applications/documents.html",
-                  title=step.title, twin_href=_twin_step(request, application, step),
+                  title=step.title, twin_href=_step_href(other(language), application, step),
                   breadcrumbs=_app_crumbs(language, application, form), application=application,
                   form=form, step=step, step_number=index + 1, step_count=len(form.steps),
                   documents=documents,
@@ -329,17 +288,13 @@ async def _review(request: Request, visitor: Visitor, language: Language, user: 
     if request.method == "POST":
         submitted = await read_form(request, visitor)
         try:
-            result = await service.submit(state.db, user.id, application.id, _key(submitted),
-                                          state.clock())
+            key = submission_key(submitted.get("idempotency_key"))
+            result = await service.submit(state.db, user.id, application.id, key, state.clock())
         except service.Incomplete as exc:
             errors, status = exc.errors, 400
-        except KeyReused as exc:
-            raise HTTPException(400, "This form was already used. Reload the page.") from exc
-        except service.Busy:
-            return await _busy(request)
         else:
             # The receipt page is shown only now, after the transaction committed.
-            target = app_path("detail", language, application_id=str(result["application_id"]))
+            target = app_path("detail", language, application_id=result.application_id)
             return redirect(request, visitor, target + "?submitted=1")
     answers = service.answers_of(application)
     documents = await service.documents_of(state.db, application.id)
@@ -350,7 +305,7 @@ async def _review(request: Request, visitor: Visitor, language: Language, user: 
         for s in form.question_steps
     ]
     return render(request, visitor, language, "applications/review.html", title=step.title,
-                  twin_href=_twin_step(request, application, step),
+                  twin_href=_step_href(other(language), application, step),
                   breadcrumbs=_app_crumbs(language, application, form), application=application,
                   form=form, step=step, step_number=index + 1, step_count=len(form.steps),
                   rows=rows, documents=documents, errors=errors, status=status,
@@ -358,16 +313,9 @@ async def _review(request: Request, visitor: Visitor, language: Language, user: 
                   previous=_step_href(language, application, form.steps[index - 1]))
 
 
-async def _busy(request: Request) -> Response:
-    return await unavailable(request)
-
-
-@page("document", ["GET"])
-async def download_document(request: Request, application_id: str, document_id: str
-                            ) -> Response:
-    language, visitor, user = await _signed_in(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("document", ["GET"])
+async def download_document(request: Request, application_id: str, document_id: str,
+                            visitor: CurrentVisitor, user: SignedIn) -> Response:
     application = await _owned(request, user, application_id)
     document = await service.document_of(accounts_state(request).db, application.id,
                                          document_id)
@@ -387,24 +335,20 @@ def document_response(request: Request, document: Document) -> Response:
     )
 
 
-@page("inbox", ["GET"])
-async def inbox(request: Request) -> Response:
-    language, visitor, user = await _signed_in(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("inbox", ["GET"])
+async def inbox(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                user: SignedIn) -> Response:
     state = accounts_state(request)
     items = await messages.inbox(state.db, user.id)
     await messages.mark_read(state.db, user.id, state.clock())
     return render(request, visitor, language, "applications/inbox.html",
-                  title="Secure messages", twin_href=_twin(request, "inbox"),
+                  title="Secure messages", twin_href=pages.twin(request),
                   breadcrumbs=account_crumbs(language), items=items)
 
 
-@page("enquiries", ["GET", "POST"])
-async def enquiries(request: Request) -> Response:
-    language, visitor, user = await _signed_in(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("enquiries", ["GET", "POST"])
+async def enquiries(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                    user: SignedIn) -> Response:
     state = accounts_state(request)
     applications = [a for a in await service.list_applications(state.db, user.id)
                     if a.receipt_number]
@@ -414,25 +358,21 @@ async def enquiries(request: Request) -> Response:
     reference = ""
     if request.method == "POST":
         form = await read_form(request, visitor)
-        values = {"topic": _field(form, "topic", 40), "body": _field(form, "body", 5000),
-                  "application": _field(form, "application", 40)}
+        values = {"topic": clipped(form, "topic", 40), "body": clipped(form, "body", 5000),
+                  "application": clipped(form, "application", 40)}
         errors = messages.check_enquiry(values["topic"], values["body"], values["application"],
                                         {a.id for a in applications})
         if not errors:
-            try:
-                reference = await messages.send_enquiry(
-                    state.db, user.id, values["topic"], values["body"],
-                    values["application"] or None, _key(form), state.clock())
-            except KeyReused as exc:
-                raise HTTPException(400, "This form was already used. Reload the page.") from exc
-            except service.Busy:
-                return await _busy(request)
+            key = submission_key(form.get("idempotency_key"))
+            reference = await messages.send_enquiry(
+                state.db, user.id, values["topic"], values["body"],
+                values["application"] or None, key, state.clock())
             values = {}
         else:
             status = 400
     sent = await messages.enquiries_of(state.db, user.id)
     return render(request, visitor, language, "applications/enquiries.html",
-                  title="Ask us a question", twin_href=_twin(request, "enquiries"),
+                  title="Ask us a question", twin_href=pages.twin(request),
                   breadcrumbs=account_crumbs(language), applications=applications,
                   topics=messages.TOPICS, sent=sent, reference=reference, errors=errors,
                   values=values, status=status)

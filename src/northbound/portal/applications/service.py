@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,13 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from northbound.portal.applications.forms import FORMS, ApplicationForm, Step, validate_all
 from northbound.portal.applications.forms import validate_step as check_step
-from northbound.portal.applications.idempotency import fingerprint, previous_result, remember
+from northbound.portal.applications.idempotency import (
+    Recorded,
+    fingerprint,
+    previous_result,
+    remember,
+)
 from northbound.portal.applications.models import Application, Document, StageEvent
 from northbound.portal.applications.receipts import new_receipt
 from northbound.storage.database import Database
 
-Work = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
 ATTEMPTS = 4
+Result = TypeVar("Result", bound=Recorded)
 
 
 class Incomplete(Exception):
@@ -40,13 +46,35 @@ class Busy(Exception):
     """Repeated write conflicts; the caller answers 503 and the person retries (same key)."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Started(Recorded):
+    application_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Submitted(Recorded):
+    """The receipt: shown only once the submission committed (a retry shows the same one)."""
+
+    application_id: str
+    receipt: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentAdded(Recorded):
+    """``storage_key`` is the first attempt's copy: a retry's own upload is not needed."""
+
+    document_id: str
+    storage_key: str
+
+
 def new_id() -> str:
     return secrets.token_hex(16)
 
 
 async def run_once(
-    db: Database, user_id: int, key: str, action: str, payload: Any, work: Work
-) -> dict[str, Any]:
+    db: Database, user_id: int, key: str, action: str, payload: Any,
+    work: Callable[[AsyncSession], Awaitable[Result]], result_type: type[Result],
+) -> Result:
     """Run ``work`` and record ``key`` in one transaction, or return the recorded result.
 
     A unique-constraint conflict means another attempt with the same key (or, rarely, a
@@ -59,10 +87,10 @@ async def run_once(
                 async with session.begin():
                     prior = await previous_result(session, user_id, key, action, print_)
                     if prior is not None:
-                        return {**prior, "replayed": True}
+                        return result_type.replay(prior)
                     result = await work(session)
-                    remember(session, user_id, key, action, print_, result)
-                return {**result, "replayed": False}
+                    remember(session, user_id, key, action, print_, result.stored())
+                return replace(result, replayed=False)
             except IntegrityError:
                 continue
     raise Busy()
@@ -99,14 +127,14 @@ async def list_applications(db: Database, user_id: int) -> list[Application]:
 async def start(db: Database, user_id: int, kind: str, key: str, now: datetime) -> str:
     """Create a draft (a double click creates one, not two). Returns its id."""
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> Started:
         application = Application(id=new_id(), user_id=user_id, kind=kind, state="draft",
                                   answers="{}", created_at=now, updated_at=now)
         session.add(application)
-        return {"application_id": application.id}
+        return Started(application_id=application.id)
 
-    result = await run_once(db, user_id, key, "start", {"kind": kind}, work)
-    return str(result["application_id"])
+    result = await run_once(db, user_id, key, "start", {"kind": kind}, work, Started)
+    return result.application_id
 
 
 async def save_step(
@@ -153,7 +181,7 @@ def missing_documents(form: ApplicationForm, documents: list[Document]) -> dict[
 
 async def _mark_submitted(
     session: AsyncSession, application: Application, form: ApplicationForm, now: datetime
-) -> dict[str, Any]:
+) -> Submitted:
     receipt = new_receipt(form.receipt_prefix)
     changed = await session.execute(
         update(Application)
@@ -166,23 +194,23 @@ async def _mark_submitted(
         existing = (await session.execute(
             select(Application.receipt_number).where(Application.id == application.id)
         )).scalar_one()
-        return {"application_id": application.id, "receipt": existing}
+        return Submitted(application_id=application.id, receipt=existing)
     session.add(StageEvent(application_id=application.id, stage="received", reached_at=now))
-    return {"application_id": application.id, "receipt": receipt}
+    return Submitted(application_id=application.id, receipt=receipt)
 
 
 async def submit(
     db: Database, user_id: int, application_id: str, key: str, now: datetime
-) -> dict[str, Any]:
+) -> Submitted:
     """Submit a draft. Raises :class:`Incomplete` with what is missing."""
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> Submitted:
         application = (await session.execute(
             select(Application).where(Application.id == application_id,
                                       Application.user_id == user_id)
         )).scalar_one()
         if application.state != "draft":
-            return {"application_id": application.id, "receipt": application.receipt_number}
+            return Submitted(application_id=application.id, receipt=application.receipt_number)
         form = FORMS[application.kind]
         _, errors = validate_all(form, answers_of(application), now.date())
         documents = (await session.execute(
@@ -193,12 +221,13 @@ async def submit(
             raise Incomplete(errors)
         return await _mark_submitted(session, application, form, now)
 
-    return await run_once(db, user_id, key, "submit", {"application": application_id}, work)
+    return await run_once(db, user_id, key, "submit", {"application": application_id}, work,
+                          Submitted)
 
 
 async def submit_complete(
     db: Database, user_id: int, kind: str, answers: dict[str, str], key: str, now: datetime
-) -> dict[str, Any]:
+) -> Submitted:
     """Create and submit in one transaction (the JSON API). Raises :class:`Incomplete`."""
     form = FORMS[kind]
     values, errors = validate_all(form, answers, now.date())
@@ -206,7 +235,7 @@ async def submit_complete(
     if errors:
         raise Incomplete(errors)
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> Submitted:
         application = Application(id=new_id(), user_id=user_id, kind=kind, state="draft",
                                   answers=json.dumps(values, sort_keys=True),
                                   created_at=now, updated_at=now)
@@ -215,7 +244,7 @@ async def submit_complete(
         return await _mark_submitted(session, application, form, now)
 
     return await run_once(db, user_id, key, "submit_new", {"kind": kind, "answers": answers},
-                          work)
+                          work, Submitted)
 
 
 async def stage_events(db: Database, application_id: str) -> list[StageEvent]:
@@ -234,8 +263,8 @@ class NotDraft(Exception):
 async def add_document(
     db: Database, user_id: int, application_id: str, key: str, *, category: str,
     filename: str, media_type: str, size: int, sha256: str, storage_key: str, now: datetime,
-) -> dict[str, Any]:
-    async def work(session: AsyncSession) -> dict[str, Any]:
+) -> DocumentAdded:
+    async def work(session: AsyncSession) -> DocumentAdded:
         draft = (await session.execute(
             select(Application.id).where(Application.id == application_id,
                                          Application.user_id == user_id,
@@ -247,10 +276,10 @@ async def add_document(
                             filename=filename, media_type=media_type, size=size, sha256=sha256,
                             storage_key=storage_key, created_at=now)
         session.add(document)
-        return {"document_id": document.id, "storage_key": storage_key}
+        return DocumentAdded(document_id=document.id, storage_key=storage_key)
 
     payload = {"application": application_id, "category": category, "sha256": sha256}
-    return await run_once(db, user_id, key, "upload", payload, work)
+    return await run_once(db, user_id, key, "upload", payload, work, DocumentAdded)
 
 
 async def document_of(db: Database, application_id: str, document_id: str) -> Document | None:

@@ -6,12 +6,13 @@ application, when) in the same transaction as the change it describes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northbound.portal.applications.idempotency import Recorded
 from northbound.portal.applications.messages import add_message
 from northbound.portal.applications.models import (
     Application,
@@ -22,6 +23,21 @@ from northbound.portal.applications.models import (
 from northbound.portal.applications.service import run_once
 from northbound.portal.applications.tracker import stage_keys, stages_for
 from northbound.storage.database import Database
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StageMoved(Recorded):
+    stage: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageSent(Recorded):
+    sent: bool  # the name earlier records were kept under
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnquiryAnswered(Recorded):
+    answered: int  # the enquiry's id
 
 
 async def submitted_applications(db: Database, limit: int = 200) -> list[Application]:
@@ -68,7 +84,7 @@ async def move_to_stage(
     if stage not in stage_keys(application.kind):
         return False
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> StageMoved:
         await session.execute(update(Application).where(Application.id == application.id)
                               .values(stage=stage, updated_at=now))
         session.add(StageEvent(application_id=application.id, stage=stage, reached_at=now,
@@ -78,10 +94,10 @@ async def move_to_stage(
         add_message(session, user_id=application.user_id, subject=notice_subject,
                     body=notice_body, now=now, sender_id=staff_id,
                     application_id=application.id)
-        return {"stage": stage}
+        return StageMoved(stage=stage)
 
     await run_once(db, staff_id, key, "stage",
-                   {"application": application.id, "stage": stage}, work)
+                   {"application": application.id, "stage": stage}, work, StageMoved)
     return True
 
 
@@ -89,15 +105,16 @@ async def write_to_applicant(
     db: Database, staff_id: int, application: Application, subject: str, body: str, key: str,
     now: datetime,
 ) -> None:
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> MessageSent:
         add_message(session, user_id=application.user_id, subject=subject, body=body, now=now,
                     sender_id=staff_id, application_id=application.id)
         session.add(StaffViewAudit(staff_user_id=staff_id, application_id=application.id,
                                    action="message", at=now))
-        return {"sent": True}
+        return MessageSent(sent=True)
 
     await run_once(db, staff_id, key, "message",
-                   {"application": application.id, "subject": subject, "body": body}, work)
+                   {"application": application.id, "subject": subject, "body": body}, work,
+                   MessageSent)
 
 
 async def answer_enquiry(
@@ -109,15 +126,16 @@ async def answer_enquiry(
     if enquiry is None:
         return False
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> EnquiryAnswered:
         add_message(session, user_id=enquiry.user_id, subject=subject, body=body, now=now,
                     sender_id=staff_id, enquiry_id=enquiry.id,
                     application_id=enquiry.application_id)
         await session.execute(update(Enquiry).where(Enquiry.id == enquiry.id)
                               .values(state="answered"))
-        return {"answered": enquiry.id}
+        return EnquiryAnswered(answered=enquiry.id)
 
-    await run_once(db, staff_id, key, "answer", {"enquiry": enquiry_id, "body": body}, work)
+    await run_once(db, staff_id, key, "answer", {"enquiry": enquiry_id, "body": body}, work,
+                   EnquiryAnswered)
     return True
 
 

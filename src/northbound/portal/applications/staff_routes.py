@@ -6,52 +6,53 @@ them, which also avoids confirming what is there.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import HTTPException
 from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from northbound.portal.accounts.models import User
-from northbound.portal.accounts.pages import account_crumbs, redirect, render, sign_in_redirect
-from northbound.portal.accounts.paths import other, path_language
+from northbound.portal.accounts.pages import account_crumbs, redirect, render
 from northbound.portal.accounts.state import accounts_state
-from northbound.portal.accounts.visitor import Visitor, current_visitor, read_form
+from northbound.portal.accounts.visitor import Visitor, current_visitor
 from northbound.portal.applications import messages, service, staff
 from northbound.portal.applications.forms import FORMS
-from northbound.portal.applications.idempotency import KeyReused, valid_key
+from northbound.portal.applications.idempotency import submission_key
 from northbound.portal.applications.models import Application
 from northbound.portal.applications.paths import APP_PATHS, app_path
 from northbound.portal.applications.routes import document_response
 from northbound.portal.applications.tracker import stages_for
-from northbound.portal.applications.web import bilingual
 from northbound.settings import Language
+from northbound.web.bilingual import PageLanguage
+from northbound.web.dependencies import (
+    CurrentVisitor,
+    PostedForm,
+    Staff,
+    StaffToAct,
+    database_pages,
+    refuse_non_staff,
+)
+from northbound.web.form_fields import trimmed
 from northbound.web.i18n import gettext
+from northbound.web.language import page_language
 from northbound.web.templating import Crumb
 
-router = APIRouter(include_in_schema=False)
-page = bilingual(router, APP_PATHS)  # type: ignore[arg-type]
+pages = database_pages(APP_PATHS)
+router = pages.router
 MAX_SUBJECT, MAX_BODY = 200, 4000
 
 
 async def _staff(request: Request) -> tuple[Language, Visitor, User | None]:
-    language = path_language(request)
+    """The staff check for the operator console (``ops/console/routes.py``), which does not
+    take the shared dependencies (:mod:`northbound.web.dependencies`) yet."""
     visitor = await current_visitor(request)
-    if visitor.user is not None and not visitor.user.is_staff:
-        raise HTTPException(404)
-    return language, visitor, visitor.user
-
-
-def _field(form: FormData, name: str, limit: int) -> str:
-    value = form.get(name)
-    return value[: limit + 1].strip() if isinstance(value, str) else ""
+    refuse_non_staff(visitor)
+    return page_language(request), visitor, visitor.user
 
 
 def _key(form: FormData) -> str:
-    key = _field(form, "idempotency_key", 100)
-    if not valid_key(key):
-        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
-    return key
+    return submission_key(trimmed(form, "idempotency_key", 100))
 
 
 def _crumbs(language: Language) -> list[Crumb]:
@@ -72,11 +73,9 @@ def _message_errors(subject: str, body: str) -> dict[str, str]:
     return errors
 
 
-@page("staff", ["GET"])
-async def work_queue(request: Request) -> Response:
-    language, visitor, user = await _staff(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("staff", ["GET"])
+async def work_queue(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                     user: Staff) -> Response:
     return await _queue_page(request, visitor, language)
 
 
@@ -85,7 +84,7 @@ async def _queue_page(request: Request, visitor: Visitor, language: Language,
                       status: int = 200) -> Response:
     db = accounts_state(request).db
     return render(request, visitor, language, "applications/staff_queue.html",
-                  title="Staff work queue", twin_href=APP_PATHS["staff"][other(language)],
+                  title="Staff work queue", twin_href=pages.twin(request, "staff"),
                   breadcrumbs=account_crumbs(language),
                   applications=await staff.submitted_applications(db),
                   enquiries=await messages.open_enquiries(db), forms=FORMS,
@@ -110,8 +109,8 @@ async def _application_page(request: Request, visitor: Visitor, language: Langua
     reached = {e.stage: e.reached_at for e in events}
     return render(request, visitor, language, "applications/staff_application.html",
                   title=form.title,
-                  twin_href=app_path("staff_application", other(language),
-                                     application_id=application.id),
+                  twin_href=pages.twin(request, "staff_application",
+                                       application_id=application.id),
                   breadcrumbs=_crumbs(language), application=application, form=form, rows=rows,
                   stages=stages_for(application.kind), reached=reached,
                   documents=await service.documents_of(db, application.id),
@@ -134,11 +133,9 @@ async def _audited(request: Request, staff_user: User, application_id: str) -> A
     return application
 
 
-@page("staff_application", ["GET"])
-async def staff_application(request: Request, application_id: str) -> Response:
-    language, visitor, user = await _staff(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("staff_application", ["GET"])
+async def staff_application(request: Request, application_id: str, language: PageLanguage,
+                            visitor: CurrentVisitor, user: Staff) -> Response:
     application = await _audited(request, user, application_id)
     return await _application_page(request, visitor, language, user, application)
 
@@ -150,24 +147,18 @@ async def _applicant_language(request: Request, application: Application) -> Lan
     return "fr" if language == "fr" else "en"
 
 
-@page("staff_stage", ["POST"])
-async def staff_stage(request: Request, application_id: str) -> Response:
-    language, visitor, user = await _staff(request)
-    if user is None:
-        raise HTTPException(403)
-    form = await read_form(request, visitor)
+@pages.page("staff_stage", ["POST"])
+async def staff_stage(request: Request, application_id: str, language: PageLanguage,
+                      visitor: CurrentVisitor, user: StaffToAct, form: PostedForm) -> Response:
     application = await _audited(request, user, application_id)
-    stage = _field(form, "stage", 40)
+    stage = trimmed(form, "stage", 40)
     applicant = await _applicant_language(request, application)
     titles = staff.stage_titles(application.kind)
     state = accounts_state(request)
     subject = gettext(applicant, "Your application has moved to a new stage")
     body = gettext(applicant, "New stage:") + " " + gettext(applicant, titles.get(stage, ""))
-    try:
-        moved = await staff.move_to_stage(state.db, user.id, application, stage, _key(form),
-                                          state.clock(), subject, body)
-    except KeyReused as exc:
-        raise HTTPException(400, "This form was already used. Reload the page.") from exc
+    moved = await staff.move_to_stage(state.db, user.id, application, stage, _key(form),
+                                      state.clock(), subject, body)
     if not moved:
         return await _application_page(request, visitor, language, user, application,
                                        errors={"stage": "Choose one of the options."},
@@ -176,35 +167,27 @@ async def staff_stage(request: Request, application_id: str) -> Response:
                                                application_id=application.id))
 
 
-@page("staff_message", ["POST"])
-async def staff_message(request: Request, application_id: str) -> Response:
-    language, visitor, user = await _staff(request)
-    if user is None:
-        raise HTTPException(403)
-    form = await read_form(request, visitor)
+@pages.page("staff_message", ["POST"])
+async def staff_message(request: Request, application_id: str, language: PageLanguage,
+                        visitor: CurrentVisitor, user: StaffToAct, form: PostedForm
+                        ) -> Response:
     application = await _audited(request, user, application_id)
-    subject, body = _field(form, "subject", MAX_SUBJECT), _field(form, "body", MAX_BODY)
+    subject, body = trimmed(form, "subject", MAX_SUBJECT), trimmed(form, "body", MAX_BODY)
     errors = _message_errors(subject, body)
     if errors:
         return await _application_page(request, visitor, language, user, application,
                                        errors=errors, values={"subject": subject, "body": body},
                                        status=400)
     state = accounts_state(request)
-    try:
-        await staff.write_to_applicant(state.db, user.id, application, subject, body,
-                                       _key(form), state.clock())
-    except KeyReused as exc:
-        raise HTTPException(400, "This form was already used. Reload the page.") from exc
+    await staff.write_to_applicant(state.db, user.id, application, subject, body,
+                                   _key(form), state.clock())
     return redirect(request, visitor, app_path("staff_application", language,
                                                application_id=application.id) + "?sent=1")
 
 
-@page("staff_document", ["GET"])
-async def staff_document(request: Request, application_id: str, document_id: str
-                         ) -> Response:
-    language, visitor, user = await _staff(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("staff_document", ["GET"])
+async def staff_document(request: Request, application_id: str, document_id: str,
+                         user: Staff) -> Response:
     application = await _audited(request, user, application_id)
     document = await service.document_of(accounts_state(request).db, application.id,
                                          document_id)
@@ -213,25 +196,20 @@ async def staff_document(request: Request, application_id: str, document_id: str
     return document_response(request, document)
 
 
-@page("staff_enquiry", ["POST"])
-async def staff_enquiry(request: Request, enquiry_id: str) -> Response:
-    language, visitor, user = await _staff(request)
-    if user is None:
-        raise HTTPException(403)
-    form = await read_form(request, visitor)
+@pages.page("staff_enquiry", ["POST"])
+async def staff_enquiry(request: Request, enquiry_id: str, language: PageLanguage,
+                        visitor: CurrentVisitor, user: StaffToAct, form: PostedForm
+                        ) -> Response:
     if not (enquiry_id.isascii() and enquiry_id.isdigit()) or len(enquiry_id) > 12:
         raise HTTPException(404)
-    subject, body = _field(form, "subject", MAX_SUBJECT), _field(form, "body", MAX_BODY)
+    subject, body = trimmed(form, "subject", MAX_SUBJECT), trimmed(form, "body", MAX_BODY)
     errors = _message_errors(subject, body)
     if errors:
         return await _queue_page(request, visitor, language,
                                  reply_errors={int(enquiry_id): errors}, status=400)
     state = accounts_state(request)
-    try:
-        answered = await staff.answer_enquiry(state.db, user.id, int(enquiry_id), subject, body,
-                                              _key(form), state.clock())
-    except KeyReused as exc:
-        raise HTTPException(400, "This form was already used. Reload the page.") from exc
+    answered = await staff.answer_enquiry(state.db, user.id, int(enquiry_id), subject, body,
+                                          _key(form), state.clock())
     if not answered:
         raise HTTPException(404)
     return redirect(request, visitor, APP_PATHS["staff"][language] + "?answered=1")

@@ -10,22 +10,29 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException
-from starlette.datastructures import FormData
+from fastapi import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from northbound.portal.accounts.mail import delivery_task
-from northbound.portal.accounts.pages import redirect, render, sign_in_redirect
-from northbound.portal.accounts.paths import other, path_language
+from northbound.portal.accounts.pages import redirect, render
 from northbound.portal.accounts.state import accounts_state
-from northbound.portal.accounts.visitor import Visitor, current_visitor, read_form
+from northbound.portal.accounts.visitor import Visitor
 from northbound.portal.applications.idempotency import KeyReused, valid_key
 from northbound.portal.applications.receipts import normalise_receipt
-from northbound.portal.applications.web import bilingual
 from northbound.portal.contact import service
 from northbound.settings import Language
+from northbound.web.bilingual import PageLanguage
+from northbound.web.dependencies import (
+    CurrentVisitor,
+    PostedForm,
+    Staff,
+    StaffToAct,
+    database_pages,
+)
+from northbound.web.form_fields import clipped
 from northbound.web.i18n import gettext
+from northbound.web.language import other
 from northbound.web.templating import Crumb
 
 CONTACT_PATHS: dict[str, dict[Language, str]] = {
@@ -40,8 +47,8 @@ CONTACT_PATHS: dict[str, dict[Language, str]] = {
 FIELDS = {"name": service.MAX_NAME + 80, "email": 320, "topic": 40, "file_number": 40,
           "body": 4100}
 
-router = APIRouter(include_in_schema=False)
-page = bilingual(router, CONTACT_PATHS)  # type: ignore[arg-type]
+pages = database_pages(CONTACT_PATHS)
+router = pages.router
 
 
 def _crumbs(language: Language) -> list[Crumb]:
@@ -50,31 +57,28 @@ def _crumbs(language: Language) -> list[Crumb]:
                   else "/fr/aide")]
 
 
-def _field(form: FormData, name: str, limit: int) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
-
-
 def _form_page(request: Request, visitor: Visitor, language: Language, *, status: int = 200,
                values: dict[str, str], errors: dict[str, str] | None = None) -> Response:
     return render(request, visitor, language, "contact/form.html", title="Contact us",
-                  twin_href=CONTACT_PATHS["contact"][other(language)],
+                  twin_href=pages.href("contact", other(language)),
                   breadcrumbs=_crumbs(language), topics=service.TOPICS, values=values,
                   errors=errors or {}, status=status)
 
 
-@page("contact", ["GET", "POST"])
-async def contact(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    if request.method == "GET":
-        values = {"email": visitor.user.email} if visitor.user is not None else {}
-        return _form_page(request, visitor, language, values=values)
-    form = await read_form(request, visitor)
-    raw = {name: _field(form, name, limit) for name, limit in FIELDS.items()}
+@pages.page("contact", ["GET"])
+async def contact_form(request: Request, language: PageLanguage,
+                       visitor: CurrentVisitor) -> Response:
+    values = {"email": visitor.user.email} if visitor.user is not None else {}
+    return _form_page(request, visitor, language, values=values)
+
+
+@pages.page("contact", ["POST"])
+async def contact(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                  form: PostedForm) -> Response:
+    raw = {name: clipped(form, name, limit) for name, limit in FIELDS.items()}
     message, errors = service.check_contact(
         raw["name"], raw["email"], raw["topic"], raw["file_number"], raw["body"], language)
-    key = _field(form, "idempotency_key", 100)
+    key = clipped(form, "idempotency_key", 100)
     if not valid_key(key):
         errors["form"] = "The form is missing its submission key. Reload the page."
     if message is None or errors:
@@ -91,36 +95,28 @@ async def contact(request: Request) -> Response:
     return response
 
 
-@page("sent", ["GET"])
-async def sent(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
+@pages.page("sent", ["GET"])
+async def sent(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
     reference = normalise_receipt(request.query_params.get("reference", "")[:40])
     if reference is None or not reference.startswith("CT-"):
         raise HTTPException(404)
-    twin = CONTACT_PATHS["sent"][other(language)] + "?" + urlencode({"reference": reference})
+    twin = pages.twin(request) + "?" + urlencode({"reference": reference})
     return render(request, visitor, language, "contact/sent.html", title="Message sent",
                   twin_href=twin, breadcrumbs=_crumbs(language), reference=reference)
 
 
-@page("staff_contact", ["GET"])
-async def staff_messages(request: Request) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    if visitor.user is None:
-        return sign_in_redirect(request, visitor, language)
-    if not visitor.user.is_staff:
-        raise HTTPException(404)
-    return await _staff_page(request, language, {})
+@pages.page("staff_contact", ["GET"])
+async def staff_messages(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                         user: Staff) -> Response:
+    return await _staff_page(request, visitor, language, {})
 
 
-async def _staff_page(request: Request, language: Language, errors: dict[int, str],
-                      status: int = 200) -> Response:
-    visitor = await current_visitor(request)
+async def _staff_page(request: Request, visitor: Visitor, language: Language,
+                      errors: dict[int, str], status: int = 200) -> Response:
     db = accounts_state(request).db
     return render(request, visitor, language, "contact/staff.html",
                   title="Messages from the contact form",
-                  twin_href=CONTACT_PATHS["staff_contact"][other(language)],
+                  twin_href=pages.href("staff_contact", other(language)),
                   requests=await service.open_requests(db), topics=dict(service.TOPICS),
                   answer_href=lambda item: CONTACT_PATHS["staff_answer"][language].format(
                       request_id=item.id),
@@ -128,22 +124,19 @@ async def _staff_page(request: Request, language: Language, errors: dict[int, st
                   answer_errors=errors, status=status)
 
 
-@page("staff_answer", ["POST"])
-async def staff_answer(request: Request, request_id: str) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    if visitor.user is None or not visitor.user.is_staff:
-        raise HTTPException(404)
-    form = await read_form(request, visitor)
+@pages.page("staff_answer", ["POST"])
+async def staff_answer(request: Request, request_id: str, language: PageLanguage,
+                       visitor: CurrentVisitor, user: StaffToAct, form: PostedForm) -> Response:
     if not (request_id.isascii() and request_id.isdigit()) or len(request_id) > 12:
         raise HTTPException(404)
-    body = _field(form, "body", 4100).strip()
+    body = clipped(form, "body", 4100).strip()
     if len(body) < 2 or len(body) > 4000:
         error = "This information is required." if len(body) < 2 else \
             "Use 4,000 characters or fewer."
-        return await _staff_page(request, language, {int(request_id): error}, status=400)
+        return await _staff_page(request, visitor, language, {int(request_id): error},
+                                 status=400)
     state = accounts_state(request)
-    if await service.answer(state.db, visitor.user.id, int(request_id), body,
+    if await service.answer(state.db, user.id, int(request_id), body,
                             state.clock()) is None:
         raise HTTPException(404)
     response = redirect(request, visitor, CONTACT_PATHS["staff_contact"][language]

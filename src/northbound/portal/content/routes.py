@@ -5,16 +5,16 @@ The pages themselves never reach these routes: the fast path serves them from me
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from northbound.portal.content.site import ContentSite
 from northbound.settings import Language
+from northbound.web.bilingual import BilingualRouter, PageLanguage
 from northbound.web.i18n import gettext
 
-router = APIRouter(include_in_schema=False)
-
-SEARCH_PATHS: dict[Language, str] = {"en": "/en/search", "fr": "/fr/recherche"}
+pages = BilingualRouter({"search": {"en": "/en/search", "fr": "/fr/recherche"}})
+router = pages.router
 
 
 def _search_page(request: Request, language: Language, q: str) -> HTMLResponse:
@@ -24,8 +24,7 @@ def _search_page(request: Request, language: Language, q: str) -> HTMLResponse:
     if len(query) > 200:
         error, query = gettext(language, "Please use 200 characters or fewer."), query[:200]
     results = [] if error else site.search_index.search(language, query)
-    other: Language = "fr" if language == "en" else "en"
-    twin = SEARCH_PATHS[other] + (f"?q={request.query_params.get('q', '')[:200]}" if query else "")
+    twin = pages.twin(request) + (f"?q={request.query_params.get('q', '')[:200]}" if query else "")
     html = site.templates.render(
         language,
         "search.html",
@@ -40,14 +39,10 @@ def _search_page(request: Request, language: Language, q: str) -> HTMLResponse:
                         headers={"cache-control": "no-store"})
 
 
-@router.get("/en/search")
-async def search_en(request: Request, q: str = Query("", max_length=10_000)) -> HTMLResponse:
-    return _search_page(request, "en", q)
-
-
-@router.get("/fr/recherche")
-async def search_fr(request: Request, q: str = Query("", max_length=10_000)) -> HTMLResponse:
-    return _search_page(request, "fr", q)
+@pages.page("search", ["GET"])
+async def search(request: Request, language: PageLanguage,
+                 q: str = Query("", max_length=10_000)) -> HTMLResponse:
+    return _search_page(request, language, q)
 
 
 @router.get("/en")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from northbound.portal.eligibility.crs import CrsProfile, CrsResult, compute_crs
-from northbound.portal.eligibility.crs_tables import CanadianEducation
+from northbound.portal.eligibility.crs_tables import PROVINCIAL_NOMINATION_POINTS, CanadianEducation
 from northbound.portal.eligibility.fsw import Adaptability, FswProfile, FswResult, compute_fsw
 from northbound.portal.eligibility.physical_presence import REQUIRED_DAYS
 from northbound.portal.eligibility.programs import ProgramCheck, TeerGroup, check_cec, check_fst
@@ -185,8 +185,12 @@ def _pnp_match(a: Answers, crs: int) -> ProgramMatch:
             True,
             (
                 Message(
-                    N_("You have a nomination: it adds 600 points, for a CRS score of %(score)s."),
+                    N_(
+                        "You have a nomination: it adds %(points)s points, for a CRS score "
+                        "of %(score)s."
+                    ),
                     {"score": crs},
+                    {"points": PROVINCIAL_NOMINATION_POINTS},
                 ),
             ),
             crs,
@@ -308,10 +312,11 @@ def _citizenship_match(a: Answers) -> ProgramMatch:
             Message(
                 N_(
                     "You reported %(days)s days in Canada in the last 5 years; "
-                    "1,095 are needed. Check the exact count with the physical "
+                    "%(required)s are needed. Check the exact count with the physical "
                     "presence calculator."
                 ),
                 {"days": days},
+                {"required": REQUIRED_DAYS},
             )
         ]
         if 18 <= a.profile.age <= 54:
@@ -329,8 +334,12 @@ def _citizenship_match(a: Answers) -> ProgramMatch:
         False,
         (
             Message(
-                N_("You reported %(days)s days in Canada in the last 5 years; 1,095 are needed."),
+                N_(
+                    "You reported %(days)s days in Canada in the last 5 years; "
+                    "%(required)s are needed."
+                ),
                 {"days": days},
+                {"required": REQUIRED_DAYS},
             ),
         ),
     )

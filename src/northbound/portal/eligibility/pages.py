@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import partial
 from typing import Any, Final
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from northbound.keys import verify_with_any
@@ -41,10 +42,10 @@ from northbound.portal.eligibility.physical_presence import compute_presence, pr
 from northbound.portal.eligibility.reference import InvalidReference, make_code, read_code
 from northbound.portal.eligibility.text import N_
 from northbound.settings import LANGUAGES, Language
-from northbound.web.i18n import translations
+from northbound.web.bilingual import BilingualRouter, PageLanguage
+from northbound.web.i18n import translations, write_number
+from northbound.web.language import other
 from northbound.web.templating import Crumb
-
-page_router = APIRouter(include_in_schema=False)
 
 PATHS: Final[dict[str, dict[Language, str]]] = {
     "index": {"en": "/en/eligibility/", "fr": "/fr/admissibilite/"},
@@ -59,6 +60,10 @@ PATHS: Final[dict[str, dict[Language, str]]] = {
     },
     "finder": {"en": "/en/eligibility/find-out", "fr": "/fr/admissibilite/decouvrez"},
 }
+pages: Final = BilingualRouter(
+    {**PATHS, "finder_step": {lang: PATHS["finder"][lang] + "/{slug}" for lang in LANGUAGES}}
+)
+page_router: Final = pages.router
 RESULTS_SLUG: Final[dict[Language, str]] = {"en": "results", "fr": "resultats"}
 TITLES: Final[dict[str, str]] = {
     "index": N_("Eligibility tools"),
@@ -73,10 +78,6 @@ EXTRA_ROWS: Final = 3
 
 # The clock for reference codes; tests replace it to check expiry.
 today: Callable[[], date] = date.today
-
-
-def _other(language: Language) -> Language:
-    return "fr" if language == "en" else "en"
 
 
 def _secret(request: Request) -> str:
@@ -102,11 +103,11 @@ def _render(
         language,
         f"eligibility/{template}",
         title=title or gettext(TITLES[page]),
-        twin_href=twin_href or PATHS[page][_other(language)],
+        twin_href=twin_href or PATHS[page][other(language)],
         breadcrumbs=crumbs,
         paths={name: by_lang[language] for name, by_lang in PATHS.items()},
         value_labels=pf.VALUE_LABELS,
-        say=lambda message: message.render(gettext),
+        say=lambda message: message.render(gettext, partial(write_number, language)),
         **context,
     )
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
@@ -120,7 +121,8 @@ async def _form(request: Request) -> dict[str, str]:
 # --- index -----------------------------------------------------------------------------
 
 
-async def _index(request: Request, language: Language) -> HTMLResponse:
+@pages.page("index", ["GET"])
+async def _index(request: Request, language: PageLanguage) -> HTMLResponse:
     return _render(request, language, "index.html", "index", titles=TITLES)
 
 
@@ -138,7 +140,8 @@ def _crs_result(values: Mapping[str, str], language: Language) -> tuple[Any, dic
     return (None, errors) if errors else (compute_crs(profile), {})
 
 
-async def _crs_get(request: Request, language: Language) -> HTMLResponse:
+@pages.page("crs", ["GET"])
+async def _crs_get(request: Request, language: PageLanguage) -> HTMLResponse:
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     code = request.query_params.get("code", "")
@@ -155,7 +158,7 @@ async def _crs_get(request: Request, language: Language) -> HTMLResponse:
     result = None
     if values:
         result, _ = _crs_result(values, language)
-    twin = PATHS["crs"][_other(language)] + (f"?code={code}" if values else "")
+    twin = PATHS["crs"][other(language)] + (f"?code={code}" if values else "")
     return _render(
         request,
         language,
@@ -170,7 +173,8 @@ async def _crs_get(request: Request, language: Language) -> HTMLResponse:
     )
 
 
-async def _crs_post(request: Request, language: Language) -> HTMLResponse:
+@pages.page("crs", ["POST"])
+async def _crs_post(request: Request, language: PageLanguage) -> HTMLResponse:
     values = await _form(request)
     result, errors = _crs_result(values, language)
     return _render(
@@ -189,7 +193,8 @@ async def _crs_post(request: Request, language: Language) -> HTMLResponse:
 # --- FSW -------------------------------------------------------------------------------
 
 
-async def _fsw_page(request: Request, language: Language) -> HTMLResponse:
+@pages.page("fsw", ["GET", "POST"])
+async def _fsw_page(request: Request, language: PageLanguage) -> HTMLResponse:
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     result = None
@@ -223,7 +228,8 @@ def _presence_rows(values: Mapping[str, str], more: str) -> dict[str, int]:
     return rows
 
 
-async def _presence_page(request: Request, language: Language) -> HTMLResponse:
+@pages.page("presence", ["GET", "POST"])
+async def _presence_page(request: Request, language: PageLanguage) -> HTMLResponse:
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     result = None
@@ -296,7 +302,8 @@ def _redirect_with(request: Request, location: str, answers: Mapping[str, str]) 
     return response
 
 
-async def _finder_start(request: Request, language: Language) -> HTMLResponse:
+@pages.page("finder", ["GET"])
+async def _finder_start(request: Request, language: PageLanguage) -> HTMLResponse:
     return _render(
         request, language, "finder_start.html", "finder", first_step=_step_path(language, 0)
     )
@@ -311,7 +318,8 @@ def _step_errors(step: q.Step, answers: Mapping[str, str], language: Language) -
     return {name: message for name, message in errors.items() if name in step.field_names}
 
 
-async def _step_page(request: Request, language: Language, slug: str) -> Response:
+@pages.page("finder_step", ["GET", "POST"])
+async def _step_page(request: Request, language: PageLanguage, slug: str) -> Response:
     if slug == RESULTS_SLUG[language]:
         return await _results_page(request, language)
     index = q.find_step(slug, language)
@@ -350,7 +358,7 @@ async def _step_page(request: Request, language: Language, slug: str) -> Respons
         "finder",
         status=422 if errors else 200,
         title=translations(language).gettext(step.title),
-        twin_href=_step_path(_other(language), index),
+        twin_href=_step_path(other(language), index),
         step=step,
         step_number=index + 1,
         step_count=len(q.STEPS),
@@ -388,42 +396,10 @@ async def _results_page(request: Request, language: Language) -> Response:
         "results.html",
         "finder",
         title=gettext("Programs you may qualify for"),
-        twin_href=_results_path(_other(language)),
+        twin_href=_results_path(other(language)),
         result=result,
         program_names=PROGRAM_NAMES,
         code=code,
         crs_link=f"{PATHS['crs'][language]}?code={code}",
         back_href=_step_path(language, q.next_index(len(q.STEPS), answers, -1) or 0),
-    )
-
-
-# --- routes ----------------------------------------------------------------------------
-
-
-def _bind(handler: Callable[..., Any], language: Language) -> Callable[..., Any]:
-    async def endpoint(request: Request) -> Response:
-        response: Response = await handler(request, language)
-        return response
-
-    return endpoint
-
-
-def _bind_step(language: Language) -> Callable[..., Any]:
-    async def endpoint(request: Request, slug: str) -> Response:
-        return await _step_page(request, language, slug)
-
-    return endpoint
-
-
-for _lang in LANGUAGES:
-    page_router.add_api_route(PATHS["index"][_lang], _bind(_index, _lang), methods=["GET"])
-    page_router.add_api_route(PATHS["crs"][_lang], _bind(_crs_get, _lang), methods=["GET"])
-    page_router.add_api_route(PATHS["crs"][_lang], _bind(_crs_post, _lang), methods=["POST"])
-    page_router.add_api_route(PATHS["fsw"][_lang], _bind(_fsw_page, _lang), methods=["GET", "POST"])
-    page_router.add_api_route(
-        PATHS["presence"][_lang], _bind(_presence_page, _lang), methods=["GET", "POST"]
-    )
-    page_router.add_api_route(PATHS["finder"][_lang], _bind(_finder_start, _lang), methods=["GET"])
-    page_router.add_api_route(
-        PATHS["finder"][_lang] + "/{slug}", _bind_step(_lang), methods=["GET", "POST"]
     )

@@ -7,6 +7,7 @@ marks a literal so Babel's extractor finds it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -17,15 +18,24 @@ def N_(message: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """An English message id and the values for its placeholders."""
+    """An English message id and the values for its placeholders.
+
+    ``figures`` are the rule constants a message quotes (1,095 days, 600 points): they are
+    kept out of the message id, so a rule changed in one place changes every sentence that
+    states it, and they are written the way the reader's language writes numbers.
+    """
 
     msgid: str
     params: dict[str, str | int | float] = field(default_factory=dict)
+    figures: dict[str, int] = field(default_factory=dict)
 
-    def render(self, translate: object = None) -> str:
-        """Format with ``translate`` (a gettext callable) or in English when it is None."""
+    def render(self, translate: object = None,
+               write_number: Callable[[int], str] = "{:,}".format) -> str:
+        """Format with ``translate`` (a gettext callable) or in English when it is None;
+        ``write_number`` writes the figures (English digit grouping by default)."""
         text = translate(self.msgid) if callable(translate) else self.msgid
-        return str(text) % self.params if self.params else str(text)
+        values = {**self.params, **{k: write_number(v) for k, v in self.figures.items()}}
+        return str(text) % values if values else str(text)
 
 
 @dataclass(frozen=True, slots=True)

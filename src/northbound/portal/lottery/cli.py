@@ -201,14 +201,14 @@ def invite(
     from northbound.portal.lottery import service
     from northbound.portal.lottery.texts import invitation_message
 
-    async def work(db: Any) -> dict[str, Any]:
+    async def work(db: Any) -> service.RoundSent:
         staff = await _system_staff(db)
         return await service.send_round(db, intake, count, staff, key or
                                         secrets.token_urlsafe(18), _now(), invitation_message)
 
     result = _guarded(work)
-    typer.echo(f"round {result['round']}: {result['invited']} invited"
-               + (" (replayed)" if result.get("replayed") else ""))
+    typer.echo(f"round {result.round}: {result.invited} invited"
+               + (" (replayed)" if result.replayed else ""))
 
 
 async def _system_staff(db: Any) -> int:

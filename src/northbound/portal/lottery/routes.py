@@ -4,33 +4,38 @@ JavaScript needed — plus the draw's JSON document under ``/api/v1``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from starlette.datastructures import FormData
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from northbound.portal.accounts.clock import aware
-from northbound.portal.accounts.pages import redirect, render, sign_in_redirect
-from northbound.portal.accounts.paths import other, path_language
+from northbound.portal.accounts.pages import redirect, render
 from northbound.portal.accounts.state import accounts_state
-from northbound.portal.accounts.visitor import Visitor, current_visitor, read_form
-from northbound.portal.applications.idempotency import KeyReused, valid_key
-from northbound.portal.applications.service import Busy
-from northbound.portal.applications.web import bilingual, guarded, unavailable
-from northbound.portal.lottery import draw, form, service
+from northbound.portal.accounts.visitor import Visitor, read_form
+from northbound.portal.applications.idempotency import submission_key
+from northbound.portal.lottery import draw, forms, service
 from northbound.portal.lottery.models import Intake
 from northbound.portal.lottery.paths import DRAW_API, LOTTERY_PATHS, lottery_path
 from northbound.portal.lottery.texts import countdown
 from northbound.settings import Language
+from northbound.web.bilingual import PageLanguage
+from northbound.web.dependencies import (
+    CurrentVisitor,
+    SignedInToAct,
+    database_open,
+    database_pages,
+)
+from northbound.web.form_fields import clipped
 from northbound.web.i18n import gettext
 from northbound.web.problems import problem
 from northbound.web.templating import Crumb
 
-router = APIRouter(include_in_schema=False)
+pages = database_pages(LOTTERY_PATHS)
+router = pages.router
 api_router = APIRouter(prefix="/api/v1", tags=["lottery"])
-page = bilingual(router, LOTTERY_PATHS)  # type: ignore[arg-type]
 
 
 def intake_number(raw: str) -> int:
@@ -47,15 +52,19 @@ async def load_intake(request: Request, raw: str) -> Intake:
     return intake
 
 
+async def path_intake(request: Request, intake_id: str) -> Intake:
+    """The intake named by the page's address, or 404."""
+    return await load_intake(request, intake_id)
+
+
+PathIntake = Annotated[Intake, Depends(path_intake)]
+
+
 def _crumbs(language: Language, intake: Intake, *extra: Crumb) -> list[Crumb]:
     home = "/en/" if language == "en" else "/fr/"
     return [Crumb(gettext(language, "Home"), home),
             Crumb(gettext(language, "Sponsor your parents and grandparents"),
                   lottery_path("intake", language, intake_id=intake.id)), *extra]
-
-
-def _twin(request: Request, name: str, intake: Intake) -> str:
-    return lottery_path(name, other(path_language(request)), intake_id=intake.id)
 
 
 def _links(language: Language, intake: Intake) -> dict[str, str]:
@@ -64,11 +73,9 @@ def _links(language: Language, intake: Intake) -> dict[str, str]:
         "api": DRAW_API.format(intake_id=intake.id)}
 
 
-@page("intake", ["GET"])
-async def intake_page(request: Request, intake_id: str) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    intake = await load_intake(request, intake_id)
+@pages.page("intake", ["GET"])
+async def intake_page(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                      intake: PathIntake) -> Response:
     state = accounts_state(request)
     now = state.clock()
     phase = service.phase(intake, now)
@@ -81,7 +88,7 @@ async def intake_page(request: Request, intake_id: str) -> Response:
         else None
     return render(request, visitor, language, "lottery/intake.html",
                   title="Sponsor your parents and grandparents: interest to sponsor",
-                  twin_href=_twin(request, "intake", intake),
+                  twin_href=pages.twin(request, intake_id=intake.id),
                   breadcrumbs=_crumbs(language, intake)[:1], intake=intake, phase=phase,
                   notice=intake.notice_en if language == "en" else intake.notice_fr,
                   opens_at=aware(intake.opens_at), closes_at=aware(intake.closes_at),
@@ -91,7 +98,7 @@ async def intake_page(request: Request, intake_id: str) -> Response:
                   sent=request.query_params.get("sent") == "1")
 
 
-async def read_posted(request: Request, visitor: Visitor) -> FormData:
+async def read_posted(request: Request, visitor: CurrentVisitor) -> FormData:
     """The posted form (CSRF checked). A browser that hangs up while sending it (a person who
     gave up during a surge) is a 400 nobody reads, not an unexpected error."""
     try:
@@ -101,11 +108,7 @@ async def read_posted(request: Request, visitor: Visitor) -> FormData:
 
 
 def _values(submitted: FormData) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name in form.FIELD_NAMES:
-        value = submitted.get(name)
-        values[name] = value[:1000] if isinstance(value, str) else ""
-    return values
+    return {name: clipped(submitted, name, 1000) for name in forms.FIELD_NAMES}
 
 
 def _form_page(request: Request, visitor: Visitor, language: Language, intake: Intake,
@@ -113,49 +116,38 @@ def _form_page(request: Request, visitor: Visitor, language: Language, intake: I
                errors: dict[str, str] | None = None, status: int = 200,
                existing: str | None = None) -> Response:
     return render(request, visitor, language, "lottery/form.html",
-                  title="Interest to sponsor form", twin_href=_twin(request, "form", intake),
+                  title="Interest to sponsor form",
+                  twin_href=pages.twin(request, intake_id=intake.id),
                   breadcrumbs=_crumbs(language, intake), intake=intake, phase=phase,
-                  sponsor=form.SPONSOR, people=(form.PERSON_1, form.PERSON_2),
-                  declaration=form.DECLARATION, lottery_links=_links(language, intake),
+                  sponsor=forms.SPONSOR, people=(forms.PERSON_1, forms.PERSON_2),
+                  declaration=forms.DECLARATION, lottery_links=_links(language, intake),
                   values=values or {}, errors=errors or {}, status=status, existing=existing)
 
 
-@page("form", ["GET", "POST"])
-async def interest_form(request: Request, intake_id: str) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    intake = await load_intake(request, intake_id)
-    if visitor.user is None:
-        if request.method == "POST":
-            raise HTTPException(403)
-        return sign_in_redirect(request, visitor, language)
+@pages.page("form", ["GET", "POST"])
+async def interest_form(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                        intake: PathIntake, user: SignedInToAct) -> Response:
     state = accounts_state(request)
     now = state.clock()
     phase = service.phase(intake, now)
     if request.method == "GET":
-        entry = await service.entry_of(state.db, intake.id, visitor.user.id)
+        entry = await service.entry_of(state.db, intake.id, user.id)
         return _form_page(request, visitor, language, intake, phase,
                           existing=entry.confirmation if entry else None)
     submitted = await read_posted(request, visitor)
-    key = submitted.get("idempotency_key")
-    if not isinstance(key, str) or not valid_key(key):
-        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
+    key = submission_key(submitted.get("idempotency_key"))
     raw = _values(submitted)
-    values, errors = form.check(raw, now.date())
+    values, errors = forms.check(raw, now.date())
     if errors:
         return _form_page(request, visitor, language, intake, phase, raw, errors, 400)
     try:
-        await service.submit_form(state.db, intake, visitor.user.id, values, key, now)
+        await service.submit_form(state.db, intake, user.id, values, key, now)
     except service.NotOpen:
         return _form_page(request, visitor, language, intake, phase, raw,
                           {"form": "This intake is not taking forms now."}, 409)
     except service.Duplicate as exc:
         return _form_page(request, visitor, language, intake, phase, raw,
                           {exc.field: exc.message}, 409, existing=exc.existing)
-    except KeyReused as exc:
-        raise HTTPException(400, "This form was already used. Reload the page.") from exc
-    except Busy:
-        return await unavailable(request)
     # Shown only now: the form and its key are committed.
     return redirect(request, visitor, lottery_path("intake", language, intake_id=intake.id)
                     + "?sent=1")
@@ -173,11 +165,9 @@ assert invited == order[:len(invited)]
 print("draw verified:", len(invited), "invited of", len(order))'''
 
 
-@page("draw", ["GET"])
-async def draw_page(request: Request, intake_id: str) -> Response:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    intake = await load_intake(request, intake_id)
+@pages.page("draw", ["GET"])
+async def draw_page(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                    intake: PathIntake) -> Response:
     state = accounts_state(request)
     phase = service.phase(intake, state.clock())
     shown = await service.published(state.db, intake.id)
@@ -186,7 +176,7 @@ async def draw_page(request: Request, intake_id: str) -> Response:
     base = state.settings.base_url.rstrip("/")
     api = base + DRAW_API.format(intake_id=intake.id)
     return render(request, visitor, language, "lottery/draw.html",
-                  title="Check the draw", twin_href=_twin(request, "draw", intake),
+                  title="Check the draw", twin_href=pages.twin(request, intake_id=intake.id),
                   breadcrumbs=_crumbs(language, intake), intake=intake, phase=phase,
                   published=shown, verification=checked,
                   counts=await service.counts(state.db, intake.id),
@@ -232,6 +222,7 @@ async def _draw_document(request: Request, intake_id: str) -> Response:
     return JSONResponse(document, headers={"cache-control": "no-cache"})
 
 
-api_router.add_api_route("/lottery/intakes/{intake_id}/draw", guarded(_draw_document),
+api_router.add_api_route("/lottery/intakes/{intake_id}/draw", _draw_document,
                          methods=["GET"], include_in_schema=True,
+                         dependencies=[Depends(database_open)],
                          summary="The published draw of one intake, for anyone to verify")

@@ -16,7 +16,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from northbound.portal.accounts.clock import aware
 from northbound.portal.accounts.models import User
-from northbound.portal.applications.idempotency import fingerprint, previous_result
+from northbound.portal.applications.idempotency import Recorded, fingerprint, previous_result
 from northbound.portal.applications.messages import add_message
 from northbound.portal.applications.receipts import new_receipt
 from northbound.portal.applications.service import run_once
@@ -43,6 +42,17 @@ RECEIPT_PREFIX = "PG"
 INVITATION_DAYS = 60
 DECISIONS = ("keep_both", "remove_second", "remove_first")
 MAX_NOTICE = 2000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FormReceived(Recorded):
+    confirmation: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoundSent(Recorded):
+    round: int  # its number, from 1
+    invited: int  # how many it invited
 
 
 class OutOfOrder(Exception):
@@ -186,8 +196,8 @@ async def _existing(session: AsyncSession, intake_id: int, user_id: int, identit
 async def submit_form(
     db: Database, intake: Intake, user_id: int, values: dict[str, str], key: str,
     now: datetime,
-) -> dict[str, Any]:
-    """Store one checked form; returns ``{"confirmation", "replayed"}``.
+) -> FormReceived:
+    """Store one checked form; returns its confirmation number.
 
     Raises :class:`NotOpen` outside the window and :class:`Duplicate` for an exact duplicate
     (a refusal row is written for the published counts, except for a sponsor's own resend).
@@ -199,7 +209,7 @@ async def submit_form(
     document = document_key(values["status_document_number"])
     is_open = phase(intake, now) == "open"
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> FormReceived:
         if not is_open:
             raise NotOpen()
         # Checked inside the transaction: after a unique-constraint conflict ``run_once``
@@ -216,11 +226,11 @@ async def submit_form(
                       answers=json.dumps(values, sort_keys=True, ensure_ascii=False),
                       state="received", created_at=now)
         session.add(entry)
-        return {"confirmation": entry.confirmation}
+        return FormReceived(confirmation=entry.confirmation)
 
     action = f"lottery:{intake.id}"
     try:
-        return await run_once(db, user_id, key, action, values, work)
+        return await run_once(db, user_id, key, action, values, work, FormReceived)
     except Duplicate as exc:
         if exc.existing is not None:
             # A double click: the other request committed this key between our key lookup
@@ -229,7 +239,7 @@ async def submit_form(
                 prior = await previous_result(session, user_id, key, action,
                                               fingerprint(action, values))
             if prior is not None:
-                return {**prior, "replayed": True}
+                return FormReceived.replay(prior)
         else:
             await _refuse(db, intake.id, "identity" if exc.field == "family_name"
                           else "document", now)
@@ -420,16 +430,16 @@ InvitationText = Callable[[Language, str, datetime], tuple[str, str]]
 async def send_round(
     db: Database, intake_id: int, count: int, staff_id: int, key: str, now: datetime,
     text: InvitationText,
-) -> dict[str, Any]:
+) -> RoundSent:
     """Invite the next ``count`` sponsors down the order (idempotent with ``key``).
 
-    Returns ``{"round", "invited"}``. Each invitation and its inbox message are written in one
-    transaction; a concurrent round loses on the unique entry and is recomputed by ``run_once``.
+    Each invitation and its inbox message are written in one transaction; a concurrent round
+    loses on the unique entry and is recomputed by ``run_once``.
     """
     if count < 1:
         raise ValueError("count")
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> RoundSent:
         intake = await session.get(Intake, intake_id)
         if intake is None:
             raise LookupError(intake_id)
@@ -463,11 +473,11 @@ async def send_round(
                         sender_id=staff_id)
         _audit(session, intake_id, staff_id, "round",
                f"round {round_number}: {len(chosen)} invited", now)
-        return {"round": round_number, "invited": len(chosen)}
+        return RoundSent(round=round_number, invited=len(chosen))
 
     try:
         return await run_once(db, staff_id, key, f"lottery_round:{intake_id}",
-                              {"count": count}, work)
+                              {"count": count}, work, RoundSent)
     except IntegrityError as exc:  # pragma: no cover - run_once retries these
         raise OutOfOrder("Another round was being sent; try again.") from exc
 

@@ -9,53 +9,37 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import Depends, HTTPException
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from northbound.portal.accounts.models import User
-from northbound.portal.accounts.pages import account_crumbs, redirect, render, sign_in_redirect
-from northbound.portal.accounts.paths import other, path_language
+from northbound.portal.accounts.pages import account_crumbs, redirect, render
 from northbound.portal.accounts.state import accounts_state
-from northbound.portal.accounts.visitor import Visitor, current_visitor
-from northbound.portal.applications.idempotency import KeyReused, valid_key
-from northbound.portal.applications.service import Busy
-from northbound.portal.applications.web import bilingual, unavailable
+from northbound.portal.accounts.visitor import Visitor
+from northbound.portal.applications.idempotency import submission_key
 from northbound.portal.lottery import service
 from northbound.portal.lottery.models import Intake
 from northbound.portal.lottery.paths import LOTTERY_PATHS, lottery_path
 from northbound.portal.lottery.routes import load_intake, read_posted
 from northbound.portal.lottery.texts import invitation_message
 from northbound.settings import Language
+from northbound.web.bilingual import PageLanguage
+from northbound.web.dependencies import CurrentVisitor, Staff, StaffToAct, database_pages
+from northbound.web.form_fields import trimmed
 from northbound.web.i18n import gettext
 from northbound.web.templating import Crumb
 
-router = APIRouter(include_in_schema=False)
-page = bilingual(router, LOTTERY_PATHS)  # type: ignore[arg-type]
+pages = database_pages(LOTTERY_PATHS)
+router = pages.router
 ScheduleOpening = Callable[[datetime], Awaitable[bool]]
 """Tells the waiting room when the intake opens (pre-queue until then); False: no room."""
 
 
-async def _staff(request: Request) -> tuple[Language, Visitor, User | None]:
-    language = path_language(request)
-    visitor = await current_visitor(request)
-    if visitor.user is not None and not visitor.user.is_staff:
-        raise HTTPException(404)
-    return language, visitor, visitor.user
-
-
-async def _staff_post(request: Request) -> tuple[Language, Visitor, User, FormData]:
-    language, visitor, user = await _staff(request)
-    if user is None:
-        raise HTTPException(403)
-    return language, visitor, user, await read_posted(request, visitor)
-
-
-def _text(form: FormData, name: str, limit: int) -> str:
-    value = form.get(name)
-    return value[:limit + 1].strip() if isinstance(value, str) else ""
+StaffForm = Annotated[FormData, Depends(read_posted)]
+"""A staff action's form: asked for after the staff check, so nobody else's is even read."""
 
 
 def parse_moment(text: str) -> datetime | None:
@@ -88,22 +72,20 @@ async def _list_page(request: Request, visitor: Visitor, language: Language,
     now = state.clock()
     return render(request, visitor, language, "lottery/staff_list.html",
                   title="Lottery intakes",
-                  twin_href=LOTTERY_PATHS["staff_lottery"][other(language)],
+                  twin_href=pages.twin(request, "staff_lottery"),
                   breadcrumbs=account_crumbs(language),
                   intakes=[(i, service.phase(i, now)) for i in intakes],
                   href=lambda i: lottery_path("staff_intake", language, intake_id=i.id),
                   values=values or {}, errors=errors or {}, status=status)
 
 
-@page("staff_lottery", ["GET", "POST"])
-async def staff_lottery(request: Request) -> Response:
-    language, visitor, user = await _staff(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("staff_lottery", ["GET", "POST"])
+async def staff_lottery(request: Request, language: PageLanguage, visitor: CurrentVisitor,
+                        user: Staff) -> Response:
     if request.method == "GET":
         return await _list_page(request, visitor, language)
     form = await read_posted(request, visitor)
-    values = {name: _text(form, name, 2000) for name in (
+    values = {name: trimmed(form, name, 2000) for name in (
         "opens_at", "closes_at", "invitation_target", "application_cap", "notice_en",
         "notice_fr")}
     opens_at, closes_at = parse_moment(values["opens_at"]), parse_moment(values["closes_at"])
@@ -136,8 +118,8 @@ async def _intake_page(request: Request, visitor: Visitor, language: Language,
     remaining = max(0, min(intake.invitation_target - counts.invited,
                            counts.eligible - counts.invited))
     return render(request, visitor, language, "lottery/staff_intake.html",
-                  title="Lottery intake", twin_href=lottery_path(
-                      "staff_intake", other(language), intake_id=intake.id),
+                  title="Lottery intake",
+                  twin_href=pages.twin(request, "staff_intake", intake_id=intake.id),
                   breadcrumbs=_crumbs(language), intake=intake,
                   phase=service.phase(intake, state.clock()), counts=counts,
                   flags=flags,
@@ -150,11 +132,9 @@ async def _intake_page(request: Request, visitor: Visitor, language: Language,
                   scheduled=request.query_params.get("scheduled") == "1")
 
 
-@page("staff_intake", ["GET"])
-async def staff_intake(request: Request, intake_id: str) -> Response:
-    language, visitor, user = await _staff(request)
-    if user is None:
-        return sign_in_redirect(request, visitor, language)
+@pages.page("staff_intake", ["GET"])
+async def staff_intake(request: Request, intake_id: str, language: PageLanguage,
+                       visitor: CurrentVisitor, user: Staff) -> Response:
     return await _intake_page(request, visitor, language, await load_intake(request, intake_id))
 
 
@@ -163,9 +143,9 @@ def _back(request: Request, visitor: Visitor, language: Language, intake: Intake
                                                    intake_id=intake.id))
 
 
-@page("staff_close", ["POST"])
-async def staff_close(request: Request, intake_id: str) -> Response:
-    language, visitor, user, _ = await _staff_post(request)
+@pages.page("staff_close", ["POST"])
+async def staff_close(request: Request, intake_id: str, language: PageLanguage,
+                      visitor: CurrentVisitor, user: StaffToAct, _form: StaffForm) -> Response:
     intake = await load_intake(request, intake_id)
     state = accounts_state(request)
     try:
@@ -175,12 +155,12 @@ async def staff_close(request: Request, intake_id: str) -> Response:
     return _back(request, visitor, language, intake)
 
 
-@page("staff_flag", ["POST"])
-async def staff_flag(request: Request, intake_id: str) -> Response:
-    language, visitor, user, form = await _staff_post(request)
+@pages.page("staff_flag", ["POST"])
+async def staff_flag(request: Request, intake_id: str, language: PageLanguage,
+                     visitor: CurrentVisitor, user: StaffToAct, form: StaffForm) -> Response:
     intake = await load_intake(request, intake_id)
-    flag_id = _whole(_text(form, "flag", 12))
-    decision = _text(form, "decision", 20)
+    flag_id = _whole(trimmed(form, "flag", 12))
+    decision = trimmed(form, "decision", 20)
     if flag_id is None or decision not in service.DECISIONS:
         return await _intake_page(request, visitor, language, intake,
                                   {"decision": "Choose one of the options."}, 400)
@@ -195,9 +175,9 @@ async def staff_flag(request: Request, intake_id: str) -> Response:
     return _back(request, visitor, language, intake)
 
 
-@page("staff_draw", ["POST"])
-async def staff_draw(request: Request, intake_id: str) -> Response:
-    language, visitor, user, _ = await _staff_post(request)
+@pages.page("staff_draw", ["POST"])
+async def staff_draw(request: Request, intake_id: str, language: PageLanguage,
+                     visitor: CurrentVisitor, user: StaffToAct, _form: StaffForm) -> Response:
     intake = await load_intake(request, intake_id)
     state = accounts_state(request)
     try:
@@ -207,25 +187,19 @@ async def staff_draw(request: Request, intake_id: str) -> Response:
     return _back(request, visitor, language, intake)
 
 
-@page("staff_round", ["POST"])
-async def staff_round(request: Request, intake_id: str) -> Response:
-    language, visitor, user, form = await _staff_post(request)
+@pages.page("staff_round", ["POST"])
+async def staff_round(request: Request, intake_id: str, language: PageLanguage,
+                      visitor: CurrentVisitor, user: StaffToAct, form: StaffForm) -> Response:
     intake = await load_intake(request, intake_id)
-    count = _whole(_text(form, "count", 12))
+    count = _whole(trimmed(form, "count", 12))
     if count is None or not 1 <= count <= 1_000_000:
         return await _intake_page(request, visitor, language, intake,
                                   {"count": "Enter a whole number from 1 to 1,000,000."}, 400)
-    key = _text(form, "idempotency_key", 100)
-    if not valid_key(key):
-        raise HTTPException(400, "The form is missing its submission key. Reload the page.")
+    key = submission_key(trimmed(form, "idempotency_key", 100))
     state = accounts_state(request)
     try:
         await service.send_round(state.db, intake.id, count, user.id, key, state.clock(),
                                  invitation_message)
     except service.OutOfOrder as exc:
         return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
-    except KeyReused as exc:
-        raise HTTPException(400, "This form was already used. Reload the page.") from exc
-    except Busy:
-        return await unavailable(request)
     return _back(request, visitor, language, intake)

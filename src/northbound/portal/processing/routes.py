@@ -31,19 +31,22 @@ from northbound.portal.processing.catalogue import (
 from northbound.portal.processing.estimates import Estimate, EstimateBook
 from northbound.settings import Language
 from northbound.storage.database import Database
+from northbound.web.bilingual import BilingualRouter, PageLanguage
 from northbound.web.i18n import gettext
 from northbound.web.problems import problem
 from northbound.web.templating import Crumb, Templates
 
 TOOL_PATHS: dict[Language, str] = {"en": "/en/check-processing-times",
                                    "fr": "/fr/verifier-delais-de-traitement"}
+# no database check before the page: it is read from memory (see the module docstring)
+pages = BilingualRouter({"tool": TOOL_PATHS})
 INFO_PATHS: dict[Language, str] = {"en": "/en/processing-times",
                                    "fr": "/fr/delais-de-traitement"}
 API_PATH = "/api/v1/processing-times"
 _LOCALES: dict[Language, str] = {"en": "en_CA", "fr": "fr_CA"}
 NO_STORE = {"cache-control": "no-store"}
 
-router = APIRouter(include_in_schema=False)
+router = pages.router
 api_router = APIRouter(prefix="/api/v1", tags=["processing times"])
 
 
@@ -75,8 +78,8 @@ def read_question(type_code: str, country: str) -> tuple[ApplicationType | None,
     return kind, country, errors
 
 
-async def tool_page(request: Request) -> Response:
-    language: Language = "fr" if request.url.path.startswith("/fr/") else "en"
+@pages.page("tool", ["GET", "HEAD"])
+async def tool_page(request: Request, language: PageLanguage) -> Response:
     type_code, raw_country = _choice(request, "type"), _choice(request, "country")
     asked = bool(type_code or raw_country)
     kind, country, errors = read_question(type_code, raw_country) if asked else (None, "", {})
@@ -93,8 +96,7 @@ async def tool_page(request: Request) -> Response:
                 places = await service.places_of(db, visitor.user.id, kind.queue)
     query = {name: value for name, value in (("type", type_code), ("country", raw_country))
              if value}
-    twin_language: Language = "en" if language == "fr" else "fr"
-    twin = TOOL_PATHS[twin_language] + (f"?{urlencode(query)}" if query else "")
+    twin = pages.twin(request) + (f"?{urlencode(query)}" if query else "")
     templates: Templates = request.app.state.templates
     body = templates.render(
         language, "processing/tool.html",
@@ -134,10 +136,6 @@ def _wording(estimate: Estimate | None, language: Language) -> str:
     months = round(estimate.days / 30.44)
     return gettext(language, "%(days)s (about %(months)d months)") % {
         "days": days, "months": months}
-
-
-for _language, _path in TOOL_PATHS.items():
-    router.add_api_route(_path, tool_page, methods=["GET", "HEAD"])
 
 
 def _estimate_json(code: str, country: str, estimate: Estimate) -> dict[str, object]:
