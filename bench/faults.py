@@ -39,25 +39,43 @@ from northbound.ops.cluster.local import NORTHBOUND, LocalCluster
 LAB_TIMEOUT_SECONDS = 110  # a guard: the lab run bounds itself well within this
 
 
-def run_one(cluster: LocalCluster, fault: str, args: argparse.Namespace, out: Path
-            ) -> dict[str, Any]:
+def run_one(
+    cluster: LocalCluster, fault: str, args: argparse.Namespace, out: Path
+) -> dict[str, Any]:
     log = cluster.folder / "nginx" / "access.log"
     offset = log.stat().st_size if log.exists() else 0
     report_dir = out / fault
-    command = [NORTHBOUND, "lab", "run", "--target", cluster.url, "--out", str(report_dir),
-               "--profile", args.profile, "--duration", str(args.duration),
-               "--baseline-rps", str(args.baseline_rps), "--name", fault,
-               "--database-url", cluster.database_url]
+    command = [
+        NORTHBOUND,
+        "lab",
+        "run",
+        "--target",
+        cluster.url,
+        "--out",
+        str(report_dir),
+        "--profile",
+        args.profile,
+        "--duration",
+        str(args.duration),
+        "--baseline-rps",
+        str(args.baseline_rps),
+        "--name",
+        fault,
+        "--database-url",
+        cluster.database_url,
+    ]
     result = FaultResult(fault)
     watch = LineWatch()
     stop = asyncio.Event()
     loop = asyncio.new_event_loop()
-    watcher = threading.Thread(target=loop.run_until_complete,
-                               args=(watch_line(cluster, stop, watch),), daemon=True)
+    watcher = threading.Thread(
+        target=loop.run_until_complete, args=(watch_line(cluster, stop, watch),), daemon=True
+    )
     watcher.start()
     started = time.monotonic()
-    lab = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                           stderr=(out / f"{fault}.lab.log").open("wb"))
+    lab = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=(out / f"{fault}.lab.log").open("wb")
+    )
     try:
         time.sleep(args.fault_at)
         result.started_at = time.monotonic() - started
@@ -94,23 +112,35 @@ def run_one(cluster: LocalCluster, fault: str, args: argparse.Namespace, out: Pa
         "down s": round(result.down_seconds, 1),
         "recover s": round(result.recover_seconds, 1),
         "detail": {
-            "fault_at_seconds": round(result.started_at, 1), "note": result.note,
-            "nginx_statuses": dict(nginx.statuses), "stale_pages": nginx.cached_while_failing,
-            "line": {"first_position": watch.first_position,
-                     "last_position": watch.last_position, "serving": watch.serving,
-                     "samples": watch.samples, "unreadable_samples": watch.unreadable,
-                     "went_back": watch.went_back},
-            "lab_statuses": run.get("status_counts"), "lab_valid": run.get("valid"),
+            "fault_at_seconds": round(result.started_at, 1),
+            "note": result.note,
+            "nginx_statuses": dict(nginx.statuses),
+            "stale_pages": nginx.cached_while_failing,
+            "line": {
+                "first_position": watch.first_position,
+                "last_position": watch.last_position,
+                "serving": watch.serving,
+                "samples": watch.samples,
+                "unreadable_samples": watch.unreadable,
+                "went_back": watch.went_back,
+            },
+            "lab_statuses": run.get("status_counts"),
+            "lab_valid": run.get("valid"),
             "lab_invalid_reason": run.get("invalid_reason"),
-            "people_in_room": room.get("people_in_room"), "admitted": room.get("admitted"),
+            "people_in_room": room.get("people_in_room"),
+            "admitted": room.get("admitted"),
             "submissions": submissions,
         },
     }
 
 
 def passed(row: dict[str, Any]) -> bool:
-    return bool(row["5xx not 503"] == 0 and row["lost"] == 0 and row["line kept"] == "yes"
-                and row["out of order"] == 0)
+    return bool(
+        row["5xx not 503"] == 0
+        and row["lost"] == 0
+        and row["line kept"] == "yes"
+        and row["out of order"] == 0
+    )
 
 
 def main() -> int:
@@ -118,12 +148,19 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=3)
     parser.add_argument("--faults", default=",".join(FAULTS))
     parser.add_argument("--profile", default="election-night")
-    parser.add_argument("--duration", type=float, default=45.0,
-                        help="seconds of arrivals per run (plus seeding and a short drain)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=45.0,
+        help="seconds of arrivals per run (plus seeding and a short drain)",
+    )
     parser.add_argument("--baseline-rps", type=float, default=2.0)
-    parser.add_argument("--fault-at", type=float, default=25.0,
-                        help="seconds after the lab run starts (seeding and a capacity probe "
-                             "take the first ~10 s)")
+    parser.add_argument(
+        "--fault-at",
+        type=float,
+        default=25.0,
+        help="seconds after the lab run starts (seeding and a capacity probe take the first ~10 s)",
+    )
     parser.add_argument("--out", type=Path, default=Path("reports/faults"))
     args = parser.parse_args()
     faults = [f.strip() for f in args.faults.split(",") if f.strip()]
@@ -134,13 +171,17 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="northbound-faults-"))
     # The line is on for the whole night, so every run exercises one FIFO line across the
     # instances; hashing is made cheap so the two shared cores serve journeys, not Argon2.
-    extra = {"NORTHBOUND_WAITING_ROOM__MODE": "on",
-             "NORTHBOUND_ACCOUNTS__ARGON2_MEMORY_KIB": "8192",
-             "NORTHBOUND_ACCOUNTS__ARGON2_TIME_COST": "1"}
+    extra = {
+        "NORTHBOUND_WAITING_ROOM__MODE": "on",
+        "NORTHBOUND_ACCOUNTS__ARGON2_MEMORY_KIB": "8192",
+        "NORTHBOUND_ACCOUNTS__ARGON2_TIME_COST": "1",
+    }
     rows = []
     with LocalCluster(folder, instances=args.instances, extra_env=extra) as cluster:
-        print(f"cluster: {cluster.url} -> {len(cluster.members)} instances, files in {folder}",
-              file=sys.stderr)
+        print(
+            f"cluster: {cluster.url} -> {len(cluster.members)} instances, files in {folder}",
+            file=sys.stderr,
+        )
         for fault in faults:
             print(f"running {fault} ...", file=sys.stderr)
             rows.append(run_one(cluster, fault, args, args.out))

@@ -104,13 +104,21 @@ def answers(index: int) -> dict[str, str]:
     name = "".join(letters[(index // 26**k) % 26] for k in range(4))
     born = datetime(1950, 1, 1) + timedelta(days=index % 12000)
     return {
-        "family_name": f"Sponsor{name}", "given_names": "Alex",
-        "date_of_birth": born.strftime("%Y-%m-%d"), "country_of_birth": "Mexico",
-        "address": f"{index} Main Street", "city": "Toronto", "province": "ON",
-        "postal_code": "M5V 2T6", "email": f"sponsor{index}@example.com",
-        "status_document": "pr_card", "status_document_number": f"PR{index:09d}",
-        "person1_family_name": f"Parent{name}", "person1_given_names": "Rosa",
-        "person1_date_of_birth": "1930-06-15", "person1_relationship": "parent",
+        "family_name": f"Sponsor{name}",
+        "given_names": "Alex",
+        "date_of_birth": born.strftime("%Y-%m-%d"),
+        "country_of_birth": "Mexico",
+        "address": f"{index} Main Street",
+        "city": "Toronto",
+        "province": "ON",
+        "postal_code": "M5V 2T6",
+        "email": f"sponsor{index}@example.com",
+        "status_document": "pr_card",
+        "status_document_number": f"PR{index:09d}",
+        "person1_family_name": f"Parent{name}",
+        "person1_given_names": "Rosa",
+        "person1_date_of_birth": "1930-06-15",
+        "person1_relationship": "parent",
         "declaration": "yes",
     }
 
@@ -147,19 +155,42 @@ async def seed(database_url: str, count: int) -> tuple[list[tuple[int, str]], in
     db = Database(database_url)
     try:
         async with db.session() as session, session.begin():
-            users = [User(email=f"sponsor{i}@example.com", password_hash=shared_hash,
-                          language="fr" if i % 4 == 0 else "en", email_verified_at=now,
-                          created_at=now, is_staff=False, failed_sign_ins=0)
-                     for i in range(count)]
-            staff = User(email="staff@example.com", password_hash=shared_hash, language="en",
-                         email_verified_at=now, created_at=now, is_staff=True, failed_sign_ins=0)
+            users = [
+                User(
+                    email=f"sponsor{i}@example.com",
+                    password_hash=shared_hash,
+                    language="fr" if i % 4 == 0 else "en",
+                    email_verified_at=now,
+                    created_at=now,
+                    is_staff=False,
+                    failed_sign_ins=0,
+                )
+                for i in range(count)
+            ]
+            staff = User(
+                email="staff@example.com",
+                password_hash=shared_hash,
+                language="en",
+                email_verified_at=now,
+                created_at=now,
+                is_staff=True,
+                failed_sign_ins=0,
+            )
             session.add_all([*users, staff])
             await session.flush()
             pairs = [(u.id, secrets.token_urlsafe(32)) for u in users]
-            session.add_all([AccountSession(id=token_digest(token), user_id=user_id,
-                                            created_at=now, last_seen_at=now,
-                                            expires_at=now + timedelta(hours=8))
-                             for user_id, token in pairs])
+            session.add_all(
+                [
+                    AccountSession(
+                        id=token_digest(token),
+                        user_id=user_id,
+                        created_at=now,
+                        last_seen_at=now,
+                        expires_at=now + timedelta(hours=8),
+                    )
+                    for user_id, token in pairs
+                ]
+            )
             return pairs, staff.id
     finally:
         await db.dispose()
@@ -172,11 +203,16 @@ async def create_intake(database_url: str, opens_at: datetime) -> int:
     db = Database(database_url)
     try:
         intake = await service.create_intake(
-            db, opens_at=opens_at, closes_at=opens_at + timedelta(hours=1),
-            invitation_target=1000, application_cap=600,
+            db,
+            opens_at=opens_at,
+            closes_at=opens_at + timedelta(hours=1),
+            invitation_target=1000,
+            application_cap=600,
             notice_en="Interest to sponsor: bench intake.",
-            notice_fr="Intérêt à parrainer : période d'essai.", staff_id=None,
-            now=datetime.now(UTC))
+            notice_fr="Intérêt à parrainer : période d'essai.",
+            staff_id=None,
+            now=datetime.now(UTC),
+        )
         return intake.id
     finally:
         await db.dispose()
@@ -191,8 +227,9 @@ async def stored_entries(database_url: str, intake_id: int) -> list[tuple[str, i
     db = Database(database_url)
     try:
         async with db.session() as session:
-            rows = await session.execute(select(Entry.confirmation, Entry.user_id)
-                                         .where(Entry.intake_id == intake_id))
+            rows = await session.execute(
+                select(Entry.confirmation, Entry.user_id).where(Entry.intake_id == intake_id)
+            )
             return [(str(c), int(u)) for c, u in rows.all()]
     finally:
         await db.dispose()
@@ -210,8 +247,9 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
 
 
 def command(env: dict[str, str], *arguments: str) -> str:
-    done = subprocess.run([NORTHBOUND, *arguments], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [NORTHBOUND, *arguments], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"northbound {' '.join(arguments)}: {done.stderr or done.stdout}")
     return done.stdout.strip()
@@ -245,17 +283,28 @@ class Browser:
     def __init__(self, port: int, address: str, cookies: dict[str, str]) -> None:
         self.port, self.address, self.cookies = port, address, dict(cookies)
 
-    async def request(self, method: str, path: str, *, accept: str = "text/html",
-                      form: dict[str, str] | None = None) -> Answer:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        accept: str = "text/html",
+        form: dict[str, str] | None = None,
+    ) -> Answer:
         body = urllib.parse.urlencode(form).encode() if form is not None else b""
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept: {accept}\r\n"
-                f"Accept-Language: en\r\nCookie: {cookie}\r\nConnection: close\r\n")
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept: {accept}\r\n"
+            f"Accept-Language: en\r\nCookie: {cookie}\r\nConnection: close\r\n"
+        )
         if form is not None:
-            head += ("Content-Type: application/x-www-form-urlencoded\r\n"
-                     f"Content-Length: {len(body)}\r\n")
-        reader, writer = await asyncio.open_connection(HOST, self.port,
-                                                       local_addr=(self.address, 0))
+            head += (
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n"
+            )
+        reader, writer = await asyncio.open_connection(
+            HOST, self.port, local_addr=(self.address, 0)
+        )
         try:
             writer.write(head.encode("latin-1") + b"\r\n" + body)
             await writer.drain()
@@ -287,12 +336,13 @@ def _unchunk(data: bytes) -> bytes:
         size = int(data[position:end].split(b";")[0] or b"0", 16)
         if size == 0:
             return bytes(out)
-        out += data[end + 2:end + 2 + size]
+        out += data[end + 2 : end + 2 + size]
         position = end + 2 + size + 2
 
 
-async def ask(browser: Browser, sponsor: Sponsor, kind: str, method: str, path: str,
-              **options: Any) -> Answer | None:
+async def ask(
+    browser: Browser, sponsor: Sponsor, kind: str, method: str, path: str, **options: Any
+) -> Answer | None:
     """One request; a refused or dropped connection is noted and counts as no answer."""
     try:
         answer = await asyncio.wait_for(browser.request(method, path, **options), 30)
@@ -304,22 +354,25 @@ async def ask(browser: Browser, sponsor: Sponsor, kind: str, method: str, path: 
     return answer
 
 
-async def journey(sponsor: Sponsor, port: int, intake_id: int, deadline: float,
-                  jitter: random.Random) -> None:
+async def journey(
+    sponsor: Sponsor, port: int, intake_id: int, deadline: float, jitter: random.Random
+) -> None:
     browser = Browser(port, sponsor.address, {"nb_session": sponsor.token})
     path = FORM_PATH.format(id=intake_id)
     await asyncio.sleep(max(0.0, sponsor.arrive_at - time.time()))
     sponsor.arrived = time.time()
     html = ""
     while time.time() < deadline:  # follow the waiting room to the form
-        answer = await ask(browser, sponsor, "form page", "GET", path,
-                           accept="application/json")
+        answer = await ask(browser, sponsor, "form page", "GET", path, accept="application/json")
         if answer is not None and answer.status == 200:
             sponsor.got_in, html = time.time(), answer.text
             sponsor.place = pass_position(browser.cookies.get(PASS_COOKIE)) or sponsor.place
             break
-        if answer is not None and answer.status == 429 and "json" in answer.headers.get(
-                "content-type", ""):
+        if (
+            answer is not None
+            and answer.status == 429
+            and "json" in answer.headers.get("content-type", "")
+        ):
             position = json.loads(answer.body).get("position")
             if position is not None:
                 sponsor.place = int(position)
@@ -342,8 +395,7 @@ async def journey(sponsor: Sponsor, port: int, intake_id: int, deadline: float,
                 if found:
                     sponsor.acknowledged = found.group(1)
                     return
-                await asyncio.sleep((page.retry_after() if page else 2.0)
-                                    + jitter.uniform(0, 0.3))
+                await asyncio.sleep((page.retry_after() if page else 2.0) + jitter.uniform(0, 0.3))
             return
         if answer is not None and answer.status not in (429, 503):
             return
@@ -358,22 +410,33 @@ async def watch_room(base: str, opening: float, samples: list[dict[str, Any]]) -
         while True:
             try:
                 status = (await client.get("/api/v1/admin/room/")).json()
-                samples.append({"t": round(time.time() - opening, 1), "on": status["on"],
-                                "preQueue": status["preQueue"], "serving": status["serving"],
-                                "lastPosition": status["lastPosition"],
-                                "waiting": status["waiting"],
-                                "admittedPerMinute": status["admittedPerMinute"]})
+                samples.append(
+                    {
+                        "t": round(time.time() - opening, 1),
+                        "on": status["on"],
+                        "preQueue": status["preQueue"],
+                        "serving": status["serving"],
+                        "lastPosition": status["lastPosition"],
+                        "waiting": status["waiting"],
+                        "admittedPerMinute": status["admittedPerMinute"],
+                    }
+                )
             except (httpx.HTTPError, ValueError, KeyError):
                 pass
             await asyncio.sleep(2.0)
 
 
-async def crowd(sponsors: list[Sponsor], port: int, intake_id: int, deadline: float,
-                opening: float, samples: list[dict[str, Any]]) -> None:
+async def crowd(
+    sponsors: list[Sponsor],
+    port: int,
+    intake_id: int,
+    deadline: float,
+    opening: float,
+    samples: list[dict[str, Any]],
+) -> None:
     jitter = random.Random(7)
     watcher = asyncio.create_task(watch_room(f"http://{HOST}:{port}", opening, samples))
-    tasks = [asyncio.create_task(journey(s, port, intake_id, deadline, jitter))
-             for s in sponsors]
+    tasks = [asyncio.create_task(journey(s, port, intake_id, deadline, jitter)) for s in sponsors]
     done, pending = await asyncio.wait(tasks, timeout=max(1.0, deadline - time.time() + 25))
     for task in [*pending, watcher]:
         task.cancel()
@@ -417,24 +480,42 @@ def order_report(group: list[Sponsor]) -> dict[str, Any]:
     arrived = [float(s.arrived or 0) for s in placed]
     places = [float(s.place or 0) for s in placed]
     rho, inverted = spearman(arrived, places), out_of_order(arrived, places)
-    return {"sponsors": len(group), "withPlace": len(placed),
-            "gotIn": sum(1 for s in group if s.got_in is not None),
-            "spearmanArrivalVsPlace": None if rho is None else round(rho, 3),
-            "pairsOutOfOrder": None if inverted is None else round(inverted, 3)}
+    return {
+        "sponsors": len(group),
+        "withPlace": len(placed),
+        "gotIn": sum(1 for s in group if s.got_in is not None),
+        "spearmanArrivalVsPlace": None if rho is None else round(rho, 3),
+        "pairsOutOfOrder": None if inverted is None else round(inverted, 3),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sponsors", type=int, default=3000)
-    parser.add_argument("--early-share", type=float, default=0.3,
-                        help="Share of sponsors who arrive before the opening.")
-    parser.add_argument("--early-seconds", type=float, default=6.0,
-                        help="Early arrivals spread over this many seconds before the opening.")
-    parser.add_argument("--seconds", type=float, default=60.0,
-                        help="Hard bound on the crowd's run, from the first arrival.")
-    parser.add_argument("--database-url", default="",
-                        help="e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/DB (empty "
-                             "database); default: SQLite in a temporary folder")
+    parser.add_argument(
+        "--early-share",
+        type=float,
+        default=0.3,
+        help="Share of sponsors who arrive before the opening.",
+    )
+    parser.add_argument(
+        "--early-seconds",
+        type=float,
+        default=6.0,
+        help="Early arrivals spread over this many seconds before the opening.",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=60.0,
+        help="Hard bound on the crowd's run, from the first arrival.",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/DB (empty "
+        "database); default: SQLite in a temporary folder",
+    )
     args = parser.parse_args()
     if not 1 <= args.sponsors <= 60_000:
         parser.error("--sponsors must be from 1 to 60000")
@@ -443,13 +524,17 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="northbound-lottery-"))
     port = free_port()
     base = f"http://{HOST}:{port}"
-    env = {**os.environ, "NORTHBOUND_DATA_DIR": str(work / "data"),
-           "NORTHBOUND_SECRET_KEY": secrets.token_urlsafe(32),
-           "NORTHBOUND_LOG_LEVEL": "WARNING", "NORTHBOUND_CONTENT_POLL_SECONDS": "0",
-           "NORTHBOUND_BASE_URL": base,
-           "NORTHBOUND_WAITING_ROOM__ADMIN_TOKEN": ADMIN_TOKEN,
-           "NORTHBOUND_WAITING_ROOM__MIN_REFRESH_SECONDS": "1",
-           "NORTHBOUND_WAITING_ROOM__MAX_REFRESH_SECONDS": "5"}
+    env = {
+        **os.environ,
+        "NORTHBOUND_DATA_DIR": str(work / "data"),
+        "NORTHBOUND_SECRET_KEY": secrets.token_urlsafe(32),
+        "NORTHBOUND_LOG_LEVEL": "WARNING",
+        "NORTHBOUND_CONTENT_POLL_SECONDS": "0",
+        "NORTHBOUND_BASE_URL": base,
+        "NORTHBOUND_WAITING_ROOM__ADMIN_TOKEN": ADMIN_TOKEN,
+        "NORTHBOUND_WAITING_ROOM__MIN_REFRESH_SECONDS": "1",
+        "NORTHBOUND_WAITING_ROOM__MAX_REFRESH_SECONDS": "5",
+    }
     if args.database_url:
         env["NORTHBOUND_DATABASE_URL"] = args.database_url
     env.pop("NORTHBOUND_REDIS_URL", None)  # one process: the room lives in the server
@@ -463,33 +548,47 @@ def main() -> None:
     print(f"seeded {len(pairs)} sponsors with sessions in {time.time() - started:.1f} s")
 
     server_log = (work / "server.log").open("wb")
-    server = subprocess.Popen([*pin(0), NORTHBOUND, "serve", "--port", str(port)], env=env,
-                              cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*pin(0), NORTHBOUND, "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_until_up(f"{base}/healthz")
         if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
             os.sched_setaffinity(0, {1})
         # room for the command below and for making the clients (a few ms each)
         opens_at = datetime.now(UTC).replace(microsecond=0) + timedelta(
-            seconds=int(args.early_seconds) + 6 + args.sponsors // 400)
+            seconds=int(args.early_seconds) + 6 + args.sponsors // 400
+        )
         intake_id = asyncio.run(create_intake(database_url, opens_at))
-        room = json.loads(command(env, "lottery", "schedule-room", "--intake", str(intake_id),
-                                  "--url", base))
-        print(f"intake {intake_id} opens at {opens_at:%H:%M:%S} UTC; room scheduled: "
-              f"opensAt={room['opensAt']}, on={room['on']}")
+        room = json.loads(
+            command(env, "lottery", "schedule-room", "--intake", str(intake_id), "--url", base)
+        )
+        print(
+            f"intake {intake_id} opens at {opens_at:%H:%M:%S} UTC; room scheduled: "
+            f"opensAt={room['opensAt']}, on={room['on']}"
+        )
         opening = opens_at.timestamp()
         rng = random.Random(2026)
         sponsors = []
         for index, (user_id, token) in enumerate(pairs):
             early = rng.random() < args.early_share
-            when = (opening - rng.uniform(0.2, args.early_seconds) if early
-                    else opening + rng.uniform(0.0, 1.0))
+            when = (
+                opening - rng.uniform(0.2, args.early_seconds)
+                if early
+                else opening + rng.uniform(0.0, 1.0)
+            )
             sponsors.append(Sponsor(index, user_id, token, source_address(index), when, early))
         first = min(s.arrive_at for s in sponsors)
         deadline = first + args.seconds
-        print(f"{sum(s.early for s in sponsors)} arrive in the {args.early_seconds:.0f} s "
-              f"before the opening, {sum(not s.early for s in sponsors)} in the opening "
-              f"second; bounded at {args.seconds:.0f} s")
+        print(
+            f"{sum(s.early for s in sponsors)} arrive in the {args.early_seconds:.0f} s "
+            f"before the opening, {sum(not s.early for s in sponsors)} in the opening "
+            f"second; bounded at {args.seconds:.0f} s"
+        )
         samples: list[dict[str, Any]] = []
         asyncio.run(crowd(sponsors, port, intake_id, deadline, opening, samples))
         crowd_seconds = time.time() - first
@@ -502,41 +601,69 @@ def main() -> None:
         # exactly once: one stored form for this sponsor, and (when the page was read) it is
         # the number the sponsor was shown
         exactly_once = sum(
-            1 for s in acked if per_user.get(s.user_id) == 1 and (
-                s.acknowledged == "unread" or (by_number.get(s.acknowledged or "") == 1
-                                               and owner.get(s.acknowledged or "") == s.user_id)))
+            1
+            for s in acked
+            if per_user.get(s.user_id) == 1
+            and (
+                s.acknowledged == "unread"
+                or (
+                    by_number.get(s.acknowledged or "") == 1
+                    and owner.get(s.acknowledged or "") == s.user_id
+                )
+            )
+        )
         statuses: Counter[str] = Counter()
         for s in sponsors:
             statuses.update(f"{kind} {status}" for kind, status in s.statuses)
         five_hundreds = sum(n for key, n in statuses.items() if key.endswith(" 500"))
-        statuses = Counter({key.replace(" 0", " no answer") if key.endswith(" 0") else key: n
-                            for key, n in statuses.items()})
+        statuses = Counter(
+            {
+                key.replace(" 0", " no answer") if key.endswith(" 0") else key: n
+                for key, n in statuses.items()
+            }
+        )
         ack_times = [s.got_in for s in acked if s.got_in]
         report = {
-            "sponsors": len(sponsors), "crowdSeconds": round(crowd_seconds, 1),
-            "requests": sum(statuses.values()), "statuses": dict(sorted(statuses.items())),
+            "sponsors": len(sponsors),
+            "crowdSeconds": round(crowd_seconds, 1),
+            "requests": sum(statuses.values()),
+            "statuses": dict(sorted(statuses.items())),
             "responses500": five_hundreds,
             # what the server logged as unexpected (a 500 the client may never have seen)
-            "serverUnexpectedErrors": (work / "server.log").read_text(
-                errors="replace").count('"unexpected error"'),
+            "serverUnexpectedErrors": (work / "server.log")
+            .read_text(errors="replace")
+            .count('"unexpected error"'),
             "noAnswer": dict(Counter(e for s in sponsors for e in s.errors)),
-            "acknowledged": len(acked), "acknowledgedFoundExactlyOnce": exactly_once,
-            "storedForms": len(stored), "sponsorsWithMoreThanOneForm":
-                sum(1 for n in per_user.values() if n > 1),
+            "acknowledged": len(acked),
+            "acknowledgedFoundExactlyOnce": exactly_once,
+            "storedForms": len(stored),
+            "sponsorsWithMoreThanOneForm": sum(1 for n in per_user.values() if n > 1),
             "storedButNotAcknowledged": len(stored) - len(acked),
-            "lastGotInAfterOpeningSeconds":
-                round(max(ack_times) - opening, 1) if ack_times else None,
+            "lastGotInAfterOpeningSeconds": round(max(ack_times) - opening, 1)
+            if ack_times
+            else None,
             "acknowledgedNumberUnread": sum(1 for s in acked if s.acknowledged == "unread"),
             "arrivedBeforeOpening": order_report(
-                [s for s in sponsors if s.arrived is not None and s.arrived < opening]),
+                [s for s in sponsors if s.arrived is not None and s.arrived < opening]
+            ),
             "arrivedAfterOpening": order_report(
-                [s for s in sponsors if s.arrived is not None and s.arrived >= opening]),
+                [s for s in sponsors if s.arrived is not None and s.arrived >= opening]
+            ),
         }
-        early_places = [s.place for s in sponsors
-                        if s.place is not None and s.arrived is not None and s.arrived < opening]
+        early_places = [
+            s.place
+            for s in sponsors
+            if s.place is not None and s.arrived is not None and s.arrived < opening
+        ]
         report["lateArrivalsPlacedAheadOfEveryEarlyArrival"] = sum(
-            1 for s in sponsors if s.place is not None and s.arrived is not None
-            and s.arrived >= opening and early_places and s.place < min(early_places))
+            1
+            for s in sponsors
+            if s.place is not None
+            and s.arrived is not None
+            and s.arrived >= opening
+            and early_places
+            and s.place < min(early_places)
+        )
         print(json.dumps(report, indent=2))
         print("the room every 2 s (t: seconds from the opening):")
         for sample in samples:

@@ -72,9 +72,18 @@ def start_server(
     """The demo app or the site on the server's core; returns it and its port."""
     port = free_port()
     if args.target == "demo":
-        command = [PYTHON, str(ROOT / "bench" / "bounded_app.py"), "--port", str(port),
-                   "--concurrency", str(args.concurrency), "--service-ms", str(args.service_ms),
-                   "--cpu-ms", str(args.cpu_ms)]
+        command = [
+            PYTHON,
+            str(ROOT / "bench" / "bounded_app.py"),
+            "--port",
+            str(port),
+            "--concurrency",
+            str(args.concurrency),
+            "--service-ms",
+            str(args.service_ms),
+            "--cpu-ms",
+            str(args.cpu_ms),
+        ]
         if protected:
             command.append("--protected")
         health = f"http://{HOST}:{port}/metrics"
@@ -87,8 +96,17 @@ def start_server(
 
 
 def run_generator(port: int, path: str, extra: list[str], timeout: float) -> dict[str, Any]:
-    command = [*pin(GENERATOR_CPU), PYTHON, "-m", "northbound.lab.flood", "--port", str(port),
-               "--path", path, *extra]
+    command = [
+        *pin(GENERATOR_CPU),
+        PYTHON,
+        "-m",
+        "northbound.lab.flood",
+        "--port",
+        str(port),
+        "--path",
+        path,
+        *extra,
+    ]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=True)
     data: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return data
@@ -282,9 +300,7 @@ def conduct(args: argparse.Namespace) -> None:
                         "--good-within",
                         str(args.good_within),
                     ]
-                    data = run_generator(
-                        port, args.path, extra, args.seconds + args.give_up + 60
-                    )
+                    data = run_generator(port, args.path, extra, args.seconds + args.give_up + 60)
                     result = StepResult(**data)
                 result.server_cpu = server.cpu_seconds() - cpu_before
                 result.server_statuses, result.shed_reasons = server_counts(port)

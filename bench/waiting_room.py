@@ -60,8 +60,13 @@ def build_server_app(cookie_file: Path, polling_visitors: int = 1) -> Any:
     async def protected(scope: Any, receive: Any, send: Any) -> None:
         raise RuntimeError("nobody is admitted in this benchmark")
 
-    gate = Gate(protected, room=room, exempt_prefixes=["/static/"], site_name="Northbound",
-                cookie_prefix="nb_")
+    gate = Gate(
+        protected,
+        room=room,
+        exempt_prefixes=["/static/"],
+        site_name="Northbound",
+        cookie_prefix="nb_",
+    )
     raw_page: dict[str, bytes] = {}
 
     async def setup() -> None:

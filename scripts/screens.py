@@ -46,14 +46,22 @@ def _free_port() -> int:
 
 
 def _serve(src: Path, data: Path) -> tuple[subprocess.Popen[bytes], str]:
-    env = {**os.environ, "PYTHONPATH": str(src / "src"), "NORTHBOUND_DATA_DIR": str(data),
-           "NORTHBOUND_SECRET_KEY": "screens-secret-key-not-for-production-use",
-           "NORTHBOUND_WAITING_ROOM__MODE": "off"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(src / "src"),
+        "NORTHBOUND_DATA_DIR": str(data),
+        "NORTHBOUND_SECRET_KEY": "screens-secret-key-not-for-production-use",
+        "NORTHBOUND_WAITING_ROOM__MODE": "off",
+    }
     cli = [sys.executable, "-c", "from northbound.cli import main; main()"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
     port = _free_port()
-    server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -76,8 +84,12 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as data:
         server, base = _serve(args.src.resolve(), Path(data))
-        shed = subprocess.run([sys.executable, "-c", SHED_PAGE], check=True, capture_output=True,
-                              env={**os.environ, "PYTHONPATH": str(args.src.resolve() / "src")})
+        shed = subprocess.run(
+            [sys.executable, "-c", SHED_PAGE],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "PYTHONPATH": str(args.src.resolve() / "src")},
+        )
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
@@ -90,8 +102,9 @@ def main() -> None:
                         if action == "submit":
                             with page.expect_navigation():
                                 page.click("main form button[type=submit]:not(.visually-hidden)")
-                        page.screenshot(path=args.out / f"{name}-{label}.jpg", type="jpeg",
-                                        quality=60)
+                        page.screenshot(
+                            path=args.out / f"{name}-{label}.jpg", type="jpeg", quality=60
+                        )
                     page.set_content(shed.stdout.decode("utf-8"))
                     page.screenshot(path=args.out / f"503-{label}.jpg", type="jpeg", quality=60)
                     page.close()

@@ -164,8 +164,9 @@ def _prepare_schema(settings: Settings) -> None:
     from northbound.storage.schema import SchemaBehind, ensure_current
 
     async def check() -> None:
-        engine = create_engine(settings.effective_database_url,
-                               settings.database_breaker.connect_timeout_seconds)
+        engine = create_engine(
+            settings.effective_database_url, settings.database_breaker.connect_timeout_seconds
+        )
         try:
             await ensure_current(engine, embedded=settings.is_sqlite)
         finally:
@@ -218,15 +219,31 @@ def notice_show(
 
     notice, updated = asyncio.run(with_database(current_notice))
     if as_json:
-        typer.echo(json.dumps({"en": notice.en, "fr": notice.fr, "level": notice.level,
-                               "since": updated.isoformat() if notice.en else None}))
+        typer.echo(
+            json.dumps(
+                {
+                    "en": notice.en,
+                    "fr": notice.fr,
+                    "level": notice.level,
+                    "since": updated.isoformat() if notice.en else None,
+                }
+            )
+        )
         return
     if not notice.en:
         typer.echo("no notice")
         return
-    typer.echo(render_table(["notice", "now"], [
-        ("level", notice.level), ("since (UTC)", f"{updated:%Y-%m-%d %H:%M}"),
-        ("English", notice.en), ("French", notice.fr)]))
+    typer.echo(
+        render_table(
+            ["notice", "now"],
+            [
+                ("level", notice.level),
+                ("since (UTC)", f"{updated:%Y-%m-%d %H:%M}"),
+                ("English", notice.en),
+                ("French", notice.fr),
+            ],
+        )
+    )
 
 
 @notice_app.command("set")

@@ -75,8 +75,11 @@ def _via_admin_api(
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text
-        hint = (" (set NORTHBOUND_WAITING_ROOM__ADMIN_TOKEN to the server's admin token)"
-                if response.status_code in (401, 403) else "")
+        hint = (
+            " (set NORTHBOUND_WAITING_ROOM__ADMIN_TOKEN to the server's admin token)"
+            if response.status_code in (401, 403)
+            else ""
+        )
         typer.echo(f"The server refused ({response.status_code}): {detail}{hint}", err=True)
         raise typer.Exit(1)
     result: dict[str, Any] = response.json()
@@ -84,15 +87,24 @@ def _via_admin_api(
 
 
 ROWS = (
-    ("room", "room"), ("on", "queueing newcomers"), ("mode", "mode"),
-    ("autoActive", "switched on by auto mode"), ("paused", "paused"),
-    ("waiting", "people waiting (polling)"), ("lineLength", "places in line"),
-    ("serving", "serving number"), ("lastPosition", "last place handed out"),
+    ("room", "room"),
+    ("on", "queueing newcomers"),
+    ("mode", "mode"),
+    ("autoActive", "switched on by auto mode"),
+    ("paused", "paused"),
+    ("waiting", "people waiting (polling)"),
+    ("lineLength", "places in line"),
+    ("serving", "serving number"),
+    ("lastPosition", "last place handed out"),
     ("admittedPerMinute", "admitted per minute (measured)"),
-    ("fixedRatePerMinute", "fixed rate per minute"), ("admitCapPerMinute", "cap per minute"),
-    ("opensAt", "opens at (pre-queue)"), ("preQueue", "in the pre-queue"),
-    ("activeHereNow", "pass holders active here"), ("admittedTotal", "admitted in total"),
-    ("abandonedTotal", "places abandoned"), ("requestsPerHolder", "requests per holder"),
+    ("fixedRatePerMinute", "fixed rate per minute"),
+    ("admitCapPerMinute", "cap per minute"),
+    ("opensAt", "opens at (pre-queue)"),
+    ("preQueue", "in the pre-queue"),
+    ("activeHereNow", "pass holders active here"),
+    ("admittedTotal", "admitted in total"),
+    ("abandonedTotal", "places abandoned"),
+    ("requestsPerHolder", "requests per holder"),
 )
 
 
@@ -105,8 +117,9 @@ def format_status(document: dict[str, Any]) -> str:
     return render_table(["waiting room", "now"], [*known, *extra])
 
 
-def _run(action: str, body: dict[str, Any] | None = None, url: str | None = None,
-         as_json: bool = False) -> None:
+def _run(
+    action: str, body: dict[str, Any] | None = None, url: str | None = None, as_json: bool = False
+) -> None:
     site, settings = _settings()
     body = body or {}
     try:
@@ -115,14 +128,16 @@ def _run(action: str, body: dict[str, Any] | None = None, url: str | None = None
         else:
             document = _via_admin_api(site, settings, action, body, url)
     except httpx.HTTPError as error:
-        typer.echo(f"Cannot reach the server's admin API at {url or site.base_url}: {error} "
-                   "(set NORTHBOUND_BASE_URL "
-                   "or --url to a running instance, or NORTHBOUND_REDIS_URL to act on the "
-                   "shared store directly)", err=True)
+        typer.echo(
+            f"Cannot reach the server's admin API at {url or site.base_url}: {error} "
+            "(set NORTHBOUND_BASE_URL "
+            "or --url to a running instance, or NORTHBOUND_REDIS_URL to act on the "
+            "shared store directly)",
+            err=True,
+        )
         raise typer.Exit(1) from None
     except OSError as error:
-        typer.echo(f"Cannot reach the room's store: {error} (check NORTHBOUND_REDIS_URL)",
-                   err=True)
+        typer.echo(f"Cannot reach the room's store: {error} (check NORTHBOUND_REDIS_URL)", err=True)
         raise typer.Exit(1) from None
     except ValueError as error:  # a value the admin API would answer 400 to
         typer.echo(f"Not done: {error}", err=True)

@@ -27,21 +27,25 @@ class DatabaseBreakerSettings(BaseModel):
     """The circuit breaker around the database (``NORTHBOUND_DATABASE_BREAKER__*``)."""
 
     failure_threshold: int = Field(
-        default=5, ge=1,
+        default=5,
+        ge=1,
         description="Database failures in a row (or slow calls) that open the circuit.",
     )
     reset_seconds: float = Field(
-        default=10.0, gt=0,
+        default=10.0,
+        gt=0,
         description="How long an open circuit refuses database calls before one probe "
         "(short: forms reopen soon after the database is back).",
     )
     slow_call_seconds: float = Field(
-        default=5.0, ge=0,
+        default=5.0,
+        ge=0,
         description="A session that holds the database longer than this counts as a "
         "failure (0 = never).",
     )
     connect_timeout_seconds: float = Field(
-        default=5.0, gt=0,
+        default=5.0,
+        gt=0,
         description="Give up opening a PostgreSQL connection after this long.",
     )
 
@@ -190,8 +194,10 @@ class Settings(BaseSettings):
     @property
     def verifying_secrets(self) -> list[str]:
         """The current secret, then those being rotated out: everything that still verifies."""
-        return [self.secret_key.get_secret_value(),
-                *(s.get_secret_value() for s in self.previous_secret_keys)]
+        return [
+            self.secret_key.get_secret_value(),
+            *(s.get_secret_value() for s in self.previous_secret_keys),
+        ]
 
     @property
     def secret_key_is_set(self) -> bool:

@@ -117,8 +117,9 @@ def _figures_document(figures: SurgeFigures) -> dict[str, object]:
     return {
         "gauges": figures.gauges,
         "admitted": dict(figures.admitted),
-        "shed": [{"priority": p, "reason": r, "count": v}
-                 for (p, r), v in sorted(figures.shed.items())],
+        "shed": [
+            {"priority": p, "reason": r, "count": v} for (p, r), v in sorted(figures.shed.items())
+        ],
         "rateLimited": dict(figures.rate_limited),
         "breakers": {n: BREAKER_NAMES.get(v, str(v)) for n, v in figures.breakers.items()},
         "queueWaitCount": figures.wait_count,
@@ -129,7 +130,8 @@ def _figures_document(figures: SurgeFigures) -> dict[str, object]:
 @surge_app.command()
 def status(
     url: str | None = typer.Option(
-        None, help="Base URL of a running instance (default: NORTHBOUND_BASE_URL)."),
+        None, help="Base URL of a running instance (default: NORTHBOUND_BASE_URL)."
+    ),
     timeout: float = typer.Option(5.0, help="Seconds to wait for /metrics."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
 ) -> None:
@@ -147,10 +149,11 @@ def status(
         response = httpx.get(target, timeout=timeout, **extra)  # type: ignore[arg-type]
         response.raise_for_status()
     except httpx.HTTPError as error:
-        hint = ("set NORTHBOUND_METRICS__TOKEN to the site's metrics token"
-                if isinstance(error, httpx.HTTPStatusError)
-                and error.response.status_code in (401, 404)
-                else "set NORTHBOUND_BASE_URL (or --url) to a running instance")
+        hint = (
+            "set NORTHBOUND_METRICS__TOKEN to the site's metrics token"
+            if isinstance(error, httpx.HTTPStatusError) and error.response.status_code in (401, 404)
+            else "set NORTHBOUND_BASE_URL (or --url) to a running instance"
+        )
         typer.echo(f"Could not read {target}: {error} ({hint})", err=True)
         raise typer.Exit(code=1) from error
     figures = parse_metrics(response.text)

@@ -22,17 +22,28 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
 
 ABOUT_YOU = {
-    "family_name": "Tremblay", "given_names": "Marie-Ève", "date_of_birth": "1988-02-29",
-    "country_of_birth": "France", "phone": "613-555-0100", "uci": "1234-5678",
+    "family_name": "Tremblay",
+    "given_names": "Marie-Ève",
+    "date_of_birth": "1988-02-29",
+    "country_of_birth": "France",
+    "phone": "613-555-0100",
+    "uci": "1234-5678",
 }
 RESIDENCE = {
-    "days_present": "1,200", "address": "24 Sussex Drive", "city": "Ottawa", "province": "ON",
-    "postal_code": "k1m1m4", "taxes_filed": "yes",
+    "days_present": "1,200",
+    "address": "24 Sussex Drive",
+    "city": "Ottawa",
+    "province": "ON",
+    "postal_code": "k1m1m4",
+    "taxes_filed": "yes",
 }
 LANGUAGE = {"language_evidence": "test"}
 PLANS = {
-    "program": "express_entry", "country_of_residence": "France", "education": "master",
-    "language_clb": "9", "years_experience": "4",
+    "program": "express_entry",
+    "country_of_residence": "France",
+    "education": "master",
+    "language_clb": "9",
+    "years_experience": "4",
 }
 PR_ANSWERS = {**ABOUT_YOU, **PLANS}
 
@@ -61,22 +72,27 @@ def field_value(html: str, name: str) -> str:
 async def tokens(client: httpx.AsyncClient, path: str) -> dict[str, str]:
     page = await client.get(path)
     assert page.status_code == 200, (path, page.status_code)
-    return {"csrf_token": field_value(page.text, "csrf_token"),
-            "idempotency_key": field_value(page.text, "idempotency_key")}
+    return {
+        "csrf_token": field_value(page.text, "csrf_token"),
+        "idempotency_key": field_value(page.text, "idempotency_key"),
+    }
 
 
-async def post_form(client: httpx.AsyncClient, path: str, data: dict[str, str],
-                    form_page: str | None = None) -> httpx.Response:
+async def post_form(
+    client: httpx.AsyncClient, path: str, data: dict[str, str], form_page: str | None = None
+) -> httpx.Response:
     """GET the form page (for its tokens), then POST ``data`` with them."""
     return await client.post(path, data={**await tokens(client, form_page or path), **data})
 
 
-async def sign_up(client: httpx.AsyncClient, email: str, language: str = "en",
-                  password: str = PASSWORD) -> httpx.Response:
+async def sign_up(
+    client: httpx.AsyncClient, email: str, language: str = "en", password: str = PASSWORD
+) -> httpx.Response:
     """Create an account, then sign in with it (signing up itself signs nobody in: its answer
     must not tell a new address from one that has an account). Returns the sign-in answer."""
-    response = await post_form(client, SIGN_UP[language],
-                               {"email": email, "password": password, "confirm": password})
+    response = await post_form(
+        client, SIGN_UP[language], {"email": email, "password": password, "confirm": password}
+    )
     assert response.status_code == 303, response.text[:2000]
     assert response.headers["location"] == SIGN_IN[language] + "?check_email=1"
     signed_in = await sign_in(client, email, password, language)
@@ -84,8 +100,9 @@ async def sign_up(client: httpx.AsyncClient, email: str, language: str = "en",
     return signed_in
 
 
-async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD,
-                  language: str = "en") -> httpx.Response:
+async def sign_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD, language: str = "en"
+) -> httpx.Response:
     return await post_form(client, SIGN_IN[language], {"email": email, "password": password})
 
 
@@ -96,13 +113,20 @@ async def start(client: httpx.AsyncClient, kind: str, language: str = "en") -> s
     return response.headers["location"].rsplit("/", 1)[0]
 
 
-async def answer(client: httpx.AsyncClient, base: str, step: str, data: dict[str, str]
-                 ) -> httpx.Response:
+async def answer(
+    client: httpx.AsyncClient, base: str, step: str, data: dict[str, str]
+) -> httpx.Response:
     return await post_form(client, f"{base}/{step}", data)
 
 
-async def upload(client: httpx.AsyncClient, base: str, language: str, content: bytes,
-                 filename: str = "passport.pdf", category: str = "identity") -> httpx.Response:
+async def upload(
+    client: httpx.AsyncClient,
+    base: str,
+    language: str,
+    content: bytes,
+    filename: str = "passport.pdf",
+    category: str = "identity",
+) -> httpx.Response:
     step = "documents"
     page_tokens = await tokens(client, f"{base}/{step}")
     return await client.post(
@@ -115,8 +139,10 @@ async def upload(client: httpx.AsyncClient, base: str, language: str, content: b
 async def citizenship_ready(client: httpx.AsyncClient, language: str = "en") -> str:
     """A citizenship draft with every step answered and the identity document uploaded."""
     base = await start(client, "citizenship", language)
-    steps = {"en": ("about-you", "residence", "language"),
-             "fr": ("a-propos-de-vous", "residence", "langue")}[language]
+    steps = {
+        "en": ("about-you", "residence", "language"),
+        "fr": ("a-propos-de-vous", "residence", "langue"),
+    }[language]
     for step, data in zip(steps, (ABOUT_YOU, RESIDENCE, LANGUAGE), strict=True):
         response = await answer(client, base, step, data)
         assert response.status_code == 303, response.text[:3000]
@@ -128,8 +154,9 @@ async def citizenship_ready(client: httpx.AsyncClient, language: str = "en") -> 
 REVIEW = {"en": "review", "fr": "verification"}
 
 
-async def submit(client: httpx.AsyncClient, base: str, language: str = "en",
-                 key: str | None = None) -> httpx.Response:
+async def submit(
+    client: httpx.AsyncClient, base: str, language: str = "en", key: str | None = None
+) -> httpx.Response:
     page_tokens = await tokens(client, f"{base}/{REVIEW[language]}")
     if key:
         page_tokens["idempotency_key"] = key

@@ -37,8 +37,11 @@ async def _outbox(app: FastAPI) -> list[OutboxMail]:
 async def test_sign_up_queues_a_verification_link_then_the_person_signs_in(
     client: httpx.AsyncClient, app: FastAPI, language: str
 ) -> None:
-    response = await post_form(client, SIGN_UP[language], {
-        "email": "Marie@Example.com", "password": PASSWORD, "confirm": PASSWORD})
+    response = await post_form(
+        client,
+        SIGN_UP[language],
+        {"email": "Marie@Example.com", "password": PASSWORD, "confirm": PASSWORD},
+    )
     assert response.status_code == 303
     assert response.headers["location"] == SIGN_IN[language] + "?check_email=1"
     assert "nb_session" not in response.headers.get("set-cookie", "")
@@ -64,24 +67,49 @@ async def test_sign_up_queues_a_verification_link_then_the_person_signs_in(
     [
         ({"email": "not-an-address"}, "email", "Enter an email address", "Entrez une adresse"),
         ({"email": "a@b"}, "email", "Enter an email address", "Entrez une adresse"),
-        ({"email": "x" * 300 + "@example.com"}, "email", "Enter an email address",
-         "Entrez une adresse"),
-        ({"password": "short", "confirm": "short"}, "password", "at least 8 characters",
-         "au moins 8 caractères"),
-        ({"password": "password123", "confirm": "password123"}, "password", "too easy to guess",
-         "trop facile à deviner"),
-        ({"password": "aaaaaaaaaaaa", "confirm": "aaaaaaaaaaaa"}, "password",
-         "too easy to guess", "trop facile à deviner"),
-        ({"password": "y" * 129, "confirm": "y" * 129}, "password", "128 characters",
-         "128 caractères"),
+        (
+            {"email": "x" * 300 + "@example.com"},
+            "email",
+            "Enter an email address",
+            "Entrez une adresse",
+        ),
+        (
+            {"password": "short", "confirm": "short"},
+            "password",
+            "at least 8 characters",
+            "au moins 8 caractères",
+        ),
+        (
+            {"password": "password123", "confirm": "password123"},
+            "password",
+            "too easy to guess",
+            "trop facile à deviner",
+        ),
+        (
+            {"password": "aaaaaaaaaaaa", "confirm": "aaaaaaaaaaaa"},
+            "password",
+            "too easy to guess",
+            "trop facile à deviner",
+        ),
+        (
+            {"password": "y" * 129, "confirm": "y" * 129},
+            "password",
+            "128 characters",
+            "128 caractères",
+        ),
         ({"confirm": "something else entirely"}, "confirm", "do not match", "ne correspondent"),
         ({"password": "", "confirm": ""}, "password", "at least 8", "au moins 8"),
     ],
 )
 @pytest.mark.parametrize("language", ["en", "fr"])
 async def test_sign_up_rejects_bad_input_next_to_the_field(
-    client: httpx.AsyncClient, app: FastAPI, language: str, fields: dict[str, str], field: str,
-    english: str, french: str,
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    language: str,
+    fields: dict[str, str],
+    field: str,
+    english: str,
+    french: str,
 ) -> None:
     data = {"email": "new@example.com", "password": PASSWORD, "confirm": PASSWORD, **fields}
     response = await post_form(client, SIGN_UP[language], data)
@@ -90,7 +118,8 @@ async def test_sign_up_rejects_bad_input_next_to_the_field(
     assert message, f"no message next to {field}"
     assert (english if language == "en" else french) in message.group(1)
     assert f'aria-describedby="field-{field}-error"' in response.text or (
-        f'field-{field}-hint field-{field}-error' in response.text)
+        f"field-{field}-hint field-{field}-error" in response.text
+    )
     assert await count_rows(app, User) == 0
     assert "nb_session" not in response.headers.get("set-cookie", "")
 
@@ -101,13 +130,21 @@ async def test_sign_up_twice_with_the_same_email_tells_the_owner_not_the_visitor
     await sign_up(client, "same@example.com")
     other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
     async with other:
-        response = await post_form(other, SIGN_UP["en"], {
-            "email": "SAME@example.com", "password": PASSWORD + "!", "confirm": PASSWORD + "!"})
-        fresh = await post_form(other, SIGN_UP["en"], {
-            "email": "fresh@example.com", "password": PASSWORD, "confirm": PASSWORD})
+        response = await post_form(
+            other,
+            SIGN_UP["en"],
+            {"email": "SAME@example.com", "password": PASSWORD + "!", "confirm": PASSWORD + "!"},
+        )
+        fresh = await post_form(
+            other,
+            SIGN_UP["en"],
+            {"email": "fresh@example.com", "password": PASSWORD, "confirm": PASSWORD},
+        )
     # the same answer as for an address without an account
     assert (response.status_code, response.headers["location"]) == (
-        fresh.status_code, fresh.headers["location"])
+        fresh.status_code,
+        fresh.headers["location"],
+    )
     assert "already" not in response.text
     assert await count_rows(app, User) == 2
     to_owner = [m for m in await _outbox(app) if m.to_address == "same@example.com"]
@@ -119,8 +156,9 @@ async def test_sign_in_and_out(client: httpx.AsyncClient, app: FastAPI, language
     await sign_up(client, "person@example.com", language)
     page = await client.get(HOME[language])
     sign_out = {"en": "/en/account/sign-out", "fr": "/fr/compte/deconnexion"}[language]
-    response = await client.post(sign_out, data={
-        "csrf_token": found(r'name="csrf_token" value="([^"]+)"', page.text)})
+    response = await client.post(
+        sign_out, data={"csrf_token": found(r'name="csrf_token" value="([^"]+)"', page.text)}
+    )
     assert response.status_code == 303
     assert await count_rows(app, AccountSession) == 0
     told = await client.get(response.headers["location"])
@@ -144,13 +182,17 @@ async def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(
     assert redirect.headers["location"] == "/en/account/sign-in?next=/en/account/messages"
     page = await client.get(redirect.headers["location"])
     assert 'name="next" value="/en/account/messages"' in page.text
-    response = await post_form(client, SIGN_IN["en"], {
-        "email": "next@example.com", "password": PASSWORD, "next": "/en/account/messages"})
+    response = await post_form(
+        client,
+        SIGN_IN["en"],
+        {"email": "next@example.com", "password": PASSWORD, "next": "/en/account/messages"},
+    )
     assert response.headers["location"] == "/en/account/messages"
     client.cookies.clear()
     for evil in ("//evil.example/", "https://evil.example/", "/en//evil", "/\\evil"):
-        response = await post_form(client, SIGN_IN["en"], {
-            "email": "next@example.com", "password": PASSWORD, "next": evil})
+        response = await post_form(
+            client, SIGN_IN["en"], {"email": "next@example.com", "password": PASSWORD, "next": evil}
+        )
         assert response.headers["location"] == HOME["en"], evil
 
 
@@ -219,24 +261,37 @@ async def test_change_password_ends_other_sessions(
     async with other:
         assert (await sign_in(other, "change@example.com")).status_code == 303
         path = {"en": "/en/account/password", "fr": "/fr/compte/mot-de-passe"}[language]
-        wrong = await post_form(client, path, {"current": "nope nope nope", "password":
-                                               "a brand new phrase", "confirm":
-                                               "a brand new phrase"})
+        wrong = await post_form(
+            client,
+            path,
+            {
+                "current": "nope nope nope",
+                "password": "a brand new phrase",
+                "confirm": "a brand new phrase",
+            },
+        )
         assert wrong.status_code == 400 and 'id="field-current-error"' in wrong.text
-        ok = await post_form(client, path, {"current": PASSWORD, "password":
-                                            "a brand new phrase", "confirm": "a brand new phrase"})
+        ok = await post_form(
+            client,
+            path,
+            {
+                "current": PASSWORD,
+                "password": "a brand new phrase",
+                "confirm": "a brand new phrase",
+            },
+        )
         assert ok.status_code == 303
         assert (await client.get(HOME[language])).status_code == 200
         assert (await other.get(HOME[language])).status_code == 303
         assert await count_rows(app, AccountSession) == 1
         client.cookies.clear()
         assert (await sign_in(client, "change@example.com", language=language)).status_code == 400
-        assert (await sign_in(client, "change@example.com", "a brand new phrase",
-                              language)).status_code == 303
+        assert (
+            await sign_in(client, "change@example.com", "a brand new phrase", language)
+        ).status_code == 303
 
 
-async def test_email_verification_link_works_once(client: httpx.AsyncClient, app: FastAPI
-                                                  ) -> None:
+async def test_email_verification_link_works_once(client: httpx.AsyncClient, app: FastAPI) -> None:
     await sign_up(client, "verify@example.com")
     link = found(r"http://\S+", (await _outbox(app))[0].body, group=0)
     path = link.replace(app.state.settings.base_url, "")
@@ -253,8 +308,7 @@ async def test_email_verification_link_works_once(client: httpx.AsyncClient, app
 
 async def test_resend_verification(client: httpx.AsyncClient, app: FastAPI) -> None:
     await sign_up(client, "resend@example.com")
-    response = await post_form(client, "/en/account/verify-email/send", {},
-                               form_page=HOME["en"])
+    response = await post_form(client, "/en/account/verify-email/send", {}, form_page=HOME["en"])
     assert response.status_code == 303
     assert len(await _outbox(app)) == 2
 
@@ -279,20 +333,41 @@ async def test_password_reset(client: httpx.AsyncClient, app: FastAPI, language:
     page = await client.get(path)
     token = found(r'name="token" value="([^"]+)"', page.text)
     form_path = path.split("?")[0]
-    weak = await client.post(form_path, data={**await tokens(client, path), "token": token,
-                                              "password": "12345678", "confirm": "12345678"})
+    weak = await client.post(
+        form_path,
+        data={
+            **await tokens(client, path),
+            "token": token,
+            "password": "12345678",
+            "confirm": "12345678",
+        },
+    )
     assert weak.status_code == 400
-    done = await client.post(form_path, data={**await tokens(client, path), "token": token,
-                                              "password": "river stones and moss",
-                                              "confirm": "river stones and moss"})
+    done = await client.post(
+        form_path,
+        data={
+            **await tokens(client, path),
+            "token": token,
+            "password": "river stones and moss",
+            "confirm": "river stones and moss",
+        },
+    )
     assert done.status_code == 303
     told = await client.get(done.headers["location"])
-    assert ("Your password was changed." if language == "en"
-            else "Votre mot de passe a été changé.") in told.text
-    reused = await client.post(form_path, data={**await tokens(client, path), "token": token,
-                                                "password": "another new phrase",
-                                                "confirm": "another new phrase"})
+    assert (
+        "Your password was changed." if language == "en" else "Votre mot de passe a été changé."
+    ) in told.text
+    reused = await client.post(
+        form_path,
+        data={
+            **await tokens(client, path),
+            "token": token,
+            "password": "another new phrase",
+            "confirm": "another new phrase",
+        },
+    )
     assert reused.status_code == 400
     assert (await sign_in(client, "reset@example.com", language=language)).status_code == 400
-    assert (await sign_in(client, "reset@example.com", "river stones and moss",
-                          language)).status_code == 303
+    assert (
+        await sign_in(client, "reset@example.com", "river stones and moss", language)
+    ).status_code == 303

@@ -77,8 +77,13 @@ def smtp() -> Iterator[FakeSmtp]:
 async def test_verification_mail_is_sent_after_sign_up(
     make_settings: Callable[..., Settings], smtp: FakeSmtp
 ) -> None:
-    accounts = AccountSettings(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
-                               smtp_host="127.0.0.1", smtp_port=smtp.port)
+    accounts = AccountSettings(
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+    )
     settings = make_settings(accounts=accounts)
     migrate.upgrade(settings.effective_database_url)
     application = create_app(settings)
@@ -86,8 +91,7 @@ async def test_verification_mail_is_sent_after_sign_up(
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             await sign_up(client, "smtp@example.com", "fr")
-            await post_form(client, "/fr/compte/mot-de-passe-oublie",
-                            {"email": "smtp@example.com"})
+            await post_form(client, "/fr/compte/mot-de-passe-oublie", {"email": "smtp@example.com"})
         async with application.state.db.session() as session:
             rows = list((await session.execute(select(OutboxMail))).scalars())
         assert len(rows) == 2 and all(row.sent_at is not None for row in rows)
@@ -104,8 +108,13 @@ async def test_unreachable_smtp_leaves_mail_pending(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    accounts = AccountSettings(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
-                               smtp_host="127.0.0.1", smtp_port=closed_port)
+    accounts = AccountSettings(
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
+        smtp_host="127.0.0.1",
+        smtp_port=closed_port,
+    )
     settings = make_settings(accounts=accounts)
     migrate.upgrade(settings.effective_database_url)
     application = create_app(settings)

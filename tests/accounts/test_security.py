@@ -48,8 +48,9 @@ async def test_token_from_another_browser_is_refused(client: httpx.AsyncClient) 
     other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
     async with other:
         await other.get(SIGN_IN["en"])
-        response = await other.post(SIGN_IN["en"], data={
-            **stolen, "email": "x@example.com", "password": PASSWORD})
+        response = await other.post(
+            SIGN_IN["en"], data={**stolen, "email": "x@example.com", "password": PASSWORD}
+        )
     assert response.status_code == 403
 
 
@@ -57,8 +58,9 @@ async def test_signed_in_forms_need_the_session_bound_token(client: httpx.AsyncC
     anonymous = await tokens(client, SIGN_IN["en"])
     await sign_up(client, "csrf@example.com")
     # The pre-sign-in token no longer works: tokens are bound to the new session.
-    response = await client.post("/en/account/applications/new",
-                                 data={**anonymous, "kind": "citizenship"})
+    response = await client.post(
+        "/en/account/applications/new", data={**anonymous, "kind": "citizenship"}
+    )
     assert response.status_code == 403
     response = await client.post("/en/account/sign-out", data={})
     assert response.status_code == 403
@@ -72,12 +74,19 @@ async def test_session_fixation_is_prevented(client: httpx.AsyncClient, app: Fas
         await sign_up(attacker, "attacker@example.com")
         planted = attacker.cookies["nb_session"]
         client.cookies.set("nb_session", planted)
-        await sign_up(httpx.AsyncClient(transport=client._transport,
-                                        base_url="http://testserver"), "victim@example.com")
+        await sign_up(
+            httpx.AsyncClient(transport=client._transport, base_url="http://testserver"),
+            "victim@example.com",
+        )
         # The victim signs in with the planted cookie present.
-        response = await client.post(SIGN_IN["en"], data={
-            **await tokens(client, SIGN_IN["en"]), "email": "victim@example.com",
-            "password": PASSWORD})
+        response = await client.post(
+            SIGN_IN["en"],
+            data={
+                **await tokens(client, SIGN_IN["en"]),
+                "email": "victim@example.com",
+                "password": PASSWORD,
+            },
+        )
         assert response.status_code == 303
         issued = found(r"nb_session=([^;]+)", response.headers["set-cookie"])
         assert issued != planted
@@ -101,8 +110,9 @@ async def test_cookies_are_secure_over_https(make_settings: Callable[..., Settin
     application = create_app(settings)
     async with LifespanManager(application):
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport,
-                                     base_url="https://northbound.example") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="https://northbound.example"
+        ) as client:
             response = await client.get(SIGN_UP["en"])
             assert "Secure" in response.headers["set-cookie"]
             response = await sign_up(client, "secure@example.com")
@@ -148,9 +158,15 @@ def test_csrf_token_depends_on_secret_and_binding() -> None:
     [
         ("  Someone@Example.CA ", "someone@example.ca"),
         ("a.b+tag@sub.example.org", "a.b+tag@sub.example.org"),
-        ("no-at-sign", None), ("two@@example.com", None), ("@example.com", None),
-        ("x@localhost", None), ("x@.example.com", None), ("x@example..com", None),
-        ("x y@example.com", None), ("x@exa\x00mple.com", None), ("", None),
+        ("no-at-sign", None),
+        ("two@@example.com", None),
+        ("@example.com", None),
+        ("x@localhost", None),
+        ("x@.example.com", None),
+        ("x@example..com", None),
+        ("x y@example.com", None),
+        ("x@exa\x00mple.com", None),
+        ("", None),
     ],
 )
 def test_email_addresses(raw: str, expected: str | None) -> None:

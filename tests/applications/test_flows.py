@@ -78,8 +78,7 @@ async def test_pr_interest_without_documents(
 ) -> None:
     await sign_up(client, f"pr-{language}@example.com", language)
     base = await start(client, "pr_interest", language)
-    steps = ("about-you", "your-plans") if language == "en" else ("a-propos-de-vous",
-                                                                   "vos-projets")
+    steps = ("about-you", "your-plans") if language == "en" else ("a-propos-de-vous", "vos-projets")
     for step, data in zip(steps, (ABOUT_YOU, PLANS), strict=True):
         assert (await answer(client, base, step, data)).status_code == 303
     review = await client.get(f"{base}/{'review' if language == 'en' else 'verification'}")
@@ -105,13 +104,15 @@ async def test_submitting_twice_with_one_key_gives_one_receipt(
     assert await count_rows(app, StageEvent) == 1
 
 
-async def test_concurrent_double_click_submits_once(client: httpx.AsyncClient, app: FastAPI
-                                                    ) -> None:
+async def test_concurrent_double_click_submits_once(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
     await sign_up(client, "clicks@example.com")
     base = await citizenship_ready(client)
     page_tokens = await tokens(client, f"{base}/review")
-    responses = await asyncio.gather(*(client.post(f"{base}/review", data=page_tokens)
-                                       for _ in range(6)))
+    responses = await asyncio.gather(
+        *(client.post(f"{base}/review", data=page_tokens) for _ in range(6))
+    )
     assert {r.status_code for r in responses} == {303}
     assert len({r.headers["location"] for r in responses}) == 1
     assert await count_rows(app, StageEvent) == 1
@@ -125,19 +126,22 @@ async def test_a_second_submit_with_a_new_key_returns_the_same_receipt(
     base = await citizenship_ready(client)
     page_tokens = await tokens(client, f"{base}/review")
     await client.post(f"{base}/review", data=page_tokens)
-    fresh = await client.post(f"{base}/review", data={**page_tokens,
-                                                     "idempotency_key": "another-key-123"})
+    fresh = await client.post(
+        f"{base}/review", data={**page_tokens, "idempotency_key": "another-key-123"}
+    )
     assert fresh.status_code == 303
     page = await client.get(fresh.headers["location"])
     assert receipt_in(page.text) == (await _application(app)).receipt_number
 
 
-async def test_double_click_on_start_creates_one_draft(client: httpx.AsyncClient, app: FastAPI
-                                                       ) -> None:
+async def test_double_click_on_start_creates_one_draft(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
     await sign_up(client, "start@example.com")
     page_tokens = await tokens(client, NEW["en"])
-    responses = [await client.post(NEW["en"], data={**page_tokens, "kind": "citizenship"})
-                 for _ in range(3)]
+    responses = [
+        await client.post(NEW["en"], data={**page_tokens, "kind": "citizenship"}) for _ in range(3)
+    ]
     assert len({r.headers["location"] for r in responses}) == 1
     assert await count_rows(app, Application) == 1
 
@@ -185,7 +189,12 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("step", "field", "value", "message"), BAD_INPUT)
 async def test_bad_input_gets_a_message_next_to_the_field_and_saves_nothing(
-    client: httpx.AsyncClient, app: FastAPI, step: str, field: str, value: str, message: str,
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    step: str,
+    field: str,
+    value: str,
+    message: str,
 ) -> None:
     await sign_up(client, "bad@example.com")
     base = await start(client, "citizenship")
@@ -201,19 +210,20 @@ async def test_bad_input_gets_a_message_next_to_the_field_and_saves_nothing(
 async def test_bad_input_in_french_gets_french_messages(client: httpx.AsyncClient) -> None:
     await sign_up(client, "mauvais@example.com", "fr")
     base = await start(client, "citizenship", "fr")
-    response = await answer(client, base, "residence", {**RESIDENCE, "postal_code": "nope",
-                                                        "days_present": "10"})
+    response = await answer(
+        client, base, "residence", {**RESIDENCE, "postal_code": "nope", "days_present": "10"}
+    )
     assert response.status_code == 400
     assert "Entrez un code postal de la forme A1A 1A1." in response.text
     assert "au moins 1 095 jours" in response.text
 
 
-async def test_unknown_fields_and_junk_are_ignored(client: httpx.AsyncClient, app: FastAPI
-                                                   ) -> None:
+async def test_unknown_fields_and_junk_are_ignored(client: httpx.AsyncClient, app: FastAPI) -> None:
     await sign_up(client, "junk@example.com")
     base = await start(client, "pr_interest")
-    response = await answer(client, base, "about-you", {**ABOUT_YOU, "state": "submitted",
-                                                        "receipt_number": "XX"})
+    response = await answer(
+        client, base, "about-you", {**ABOUT_YOU, "state": "submitted", "receipt_number": "XX"}
+    )
     assert response.status_code == 303
     stored = await _application(app)
     assert stored.state == "draft" and "receipt_number" not in stored.answers
@@ -223,34 +233,51 @@ async def test_other_peoples_applications_are_not_found(client: httpx.AsyncClien
     await sign_up(client, "owner@example.com")
     base = await citizenship_ready(client)
     documents = await client.get(f"{base}/documents")
-    document = found(r'href="(/en/account/applications/[0-9a-f]{32}/files/[0-9a-f]{32})"',
-                         documents.text)
+    document = found(
+        r'href="(/en/account/applications/[0-9a-f]{32}/files/[0-9a-f]{32})"', documents.text
+    )
     assert (await client.get(document)).status_code == 200
     intruder = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
     async with intruder:
         await sign_up(intruder, "intruder@example.com")
         page_tokens = await tokens(intruder, HOME["en"])
-        for path in (base, f"{base}/about-you", f"{base}/review", document,
-                     base.replace("/en/account/applications", "/fr/compte/demandes")):
+        for path in (
+            base,
+            f"{base}/about-you",
+            f"{base}/review",
+            document,
+            base.replace("/en/account/applications", "/fr/compte/demandes"),
+        ):
             assert (await intruder.get(path)).status_code == 404, path
         response = await intruder.post(f"{base}/about-you", data={**page_tokens, **ABOUT_YOU})
         assert response.status_code == 404
         response = await intruder.post(f"{base}/review", data=page_tokens)
         assert response.status_code == 404
-        response = await intruder.post(f"{base}/files", data=page_tokens,
-                                       files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")})
+        response = await intruder.post(
+            f"{base}/files",
+            data=page_tokens,
+            files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")},
+        )
         assert response.status_code == 404
         assert (await intruder.get("/en/account/applications/" + "0" * 32)).status_code == 404
         assert (await intruder.get("/en/account/applications/../../etc")).status_code == 404
 
 
 async def test_signed_out_visitors_are_sent_to_sign_in(client: httpx.AsyncClient) -> None:
-    for path in ("/en/account/", "/en/account/applications", NEW["en"], "/fr/compte/messages",
-                 "/fr/compte/renseignements", "/en/account/applications/" + "a" * 32):
+    for path in (
+        "/en/account/",
+        "/en/account/applications",
+        NEW["en"],
+        "/fr/compte/messages",
+        "/fr/compte/renseignements",
+        "/en/account/applications/" + "a" * 32,
+    ):
         response = await client.get(path)
         assert response.status_code == 303, path
-        assert "/sign-in?next=" in response.headers["location"] or "/connexion?next=" in (
-            response.headers["location"])
+        assert (
+            "/sign-in?next=" in response.headers["location"]
+            or "/connexion?next=" in (response.headers["location"])
+        )
 
 
 async def test_unknown_step_and_bad_kind(client: httpx.AsyncClient) -> None:
@@ -259,7 +286,12 @@ async def test_unknown_step_and_bad_kind(client: httpx.AsyncClient) -> None:
     assert (await client.get(f"{base}/no-such-step")).status_code == 404
     response = await post_form(client, NEW["en"], {"kind": "asylum"})
     assert response.status_code == 400 and 'id="field-kind-error"' in response.text
-    response = await client.post(NEW["en"], data={**await tokens(client, NEW["en"]),
-                                                  "kind": "citizenship",
-                                                  "idempotency_key": "bad key!"})
+    response = await client.post(
+        NEW["en"],
+        data={
+            **await tokens(client, NEW["en"]),
+            "kind": "citizenship",
+            "idempotency_key": "bad key!",
+        },
+    )
     assert response.status_code == 400

@@ -41,14 +41,14 @@ async def pg_client(
             yield client, application
 
 
-async def test_web_flow_submits_exactly_once(pg_client: tuple[httpx.AsyncClient, object]
-                                             ) -> None:
+async def test_web_flow_submits_exactly_once(pg_client: tuple[httpx.AsyncClient, object]) -> None:
     client, app = pg_client
     await sign_up(client, "pg@example.com", "fr")
     base = await citizenship_ready(client, "fr")
     page_tokens = await tokens(client, f"{base}/verification")
-    responses = await asyncio.gather(*(client.post(f"{base}/verification", data=page_tokens)
-                                       for _ in range(6)))
+    responses = await asyncio.gather(
+        *(client.post(f"{base}/verification", data=page_tokens) for _ in range(6))
+    )
     assert {r.status_code for r in responses} == {303}
     receipt = receipt_in((await client.get(responses[0].headers["location"])).text)
     async with app.state.db.session() as session:  # type: ignore[attr-defined]
@@ -57,18 +57,21 @@ async def test_web_flow_submits_exactly_once(pg_client: tuple[httpx.AsyncClient,
     assert stored.receipt_number == receipt and events == 1
 
 
-async def test_api_retries_under_concurrency(pg_client: tuple[httpx.AsyncClient, object]
-                                             ) -> None:
+async def test_api_retries_under_concurrency(pg_client: tuple[httpx.AsyncClient, object]) -> None:
     client, app = pg_client
-    await client.post("/api/v1/accounts", json={"email": "api-pg@example.com",
-                                                "password": PASSWORD})
-    await client.post("/api/v1/session", json={"email": "api-pg@example.com",
-                                               "password": PASSWORD})
+    await client.post(
+        "/api/v1/accounts", json={"email": "api-pg@example.com", "password": PASSWORD}
+    )
+    await client.post("/api/v1/session", json={"email": "api-pg@example.com", "password": PASSWORD})
     body = {"kind": "pr_interest", "answers": PR_ANSWERS}
     keys = [f"pg-key-{n:04d}" for n in range(5)]
-    responses = await asyncio.gather(*(
-        client.post("/api/v1/applications", json=body, headers={"idempotency-key": key})
-        for key in keys for _ in range(4)))
+    responses = await asyncio.gather(
+        *(
+            client.post("/api/v1/applications", json=body, headers={"idempotency-key": key})
+            for key in keys
+            for _ in range(4)
+        )
+    )
     assert sorted(r.status_code for r in responses).count(201) == 5
     by_key: dict[str, set[str]] = {}
     for key, response in zip([k for k in keys for _ in range(4)], responses, strict=True):
@@ -79,8 +82,7 @@ async def test_api_retries_under_concurrency(pg_client: tuple[httpx.AsyncClient,
         assert await session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 5
 
 
-async def test_sign_in_lockout_on_postgres(pg_client: tuple[httpx.AsyncClient, object]
-                                           ) -> None:
+async def test_sign_in_lockout_on_postgres(pg_client: tuple[httpx.AsyncClient, object]) -> None:
     client, _ = pg_client
     await sign_up(client, "lock-pg@example.com")
     client.cookies.clear()

@@ -51,8 +51,11 @@ async def test_enquiry_gets_a_reference_and_reaches_staff(
     client: httpx.AsyncClient, app: FastAPI, language: str
 ) -> None:
     await sign_up(client, f"asker-{language}@example.com", language)
-    response = await post_form(client, ENQUIRIES[language], {
-        "topic": "status", "body": "When will my file be reviewed, please?"})
+    response = await post_form(
+        client,
+        ENQUIRIES[language],
+        {"topic": "status", "body": "When will my file be reviewed, please?"},
+    )
     assert response.status_code == 200
     reference = found(r'class="receipt-number">(EQ-[\d-]+)<', response.text)
     assert reference in (await client.get(ENQUIRIES[language])).text
@@ -61,15 +64,20 @@ async def test_enquiry_gets_a_reference_and_reaches_staff(
 
 @pytest.mark.parametrize(
     ("data", "field"),
-    [({"topic": "bribes", "body": "A long enough question."}, "topic"),
-     ({"topic": "status", "body": "short"}, "body"),
-     ({"topic": "status", "body": "x" * 4001}, "body"),
-     ({"topic": "status", "body": "Has a \x07 bell in it, oddly."}, "body"),
-     ({"topic": "status", "body": "About someone else's file.", "application": "f" * 32},
-      "application")],
+    [
+        ({"topic": "bribes", "body": "A long enough question."}, "topic"),
+        ({"topic": "status", "body": "short"}, "body"),
+        ({"topic": "status", "body": "x" * 4001}, "body"),
+        ({"topic": "status", "body": "Has a \x07 bell in it, oddly."}, "body"),
+        (
+            {"topic": "status", "body": "About someone else's file.", "application": "f" * 32},
+            "application",
+        ),
+    ],
 )
-async def test_bad_enquiries_are_refused(client: httpx.AsyncClient, app: FastAPI,
-                                         data: dict[str, str], field: str) -> None:
+async def test_bad_enquiries_are_refused(
+    client: httpx.AsyncClient, app: FastAPI, data: dict[str, str], field: str
+) -> None:
     await sign_up(client, "bad-asker@example.com")
     response = await post_form(client, ENQUIRIES["en"], data)
     assert response.status_code == 400
@@ -77,8 +85,7 @@ async def test_bad_enquiries_are_refused(client: httpx.AsyncClient, app: FastAPI
     assert await count_rows(app, Enquiry) == 0
 
 
-async def test_resent_enquiry_form_is_stored_once(client: httpx.AsyncClient, app: FastAPI
-                                                  ) -> None:
+async def test_resent_enquiry_form_is_stored_once(client: httpx.AsyncClient, app: FastAPI) -> None:
     await sign_up(client, "resend-enquiry@example.com")
     page_tokens = await tokens(client, ENQUIRIES["en"])
     data = {**page_tokens, "topic": "other", "body": "Please call me back about my file."}
@@ -91,8 +98,11 @@ async def test_resent_enquiry_form_is_stored_once(client: httpx.AsyncClient, app
 
 async def test_staff_pages_do_not_exist_for_applicants(client: httpx.AsyncClient) -> None:
     await sign_up(client, "applicant@example.com")
-    for path in ("/en/account/staff", "/fr/compte/personnel",
-                 "/en/account/staff/applications/" + "a" * 32):
+    for path in (
+        "/en/account/staff",
+        "/fr/compte/personnel",
+        "/en/account/staff/applications/" + "a" * 32,
+    ):
         assert (await client.get(path)).status_code == 404
 
 
@@ -101,8 +111,11 @@ async def test_staff_move_an_application_and_write_to_the_applicant(
 ) -> None:
     await sign_up(client, "applicant@example.com", "fr")
     base, receipt = await _submitted(client, "fr")
-    await post_form(client, ENQUIRIES["fr"], {"topic": "status",
-                                              "body": "Où en est mon dossier, s'il vous plaît?"})
+    await post_form(
+        client,
+        ENQUIRIES["fr"],
+        {"topic": "status", "body": "Où en est mon dossier, s'il vous plaît?"},
+    )
     staff = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
     async with staff:
         await sign_up(staff, "officer@example.com")
@@ -110,42 +123,57 @@ async def test_staff_move_an_application_and_write_to_the_applicant(
         queue = await staff.get("/en/account/staff")
         assert queue.status_code == 200 and receipt in queue.text
         assert "Où en est mon dossier" in queue.text
-        link = found(r'href="(/en/account/staff/applications/[0-9a-f]{32})"',
-                         queue.text)
+        link = found(r'href="(/en/account/staff/applications/[0-9a-f]{32})"', queue.text)
         page = await staff.get(link)
         assert page.status_code == 200 and "Tremblay" in page.text
         assert await count_rows(app, StaffViewAudit, StaffViewAudit.action == "view") == 1
-        moved = await post_form(staff, f"{link}/stage", {"stage": "eligibility_review"},
-                                form_page=link)
+        moved = await post_form(
+            staff, f"{link}/stage", {"stage": "eligibility_review"}, form_page=link
+        )
         assert moved.status_code == 303
-        bad = await post_form(staff, f"{link}/stage", {"stage": "approved-by-magic"},
-                              form_page=link)
+        bad = await post_form(
+            staff, f"{link}/stage", {"stage": "approved-by-magic"}, form_page=link
+        )
         assert bad.status_code == 400 and 'id="field-stage-error"' in bad.text
-        empty = await post_form(staff, f"{link}/message", {"subject": "", "body": ""},
-                                form_page=link)
+        empty = await post_form(
+            staff, f"{link}/message", {"subject": "", "body": ""}, form_page=link
+        )
         assert empty.status_code == 400 and 'id="field-subject-error"' in empty.text
-        sent = await post_form(staff, f"{link}/message", {
-            "subject": "Test de citoyenneté", "body": "Votre examen aura lieu le 3 mars."},
-            form_page=link)
+        sent = await post_form(
+            staff,
+            f"{link}/message",
+            {"subject": "Test de citoyenneté", "body": "Votre examen aura lieu le 3 mars."},
+            form_page=link,
+        )
         assert sent.status_code == 303
-        document = found(r'href="(/en/account/staff/applications/[0-9a-f]{32}/files/'
-                             r'[0-9a-f]{32})"', (await staff.get(link)).text)
+        document = found(
+            r'href="(/en/account/staff/applications/[0-9a-f]{32}/files/'
+            r'[0-9a-f]{32})"',
+            (await staff.get(link)).text,
+        )
         assert (await staff.get(document)).status_code == 200
-        enquiry = found(r'action="(/en/account/staff/enquiries/\d+)"',
-                            queue.text)
-        blank = await post_form(staff, enquiry, {"subject": "", "body": "x" * 5000},
-                                form_page="/en/account/staff")
+        enquiry = found(r'action="(/en/account/staff/enquiries/\d+)"', queue.text)
+        blank = await post_form(
+            staff, enquiry, {"subject": "", "body": "x" * 5000}, form_page="/en/account/staff"
+        )
         assert blank.status_code == 400
         assert re.search(r'id="subject-\d+-error">This information is required', blank.text)
         assert "Use 4,000 characters or fewer." in blank.text
-        replied = await post_form(staff, enquiry, {"subject": "Votre question",
-                                                   "body": "Votre dossier est à l'étude."},
-                                  form_page="/en/account/staff")
+        replied = await post_form(
+            staff,
+            enquiry,
+            {"subject": "Votre question", "body": "Votre dossier est à l'étude."},
+            form_page="/en/account/staff",
+        )
         assert replied.status_code == 303
         assert await count_rows(app, Enquiry, Enquiry.state == "answered") == 1
     async with app.state.db.session() as session:
-        actions = [a.action for a in (await session.execute(
-            select(StaffViewAudit).order_by(StaffViewAudit.id))).scalars()]
+        actions = [
+            a.action
+            for a in (
+                await session.execute(select(StaffViewAudit).order_by(StaffViewAudit.id))
+            ).scalars()
+        ]
     assert "stage:eligibility_review" in actions and "message" in actions
     assert actions.count("view") >= 3
     # The applicant sees the new stage with its date, and three messages in French.
@@ -169,19 +197,24 @@ async def test_staff_cannot_see_drafts(client: httpx.AsyncClient, app: FastAPI) 
     assert (await client.get(f"/en/account/staff/applications/{draft_id}")).status_code == 404
 
 
-def test_create_staff_and_outbox_commands(make_settings: Callable[..., Settings],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_staff_and_outbox_commands(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.accounts.flows import fast_settings
 
     settings = fast_settings(make_settings)
     monkeypatch.setenv("NORTHBOUND_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("NORTHBOUND_ACCOUNTS__ARGON2_MEMORY_KIB", "1024")
     runner = CliRunner()
-    result = runner.invoke(cli, ["users", "create-staff", "boss@example.com",
-                                 "--password", PASSWORD])
+    result = runner.invoke(
+        cli, ["users", "create-staff", "boss@example.com", "--password", PASSWORD]
+    )
     assert result.exit_code == 0 and "staff account created" in result.output
-    result = runner.invoke(cli, ["users", "create-staff", "boss@example.com"],
-                           input="another good phrase\nanother good phrase\n")
+    result = runner.invoke(
+        cli,
+        ["users", "create-staff", "boss@example.com"],
+        input="another good phrase\nanother good phrase\n",
+    )
     assert result.exit_code == 0 and "existing account made staff" in result.output
     weak = runner.invoke(cli, ["users", "create-staff", "x@example.com", "--password", "123"])
     assert weak.exit_code != 0
@@ -198,8 +231,11 @@ async def test_staff_account_from_the_command_can_sign_in(
     monkeypatch.setenv("NORTHBOUND_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("NORTHBOUND_ACCOUNTS__ARGON2_MEMORY_KIB", "1024")
     # The command runs its own event loop, so it runs in a thread here.
-    result = await asyncio.to_thread(CliRunner().invoke, cli, [
-        "users", "create-staff", "chief@example.com", "--password", PASSWORD])
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        cli,
+        ["users", "create-staff", "chief@example.com", "--password", PASSWORD],
+    )
     assert result.exit_code == 0
     application = create_app(settings)
     async with LifespanManager(application):
@@ -224,8 +260,9 @@ async def test_database_outage_pauses_submissions_politely(
 ) -> None:
     from tests.accounts.flows import FAST_HASHING, signed_session
 
-    settings = make_settings(accounts=FAST_HASHING,
-                             database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    settings = make_settings(
+        accounts=FAST_HASHING, database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none"
+    )
     application = create_app(settings)
     async with LifespanManager(application):
         transport = httpx.ASGITransport(app=application)
@@ -238,6 +275,7 @@ async def test_database_outage_pauses_submissions_politely(
             assert 1 <= retry_after <= settings.database_breaker.reset_seconds
             french = await client.get("/fr/compte/demandes")
             assert french.status_code == 503 and "suspendues" in french.text
-            api = await client.post("/api/v1/session",
-                                    json={"email": "a@example.com", "password": PASSWORD})
+            api = await client.post(
+                "/api/v1/session", json={"email": "a@example.com", "password": PASSWORD}
+            )
             assert api.status_code == 503

@@ -76,8 +76,15 @@ def test_field_cleaning() -> None:
 def test_complete_answers_validate() -> None:
     assert validate_all(FORMS["pr_interest"], PR_ANSWERS, TODAY)[1] == {}
     _, errors = validate_all(FORMS["citizenship"], ABOUT_YOU, TODAY)
-    assert set(errors) == {"days_present", "address", "city", "province", "postal_code",
-                           "taxes_filed", "language_evidence"}
+    assert set(errors) == {
+        "days_present",
+        "address",
+        "city",
+        "province",
+        "postal_code",
+        "taxes_filed",
+        "language_evidence",
+    }
 
 
 def test_every_form_has_a_tracker_and_distinct_step_slugs() -> None:

@@ -35,8 +35,9 @@ async def draft(client: httpx.AsyncClient) -> str:
     return await start(client, "citizenship")
 
 
-@pytest.mark.parametrize(("content", "media_type"),
-                         [(PDF, "application/pdf"), (PNG, "image/png"), (JPEG, "image/jpeg")])
+@pytest.mark.parametrize(
+    ("content", "media_type"), [(PDF, "application/pdf"), (PNG, "image/png"), (JPEG, "image/jpeg")]
+)
 async def test_accepted_documents_are_stored_and_downloadable(
     client: httpx.AsyncClient, app: FastAPI, draft: str, content: bytes, media_type: str
 ) -> None:
@@ -47,8 +48,7 @@ async def test_accepted_documents_are_stored_and_downloadable(
     assert document.sha256 == hashlib.sha256(content).hexdigest()
     assert len(_stored_files(app)) == 1
     page = await client.get(f"{draft}/documents")
-    link = found(r'href="(/en/account/applications/[0-9a-f]{32}/files/[0-9a-f]{32})"',
-                     page.text)
+    link = found(r'href="(/en/account/applications/[0-9a-f]{32}/files/[0-9a-f]{32})"', page.text)
     download = await client.get(link)
     assert download.content == content
     assert download.headers["content-type"].startswith(media_type)
@@ -58,8 +58,12 @@ async def test_accepted_documents_are_stored_and_downloadable(
 
 @pytest.mark.parametrize(
     ("content", "filename"),
-    [(EXECUTABLE, "passport.pdf"), (b"#!/bin/sh\nrm -rf /\n", "photo.png"),
-     (b"<html><script>alert(1)</script>", "scan.jpg"), (b"PK\x03\x04zip", "doc.pdf")],
+    [
+        (EXECUTABLE, "passport.pdf"),
+        (b"#!/bin/sh\nrm -rf /\n", "photo.png"),
+        (b"<html><script>alert(1)</script>", "scan.jpg"),
+        (b"PK\x03\x04zip", "doc.pdf"),
+    ],
 )
 async def test_executables_and_other_files_renamed_pdf_are_rejected(
     client: httpx.AsyncClient, app: FastAPI, draft: str, content: bytes, filename: str
@@ -96,9 +100,14 @@ async def test_oversized_upload_with_content_length_is_refused_before_reading(
         yield b"\r\n--xyz--\r\n"
 
     response = await client.post(
-        f"{draft}/files", content=body(), params=None,
-        headers={"content-type": "multipart/form-data; boundary=xyz",
-                 "content-length": str(limit * 2)})
+        f"{draft}/files",
+        content=body(),
+        params=None,
+        headers={
+            "content-type": "multipart/form-data; boundary=xyz",
+            "content-length": str(limit * 2),
+        },
+    )
     assert response.status_code == 413
     assert read == 0  # refused on the declared length alone
     assert "larger than 10 MB" in response.text and 'id="field-file-error"' in response.text
@@ -115,53 +124,74 @@ async def test_oversized_chunked_upload_is_cut_off_while_streaming(
 
     async def body() -> AsyncIterator[bytes]:
         nonlocal sent
-        head = (b"--xyz\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
-                + page_tokens["csrf_token"].encode() + b"\r\n--xyz\r\n"
-                b'Content-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n')
+        head = (
+            b'--xyz\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            + page_tokens["csrf_token"].encode()
+            + b"\r\n--xyz\r\n"
+            b'Content-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n'
+        )
         yield head
         for _ in range(total_chunks):
             sent += 1
             yield b"%PDF" + b"0" * 65532
         yield b"\r\n--xyz--\r\n"
 
-    response = await client.post(f"{draft}/files", content=body(),
-                                 headers={"content-type": "multipart/form-data; boundary=xyz"})
+    response = await client.post(
+        f"{draft}/files",
+        content=body(),
+        headers={"content-type": "multipart/form-data; boundary=xyz"},
+    )
     assert response.status_code == 413
     # The server stopped reading just past the limit, not at the end of the body.
     assert sent * 65536 <= limit + 3 * 65536 < total_chunks * 65536
     assert _stored_files(app) == [] and await _documents(app) == []
 
 
-async def test_upload_needs_csrf_and_a_category(client: httpx.AsyncClient, app: FastAPI,
-                                                draft: str) -> None:
+async def test_upload_needs_csrf_and_a_category(
+    client: httpx.AsyncClient, app: FastAPI, draft: str
+) -> None:
     page_tokens = await tokens(client, f"{draft}/documents")
-    response = await client.post(f"{draft}/files",
-                                 data={"idempotency_key": page_tokens["idempotency_key"],
-                                       "category": "identity"},
-                                 files={"file": ("a.pdf", PDF, "application/pdf")})
+    response = await client.post(
+        f"{draft}/files",
+        data={"idempotency_key": page_tokens["idempotency_key"], "category": "identity"},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+    )
     assert response.status_code == 403
-    response = await client.post(f"{draft}/files", data={**page_tokens, "category": "selfie"},
-                                 files={"file": ("a.pdf", PDF, "application/pdf")})
+    response = await client.post(
+        f"{draft}/files",
+        data={**page_tokens, "category": "selfie"},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+    )
     assert response.status_code == 400 and 'id="field-category-error"' in response.text
-    response = await client.post(f"{draft}/files", data={**page_tokens, "category": "identity"},
-                                 files={"file": ("", b"", "application/pdf")})
+    response = await client.post(
+        f"{draft}/files",
+        data={**page_tokens, "category": "identity"},
+        files={"file": ("", b"", "application/pdf")},
+    )
     assert response.status_code == 400 and "Choose a file" in response.text
-    response = await client.post(f"{draft}/files", content=b"garbage",
-                                 headers={"content-type": "text/plain"})
+    response = await client.post(
+        f"{draft}/files", content=b"garbage", headers={"content-type": "text/plain"}
+    )
     assert response.status_code == 400
-    response = await client.post(f"{draft}/files", content=b"--b\r\nbroken",
-                                 headers={"content-type": "multipart/form-data; boundary=b"})
+    response = await client.post(
+        f"{draft}/files",
+        content=b"--b\r\nbroken",
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
     assert response.status_code in (400, 403)
     assert _stored_files(app) == [] and await _documents(app) == []
 
 
-async def test_retried_upload_is_stored_once(client: httpx.AsyncClient, app: FastAPI,
-                                             draft: str) -> None:
+async def test_retried_upload_is_stored_once(
+    client: httpx.AsyncClient, app: FastAPI, draft: str
+) -> None:
     page_tokens = await tokens(client, f"{draft}/documents")
     for _ in range(3):
-        response = await client.post(f"{draft}/files",
-                                     data={**page_tokens, "category": "identity"},
-                                     files={"file": ("a.pdf", PDF, "application/pdf")})
+        response = await client.post(
+            f"{draft}/files",
+            data={**page_tokens, "category": "identity"},
+            files={"file": ("a.pdf", PDF, "application/pdf")},
+        )
         assert response.status_code == 303
     assert len(await _documents(app)) == 1
     assert len(_stored_files(app)) == 1
@@ -185,8 +215,9 @@ def test_sniffing_reads_content_not_names() -> None:
 
 
 @pytest.mark.parametrize(("language", "unit"), [("en", "KB"), ("fr", "Ko")])
-async def test_document_sizes_in_the_language_of_the_page(client: httpx.AsyncClient,
-                                                          language: str, unit: str) -> None:
+async def test_document_sizes_in_the_language_of_the_page(
+    client: httpx.AsyncClient, language: str, unit: str
+) -> None:
     await sign_up(client, f"size-{language}@example.com", language)
     base = await start(client, "citizenship", language)
     assert (await upload(client, base, language, PDF)).status_code == 303

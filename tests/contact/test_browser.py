@@ -14,9 +14,9 @@ FORM = {"en": "/en/contact-us", "fr": "/fr/nous-joindre"}
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_sent_with_the_keyboard_and_errors_link_to_fields(js_tab: Any, auditor: Any,
-                                                          live_server: str,
-                                                          language: str) -> None:
+def test_sent_with_the_keyboard_and_errors_link_to_fields(
+    js_tab: Any, auditor: Any, live_server: str, language: str
+) -> None:
     page = js_tab
     page.goto(live_server + FORM[language])
     audit(page, auditor, live_server, [])

@@ -16,13 +16,13 @@ from northbound.ops.cluster.local import LocalCluster
 from tests.support.services import REQUIRE_SERVICES
 
 LOG = [
-    "2026-12-03T08:00:00+00:00 200 200 127.0.0.1:9001 GET \"/en/\" 0.002 MISS",
-    "2026-12-03T08:00:00+00:00 200 - - GET \"/en/\" 0.000 HIT",
-    "2026-12-03T08:00:01+00:00 503 503 127.0.0.1:9002 GET \"/en/account/\" 0.001 -",
-    "2026-12-03T08:00:01+00:00 503 502, 502 127.0.0.1:9001, 127.0.0.1:9002 POST \"/x\" 0.1 -",
-    "2026-12-03T08:00:02+00:00 429 - - GET \"/en/account/\" 0.000 -",
-    "2026-12-03T08:00:02+00:00 502 502 127.0.0.1:9001 GET \"/en/account/\" 0.003 -",
-    "2026-12-03T08:00:03+00:00 200 - - GET \"/en/\" 0.000 STALE",
+    '2026-12-03T08:00:00+00:00 200 200 127.0.0.1:9001 GET "/en/" 0.002 MISS',
+    '2026-12-03T08:00:00+00:00 200 - - GET "/en/" 0.000 HIT',
+    '2026-12-03T08:00:01+00:00 503 503 127.0.0.1:9002 GET "/en/account/" 0.001 -',
+    '2026-12-03T08:00:01+00:00 503 502, 502 127.0.0.1:9001, 127.0.0.1:9002 POST "/x" 0.1 -',
+    '2026-12-03T08:00:02+00:00 429 - - GET "/en/account/" 0.000 -',
+    '2026-12-03T08:00:02+00:00 502 502 127.0.0.1:9001 GET "/en/account/" 0.003 -',
+    '2026-12-03T08:00:03+00:00 200 - - GET "/en/" 0.000 STALE',
     "truncated line",
 ]
 
@@ -40,7 +40,8 @@ def _engines_available() -> bool:
     needed = ("redis-server", "nginx")
     has_postgres = shutil.which("pg_ctl") or any(Path("/usr/lib/postgresql").glob("*/bin"))
     return all(shutil.which(n) or Path(f"/usr/sbin/{n}").exists() for n in needed) and bool(
-        has_postgres)
+        has_postgres
+    )
 
 
 @pytest.mark.slow

@@ -29,26 +29,43 @@ def _documents() -> dict[str, dict[str, Any]]:
 def test_every_manifest_passes_kubernetes_validate_strict() -> None:
     assert VALIDATE.exists(), "pip install -e '.[test]' installs kubernetes-validate"
     files = sorted(str(p) for p in KUBERNETES.glob("*.yaml"))
-    result = subprocess.run([str(VALIDATE), "--strict", "-k", "1.29.0", *files],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(VALIDATE), "--strict", "-k", "1.29.0", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("passed") == len(_documents())
 
 
 def test_the_validator_refuses_a_wrong_manifest(tmp_path: Path) -> None:
     broken = tmp_path / "deployment.yaml"
-    broken.write_text((KUBERNETES / "deployment.yaml").read_text().replace(
-        "readinessProbe:", "readynessProbe:"))
-    result = subprocess.run([str(VALIDATE), "--strict", "-k", "1.29.0", str(broken)],
-                            capture_output=True, text=True, check=False)
+    broken.write_text(
+        (KUBERNETES / "deployment.yaml").read_text().replace("readinessProbe:", "readynessProbe:")
+    )
+    result = subprocess.run(
+        [str(VALIDATE), "--strict", "-k", "1.29.0", str(broken)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode != 0
 
 
 def test_the_deployment_is_wired_as_the_runbook_says() -> None:
     documents = _documents()
     kinds = {name.split("/")[0] for name in documents}
-    assert {"Deployment", "Service", "Ingress", "HorizontalPodAutoscaler",
-            "PodDisruptionBudget", "Secret", "ConfigMap", "Job"} <= kinds
+    assert {
+        "Deployment",
+        "Service",
+        "Ingress",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Secret",
+        "ConfigMap",
+        "Job",
+    } <= kinds
     pod = documents["Deployment/northbound"]["spec"]["template"]["spec"]
     site = pod["containers"][0]
     assert site["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -58,13 +75,17 @@ def test_the_deployment_is_wired_as_the_runbook_says() -> None:
     secret = documents["Secret/northbound-keys"]["stringData"]
     assert set(secret) >= {"NORTHBOUND_SECRET_KEY", "NORTHBOUND_PREVIOUS_SECRET_KEYS"}
     assert secret["NORTHBOUND_SECRET_KEY"] == ""  # never a real key in the repository
-    externals = [d for n, d in documents.items() if n.startswith("Service/")
-                 and d["spec"].get("type") == "ExternalName"]
-    assert {d["metadata"]["name"] for d in externals} == {"northbound-postgres",
-                                                           "northbound-redis"}
+    externals = [
+        d
+        for n, d in documents.items()
+        if n.startswith("Service/") and d["spec"].get("type") == "ExternalName"
+    ]
+    assert {d["metadata"]["name"] for d in externals} == {"northbound-postgres", "northbound-redis"}
     ingress = documents["Ingress/northbound"]["metadata"]["annotations"]
-    assert "location = /metrics { return 404; }" in ingress[
-        "nginx.ingress.kubernetes.io/server-snippet"]
+    assert (
+        "location = /metrics { return 404; }"
+        in ingress["nginx.ingress.kubernetes.io/server-snippet"]
+    )
 
 
 def test_the_dockerfile_runs_slim_and_not_as_root() -> None:
@@ -79,12 +100,13 @@ def test_the_dockerfile_runs_slim_and_not_as_root() -> None:
 def test_compose_nginx_config_is_the_template_filled_in(tmp_path: Path) -> None:
     committed = (ROOT / "deploy" / "compose" / "nginx.conf").read_text()
     fresh = render("8080", ["site:8000"], Path("/var/cache/nginx/northbound"), user="nginx")
-    assert committed == fresh, ("deploy/compose/nginx.conf is stale: regenerate it with "
-                                "`northbound cluster nginx-config --upstream site:8000`")
+    assert committed == fresh, (
+        "deploy/compose/nginx.conf is stale: regenerate it with "
+        "`northbound cluster nginx-config --upstream site:8000`"
+    )
     compose = yaml.safe_load((ROOT / "deploy" / "compose" / "compose.yaml").read_text())
     assert set(compose["services"]) == {"postgres", "redis", "migrate", "site", "nginx"}
     assert "--appendonly" in compose["services"]["redis"]["command"]
-
 
 
 def test_the_package_ships_every_console_template() -> None:
@@ -94,8 +116,12 @@ def test_the_package_ships_every_console_template() -> None:
 
     package = ROOT / "src" / "northbound"
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-data"]["northbound"]
-    shipped = {Path(found) for pattern in patterns
-               for found in glob.glob(str(package / pattern), recursive=True)}
+        "package-data"
+    ]["northbound"]
+    shipped = {
+        Path(found)
+        for pattern in patterns
+        for found in glob.glob(str(package / pattern), recursive=True)
+    }
     templates = set((package / "ops" / "console" / "templates").rglob("*.html"))
     assert templates and templates <= shipped

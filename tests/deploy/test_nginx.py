@@ -55,8 +55,13 @@ def test_the_shipped_configuration_passes_nginx_t(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     text = config.read_text()
     assert text.count("max_fails=1") == 3 and "{{" not in text
-    for directive in ("client_header_timeout", "client_body_timeout", "send_timeout",
-                      "client_max_body_size", "proxy_cache_path"):
+    for directive in (
+        "client_header_timeout",
+        "client_body_timeout",
+        "send_timeout",
+        "client_max_body_size",
+        "proxy_cache_path",
+    ):
         assert directive in text
     broken = write_config(text.replace("least_conn;", "least_conn"), tmp_path / "broken")
     assert check(broken).returncode != 0  # nginx -t does catch a broken file
@@ -91,9 +96,12 @@ def test_metrics_are_not_served_through_the_proxy(proxied: str) -> None:
 
 
 def test_a_too_large_body_is_refused_at_the_proxy(proxied: str) -> None:
-    response = httpx.post(f"{proxied}/en/account/sign-in", content=b"x" * (12 * 1024 * 1024),
-                          headers={"content-type": "application/x-www-form-urlencoded"},
-                          timeout=30)
+    response = httpx.post(
+        f"{proxied}/en/account/sign-in",
+        content=b"x" * (12 * 1024 * 1024),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        timeout=30,
+    )
     assert response.status_code == 413
 
 
@@ -125,9 +133,9 @@ def _closed_within(sock: socket.socket, seconds: float) -> bool:
     return True
 
 
-def test_slow_clients_are_dropped_by_nginx_not_by_uvicorn(proxied: str, live_server: str
-                                                          ) -> None:
+def test_slow_clients_are_dropped_by_nginx_not_by_uvicorn(proxied: str, live_server: str) -> None:
     """Measured: uvicorn holds a socket whose request head never ends; nginx drops it."""
+
     def address(url: str) -> tuple[str, int]:
         host, port = url.removeprefix("http://").split(":")
         return host, int(port)

@@ -41,14 +41,21 @@ def exported_names() -> set[str]:
 
 def test_alert_rules_pass_promtool_check_and_their_unit_tests() -> None:
     promtool = _promtool()
-    checked = subprocess.run([promtool, "check", "rules", str(DEPLOY / "prometheus" /
-                                                               "alerts.yml")],
-                             capture_output=True, text=True, check=False)
+    checked = subprocess.run(
+        [promtool, "check", "rules", str(DEPLOY / "prometheus" / "alerts.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "7 rules found" in checked.stdout
-    proved = subprocess.run([promtool, "test", "rules", "alerts_test.yml"],
-                            cwd=DEPLOY / "prometheus", capture_output=True, text=True,
-                            check=False)
+    proved = subprocess.run(
+        [promtool, "test", "rules", "alerts_test.yml"],
+        cwd=DEPLOY / "prometheus",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proved.returncode == 0, proved.stdout + proved.stderr
 
 
@@ -57,8 +64,9 @@ def test_a_broken_rule_is_caught(tmp_path: Path) -> None:
     text = (DEPLOY / "prometheus" / "alerts.yml").read_text()
     broken = tmp_path / "alerts.yml"
     broken.write_text(text.replace("> 0\n", "> \n", 1))
-    result = subprocess.run([promtool, "check", "rules", str(broken)], capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        [promtool, "check", "rules", str(broken)], capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0
 
 
@@ -66,12 +74,19 @@ def test_the_scrape_configuration_passes_promtool(tmp_path: Path) -> None:
     promtool = _promtool()
     token = tmp_path / "token"
     token.write_text("scrape-token-0123456789abcdef\n")
-    config = (DEPLOY / "prometheus" / "prometheus.yml").read_text().replace(
-        "/etc/prometheus/northbound-metrics-token", str(token))
+    config = (
+        (DEPLOY / "prometheus" / "prometheus.yml")
+        .read_text()
+        .replace("/etc/prometheus/northbound-metrics-token", str(token))
+    )
     (tmp_path / "prometheus.yml").write_text(config)
     shutil.copy(DEPLOY / "prometheus" / "alerts.yml", tmp_path / "alerts.yml")
-    result = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [promtool, "check", "config", str(tmp_path / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -100,11 +115,22 @@ def test_the_check_would_notice_a_misspelt_metric() -> None:
 
 
 def test_the_dashboard_covers_the_console() -> None:
-    titles = " ".join(panel["title"].lower()
-                      for panel in json.loads((DEPLOY / "grafana" / "northbound.json")
-                                              .read_text())["panels"])
-    for figure in ("status", "goodput", "p99", "concurrency limit", "shed", "waiting line",
-                   "admitted per minute", "estimate error", "database and redis", "instances"):
+    titles = " ".join(
+        panel["title"].lower()
+        for panel in json.loads((DEPLOY / "grafana" / "northbound.json").read_text())["panels"]
+    )
+    for figure in (
+        "status",
+        "goodput",
+        "p99",
+        "concurrency limit",
+        "shed",
+        "waiting line",
+        "admitted per minute",
+        "estimate error",
+        "database and redis",
+        "instances",
+    ):
         assert figure in titles, figure
 
 
@@ -116,11 +142,9 @@ def _slug(heading: str) -> str:
 
 def test_every_alert_links_to_a_runbook_section() -> None:
     runbook = (DEPLOY.parent / "docs" / "runbook.md").read_text()
-    anchors = {_slug(line.lstrip("#")) for line in runbook.splitlines()
-               if line.startswith("#")}
+    anchors = {_slug(line.lstrip("#")) for line in runbook.splitlines() if line.startswith("#")}
     rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
-    links = [rule["annotations"]["runbook"] for group in rules["groups"]
-             for rule in group["rules"]]
+    links = [rule["annotations"]["runbook"] for group in rules["groups"] for rule in group["rules"]]
     assert links and all(link.startswith("docs/runbook.md#") for link in links)
     missing = {link for link in links if link.split("#", 1)[1] not in anchors}
     assert not missing, f"runbook sections missing: {missing}"

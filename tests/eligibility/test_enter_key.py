@@ -9,8 +9,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 FINDER = {"en": "/en/eligibility/find-out", "fr": "/fr/admissibilite/decouvrez"}
-PRESENCE = {"en": "/en/eligibility/physical-presence",
-            "fr": "/fr/admissibilite/presence-effective"}
+PRESENCE = {"en": "/en/eligibility/physical-presence", "fr": "/fr/admissibilite/presence-effective"}
 CRS = {"en": "/en/eligibility/crs-calculator", "fr": "/fr/admissibilite/calculateur-scg"}
 STEP = {"en": "Step %d of", "fr": "Étape %d sur"}
 
@@ -23,8 +22,9 @@ def enter_in(page: Any, selector: str) -> int:
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_enter_on_a_questionnaire_step_continues(js_tab: Any, live_server: str,
-                                                 language: str) -> None:
+def test_enter_on_a_questionnaire_step_continues(
+    js_tab: Any, live_server: str, language: str
+) -> None:
     page = js_tab
     page.goto(live_server + FINDER[language])
     with page.expect_navigation():
@@ -43,8 +43,9 @@ def test_enter_on_a_questionnaire_step_continues(js_tab: Any, live_server: str,
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_enter_in_the_presence_calculator_calculates(js_tab: Any, live_server: str,
-                                                     language: str) -> None:
+def test_enter_in_the_presence_calculator_calculates(
+    js_tab: Any, live_server: str, language: str
+) -> None:
     page = js_tab
     page.goto(live_server + PRESENCE[language])
     rows = page.locator(".row-pair").count()
@@ -56,8 +57,9 @@ def test_enter_in_the_presence_calculator_calculates(js_tab: Any, live_server: s
 
 
 @pytest.mark.parametrize(("language", "first"), [("en", "Age: "), ("fr", "Âge : ")])
-def test_the_error_summary_names_each_field(js_tab: Any, live_server: str, language: str,
-                                            first: str) -> None:
+def test_the_error_summary_names_each_field(
+    js_tab: Any, live_server: str, language: str, first: str
+) -> None:
     page = js_tab
     page.goto(live_server + CRS[language])
     with page.expect_navigation():
@@ -69,10 +71,15 @@ def test_the_error_summary_names_each_field(js_tab: Any, live_server: str, langu
     assert len(set(texts)) == len(texts), "two errors read the same: which field is which?"
 
 
-WIDE_PAGES = [CRS["en"], CRS["fr"], PRESENCE["en"], PRESENCE["fr"],
-              "/en/eligibility/federal-skilled-worker-points",
-              "/fr/admissibilite/grille-travailleurs-qualifies",
-              "/en/eligibility/crs-calculator?marital_status=married"]
+WIDE_PAGES = [
+    CRS["en"],
+    CRS["fr"],
+    PRESENCE["en"],
+    PRESENCE["fr"],
+    "/en/eligibility/federal-skilled-worker-points",
+    "/fr/admissibilite/grille-travailleurs-qualifies",
+    "/en/eligibility/crs-calculator?marital_status=married",
+]
 
 
 def test_no_tool_is_wider_than_a_phone(chromium: Any, live_server: str) -> None:

@@ -115,15 +115,32 @@ def test_reasons_quote_the_rule_constants_in_each_language() -> None:
     from northbound.web.i18n import translations, write_number
 
     assert (REQUIRED_DAYS, PROVINCIAL_NOMINATION_POINTS) == (1095, 600)
-    citizenship = by_program(match_programs(answers(
-        goal=Goal.CITIZENSHIP, status=Status.PERMANENT_RESIDENT,
-        days_in_canada_last_5_years=900)))[Program.CITIZENSHIP].reasons[0].message
-    nominee = answers(profile=profile(age=29, education=Education.BACHELORS_OR_THREE_YEAR,
-                                      first_language=levels(9), foreign_work_years=3,
-                                      provincial_nomination=True))
+    citizenship = (
+        by_program(
+            match_programs(
+                answers(
+                    goal=Goal.CITIZENSHIP,
+                    status=Status.PERMANENT_RESIDENT,
+                    days_in_canada_last_5_years=900,
+                )
+            )
+        )[Program.CITIZENSHIP]
+        .reasons[0]
+        .message
+    )
+    nominee = answers(
+        profile=profile(
+            age=29,
+            education=Education.BACHELORS_OR_THREE_YEAR,
+            first_language=levels(9),
+            foreign_work_years=3,
+            provincial_nomination=True,
+        )
+    )
     nomination = by_program(match_programs(nominee))[Program.PROVINCIAL_NOMINEE].reasons[0].message
     assert citizenship.render() == (
-        "You reported 900 days in Canada in the last 5 years; 1,095 are needed.")
+        "You reported 900 days in Canada in the last 5 years; 1,095 are needed."
+    )
     assert "it adds 600 points" in nomination.render()
     french = translations("fr").gettext
     assert citizenship.render(french, partial(write_number, "fr")).endswith("il en faut 1 095.")

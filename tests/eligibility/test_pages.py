@@ -267,14 +267,17 @@ async def test_bad_or_expired_reference_code(
     assert r.status_code == 400 and "a expiré" in r.text
 
 
-@pytest.mark.parametrize(("typed", "read"), [("6,5", "6.5"), ("7", "7"), ("6.5", "6.5"),
-                                             ("6,5,5", "6,5,5"), (",5", ",5"), ("6,", "6,")])
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [("6,5", "6.5"), ("7", "7"), ("6.5", "6.5"), ("6,5,5", "6,5,5"), (",5", ",5"), ("6,", "6,")],
+)
 def test_a_decimal_comma_is_read_as_a_point(typed: str, read: str) -> None:
     assert decimal_point(typed) == read
 
 
 async def test_the_french_form_takes_a_score_written_the_french_way(
-        client: httpx.AsyncClient) -> None:
+    client: httpx.AsyncClient,
+) -> None:
     french = {**CRS_FORM, "first_language__speaking": "6,5", "first_language__reading": "6.5"}
     dotted = {**CRS_FORM, "first_language__speaking": "6.5", "first_language__reading": "6.5"}
     comma = await client.post(pages.PATHS["crs"]["fr"], data=french)
@@ -284,11 +287,14 @@ async def test_the_french_form_takes_a_score_written_the_french_way(
 
 
 @pytest.mark.parametrize(("language", "level"), [("en", "CLB 9"), ("fr", "NCLC 9")])
-async def test_results_say_test_scores_became_benchmark_levels(client: httpx.AsyncClient,
-                                                               language: Language,
-                                                               level: str) -> None:
+async def test_results_say_test_scores_became_benchmark_levels(
+    client: httpx.AsyncClient, language: Language, level: str
+) -> None:
     page = await client.post(pages.PATHS["crs"][language], data=CRS_FORM)  # IELTS 7/8/7/7
     assert page.status_code == 200
     assert page.text.count(f"<td>{level}</td>") == 4
-    assert ("Canadian Language Benchmark" if language == "en"
-            else "Niveaux de compétence linguistique canadiens") in page.text
+    assert (
+        "Canadian Language Benchmark"
+        if language == "en"
+        else "Niveaux de compétence linguistique canadiens"
+    ) in page.text

@@ -38,8 +38,11 @@ def test_the_issue_example() -> None:
 
 def test_departure_and_return_days_count_as_in_canada() -> None:
     def away(departure: D, back: D) -> PresenceInput:
-        return PresenceInput(application_date=D(2024, 1, 1), pr_date=D(2018, 1, 1),
-                             absences=(Absence(departure, back),))
+        return PresenceInput(
+            application_date=D(2024, 1, 1),
+            pr_date=D(2018, 1, 1),
+            absences=(Absence(departure, back),),
+        )
 
     same_day = compute_presence(away(D(2020, 5, 5), D(2020, 5, 5)))
     next_day = compute_presence(away(D(2020, 5, 5), D(2020, 5, 6)))

@@ -50,7 +50,8 @@ def test_journeys_follow_the_mix_of_their_time() -> None:
     before = Counter(a.journey for a in arrivals(schedule, random.Random(5)) if a.at < 600)
     after = Counter(a.journey for a in arrivals(schedule, random.Random(5)) if a.at > 601)
     assert before["reader"] / (before["reader"] + before["applicant"]) == pytest.approx(
-        0.75, abs=0.03)
+        0.75, abs=0.03
+    )
     assert set(after) == {"status_checker"}
 
 

@@ -33,8 +33,13 @@ from northbound.surge.waiting_room.estimator import Estimate
 from northbound.surge.waiting_room.page import WaitingPage
 from northbound.surge.waiting_room.room import WaitView
 
-PAGE = WaitingPage(room_path="/room", grace_seconds=300, eta_window_seconds=300,
-                   site_names={"en": "Site", "fr": "Site"}, info_links={"en": "/", "fr": "/"})
+PAGE = WaitingPage(
+    room_path="/room",
+    grace_seconds=300,
+    eta_window_seconds=300,
+    site_names={"en": "Site", "fr": "Site"},
+    info_links={"en": "/", "fr": "/"},
+)
 VIEW = WaitView(position=1234, ahead=40, estimate=Estimate(180, 120, 240), refresh_seconds=2)
 
 
@@ -51,8 +56,9 @@ def busy_app() -> Starlette:
         return response
 
     async def answer(request: Request, scenario: str, count: int) -> Response:
-        waiting_html = Response(PAGE.html(VIEW, lang="en", next_path="/"), 200,
-                                media_type="text/html")
+        waiting_html = Response(
+            PAGE.html(VIEW, lang="en", next_path="/"), 200, media_type="text/html"
+        )
         if scenario == "room-html":
             return waiting_html if count <= 2 else Response("<p>the page</p>", 200)
         if scenario == "room-search":
@@ -61,8 +67,12 @@ def busy_app() -> Starlette:
             return Response(f"<p>results for {request.query_params.get('q')}</p>", 200)
         if scenario == "room-json":
             if count <= 2:
-                return Response(PAGE.json(VIEW), 429, media_type="application/json",
-                                headers={"retry-after": "2"})
+                return Response(
+                    PAGE.json(VIEW),
+                    429,
+                    media_type="application/json",
+                    headers={"retry-after": "2"},
+                )
             return JSONResponse({"ok": True})
         if scenario == "busy":
             if count == 1:
@@ -93,8 +103,9 @@ def busy_site() -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(busy_app(), host="127.0.0.1", port=port,
-                                           log_config=None, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(busy_app(), host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -123,21 +134,29 @@ class VirtualTime:
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     connector = aiohttp.TCPConnector(local_addr=("127.0.3.7", 0))
-    async with aiohttp.ClientSession(connector=connector,
-                                     cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
+    async with aiohttp.ClientSession(
+        connector=connector, cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as s:
         yield s
 
 
-def browser(site: str, session: aiohttp.ClientSession, clock: VirtualTime,
-            patience: float = 100.0) -> Browser:
-    return Browser(site, Recorder(), clock.now, AiohttpTransport(session), Behaviour(),
-                   patience, False,
-                   sleep=clock.sleep)
+def browser(
+    site: str, session: aiohttp.ClientSession, clock: VirtualTime, patience: float = 100.0
+) -> Browser:
+    return Browser(
+        site,
+        Recorder(),
+        clock.now,
+        AiohttpTransport(session),
+        Behaviour(),
+        patience,
+        False,
+        sleep=clock.sleep,
+    )
 
 
 def test_the_real_waiting_page_is_read() -> None:
-    html = waiting_info(200, "text/html; charset=utf-8", PAGE.html(VIEW, lang="en",
-                                                                     next_path="/"))
+    html = waiting_info(200, "text/html; charset=utf-8", PAGE.html(VIEW, lang="en", next_path="/"))
     assert html is not None
     assert (html.position, html.estimate_seconds, html.refresh_seconds) == (1234, 180.0, 2.0)
     french = waiting_info(200, "text/html", PAGE.html(VIEW, lang="fr", next_path="/"))

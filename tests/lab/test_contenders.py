@@ -43,8 +43,9 @@ def test_the_nginx_configuration_is_valid(tmp_path: Path) -> None:
     config.write_text(contenders.nginx_config(tmp_path, 18080, 18081, contenders.Tuning(42)))
     text = config.read_text()
     assert "rate=42r/s" in text and "limit_conn site_conn 42" in text
-    checked = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(config)],
-                             capture_output=True, text=True)
+    checked = subprocess.run(
+        [binary, "-t", "-p", str(tmp_path), "-c", str(config)], capture_output=True, text=True
+    )
     assert checked.returncode == 0, checked.stderr
 
 

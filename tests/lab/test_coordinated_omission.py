@@ -54,17 +54,20 @@ async def test_a_planted_stall_shows_up() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    )
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110  (uvicorn offers no event to await)
         await asyncio.sleep(0.01)
     try:
-        steady = profiles.parse("stages:\n- {at: 0, load: 40, mix: {reader: 1}}\n"
-                                "- {at: 1, load: 40}\n")
+        steady = profiles.parse(
+            "stages:\n- {at: 0, load: 40, mix: {reader: 1}}\n- {at: 1, load: 40}\n"
+        )
         schedule = profiles.bind(steady, duration=3.0, baseline_rps=1)
-        options = CrowdOptions(f"http://127.0.0.1:{port}", drain=3,
-                               behaviour=Behaviour(think_seconds=(0, 0)))
+        options = CrowdOptions(
+            f"http://127.0.0.1:{port}", drain=3, behaviour=Behaviour(think_seconds=(0, 0))
+        )
         crowd = Crowd(options, recorder=Recorder())
         result = await crowd.run(schedule)
     finally:
@@ -82,5 +85,7 @@ async def test_a_planted_stall_shows_up() -> None:
 
 def _values(recorder: Recorder) -> list[tuple[int, int]]:
     histogram = recorder.latency
-    return [(item.value_iterated_to, item.count_at_value_iterated_to)
-            for item in histogram.get_recorded_iterator()]
+    return [
+        (item.value_iterated_to, item.count_at_value_iterated_to)
+        for item in histogram.get_recorded_iterator()
+    ]

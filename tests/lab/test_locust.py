@@ -31,6 +31,7 @@ def test_drive_runs_a_journey_that_never_suspends() -> None:
     async def journey() -> int:
         async def step() -> int:
             return 20
+
         return await step() + 1
 
     assert drive(journey()) == 21
@@ -46,15 +47,34 @@ def test_drive_refuses_a_journey_that_needs_an_event_loop() -> None:
 
 @pytest.mark.slow
 def test_a_short_locust_run_against_the_site(site: LiveSite, tmp_path: Path) -> None:
-    env = {**os.environ, "NORTHBOUND_LAB_PROFILE": "steady", "NORTHBOUND_LAB_DURATION": "6",
-           "NORTHBOUND_LAB_BASELINE_RPS": "1", "NORTHBOUND_LAB_JOURNEY_SECONDS": "3"}
+    env = {
+        **os.environ,
+        "NORTHBOUND_LAB_PROFILE": "steady",
+        "NORTHBOUND_LAB_DURATION": "6",
+        "NORTHBOUND_LAB_BASELINE_RPS": "1",
+        "NORTHBOUND_LAB_JOURNEY_SECONDS": "3",
+    }
     completed = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host",
-         site.url, "--json", "--only-summary"],
-        capture_output=True, text=True, timeout=90, env=env, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--headless",
+            "--host",
+            site.url,
+            "--json",
+            "--only-summary",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+        cwd=tmp_path,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    stats = json.loads(completed.stdout[completed.stdout.index("["):])
+    stats = json.loads(completed.stdout[completed.stdout.index("[") :])
     requests = {entry["name"]: entry["num_requests"] for entry in stats}
     assert sum(requests.values()) >= 3
     assert any(name in ("/en/", "/fr/") for name in requests)  # readers came

@@ -31,8 +31,9 @@ def test_election_night_follows_the_reported_figures() -> None:
 
 
 def test_scaling_and_speed() -> None:
-    steady = profiles.parse("baseline_rps: 2\nstages:\n- {at: 0, load: 1, mix: {reader: 1}}\n"
-                            "- {at: 10, load: 3}\n")
+    steady = profiles.parse(
+        "baseline_rps: 2\nstages:\n- {at: 0, load: 1, mix: {reader: 1}}\n- {at: 10, load: 3}\n"
+    )
     fitted = profiles.bind(steady, duration=60)
     assert fitted.speed == pytest.approx(10.0)  # 10 minutes into 60 s
     assert fitted.rate_at(0) == pytest.approx(2.0)
@@ -50,14 +51,17 @@ def test_a_user_file(tmp_path: Path) -> None:
     assert profile.name == "mine" and profile.load_at(5) == 2.0
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("stages: []", "no stages"),
-    ("stages:\n- {at: 0, load: 1}", "needs a journey mix"),
-    ("stages:\n- {at: 0, load: 1, mix: {gambler: 1}}", "unknown journeys"),
-    ("stages:\n- {at: 5, load: 1, mix: {reader: 1}}\n- {at: 1, load: 1}", "time order"),
-    ("stages:\n- {at: 0, load: -1, mix: {reader: 1}}", "load must be"),
-    ("just text", "expected a mapping"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("stages: []", "no stages"),
+        ("stages:\n- {at: 0, load: 1}", "needs a journey mix"),
+        ("stages:\n- {at: 0, load: 1, mix: {gambler: 1}}", "unknown journeys"),
+        ("stages:\n- {at: 5, load: 1, mix: {reader: 1}}\n- {at: 1, load: 1}", "time order"),
+        ("stages:\n- {at: 0, load: -1, mix: {reader: 1}}", "load must be"),
+        ("just text", "expected a mapping"),
+    ],
+)
 def test_bad_profiles_say_why(text: str, problem: str) -> None:
     with pytest.raises(profiles.ProfileError, match=problem):
         profiles.parse(text)
@@ -68,10 +72,13 @@ def test_unknown_profile_names_the_shipped_ones() -> None:
         profiles.load("no-such-profile")
 
 
-@given(st.lists(st.tuples(st.floats(0, 100), st.floats(0, 50)), min_size=1, max_size=8),
-       st.floats(-10, 200))
-def test_load_stays_between_neighbouring_stages(points: list[tuple[float, float]],
-                                                minute: float) -> None:
+@given(
+    st.lists(st.tuples(st.floats(0, 100), st.floats(0, 50)), min_size=1, max_size=8),
+    st.floats(-10, 200),
+)
+def test_load_stays_between_neighbouring_stages(
+    points: list[tuple[float, float]], minute: float
+) -> None:
     points.sort()
     stages = "".join(f"- {{at: {at!r}, load: {load!r}}}\n" for at, load in points[1:])
     first = f"- {{at: {points[0][0]!r}, load: {points[0][1]!r}, mix: {{reader: 1}}}}\n"

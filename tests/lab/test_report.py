@@ -20,10 +20,20 @@ from northbound.lab.recorder import Recorder
 from northbound.lab.report import SCHEMA, document, read, run_summary, write
 
 
-def visit(first: float, position: int, estimate: float | None, admitted: float | None,
-          last: float | None = None) -> RoomVisit:
-    return RoomVisit(first, position, estimate, last if last is not None else
-                     (admitted - 1 if admitted else first), admitted_at=admitted)
+def visit(
+    first: float,
+    position: int,
+    estimate: float | None,
+    admitted: float | None,
+    last: float | None = None,
+) -> RoomVisit:
+    return RoomVisit(
+        first,
+        position,
+        estimate,
+        last if last is not None else (admitted - 1 if admitted else first),
+        admitted_at=admitted,
+    )
 
 
 def test_eta_error_is_relative_to_the_actual_wait() -> None:
@@ -62,8 +72,7 @@ def recorded_run() -> CrowdResult:
     recorder.failed("timeout")
     people = [
         PersonRecord(0, "reader", 0.5, "completed", 8.0),
-        PersonRecord(1, "applicant", 1.0, "abandoned", 40.0,
-                     [visit(2, 7, 60.0, None, last=40)]),
+        PersonRecord(1, "applicant", 1.0, "abandoned", 40.0, [visit(2, 7, 60.0, None, last=40)]),
         PersonRecord(2, "applicant", 2.0, "completed", 30.0, [visit(3, 8, 30.0, 23.0)]),
     ]
     people[1].rooms[0].gave_up = True

@@ -9,14 +9,23 @@ from northbound.cli import cli
 from northbound.lab.addresses import RemoteTarget, check_target, person_address
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/", "http://localhost:9", "http://[::1]:80",
-                                 "http://127.8.9.10"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/", "http://localhost:9", "http://[::1]:80", "http://127.8.9.10"]
+)
 def test_loopback_targets_are_accepted(url: str) -> None:
     assert check_target(url) == url.rstrip("/")
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.1:8000", "https://192.0.2.7",
-                                 "http://example.invalid", "ftp://127.0.0.1", "127.0.0.1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1:8000",
+        "https://192.0.2.7",
+        "http://example.invalid",
+        "ftp://127.0.0.1",
+        "127.0.0.1",
+    ],
+)
 def test_anything_else_is_refused(url: str) -> None:
     with pytest.raises(RemoteTarget):
         check_target(url)
@@ -27,8 +36,19 @@ def test_allow_remote_lets_an_operator_flood_their_own_remote_site() -> None:
 
 
 def test_the_command_refuses_a_remote_target_before_sending_anything(tmp_path: object) -> None:
-    result = CliRunner().invoke(cli, ["lab", "run", "--target", "http://192.0.2.7:8000",
-                                      "--out", str(tmp_path), "--duration", "5"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "lab",
+            "run",
+            "--target",
+            "http://192.0.2.7:8000",
+            "--out",
+            str(tmp_path),
+            "--duration",
+            "5",
+        ],
+    )
     assert result.exit_code == 2 and "--allow-remote" in result.output
 
 

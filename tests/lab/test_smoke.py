@@ -15,9 +15,24 @@ import pytest
 def test_lab_compare_smoke(tmp_path: Path) -> None:
     out = tmp_path / "report"
     completed = subprocess.run(
-        [sys.executable, "-m", "northbound.cli", "lab", "compare", "--profile",
-         "election-night", "--duration", "15", "--contenders", "protected", "--out", str(out)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "northbound.cli",
+            "lab",
+            "compare",
+            "--profile",
+            "election-night",
+            "--duration",
+            "15",
+            "--contenders",
+            "protected",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert completed.returncode in (0, 2), completed.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())

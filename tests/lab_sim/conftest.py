@@ -27,8 +27,15 @@ def overload(faults: str = "", instances: int = 1, visitors: int = 6000) -> Setu
     2.5x more people wanting a tool, an account or a form than the site can serve."""
     shape = SiteShape(instances=instances, capacity_rps=8.0 * instances, workers=1)
     # no bots: a handful hammering a site this small would be most of its load
-    return Setup(profiles.parse(SURGE), visitors, shape, Manners(bots=0.0),
-                 parse_faults(faults), seed=11, drain_seconds=300)
+    return Setup(
+        profiles.parse(SURGE),
+        visitors,
+        shape,
+        Manners(bots=0.0),
+        parse_faults(faults),
+        seed=11,
+        drain_seconds=300,
+    )
 
 
 @cache

@@ -48,8 +48,10 @@ def test_a_request_queued_in_the_real_limiter_starts_when_a_slot_frees_in_virtua
     with running(VirtualLoop(sim)):
         first = run_now(limiter.acquire(Priority.CRITICAL))
         assert isinstance(first, Permit)
-        spawn(limiter.acquire(Priority.CRITICAL),
-              lambda result, error: outcomes.append((sim.now, result)))
+        spawn(
+            limiter.acquire(Priority.CRITICAL),
+            lambda result, error: outcomes.append((sim.now, result)),
+        )
         assert outcomes == []  # waiting in the limiter's queue
         sim.at(1000.5, first.release)
         sim.run(1010.0)

@@ -13,15 +13,22 @@ from .conftest import failure_run, overload, overload_run
 
 def fingerprint(outcome: Outcome) -> tuple[object, ...]:
     t = outcome.tally
-    return (outcome.events, t.people, t.completed, t.gave_up_getting_in, t.useful,
-            sorted(t.statuses.items()), t.time_to_get_in.get_value_at_percentile(90),
-            t.fairness.overtaken, tuple(t.inlet.values))
+    return (
+        outcome.events,
+        t.people,
+        t.completed,
+        t.gave_up_getting_in,
+        t.useful,
+        sorted(t.statuses.items()),
+        t.time_to_get_in.get_value_at_percentile(90),
+        t.fairness.overtaken,
+        tuple(t.inlet.values),
+    )
 
 
 def test_a_seed_gives_the_same_night_twice() -> None:
     setup = overload(visitors=600)
-    assert fingerprint(simulate(setup, "northbound")) == fingerprint(
-        simulate(setup, "northbound"))
+    assert fingerprint(simulate(setup, "northbound")) == fingerprint(simulate(setup, "northbound"))
 
 
 def test_every_policy_sees_the_same_people() -> None:
@@ -48,8 +55,10 @@ def test_the_room_lets_in_no_more_than_the_servers_can_take() -> None:
     # percent of utilisation for far less overshoot; filling it at once gave > 0.8 here)
     assert statistics.fmean(room.utilisation[240:720]) > 0.75 * 1000
     assert room.tally.completed > 10 * flood.tally.completed
-    assert (room.tally.latency.get_value_at_percentile(99)
-            < flood.tally.latency.get_value_at_percentile(99) / 2)
+    assert (
+        room.tally.latency.get_value_at_percentile(99)
+        < flood.tally.latency.get_value_at_percentile(99) / 2
+    )
 
 
 def test_an_instance_failure_lowers_admission_within_the_reaction_time_and_recovers() -> None:

@@ -18,8 +18,10 @@ from northbound.portal.lottery.models import Intake
 from tests.accounts.flows import post_form, sign_up
 from tests.support.clock import FakeWallClock
 
-FORM = {"en": "/en/parents-grandparents/{id}/interest-to-sponsor",
-        "fr": "/fr/parents-grands-parents/{id}/interet-a-parrainer"}
+FORM = {
+    "en": "/en/parents-grandparents/{id}/interest-to-sponsor",
+    "fr": "/fr/parents-grands-parents/{id}/interet-a-parrainer",
+}
 INTAKE = {"en": "/en/parents-grandparents/{id}", "fr": "/fr/parents-grands-parents/{id}"}
 DRAW = {"en": "/en/parents-grandparents/{id}/draw", "fr": "/fr/parents-grands-parents/{id}/tirage"}
 STAFF = {"en": "/en/account/staff/lottery", "fr": "/fr/compte/personnel/tirage"}
@@ -31,11 +33,18 @@ def answers(number: int, **changes: str) -> dict[str, str]:
         "family_name": f"Tremblay{'abcdefghij'[number % 10]}{'klmnopqrst'[number // 10 % 10]}",
         "given_names": "Marie-Ève",
         "date_of_birth": f"19{60 + number % 30}-0{1 + number % 9}-1{number % 10}",
-        "country_of_birth": "France", "address": f"{number} Sussex Drive", "city": "Ottawa",
-        "province": "ON", "postal_code": "K1M 1M4", "email": f"sponsor{number}@example.com",
-        "status_document": "pr_card", "status_document_number": f"PR{number:08d}",
-        "person1_family_name": "Tremblay", "person1_given_names": "Jeanne",
-        "person1_date_of_birth": "1935-05-05", "person1_relationship": "parent",
+        "country_of_birth": "France",
+        "address": f"{number} Sussex Drive",
+        "city": "Ottawa",
+        "province": "ON",
+        "postal_code": "K1M 1M4",
+        "email": f"sponsor{number}@example.com",
+        "status_document": "pr_card",
+        "status_document_number": f"PR{number:08d}",
+        "person1_family_name": "Tremblay",
+        "person1_given_names": "Jeanne",
+        "person1_date_of_birth": "1935-05-05",
+        "person1_relationship": "parent",
         "declaration": "yes",
     }
     values.update(changes)
@@ -43,8 +52,9 @@ def answers(number: int, **changes: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def sponsor(app: FastAPI, email: str, language: str = "en"
-                  ) -> AsyncIterator[httpx.AsyncClient]:
+async def sponsor(
+    app: FastAPI, email: str, language: str = "en"
+) -> AsyncIterator[httpx.AsyncClient]:
     """A signed-up, signed-in person with their own cookie jar."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -66,14 +76,21 @@ def clock(app: FastAPI) -> FakeWallClock:
 async def open_intake(app: FastAPI, fake: FakeWallClock, target: int = 3) -> Intake:
     """An intake that opened a minute ago and closes in a day."""
     return await service.create_intake(
-        app.state.db, opens_at=fake.now - timedelta(minutes=1),
-        closes_at=fake.now + timedelta(days=1), invitation_target=target,
-        application_cap=target, notice_en="Interest to sponsor is open.",
-        notice_fr="Le formulaire d'intérêt est ouvert.", staff_id=None, now=fake.now)
+        app.state.db,
+        opens_at=fake.now - timedelta(minutes=1),
+        closes_at=fake.now + timedelta(days=1),
+        invitation_target=target,
+        application_cap=target,
+        notice_en="Interest to sponsor is open.",
+        notice_fr="Le formulaire d'intérêt est ouvert.",
+        staff_id=None,
+        now=fake.now,
+    )
 
 
-async def send_form(client: httpx.AsyncClient, intake_id: int, values: dict[str, str],
-                    language: str = "en") -> httpx.Response:
+async def send_form(
+    client: httpx.AsyncClient, intake_id: int, values: dict[str, str], language: str = "en"
+) -> httpx.Response:
     return await post_form(client, FORM[language].format(id=intake_id), values)
 
 

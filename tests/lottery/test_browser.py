@@ -24,29 +24,51 @@ from tests.support.services import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TEXT = {
-    "en": {"sign_up": "/en/account/sign-up", "create": "Create account", "sign_in": "Sign in",
-           "fill": "Fill in the interest to sponsor form", "send": "Send my form",
-           "received": "Your form was received", "check": "How the draw works",
-           "matches": "it matches"},
-    "fr": {"sign_up": "/fr/compte/inscription", "create": "Créer le compte",
-           "sign_in": "Se connecter",
-           "fill": "Remplir le formulaire d'intérêt à parrainer",
-           "send": "Envoyer mon formulaire", "received": "Votre formulaire a été reçu",
-           "check": "Comment fonctionne le tirage", "matches": "il correspond"},
+    "en": {
+        "sign_up": "/en/account/sign-up",
+        "create": "Create account",
+        "sign_in": "Sign in",
+        "fill": "Fill in the interest to sponsor form",
+        "send": "Send my form",
+        "received": "Your form was received",
+        "check": "How the draw works",
+        "matches": "it matches",
+    },
+    "fr": {
+        "sign_up": "/fr/compte/inscription",
+        "create": "Créer le compte",
+        "sign_in": "Se connecter",
+        "fill": "Remplir le formulaire d'intérêt à parrainer",
+        "send": "Envoyer mon formulaire",
+        "received": "Votre formulaire a été reçu",
+        "check": "Comment fonctionne le tirage",
+        "matches": "il correspond",
+    },
 }
 
 
 @pytest.fixture(scope="module")
 def lottery_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, int]]:
     """The real app under uvicorn (a thread) with an open intake: (url, database url, id)."""
-    settings = migrated(site_settings(tmp_path_factory.mktemp("lottery-live"),
-                                      accounts=FAST_HASHING))
+    settings = migrated(
+        site_settings(tmp_path_factory.mktemp("lottery-live"), accounts=FAST_HASHING)
+    )
     now = datetime.now(UTC)
-    intake_id = _run(_with_db(settings.effective_database_url, lambda db:
-                                     service.create_intake(
-        db, opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(days=1),
-        invitation_target=10, application_cap=5, notice_en="Interest to sponsor is open.",
-        notice_fr="Le formulaire d'intérêt à parrainer est ouvert.", staff_id=None, now=now))
+    intake_id = _run(
+        _with_db(
+            settings.effective_database_url,
+            lambda db: service.create_intake(
+                db,
+                opens_at=now - timedelta(minutes=5),
+                closes_at=now + timedelta(days=1),
+                invitation_target=10,
+                application_cap=5,
+                notice_en="Interest to sponsor is open.",
+                notice_fr="Le formulaire d'intérêt à parrainer est ouvert.",
+                staff_id=None,
+                now=now,
+            ),
+        )
     ).id
     with served(settings, free_port()) as url:
         yield url, settings.effective_database_url, intake_id
@@ -73,8 +95,9 @@ async def _close_and_draw(url: str, intake_id: int) -> None:
         now = datetime.now(UTC)
         await service.close_intake(db, intake_id, None, now)
         for item in await service.flags_of(db, intake_id):
-            await service.decide_flag(db, intake_id, item.flag.id, "keep_both",
-                                      item.first.user_id, now)
+            await service.decide_flag(
+                db, intake_id, item.flag.id, "keep_both", item.first.user_id, now
+            )
         await service.run_draw(db, intake_id, None, lambda: datetime.now(UTC))
     finally:
         await db.dispose()
@@ -95,7 +118,9 @@ def _sign_up(page: Any, site: str, text: dict[str, str]) -> None:
 
 
 def test_interest_to_sponsor_without_javascript(
-    chromium: Any, auditor: Any, lottery_site: tuple[str, str, int],
+    chromium: Any,
+    auditor: Any,
+    lottery_site: tuple[str, str, int],
 ) -> None:
     site, database_url, intake_id = lottery_site
     audited: list[str] = []

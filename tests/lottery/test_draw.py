@@ -24,8 +24,13 @@ def published(seed: bytes, eligible: list[str], rounds: list[int]) -> draw.Publi
         chosen = draw.next_round(ranked, invited, size)
         drawn.append(tuple(chosen))
         invited.extend(chosen)
-    return draw.Published(draw.commitment(seed), seed.hex(), tuple(sorted(eligible)),
-                          tuple(drawn), draw.list_digest(eligible))
+    return draw.Published(
+        draw.commitment(seed),
+        seed.hex(),
+        tuple(sorted(eligible)),
+        tuple(drawn),
+        draw.list_digest(eligible),
+    )
 
 
 def test_commitment_is_sha256_of_the_seed_and_order_is_hmac_sorted() -> None:
@@ -73,24 +78,26 @@ def test_verify_fails_on_a_tampered_invitation_list() -> None:
     honest = published(SEED, NUMBERS, [10, 5])
     ranked = draw.order(SEED, NUMBERS)
     swapped = (tuple([*honest.rounds[0][:-1], ranked[-1]]), honest.rounds[1])
-    result = draw.verify(draw.Published(honest.commitment, honest.seed_hex, honest.eligible,
-                                        swapped))
+    result = draw.verify(
+        draw.Published(honest.commitment, honest.seed_hex, honest.eligible, swapped)
+    )
     assert not result.ok and "Round 1" in result.problems[0]
     reordered = (honest.rounds[1], honest.rounds[0])
-    assert not draw.verify(draw.Published(honest.commitment, honest.seed_hex,
-                                          honest.eligible, reordered)).ok
+    assert not draw.verify(
+        draw.Published(honest.commitment, honest.seed_hex, honest.eligible, reordered)
+    ).ok
 
 
 def test_verify_fails_on_a_tampered_seed() -> None:
     honest = published(SEED, NUMBERS, [10])
     other = bytes(32).hex()
-    result = draw.verify(draw.Published(honest.commitment, other, honest.eligible,
-                                        honest.rounds))
+    result = draw.verify(draw.Published(honest.commitment, other, honest.eligible, honest.rounds))
     assert not result.ok
     assert any("commitment" in p for p in result.problems)
     # a seed that matches a new commitment still fails: the invitations follow the old one
-    assert not draw.verify(draw.Published(draw.commitment(bytes(32)), other, honest.eligible,
-                                          honest.rounds)).ok
+    assert not draw.verify(
+        draw.Published(draw.commitment(bytes(32)), other, honest.eligible, honest.rounds)
+    ).ok
 
 
 def test_verify_fails_on_a_tampered_entry_list() -> None:
@@ -100,20 +107,28 @@ def test_verify_fails_on_a_tampered_entry_list() -> None:
     # but not the list's SHA-256 recorded when it was published
     dropped = next(c for c in draw.order(SEED, NUMBERS) if c not in invited)
     swapped = tuple(sorted([*(c for c in honest.eligible if c != dropped), "PG-777-777-7777"]))
-    result = draw.verify(draw.Published(honest.commitment, honest.seed_hex, swapped,
-                                        honest.rounds, honest.list_digest))
+    result = draw.verify(
+        draw.Published(
+            honest.commitment, honest.seed_hex, swapped, honest.rounds, honest.list_digest
+        )
+    )
     assert not result.ok and any("SHA-256" in p for p in result.problems)
     # without the digest, removing an invited number is still caught by the order...
     removed = tuple(c for c in honest.eligible if c != honest.rounds[0][0])
-    assert not draw.verify(draw.Published(honest.commitment, honest.seed_hex, removed,
-                                          honest.rounds)).ok
+    assert not draw.verify(
+        draw.Published(honest.commitment, honest.seed_hex, removed, honest.rounds)
+    ).ok
     # ...and so is an added number that ranks above the invited ones
     ranked = draw.order(SEED, NUMBERS)
-    intruder = next(f"PG-{i:03d}-123-4567" for i in range(1000)
-                    if draw.rank(SEED, f"PG-{i:03d}-123-4567") < draw.rank(SEED, ranked[0]))
+    intruder = next(
+        f"PG-{i:03d}-123-4567"
+        for i in range(1000)
+        if draw.rank(SEED, f"PG-{i:03d}-123-4567") < draw.rank(SEED, ranked[0])
+    )
     added = tuple(sorted([*honest.eligible, intruder]))
-    assert not draw.verify(draw.Published(honest.commitment, honest.seed_hex, added,
-                                          honest.rounds)).ok
+    assert not draw.verify(
+        draw.Published(honest.commitment, honest.seed_hex, added, honest.rounds)
+    ).ok
 
 
 def test_verify_needs_the_seed() -> None:
@@ -123,10 +138,16 @@ def test_verify_needs_the_seed() -> None:
     assert not draw.verify(draw.Published(honest.commitment, "zz", honest.eligible, ())).ok
 
 
-@given(st.binary(min_size=32, max_size=32),
-       st.lists(st.from_regex(r"PG-[0-9]{3}-[0-9]{3}-[0-9]{4}", fullmatch=True), min_size=1,
-                max_size=30, unique=True),
-       st.lists(st.integers(min_value=0, max_value=12), max_size=4))
+@given(
+    st.binary(min_size=32, max_size=32),
+    st.lists(
+        st.from_regex(r"PG-[0-9]{3}-[0-9]{3}-[0-9]{4}", fullmatch=True),
+        min_size=1,
+        max_size=30,
+        unique=True,
+    ),
+    st.lists(st.integers(min_value=0, max_value=12), max_size=4),
+)
 def test_any_honest_draw_verifies(seed: bytes, eligible: list[str], rounds: list[int]) -> None:
     result = draw.verify(published(seed, eligible, rounds))
     assert result.ok, result.problems

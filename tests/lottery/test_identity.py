@@ -15,18 +15,28 @@ from northbound.portal.lottery.identity import (
 from tests.lottery.helpers import answers
 
 
-def person(entry_id: int, given: str, family: str, born: str = "1970-01-01",
-           email: str = "", address: str = "1 Main St", postal: str = "K1A 0A1") -> Person:
-    return Person(entry_id, family, given, born, email or f"p{entry_id}@example.com", address,
-                  postal)
+def person(
+    entry_id: int,
+    given: str,
+    family: str,
+    born: str = "1970-01-01",
+    email: str = "",
+    address: str = "1 Main St",
+    postal: str = "K1A 0A1",
+) -> Person:
+    return Person(
+        entry_id, family, given, born, email or f"p{entry_id}@example.com", address, postal
+    )
 
 
 def test_identity_ignores_case_accents_punctuation_and_spaces() -> None:
     assert fold("  Marie-Ève O'Brien ") == "marie eve o brien"
-    assert identity_key("O'Brien", "Marie-Ève", "1970-01-01") == \
-        identity_key("OBRIEN".lower().replace("ob", "o b"), "MARIE EVE", "1970-01-01")
-    assert identity_key("Tremblay", "Marie", "1970-01-01") != \
-        identity_key("Tremblay", "Marie", "1970-01-02")
+    assert identity_key("O'Brien", "Marie-Ève", "1970-01-01") == identity_key(
+        "OBRIEN".lower().replace("ob", "o b"), "MARIE EVE", "1970-01-01"
+    )
+    assert identity_key("Tremblay", "Marie", "1970-01-01") != identity_key(
+        "Tremblay", "Marie", "1970-01-02"
+    )
     assert document_key("pr-1234 5678") == document_key("PR12345678")
     assert document_key("PR12345678") != document_key("PR12345679")
 
@@ -58,8 +68,7 @@ def test_the_form_checks_what_only_it_asks() -> None:
     assert errors == {}
     assert values["status_document_number"] == "PR00000001"
     _, errors = forms.check(answers(1, person2_given_names="Paul"), today)
-    assert set(errors) == {"person2_family_name", "person2_date_of_birth",
-                           "person2_relationship"}
+    assert set(errors) == {"person2_family_name", "person2_date_of_birth", "person2_relationship"}
     _, errors = forms.check(answers(1, person1_date_of_birth="2000-01-01"), today)
     assert errors == {"person1_date_of_birth": "A parent or grandparent was born before you."}
     _, errors = forms.check({name: "\x00" * 3 for name in forms.FIELD_NAMES}, today)

@@ -24,8 +24,9 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-async def pg_app(make_settings: Callable[..., Settings], postgres_url: str
-                 ) -> AsyncIterator[FastAPI]:
+async def pg_app(
+    make_settings: Callable[..., Settings], postgres_url: str
+) -> AsyncIterator[FastAPI]:
     settings = make_settings(accounts=FAST_HASHING, database_url=postgres_url)
     await asyncio.to_thread(migrate.upgrade, postgres_url)
     application = create_app(settings)
@@ -42,19 +43,26 @@ async def test_overlapping_submissions_store_each_sponsor_once(pg_app: FastAPI) 
     fake = clock(pg_app)
     intake = await open_intake(pg_app, fake)
     path = FORM["en"].format(id=intake.id)
-    async with sponsor(pg_app, "a@example.com") as first, \
-            sponsor(pg_app, "b@example.com") as second, \
-            sponsor(pg_app, "c@example.com") as third:
+    async with (
+        sponsor(pg_app, "a@example.com") as first,
+        sponsor(pg_app, "b@example.com") as second,
+        sponsor(pg_app, "c@example.com") as third,
+    ):
         # five clicks of the same form at once: one form, one number
         page_tokens = await tokens(first, path)
-        clicks = await asyncio.gather(*(first.post(path, data={**page_tokens, **answers(1)})
-                                        for _ in range(5)))
+        clicks = await asyncio.gather(
+            *(first.post(path, data={**page_tokens, **answers(1)}) for _ in range(5))
+        )
         assert {r.status_code for r in clicks} == {303}
         # one person from two accounts at the same moment: one form kept, one refused
         results = await asyncio.gather(
             send_form(second, intake.id, answers(3, email="b@example.com")),
-            send_form(third, intake.id, answers(3, email="c@example.com",
-                                                status_document_number="PR33333333")))
+            send_form(
+                third,
+                intake.id,
+                answers(3, email="c@example.com", status_document_number="PR33333333"),
+            ),
+        )
         assert sorted(r.status_code for r in results) == [303, 409]
     async with pg_app.state.db.session() as session:
         users = list((await session.execute(select(Entry.user_id))).scalars())
@@ -80,7 +88,8 @@ async def test_two_rounds_at_once_never_invite_anyone_twice(pg_app: FastAPI) -> 
     results = await asyncio.gather(
         service.send_round(db, intake.id, 2, 1, "round-a-key", fake.now, text),
         service.send_round(db, intake.id, 2, 1, "round-b-key", fake.now, text),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     assert all(isinstance(r, service.RoundSent) for r in results), results
     assert await _count(pg_app, Invitation) == 4
     shown = await service.published(db, intake.id)

@@ -31,33 +31,47 @@ REFRESHING = ("meta-refresh",)
 @pytest.fixture(scope="module")
 def staff_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A live site with one staff account; yields its URL and the account's session cookie."""
-    settings = migrated(site_settings(tmp_path_factory.mktemp("console-data"),
-                                      accounts=FAST_HASHING))
+    settings = migrated(
+        site_settings(tmp_path_factory.mktemp("console-data"), accounts=FAST_HASHING)
+    )
     with served(settings, free_port()) as url:
         yield url, _staff_session(url, settings)
 
 
 def _staff_session(url: str, settings: Settings) -> str:
     """Signs up console@example.com, makes it staff; its session cookie."""
+
     def token(page: str) -> str:
         return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
     with httpx.Client(base_url=url) as client:
-        client.post("/en/account/sign-up", data={
-            "csrf_token": token(client.get("/en/account/sign-up").text),
-            "email": "console@example.com", "password": PASSWORD, "confirm": PASSWORD})
+        client.post(
+            "/en/account/sign-up",
+            data={
+                "csrf_token": token(client.get("/en/account/sign-up").text),
+                "email": "console@example.com",
+                "password": PASSWORD,
+                "confirm": PASSWORD,
+            },
+        )
         # signing up signs nobody in (it must not reveal whether the address had an account)
-        client.post("/en/account/sign-in", data={
-            "csrf_token": token(client.get("/en/account/sign-in").text),
-            "email": "console@example.com", "password": PASSWORD})
+        client.post(
+            "/en/account/sign-in",
+            data={
+                "csrf_token": token(client.get("/en/account/sign-in").text),
+                "email": "console@example.com",
+                "password": PASSWORD,
+            },
+        )
         session = client.cookies["nb_session"]
 
     async def promote() -> None:
         db = Database(settings.effective_database_url)
         try:
             async with db.session() as s, s.begin():
-                await s.execute(update(User).where(User.email == "console@example.com")
-                                .values(is_staff=True))
+                await s.execute(
+                    update(User).where(User.email == "console@example.com").values(is_staff=True)
+                )
         finally:
             await db.dispose()
 
@@ -68,8 +82,9 @@ def _staff_session(url: str, settings: Settings) -> str:
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_console_without_javascript(chromium: Any, auditor: Any,
-                                    staff_site: tuple[str, str], language: Language) -> None:
+def test_console_without_javascript(
+    chromium: Any, auditor: Any, staff_site: tuple[str, str], language: Language
+) -> None:
     url, session = staff_site
     context = chromium.new_context(java_script_enabled=False)
     context.add_cookies([{"name": "nb_session", "value": session, "url": url}])
@@ -77,12 +92,12 @@ def test_console_without_javascript(chromium: Any, auditor: Any,
     page.set_default_timeout(15_000)
     seen: list[str] = []
     pause = {"en": "Pause admissions", "fr": "Suspendre les admissions"}[language]
-    save = {"en": "Show this notice on every page",
-            "fr": "Afficher cet avis sur toutes les pages"}[language]
+    save = {"en": "Show this notice on every page", "fr": "Afficher cet avis sur toutes les pages"}[
+        language
+    ]
     try:
         page.goto(url + CONSOLE_PATHS["console"][language])
-        assert page.locator("h1").inner_text() in ("Operator's console",
-                                                   "Console de l'opérateur")
+        assert page.locator("h1").inner_text() in ("Operator's console", "Console de l'opérateur")
         audit(page, auditor, url, seen, rules_off=REFRESHING)
         page.click("a[href='?refresh=off']")
         assert page.locator("meta[http-equiv=refresh]").count() == 0

@@ -46,19 +46,35 @@ def test_a_snapshot_counts_useful_answers_only() -> None:
     assert Snapshot.from_dict(snap.to_dict()) == snap
 
 
-def _snap(name: str, at: float, ok: float, errors: float = 0.0, fast: float = 0.0,
-          slow: float = 0.0, limit: float = 0.0, in_flight: float = 0.0) -> Snapshot:
-    return Snapshot(instance=name, at=at, requests={"200": ok, "500": errors, "503": 0.0},
-                    goodput=ok, latency_buckets={"0.05": fast, "1": fast + slow,
-                                                 "+Inf": fast + slow},
-                    limit=limit, in_flight=in_flight)
+def _snap(
+    name: str,
+    at: float,
+    ok: float,
+    errors: float = 0.0,
+    fast: float = 0.0,
+    slow: float = 0.0,
+    limit: float = 0.0,
+    in_flight: float = 0.0,
+) -> Snapshot:
+    return Snapshot(
+        instance=name,
+        at=at,
+        requests={"200": ok, "500": errors, "503": 0.0},
+        goodput=ok,
+        latency_buckets={"0.05": fast, "1": fast + slow, "+Inf": fast + slow},
+        limit=limit,
+        in_flight=in_flight,
+    )
 
 
 def test_rates_add_up_over_instances_and_gone_ones_drop_out() -> None:
     now = 10_000.0
     series = {
-        "a": [_snap("a", now - 65, 0), _snap("a", now - 55, 100, fast=100),
-              _snap("a", now - 5, 600, errors=2, fast=580, slow=20, limit=20, in_flight=4)],
+        "a": [
+            _snap("a", now - 65, 0),
+            _snap("a", now - 55, 100, fast=100),
+            _snap("a", now - 5, 600, errors=2, fast=580, slow=20, limit=20, in_flight=4),
+        ],
         "b": [_snap("b", now - 50, 0), _snap("b", now - 0, 500, fast=500, limit=30)],
         "gone": [_snap("gone", now - 200, 0), _snap("gone", now - 100, 9000, limit=99)],
     }
@@ -68,7 +84,10 @@ def test_rates_add_up_over_instances_and_gone_ones_drop_out() -> None:
     assert result.goodput_per_second == pytest.approx(20.0)
     assert (result.limit, result.in_flight) == (50.0, 4.0)  # the gone instance is not counted
     assert [(row.name, row.alive) for row in result.instances] == [
-        ("a", True), ("b", True), ("gone", False)]
+        ("a", True),
+        ("b", True),
+        ("gone", False),
+    ]
     # 1000 answers in the window, 20 slow (0.05 to 1 s): the 990th is one of them
     assert result.p99_seconds is not None and 0.05 < result.p99_seconds <= 1.0
 
@@ -97,9 +116,15 @@ def test_the_chart_has_one_point_a_minute() -> None:
 
 
 def test_status_classes_keep_designed_refusals_apart() -> None:
-    assert [figures.status_class(s) for s in ("200", "302", "404", "429", "503", "500",
-                                              "502")] == [
-        "2xx", "3xx", "4xx", "429", "503", "5xx", "5xx"]
+    assert [figures.status_class(s) for s in ("200", "302", "404", "429", "503", "500", "502")] == [
+        "2xx",
+        "3xx",
+        "4xx",
+        "429",
+        "503",
+        "5xx",
+        "5xx",
+    ]
 
 
 def test_charts_are_svg_with_a_text_alternative() -> None:
@@ -111,8 +136,7 @@ def test_charts_are_svg_with_a_text_alternative() -> None:
     assert chart.svg.count(",") == 3  # one point per known minute
 
 
-def test_one_worker_per_instance_publishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                           ) -> None:
+def test_one_worker_per_instance_publishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     from northbound.ops.console.publisher import PublisherLock, instance_name
@@ -125,7 +149,6 @@ def test_one_worker_per_instance_publishes(tmp_path: Path, monkeypatch: pytest.M
     assert second._fd is not None
     os.close(second._fd)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "northbound-metrics-ab"))
-    assert instance_name().endswith(":northbound-metrics-ab") and instance_name() == \
-        instance_name()
+    assert instance_name().endswith(":northbound-metrics-ab") and instance_name() == instance_name()
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     assert instance_name() != instance_name()  # one app, one name: a new app, a new name

@@ -46,15 +46,14 @@ async def _audit(app: FastAPI) -> list[tuple[str, str | None, str | None]]:
         return [(r.action, r.detail, r.application_id) for r in rows.scalars()]
 
 
-async def _post(client: httpx.AsyncClient, page: str, action: str,
-                data: dict[str, str]) -> httpx.Response:
+async def _post(
+    client: httpx.AsyncClient, page: str, action: str, data: dict[str, str]
+) -> httpx.Response:
     html = (await client.get(page + "?refresh=off")).text
-    return await client.post(action, data={"csrf_token": field_value(html, "csrf_token"),
-                                           **data})
+    return await client.post(action, data={"csrf_token": field_value(html, "csrf_token"), **data})
 
 
-async def test_nobody_but_staff_sees_the_console(app: FastAPI,
-                                                 client: httpx.AsyncClient) -> None:
+async def test_nobody_but_staff_sees_the_console(app: FastAPI, client: httpx.AsyncClient) -> None:
     anonymous = await client.get(CONSOLE["en"])
     assert anonymous.status_code == 303 and "sign-in" in anonymous.headers["location"]
     refused = await client.post(CONSOLE_PATHS["room"]["en"], data={"action": "pause"})
@@ -67,14 +66,36 @@ async def test_nobody_but_staff_sees_the_console(app: FastAPI,
     assert await _audit(app) == []
 
 
-@pytest.mark.parametrize(("language", "words"), [
-    ("en", ["Operator's console", "goodput", "Waiting room", "Last 30 minutes",
-            "instances answering", "Pause admissions"]),
-    ("fr", ["Console de l'opérateur", "débit utile", "Salle d'attente",
-            "30 dernières minutes", "instances qui répondent", "Suspendre les admissions"]),
-])
-async def test_the_console_in_both_languages(staff: httpx.AsyncClient, language: Language,
-                                             words: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "en",
+            [
+                "Operator's console",
+                "goodput",
+                "Waiting room",
+                "Last 30 minutes",
+                "instances answering",
+                "Pause admissions",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "Console de l'opérateur",
+                "débit utile",
+                "Salle d'attente",
+                "30 dernières minutes",
+                "instances qui répondent",
+                "Suspendre les admissions",
+            ],
+        ),
+    ],
+)
+async def test_the_console_in_both_languages(
+    staff: httpx.AsyncClient, language: Language, words: list[str]
+) -> None:
     page = await staff.get(CONSOLE[language])
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
@@ -83,13 +104,13 @@ async def test_the_console_in_both_languages(staff: httpx.AsyncClient, language:
         assert word in text, word
     assert re.search(r'<meta http-equiv="refresh" content="15">', page.text)
     assert "refresh" not in (await staff.get(CONSOLE[language] + "?refresh=off")).text.split(
-        "</head>")[0].replace("stylesheet", "")
+        "</head>"
+    )[0].replace("stylesheet", "")
     assert 'role="img"' in page.text  # the charts
     assert f'href="{CONSOLE["fr" if language == "en" else "en"]}"' in page.text
 
 
-async def test_the_short_address_follows_the_browser_language(client: httpx.AsyncClient
-                                                              ) -> None:
+async def test_the_short_address_follows_the_browser_language(client: httpx.AsyncClient) -> None:
     french = await client.get("/staff/console", headers={"accept-language": "fr-CA,fr"})
     assert french.status_code == 303 and french.headers["location"] == CONSOLE["fr"]
     english = await client.get("/staff/console")
@@ -97,7 +118,8 @@ async def test_the_short_address_follows_the_browser_language(client: httpx.Asyn
 
 
 async def test_room_controls_act_on_the_room_and_are_audited(
-    app: FastAPI, staff: httpx.AsyncClient,
+    app: FastAPI,
+    staff: httpx.AsyncClient,
 ) -> None:
     room = app.state.defence.room
     moved = await _post(staff, CONSOLE["en"], CONSOLE_PATHS["room"]["en"], {"action": "pause"})
@@ -106,34 +128,51 @@ async def test_room_controls_act_on_the_room_and_are_audited(
     await _post(staff, CONSOLE["fr"], CONSOLE_PATHS["room"]["fr"], {"action": "open"})
     state = await room.refresh()
     assert state.mode == "on"
-    capped = await _post(staff, CONSOLE["en"], CONSOLE_PATHS["rate"]["en"],
-                         {"kind": "cap", "per_minute": "600"})
+    capped = await _post(
+        staff, CONSOLE["en"], CONSOLE_PATHS["rate"]["en"], {"kind": "cap", "per_minute": "600"}
+    )
     assert capped.status_code == 303
     assert (await room.refresh()).admit_cap_per_minute == 600
-    await _post(staff, CONSOLE["en"], CONSOLE_PATHS["rate"]["en"],
-                {"kind": "cap", "per_minute": ""})
+    await _post(
+        staff, CONSOLE["en"], CONSOLE_PATHS["rate"]["en"], {"kind": "cap", "per_minute": ""}
+    )
     assert (await room.refresh()).admit_cap_per_minute is None
     audit = await _audit(app)
     assert [action for action, _, _ in audit] == [
-        "console:room:pause", "console:room:open", "console:rate:cap", "console:rate:cap"]
+        "console:room:pause",
+        "console:room:open",
+        "console:rate:cap",
+        "console:rate:cap",
+    ]
     assert audit[2][1] == "cap 600" and audit[3][1] == "cap removed"
     assert all(application is None for _, _, application in audit)
     done = await staff.get(moved.headers["location"])
     assert "The waiting room control was applied." in done.text
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("en", "Enter a whole number of people per minute"),
-    ("fr", "Entrez un nombre entier de personnes par minute"),
-])
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Enter a whole number of people per minute"),
+        ("fr", "Entrez un nombre entier de personnes par minute"),
+    ],
+)
 async def test_bad_control_input_is_a_400_with_a_message(
-    app: FastAPI, staff: httpx.AsyncClient, language: Language, message: str,
+    app: FastAPI,
+    staff: httpx.AsyncClient,
+    language: Language,
+    message: str,
 ) -> None:
-    bad_rate = await _post(staff, CONSOLE[language], CONSOLE_PATHS["rate"][language],
-                           {"kind": "fixed", "per_minute": "lots"})
+    bad_rate = await _post(
+        staff,
+        CONSOLE[language],
+        CONSOLE_PATHS["rate"][language],
+        {"kind": "fixed", "per_minute": "lots"},
+    )
     assert bad_rate.status_code == 400 and message in bad_rate.text.replace("&#39;", "'")
-    bad_action = await _post(staff, CONSOLE[language], CONSOLE_PATHS["room"][language],
-                             {"action": "explode"})
+    bad_action = await _post(
+        staff, CONSOLE[language], CONSOLE_PATHS["room"][language], {"action": "explode"}
+    )
     assert bad_action.status_code == 400
     no_token = await staff.post(CONSOLE_PATHS["room"][language], data={"action": "pause"})
     assert no_token.status_code == 403
@@ -141,15 +180,23 @@ async def test_bad_control_input_is_a_400_with_a_message(
 
 
 async def test_the_notice_in_both_languages_is_audited_and_shown(
-    app: FastAPI, staff: httpx.AsyncClient,
+    app: FastAPI,
+    staff: httpx.AsyncClient,
 ) -> None:
-    half = await _post(staff, NOTICE["fr"], NOTICE["fr"],
-                       {"en": "Very busy tonight.", "fr": "", "level": "warning"})
+    half = await _post(
+        staff,
+        NOTICE["fr"],
+        NOTICE["fr"],
+        {"en": "Very busy tonight.", "fr": "", "level": "warning"},
+    )
     assert half.status_code == 400
     assert "avoir un texte anglais et un texte français" in half.text
-    saved = await _post(staff, NOTICE["en"], NOTICE["en"],
-                        {"en": "Very busy tonight.", "fr": "Très achalandé ce soir.",
-                         "level": "warning"})
+    saved = await _post(
+        staff,
+        NOTICE["en"],
+        NOTICE["en"],
+        {"en": "Very busy tonight.", "fr": "Très achalandé ce soir.", "level": "warning"},
+    )
     assert saved.status_code == 303
     home = await staff.get("/fr/")
     assert "Très achalandé ce soir." in home.text
@@ -158,15 +205,18 @@ async def test_the_notice_in_both_languages_is_audited_and_shown(
     cleared = await _post(staff, NOTICE["en"], NOTICE["en"], {"clear": "1"})
     assert cleared.status_code == 303
     assert "Très achalandé" not in (await staff.get("/fr/")).text
-    assert [a for a, _, _ in await _audit(app)] == ["console:notice:set",
-                                                    "console:notice:clear"]
+    assert [a for a, _, _ in await _audit(app)] == ["console:notice:set", "console:notice:clear"]
 
 
 async def test_two_instances_on_one_redis_see_each_other(
-    make_settings: Callable[..., Settings], redis_url: str, redis_prefix: str,
+    make_settings: Callable[..., Settings],
+    redis_url: str,
+    redis_prefix: str,
 ) -> None:
-    shared = {"redis_url": redis_url,
-              "waiting_room": {"mode": "off", "redis_prefix": redis_prefix + "room"}}
+    shared = {
+        "redis_url": redis_url,
+        "waiting_room": {"mode": "off", "redis_prefix": redis_prefix + "room"},
+    }
     first = fast_settings(make_settings, **shared)
     second = make_settings(**shared, accounts=first.accounts)  # same data dir and database
     app_a, app_b = create_app(first), create_app(second)
@@ -180,12 +230,11 @@ async def test_two_instances_on_one_redis_see_each_other(
             assert all(name in page.text for name in names), names
             assert "Redis: <strong>ok</strong>" in page.text
             # a control from instance B acts on the line instance A serves
-            await _post(client, CONSOLE["en"], CONSOLE_PATHS["room"]["en"],
-                        {"action": "pause"})
+            await _post(client, CONSOLE["en"], CONSOLE_PATHS["room"]["en"], {"action": "pause"})
         assert (await app_a.state.defence.room.refresh()).paused
         await app_a.state.console.store._redis.delete(  # leave nothing behind
-            *[key async for key in app_a.state.console.store._redis.scan_iter(
-                f"{redis_prefix}*")])
+            *[key async for key in app_a.state.console.store._redis.scan_iter(f"{redis_prefix}*")]
+        )
 
 
 async def test_probing_a_down_database_never_opens_the_breaker() -> None:

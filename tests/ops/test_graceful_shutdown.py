@@ -32,8 +32,13 @@ def test_in_flight_request_finishes_during_shutdown(make_settings: Callable[...,
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                       timeout_graceful_shutdown=settings.graceful_shutdown_seconds)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -80,8 +80,9 @@ def test_shared_state_needs_an_explicit_secret(tmp_path: Path) -> None:
     _settings(tmp_path).require_shared_secret()  # embedded default: the file is fine
 
 
-def test_serve_stops_with_the_setting_to_fix(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_stops_with_the_setting_to_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NORTHBOUND_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("NORTHBOUND_REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.delenv("NORTHBOUND_SECRET_KEY", raising=False)
@@ -92,14 +93,28 @@ def test_serve_stops_with_the_setting_to_fix(tmp_path: Path,
 
 
 def _pass(signer: PassSigner, now: float) -> str:
-    claims = Claims(Kind.PASS, "main", 42, int(now), int(now) + 600, int(now) - 60, int(now),
-                    60, 0, visitor_hash("visitor-1"))
+    claims = Claims(
+        Kind.PASS,
+        "main",
+        42,
+        int(now),
+        int(now) + 600,
+        int(now) - 60,
+        int(now),
+        60,
+        0,
+        visitor_hash("visitor-1"),
+    )
     return signer.sign(claims)
 
 
 def _signer(settings: Settings) -> PassSigner:
-    return PassSigner("main", KeyRing.from_settings(settings.waiting_room.pass_keys,
-                                                    settings.secret_key.get_secret_value()))
+    return PassSigner(
+        "main",
+        KeyRing.from_settings(
+            settings.waiting_room.pass_keys, settings.secret_key.get_secret_value()
+        ),
+    )
 
 
 def test_passes_survive_a_restart_and_a_rotation(tmp_path: Path) -> None:
@@ -124,14 +139,16 @@ def test_explicit_pass_keys_are_left_alone(tmp_path: Path) -> None:
     assert settings.waiting_room.pass_keys == chosen
 
 
-async def _app_client(settings: Settings, cookies: httpx.Cookies
-                      ) -> tuple[LifespanManager, httpx.AsyncClient]:
+async def _app_client(
+    settings: Settings, cookies: httpx.Cookies
+) -> tuple[LifespanManager, httpx.AsyncClient]:
     app = create_app(settings)
     manager = LifespanManager(app)
     await manager.__aenter__()
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return manager, httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                      cookies=cookies)
+    return manager, httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", cookies=cookies
+    )
 
 
 async def test_sessions_and_open_forms_survive_a_rotation(
@@ -168,8 +185,7 @@ async def test_sessions_and_open_forms_survive_a_rotation(
     assert (account, sent) == (200, 303)
 
 
-async def test_reference_codes_survive_a_rotation(make_settings: Callable[..., Settings]
-                                                  ) -> None:
+async def test_reference_codes_survive_a_rotation(make_settings: Callable[..., Settings]) -> None:
     from northbound.portal.eligibility.pages import today
     from northbound.portal.eligibility.reference import make_code
 
@@ -186,8 +202,9 @@ async def test_reference_codes_survive_a_rotation(make_settings: Callable[..., S
         assert ("not valid or has expired" not in page.text) is valid
 
 
-def test_keys_show_prints_fingerprints_not_secrets(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_show_prints_fingerprints_not_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NORTHBOUND_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("NORTHBOUND_SECRET_KEY", NEW_SECRET)
     monkeypatch.setenv("NORTHBOUND_PREVIOUS_SECRET_KEYS", f'["{OLD}"]')
@@ -202,9 +219,9 @@ def test_keys_show_prints_fingerprints_not_secrets(tmp_path: Path,
     assert len(generated) >= 40 and generated != os.environ.get("NORTHBOUND_SECRET_KEY")
 
 
-
-def test_keys_show_names_the_missing_setting(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_show_names_the_missing_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NORTHBOUND_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("NORTHBOUND_REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.delenv("NORTHBOUND_SECRET_KEY", raising=False)

@@ -16,8 +16,7 @@ from northbound.settings import Settings
 TOKEN = "scrape-token-0123456789abcdef"
 
 
-async def _get(settings: Settings, client_host: str, headers: dict[str, str]
-               ) -> httpx.Response:
+async def _get(settings: Settings, client_host: str, headers: dict[str, str]) -> httpx.Response:
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app, client=(client_host, 5555))
@@ -40,8 +39,11 @@ async def _get(settings: Settings, client_host: str, headers: dict[str, str]
     ],
 )
 async def test_who_may_read_metrics(
-    make_settings: Callable[..., Settings], metrics: dict[str, object], client_host: str,
-    headers: dict[str, str], status: int,
+    make_settings: Callable[..., Settings],
+    metrics: dict[str, object],
+    client_host: str,
+    headers: dict[str, str],
+    status: int,
 ) -> None:
     response = await _get(make_settings(metrics=metrics), client_host, headers)
     assert response.status_code == status

@@ -37,11 +37,14 @@ def test_keep_alive_outlasts_every_refresh_and_retry_after(
     assert seen["timeout_keep_alive"] > 5  # the admission 503's Retry-After default
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["--port", "9123"], "http://127.0.0.1:9123"),
-    (["--host", "0.0.0.0", "--port", "8080"], "http://127.0.0.1:8080"),
-    (["--host", "::1", "--port", "8080"], "http://[::1]:8080"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--port", "9123"], "http://127.0.0.1:9123"),
+        (["--host", "0.0.0.0", "--port", "8080"], "http://127.0.0.1:8080"),
+        (["--host", "::1", "--port", "8080"], "http://[::1]:8080"),
+    ],
+)
 def test_links_in_emails_point_where_the_site_is_served(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str], expected: str
 ) -> None:

@@ -43,7 +43,9 @@ def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
     subprocess.run([str(NORTHBOUND), "db", "upgrade"], env=env, check=True, capture_output=True)
     server = subprocess.Popen(
         [str(NORTHBOUND), "serve", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         base = f"http://127.0.0.1:{port}"

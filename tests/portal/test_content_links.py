@@ -33,8 +33,7 @@ async def test_every_trail_starts_at_home_by_that_name(client: httpx.AsyncClient
         assert trail is not None and trail.groups() == (path[:4], home)
 
 
-async def test_every_page_names_its_icon_and_the_icon_is_served(client: httpx.AsyncClient
-                                                                ) -> None:
+async def test_every_page_names_its_icon_and_the_icon_is_served(client: httpx.AsyncClient) -> None:
     for path in ("/", "/en/", "/fr/aide"):
         html = (await client.get(path)).text
         icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html)

@@ -70,7 +70,9 @@ def test_duplicate_slug_is_refused(tmp_path: Path) -> None:
     text = (folder / "guide.en.md").read_text().replace("id: guide", "id: again")
     (folder / "again.en.md").write_text(text)
     (folder / "again.fr.md").write_text(
-        (folder / "guide.fr.md").read_text().replace("id: guide", "id: again")
+        (folder / "guide.fr.md")
+        .read_text()
+        .replace("id: guide", "id: again")
         .replace("slug: guide-pratique", "slug: encore")
     )
     with pytest.raises(ContentError, match="already used"):
@@ -80,8 +82,17 @@ def test_duplicate_slug_is_refused(tmp_path: Path) -> None:
 def test_packaged_content_is_complete_and_consistent() -> None:
     pages = load_pages(PAGES_DIR)
     required = {
-        "home", "express-entry", "family-sponsorship", "provincial-nominees", "work-permits",
-        "study-permits", "visitor-visas", "citizenship", "processing-times", "help", "news",
+        "home",
+        "express-entry",
+        "family-sponsorship",
+        "provincial-nominees",
+        "work-permits",
+        "study-permits",
+        "visitor-visas",
+        "citizenship",
+        "processing-times",
+        "help",
+        "news",
     }
     ids = {page_id for _, page_id in pages}
     assert required <= ids

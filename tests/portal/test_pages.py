@@ -158,8 +158,10 @@ async def test_search_bad_input(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     ("page", "account", "sign_in"),
-    [("/en/", "/en/account/", "/en/account/sign-in"),
-     ("/fr/", "/fr/compte/", "/fr/compte/connexion")],
+    [
+        ("/en/", "/en/account/", "/en/account/sign-in"),
+        ("/fr/", "/fr/compte/", "/fr/compte/connexion"),
+    ],
 )
 async def test_header_account_link_suits_everyone(
     client: httpx.AsyncClient, page: str, account: str, sign_in: str

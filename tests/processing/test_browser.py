@@ -14,8 +14,9 @@ TOOL = {"en": "/en/check-processing-times", "fr": "/fr/verifier-delais-de-traite
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_asked_with_the_keyboard_alone(js_tab: Any, auditor: Any, live_server: str,
-                                       language: str) -> None:
+def test_asked_with_the_keyboard_alone(
+    js_tab: Any, auditor: Any, live_server: str, language: str
+) -> None:
     page = js_tab
     page.goto(live_server + TOOL[language])
     audit(page, auditor, live_server, [])
@@ -34,8 +35,9 @@ def test_asked_with_the_keyboard_alone(js_tab: Any, auditor: Any, live_server: s
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_a_missing_country_is_named_and_linked(js_tab: Any, auditor: Any, live_server: str,
-                                               language: str) -> None:
+def test_a_missing_country_is_named_and_linked(
+    js_tab: Any, auditor: Any, live_server: str, language: str
+) -> None:
     page = js_tab
     response = page.goto(live_server + TOOL[language] + "?type=work_permit")
     assert response is not None and response.status == 400

@@ -30,8 +30,13 @@ def test_too_few_decisions_give_no_figure() -> None:
     assert days_for_most([30.0] * MIN_DECISIONS) == 30
 
 
-@given(st.lists(st.floats(min_value=0, max_value=2000, allow_nan=False), min_size=MIN_DECISIONS,
-                max_size=300))
+@given(
+    st.lists(
+        st.floats(min_value=0, max_value=2000, allow_nan=False),
+        min_size=MIN_DECISIONS,
+        max_size=300,
+    )
+)
 def test_the_figure_covers_four_in_five_and_no_fewer_days_would(durations: list[float]) -> None:
     days = days_for_most(durations)
     assert days is not None

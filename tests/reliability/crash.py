@@ -40,9 +40,15 @@ ROOT = Path(__file__).resolve().parents[2]
 NORTHBOUND = str(ROOT / ".venv" / "bin" / "northbound")
 PASSWORD = "crash test passphrase"
 ANSWERS = {
-    "family_name": "Crash", "given_names": "Test", "date_of_birth": "1985-06-15",
-    "country_of_birth": "Norway", "program": "express_entry", "country_of_residence": "Norway",
-    "education": "master", "language_clb": "9", "years_experience": "5",
+    "family_name": "Crash",
+    "given_names": "Test",
+    "date_of_birth": "1985-06-15",
+    "country_of_birth": "Norway",
+    "program": "express_entry",
+    "country_of_residence": "Norway",
+    "education": "master",
+    "language_clb": "9",
+    "years_experience": "5",
 }
 RETRYABLE = (httpx.TransportError, httpx.TimeoutException)
 
@@ -70,11 +76,16 @@ class Counts:
 
     @property
     def ok(self) -> bool:
-        return (self.lost == 0 and self.duplicates == 0 and self.receipt_mismatches == 0
-                and self.acknowledged == self.submissions
-                and self.acknowledged_found_once == self.acknowledged
-                and self.replays_same_receipt == self.replays_checked
-                and self.applications_in_database == self.submissions and not self.problems)
+        return (
+            self.lost == 0
+            and self.duplicates == 0
+            and self.receipt_mismatches == 0
+            and self.acknowledged == self.submissions
+            and self.acknowledged_found_once == self.acknowledged
+            and self.replays_same_receipt == self.replays_checked
+            and self.applications_in_database == self.submissions
+            and not self.problems
+        )
 
 
 class Server:
@@ -90,7 +101,10 @@ class Server:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [NORTHBOUND, "serve", "--port", str(self.port), "--unprotected"],
-                env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def kill(self) -> None:
@@ -113,14 +127,18 @@ class Server:
         raise RuntimeError(f"server did not start in {limit_seconds}s; see {self.log}")
 
 
-async def _post_until_answered(client: httpx.AsyncClient, key: str, counts: Counts,
-                               deadline: float) -> dict[str, object]:
+async def _post_until_answered(
+    client: httpx.AsyncClient, key: str, counts: Counts, deadline: float
+) -> dict[str, object]:
     """Send one submission, retrying with the same key until the server answers 200/201."""
     while time.monotonic() < deadline:
         counts.requests_sent += 1
         try:
-            response = await client.post("/api/v1/applications", headers={
-                "idempotency-key": key}, json={"kind": "pr_interest", "answers": ANSWERS})
+            response = await client.post(
+                "/api/v1/applications",
+                headers={"idempotency-key": key},
+                json={"kind": "pr_interest", "answers": ANSWERS},
+            )
         except RETRYABLE:
             counts.transport_errors += 1
             await asyncio.sleep(0.05 + random.random() * 0.1)
@@ -140,8 +158,9 @@ async def _post_until_answered(client: httpx.AsyncClient, key: str, counts: Coun
 async def _sign_in(client: httpx.AsyncClient, email: str, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
-            response = await client.post("/api/v1/session",
-                                         json={"email": email, "password": PASSWORD})
+            response = await client.post(
+                "/api/v1/session", json={"email": email, "password": PASSWORD}
+            )
         except RETRYABLE:
             await asyncio.sleep(0.1)
             continue
@@ -151,15 +170,14 @@ async def _sign_in(client: httpx.AsyncClient, email: str, deadline: float) -> No
     raise TimeoutError("could not sign in")
 
 
-async def _signed_in_client(base_url: str, number: int, deadline: float
-                            ) -> tuple[str, httpx.AsyncClient]:
+async def _signed_in_client(
+    base_url: str, number: int, deadline: float
+) -> tuple[str, httpx.AsyncClient]:
     """An account and a signed-in HTTP client (set up before the killing starts)."""
     email = f"crash-{number}@example.com"
     client = httpx.AsyncClient(base_url=base_url, timeout=5)
     while True:  # sixteen sign-ups at once: the hashing pool may ask some to come back
-        created = await client.post(
-            "/api/v1/accounts", json={"email": email, "password": PASSWORD}
-        )
+        created = await client.post("/api/v1/accounts", json={"email": email, "password": PASSWORD})
         if created.status_code != 503 or time.monotonic() > deadline:
             break
         await asyncio.sleep(float(created.headers.get("retry-after", "1")))
@@ -168,8 +186,14 @@ async def _signed_in_client(base_url: str, number: int, deadline: float
     return email, client
 
 
-async def _client(email: str, client: httpx.AsyncClient, submissions: int, counts: Counts,
-                  acknowledged: dict[tuple[str, str], str], deadline: float) -> None:
+async def _client(
+    email: str,
+    client: httpx.AsyncClient,
+    submissions: int,
+    counts: Counts,
+    acknowledged: dict[tuple[str, str], str],
+    deadline: float,
+) -> None:
     try:
         for index in range(submissions):
             key = f"{email.split('@')[0]}-{index}-{uuid.uuid4().hex[:8]}"
@@ -216,24 +240,29 @@ async def _stored(database_url: str) -> list[tuple[str, str, str]]:
     db = Database(database_url)
     try:
         async with db.session() as session:
-            rows = await session.execute(text(
-                "SELECT u.email, i.key, a.receipt_number FROM application a "
-                "JOIN account_user u ON u.id = a.user_id "
-                "LEFT JOIN idempotency_record i ON i.user_id = a.user_id "
-                "AND i.result LIKE '%' || a.id || '%'"))
+            rows = await session.execute(
+                text(
+                    "SELECT u.email, i.key, a.receipt_number FROM application a "
+                    "JOIN account_user u ON u.id = a.user_id "
+                    "LEFT JOIN idempotency_record i ON i.user_id = a.user_id "
+                    "AND i.result LIKE '%' || a.id || '%'"
+                )
+            )
             return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
     finally:
         await db.dispose()
 
 
-def _check(counts: Counts, acknowledged: dict[tuple[str, str], str],
-           stored: list[tuple[str, str, str]]) -> None:
+def _check(
+    counts: Counts, acknowledged: dict[tuple[str, str], str], stored: list[tuple[str, str, str]]
+) -> None:
     counts.applications_in_database = len(stored)
     by_key: dict[tuple[str, str], list[str]] = {}
     for email, key, receipt in stored:
         by_key.setdefault((email, key), []).append(receipt)
     counts.duplicates = sum(len(r) - 1 for r in by_key.values()) + sum(
-        1 for email, key, _ in stored if key == "None")
+        1 for email, key, _ in stored if key == "None"
+    )
     for identity, receipt in acknowledged.items():
         found = by_key.get(identity, [])
         if found == [receipt]:
@@ -244,20 +273,32 @@ def _check(counts: Counts, acknowledged: dict[tuple[str, str], str],
             counts.receipt_mismatches += 1
 
 
-async def run(backend: str, database_url: str, data_dir: Path, *, clients: int = 24,
-              submissions: int = 10, kills: int = 2, seed: int | None = None) -> Counts:
+async def run(
+    backend: str,
+    database_url: str,
+    data_dir: Path,
+    *,
+    clients: int = 24,
+    submissions: int = 10,
+    kills: int = 2,
+    seed: int | None = None,
+) -> Counts:
     random.seed(seed)
     counts = Counts(backend=backend, clients=clients, submissions=clients * submissions)
-    env = {**os.environ, "NORTHBOUND_DATA_DIR": str(data_dir),
-           "NORTHBOUND_DATABASE_URL": database_url,
-           "NORTHBOUND_SECRET_KEY": "crash-test-secret-key-0123456789",
-           "NORTHBOUND_CONTENT_POLL_SECONDS": "0",
-           "NORTHBOUND_ACCOUNTS__ARGON2_MEMORY_KIB": "1024",
-           "NORTHBOUND_ACCOUNTS__ARGON2_TIME_COST": "1",
-           "NORTHBOUND_ACCOUNTS__ARGON2_PARALLELISM": "1",
-           "NORTHBOUND_ACCOUNTS__SIGN_IN_ATTEMPTS_PER_CLIENT": "100000"}
-    await asyncio.to_thread(subprocess.run, [NORTHBOUND, "db", "upgrade"], env=env, check=True,
-                            capture_output=True)
+    env = {
+        **os.environ,
+        "NORTHBOUND_DATA_DIR": str(data_dir),
+        "NORTHBOUND_DATABASE_URL": database_url,
+        "NORTHBOUND_SECRET_KEY": "crash-test-secret-key-0123456789",
+        "NORTHBOUND_CONTENT_POLL_SECONDS": "0",
+        "NORTHBOUND_ACCOUNTS__ARGON2_MEMORY_KIB": "1024",
+        "NORTHBOUND_ACCOUNTS__ARGON2_TIME_COST": "1",
+        "NORTHBOUND_ACCOUNTS__ARGON2_PARALLELISM": "1",
+        "NORTHBOUND_ACCOUNTS__SIGN_IN_ATTEMPTS_PER_CLIENT": "100000",
+    }
+    await asyncio.to_thread(
+        subprocess.run, [NORTHBOUND, "db", "upgrade"], env=env, check=True, capture_output=True
+    )
     port = free_port()
     server = Server(env, port, data_dir / "server.log")
     server.start()
@@ -267,11 +308,11 @@ async def run(backend: str, database_url: str, data_dir: Path, *, clients: int =
         acknowledged: dict[tuple[str, str], str] = {}
         deadline = time.monotonic() + 120
         base_url = f"http://127.0.0.1:{port}"
-        people = await asyncio.gather(*(_signed_in_client(base_url, n, deadline)
-                                        for n in range(clients)))
+        people = await asyncio.gather(
+            *(_signed_in_client(base_url, n, deadline) for n in range(clients))
+        )
         workers = [
-            asyncio.create_task(_client(email, client, submissions, counts, acknowledged,
-                                        deadline))
+            asyncio.create_task(_client(email, client, submissions, counts, acknowledged, deadline))
             for email, client in people
         ]
         killer = asyncio.create_task(_killer(server, counts, kills))
@@ -315,8 +356,12 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nb-crash-") as folder:
         data_dir = Path(folder)
-        options = {"clients": args.clients, "submissions": args.submissions,
-                   "kills": args.kills, "seed": args.seed}
+        options = {
+            "clients": args.clients,
+            "submissions": args.submissions,
+            "kills": args.kills,
+            "seed": args.seed,
+        }
         if args.backend == "sqlite":
             url = f"sqlite+aiosqlite:///{data_dir / 'northbound.db'}"
             counts = asyncio.run(run("sqlite", url, data_dir, **options))

@@ -32,7 +32,8 @@ def test_sqlite_survives_kill_9(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgres_survives_kill_9(tmp_path: Path, postgres_url: str) -> None:
-    counts = asyncio.run(run("postgres", postgres_url, tmp_path, clients=16, submissions=10,
-                             kills=2))
+    counts = asyncio.run(
+        run("postgres", postgres_url, tmp_path, clients=16, submissions=10, kills=2)
+    )
     print(counts)
     _assert_exactly_once(counts)

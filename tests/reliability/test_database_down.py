@@ -34,8 +34,10 @@ from tests.support.services import POSTGRES_ADMIN_URL
 
 UNREACHABLE = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
 PAUSED = {"en": "Submissions are paused", "fr": "Les soumissions sont suspendues"}
-KEPT = {"en": "Nothing you already submitted is lost",
-        "fr": "Rien de ce que vous avez déjà soumis n'est perdu"}
+KEPT = {
+    "en": "Nothing you already submitted is lost",
+    "fr": "Rien de ce que vous avez déjà soumis n'est perdu",
+}
 INFORMATION_PAGES = ("/", "/en/", "/fr/", "/en/express-entry")
 TOOLS = ("/en/eligibility/", "/fr/admissibilite/", "/en/eligibility/crs-calculator")
 
@@ -77,8 +79,11 @@ def assert_paused_problem(response: httpx.Response) -> None:
 async def test_unreachable_database_pauses_forms_and_keeps_the_rest(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = make_settings(accounts=FAST_HASHING, database_url=UNREACHABLE,
-                             database_breaker={"failure_threshold": 2, "reset_seconds": 60})
+    settings = make_settings(
+        accounts=FAST_HASHING,
+        database_url=UNREACHABLE,
+        database_breaker={"failure_threshold": 2, "reset_seconds": 60},
+    )
     async with running(settings) as (app, client):
         await assert_database_free_parts_work(client)
 
@@ -86,9 +91,15 @@ async def test_unreachable_database_pauses_forms_and_keeps_the_rest(
         # posting it fails, and the page hands the form back without the password.
         form = await client.get("/en/account/sign-up")
         assert form.status_code == 200
-        posted = await client.post("/en/account/sign-up", data={
-            "csrf_token": field_value(form.text, "csrf_token"),
-            "email": "kept@example.com", "password": PASSWORD, "confirm": PASSWORD})
+        posted = await client.post(
+            "/en/account/sign-up",
+            data={
+                "csrf_token": field_value(form.text, "csrf_token"),
+                "email": "kept@example.com",
+                "password": PASSWORD,
+                "confirm": PASSWORD,
+            },
+        )
         assert_paused_page(posted, "en")
         assert "What you just sent has not been saved yet." in posted.text
         assert "passwords are not kept" in posted.text
@@ -97,32 +108,53 @@ async def test_unreachable_database_pauses_forms_and_keeps_the_rest(
         # The circuit is open now (notice refresh at start-up + the sign-up): forms are
         # refused before anyone types, in both languages, and nothing touches the database.
         assert _breaker_state(app) is BreakerState.OPEN
-        for path, language in (("/en/account/sign-up", "en"), ("/fr/compte/inscription", "fr"),
-                               ("/en/account/sign-in", "en"), ("/fr/compte/demandes", "fr"),
-                               ("/en/account/applications/new", "en")):
+        for path, language in (
+            ("/en/account/sign-up", "en"),
+            ("/fr/compte/inscription", "fr"),
+            ("/en/account/sign-in", "en"),
+            ("/fr/compte/demandes", "fr"),
+            ("/en/account/applications/new", "en"),
+        ):
             assert_paused_page(await client.get(path), language)
 
         # A form without secrets comes back as a "Send again" button with every value.
-        french = await client.post("/fr/compte/demandes/nouvelle", data={
-            "csrf_token": "tok-123", "idempotency_key": "key-12345678",
-            "kind": "citizenship", "note": 'a "quoted" <value>'})
+        french = await client.post(
+            "/fr/compte/demandes/nouvelle",
+            data={
+                "csrf_token": "tok-123",
+                "idempotency_key": "key-12345678",
+                "kind": "citizenship",
+                "note": 'a "quoted" <value>',
+            },
+        )
         assert_paused_page(french, "fr")
         assert "Envoyer de nouveau" in french.text
         assert 'action="/fr/compte/demandes/nouvelle"' in french.text
-        for name, value in (("idempotency_key", "key-12345678"), ("kind", "citizenship"),
-                            ("csrf_token", "tok-123"),
-                            ("note", "a &#34;quoted&#34; &lt;value&gt;")):
+        for name, value in (
+            ("idempotency_key", "key-12345678"),
+            ("kind", "citizenship"),
+            ("csrf_token", "tok-123"),
+            ("note", "a &#34;quoted&#34; &lt;value&gt;"),
+        ):
             assert f'name="{name}" value="{value}"' in french.text
 
         # API clients get problem details.
-        assert_paused_problem(await client.post(
-            "/api/v1/session", json={"email": "a@example.com", "password": PASSWORD}))
+        assert_paused_problem(
+            await client.post(
+                "/api/v1/session", json={"email": "a@example.com", "password": PASSWORD}
+            )
+        )
         session_cookie = "nb_session=" + signed_session(settings)
-        assert_paused_problem(await client.post(
-            "/api/v1/applications", json={"kind": "pr_interest", "answers": PR_ANSWERS},
-            headers={"idempotency-key": "outage-key-1", "cookie": session_cookie}))
-        assert_paused_problem(await client.get(
-            "/api/v1/applications", headers={"cookie": session_cookie}))
+        assert_paused_problem(
+            await client.post(
+                "/api/v1/applications",
+                json={"kind": "pr_interest", "answers": PR_ANSWERS},
+                headers={"idempotency-key": "outage-key-1", "cookie": session_cookie},
+            )
+        )
+        assert_paused_problem(
+            await client.get("/api/v1/applications", headers={"cookie": session_cookie})
+        )
 
         ready = await client.get("/readyz")
         assert ready.status_code == 503 and int(ready.headers["retry-after"]) >= 1
@@ -134,10 +166,12 @@ async def test_unreachable_database_pauses_forms_and_keeps_the_rest(
 
 
 async def test_readyz_does_not_touch_a_dead_database_while_the_circuit_is_open(
-    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch,
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = make_settings(database_url=UNREACHABLE,
-                             database_breaker={"failure_threshold": 1, "reset_seconds": 60})
+    settings = make_settings(
+        database_url=UNREACHABLE, database_breaker={"failure_threshold": 1, "reset_seconds": 60}
+    )
     async with running(settings) as (app, client):
         db: Database = app.state.db
         connects = 0
@@ -175,8 +209,9 @@ async def test_a_duplicate_is_not_an_outage(make_settings: Callable[..., Setting
 
 
 async def test_refused_connections_open_the_circuit_then_fail_fast() -> None:
-    db = Database(UNREACHABLE, breaker=CircuitBreaker("database-test", failure_threshold=2,
-                                                      reset_timeout=60))
+    db = Database(
+        UNREACHABLE, breaker=CircuitBreaker("database-test", failure_threshold=2, reset_timeout=60)
+    )
     try:
         for _ in range(2):
             with pytest.raises(DatabaseUnavailable) as caught:
@@ -192,9 +227,10 @@ async def test_refused_connections_open_the_circuit_then_fail_fast() -> None:
 
 
 async def test_slow_sessions_open_the_circuit(make_settings: Callable[..., Settings]) -> None:
-    db = Database(make_settings().effective_database_url,
-                  breaker=CircuitBreaker("database-test", failure_threshold=2,
-                                         slow_call_seconds=0.05))
+    db = Database(
+        make_settings().effective_database_url,
+        breaker=CircuitBreaker("database-test", failure_threshold=2, slow_call_seconds=0.05),
+    )
     try:
         for _ in range(2):
             async with db.session() as session:
@@ -205,10 +241,13 @@ async def test_slow_sessions_open_the_circuit(make_settings: Callable[..., Setti
         await db.dispose()
 
 
-async def test_a_ping_that_hangs_counts_as_a_failure(make_settings: Callable[..., Settings],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    db = Database(make_settings().effective_database_url,
-                  breaker=CircuitBreaker("database-test", failure_threshold=1))
+async def test_a_ping_that_hangs_counts_as_a_failure(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(
+        make_settings().effective_database_url,
+        breaker=CircuitBreaker("database-test", failure_threshold=1),
+    )
 
     async def hang(*_: object, **__: object) -> None:
         await asyncio.sleep(30)
@@ -303,14 +342,17 @@ class CuttableLink:
 
 
 async def _receipt(client: httpx.AsyncClient, key: str) -> httpx.Response:
-    return await client.post("/api/v1/applications",
-                             json={"kind": "pr_interest", "answers": PR_ANSWERS},
-                             headers={"idempotency-key": key})
+    return await client.post(
+        "/api/v1/applications",
+        json={"kind": "pr_interest", "answers": PR_ANSWERS},
+        headers={"idempotency-key": key},
+    )
 
 
 @pytest.mark.postgres
 async def test_postgres_going_away_mid_run_and_coming_back(
-    make_settings: Callable[..., Settings], postgres_url: str,
+    make_settings: Callable[..., Settings],
+    postgres_url: str,
 ) -> None:
     await asyncio.to_thread(migrate.upgrade, postgres_url)
     real = make_url(postgres_url)
@@ -318,16 +360,24 @@ async def test_postgres_going_away_mid_run_and_coming_back(
     await link.start()
     through_link = real.set(host="127.0.0.1", port=link.listen_port)
     settings = make_settings(
-        accounts=FAST_HASHING, database_url=through_link.render_as_string(hide_password=False),
-        database_breaker={"failure_threshold": 2, "reset_seconds": 1.0,
-                          "connect_timeout_seconds": 2},
+        accounts=FAST_HASHING,
+        database_url=through_link.render_as_string(hide_password=False),
+        database_breaker={
+            "failure_threshold": 2,
+            "reset_seconds": 1.0,
+            "connect_timeout_seconds": 2,
+        },
     )
     async with running(settings) as (app, client):
-        created = await client.post("/api/v1/accounts",
-                                    json={"email": "night@example.com", "password": PASSWORD})
+        created = await client.post(
+            "/api/v1/accounts", json={"email": "night@example.com", "password": PASSWORD}
+        )
         assert created.status_code == 202
-        assert (await client.post("/api/v1/session", json={
-            "email": "night@example.com", "password": PASSWORD})).status_code == 204
+        assert (
+            await client.post(
+                "/api/v1/session", json={"email": "night@example.com", "password": PASSWORD}
+            )
+        ).status_code == 204
         before = await _receipt(client, "before-outage-1")
         assert before.status_code == 201
         assert (await client.get("/readyz")).status_code == 200

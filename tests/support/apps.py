@@ -35,9 +35,12 @@ ROOMY_RATE_LIMITS = {
 STEADY_SURGE: dict[str, object] = {
     "rate_limit": ROOMY_RATE_LIMITS,
     "admission": {
-        "algorithm": "fixed", "initial_limit": 1000, "max_limit": 1000,
+        "algorithm": "fixed",
+        "initial_limit": 1000,
+        "max_limit": 1000,
         # a loaded CI machine lags: that must not shed a test's request
-        "loop_lag_threshold_seconds": 3600, "accept_queue_max_wait_seconds": 0,
+        "loop_lag_threshold_seconds": 3600,
+        "accept_queue_max_wait_seconds": 0,
     },
     "waiting_room": {"mode": "off"},
 }

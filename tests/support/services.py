@@ -10,8 +10,14 @@ import pytest
 
 from northbound.lab.server import free_port
 
-__all__ = ["POSTGRES_ADMIN_URL", "REDIS_TEST_URL", "REQUIRE_SERVICES", "free_port",
-           "reachable", "require_service"]
+__all__ = [
+    "POSTGRES_ADMIN_URL",
+    "REDIS_TEST_URL",
+    "REQUIRE_SERVICES",
+    "free_port",
+    "reachable",
+    "require_service",
+]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "NORTHBOUND_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -36,4 +42,3 @@ def require_service(name: str, host: str, port: int) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(message)
     pytest.skip(message)
-

@@ -27,8 +27,13 @@ async def works(value: int = 1) -> int:
 def breaker(
     clock: FakeClock, failure_threshold: int = 3, reset_timeout: float = 5.0, **kwargs: Any
 ) -> CircuitBreaker:
-    return CircuitBreaker("test-db", clock=clock, failure_threshold=failure_threshold,
-                          reset_timeout=reset_timeout, **kwargs)
+    return CircuitBreaker(
+        "test-db",
+        clock=clock,
+        failure_threshold=failure_threshold,
+        reset_timeout=reset_timeout,
+        **kwargs,
+    )
 
 
 def state(b: CircuitBreaker) -> BreakerState:

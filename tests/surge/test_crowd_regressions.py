@@ -200,7 +200,9 @@ async def test_the_request_that_ends_a_wait_is_never_shed() -> None:
     await control({**base, "path": "/newcomer"}, receive, send)  # type: ignore[arg-type]
     assert served == [] and sent[0]["status"] == 503
     await control(
-        {**base, "path": "/admitted", ADMITTED_SCOPE_KEY: True}, receive, send  # type: ignore[arg-type]
+        {**base, "path": "/admitted", ADMITTED_SCOPE_KEY: True},
+        receive,
+        send,  # type: ignore[arg-type]
     )
     assert served == ["/admitted"]
     assert limiter.in_flight == 1

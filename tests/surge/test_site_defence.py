@@ -38,6 +38,8 @@ def two_slots(*, max_queue: int) -> dict[str, object]:
     """Admission control with room for two requests, so a handful of them overloads it."""
     return {"algorithm": "fixed", "initial_limit": 2, "min_limit": 1, "max_queue": max_queue,
             **CALM}  # fmt: skip
+
+
 CLIENT_ERROR = re.compile(r"^4\d\d$")
 
 

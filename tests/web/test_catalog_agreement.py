@@ -19,7 +19,8 @@ def test_no_message_has_two_different_translations() -> None:
                 continue
             key, text = str(message.id), str(message.string)
             if key in seen and seen[key][1] != text:
-                clashes.append(f"{key!r}: {seen[key][0]} says {seen[key][1]!r}, "
-                               f"{po_file.name} says {text!r}")
+                clashes.append(
+                    f"{key!r}: {seen[key][0]} says {seen[key][1]!r}, {po_file.name} says {text!r}"
+                )
             seen.setdefault(key, (po_file.name, text))
     assert clashes == []

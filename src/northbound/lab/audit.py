@@ -43,9 +43,13 @@ class SubmissionCheck:
     lost_receipts: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        return {"acknowledged": self.acknowledged, "found": self.found, "lost": self.lost,
-                "duplicated": self.duplicated,
-                "lost_receipts": list(self.lost_receipts[:20])}
+        return {
+            "acknowledged": self.acknowledged,
+            "found": self.found,
+            "lost": self.lost,
+            "duplicated": self.duplicated,
+            "lost_receipts": list(self.lost_receipts[:20]),
+        }
 
 
 def check(acknowledged: Iterable[Acknowledgement], stored: Iterable[Stored]) -> SubmissionCheck:
@@ -58,8 +62,7 @@ def check(acknowledged: Iterable[Acknowledgement], stored: Iterable[Stored]) -> 
     lost = sorted(receipt for email, receipt in ledger if owner.get(receipt) != email)
     duplicated = sum(n - 1 for n in per_person.values() if n > 1)
     duplicated += sum(n - 1 for n in by_receipt.values() if n > 1)
-    return SubmissionCheck(len(ledger), len(ledger) - len(lost), len(lost), duplicated,
-                           tuple(lost))
+    return SubmissionCheck(len(ledger), len(ledger) - len(lost), len(lost), duplicated, tuple(lost))
 
 
 class SiteData:
@@ -89,8 +92,10 @@ class SiteData:
 
         async with self.db.session() as session:
             body = await session.scalar(
-                select(OutboxMail.body).where(OutboxMail.to_address == email.lower())
-                .order_by(OutboxMail.id.desc()).limit(1)
+                select(OutboxMail.body)
+                .where(OutboxMail.to_address == email.lower())
+                .order_by(OutboxMail.id.desc())
+                .limit(1)
             )
         found = _LINK.search(body or "")
         return found.group(1) if found else None

@@ -90,8 +90,11 @@ def waiting_info(status: int, content_type: str, body: bytes) -> WaitingInfo | N
             refresh_seconds=float(document.get("refreshSeconds") or 5),
         )
     # the page in line shows a place; the pre-queue page (before an opening) does not
-    if status != 200 or (b'class="place"' not in body and b"<title>The line opens soon" not in body
-                         and b"<title>La file ouvre bient" not in body):
+    if status != 200 or (
+        b'class="place"' not in body
+        and b"<title>The line opens soon" not in body
+        and b"<title>La file ouvre bient" not in body
+    ):
         return None
     refresh = _REFRESH.search(body)
     place = _PLACE.search(body)
@@ -173,8 +176,7 @@ class AiohttpTransport:
             return "slow"
         except aiohttp.ClientConnectorError as exc:
             return "refused" if isinstance(exc.os_error, ConnectionRefusedError) else "connect"
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
-                aiohttp.ClientPayloadError):
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError):
             return "reset"
         except aiohttp.ClientError:
             return "other"
@@ -230,9 +232,7 @@ class Browser:
         due, self.due = self.due, None
         return self.clock() if due is None else due
 
-    async def _once(
-        self, method: str, path: str, intended: float, **kwargs: Any
-    ) -> Page | str:
+    async def _once(self, method: str, path: str, intended: float, **kwargs: Any) -> Page | str:
         """One attempt: the page, or the kind of transport error."""
         if self.requests >= self.max_requests:
             raise GaveUp  # a bound on every person, whatever the site answers
@@ -271,8 +271,7 @@ class Browser:
                 else:
                     intended = await self._wait(self.behaviour.error_pause)
                 continue
-            info = waiting_info(answer.status, answer.headers.get("Content-Type", ""),
-                                answer.body)
+            info = waiting_info(answer.status, answer.headers.get("Content-Type", ""), answer.body)
             if info is not None:
                 self.recorder.answered(intended, now, answer.status, "waiting")
                 if visit is None:
@@ -319,7 +318,7 @@ class Browser:
         while page.status in (301, 302, 303, 307, 308) and hops < 5:
             location = page.headers.get("Location", "/")
             if location.startswith(self.base_url):
-                location = location[len(self.base_url):]
+                location = location[len(self.base_url) :]
             page = await self.get(location)
             hops += 1
         return page

@@ -26,22 +26,32 @@ from . import profiles
 from .addresses import RemoteTarget, check_target, is_loopback_host
 from .sim.cli import simulate_command
 
-lab_app = typer.Typer(help="The surge lab: replay a crowd against the site and report.",
-                      no_args_is_help=True)
+lab_app = typer.Typer(
+    help="The surge lab: replay a crowd against the site and report.", no_args_is_help=True
+)
 lab_app.command("simulate")(simulate_command)
 console = Console(stderr=True)
 
 ProfileOption = Annotated[str, typer.Option(help="Shipped profile name or a YAML file.")]
 DurationOption = Annotated[float, typer.Option(min=1, max=3600, help="Seconds of arrivals.")]
-BaselineOption = Annotated[float | None, typer.Option(
-    "--baseline-rps", help="People arriving per second at load 1 (default: the profile's).")]
-SpeedOption = Annotated[float | None, typer.Option(
-    help="Profile seconds per run second (default: fit the whole profile in the duration).")]
+BaselineOption = Annotated[
+    float | None,
+    typer.Option(
+        "--baseline-rps", help="People arriving per second at load 1 (default: the profile's)."
+    ),
+]
+SpeedOption = Annotated[
+    float | None,
+    typer.Option(
+        help="Profile seconds per run second (default: fit the whole profile in the duration)."
+    ),
+]
 SeedOption = Annotated[int, typer.Option(help="Random seed of arrivals and choices.")]
 
 
-def _schedule(profile: str, duration: float, baseline: float | None,
-              speed: float | None) -> profiles.Schedule:
+def _schedule(
+    profile: str, duration: float, baseline: float | None, speed: float | None
+) -> profiles.Schedule:
     try:
         return profiles.bind(profiles.load(profile), duration, baseline, speed)
     except profiles.ProfileError as exc:
@@ -50,8 +60,11 @@ def _schedule(profile: str, duration: float, baseline: float | None,
 
 def _exit_code(report: dict[str, Any]) -> int:
     runs = report["runs"].values()
-    if any((run.get("submissions") or {}).get("lost") or
-           (run.get("submissions") or {}).get("duplicated") for run in runs):
+    if any(
+        (run.get("submissions") or {}).get("lost")
+        or (run.get("submissions") or {}).get("duplicated")
+        for run in runs
+    ):
         return 3
     return 0 if all(run["valid"] for run in runs) else 2
 
@@ -74,13 +87,22 @@ class _Bars:
     def __call__(self, name: str, elapsed: float, active: int, done: int) -> None:
         if name not in self.tasks:
             self.tasks[name] = self.progress.add_task(name, total=self.total, people="")
-        self.progress.update(self.tasks[name], completed=min(elapsed, self.total),
-                             people=f"{active} on the site, {done} done")
+        self.progress.update(
+            self.tasks[name],
+            completed=min(elapsed, self.total),
+            people=f"{active} on the site, {done} done",
+        )
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                    TextColumn("{task.fields[people]}"), console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[people]}"),
+        console=console,
+        transient=False,
+    )
 
 
 @lab_app.command()
@@ -93,11 +115,16 @@ def run(
     speed: SpeedOption = None,
     seed: SeedOption = 1,
     name: Annotated[str, typer.Option(help="Name of this run in the report.")] = "target",
-    database_url: Annotated[str | None, typer.Option(
-        help="The site's database (read only): verification mail and the lost-submission "
-             "check. Without it the check is skipped.")] = None,
-    allow_remote: Annotated[bool, typer.Option(
-        "--allow-remote", help="Allow a target that is not this machine.")] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The site's database (read only): verification mail and the lost-submission "
+            "check. Without it the check is skipped."
+        ),
+    ] = None,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow a target that is not this machine.")
+    ] = False,
 ) -> None:
     """Run one surge against a site that is already running."""
     from .compare import headline, plan_for
@@ -110,8 +137,12 @@ def run(
         raise typer.BadParameter(str(exc), param_hint="--target") from exc
     schedule = _schedule(profile, duration, baseline_rps, speed)
     # people get their own 127.x source addresses only when the site is on this machine
-    plan = plan_for(schedule, database_url=database_url, seed=seed,
-                    own_addresses=is_loopback_host(urlsplit(url).hostname or ""))
+    plan = plan_for(
+        schedule,
+        database_url=database_url,
+        seed=seed,
+        own_addresses=is_loopback_host(urlsplit(url).hostname or ""),
+    )
     plan.target = url
     with _progress() as progress:
         bars = _Bars(progress, duration + plan.drain)
@@ -129,8 +160,9 @@ def compare(
     out: Annotated[Path, typer.Option(help="Folder for report.json and report.html.")],
     profile: ProfileOption = "election-night",
     duration: DurationOption = 120.0,
-    contenders: Annotated[str, typer.Option(
-        help="Comma-separated: protected, unprotected, uvicorn-limit, nginx-limit.")
+    contenders: Annotated[
+        str,
+        typer.Option(help="Comma-separated: protected, unprotected, uvicorn-limit, nginx-limit."),
     ] = "protected,unprotected,uvicorn-limit,nginx-limit",
     baseline_rps: BaselineOption = None,
     speed: SpeedOption = None,
@@ -143,15 +175,22 @@ def compare(
     schedule = _schedule(profile, duration, baseline_rps, speed)
     names = [n.strip() for n in contenders.split(",") if n.strip()]
     plan = plan_for(schedule, seed=seed)
-    console.print(f"{schedule.profile.name}: {duration:g} s, peak "
-                  f"{schedule.peak_rate():.1f} people/s, speed {schedule.speed:.1f}x; "
-                  f"contenders {', '.join(names)}")
+    console.print(
+        f"{schedule.profile.name}: {duration:g} s, peak "
+        f"{schedule.peak_rate():.1f} people/s, speed {schedule.speed:.1f}x; "
+        f"contenders {', '.join(names)}"
+    )
     try:
         with _progress() as progress:
             # absolute: the servers it starts run from their own folders, and a relative
             # data path would put their database somewhere the audit never looks
-            report = run_all(plan, names, out.resolve(), _Bars(progress, duration + plan.drain),
-                             announce=console.print)
+            report = run_all(
+                plan,
+                names,
+                out.resolve(),
+                _Bars(progress, duration + plan.drain),
+                announce=console.print,
+            )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     _render(out)
@@ -178,8 +217,9 @@ def audit(
     from .journeys import Acknowledgement
 
     ledger = json.loads((directory / f"ledger-{name}.json").read_text())
-    acknowledged = [Acknowledgement(r["email"], r["receipt"], r["at"])
-                    for r in ledger["acknowledged"]]
+    acknowledged = [
+        Acknowledgement(r["email"], r["receipt"], r["at"]) for r in ledger["acknowledged"]
+    ]
 
     async def stored() -> Any:
         site = SiteData(database_url)
@@ -198,5 +238,7 @@ def list_profiles() -> None:
     """The shipped traffic profiles."""
     for name in profiles.shipped():
         profile = profiles.load(name)
-        typer.echo(f"{name}: {profile.length_minutes:g} min, peak {profile.peak_load():g}x "
-                   f"of {profile.baseline_rps:g} people/s - {profile.description}")
+        typer.echo(
+            f"{name}: {profile.length_minutes:g} min, peak {profile.peak_load():g}x "
+            f"of {profile.baseline_rps:g} people/s - {profile.description}"
+        )

@@ -37,24 +37,30 @@ def order(names: Sequence[str]) -> list[str]:
 async def _capacity_only(plan: RunPlan) -> float:
     """The closed-loop capacity of the site at ``plan.target`` (seeded first, like a run)."""
     crew = Crew(rng=random.Random(plan.seed))
-    options = CrowdOptions(base_url=plan.target, seed=plan.seed,
-                           own_addresses=plan.own_addresses)
+    options = CrowdOptions(base_url=plan.target, seed=plan.seed, own_addresses=plan.own_addresses)
     await seed(Crowd(options, crew), plan.seed_accounts)
     return await Crowd(options, crew).closed_loop(
-        plan.schedule.mix_at(0), plan.capacity_workers, plan.capacity_seconds)
+        plan.schedule.mix_at(0), plan.capacity_workers, plan.capacity_seconds
+    )
 
 
-def _measure(name: str, plan: RunPlan, work: Path, tuning: sites.Tuning | None,
-             template: Path) -> float:
+def _measure(
+    name: str, plan: RunPlan, work: Path, tuning: sites.Tuning | None, template: Path
+) -> float:
     """Capacity of contender ``name`` on an instance of its own, thrown away afterwards."""
     with sites.start(name, work, tuning, template) as site:
-        return run_blocking(_capacity_only(replace(
-            plan, target=site.url, database_url=site.database_url)))
+        return run_blocking(
+            _capacity_only(replace(plan, target=site.url, database_url=site.database_url))
+        )
 
 
-def compare(plan: RunPlan, names: Sequence[str], out: Path,
-            progress: Progress | None = None,
-            announce: Callable[[str], None] = print) -> dict[str, Any]:
+def compare(
+    plan: RunPlan,
+    names: Sequence[str],
+    out: Path,
+    progress: Progress | None = None,
+    announce: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Run every contender; write ``out/report.json`` and return it."""
     ordered = order(names)  # refuses unknown or unavailable contenders before anything starts
     pin_self(GENERATOR_CPU)
@@ -70,8 +76,10 @@ def compare(plan: RunPlan, names: Sequence[str], out: Path,
         if name in sites.NEEDS_TUNING and tuning is None:
             measured = _measure("unprotected", plan, work / "tuning", None, template)
             tuning = sites.Tuning(measured)
-            announce(f"unprotected capacity {measured:.1f}/s: limits set to "
-                     f"{tuning.concurrency} in flight, {measured:.0f} requests/s")
+            announce(
+                f"unprotected capacity {measured:.1f}/s: limits set to "
+                f"{tuning.concurrency} in flight, {measured:.0f} requests/s"
+            )
         capacity = _measure(name, plan, work / name / "capacity", tuning, template)
         announce(f"{name}: capacity {capacity:.1f} useful answers/s (closed loop)")
         if name == "unprotected":
@@ -83,13 +91,17 @@ def compare(plan: RunPlan, names: Sequence[str], out: Path,
                 if progress is not None:
                     progress(_name, elapsed, active, done)
 
-            outcome = run_blocking(surge(
-                replace(plan, target=site.url, database_url=site.database_url), tick,
-                capacity))
+            outcome = run_blocking(
+                surge(
+                    replace(plan, target=site.url, database_url=site.database_url), tick, capacity
+                )
+            )
         summary = outcome.summary
         if name in sites.NEEDS_TUNING and tuning is not None:
-            summary["limits"] = {"concurrency": tuning.concurrency,
-                                 "rate_rps": round(tuning.capacity_rps, 1)}
+            summary["limits"] = {
+                "concurrency": tuning.concurrency,
+                "rate_rps": round(tuning.capacity_rps, 1),
+            }
         runs[name] = summary
         write_ledger(out, name, outcome.result.crew)
         announce(headline(name, summary))

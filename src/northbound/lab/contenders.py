@@ -85,12 +85,14 @@ def _northbound(*args: str) -> list[str]:
 def nginx_config(prefix: Path, listen: int, upstream: int, tuning: Tuning) -> str:
     rate = max(1, round(tuning.capacity_rps))
     user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
-    temp = " ".join(f"{kind}_temp_path {prefix / kind};"
-                    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = " ".join(
+        f"{kind}_temp_path {prefix / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     return f"""{user}worker_processes 1;
 daemon off;
-pid {prefix / 'nginx.pid'};
-error_log {prefix / 'error.log'} warn;
+pid {prefix / "nginx.pid"};
+error_log {prefix / "error.log"} warn;
 events {{ worker_connections 8192; }}
 http {{
   access_log off;
@@ -131,8 +133,9 @@ def fresh_data(template: Path) -> Path:
 
 
 @contextmanager
-def start(name: str, work: Path, tuning: Tuning | None = None,
-          template: Path | None = None) -> Iterator[Site]:
+def start(
+    name: str, work: Path, tuning: Tuning | None = None, template: Path | None = None
+) -> Iterator[Site]:
     """Start contender ``name`` with fresh data under ``work`` (a copy of ``template``, the
     data folder :func:`fresh_data` made, or migrated here); stop it on exit."""
     if name not in CONTENDERS:
@@ -153,13 +156,27 @@ def start(name: str, work: Path, tuning: Tuning | None = None,
             command = _northbound("serve", "--port", str(port))
         else:
             assert tuning is not None
-            command = [sys.executable, "-m", "uvicorn", "northbound.app:app_from_environment",
-                       "--factory", "--host", HOST, "--port", str(port), "--no-access-log",
-                       "--log-level", "warning", "--backlog", "1024"]
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "northbound.app:app_from_environment",
+                "--factory",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--backlog",
+                "1024",
+            ]
             if name == "uvicorn-limit":
                 command += ["--limit-concurrency", str(tuning.concurrency)]
         site = stack.enter_context(
-            Server(command, f"http://{HOST}:{port}/healthz", env, cwd=work, log=log))
+            Server(command, f"http://{HOST}:{port}/healthz", env, cwd=work, log=log)
+        )
         pids = [site.process.pid]
         if name == "nginx-limit":
             assert tuning is not None
@@ -171,8 +188,14 @@ def start(name: str, work: Path, tuning: Tuning | None = None,
                 (prefix / kind).mkdir(parents=True, exist_ok=True)
             config = prefix / "nginx.conf"
             config.write_text(nginx_config(prefix, front, port, tuning))
-            proxy = stack.enter_context(Server(
-                [binary, "-p", str(prefix), "-c", str(config)],
-                f"http://{HOST}:{front}/healthz", env, cwd=work, log=log))
+            proxy = stack.enter_context(
+                Server(
+                    [binary, "-p", str(prefix), "-c", str(config)],
+                    f"http://{HOST}:{front}/healthz",
+                    env,
+                    cwd=work,
+                    log=log,
+                )
+            )
             pids.append(proxy.process.pid)
         yield Site(f"http://{HOST}:{front}", env["NORTHBOUND_DATABASE_URL"], tuple(pids))

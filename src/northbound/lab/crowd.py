@@ -104,8 +104,9 @@ class CrowdOptions:
 def session_for(options: CrowdOptions, index: int) -> aiohttp.ClientSession:
     local = (person_address(index), 0) if options.own_addresses else None
     # a browser opens up to 6 connections to a host and keeps them alive between pages
-    connector = aiohttp.TCPConnector(limit=6, local_addr=local, ssl=False,
-                                     enable_cleanup_closed=False)
+    connector = aiohttp.TCPConnector(
+        limit=6, local_addr=local, ssl=False, enable_cleanup_closed=False
+    )
     return aiohttp.ClientSession(
         connector=connector,
         cookie_jar=aiohttp.CookieJar(unsafe=True),  # cookies for an IP-address host too
@@ -118,8 +119,9 @@ def session_for(options: CrowdOptions, index: int) -> aiohttp.ClientSession:
 class Crowd:
     """One surge: ``run(schedule)`` sends the people and returns what they saw."""
 
-    def __init__(self, options: CrowdOptions, crew: Crew | None = None,
-                 recorder: Recorder | None = None) -> None:
+    def __init__(
+        self, options: CrowdOptions, crew: Crew | None = None, recorder: Recorder | None = None
+    ) -> None:
         self.options = options
         self.rng = random.Random(options.seed)
         self.crew = crew or Crew(rng=random.Random(options.seed + 1))
@@ -143,12 +145,17 @@ class Crowd:
         self._loop = asyncio.get_running_loop()
         self._start = self._loop.time()
 
-    def browser(self, session: aiohttp.ClientSession, behaviour: Behaviour | None = None
-                ) -> Browser:
+    def browser(
+        self, session: aiohttp.ClientSession, behaviour: Behaviour | None = None
+    ) -> Browser:
         b = behaviour or self.options.behaviour
         return Browser(
-            base_url=self.options.base_url, recorder=self.recorder, clock=self.clock,
-            transport=AiohttpTransport(session), behaviour=b, patience=self._patience(b),
+            base_url=self.options.base_url,
+            recorder=self.recorder,
+            clock=self.clock,
+            transport=AiohttpTransport(session),
+            behaviour=b,
+            patience=self._patience(b),
             reloads_slow_pages=self.rng.random() < b.reloaders,
             max_requests=self.options.max_requests_each,
         )
@@ -220,25 +227,33 @@ class Crowd:
         self.health.wall_seconds = time.monotonic() - wall_before
         lateness = self.recorder.send_lateness
         p99 = float(lateness.get_value_at_percentile(99)) if lateness.get_total_count() else 0.0
-        return CrowdResult(self.recorder, self.people, self.crew, self.health,
-                           schedule.duration, p99)
+        return CrowdResult(
+            self.recorder, self.people, self.crew, self.health, schedule.duration, p99
+        )
 
-    async def closed_loop(self, mix: dict[str, float], workers: int, seconds: float
-                          ) -> float:
+    async def closed_loop(self, mix: dict[str, float], workers: int, seconds: float) -> float:
         """Capacity: useful answers per second of ``workers`` people doing journeys back to
         back, without reading time, for ``seconds``."""
         self.clock_start()
         recorder = Recorder()  # apart from the surge's counts
-        eager = Behaviour(think_seconds=(0.0, 0.0), patience_median=1e6, patience_sigma=0.0,
-                          reloaders=0.0)
+        eager = Behaviour(
+            think_seconds=(0.0, 0.0), patience_median=1e6, patience_sigma=0.0, reloaders=0.0
+        )
 
         async def worker(slot: int) -> None:
             index = 1_000_000 + slot * 10_000
             while self.clock() < seconds:
                 index += 1
                 async with session_for(self.options, index) as session:
-                    person = Browser(self.options.base_url, recorder, self.clock,
-                                     AiohttpTransport(session), eager, 1e6, False)
+                    person = Browser(
+                        self.options.base_url,
+                        recorder,
+                        self.clock,
+                        AiohttpTransport(session),
+                        eager,
+                        1e6,
+                        False,
+                    )
                     with contextlib.suppress(GaveUp, JourneyFailed):
                         await JOURNEYS[pick(mix, self.rng)](person, self.crew)
 

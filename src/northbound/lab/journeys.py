@@ -33,15 +33,24 @@ _TOKEN = r'name="{}" value="([^"]*)"'
 RECEIPT = re.compile(r'class="receipt-number">([A-Z]{2}-\d{3}-\d{3}-\d{4})<')
 _VERIFY = re.compile(r"(/(?:en|fr)/[^\s?]*\?token=[A-Za-z0-9_\-]+)")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-SEARCHES = {"en": ["express entry", "study permit", "citizenship test", "move to canada"],
-            "fr": ["entrée express", "permis d'études", "citoyenneté"]}
+SEARCHES = {
+    "en": ["express entry", "study permit", "citizenship test", "move to canada"],
+    "fr": ["entrée express", "permis d'études", "citoyenneté"],
+}
 ABOUT_YOU = {
-    "family_name": "Tremblay", "given_names": "Marie-Ève", "date_of_birth": "1988-02-29",
-    "country_of_birth": "United States", "phone": "613-555-0100", "uci": "",
+    "family_name": "Tremblay",
+    "given_names": "Marie-Ève",
+    "date_of_birth": "1988-02-29",
+    "country_of_birth": "United States",
+    "phone": "613-555-0100",
+    "uci": "",
 }
 PLANS = {
-    "program": "express_entry", "country_of_residence": "United States",
-    "education": "master", "language_clb": "9", "years_experience": "4",
+    "program": "express_entry",
+    "country_of_residence": "United States",
+    "education": "master",
+    "language_clb": "9",
+    "years_experience": "4",
 }
 PAGES = {
     "sign_up": {"en": "/en/account/sign-up", "fr": "/fr/compte/inscription"},
@@ -53,26 +62,40 @@ PAGES = {
     "crs": {"en": "/en/eligibility/crs-calculator", "fr": "/fr/admissibilite/calculateur-scg"},
     "search": {"en": "/en/search", "fr": "/fr/recherche"},
 }
-STEPS = {"en": ("about-you", "your-plans", "documents", "review"),
-         "fr": ("a-propos-de-vous", "vos-projets", "documents", "verification")}
+STEPS = {
+    "en": ("about-you", "your-plans", "documents", "review"),
+    "fr": ("a-propos-de-vous", "vos-projets", "documents", "verification"),
+}
 FILES = {"en": "files", "fr": "fichiers"}
 CRS_API: dict[str, Any] = {
-    "age": 31, "education": "bachelors_or_three_year", "canadian_education": "none",
-    "first_language": {"test": "clb", "speaking": 9, "listening": 9, "reading": 8,
-                       "writing": 8},
-    "second_language": None, "canadian_work_years": 0, "foreign_work_years": 3,
-    "certificate_of_qualification": False, "provincial_nomination": False,
-    "sibling_in_canada": False, "spouse": None,
+    "age": 31,
+    "education": "bachelors_or_three_year",
+    "canadian_education": "none",
+    "first_language": {"test": "clb", "speaking": 9, "listening": 9, "reading": 8, "writing": 8},
+    "second_language": None,
+    "canadian_work_years": 0,
+    "foreign_work_years": 3,
+    "certificate_of_qualification": False,
+    "provincial_nomination": False,
+    "sibling_in_canada": False,
+    "spouse": None,
 }
 CRS_FORM = {
-    "age": "31", "education": "bachelors_or_three_year", "canadian_education": "none",
-    "first_language__test": "clb", "first_language__speaking": "9",
-    "first_language__listening": "9", "first_language__reading": "8",
-    "first_language__writing": "8", "canadian_work_years": "0", "foreign_work_years": "3",
+    "age": "31",
+    "education": "bachelors_or_three_year",
+    "canadian_education": "none",
+    "first_language__test": "clb",
+    "first_language__speaking": "9",
+    "first_language__listening": "9",
+    "first_language__reading": "8",
+    "first_language__writing": "8",
+    "canadian_work_years": "0",
+    "foreign_work_years": "3",
     "marital_status": "never_married",
 }
 PRESENCE_API: dict[str, Any] = {
-    "application_date": "2026-11-01", "pr_date": "2022-01-10",
+    "application_date": "2026-11-01",
+    "pr_date": "2022-01-10",
     "temporary_periods": [{"start": "2020-04-01", "end": "2022-01-09"}],
     "absences": [{"departure": "2024-07-01", "return": "2024-07-21"}],
     "sentence_periods": [],
@@ -138,9 +161,11 @@ async def reader(person: Browser, crew: Crew) -> None:
             query = crew.rng.choice(SEARCHES[lang])
             expect(await person.get(PAGES["search"][lang], params={"q": query}), 200)
             continue
-        links = [link for link in _LINK.findall(page.text)
-                 if link.startswith(f"/{lang}/") and "/account" not in link
-                 and "/compte" not in link]
+        links = [
+            link
+            for link in _LINK.findall(page.text)
+            if link.startswith(f"/{lang}/") and "/account" not in link and "/compte" not in link
+        ]
         if not links:
             break
         page = await person.follow(await person.get(crew.rng.choice(links)))
@@ -159,16 +184,21 @@ async def tool_user(person: Browser, crew: Crew) -> None:
         return
     headers = {"Accept": "application/json"}
     if choice < 0.8:
-        answer = expect(await person.post("/api/v1/eligibility/crs", json=CRS_API,
-                                          headers=headers), 200)
+        answer = expect(
+            await person.post("/api/v1/eligibility/crs", json=CRS_API, headers=headers), 200
+        )
         if "total" not in answer.json():
             raise JourneyFailed("the CRS API gave no total")
         await _think(person, crew)
         varied = {**CRS_API, "age": 29 + crew.rng.randint(0, 10)}
         expect(await person.post("/api/v1/eligibility/crs", json=varied, headers=headers), 200)
         return
-    expect(await person.post("/api/v1/eligibility/physical-presence", json=PRESENCE_API,
-                             headers=headers), 200)
+    expect(
+        await person.post(
+            "/api/v1/eligibility/physical-presence", json=PRESENCE_API, headers=headers
+        ),
+        200,
+    )
 
 
 async def _form(person: Browser, form_path: str, action: str, fields: dict[str, str]) -> Page:
@@ -185,8 +215,12 @@ async def applicant(person: Browser, crew: Crew) -> None:
     lang = _language(crew)
     email = f"lab-{crew.run_id}-{crew.rng.getrandbits(48):012x}@example.com"
     await _think(person, crew)
-    signed = await _form(person, PAGES["sign_up"][lang], PAGES["sign_up"][lang],
-                         {"email": email, "password": PASSWORD, "confirm": PASSWORD})
+    signed = await _form(
+        person,
+        PAGES["sign_up"][lang],
+        PAGES["sign_up"][lang],
+        {"email": email, "password": PASSWORD, "confirm": PASSWORD},
+    )
     expect(await person.follow(expect(signed, 303)), 200)  # "check your email"
     if crew.outbox is not None:
         link = await crew.outbox(email)
@@ -194,13 +228,24 @@ async def applicant(person: Browser, crew: Crew) -> None:
             expect(await person.get(link), 200)
     await _think(person, crew)
     # signing up signs nobody in (the same answer for every address): sign in now
-    expect(await person.follow(expect(await _form(
-        person, PAGES["sign_in"][lang], PAGES["sign_in"][lang],
-        {"email": email, "password": PASSWORD},
-    ), 303)), 200)
+    expect(
+        await person.follow(
+            expect(
+                await _form(
+                    person,
+                    PAGES["sign_in"][lang],
+                    PAGES["sign_in"][lang],
+                    {"email": email, "password": PASSWORD},
+                ),
+                303,
+            )
+        ),
+        200,
+    )
     await _think(person, crew)
-    started = expect(await _form(person, PAGES["new"][lang], PAGES["new"][lang],
-                                 {"kind": "pr_interest"}), 303)
+    started = expect(
+        await _form(person, PAGES["new"][lang], PAGES["new"][lang], {"kind": "pr_interest"}), 303
+    )
     base = started.headers["Location"].rsplit("/", 1)[0]
     about, plans, documents, review = (f"{base}/{step}" for step in STEPS[lang])
     for step, answers in ((about, ABOUT_YOU), (plans, PLANS)):
@@ -210,7 +255,8 @@ async def applicant(person: Browser, crew: Crew) -> None:
     await _think(person, crew)
     boundary = f"lab{crew.rng.getrandbits(64):016x}"
     upload = await person.post(
-        f"{base}/{FILES[lang]}", data=_upload(files, boundary),
+        f"{base}/{FILES[lang]}",
+        data=_upload(files, boundary),
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     expect(await person.follow(expect(upload, 303)), 200)
@@ -225,8 +271,12 @@ async def applicant(person: Browser, crew: Crew) -> None:
     # later: signs out, comes back, signs in and finds the application in the list
     expect(await _form(person, PAGES["home"][lang], PAGES["sign_out"][lang], {}), 303)
     await _think(person, crew)
-    signed_in = await _form(person, PAGES["sign_in"][lang], PAGES["sign_in"][lang],
-                            {"email": email, "password": PASSWORD, "next": PAGES["list"][lang]})
+    signed_in = await _form(
+        person,
+        PAGES["sign_in"][lang],
+        PAGES["sign_in"][lang],
+        {"email": email, "password": PASSWORD, "next": PAGES["list"][lang]},
+    )
     listing = expect(await person.follow(expect(signed_in, 303)), 200)
     if found.group(1) not in listing.text:
         raise JourneyFailed("the receipt is not in the list of applications")
@@ -237,13 +287,18 @@ def _upload(page: Page, boundary: str) -> bytes:
     parts = [(name, token(page, name)) for name in ("csrf_token", "idempotency_key")]
     parts.append(("category", "identity"))
     body = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-        .encode() for name, value in parts
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in parts
     )
-    return body + (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-        f'filename="passport.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
-    ).encode() + PDF + f"\r\n--{boundary}--\r\n".encode()
+    return (
+        body
+        + (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="passport.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+        ).encode()
+        + PDF
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
 
 
 async def status_checker(person: Browser, crew: Crew) -> None:
@@ -253,17 +308,25 @@ async def status_checker(person: Browser, crew: Crew) -> None:
     lang = _language(crew)
     if crew.rng.random() < 0.3:
         headers = {"Accept": "application/json"}
-        expect(await person.post("/api/v1/session", headers=headers,
-                                 json={"email": email, "password": PASSWORD}), 204)
+        expect(
+            await person.post(
+                "/api/v1/session", headers=headers, json={"email": email, "password": PASSWORD}
+            ),
+            204,
+        )
         listing = expect(await person.get("/api/v1/applications", headers=headers), 200).json()
         if listing:
             await _think(person, crew)
-            expect(await person.get(f"/api/v1/applications/{listing[0]['id']}",
-                                    headers=headers), 200)
+            expect(
+                await person.get(f"/api/v1/applications/{listing[0]['id']}", headers=headers), 200
+            )
         return
-    signed = await _form(person, PAGES["sign_in"][lang], PAGES["sign_in"][lang],
-                         {"email": email, "password": PASSWORD,
-                          "next": PAGES["list"][lang]})
+    signed = await _form(
+        person,
+        PAGES["sign_in"][lang],
+        PAGES["sign_in"][lang],
+        {"email": email, "password": PASSWORD, "next": PAGES["list"][lang]},
+    )
     listing = expect(await person.follow(expect(signed, 303)), 200)
     mine = [link for link in _LINK.findall(listing.text) if re.search(r"/[0-9a-f]{16,}$", link)]
     if mine:
@@ -284,14 +347,27 @@ async def seed_account(person: Browser, crew: Crew, index: int) -> None:
     made through the JSON API (its receipt goes in the ledger like any other)."""
     email = f"lab-{crew.run_id}-seed-{index:04d}@example.com"
     headers = {"Accept": "application/json"}
-    expect(await person.post("/api/v1/accounts", headers=headers,
-                             json={"email": email, "password": PASSWORD}), 202)
-    expect(await person.post("/api/v1/session", headers=headers,
-                             json={"email": email, "password": PASSWORD}), 204)
+    expect(
+        await person.post(
+            "/api/v1/accounts", headers=headers, json={"email": email, "password": PASSWORD}
+        ),
+        202,
+    )
+    expect(
+        await person.post(
+            "/api/v1/session", headers=headers, json={"email": email, "password": PASSWORD}
+        ),
+        204,
+    )
     answers = {k: v for k, v in {**ABOUT_YOU, **PLANS}.items() if v}
-    created = expect(await person.post(
-        "/api/v1/applications", json={"kind": "pr_interest", "answers": answers},
-        headers={**headers, "Idempotency-Key": f"lab-seed-{crew.run_id}-{index:04d}"},
-    ), 200, 201).json()
+    created = expect(
+        await person.post(
+            "/api/v1/applications",
+            json={"kind": "pr_interest", "answers": answers},
+            headers={**headers, "Idempotency-Key": f"lab-seed-{crew.run_id}-{index:04d}"},
+        ),
+        200,
+        201,
+    ).json()
     crew.acknowledged.append(Acknowledgement(email, created["receipt_number"], person.clock()))
     crew.accounts.append(email)

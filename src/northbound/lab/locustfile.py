@@ -43,7 +43,8 @@ SCHEDULE = profiles.bind(
     profiles.load(os.environ.get("NORTHBOUND_LAB_PROFILE", "election-night")),
     float(os.environ.get("NORTHBOUND_LAB_DURATION", "600")),
     float(os.environ["NORTHBOUND_LAB_BASELINE_RPS"])
-    if os.environ.get("NORTHBOUND_LAB_BASELINE_RPS") else None,
+    if os.environ.get("NORTHBOUND_LAB_BASELINE_RPS")
+    else None,
 )
 JOURNEY_SECONDS = float(os.environ.get("NORTHBOUND_LAB_JOURNEY_SECONDS", "30"))
 BEHAVIOUR = Behaviour()
@@ -81,8 +82,9 @@ class RequestsTransport:
 
     async def send(self, method: str, url: str, limit: float, **kwargs: Any) -> Page | str:
         try:
-            response = self.session.request(method, url, allow_redirects=False,
-                                            timeout=limit, **kwargs)
+            response = self.session.request(
+                method, url, allow_redirects=False, timeout=limit, **kwargs
+            )
         except requests.Timeout:
             return "slow"
         except requests.ConnectionError:
@@ -92,8 +94,9 @@ class RequestsTransport:
             return "slow"
         if isinstance(error, requests.ConnectionError) or response.status_code == 0:
             return "connect"
-        return Page(response.status_code, response.content,
-                    CaseInsensitiveDict(response.headers), url)
+        return Page(
+            response.status_code, response.content, CaseInsensitiveDict(response.headers), url
+        )
 
 
 def person(session: requests.Session, base_url: str) -> Browser:
@@ -103,8 +106,16 @@ def person(session: requests.Session, base_url: str) -> Browser:
     if is_loopback_host(host):
         session.mount("http://", SourceAddress(person_address(next(_addresses))))
     patience = random.lognormvariate(0, BEHAVIOUR.patience_sigma) * BEHAVIOUR.patience_median
-    return Browser(base_url, Recorder(), clock, RequestsTransport(session), BEHAVIOUR,
-                   patience, random.random() < BEHAVIOUR.reloaders, sleep=gevent_sleep)
+    return Browser(
+        base_url,
+        Recorder(),
+        clock,
+        RequestsTransport(session),
+        BEHAVIOUR,
+        patience,
+        random.random() < BEHAVIOUR.reloaders,
+        sleep=gevent_sleep,
+    )
 
 
 class Person(HttpUser):

@@ -100,7 +100,9 @@ class Schedule:
 
 
 def bind(
-    profile: Profile, duration: float, baseline_rps: float | None = None,
+    profile: Profile,
+    duration: float,
+    baseline_rps: float | None = None,
     speed: float | None = None,
 ) -> Schedule:
     """Scale and compress ``profile`` for a run of ``duration`` seconds."""
@@ -170,8 +172,9 @@ def parse(text: str, name: str = "profile") -> Profile:
 def shipped() -> list[str]:
     """Names of the profiles that come with the package."""
     folder = resources.files("northbound.lab") / "profiles"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
-                  if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def load(name_or_path: str) -> Profile:
@@ -184,7 +187,5 @@ def load(name_or_path: str) -> Profile:
             raise ProfileError(f"cannot read {path}: {exc}") from exc
     resource = resources.files("northbound.lab") / "profiles" / f"{name_or_path}.yaml"
     if not resource.is_file():
-        raise ProfileError(
-            f"no profile {name_or_path!r}: shipped ones are {', '.join(shipped())}"
-        )
+        raise ProfileError(f"no profile {name_or_path!r}: shipped ones are {', '.join(shipped())}")
     return parse(resource.read_text(encoding="utf-8"), name_or_path)

@@ -60,35 +60,51 @@ SCHEMA = "northbound-lab-report/1"
 
 def series(counts: Mapping[int, int], length: int) -> dict[str, Any]:
     values = [counts.get(second, 0) for second in range(length)]
-    return {"series": values, "peak": max(values, default=0),
-            "mean": round(statistics.fmean(values), 2) if values else 0.0}
+    return {
+        "series": values,
+        "peak": max(values, default=0),
+        "mean": round(statistics.fmean(values), 2) if values else 0.0,
+    }
 
 
 def _journeys(result: CrowdResult) -> dict[str, Any]:
     def figures(people: list[Any]) -> dict[str, Any]:
         endings = Counter(p.ending for p in people)
-        times = [p.finished - p.arrived for p in people
-                 if p.ending == "completed" and p.finished is not None]
-        return {"started": len(people), "completed": endings["completed"],
-                "abandoned": endings["abandoned"], "failed": endings["failed"],
-                "cut": endings["cut"],
-                "median_seconds_to_complete": round(statistics.median(times), 2) if times
-                else None}
+        times = [
+            p.finished - p.arrived
+            for p in people
+            if p.ending == "completed" and p.finished is not None
+        ]
+        return {
+            "started": len(people),
+            "completed": endings["completed"],
+            "abandoned": endings["abandoned"],
+            "failed": endings["failed"],
+            "cut": endings["cut"],
+            "median_seconds_to_complete": round(statistics.median(times), 2) if times else None,
+        }
 
     by_name: dict[str, list[Any]] = {}
     for person in result.people:
         by_name.setdefault(person.journey, []).append(person)
     failures = Counter(p.detail for p in result.people if p.ending == "failed")
-    return {**figures(result.people),
-            "by_journey": {name: figures(people) for name, people in sorted(by_name.items())},
-            "failure_reasons": dict(failures.most_common(8))}
+    return {
+        **figures(result.people),
+        "by_journey": {name: figures(people) for name, people in sorted(by_name.items())},
+        "failure_reasons": dict(failures.most_common(8)),
+    }
 
 
-def run_summary(target: str, result: CrowdResult, capacity_rps: float | None,
-                submissions: SubmissionCheck | None) -> dict[str, Any]:
+def run_summary(
+    target: str,
+    result: CrowdResult,
+    capacity_rps: float | None,
+    submissions: SubmissionCheck | None,
+) -> dict[str, Any]:
     recorder = result.recorder
-    length = max(1, math.ceil(max([result.duration, *recorder.offered.keys(),
-                                   *recorder.good.keys()]) + 1))
+    length = max(
+        1, math.ceil(max([result.duration, *recorder.offered.keys(), *recorder.good.keys()]) + 1)
+    )
     visits = [visit for person in result.people for visit in person.rooms]
     latency_series = [
         {"t": window * recorder.window, **percentiles_of(histogram)}
@@ -121,10 +137,14 @@ def document(schedule: Schedule, runs: dict[str, dict[str, Any]]) -> dict[str, A
     return {
         "schema": SCHEMA,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "profile": {"name": profile.name, "description": profile.description,
-                    "baseline_rps": schedule.baseline_rps, "speed": round(schedule.speed, 3),
-                    "duration": schedule.duration,
-                    "peak_rps": round(schedule.peak_rate(), 2)},
+        "profile": {
+            "name": profile.name,
+            "description": profile.description,
+            "baseline_rps": schedule.baseline_rps,
+            "speed": round(schedule.speed, 3),
+            "duration": schedule.duration,
+            "peak_rps": round(schedule.peak_rate(), 2),
+        },
         "runs": runs,
     }
 
@@ -138,8 +158,9 @@ def write(directory: Path, report: dict[str, Any]) -> Path:
 
 def write_ledger(directory: Path, name: str, crew: Crew) -> Path:
     """``ledger-NAME.json``: the receipts people were shown, for ``northbound lab audit``."""
-    rows = [{"email": a.email, "receipt": a.receipt, "at": round(a.at, 3)}
-            for a in crew.acknowledged]
+    rows = [
+        {"email": a.email, "receipt": a.receipt, "at": round(a.at, 3)} for a in crew.acknowledged
+    ]
     path = directory / f"ledger-{name}.json"
     path.write_text(json.dumps({"run_id": crew.run_id, "acknowledged": rows}, indent=1))
     return path

@@ -21,8 +21,12 @@ from matplotlib.figure import Figure
 
 from .report import read
 
-COLOURS = {"protected": "#1b7837", "unprotected": "#b2182b", "uvicorn-limit": "#2166ac",
-           "nginx-limit": "#e08214"}
+COLOURS = {
+    "protected": "#1b7837",
+    "unprotected": "#b2182b",
+    "uvicorn-limit": "#2166ac",
+    "nginx-limit": "#e08214",
+}
 CSS = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:72rem;margin:0 auto;padding:1rem;"
     "color:#222}table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #bbb;"
@@ -68,32 +72,54 @@ def _summary_rows(runs: dict[str, Any]) -> list[list[str]]:
         journeys = run["journeys"]
         completed = journeys["completed"] / journeys["started"] if journeys["started"] else 0.0
         lost = subs.get("lost")
-        rows.append([
-            html.escape(name),
-            _fmt(run.get("capacity_rps"), 1),
-            _fmt(run["offered_rps"]["peak"]),
-            _fmt(float(run["goodput_rps"]["mean"]), 1),
-            _fmt(run["latency_ms"]["p50"]),
-            _fmt(run["latency_ms"]["p99"]),
-            f"{100 * completed:.0f} %",
-            _fmt(fives),
-            _fmt(statuses.get("503", 0)),
-            _fmt(sum(run["transport_errors"].values())),
-            ("–" if lost is None else
-             f'<span class="{"bad" if lost or subs.get("duplicated") else "good"}">'
-             f'{lost} / {subs.get("duplicated")}</span>'),
-            _fmt(room["max_line"]),
-            _fmt(room["eta_relative_error_median"], 2),
-            _fmt(room["out_of_order"]),
-            ('<span class="good">yes</span>' if run["valid"] else
-             f'<span class="bad">no: {html.escape(str(run["invalid_reason"]))}</span>'),
-        ])
+        rows.append(
+            [
+                html.escape(name),
+                _fmt(run.get("capacity_rps"), 1),
+                _fmt(run["offered_rps"]["peak"]),
+                _fmt(float(run["goodput_rps"]["mean"]), 1),
+                _fmt(run["latency_ms"]["p50"]),
+                _fmt(run["latency_ms"]["p99"]),
+                f"{100 * completed:.0f} %",
+                _fmt(fives),
+                _fmt(statuses.get("503", 0)),
+                _fmt(sum(run["transport_errors"].values())),
+                (
+                    "–"
+                    if lost is None
+                    else f'<span class="{"bad" if lost or subs.get("duplicated") else "good"}">'
+                    f"{lost} / {subs.get('duplicated')}</span>"
+                ),
+                _fmt(room["max_line"]),
+                _fmt(room["eta_relative_error_median"], 2),
+                _fmt(room["out_of_order"]),
+                (
+                    '<span class="good">yes</span>'
+                    if run["valid"]
+                    else f'<span class="bad">no: {html.escape(str(run["invalid_reason"]))}</span>'
+                ),
+            ]
+        )
     return rows
 
 
-HEADERS = ["contender", "capacity /s", "offered peak /s", "goodput mean /s", "p50 ms",
-           "p99 ms", "journeys completed", "5xx (not 503)", "503", "transport errors",
-           "lost / duplicated", "max line", "ETA error (median)", "out of order", "valid"]
+HEADERS = [
+    "contender",
+    "capacity /s",
+    "offered peak /s",
+    "goodput mean /s",
+    "p50 ms",
+    "p99 ms",
+    "journeys completed",
+    "5xx (not 503)",
+    "503",
+    "transport errors",
+    "lost / duplicated",
+    "max line",
+    "ETA error (median)",
+    "out of order",
+    "valid",
+]
 
 
 def smooth(values: list[float], width: int = 5) -> list[float]:
@@ -111,14 +137,23 @@ def _offered_goodput(runs: dict[str, Any]) -> Callable[[Figure], None]:
     def draw(figure: Figure) -> None:
         axes: Axes = figure.add_subplot()
         for name, run in runs.items():
-            axes.plot(smooth(run["offered_rps"]["series"]), color=_colour(name),
-                      linestyle=":", linewidth=1.2)
-            axes.plot(smooth(run["goodput_rps"]["series"]), color=_colour(name), linewidth=2,
-                      label=f"{name} goodput")
+            axes.plot(
+                smooth(run["offered_rps"]["series"]),
+                color=_colour(name),
+                linestyle=":",
+                linewidth=1.2,
+            )
+            axes.plot(
+                smooth(run["goodput_rps"]["series"]),
+                color=_colour(name),
+                linewidth=2,
+                label=f"{name} goodput",
+            )
         axes.set_xlabel("seconds (5 s moving average)")
         axes.set_ylabel("requests per second")
         axes.set_title("Offered load (dotted) and goodput: useful answers within 2 s (solid)")
         axes.legend(loc="upper left", fontsize=8)
+
     return draw
 
 
@@ -128,21 +163,35 @@ def _latency(runs: dict[str, Any]) -> Callable[[Figure], None]:
         for name, run in runs.items():
             points = [p for p in run["latency_ms"]["series"] if p["p50"] is not None]
             times = [p["t"] for p in points]
-            axes.plot(times, [p["p50"] for p in points], color=_colour(name), linestyle="--",
-                      linewidth=1)
-            axes.plot(times, [p["p99"] for p in points], color=_colour(name), linewidth=2,
-                      label=f"{name} p99")
+            axes.plot(
+                times, [p["p50"] for p in points], color=_colour(name), linestyle="--", linewidth=1
+            )
+            axes.plot(
+                times,
+                [p["p99"] for p in points],
+                color=_colour(name),
+                linewidth=2,
+                label=f"{name} p99",
+            )
         axes.set_yscale("log")
         axes.set_xlabel("seconds (intended send time, 5 s windows)")
         axes.set_ylabel("ms")
         axes.set_title("Latency from intended send time: p50 (dashed) and p99 (solid)")
         axes.legend(loc="upper left", fontsize=8)
+
     return draw
 
 
 def _status_mix(runs: dict[str, Any]) -> Callable[[Figure], None]:
-    groups = {"2xx": "#1b7837", "3xx": "#7fbc41", "429": "#fdb863", "503": "#e08214",
-              "other 4xx": "#8073ac", "other 5xx": "#b2182b", "no answer": "#444444"}
+    groups = {
+        "2xx": "#1b7837",
+        "3xx": "#7fbc41",
+        "429": "#fdb863",
+        "503": "#e08214",
+        "other 4xx": "#8073ac",
+        "other 5xx": "#b2182b",
+        "no answer": "#444444",
+    }
 
     def bucket(code: str) -> str:
         if code in ("429", "503"):
@@ -160,13 +209,21 @@ def _status_mix(runs: dict[str, Any]) -> Callable[[Figure], None]:
                 if group == "no answer":
                     values.append(float(sum(run["transport_errors"].values())))
                 else:
-                    values.append(float(sum(n for code, n in run["status_counts"].items()
-                                            if bucket(code) == group)))
+                    values.append(
+                        float(
+                            sum(
+                                n
+                                for code, n in run["status_counts"].items()
+                                if bucket(code) == group
+                            )
+                        )
+                    )
             axes.bar(names, values, bottom=bottoms, color=colour, label=group)
             bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
         axes.set_ylabel("answers")
         axes.set_title("What people got (the waiting page is a 200; JSON clients get 429)")
         axes.legend(fontsize=8, ncol=4)
+
     return draw
 
 
@@ -183,6 +240,7 @@ def _room(runs: dict[str, Any]) -> Callable[[Figure], None]:
         rate_axes.set_title("Admissions from the room per second (5 s average)")
         rate_axes.set_xlabel("seconds")
         line_axes.legend(fontsize=8)
+
     return draw
 
 
@@ -193,8 +251,14 @@ def _estimates(runs: dict[str, Any]) -> Callable[[Figure], None]:
         for name, run in runs.items():
             pairs = run["waiting_room"]["estimated_vs_actual"]
             if pairs:
-                axes.scatter([a for _, a in pairs], [e for e, _ in pairs], s=8, alpha=0.5,
-                             color=_colour(name), label=name)
+                axes.scatter(
+                    [a for _, a in pairs],
+                    [e for e, _ in pairs],
+                    s=8,
+                    alpha=0.5,
+                    color=_colour(name),
+                    label=name,
+                )
                 top = max(top, *(max(e, a) for e, a in pairs))
         axes.plot([0, top], [0, top], color="#888888", linewidth=1)
         axes.set_xlabel("actual wait, s")
@@ -202,22 +266,35 @@ def _estimates(runs: dict[str, Any]) -> Callable[[Figure], None]:
         axes.set_title("Estimated against actual wait (on the grey line: exact)")
         if any(run["waiting_room"]["estimated_vs_actual"] for run in runs.values()):
             axes.legend(fontsize=8)
+
     return draw
 
 
 def figures(runs: dict[str, Any]) -> list[tuple[str, bytes, str]]:
     """(file name, PNG, caption) of every picture, in the page's order."""
     drawings = [
-        ("offered-goodput", _offered_goodput(runs),
-         "Goodput must stay flat past capacity: no congestion collapse."),
-        ("latency", _latency(runs),
-         "Measured from when each request was meant to be sent, so stalls show."),
-        ("status-mix", _status_mix(runs),
-         "Designed refusals (429, 503) are fine; other 5xx and no answer are not."),
+        (
+            "offered-goodput",
+            _offered_goodput(runs),
+            "Goodput must stay flat past capacity: no congestion collapse.",
+        ),
+        (
+            "latency",
+            _latency(runs),
+            "Measured from when each request was meant to be sent, so stalls show.",
+        ),
+        (
+            "status-mix",
+            _status_mix(runs),
+            "Designed refusals (429, 503) are fine; other 5xx and no answer are not.",
+        ),
         ("waiting-room", _room(runs), "Computed from what the virtual people were shown."),
-        ("estimates", _estimates(runs),
-         "The first estimate each person saw (the page's words: 'less than a minute' counts as "
-         "30 s), against the wait they had."),
+        (
+            "estimates",
+            _estimates(runs),
+            "The first estimate each person saw (the page's words: 'less than a minute' counts as "
+            "30 s), against the wait they had.",
+        ),
     ]
     return [(name, png_bytes(draw), caption) for name, draw, caption in drawings]
 
@@ -225,11 +302,15 @@ def figures(runs: dict[str, Any]) -> list[tuple[str, bytes, str]]:
 def page(report: dict[str, Any], pictures: list[tuple[str, bytes, str]]) -> str:
     runs = report["runs"]
     profile = report["profile"]
-    rows = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
-                   for row in _summary_rows(runs))
-    body = "".join(f'<figure><img alt="{html.escape(caption)}" src="{_data_url(png)}">'
-                   f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-                   for _, png, caption in pictures)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
+        for row in _summary_rows(runs)
+    )
+    body = "".join(
+        f'<figure><img alt="{html.escape(caption)}" src="{_data_url(png)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        for _, png, caption in pictures
+    )
     title = f"Surge lab: {html.escape(profile['name'])}"
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'

@@ -76,24 +76,27 @@ async def seed(crowd: Crowd, count: int) -> None:
     await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def surge(plan: RunPlan, progress: Any = None,
-                capacity: float | None = None) -> RunOutcome:
+async def surge(plan: RunPlan, progress: Any = None, capacity: float | None = None) -> RunOutcome:
     """Seed, measure capacity (unless ``capacity`` is known: ``lab compare`` measures it on
     a separate instance so the measurement leaves nothing behind, such as a line in the
     waiting room), run the crowd, audit the receipts."""
     site = SiteData(plan.database_url) if plan.database_url else None
-    crew = Crew(rng=random.Random(plan.seed + 1),
-                outbox=site.verification_link if site else None)
+    crew = Crew(rng=random.Random(plan.seed + 1), outbox=site.verification_link if site else None)
     options = CrowdOptions(
-        base_url=plan.target, behaviour=plan.behaviour, seed=plan.seed,
-        own_addresses=plan.own_addresses, drain=plan.drain, max_requests=plan.max_requests,
+        base_url=plan.target,
+        behaviour=plan.behaviour,
+        seed=plan.seed,
+        own_addresses=plan.own_addresses,
+        drain=plan.drain,
+        max_requests=plan.max_requests,
         progress=progress,
     )
     try:
         await seed(Crowd(options, crew), plan.seed_accounts)
         if capacity is None:
             capacity = await Crowd(options, crew).closed_loop(
-                plan.schedule.mix_at(0), plan.capacity_workers, plan.capacity_seconds)
+                plan.schedule.mix_at(0), plan.capacity_workers, plan.capacity_seconds
+            )
         result = await Crowd(options, crew).run(plan.schedule)
         submissions = None
         if site is not None:

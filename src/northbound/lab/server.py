@@ -54,8 +54,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until_up(url: str, timeout: float = 60,
-                  process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_until_up(
+    url: str, timeout: float = 60, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -80,14 +81,21 @@ def cpu_seconds(pid: int) -> float:
 class Server:
     """One server process on ``cpu``, stopped on exit (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, command: Sequence[str], health_url: str, env: dict[str, str],
-                 cwd: Path | None = None, cpu: int = SERVER_CPU,
-                 log: Path | None = None) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        health_url: str,
+        env: dict[str, str],
+        cwd: Path | None = None,
+        cpu: int = SERVER_CPU,
+        log: Path | None = None,
+    ) -> None:
         self.health_url = health_url
         output = log.open("ab") if log is not None else subprocess.DEVNULL
         try:
-            self.process = subprocess.Popen([*pin(cpu), *command], env=env, cwd=cwd,
-                                            stdout=output, stderr=output)
+            self.process = subprocess.Popen(
+                [*pin(cpu), *command], env=env, cwd=cwd, stdout=output, stderr=output
+            )
         finally:  # the child writes to its own copy of the log's descriptor
             if not isinstance(output, int):
                 output.close()
@@ -112,6 +120,10 @@ class Server:
     def __enter__(self) -> Server:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self.stop()

@@ -54,8 +54,10 @@ def out_of_order(visits: Iterable[RoomVisit]) -> int:
     while index < len(placed):
         # people with the same place (several rooms or instances) do not outrank each other
         same = [placed[index]]
-        while index + len(same) < len(placed) and placed[index + len(same)].position == \
-                same[0].position:
+        while (
+            index + len(same) < len(placed)
+            and placed[index + len(same)].position == same[0].position
+        ):
             same.append(placed[index + len(same)])
         for v in same:
             if v.admitted_at is not None and latest_wait_ahead > v.admitted_at:
@@ -66,8 +68,7 @@ def out_of_order(visits: Iterable[RoomVisit]) -> int:
     return count
 
 
-def line_series(visits: Iterable[RoomVisit], duration: float, step: float = 1.0
-                ) -> list[int]:
+def line_series(visits: Iterable[RoomVisit], duration: float, step: float = 1.0) -> list[int]:
     """People in line at each ``step`` of the run."""
     starts, ends = [], []
     for v in visits:
@@ -96,20 +97,22 @@ def stalled_windows(line: list[int], served: Mapping[int, int], window: int = 5)
     """Windows of ``window`` seconds with people in line and no useful page served."""
     stalled = 0
     for start in range(0, len(line), window):
-        waiting = any(n > 0 for n in line[start:start + window])
+        waiting = any(n > 0 for n in line[start : start + window])
         useful = sum(served.get(s, 0) for s in range(start, start + window))
         if waiting and useful == 0:
             stalled += 1
     return stalled
 
 
-def summary(visits: list[RoomVisit], duration: float, served: Mapping[int, int]
-            ) -> dict[str, Any]:
+def summary(visits: list[RoomVisit], duration: float, served: Mapping[int, int]) -> dict[str, Any]:
     errors = eta_errors(visits)
     line = line_series(visits, duration)
     admitted = [v for v in visits if v.admitted_at is not None]
-    estimates = [(v.estimate_seconds, v.admitted_at - v.first_seen) for v in admitted
-                 if v.estimate_seconds is not None and v.admitted_at is not None]
+    estimates = [
+        (v.estimate_seconds, v.admitted_at - v.first_seen)
+        for v in admitted
+        if v.estimate_seconds is not None and v.admitted_at is not None
+    ]
     return {
         "people_in_room": len(visits),
         "max_line": max(line, default=0),
@@ -121,8 +124,7 @@ def summary(visits: list[RoomVisit], duration: float, served: Mapping[int, int]
         "out_of_order": out_of_order(visits),
         "shed_on_admission": sum(1 for v in admitted if v.shed_on_admission),
         "stalled_windows": stalled_windows(line, served),
-        "wait_seconds_median": statistics.median([a for _, a in estimates]) if estimates
-        else None,
+        "wait_seconds_median": statistics.median([a for _, a in estimates]) if estimates else None,
         "line_series": line,
         "admission_series": admission_series(visits, duration),
         "estimated_vs_actual": [[round(e, 1), round(a, 1)] for e, a in estimates[:2000]],

@@ -114,7 +114,9 @@ async def metrics(request: Request) -> Response:
         headers = {"cache-control": "no-store"}
         if status == 401:
             headers["www-authenticate"] = 'Bearer realm="metrics"'
-        return JSONResponse({"detail": METRICS_REFUSALS[status]}, status_code=status,
-                            headers=headers)
-    return Response(exposition(), media_type=CONTENT_TYPE_LATEST,
-                    headers={"cache-control": "no-store"})
+        return JSONResponse(
+            {"detail": METRICS_REFUSALS[status]}, status_code=status, headers=headers
+        )
+    return Response(
+        exposition(), media_type=CONTENT_TYPE_LATEST, headers={"cache-control": "no-store"}
+    )

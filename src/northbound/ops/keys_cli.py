@@ -10,8 +10,9 @@ import typer
 from northbound import keys
 from northbound.ops.table import render_table
 
-keys_app = typer.Typer(help="Secret and pass keys: generate, inspect, rotate.",
-                       no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Secret and pass keys: generate, inspect, rotate.", no_args_is_help=True
+)
 
 
 @keys_app.command("generate")
@@ -36,18 +37,25 @@ def show(
     current = settings.secret_key.get_secret_value()
     document = {
         "secret": keys.fingerprint(current),
-        "secretSource": "environment" if settings.secret_key_is_set else str(
-            settings.data_dir / keys.SECRET_FILE_NAME),
-        "previousSecrets": [keys.fingerprint(s.get_secret_value())
-                            for s in settings.previous_secret_keys],
+        "secretSource": "environment"
+        if settings.secret_key_is_set
+        else str(settings.data_dir / keys.SECRET_FILE_NAME),
+        "previousSecrets": [
+            keys.fingerprint(s.get_secret_value()) for s in settings.previous_secret_keys
+        ],
         "passKeys": [entry.partition(":")[0] for entry in settings.waiting_room.pass_keys],
     }
     if as_json:
         typer.echo(json.dumps(document, indent=2))
         return
-    typer.echo(render_table(["key", "value"], [
-        ("secret (signs)", document["secret"]),
-        ("secret kept in", document["secretSource"]),
-        ("previous secrets (verify)", ", ".join(document["previousSecrets"]) or "-"),
-        ("pass key ids (first signs)", ", ".join(document["passKeys"])),
-    ]))
+    typer.echo(
+        render_table(
+            ["key", "value"],
+            [
+                ("secret (signs)", document["secret"]),
+                ("secret kept in", document["secretSource"]),
+                ("previous secrets (verify)", ", ".join(document["previousSecrets"]) or "-"),
+                ("pass key ids (first signs)", ", ".join(document["passKeys"])),
+            ],
+        )
+    )

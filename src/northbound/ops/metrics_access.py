@@ -38,7 +38,9 @@ class MetricsSettings(BaseModel):
         "without the token.",
     )
     port: int | None = Field(
-        default=None, ge=1, le=65535,
+        default=None,
+        ge=1,
+        le=65535,
         description="Serve the metrics on this separate port as well (`northbound serve`).",
     )
     host: str = Field(default="127.0.0.1", description="Address of the separate listener.")

@@ -37,7 +37,8 @@ def start_metrics_listener(host: str, port: int) -> ThreadingHTTPServer:
     """Serve the metrics on ``host:port`` from a daemon thread; returns the server to stop it."""
     server = ThreadingHTTPServer((host, port), _MetricsHandler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name=f"metrics-{os.getpid()}",
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, name=f"metrics-{os.getpid()}", daemon=True
+    )
     thread.start()
     return server

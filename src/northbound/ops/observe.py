@@ -93,7 +93,11 @@ class ObserveMiddleware:
             if self.access_log:
                 log.info(
                     "request",
-                    extra={"route": route, "method": method, "status": status,
-                           "ms": round(elapsed * 1000, 2)},
+                    extra={
+                        "route": route,
+                        "method": method,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                    },
                 )
             request_id_var.reset(token)

@@ -42,8 +42,11 @@ async def set_notice(db: Database, english: str, french: str, level: str = "info
         raise ValueError(f"level must be one of {', '.join(LEVELS)}")
     async with db.session() as session, session.begin():
         await session.execute(update(SiteNotice).values(active=False))
-        session.add(SiteNotice(message_en=english, message_fr=french, level=level,
-                               active=True, updated_at=utcnow()))
+        session.add(
+            SiteNotice(
+                message_en=english, message_fr=french, level=level, active=True, updated_at=utcnow()
+            )
+        )
 
 
 async def clear_notice(db: Database) -> None:

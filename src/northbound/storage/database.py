@@ -50,8 +50,12 @@ if TYPE_CHECKING:
 # exception, 53 insufficient resources, 57 operator intervention, 58 system error.
 OUTAGE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
 # Errors the request causes (bad data, duplicates, a bug in a query) say nothing about health.
-REQUEST_ERRORS = (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.ProgrammingError,
-                  sa_exc.NotSupportedError)
+REQUEST_ERRORS = (
+    sa_exc.IntegrityError,
+    sa_exc.DataError,
+    sa_exc.ProgrammingError,
+    sa_exc.NotSupportedError,
+)
 
 
 class DatabaseUnavailable(ConnectionError):
@@ -67,10 +71,19 @@ class DatabaseUnavailable(ConnectionError):
         self.retry_after = retry_after
 
 
-NETWORK_ERRNOS = frozenset({
-    errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
-    errno.ENETUNREACH, errno.ENETDOWN, errno.ETIMEDOUT, errno.EPIPE, errno.EHOSTDOWN,
-})
+NETWORK_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.ETIMEDOUT,
+        errno.EPIPE,
+        errno.EHOSTDOWN,
+    }
+)
 
 
 def _sqlstate(error: sa_exc.DBAPIError) -> str:
@@ -99,13 +112,21 @@ def is_outage(error: BaseException) -> bool:
         return True
     if isinstance(error, REQUEST_ERRORS) or is_busy(error):
         return False
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError
-                  | sa_exc.DisconnectionError):
+    if isinstance(
+        error,
+        sa_exc.OperationalError
+        | sa_exc.InterfaceError
+        | sa_exc.TimeoutError
+        | sa_exc.DisconnectionError,
+    ):
         return True
     if isinstance(error, sa_exc.DBAPIError):
         # No statement: it failed while connecting.
-        return (error.connection_invalidated or error.statement is None
-                or _sqlstate(error)[:2] in OUTAGE_SQLSTATE_CLASSES)
+        return (
+            error.connection_invalidated
+            or error.statement is None
+            or _sqlstate(error)[:2] in OUTAGE_SQLSTATE_CLASSES
+        )
     # Network failures reaching the server; not any OSError, since a full disk while saving an
     # upload inside a session is not the database's fault.
     if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
@@ -153,7 +174,10 @@ class Database:
     """Owns the engine and its breaker and hands out sessions; one per application."""
 
     def __init__(
-        self, url: str, *, breaker: CircuitBreaker | None = None,
+        self,
+        url: str,
+        *,
+        breaker: CircuitBreaker | None = None,
         connect_timeout: float | None = None,
     ) -> None:
         self.url = url
@@ -172,8 +196,11 @@ class Database:
             # SQLite: a slow session is a lock queue or an await inside it, not a sick server
             slow_call_seconds=None if settings.is_sqlite else config.slow_call_seconds or None,
         )
-        return cls(settings.effective_database_url, breaker=breaker,
-                   connect_timeout=config.connect_timeout_seconds)
+        return cls(
+            settings.effective_database_url,
+            breaker=breaker,
+            connect_timeout=config.connect_timeout_seconds,
+        )
 
     def raise_if_open(self) -> None:
         """Raise :class:`DatabaseUnavailable` while the circuit is open (no database call).

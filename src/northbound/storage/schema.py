@@ -82,8 +82,10 @@ async def ensure_current(engine: AsyncEngine, *, embedded: bool) -> None:
     except Exception as exc:
         if not (is_outage(exc) or isinstance(exc, OSError | TimeoutError)):
             raise
-        log.warning("database unreachable at start-up: schema not checked",
-                    extra={"error": type(exc).__name__})
+        log.warning(
+            "database unreachable at start-up: schema not checked",
+            extra={"error": type(exc).__name__},
+        )
         return
     if state.current:
         return

@@ -214,7 +214,9 @@ class CannedResponse:
             Variant.JSON_FR: render_problem(status, retry_after, lang="fr"),
         }
         posted = {
-            **self.bodies, Variant.HTML_EN: page(False, False), Variant.HTML_FR: page(True, False)
+            **self.bodies,
+            Variant.HTML_EN: page(False, False),
+            Variant.HTML_FR: page(True, False),
         }
         # (variant, is a form post) -> body and its headers, all built here, none per request
         self._answers: dict[tuple[Variant, bool], tuple[bytes, list[tuple[bytes, bytes]]]] = {}

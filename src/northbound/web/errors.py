@@ -46,26 +46,46 @@ log = logging.getLogger(__name__)
 MESSAGES: dict[int, tuple[str, str]] = {
     400: ("Bad request", "We could not understand that request. Check the address and try again."),
     403: ("Access denied", "You do not have permission to do that. Sign in and try again."),
-    404: ("We couldn't find that web page", "The page may have moved, or the address may be "
-          "mistyped. Start again from the home page or search the site."),
-    405: ("That action is not allowed here", "This page cannot be used that way. Go back "
-          "and try again from a link or a form on the site."),
-    413: ("That is too large", "What you sent is larger than we accept. Make it smaller and "
-          "try again."),
-    422: ("Some information needs fixing", "Some of what you entered is not valid. Go back, "
-          "correct it and try again."),
-    429: ("Too many requests", "You have sent many requests in a short time. Wait a moment, "
-          "then try again."),
-    500: ("Something went wrong on our side", "Your request did not go through. Please try again "
-          "in a few minutes. Sending a form again will not create a duplicate."),
-    503: ("The service is busy", "We are receiving a very high number of visitors. Please "
-          "try again in a few minutes. Information pages remain available."),
+    404: (
+        "We couldn't find that web page",
+        "The page may have moved, or the address may be "
+        "mistyped. Start again from the home page or search the site.",
+    ),
+    405: (
+        "That action is not allowed here",
+        "This page cannot be used that way. Go back "
+        "and try again from a link or a form on the site.",
+    ),
+    413: (
+        "That is too large",
+        "What you sent is larger than we accept. Make it smaller and try again.",
+    ),
+    422: (
+        "Some information needs fixing",
+        "Some of what you entered is not valid. Go back, correct it and try again.",
+    ),
+    429: (
+        "Too many requests",
+        "You have sent many requests in a short time. Wait a moment, then try again.",
+    ),
+    500: (
+        "Something went wrong on our side",
+        "Your request did not go through. Please try again "
+        "in a few minutes. Sending a form again will not create a duplicate.",
+    ),
+    503: (
+        "The service is busy",
+        "We are receiving a very high number of visitors. Please "
+        "try again in a few minutes. Information pages remain available.",
+    ),
 }
 
 
 OUTAGE_TITLE = "Submissions are paused"
-OUTAGE_DETAIL = ("Submissions are paused for a moment and nothing was saved. Retry after the "
-                 "Retry-After delay; send the same Idempotency-Key to avoid a duplicate.")
+OUTAGE_DETAIL = (
+    "Submissions are paused for a moment and nothing was saved. Retry after the "
+    "Retry-After delay; send the same Idempotency-Key to avoid a duplicate."
+)
 # Never echoed back into a page.
 SECRET_FIELDS = frozenset({"password", "confirm", "current"})
 # nginx's code for "the client closed the request": logged and counted as the client's doing.
@@ -109,7 +129,11 @@ class ErrorPages:
         self.default_language = default_language
 
     def html(
-        self, request: Request, status: int, *, reference: str = "",
+        self,
+        request: Request,
+        status: int,
+        *,
+        reference: str = "",
         headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
         language = request_language(request, self.default_language)
@@ -128,15 +152,15 @@ class ErrorPages:
         """503 "submissions are paused"; a posted form comes back ready to send again."""
         headers = retry_after_header(retry_after)
         if wants_json(request):
-            return problem(503, OUTAGE_TITLE, OUTAGE_DETAIL, instance=request.url.path,
-                           headers=headers)
+            return problem(
+                503, OUTAGE_TITLE, OUTAGE_DETAIL, instance=request.url.path, headers=headers
+            )
         language = request_language(request, self.default_language)
         body = await _posted_form(request)
         fields: list[tuple[str, str]] = []
         if body is not None:
             try:
-                fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
-                                   max_num_fields=100)
+                fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100)
             except ValueError:
                 fields = []
         secret = any(name in SECRET_FIELDS for name, _ in fields)
@@ -144,14 +168,22 @@ class ErrorPages:
         path = "/" + request.url.path.lstrip("/")
         action = path + (f"?{request.url.query}" if request.url.query else "")
         page = self.templates.render(
-            language, "outage.html", title=gettext(language, OUTAGE_TITLE),
-            twin_href=f"/{other(language)}/", posted=request.method == "POST",
-            resend=[] if secret else fields, secret=secret, action=action,
+            language,
+            "outage.html",
+            title=gettext(language, OUTAGE_TITLE),
+            twin_href=f"/{other(language)}/",
+            posted=request.method == "POST",
+            resend=[] if secret else fields,
+            secret=secret,
+            action=action,
         )
         return HTMLResponse(page, status_code=503, headers=headers)
 
     def respond(
-        self, request: Request, status: int, detail: str = "",
+        self,
+        request: Request,
+        status: int,
+        detail: str = "",
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         if wants_json(request):
@@ -184,8 +216,11 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
         if wants_json(request):
             fields = ", ".join(e["field"] for e in errors if e["field"]) or "request"
             return problem(
-                422, "Invalid request", f"These fields are not valid: {fields}",
-                instance=request.url.path, errors=errors,
+                422,
+                "Invalid request",
+                f"These fields are not valid: {fields}",
+                instance=request.url.path,
+                errors=errors,
             )
         return pages.html(request, 422)
 
@@ -194,9 +229,13 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
             raise exc  # a bug, not an outage: the unexpected-error handler takes it
         db: Database = request.app.state.db
         retry_after = getattr(exc, "retry_after", 0.0) or db.retry_after
-        log.warning("database unavailable", extra={
-            "route": request.url.path[:200], "error": getattr(exc, "reason", type(exc).__name__),
-        })
+        log.warning(
+            "database unavailable",
+            extra={
+                "route": request.url.path[:200],
+                "error": getattr(exc, "reason", type(exc).__name__),
+            },
+        )
         return await pages.outage(request, retry_after)
 
     async def hashing_busy(request: Request, exc: Exception) -> Response:
@@ -222,16 +261,20 @@ def install_error_handlers(app: FastAPI, pages: ErrorPages) -> None:
             extra={"route": request.url.path[:200], "request_id": reference},
         )
         if wants_json(request):
-            return problem(500, "Internal error", "Please try again later.",
-                           request_id=reference)
+            return problem(500, "Internal error", "Please try again later.", request_id=reference)
         return pages.html(request, 500, reference=reference)
 
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(ClientDisconnect, client_gone)
     # Outages raised anywhere under the routes; raw driver errors are sorted by is_outage.
-    for outage_type in (DatabaseUnavailable, CircuitOpenError, DBAPIError, SATimeoutError,
-                        DisconnectionError):
+    for outage_type in (
+        DatabaseUnavailable,
+        CircuitOpenError,
+        DBAPIError,
+        SATimeoutError,
+        DisconnectionError,
+    ):
         app.add_exception_handler(outage_type, database_error)
     app.add_exception_handler(HashingBusy, hashing_busy)
     install_domain_handlers(app, pages)
@@ -275,4 +318,3 @@ def install_domain_handlers(app: FastAPI, pages: ErrorPages) -> None:
     app.add_exception_handler(KeyReused, key_reused)
     app.add_exception_handler(MissingKey, key_missing)
     app.add_exception_handler(Busy, busy)
-

@@ -60,9 +60,7 @@ SITE_LINKS: dict[Language, dict[str, str]] = {
 
 
 class Templates:
-    def __init__(
-        self, assets: StaticAssets, directories: list[Path] | None = None
-    ) -> None:
+    def __init__(self, assets: StaticAssets, directories: list[Path] | None = None) -> None:
         self.assets = assets
         self.notice = Notice()
         folders = [str(d) for d in (directories or [])] + [str(TEMPLATES_DIR)]

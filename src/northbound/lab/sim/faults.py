@@ -37,8 +37,11 @@ class Fault:
         return self.start + self.seconds
 
     def describe(self) -> str:
-        what = {"instance": f"instance {self.target} down", "store": "shared store paused",
-                "capacity": "capacity halved"}[self.kind]
+        what = {
+            "instance": f"instance {self.target} down",
+            "store": "shared store paused",
+            "capacity": "capacity halved",
+        }[self.kind]
         return f"{what} at {self.start:g} s for {self.seconds:g} s"
 
 
@@ -47,8 +50,10 @@ def parse_faults(text: str) -> tuple[Fault, ...]:
     for entry in filter(None, (part.strip() for part in text.split(","))):
         match = _ENTRY.match(entry)
         if match is None:
-            raise ValueError(f"fault {entry!r}: expected kind@start+seconds, kind one of "
-                             "instance[N], store, capacity")
+            raise ValueError(
+                f"fault {entry!r}: expected kind@start+seconds, kind one of "
+                "instance[N], store, capacity"
+            )
         kind, target, start, seconds = match.groups()
         faults.append(Fault(kind, float(start), float(seconds), int(target or 0)))
     return tuple(sorted(faults, key=lambda f: f.start))

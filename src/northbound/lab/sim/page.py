@@ -59,7 +59,8 @@ def _cell(value: Any) -> str:
 def table(runs: dict[str, Any]) -> str:
     head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in COLUMNS)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{_cell(get(run['simulation']))}</td>" for _, get in COLUMNS)
+        "<tr>"
+        + "".join(f"<td>{_cell(get(run['simulation']))}</td>" for _, get in COLUMNS)
         + "</tr>"
         for run in runs.values()
     )
@@ -67,8 +68,10 @@ def table(runs: dict[str, Any]) -> str:
 
 
 def _each(runs: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(name, PALETTE[i % len(PALETTE)], run["simulation"])
-            for i, (name, run) in enumerate(runs.items())]
+    return [
+        (name, PALETTE[i % len(PALETTE)], run["simulation"])
+        for i, (name, run) in enumerate(runs.items())
+    ]
 
 
 def _time_to_get_in(runs: dict[str, Any]) -> Callable[[Figure], None]:
@@ -77,13 +80,19 @@ def _time_to_get_in(runs: dict[str, Any]) -> Callable[[Figure], None]:
         for name, colour, sim in _each(runs):
             points = sim["time_to_get_in_cdf"]
             if points:
-                axes.plot([s for s, _ in points], [q for _, q in points], color=colour,
-                          label=name, linewidth=2)
+                axes.plot(
+                    [s for s, _ in points],
+                    [q for _, q in points],
+                    color=colour,
+                    label=name,
+                    linewidth=2,
+                )
         axes.set_xscale("log")
         axes.set_xlabel("seconds from arrival to the first useful page")
         axes.set_ylabel("share of those who got in")
         axes.set_title("Time to get in")
         axes.legend(fontsize=8)
+
     return draw
 
 
@@ -94,15 +103,18 @@ def _fairness(runs: dict[str, Any]) -> Callable[[Figure], None]:
         entries = _each(runs)
         names = [n for n, _, _ in entries]
         colours = [c for _, c, _ in entries]
-        order_axes.bar(names, [s["fairness"]["out_of_order_share"] or 0 for _, _, s in entries],
-                       color=colours)
+        order_axes.bar(
+            names, [s["fairness"]["out_of_order_share"] or 0 for _, _, s in entries], color=colours
+        )
         order_axes.set_title("Share let in ahead of someone who came earlier")
-        jain_axes.bar(names, [s["fairness"]["jain_mean"] or 0 for _, _, s in entries],
-                      color=colours)
+        jain_axes.bar(
+            names, [s["fairness"]["jain_mean"] or 0 for _, _, s in entries], color=colours
+        )
         jain_axes.set_ylim(0, 1)
         jain_axes.set_title("Jain's index of waits, same arrival minute")
         for axes in (order_axes, jain_axes):
             axes.tick_params(axis="x", labelrotation=30, labelsize=8)
+
     return draw
 
 
@@ -114,38 +126,50 @@ def _control(runs: dict[str, Any]) -> Callable[[Figure], None]:
             rate = sim["inlet_series"] if any(sim["inlet_series"]) else None
             if rate is not None:
                 rate_axes.plot(_minutes(rate), color=colour, label=name)
-            util_axes.plot([u / 1000 for u in _minutes(sim["utilisation_series"])],
-                           color=colour, label=name)
+            util_axes.plot(
+                [u / 1000 for u in _minutes(sim["utilisation_series"])], color=colour, label=name
+            )
         rate_axes.set_title("Inlet: places let in per second (1-minute means)")
         rate_axes.set_xlabel("minutes")
         util_axes.set_title("Server utilisation (1-minute means)")
         util_axes.set_xlabel("minutes")
         util_axes.legend(fontsize=8)
+
     return draw
 
 
 def _minutes(values: list[int]) -> list[float]:
-    return [sum(values[i:i + 60]) / len(values[i:i + 60]) for i in range(0, len(values), 60)]
+    return [sum(values[i : i + 60]) / len(values[i : i + 60]) for i in range(0, len(values), 60)]
 
 
 def page(report: dict[str, Any]) -> str:
     runs = report["runs"]
     setup = report.get("simulation", {})
     drawings = [
-        (_time_to_get_in(runs), "From the first request for a dynamic page (a tool, an "
-                                "account, a form) to its answer, for those who got in."),
-        (_fairness(runs), "Out of order: let in while someone who arrived 10 s or more "
-                          "earlier was still trying. Jain's index: 1 = equal waits."),
+        (
+            _time_to_get_in(runs),
+            "From the first request for a dynamic page (a tool, an "
+            "account, a form) to its answer, for those who got in.",
+        ),
+        (
+            _fairness(runs),
+            "Out of order: let in while someone who arrived 10 s or more "
+            "earlier was still trying. Jain's index: 1 = equal waits.",
+        ),
         (_control(runs), "The inlet's admissions and how busy the servers were."),
     ]
-    body = "".join(f'<figure><img alt="{html.escape(c)}" src="{_data_url(d)}">'
-                   f"<figcaption>{html.escape(c)}</figcaption></figure>" for d, c in drawings)
+    body = "".join(
+        f'<figure><img alt="{html.escape(c)}" src="{_data_url(d)}">'
+        f"<figcaption>{html.escape(c)}</figcaption></figure>"
+        for d, c in drawings
+    )
     faults = "".join(f"<li>{html.escape(f)}</li>" for f in setup.get("faults", []))
     section = (
         "<h2>Simulated on a virtual clock</h2>"
         f"<p>{html.escape(setup.get('about', ''))}</p>"
         + (f"<p>Faults:</p><ul>{faults}</ul>" if faults else "")
-        + table(runs) + body
+        + table(runs)
+        + body
     )
     return lab_page(report, figures(runs)).replace("</main>", section + "</main>")
 

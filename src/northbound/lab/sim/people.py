@@ -140,8 +140,7 @@ class Person:
             else:
                 sim.after(world.manners.bot_interval, self.send)
             return
-        world.tally.answered(self.sent - world.start, now - world.start,
-                             GOOD_WITHIN)
+        world.tally.answered(self.sent - world.start, now - world.start, GOOD_WITHIN)
         if self.got_in is None and self.wants_in is not None:
             self.got_in = now
             world.trying -= 1
@@ -155,8 +154,7 @@ class Person:
         if self.page >= len(self.pages):
             world.tally.completed += 1
             world.tally.by_journey[self.journey][1] += 1
-            world.tally.completion_seconds.record_value(
-                max(1, round((now - self.arrived) * 1000)))
+            world.tally.completion_seconds.record_value(max(1, round((now - self.arrived) * 1000)))
             self._leave()
             return
         low, high = world.manners.page.think_seconds

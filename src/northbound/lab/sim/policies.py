@@ -44,11 +44,14 @@ def policy(name: str) -> Policy:
     if name == "shed-only":
         return Policy(name, room_per_instance=False, admission_control=True)
     if name == "none":
-        return Policy(name, room_per_instance=False, admission_control=False,
-                      cached_pages=False)
+        return Policy(name, room_per_instance=False, admission_control=False, cached_pages=False)
     if name.startswith("fixed-") and name[6:].isdigit() and int(name[6:]) > 0:
-        return Policy(name, room_per_instance=False, admission_control=False,
-                      edge_rate_share=int(name[6:]) / 100)
+        return Policy(
+            name,
+            room_per_instance=False,
+            admission_control=False,
+            edge_rate_share=int(name[6:]) / 100,
+        )
     raise ValueError(f"unknown policy {name!r}: known are {', '.join(NAMES)} (or fixed-N)")
 
 

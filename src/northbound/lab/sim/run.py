@@ -98,8 +98,15 @@ def simulate(
     edge_rate = None
     if chosen.edge_rate_share is not None:
         edge_rate = max(1, round(chosen.edge_rate_share * setup.capacity_people_per_minute()))
-    site = Site(sim, chosen, setup.shape, seed=setup.seed, room_settings=setup.room,
-                admission=setup.admission, edge_rate_per_minute=edge_rate)
+    site = Site(
+        sim,
+        chosen,
+        setup.shape,
+        seed=setup.seed,
+        room_settings=setup.room,
+        admission=setup.admission,
+        edge_rate_per_minute=edge_rate,
+    )
     world = World(sim, site, setup.manners, setup.seed)
     for journey in schedule.profile.mix_at(0):
         world.tally.by_journey.setdefault(journey, [0, 0])
@@ -135,8 +142,9 @@ def simulate(
         tally = world.tally
         tally.line.set(second, world.trying)
         tally.inlet.set(second, site.store.inner.admitted_total)
-        tally.limit.set(second, sum(i.limiter.limit for i in site.instances
-                                    if i.limiter is not None and i.up))
+        tally.limit.set(
+            second, sum(i.limiter.limit for i in site.instances if i.limiter is not None and i.up)
+        )
         busy = sum(i.station.busy_seconds for i in site.instances)
         workers = sum(i.station.slots for i in site.instances if i.up) or 1
         utilisation.append(round(1000 * (busy - busy_seen[0]) / workers))

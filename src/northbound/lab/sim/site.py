@@ -88,9 +88,13 @@ class Instance:
     def __init__(self, site: Site, index: int) -> None:
         self.site = site
         self.index = index
-        self.station = Station(site.sim, site.shape.workers, site.shape.service(),
-                               random.Random(f"{site.seed}-station-{index}"),
-                               backlog=site.shape.backlog)
+        self.station = Station(
+            site.sim,
+            site.shape.workers,
+            site.shape.service(),
+            random.Random(f"{site.seed}-station-{index}"),
+            backlog=site.shape.backlog,
+        )
         self.up = True
         self.routable = True
         self.generation = 0
@@ -104,7 +108,8 @@ class Instance:
         self.generation += 1
         self.limiter = (
             site.admission.build_limiter(clock=site.sim.clock)
-            if site.policy.admission_control else None
+            if site.policy.admission_control
+            else None
         )
         if site.policy.room_per_instance:
             self.room = site.new_room(self.limiter, f"room-{self.index}-{self.generation}")
@@ -159,12 +164,19 @@ class Site:
         )
         self.room_errors = 0
         self._rng = random.Random(f"{seed}-balancer")
-        self.database = Station(sim, shape.database_connections, shape.database_service(),
-                                random.Random(f"{seed}-database"))
+        self.database = Station(
+            sim,
+            shape.database_connections,
+            shape.database_service(),
+            random.Random(f"{seed}-database"),
+        )
         self.edge_room: WaitingRoom | None = None
         if edge_rate_per_minute is not None:
-            run_now(self.store.update_controls(
-                Controls(mode="on", fixed_rate_per_minute=edge_rate_per_minute)))
+            run_now(
+                self.store.update_controls(
+                    Controls(mode="on", fixed_rate_per_minute=edge_rate_per_minute)
+                )
+            )
             self.edge_room = self.new_room(None, "edge")
             sim.after(0.0, self._edge_tick)
         self.instances = [Instance(self, i) for i in range(shape.instances)]
@@ -173,8 +185,14 @@ class Site:
     # rooms -------------------------------------------------------------------------------
 
     def new_room(self, limiter: Limiter | None, label: str) -> WaitingRoom:
-        return WaitingRoom(self.room_settings, self.store, self.signer, capacity=limiter,
-                           clock=self.sim.clock, rng=random.Random(f"{self.seed}-{label}"))
+        return WaitingRoom(
+            self.room_settings,
+            self.store,
+            self.signer,
+            capacity=limiter,
+            clock=self.sim.clock,
+            rng=random.Random(f"{self.seed}-{label}"),
+        )
 
     def tick_room(self, room: WaitingRoom) -> None:
         try:

@@ -52,8 +52,8 @@ def step_response(
     if start - settle < 0 or end > len(series) or seconds <= 2 * settle:
         return None
     rate = smoothed(series, smooth)
-    before = statistics.fmean(rate[int(start - settle):start])
-    after = statistics.fmean(rate[int(start + settle):end])
+    before = statistics.fmean(rate[int(start - settle) : start])
+    after = statistics.fmean(rate[int(start + settle) : end])
     step = after - before
     if abs(step) < 1e-9:
         return StepResponse(at, before, after, None, None, None)
@@ -62,7 +62,7 @@ def step_response(
         (t - start for t in range(start, end) if abs(rate[t] - before) >= abs(step) / 2), None
     )
     beyond = max(direction * (r - after) for r in rate[start:end])
-    spread = statistics.pstdev(rate[int(start + settle):end])
+    spread = statistics.pstdev(rate[int(start + settle) : end])
     return StepResponse(
         at,
         before,

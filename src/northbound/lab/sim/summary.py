@@ -35,8 +35,10 @@ def _steps(outcome: Outcome, faults: tuple[Fault, ...]) -> list[dict[str, Any]]:
     for fault in faults:
         if fault.kind == "store":
             continue
-        for at, seconds, label in ((fault.start, fault.seconds, "down"),
-                                   (fault.end, min(fault.seconds, 600.0), "up")):
+        for at, seconds, label in (
+            (fault.start, fault.seconds, "down"),
+            (fault.end, min(fault.seconds, 600.0), "up"),
+        ):
             response = step_response(rate, at, seconds)
             if response is not None:
                 steps.append({"fault": fault.describe(), "step": label, **response.as_dict()})
@@ -67,13 +69,12 @@ def _waiting_room(tally: Tally, length: int) -> dict[str, Any]:
 def _stalled(line: list[int], good: list[int], window: int = 5) -> int:
     stalled = 0
     for start in range(0, len(line), window):
-        if any(line[start:start + window]) and not any(good[start:start + window]):
+        if any(line[start : start + window]) and not any(good[start : start + window]):
             stalled += 1
     return stalled
 
 
-def run_summary(outcome: Outcome, faults: tuple[Fault, ...], capacity_rps: float
-                ) -> dict[str, Any]:
+def run_summary(outcome: Outcome, faults: tuple[Fault, ...], capacity_rps: float) -> dict[str, Any]:
     tally = outcome.tally
     length = max(1, int(outcome.simulated) + 1)
     duration = max(1, int(outcome.duration))
@@ -81,8 +82,9 @@ def run_summary(outcome: Outcome, faults: tuple[Fault, ...], capacity_rps: float
     utilisation = outcome.utilisation
     arrivals_util = utilisation[:duration]
     minutes = [{"minute": m, "jain": round(j, 4)} for m, j in tally.fairness.jain_by_minute()]
-    by_journey = {name: {"started": s, "completed": c}
-                  for name, (s, c) in sorted(tally.by_journey.items())}
+    by_journey = {
+        name: {"started": s, "completed": c} for name, (s, c) in sorted(tally.by_journey.items())
+    }
     simulation = {
         "policy": outcome.policy.name,
         "edge_rate_per_minute": outcome.edge_rate_per_minute,
@@ -117,14 +119,16 @@ def run_summary(outcome: Outcome, faults: tuple[Fault, ...], capacity_rps: float
             "gave_up_getting_in": tally.gave_up_getting_in,
             "tried_to_get_in": tally.fairness.people,
             "gave_up_share": round(tally.gave_up_getting_in / tally.fairness.people, 4)
-            if tally.fairness.people else None,
+            if tally.fairness.people
+            else None,
             "abandoned_journey": tally.abandoned_journey,
             "got_in": tally.fairness.got_in,
         },
         "peak_line": max(tally.line.values, default=0),
         "utilisation": {
-            "mean_during_arrivals": _round(statistics.fmean(arrivals_util) / 1000
-                                           if arrivals_util else None),
+            "mean_during_arrivals": _round(
+                statistics.fmean(arrivals_util) / 1000 if arrivals_util else None
+            ),
             "peak_minute": _round(_peak_minute(utilisation) / 1000),
         },
         "limit_series": tally.limit.values[:length],
@@ -137,15 +141,19 @@ def run_summary(outcome: Outcome, faults: tuple[Fault, ...], capacity_rps: float
             "wall_seconds": round(outcome.wall_seconds, 2),
             "simulated_seconds": round(outcome.simulated, 1),
             "simulated_per_wall_second": round(outcome.simulated / outcome.wall_seconds, 1)
-            if outcome.wall_seconds > 0 else None,
+            if outcome.wall_seconds > 0
+            else None,
             "visitors_per_cpu_second": round(tally.people / outcome.cpu_seconds)
-            if outcome.cpu_seconds > 0 else None,
+            if outcome.cpu_seconds > 0
+            else None,
             "peak_rss_mb": round(outcome.peak_rss_mb, 1),
             "room_store_errors": outcome.room_errors,
         },
     }
-    latency_series = [{"t": w * tally.window_seconds, **percentiles_of(h)}
-                      for w, h in sorted(tally.latency_windows.items())]
+    latency_series = [
+        {"t": w * tally.window_seconds, **percentiles_of(h)}
+        for w, h in sorted(tally.latency_windows.items())
+    ]
     return {
         "target": f"simulated ({outcome.policy.name})",
         "capacity_rps": round(capacity_rps, 1),
@@ -159,7 +167,9 @@ def run_summary(outcome: Outcome, faults: tuple[Fault, ...], capacity_rps: float
             "completed": tally.completed,
             "abandoned": tally.gave_up_getting_in + tally.abandoned_journey,
             "failed": 0,
-            "cut": tally.people - tally.completed - tally.gave_up_getting_in
+            "cut": tally.people
+            - tally.completed
+            - tally.gave_up_getting_in
             - tally.abandoned_journey,
             "median_seconds_to_complete": percentile_seconds(tally.completion_seconds, 50),
             "by_journey": by_journey,
@@ -177,7 +187,7 @@ def run_summary(outcome: Outcome, faults: tuple[Fault, ...], capacity_rps: float
 def _peak_minute(per_second: list[int]) -> float:
     best = 0.0
     for start in range(0, max(1, len(per_second) - 59), 60):
-        chunk = per_second[start:start + 60]
+        chunk = per_second[start : start + 60]
         if chunk:
             best = max(best, statistics.fmean(chunk))
     return best
@@ -188,5 +198,7 @@ def _cdf(tally: Tally) -> list[list[float]]:
     histogram = tally.time_to_get_in
     if histogram.get_total_count() == 0:
         return []
-    return [[round(histogram.get_value_at_percentile(p) / 1000, 2), p / 100]
-            for p in (*range(2, 100, 2), 99, 99.9)]
+    return [
+        [round(histogram.get_value_at_percentile(p) / 1000, 2), p / 100]
+        for p in (*range(2, 100, 2), 99, 99.9)
+    ]

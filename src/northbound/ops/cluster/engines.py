@@ -66,9 +66,18 @@ class PrivatePostgres:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/northbound"
 
     def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*_as_postgres_user(), _postgres_bin("pg_ctl"), "-D",
-                               str(self.folder / "pgdata"), *args],
-                              capture_output=True, text=True, check=False)
+        return subprocess.run(
+            [
+                *_as_postgres_user(),
+                _postgres_bin("pg_ctl"),
+                "-D",
+                str(self.folder / "pgdata"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     def init(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -76,16 +85,32 @@ class PrivatePostgres:
             user = pwd.getpwnam("postgres")
             os.chown(self.folder, user.pw_uid, user.pw_gid)
         if not (self.folder / "pgdata" / "PG_VERSION").exists():
-            subprocess.run([*_as_postgres_user(), _postgres_bin("initdb"), "-D",
-                            str(self.folder / "pgdata"), "-U", "postgres", "--auth=trust",
-                            "-E", "UTF8", "--no-instructions"],
-                           capture_output=True, text=True, check=True)
+            subprocess.run(
+                [
+                    *_as_postgres_user(),
+                    _postgres_bin("initdb"),
+                    "-D",
+                    str(self.folder / "pgdata"),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-instructions",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
 
     def start(self) -> None:
-        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-                   "-c max_connections=200 -c fsync=on")
-        result = self._pg_ctl("-o", options, "-l", str(self.folder / "postgres.log"),
-                              "-w", "-t", "30", "start")
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+            "-c max_connections=200 -c fsync=on"
+        )
+        result = self._pg_ctl(
+            "-o", options, "-l", str(self.folder / "postgres.log"), "-w", "-t", "30", "start"
+        )
         if result.returncode != 0:
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr.strip()}")
         _wait_port(self.port, 30)
@@ -103,9 +128,22 @@ class PrivatePostgres:
         self.start()
 
     def create_database(self) -> None:
-        subprocess.run([*_as_postgres_user(), _postgres_bin("createdb"), "-h", "127.0.0.1",
-                        "-p", str(self.port), "-U", "postgres", "northbound"],
-                       capture_output=True, text=True, check=False)
+        subprocess.run(
+            [
+                *_as_postgres_user(),
+                _postgres_bin("createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "northbound",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
 
 @dataclass
@@ -127,9 +165,26 @@ class PrivateRedis:
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / "redis.out").open("ab") as log:  # the child keeps its copy
             self.process = subprocess.Popen(
-                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
-                 str(self.folder), "--appendonly", "yes", "--appendfsync", "always", "--save",
-                 "", "--daemonize", "no"], stdout=log, stderr=log)
+                [
+                    binary,
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(self.folder),
+                    "--appendonly",
+                    "yes",
+                    "--appendfsync",
+                    "always",
+                    "--save",
+                    "",
+                    "--daemonize",
+                    "no",
+                ],
+                stdout=log,
+                stderr=log,
+            )
         _wait_port(self.port, 15)
 
     def stop(self) -> None:

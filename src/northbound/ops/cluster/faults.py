@@ -43,8 +43,7 @@ class LogTally:
     @property
     def failures(self) -> int:
         """5xx other than the designed 503 (500, 502, 504 ...)."""
-        return sum(n for s, n in self.statuses.items() if s.startswith("5") and s not in
-                   DESIGNED)
+        return sum(n for s, n in self.statuses.items() if s.startswith("5") and s not in DESIGNED)
 
     @property
     def total(self) -> int:
@@ -85,12 +84,16 @@ async def watch_line(cluster: LocalCluster, stop: asyncio.Event, watch: LineWatc
     from northbound.surge.waiting_room import WaitingRoom
 
     env = cluster.environment()
-    settings = Settings(redis_url=cluster.redis_url,
-                        secret_key=env["NORTHBOUND_SECRET_KEY"],
-                        data_dir=Path(env["NORTHBOUND_DATA_DIR"]))
-    room = WaitingRoom.from_settings(settings.waiting_room,
-                                     site_secret=settings.secret_key.get_secret_value(),
-                                     redis_url=cluster.redis_url)
+    settings = Settings(
+        redis_url=cluster.redis_url,
+        secret_key=env["NORTHBOUND_SECRET_KEY"],
+        data_dir=Path(env["NORTHBOUND_DATA_DIR"]),
+    )
+    room = WaitingRoom.from_settings(
+        settings.waiting_room,
+        site_secret=settings.secret_key.get_secret_value(),
+        redis_url=cluster.redis_url,
+    )
     try:
         while not stop.is_set():
             try:
@@ -209,6 +212,17 @@ FAULTS: dict[str, Callable[[LocalCluster, FaultResult], None]] = {
 def table(rows: list[dict[str, object]]) -> str:
     from northbound.ops.table import render_table
 
-    header = ["fault", "requests at nginx", "5xx not 503", "503 (busy/shed)", "429",
-              "acknowledged", "lost", "line kept", "out of order", "down s", "recover s"]
+    header = [
+        "fault",
+        "requests at nginx",
+        "5xx not 503",
+        "503 (busy/shed)",
+        "429",
+        "acknowledged",
+        "lost",
+        "line kept",
+        "out of order",
+        "down s",
+        "recover s",
+    ]
     return render_table(header, [[row[h] for h in header] for row in rows])

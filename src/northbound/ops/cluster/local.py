@@ -38,8 +38,13 @@ class Instance:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.server = Server([NORTHBOUND, "serve", "--port", str(self.port)],
-                             f"{self.url}/healthz", self.env, cpu=SERVER_CPU, log=self.log)
+        self.server = Server(
+            [NORTHBOUND, "serve", "--port", str(self.port)],
+            f"{self.url}/healthz",
+            self.env,
+            cpu=SERVER_CPU,
+            log=self.log,
+        )
 
     def kill(self) -> None:
         """``kill -9``: no graceful shutdown, requests in flight are cut."""
@@ -112,24 +117,28 @@ class LocalCluster:
         env = self.environment()
         subprocess.run([NORTHBOUND, "db", "upgrade"], env=env, check=True, capture_output=True)
         for number in range(self.instances):
-            member = Instance(number + 1, free_port(), env,
-                              self.folder / f"instance-{number + 1}.log")
+            member = Instance(
+                number + 1, free_port(), env, self.folder / f"instance-{number + 1}.log"
+            )
             member.start()
             self.members.append(member)
         prefix = self.folder / "nginx"
-        config = write_config(render(f"127.0.0.1:{self.port}",
-                                     [f"127.0.0.1:{m.port}" for m in self.members], prefix),
-                              prefix)
+        config = write_config(
+            render(f"127.0.0.1:{self.port}", [f"127.0.0.1:{m.port}" for m in self.members], prefix),
+            prefix,
+        )
         self.nginx = Nginx(config, f"{self.url}/nginx-healthz")
         self.nginx.start()
 
     def stop(self) -> None:
         """Front to back: nginx stops taking requests, instances finish theirs, engines last."""
-        steps = [self.nginx.stop if self.nginx else None,
-                 *[member.stop for member in self.members],
-                 self.redis.stop if self.redis else None,
-                 self.postgres.stop if self.postgres else None,
-                 self.postgres.remove if self.postgres else None]
+        steps = [
+            self.nginx.stop if self.nginx else None,
+            *[member.stop for member in self.members],
+            self.redis.stop if self.redis else None,
+            self.postgres.stop if self.postgres else None,
+            self.postgres.remove if self.postgres else None,
+        ]
         errors: list[BaseException] = []
         for step in steps:
             if step is None:
@@ -149,6 +158,10 @@ class LocalCluster:
             raise
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self.stop()

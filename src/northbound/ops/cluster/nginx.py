@@ -16,9 +16,12 @@ from northbound.lab.server import wait_until_up
 
 # The template lives with the other deployment files (deploy/nginx/) of a source checkout,
 # where `northbound cluster` is used; NORTHBOUND_NGINX_TEMPLATE points elsewhere.
-TEMPLATE = Path(os.environ.get(
-    "NORTHBOUND_NGINX_TEMPLATE",
-    Path(__file__).resolve().parents[4] / "deploy" / "nginx" / "nginx.conf.template"))
+TEMPLATE = Path(
+    os.environ.get(
+        "NORTHBOUND_NGINX_TEMPLATE",
+        Path(__file__).resolve().parents[4] / "deploy" / "nginx" / "nginx.conf.template",
+    )
+)
 MIME_TYPES = Path("/etc/nginx/mime.types")
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
@@ -28,16 +31,24 @@ class NginxMissing(RuntimeError):
 
 
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
-                                      else None)
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
     if found is None:
         raise NginxMissing("nginx is not installed: apt-get install nginx")
     return found
 
 
-def render(listen: str, upstreams: Sequence[str], prefix: Path, *, daemon: bool = False,
-           worker_processes: int = 1, user: str | None = None, template: Path = TEMPLATE
-           ) -> str:
+def render(
+    listen: str,
+    upstreams: Sequence[str],
+    prefix: Path,
+    *,
+    daemon: bool = False,
+    worker_processes: int = 1,
+    user: str | None = None,
+    template: Path = TEMPLATE,
+) -> str:
     """The configuration for ``upstreams`` (``host:port`` each), state kept under ``prefix``.
 
     The workers run as ``user`` (default: whoever runs this), so they can write the cache
@@ -47,11 +58,14 @@ def render(listen: str, upstreams: Sequence[str], prefix: Path, *, daemon: bool 
     if not upstreams:
         raise ValueError("nginx needs at least one instance to send requests to")
     if not template.is_file():
-        raise ValueError(f"no nginx template at {template}: run from a source checkout "
-                         "(deploy/nginx/nginx.conf.template) or set NORTHBOUND_NGINX_TEMPLATE")
+        raise ValueError(
+            f"no nginx template at {template}: run from a source checkout "
+            "(deploy/nginx/nginx.conf.template) or set NORTHBOUND_NGINX_TEMPLATE"
+        )
     servers = "\n".join(
         # max_fails=1: one refused connection is enough to skip a dead instance for 3 s.
-        f"        server {address} max_fails=1 fail_timeout=3s;" for address in upstreams
+        f"        server {address} max_fails=1 fail_timeout=3s;"
+        for address in upstreams
     )
     values = {
         "daemon": "on" if daemon else "off",
@@ -85,8 +99,12 @@ def write_config(text: str, prefix: Path) -> Path:
 
 def check(config: Path) -> subprocess.CompletedProcess[str]:
     """``nginx -t`` on ``config``; the result carries nginx's own words."""
-    return subprocess.run([nginx_binary(), "-t", "-q", "-p", str(config.parent), "-c",
-                           str(config)], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [nginx_binary(), "-t", "-q", "-p", str(config.parent), "-c", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @dataclass
@@ -104,7 +122,9 @@ class Nginx:
         with (self.config.parent / "nginx.out").open("ab") as log:  # the child keeps its copy
             self.process = subprocess.Popen(
                 [nginx_binary(), "-p", str(self.config.parent), "-c", str(self.config)],
-                stdout=log, stderr=log)
+                stdout=log,
+                stderr=log,
+            )
         wait_until_up(self.health_url, timeout=15, process=self.process)
 
     def stop(self) -> None:

@@ -57,8 +57,10 @@ def parse_rate(kind: str, value: str) -> Controls:
     elif value.isascii() and value.isdigit() and int(value) <= MAX_PER_MINUTE:
         per_minute = int(value)
     else:
-        raise ActionRefused("Enter a whole number of people per minute from 0 to 1,000,000, "
-                            "or leave it empty to remove the limit.")
+        raise ActionRefused(
+            "Enter a whole number of people per minute from 0 to 1,000,000, "
+            "or leave it empty to remove the limit."
+        )
     if kind == "cap":
         return Controls(admit_cap_per_minute=per_minute)
     return Controls(fixed_rate_per_minute=per_minute)
@@ -66,13 +68,20 @@ def parse_rate(kind: str, value: str) -> Controls:
 
 async def audit(db: Database, staff_id: int, action: str, detail: str, now: datetime) -> bool:
     """Write the audit row; if the database is down, the log line is the record."""
-    log.info("console action", extra={"staff_user_id": staff_id, "action": action,
-                                      "detail": detail})
+    log.info(
+        "console action", extra={"staff_user_id": staff_id, "action": action, "detail": detail}
+    )
     try:
         async with db.session() as session, session.begin():
-            session.add(StaffViewAudit(staff_user_id=staff_id, application_id=None,
-                                       action=(AUDIT_PREFIX + action)[:32],
-                                       detail=detail[:400], at=now))
+            session.add(
+                StaffViewAudit(
+                    staff_user_id=staff_id,
+                    application_id=None,
+                    action=(AUDIT_PREFIX + action)[:32],
+                    detail=detail[:400],
+                    at=now,
+                )
+            )
     except Exception as error:  # the action itself must not depend on the database
         log.warning("console audit not stored", extra={"error": type(error).__name__})
         return False
@@ -96,8 +105,7 @@ async def rate_action(room: WaitingRoom, kind: str, value: str) -> str:
     return f"{kind} {shown}"
 
 
-async def notice_action(db: Database, english: str, french: str, level: str,
-                        clear: bool) -> str:
+async def notice_action(db: Database, english: str, french: str, level: str, clear: bool) -> str:
     if clear:
         await notices.clear_notice(db)
         return "notice cleared"
@@ -115,6 +123,10 @@ async def recent(db: Database, limit: int = 20) -> list[AuditEntry]:
             select(StaffViewAudit, User.email)
             .join(User, User.id == StaffViewAudit.staff_user_id)
             .where(StaffViewAudit.action.like(AUDIT_PREFIX + "%"))
-            .order_by(StaffViewAudit.id.desc()).limit(limit))
-        return [AuditEntry(row.at, email, row.action.removeprefix(AUDIT_PREFIX),
-                           row.detail or "") for row, email in rows]
+            .order_by(StaffViewAudit.id.desc())
+            .limit(limit)
+        )
+        return [
+            AuditEntry(row.at, email, row.action.removeprefix(AUDIT_PREFIX), row.detail or "")
+            for row, email in rows
+        ]

@@ -34,8 +34,9 @@ def _points(values: Sequence[float | None], top: float) -> str:
     return " ".join(coords)
 
 
-def line_chart(ident: str, title: str, values: Sequence[float | None], unit: str,
-               description: str) -> Chart:
+def line_chart(
+    ident: str, title: str, values: Sequence[float | None], unit: str, description: str
+) -> Chart:
     """An SVG line for ``values`` (None: no data that minute) with its text alternative."""
     known = [v for v in values if v is not None]
     top = max(known, default=0.0)
@@ -45,13 +46,11 @@ def line_chart(ident: str, title: str, values: Sequence[float | None], unit: str
         '<title id="{i}-title">{t}</title><desc id="{i}-desc">{d}</desc>'
         '<rect x="0" y="0" width="{w}" height="{h}" fill="#f8f8f8" stroke="#6f6f6f"/>'
         '<polyline fill="none" stroke="#1d4f91" stroke-width="2" points="{p}"/></svg>'
-    ).format(w=WIDTH, h=HEIGHT, i=ident, t=title, d=description,
-             p=_points(values, top))
+    ).format(w=WIDTH, h=HEIGHT, i=ident, t=title, d=description, p=_points(values, top))
     return Chart(ident, str(escape(title)), description, svg)
 
 
-def describe(values: Sequence[float | None], unit: str, latest_label: str,
-             peak_label: str) -> str:
+def describe(values: Sequence[float | None], unit: str, latest_label: str, peak_label: str) -> str:
     known = [v for v in values if v is not None]
     if not known:
         return ""

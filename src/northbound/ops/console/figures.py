@@ -71,10 +71,15 @@ class Interval:
 
     @classmethod
     def between(cls, old: Snapshot, new: Snapshot) -> Interval:
-        return cls(old.at, new.at, _delta_map(new.requests, old.requests),
-                   _delta(new.goodput, old.goodput),
-                   _delta_map(new.latency_buckets, old.latency_buckets),
-                   _delta_map(new.shed, old.shed), new.line)
+        return cls(
+            old.at,
+            new.at,
+            _delta_map(new.requests, old.requests),
+            _delta(new.goodput, old.goodput),
+            _delta_map(new.latency_buckets, old.latency_buckets),
+            _delta_map(new.shed, old.shed),
+            new.line,
+        )
 
 
 @dataclass
@@ -118,8 +123,7 @@ class Figures:
 
 def _intervals(series: Iterable[Snapshot]) -> list[Interval]:
     ordered = sorted(series, key=lambda s: s.at)
-    return [Interval.between(a, b) for a, b in itertools.pairwise(ordered)
-            if b.at > a.at]
+    return [Interval.between(a, b) for a, b in itertools.pairwise(ordered) if b.at > a.at]
 
 
 def _window(series: list[Snapshot], now: float) -> Interval | None:
@@ -146,8 +150,11 @@ def compute(series: Mapping[str, list[Snapshot]], now: float) -> Figures:
         latest = ordered[-1]
         age = max(0.0, now - latest.at)
         alive = age <= ALIVE_SECONDS
-        figures.instances.append(InstanceRow(name, age, alive, latest.breaker, latest.redis,
-                                             latest.limit, latest.in_flight))
+        figures.instances.append(
+            InstanceRow(
+                name, age, alive, latest.breaker, latest.redis, latest.limit, latest.in_flight
+            )
+        )
         if alive:
             figures.limit += latest.limit
             figures.in_flight += latest.in_flight
@@ -185,15 +192,24 @@ def chart(series: Mapping[str, list[Snapshot]], now: float) -> list[ChartPoint]:
             point = minutes[slot]
             point["requests"] += sum(interval.requests.values())
             point["goodput"] += interval.goodput
-            point["failures"] += sum(count for status, count in interval.requests.items()
-                                     if status_class(status) == "5xx")
+            point["failures"] += sum(
+                count
+                for status, count in interval.requests.items()
+                if status_class(status) == "5xx"
+            )
             point["shed"] += sum(interval.shed.values())
             point["line"] = max(point["line"], interval.line)
             for le, count in interval.buckets.items():
                 minute_buckets[slot][le] += count
     return [
-        ChartPoint(start + (slot + 1) * 60, point["requests"] / 60, point["goodput"] / 60,
-                   point["failures"] / 60, point["shed"] / 60,
-                   quantile(minute_buckets[slot], 0.99), point["line"])
+        ChartPoint(
+            start + (slot + 1) * 60,
+            point["requests"] / 60,
+            point["goodput"] / 60,
+            point["failures"] / 60,
+            point["shed"] / 60,
+            quantile(minute_buckets[slot], 0.99),
+            point["line"],
+        )
         for slot, point in enumerate(minutes)
     ]

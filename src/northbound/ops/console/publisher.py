@@ -70,9 +70,15 @@ class Publisher:
     """Publishes snapshots; also sets ``northbound_dependency_up`` for the alert rules, since
     it checks the database and Redis on the same beat anyway."""
 
-    def __init__(self, store: ConsoleStore, *, database: DatabaseProbe | None = None,
-                 interval: float = PUBLISH_SECONDS, clock: Callable[[], float] = time.time,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        store: ConsoleStore,
+        *,
+        database: DatabaseProbe | None = None,
+        interval: float = PUBLISH_SECONDS,
+        clock: Callable[[], float] = time.time,
+        name: str | None = None,
+    ) -> None:
         self.store = store
         self.database = database
         self.interval = interval

@@ -82,19 +82,33 @@ def _charts(language: Language, points: list[figures.ChartPoint]) -> list[Chart]
 
     latest, peak = text("latest"), text("highest")
     series: list[tuple[str, str, list[float | None], str]] = [
-        ("requests", text("Requests per second"),
-         [p.requests_per_second for p in points], "/s"),
-        ("goodput", text("Goodput (useful answers per second)"),
-         [p.goodput_per_second for p in points], "/s"),
+        ("requests", text("Requests per second"), [p.requests_per_second for p in points], "/s"),
+        (
+            "goodput",
+            text("Goodput (useful answers per second)"),
+            [p.goodput_per_second for p in points],
+            "/s",
+        ),
         ("p99", text("p99 latency (seconds)"), [p.p99_seconds for p in points], "s"),
         ("shed", text("Shed per second"), [p.shed_per_second for p in points], "/s"),
-        ("failures", text("Errors (5xx other than 503) per second"),
-         [p.failures_per_second for p in points], "/s"),
+        (
+            "failures",
+            text("Errors (5xx other than 503) per second"),
+            [p.failures_per_second for p in points],
+            "/s",
+        ),
         ("line", text("Waiting line"), [p.line for p in points], ""),
     ]
-    return [line_chart(f"chart-{ident}", title, values, unit,
-                       describe(values, unit, latest, peak) or text("No data yet."))
-            for ident, title, values, unit in series]
+    return [
+        line_chart(
+            f"chart-{ident}",
+            title,
+            values,
+            unit,
+            describe(values, unit, latest, peak) or text("No data yet."),
+        )
+        for ident, title, values, unit in series
+    ]
 
 
 def _crumbs(language: Language) -> list[Crumb]:
@@ -102,8 +116,13 @@ def _crumbs(language: Language) -> list[Crumb]:
     return account_crumbs(language, Crumb(gettext(language, "Staff work queue"), staff_home))
 
 
-async def _console_page(request: Request, visitor: Visitor, language: Language,
-                        errors: dict[str, str] | None = None, status: int = 200) -> Response:
+async def _console_page(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     state = console_state(request)
     db: Database = accounts_state(request).db
     now = state.clock()
@@ -114,26 +133,43 @@ async def _console_page(request: Request, visitor: Visitor, language: Language,
     numbers = figures.compute(series, now)
     health, room = await asyncio.gather(_health(db, state), _room_status(request))
     refresh = request.query_params.get("refresh") != "off"
-    return render(request, visitor, language, "console/console.html",
-                  title="Operator's console",
-                  twin_href=CONSOLE_PATHS["console"][other(language)],
-                  breadcrumbs=_crumbs(language), figures=numbers, room=room,
-                  eta_minutes=_eta_minutes(room), health=health,
-                  charts=_charts(language, numbers.chart), refresh=refresh,
-                  refresh_seconds=REFRESH_SECONDS, paths=_paths(language),
-                  done=DONE_MESSAGES.get(request.query_params.get("done", ""), ""),
-                  errors=errors or {}, rate_kinds=actions.RATE_KINDS,
-                  room_actions=list(actions.ROOM_ACTIONS), status=status,
-                  generated_at=time.strftime("%H:%M:%S UTC", time.gmtime(now)))
+    return render(
+        request,
+        visitor,
+        language,
+        "console/console.html",
+        title="Operator's console",
+        twin_href=CONSOLE_PATHS["console"][other(language)],
+        breadcrumbs=_crumbs(language),
+        figures=numbers,
+        room=room,
+        eta_minutes=_eta_minutes(room),
+        health=health,
+        charts=_charts(language, numbers.chart),
+        refresh=refresh,
+        refresh_seconds=REFRESH_SECONDS,
+        paths=_paths(language),
+        done=DONE_MESSAGES.get(request.query_params.get("done", ""), ""),
+        errors=errors or {},
+        rate_kinds=actions.RATE_KINDS,
+        room_actions=list(actions.ROOM_ACTIONS),
+        status=status,
+        generated_at=time.strftime("%H:%M:%S UTC", time.gmtime(now)),
+    )
 
 
 def _paths(language: Language) -> dict[str, str]:
     return {name: paths[language] for name, paths in CONSOLE_PATHS.items()}
 
 
-async def _notice_page(request: Request, visitor: Visitor, language: Language,
-                       errors: dict[str, str] | None = None,
-                       values: dict[str, str] | None = None, status: int = 200) -> Response:
+async def _notice_page(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     db: Database = accounts_state(request).db
     notice = request.app.state.templates.notice
     try:
@@ -141,17 +177,27 @@ async def _notice_page(request: Request, visitor: Visitor, language: Language,
     except Exception:  # database down: the page still works, without the history
         history = []
     filled = values or {"en": notice.en, "fr": notice.fr, "level": notice.level}
-    return render(request, visitor, language, "console/notice.html",
-                  title="Notice banner and console history",
-                  twin_href=CONSOLE_PATHS["notice"][other(language)],
-                  breadcrumbs=_crumbs(language), paths=_paths(language), history=history,
-                  values=filled, errors=errors or {}, levels=("info", "warning", "danger"),
-                  done=DONE_MESSAGES.get(request.query_params.get("done", ""), ""),
-                  status=status)
+    return render(
+        request,
+        visitor,
+        language,
+        "console/notice.html",
+        title="Notice banner and console history",
+        twin_href=CONSOLE_PATHS["notice"][other(language)],
+        breadcrumbs=_crumbs(language),
+        paths=_paths(language),
+        history=history,
+        values=filled,
+        errors=errors or {},
+        levels=("info", "warning", "danger"),
+        done=DONE_MESSAGES.get(request.query_params.get("done", ""), ""),
+        status=status,
+    )
 
 
 def _staff_page(page: Any) -> Any:
     """A GET endpoint for ``page``: staff see it, others are sent to sign in or get 404."""
+
     async def endpoint(request: Request) -> Response:
         language, visitor, user = await _staff(request)  # the language comes from the path
         if user is None:
@@ -164,8 +210,12 @@ def _staff_page(page: Any) -> Any:
 
 def _get(name: str, page: Any) -> None:
     for language in ("en", "fr"):
-        router.add_api_route(CONSOLE_PATHS[name][language], _staff_page(page),
-                             methods=["GET"], name=f"console_{name}_{language}")
+        router.add_api_route(
+            CONSOLE_PATHS[name][language],
+            _staff_page(page),
+            methods=["GET"],
+            name=f"console_{name}_{language}",
+        )
 
 
 _get("console", _console_page)
@@ -175,10 +225,10 @@ _get("notice", _notice_page)
 @router.get(SHORT_PATH)
 async def short_path(request: Request) -> Response:
     """``/staff/console``: the console in the browser's language."""
-    language = negotiate_language(request.headers.get("accept-language"),
-                                  request.app.state.settings.default_language)
-    return RedirectResponse(CONSOLE_PATHS["console"][language], status_code=303,
-                            headers=NO_STORE)
+    language = negotiate_language(
+        request.headers.get("accept-language"), request.app.state.settings.default_language
+    )
+    return RedirectResponse(CONSOLE_PATHS["console"][language], status_code=303, headers=NO_STORE)
 
 
 def _field(form: Any, name: str, limit: int = 500) -> str:
@@ -197,15 +247,22 @@ async def _staff_post(request: Request) -> tuple[Language, Visitor, int, Any]:
 def _room_or_409(request: Request) -> Any:
     defence = request.app.state.defence
     if not defence.room_active:
-        raise HTTPException(409, "The waiting room is not installed on this site "
-                                 "(NORTHBOUND_WAITING_ROOM__ENABLED or NORTHBOUND_PROTECTED).")
+        raise HTTPException(
+            409,
+            "The waiting room is not installed on this site "
+            "(NORTHBOUND_WAITING_ROOM__ENABLED or NORTHBOUND_PROTECTED).",
+        )
     return defence.room
 
 
 def _post(name: str, handler: Any) -> None:
     for language in ("en", "fr"):
-        router.add_api_route(CONSOLE_PATHS[name][language], handler, methods=["POST"],
-                             name=f"console_{name}_post_{language}")
+        router.add_api_route(
+            CONSOLE_PATHS[name][language],
+            handler,
+            methods=["POST"],
+            name=f"console_{name}_post_{language}",
+        )
 
 
 async def post_room(request: Request) -> Response:
@@ -216,8 +273,13 @@ async def post_room(request: Request) -> Response:
         detail = await actions.room_action(room, action)
     except actions.ActionRefused as refused:
         return await _console_page(request, visitor, language, {"room": str(refused)}, 400)
-    await actions.audit(accounts_state(request).db, staff_id, f"room:{action}", detail,
-                        accounts_state(request).clock())
+    await actions.audit(
+        accounts_state(request).db,
+        staff_id,
+        f"room:{action}",
+        detail,
+        accounts_state(request).clock(),
+    )
     return redirect(request, visitor, CONSOLE_PATHS["console"][language] + "?done=room")
 
 
@@ -229,8 +291,13 @@ async def post_rate(request: Request) -> Response:
         detail = await actions.rate_action(room, kind, value)
     except actions.ActionRefused as refused:
         return await _console_page(request, visitor, language, {"rate": str(refused)}, 400)
-    await actions.audit(accounts_state(request).db, staff_id, f"rate:{kind}", detail,
-                        accounts_state(request).clock())
+    await actions.audit(
+        accounts_state(request).db,
+        staff_id,
+        f"rate:{kind}",
+        detail,
+        accounts_state(request).clock(),
+    )
     return redirect(request, visitor, CONSOLE_PATHS["console"][language] + "?done=rate")
 
 
@@ -242,10 +309,21 @@ async def post_notice(request: Request) -> Response:
     try:
         detail = await actions.notice_action(db, english, french, level, clear)
     except actions.ActionRefused as refused:
-        return await _notice_page(request, visitor, language, {"notice": str(refused)},
-                                  {"en": english, "fr": french, "level": level}, 400)
-    await actions.audit(db, staff_id, "notice:clear" if clear else "notice:set", detail,
-                        accounts_state(request).clock())
+        return await _notice_page(
+            request,
+            visitor,
+            language,
+            {"notice": str(refused)},
+            {"en": english, "fr": french, "level": level},
+            400,
+        )
+    await actions.audit(
+        db,
+        staff_id,
+        "notice:clear" if clear else "notice:set",
+        detail,
+        accounts_state(request).clock(),
+    )
     await console_state(request).refresh_notice(request.app)
     return redirect(request, visitor, CONSOLE_PATHS["notice"][language] + "?done=notice")
 

@@ -37,13 +37,14 @@ class MemoryConsoleStore:
         self._capacity = capacity
 
     async def publish(self, snapshot: Snapshot) -> None:
-        self._series.setdefault(snapshot.instance, deque(maxlen=self._capacity)).append(
-            snapshot)
+        self._series.setdefault(snapshot.instance, deque(maxlen=self._capacity)).append(snapshot)
 
     async def series(self, now: float) -> dict[str, list[Snapshot]]:
-        return {name: [s for s in kept if now - s.at <= KEEP_SECONDS]
-                for name, kept in self._series.items()
-                if kept and now - kept[-1].at <= KEEP_SECONDS}
+        return {
+            name: [s for s in kept if now - s.at <= KEEP_SECONDS]
+            for name, kept in self._series.items()
+            if kept and now - kept[-1].at <= KEEP_SECONDS
+        }
 
     async def ping(self) -> str:
         return "not used"
@@ -73,13 +74,13 @@ class RedisConsoleStore:
             pipe.ltrim(key, -self._per_instance, -1)
             pipe.expire(key, KEEP_SECONDS)
             pipe.zadd(f"{self._prefix}:instances", {snapshot.instance: snapshot.at})
-            pipe.zremrangebyscore(f"{self._prefix}:instances", "-inf",
-                                  snapshot.at - KEEP_SECONDS)
+            pipe.zremrangebyscore(f"{self._prefix}:instances", "-inf", snapshot.at - KEEP_SECONDS)
             await pipe.execute()
 
     async def series(self, now: float) -> dict[str, list[Snapshot]]:
-        names = await self._redis.zrangebyscore(f"{self._prefix}:instances",
-                                                now - KEEP_SECONDS, "+inf")
+        names = await self._redis.zrangebyscore(
+            f"{self._prefix}:instances", now - KEEP_SECONDS, "+inf"
+        )
         result: dict[str, list[Snapshot]] = {}
         for raw_name in names:
             name = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)

@@ -31,14 +31,26 @@ async def _create_staff(email: str, password: str) -> str:
     db = Database(settings.effective_database_url)
     try:
         async with db.session() as session, session.begin():
-            existing = (await session.execute(select(User.id).where(User.email == address))
-                        ).scalar_one_or_none()
+            existing = (
+                await session.execute(select(User.id).where(User.email == address))
+            ).scalar_one_or_none()
             if existing is not None:
-                await session.execute(update(User).where(User.id == existing).values(
-                    is_staff=True, password_hash=password_hash))
+                await session.execute(
+                    update(User)
+                    .where(User.id == existing)
+                    .values(is_staff=True, password_hash=password_hash)
+                )
                 return "existing account made staff"
-            session.add(User(email=address, password_hash=password_hash, is_staff=True,
-                             language="en", email_verified_at=utcnow(), created_at=utcnow()))
+            session.add(
+                User(
+                    email=address,
+                    password_hash=password_hash,
+                    is_staff=True,
+                    language="en",
+                    email_verified_at=utcnow(),
+                    created_at=utcnow(),
+                )
+            )
             return "staff account created"
     finally:
         await db.dispose()
@@ -47,9 +59,15 @@ async def _create_staff(email: str, password: str) -> str:
 @users_app.command("create-staff")
 def create_staff(
     email: Annotated[str, typer.Argument(help="The staff member's email address.")],
-    password: Annotated[str, typer.Option(
-        prompt=True, hide_input=True, confirmation_prompt=True,
-        help="Password (prompted when not given).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Password (prompted when not given).",
+        ),
+    ],
 ) -> None:
     """Create a staff account (or give an existing account staff rights)."""
     typer.echo(asyncio.run(_create_staff(email, password)))
@@ -72,8 +90,10 @@ async def _outbox(send: bool) -> None:
         if not mails:
             typer.echo("no pending mail")
         for mail in mails:
-            typer.echo(f"--- #{mail.id} {mail.created_at:%Y-%m-%d %H:%M} UTC\n"
-                       f"To: {mail.to_address}\nSubject: {mail.subject}\n\n{mail.body}\n")
+            typer.echo(
+                f"--- #{mail.id} {mail.created_at:%Y-%m-%d %H:%M} UTC\n"
+                f"To: {mail.to_address}\nSubject: {mail.subject}\n\n{mail.body}\n"
+            )
     finally:
         await db.dispose()
 

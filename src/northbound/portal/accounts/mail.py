@@ -32,7 +32,9 @@ def queue_mail(session: AsyncSession, to: str, subject: str, body: str) -> None:
 async def pending_mail(db: Database, limit: int = 100) -> list[OutboxMail]:
     async with db.session() as session:
         rows = await session.execute(
-            select(OutboxMail).where(OutboxMail.sent_at.is_(None)).order_by(OutboxMail.id)
+            select(OutboxMail)
+            .where(OutboxMail.sent_at.is_(None))
+            .order_by(OutboxMail.id)
             .limit(limit)
         )
         return list(rows.scalars())
@@ -90,13 +92,15 @@ async def _deliver(db: Database, settings: AccountSettings) -> int:
             log.warning("mail not sent", extra={"mail_id": mail.id, "error": type(exc).__name__})
             async with db.session() as session, session.begin():
                 await session.execute(
-                    update(OutboxMail).where(OutboxMail.id == mail.id)
+                    update(OutboxMail)
+                    .where(OutboxMail.id == mail.id)
                     .values(attempts=OutboxMail.attempts + 1)
                 )
             continue
         async with db.session() as session, session.begin():
             await session.execute(
-                update(OutboxMail).where(OutboxMail.id == mail.id)
+                update(OutboxMail)
+                .where(OutboxMail.id == mail.id)
                 .values(sent_at=utcnow(), attempts=OutboxMail.attempts + 1)
             )
         sent += 1

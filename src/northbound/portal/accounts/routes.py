@@ -31,19 +31,38 @@ async def sign_up(request: Request, language: PageLanguage, visitor: CurrentVisi
     state = accounts_state(request)
     crumbs = account_crumbs(language)[:1]
     if request.method == "GET":
-        return render(request, visitor, language, "accounts/sign_up.html",
-                      title="Create an account", twin_href=pages.twin(request),
-                      breadcrumbs=crumbs)
+        return render(
+            request,
+            visitor,
+            language,
+            "accounts/sign_up.html",
+            title="Create an account",
+            twin_href=pages.twin(request),
+            breadcrumbs=crumbs,
+        )
     form = await read_form(request, visitor)
     email = clipped(form, "email", 320)
     errors = await service.sign_up(
-        state, email, clipped(form, "password", 1000), clipped(form, "confirm", 1000), language,
+        state,
+        email,
+        clipped(form, "password", 1000),
+        clipped(form, "confirm", 1000),
+        language,
         idempotency_key=clipped(form, "idempotency_key", 100),
     )
     if errors:
-        return render(request, visitor, language, "accounts/sign_up.html",
-                      title="Create an account", twin_href=pages.twin(request),
-                      breadcrumbs=crumbs, errors=errors, values={"email": email}, status=400)
+        return render(
+            request,
+            visitor,
+            language,
+            "accounts/sign_up.html",
+            title="Create an account",
+            twin_href=pages.twin(request),
+            breadcrumbs=crumbs,
+            errors=errors,
+            values={"email": email},
+            status=400,
+        )
     # The same answer for a new address and one that has an account: both were sent a
     # message (a confirmation link, or a note to the owner). Nobody is signed in here, or
     # the cookie alone would tell the two apart.
@@ -59,30 +78,55 @@ async def sign_in(request: Request, language: PageLanguage, visitor: CurrentVisi
     twin = pages.twin(request)
     if request.method == "GET":
         next_path = safe_next(request.query_params.get("next"), language)
-        return render(request, visitor, language, "accounts/sign_in.html", title="Sign in",
-                      twin_href=twin, breadcrumbs=crumbs, next_path=next_path,
-                      check_email=request.query_params.get("check_email") == "1",
-                      signed_out=request.query_params.get("signed_out") == "1",
-                      password_reset=request.query_params.get("reset") == "1")
+        return render(
+            request,
+            visitor,
+            language,
+            "accounts/sign_in.html",
+            title="Sign in",
+            twin_href=twin,
+            breadcrumbs=crumbs,
+            next_path=next_path,
+            check_email=request.query_params.get("check_email") == "1",
+            signed_out=request.query_params.get("signed_out") == "1",
+            password_reset=request.query_params.get("reset") == "1",
+        )
     form = await read_form(request, visitor)
     email = clipped(form, "email", 320)
     next_path = safe_next(clipped(form, "next", 500), language)
 
-    def again(errors: dict[str, str], status: int, headers: dict[str, str] | None = None
-              ) -> Response:
-        response = render(request, visitor, language, "accounts/sign_in.html", title="Sign in",
-                          twin_href=twin, breadcrumbs=crumbs, errors=errors,
-                          values={"email": email}, next_path=next_path, status=status)
+    def again(
+        errors: dict[str, str], status: int, headers: dict[str, str] | None = None
+    ) -> Response:
+        response = render(
+            request,
+            visitor,
+            language,
+            "accounts/sign_in.html",
+            title="Sign in",
+            twin_href=twin,
+            breadcrumbs=crumbs,
+            errors=errors,
+            values={"email": email},
+            next_path=next_path,
+            status=status,
+        )
         response.headers.update(headers or {})
         return response
 
     result = await service.sign_in(state, email, clipped(form, "password", 1000))
     if result.user is None:
         if result.error == "locked":
-            message = gettext(language, "This account is locked for {minutes} minutes after "
-                              "too many failed attempts. You can also reset your password.")
-            return again({"form": message.format(minutes=result.locked_minutes)}, 429,
-                         {"retry-after": str(result.locked_minutes * 60)})
+            message = gettext(
+                language,
+                "This account is locked for {minutes} minutes after "
+                "too many failed attempts. You can also reset your password.",
+            )
+            return again(
+                {"form": message.format(minutes=result.locked_minutes)},
+                429,
+                {"retry-after": str(result.locked_minutes * 60)},
+            )
         return again({"form": result.error, "email": "", "password": ""}, 400)
     token = await state.sessions.start(result.user.id, replacing=visitor.session_token)
     response = redirect(request, visitor, next_path)
@@ -91,8 +135,9 @@ async def sign_in(request: Request, language: PageLanguage, visitor: CurrentVisi
 
 
 @pages.page("sign_out", ["POST"])
-async def sign_out(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                   _form: PostedForm) -> Response:
+async def sign_out(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, _form: PostedForm
+) -> Response:
     if visitor.session_token:
         await accounts_state(request).sessions.end(visitor.session_token)
     response = redirect(request, visitor, ACCOUNT_PATHS["sign_in"][language] + "?signed_out=1")
@@ -101,23 +146,42 @@ async def sign_out(request: Request, language: PageLanguage, visitor: CurrentVis
 
 
 @pages.page("password", ["GET", "POST"])
-async def change_password(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                          user: SignedIn) -> Response:
+async def change_password(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
+) -> Response:
     crumbs = account_crumbs(language)
     twin = pages.twin(request)
     if request.method == "GET":
-        return render(request, visitor, language, "accounts/password.html",
-                      title="Change your password", twin_href=twin, breadcrumbs=crumbs)
+        return render(
+            request,
+            visitor,
+            language,
+            "accounts/password.html",
+            title="Change your password",
+            twin_href=twin,
+            breadcrumbs=crumbs,
+        )
     form = await read_form(request, visitor)
     state = accounts_state(request)
     errors = await service.change_password(
-        state, user, clipped(form, "current", 1000), clipped(form, "password", 1000),
+        state,
+        user,
+        clipped(form, "current", 1000),
+        clipped(form, "password", 1000),
         clipped(form, "confirm", 1000),
     )
     if errors:
-        return render(request, visitor, language, "accounts/password.html",
-                      title="Change your password", twin_href=twin, breadcrumbs=crumbs,
-                      errors=errors, status=400)
+        return render(
+            request,
+            visitor,
+            language,
+            "accounts/password.html",
+            title="Change your password",
+            twin_href=twin,
+            breadcrumbs=crumbs,
+            errors=errors,
+            status=400,
+        )
     # Every other session ended; this browser gets a fresh one.
     token = await state.sessions.start(user.id)
     response = redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?changed=1")
@@ -127,17 +191,28 @@ async def change_password(request: Request, language: PageLanguage, visitor: Cur
 
 @pages.page("verify", ["GET"])
 async def verify(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
-    ok = await service.verify_email(accounts_state(request),
-                                    request.query_params.get("token", ""))
-    return render(request, visitor, language, "accounts/verified.html",
-                  title="Email address confirmed" if ok else "This link did not work",
-                  twin_href=pages.twin(request), breadcrumbs=account_crumbs(language),
-                  ok=ok, status=200 if ok else 400)
+    ok = await service.verify_email(accounts_state(request), request.query_params.get("token", ""))
+    return render(
+        request,
+        visitor,
+        language,
+        "accounts/verified.html",
+        title="Email address confirmed" if ok else "This link did not work",
+        twin_href=pages.twin(request),
+        breadcrumbs=account_crumbs(language),
+        ok=ok,
+        status=200 if ok else 400,
+    )
 
 
 @pages.page("resend", ["POST"])
-async def resend(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                 _form: PostedForm, user: SignedIn) -> Response:
+async def resend(
+    request: Request,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    _form: PostedForm,
+    user: SignedIn,
+) -> Response:
     state = accounts_state(request)
     if user.email_verified_at is None:
         await service.resend_verification(state, user, language)
@@ -148,23 +223,48 @@ async def resend(request: Request, language: PageLanguage, visitor: CurrentVisit
 
 @pages.page("forgot", ["GET", "POST"])
 async def forgot(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
-    crumbs = [*account_crumbs(language)[:1],
-              Crumb(gettext(language, "Sign in"), ACCOUNT_PATHS["sign_in"][language])]
+    crumbs = [
+        *account_crumbs(language)[:1],
+        Crumb(gettext(language, "Sign in"), ACCOUNT_PATHS["sign_in"][language]),
+    ]
     twin = pages.twin(request)
     if request.method == "GET":
-        return render(request, visitor, language, "accounts/forgot.html",
-                      title="Reset your password", twin_href=twin, breadcrumbs=crumbs)
+        return render(
+            request,
+            visitor,
+            language,
+            "accounts/forgot.html",
+            title="Reset your password",
+            twin_href=twin,
+            breadcrumbs=crumbs,
+        )
     form = await read_form(request, visitor)
     email = clipped(form, "email", 320)
     if normalise_email(email) is None:
-        return render(request, visitor, language, "accounts/forgot.html",
-                      title="Reset your password", twin_href=twin, breadcrumbs=crumbs,
-                      errors={"email": "Enter an email address in the form name@example.com."},
-                      values={"email": email}, status=400)
+        return render(
+            request,
+            visitor,
+            language,
+            "accounts/forgot.html",
+            title="Reset your password",
+            twin_href=twin,
+            breadcrumbs=crumbs,
+            errors={"email": "Enter an email address in the form name@example.com."},
+            values={"email": email},
+            status=400,
+        )
     state = accounts_state(request)
     await service.request_reset(state, email, language)
-    response = render(request, visitor, language, "accounts/forgot.html",
-                      title="Check your email", twin_href=twin, breadcrumbs=crumbs, sent=True)
+    response = render(
+        request,
+        visitor,
+        language,
+        "accounts/forgot.html",
+        title="Check your email",
+        twin_href=twin,
+        breadcrumbs=crumbs,
+        sent=True,
+    )
     response.background = delivery_task(state.db, state.settings.accounts)
     return response
 
@@ -175,18 +275,37 @@ async def reset(request: Request, language: PageLanguage, visitor: CurrentVisito
     twin = pages.twin(request)
     if request.method == "GET":
         token = request.query_params.get("token", "")[:100]
-        return render(request, visitor, language, "accounts/reset.html",
-                      title="Choose a new password", twin_href=twin, breadcrumbs=crumbs,
-                      token=token)
+        return render(
+            request,
+            visitor,
+            language,
+            "accounts/reset.html",
+            title="Choose a new password",
+            twin_href=twin,
+            breadcrumbs=crumbs,
+            token=token,
+        )
     form = await read_form(request, visitor)
     token = clipped(form, "token", 100)
-    errors = await service.reset_password(accounts_state(request), token,
-                                          clipped(form, "password", 1000),
-                                          clipped(form, "confirm", 1000))
+    errors = await service.reset_password(
+        accounts_state(request),
+        token,
+        clipped(form, "password", 1000),
+        clipped(form, "confirm", 1000),
+    )
     if errors:
-        return render(request, visitor, language, "accounts/reset.html",
-                      title="Choose a new password", twin_href=twin, breadcrumbs=crumbs,
-                      token=token, errors=errors, status=400)
+        return render(
+            request,
+            visitor,
+            language,
+            "accounts/reset.html",
+            title="Choose a new password",
+            twin_href=twin,
+            breadcrumbs=crumbs,
+            token=token,
+            errors=errors,
+            status=400,
+        )
     response = redirect(request, visitor, ACCOUNT_PATHS["sign_in"][language] + "?reset=1")
     if visitor.session_token:
         clear_session_cookie(request, response)

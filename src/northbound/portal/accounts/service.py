@@ -73,47 +73,60 @@ async def _one_time_link(
 
 def _verification_mail(language: Language, link: str) -> tuple[str, str]:
     subject = gettext(language, "Confirm your email address for Northbound")
-    body = gettext(
-        language,
-        "Confirm the address of your Northbound account by opening this link:",
-    ) + f"\n\n{link}\n\n" + gettext(
-        language, "If you did not create an account, you can ignore this message."
+    body = (
+        gettext(
+            language,
+            "Confirm the address of your Northbound account by opening this link:",
+        )
+        + f"\n\n{link}\n\n"
+        + gettext(language, "If you did not create an account, you can ignore this message.")
     )
     return subject, body
 
 
 def _address_key(state: AccountsState, address: str) -> str:
     """The lockout row of an address: an HMAC, so the table holds no email addresses."""
-    return hmac.new(state.secret, b"sign-in|" + address.encode("utf-8", "surrogatepass"),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        state.secret, b"sign-in|" + address.encode("utf-8", "surrogatepass"), hashlib.sha256
+    ).hexdigest()
 
 
 def _already_registered_mail(state: AccountsState, language: Language) -> tuple[str, str]:
     base = state.settings.base_url.rstrip("/")
     subject = gettext(language, "Someone tried to create a Northbound account with your address")
-    body = gettext(
-        language,
-        "Someone asked to create a Northbound account with this email address, which already "
-        "has one. If it was you, sign in, or reset your password if you have forgotten it:",
-    ) + f"\n\n{base}{ACCOUNT_PATHS['sign_in'][language]}\n{base}" + (
-        f"{ACCOUNT_PATHS['forgot'][language]}\n\n"
-    ) + gettext(language, "If it was not you, you can ignore this message: nothing changed.")
+    body = (
+        gettext(
+            language,
+            "Someone asked to create a Northbound account with this email address, which already "
+            "has one. If it was you, sign in, or reset your password if you have forgotten it:",
+        )
+        + f"\n\n{base}{ACCOUNT_PATHS['sign_in'][language]}\n{base}"
+        + (f"{ACCOUNT_PATHS['forgot'][language]}\n\n")
+        + gettext(language, "If it was not you, you can ignore this message: nothing changed.")
+    )
     return subject, body
 
 
 def _locked_mail(state: AccountsState, language: Language, minutes: int) -> tuple[str, str]:
     base = state.settings.base_url.rstrip("/")
     subject = gettext(language, "Your Northbound account is locked for a while")
-    body = gettext(
-        language,
-        "After several failed attempts to sign in, your account is locked for {minutes} "
-        "minutes. If it was not you, choose a new password now:",
-    ).format(minutes=minutes) + f"\n\n{base}{ACCOUNT_PATHS['forgot'][language]}\n"
+    body = (
+        gettext(
+            language,
+            "After several failed attempts to sign in, your account is locked for {minutes} "
+            "minutes. If it was not you, choose a new password now:",
+        ).format(minutes=minutes)
+        + f"\n\n{base}{ACCOUNT_PATHS['forgot'][language]}\n"
+    )
     return subject, body
 
 
 async def sign_up(
-    state: AccountsState, raw_email: str, password: str, confirm: str, language: Language,
+    state: AccountsState,
+    raw_email: str,
+    password: str,
+    confirm: str,
+    language: Language,
     idempotency_key: str | None = None,
 ) -> dict[str, str]:
     """Field errors, or ``{}``: the request is accepted, and the answer is the same whether
@@ -140,25 +153,34 @@ async def sign_up(
     print_ = fingerprint("sign_up", email)
     try:
         async with state.db.session() as session, session.begin():
-            user = User(email=email, password_hash=password_hash, language=language,
-                        created_at=state.clock())
+            user = User(
+                email=email,
+                password_hash=password_hash,
+                language=language,
+                created_at=state.clock(),
+            )
             session.add(user)
             await session.flush()
             token = await _one_time_link(
-                state, session, user, VERIFY,
+                state,
+                session,
+                user,
+                VERIFY,
                 timedelta(hours=state.settings.accounts.verification_hours),
             )
             subject, body = _verification_mail(language, _link(state, language, "verify", token))
             queue_mail(session, email, subject, body)
             if key is not None:
-                remember(session, user.id, key, "sign_up", print_,
-                         SignedUp(user_id=user.id).stored())
+                remember(
+                    session, user.id, key, "sign_up", print_, SignedUp(user_id=user.id).stored()
+                )
         return {}
     except IntegrityError:
         pass  # the address has an account already
     async with state.db.session() as session, session.begin():
-        owner = (await session.execute(select(User).where(User.email == email))
-                 ).scalar_one_or_none()
+        owner = (
+            await session.execute(select(User).where(User.email == email))
+        ).scalar_one_or_none()
         if owner is None:
             return {}
         if key is not None:
@@ -191,16 +213,18 @@ async def sign_in(state: AccountsState, raw_email: str, password: str) -> SignIn
             return SignInResult(error="locked", locked_minutes=minutes)
         user = None
         if email is not None:
-            user = (await session.execute(select(User).where(User.email == email))
-                    ).scalar_one_or_none()
+            user = (
+                await session.execute(select(User).where(User.email == email))
+            ).scalar_one_or_none()
         ok = await state.hashing.verify(user.password_hash if user else None, password)
         if user is not None and ok:
             if lock is not None:
                 await session.delete(lock)
             if state.hashing.needs_rehash(user.password_hash):
                 new_hash = await state.hashing.hash(password)
-                await session.execute(update(User).where(User.id == user.id)
-                                      .values(password_hash=new_hash))
+                await session.execute(
+                    update(User).where(User.id == user.id).values(password_hash=new_hash)
+                )
             await session.commit()
             return SignInResult(user=user)
         # A failure: counted alike for every address. A run of failures older than the
@@ -243,8 +267,7 @@ async def change_password(
         return errors
     new_hash = await state.hashing.hash(new)
     async with state.db.session() as session, session.begin():
-        await session.execute(update(User).where(User.id == user.id)
-                              .values(password_hash=new_hash))
+        await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
     await state.sessions.end_all(user.id)
     return {}
 
@@ -256,16 +279,20 @@ async def _consume(state: AccountsState, token: str, purpose: str) -> int | None
     digest = hashlib.sha256(token.encode()).hexdigest()
     now = state.clock()
     async with state.db.session() as session, session.begin():
-        row = (await session.execute(
-            select(AccountToken).where(AccountToken.id == digest,
-                                       AccountToken.purpose == purpose)
-        )).scalar_one_or_none()
+        row = (
+            await session.execute(
+                select(AccountToken).where(
+                    AccountToken.id == digest, AccountToken.purpose == purpose
+                )
+            )
+        ).scalar_one_or_none()
         if row is None or row.used_at is not None or aware(row.expires_at) <= now:
             return None
         # Conditional update: two clicks on one link cannot both succeed.
         result = await session.execute(
-            update(AccountToken).where(AccountToken.id == digest,
-                                       AccountToken.used_at.is_(None)).values(used_at=now)
+            update(AccountToken)
+            .where(AccountToken.id == digest, AccountToken.used_at.is_(None))
+            .values(used_at=now)
         )
         if getattr(result, "rowcount", 0) != 1:
             return None
@@ -277,15 +304,21 @@ async def verify_email(state: AccountsState, token: str) -> bool:
     if user_id is None:
         return False
     async with state.db.session() as session, session.begin():
-        await session.execute(update(User).where(User.id == user_id)
-                              .values(email_verified_at=state.clock()))
+        await session.execute(
+            update(User).where(User.id == user_id).values(email_verified_at=state.clock())
+        )
     return True
 
 
 async def resend_verification(state: AccountsState, user: User, language: Language) -> None:
     async with state.db.session() as session, session.begin():
-        token = await _one_time_link(state, session, user, VERIFY,
-                                     timedelta(hours=state.settings.accounts.verification_hours))
+        token = await _one_time_link(
+            state,
+            session,
+            user,
+            VERIFY,
+            timedelta(hours=state.settings.accounts.verification_hours),
+        )
         subject, body = _verification_mail(language, _link(state, language, "verify", token))
         queue_mail(session, user.email, subject, body)
 
@@ -296,17 +329,19 @@ async def request_reset(state: AccountsState, raw_email: str, language: Language
     if email is None:
         return
     async with state.db.session() as session, session.begin():
-        user = (await session.execute(select(User).where(User.email == email))
-                ).scalar_one_or_none()
+        user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
         if user is None:
             return
-        token = await _one_time_link(state, session, user, RESET,
-                                     timedelta(minutes=state.settings.accounts.reset_minutes))
+        token = await _one_time_link(
+            state, session, user, RESET, timedelta(minutes=state.settings.accounts.reset_minutes)
+        )
         link = _link(state, language, "reset", token)
         subject = gettext(language, "Reset your Northbound password")
-        body = gettext(language, "To choose a new password, open this link:") + (
-            f"\n\n{link}\n\n"
-        ) + gettext(language, "If you did not ask for this, you can ignore this message.")
+        body = (
+            gettext(language, "To choose a new password, open this link:")
+            + (f"\n\n{link}\n\n")
+            + gettext(language, "If you did not ask for this, you can ignore this message.")
+        )
         queue_mail(session, email, subject, body)
 
 
@@ -315,10 +350,13 @@ async def reset_password(
 ) -> dict[str, str]:
     digest = hashlib.sha256(token.encode()).hexdigest() if token and len(token) <= 100 else ""
     async with state.db.session() as session:
-        row = (await session.execute(
-            select(AccountToken, User).join(User, User.id == AccountToken.user_id)
-            .where(AccountToken.id == digest, AccountToken.purpose == RESET)
-        )).one_or_none()
+        row = (
+            await session.execute(
+                select(AccountToken, User)
+                .join(User, User.id == AccountToken.user_id)
+                .where(AccountToken.id == digest, AccountToken.purpose == RESET)
+            )
+        ).one_or_none()
     if row is None or row[0].used_at is not None or aware(row[0].expires_at) <= state.clock():
         return {"token": "This link has expired or was already used. Ask for a new one."}
     user = row[1]
@@ -331,10 +369,16 @@ async def reset_password(
         return {"token": "This link has expired or was already used. Ask for a new one."}
     new_hash = await state.hashing.hash(new)
     async with state.db.session() as session, session.begin():
-        await session.execute(update(User).where(User.id == user.id).values(
-            password_hash=new_hash, email_verified_at=user.email_verified_at or state.clock()))
+        await session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(
+                password_hash=new_hash, email_verified_at=user.email_verified_at or state.clock()
+            )
+        )
         # a new password ends any lockout of the address
-        await session.execute(delete(SignInLockout).where(
-            SignInLockout.id == _address_key(state, user.email)))
+        await session.execute(
+            delete(SignInLockout).where(SignInLockout.id == _address_key(state, user.email))
+        )
     await state.sessions.end_all(user.id)
     return {}

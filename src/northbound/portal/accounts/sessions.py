@@ -66,7 +66,11 @@ class ActiveSession:
 
 class SessionStore:
     def __init__(
-        self, db: Database, settings: AccountSettings, clock: Clock, secret: bytes,
+        self,
+        db: Database,
+        settings: AccountSettings,
+        clock: Clock,
+        secret: bytes,
         previous: tuple[bytes, ...] = (),
     ) -> None:
         self.db = db
@@ -99,7 +103,8 @@ class SessionStore:
                 return None
             if now - last_seen >= TOUCH_INTERVAL:
                 await session.execute(
-                    update(AccountSession).where(AccountSession.id == digest)
+                    update(AccountSession)
+                    .where(AccountSession.id == digest)
                     .values(last_seen_at=now)
                 )
                 await session.commit()

@@ -34,8 +34,12 @@ class AccountsState:
 
     @classmethod
     def build(cls, settings: Settings, db: Database, templates: Templates) -> AccountsState:
-        return cls(settings=settings, db=db, templates=templates,
-                   hashing=PasswordHashing(settings.accounts))
+        return cls(
+            settings=settings,
+            db=db,
+            templates=templates,
+            hashing=PasswordHashing(settings.accounts),
+        )
 
 
 def accounts_state(request: Request) -> AccountsState:

@@ -65,16 +65,19 @@ def check_csrf(request: Request, visitor: Visitor, submitted: object) -> None:
     value = submitted if isinstance(submitted, str) else None
     # Previous secrets still verify: a form opened before a key rotation can still be sent.
     secrets = accounts_state(request).settings.verifying_secrets
-    if not any(csrf.token_matches(secret.encode("utf-8"), visitor.csrf_binding, value)
-               for secret in secrets):
+    if not any(
+        csrf.token_matches(secret.encode("utf-8"), visitor.csrf_binding, value)
+        for secret in secrets
+    ):
         raise HTTPException(403, "The form's security token is missing or out of date.")
 
 
 async def read_form(request: Request, visitor: Visitor) -> FormData:
     """Read a small urlencoded or multipart form (no files) and check its CSRF token."""
     length = request.headers.get("content-length")
-    if length is not None and (not (length.isascii() and length.isdigit())
-                               or int(length) > MAX_FORM_BYTES):
+    if length is not None and (
+        not (length.isascii() and length.isdigit()) or int(length) > MAX_FORM_BYTES
+    ):
         raise HTTPException(413, "The form is larger than we accept.")
     received = 0
     chunks: list[bytes] = []
@@ -96,15 +99,20 @@ async def read_form(request: Request, visitor: Visitor) -> FormData:
 
 
 def cookie_secure(request: Request) -> bool:
-    return request.url.scheme == "https" or accounts_state(
-        request
-    ).settings.base_url.startswith("https://")
+    return request.url.scheme == "https" or accounts_state(request).settings.base_url.startswith(
+        "https://"
+    )
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(
-        COOKIE_NAME, token, httponly=True, samesite="lax", secure=cookie_secure(request),
-        path="/", max_age=accounts_state(request).settings.accounts.session_absolute_hours * 3600,
+        COOKIE_NAME,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+        path="/",
+        max_age=accounts_state(request).settings.accounts.session_absolute_hours * 3600,
     )
 
 
@@ -117,8 +125,12 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 def finish(request: Request, response: Response, visitor: Visitor) -> Response:
     if visitor.new_csrf_cookie:
         response.set_cookie(
-            csrf.CSRF_COOKIE, visitor.csrf_binding, httponly=True, samesite="lax",
-            secure=cookie_secure(request), path="/",
+            csrf.CSRF_COOKIE,
+            visitor.csrf_binding,
+            httponly=True,
+            samesite="lax",
+            secure=cookie_secure(request),
+            path="/",
         )
     if visitor.stale_session_cookie:
         clear_session_cookie(request, response)

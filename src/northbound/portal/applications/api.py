@@ -58,22 +58,31 @@ def _field_value(value: object) -> object:
     return value.strip(" \t\r\n") if isinstance(value, str) else value
 
 
-IdempotencyKey = Annotated[str | None, Header(pattern=KEY_SHAPE.pattern,
-                                              description="8 to 64 letters, digits, '-', "
-                                              "'_', ':' or '.'; the same on every retry."),
-                           BeforeValidator(_field_value)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        pattern=KEY_SHAPE.pattern,
+        description="8 to 64 letters, digits, '-', '_', ':' or '.'; the same on every retry.",
+    ),
+    BeforeValidator(_field_value),
+]
 
 
-RequiredKey = Annotated[str, Header(pattern=KEY_SHAPE.pattern,
-                                   description="8 to 64 letters, digits, '-', '_', ':' or '.'; "
-                                   "the same on every retry."),
-                        BeforeValidator(_field_value)]
+RequiredKey = Annotated[
+    str,
+    Header(
+        pattern=KEY_SHAPE.pattern,
+        description="8 to 64 letters, digits, '-', '_', ':' or '.'; the same on every retry.",
+    ),
+    BeforeValidator(_field_value),
+]
 
 
 class NewApplication(BaseModel):
     kind: Literal["citizenship", "pr_interest"]
-    answers: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=500)]
-                  ] = Field(max_length=40)
+    answers: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=500)]] = (
+        Field(max_length=40)
+    )
 
 
 class StageOut(BaseModel):
@@ -104,44 +113,78 @@ async def _user(request: Request) -> User:
     return visitor.user
 
 
-def _out(application: Application, events: Mapping[str, datetime] | None = None
-         ) -> ApplicationOut:
+def _out(application: Application, events: Mapping[str, datetime] | None = None) -> ApplicationOut:
     reached = events or {}
-    stages = [StageOut(key=s.key, title=s.title,
-                       reached_at=reached[s.key].isoformat() if s.key in reached else None)
-              for s in stages_for(application.kind)] if application.receipt_number else []
+    stages = (
+        [
+            StageOut(
+                key=s.key,
+                title=s.title,
+                reached_at=reached[s.key].isoformat() if s.key in reached else None,
+            )
+            for s in stages_for(application.kind)
+        ]
+        if application.receipt_number
+        else []
+    )
     return ApplicationOut(
-        id=application.id, kind=application.kind, state=application.state,
-        receipt_number=application.receipt_number, stage=application.stage,
+        id=application.id,
+        kind=application.kind,
+        state=application.state,
+        receipt_number=application.receipt_number,
+        stage=application.stage,
         submitted_at=application.submitted_at.isoformat() if application.submitted_at else None,
         stages=stages,
     )
 
 
-@router.post("/accounts", status_code=202, summary="Create an account",
-             responses={202: {"description": "Accepted: a message was sent to the address "
-                              "(a confirmation link, or a note to an existing account's "
-                              "owner); the answer is the same either way."}})
+@router.post(
+    "/accounts",
+    status_code=202,
+    summary="Create an account",
+    responses={
+        202: {
+            "description": "Accepted: a message was sent to the address "
+            "(a confirmation link, or a note to an existing account's "
+            "owner); the answer is the same either way."
+        }
+    },
+)
 async def create_account(
-    request: Request, body: NewAccount, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    body: NewAccount,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     _json_only(request)
     try:
-        errors = await accounts.sign_up(accounts_state(request), body.email, body.password,
-                                        body.password, body.language,
-                                        idempotency_key=idempotency_key)
+        errors = await accounts.sign_up(
+            accounts_state(request),
+            body.email,
+            body.password,
+            body.password,
+            body.language,
+            idempotency_key=idempotency_key,
+        )
     except DatabaseUnavailable as exc:
         return await unavailable(request, exc.retry_after)
     if errors:
-        return problem(422, "Invalid request", "Some fields are not valid.",
-                       instance=request.url.path,
-                       errors=[{"field": k, "message": v} for k, v in errors.items()])
-    return JSONResponse({"status": "accepted", "detail": "Check your email, then sign in."},
-                        status_code=202)
+        return problem(
+            422,
+            "Invalid request",
+            "Some fields are not valid.",
+            instance=request.url.path,
+            errors=[{"field": k, "message": v} for k, v in errors.items()],
+        )
+    return JSONResponse(
+        {"status": "accepted", "detail": "Check your email, then sign in."}, status_code=202
+    )
 
 
-@router.post(SESSION_PATH.removeprefix(router.prefix), status_code=204,
-             summary="Sign in (sets the session cookie)")
+@router.post(
+    SESSION_PATH.removeprefix(router.prefix),
+    status_code=204,
+    summary="Sign in (sets the session cookie)",
+)
 async def create_session(request: Request, body: Credentials) -> Response:
     _json_only(request)
     state = accounts_state(request)
@@ -150,8 +193,12 @@ async def create_session(request: Request, body: Credentials) -> Response:
         result = await accounts.sign_in(state, body.email, body.password)
         if result.user is None:
             if result.error == "locked":
-                return problem(429, "Account locked", "Too many failed attempts.",
-                               headers={"retry-after": str(result.locked_minutes * 60)})
+                return problem(
+                    429,
+                    "Account locked",
+                    "Too many failed attempts.",
+                    headers={"retry-after": str(result.locked_minutes * 60)},
+                )
             return problem(401, "Not signed in", "The email address or password is not right.")
         token = await state.sessions.start(result.user.id, replacing=visitor.session_token)
     except DatabaseUnavailable as exc:
@@ -171,25 +218,37 @@ async def delete_session(request: Request) -> Response:
     return response
 
 
-@router.post("/applications", status_code=201, response_model=ApplicationOut,
-             summary="Create and submit an application (idempotent)")
+@router.post(
+    "/applications",
+    status_code=201,
+    response_model=ApplicationOut,
+    summary="Create and submit an application (idempotent)",
+)
 async def submit_application(
-    request: Request, body: NewApplication, idempotency_key: RequiredKey,
+    request: Request,
+    body: NewApplication,
+    idempotency_key: RequiredKey,
 ) -> Response:
     _json_only(request)
     state = accounts_state(request)
     try:
         user = await _user(request)
-        result = await service.submit_complete(state.db, user.id, body.kind, body.answers,
-                                               idempotency_key, state.clock())
+        result = await service.submit_complete(
+            state.db, user.id, body.kind, body.answers, idempotency_key, state.clock()
+        )
         application = await service.own_application(state.db, user.id, result.application_id)
     except service.Incomplete as exc:
-        return problem(422, "Invalid request", "The application is not complete or not valid.",
-                       instance=request.url.path,
-                       errors=[{"field": k, "message": v} for k, v in exc.errors.items()])
+        return problem(
+            422,
+            "Invalid request",
+            "The application is not complete or not valid.",
+            instance=request.url.path,
+            errors=[{"field": k, "message": v} for k, v in exc.errors.items()],
+        )
     except KeyReused:
-        return problem(422, "Idempotency-Key reused",
-                       "This key was already used for a different request.")
+        return problem(
+            422, "Idempotency-Key reused", "This key was already used for a different request."
+        )
     except DatabaseUnavailable as exc:
         return await unavailable(request, exc.retry_after)
     except service.Busy:
@@ -197,22 +256,27 @@ async def submit_application(
     assert application is not None
     replayed = result.replayed
     return JSONResponse(
-        _out(application).model_dump(), status_code=200 if replayed else 201,
-        headers={"idempotent-replayed": "true" if replayed else "false",
-                 "location": f"/api/v1/applications/{application.id}"},
+        _out(application).model_dump(),
+        status_code=200 if replayed else 201,
+        headers={
+            "idempotent-replayed": "true" if replayed else "false",
+            "location": f"/api/v1/applications/{application.id}",
+        },
     )
 
 
-@router.get("/applications", response_model=list[ApplicationOut],
-            summary="My applications")
+@router.get("/applications", response_model=list[ApplicationOut], summary="My applications")
 async def my_applications(request: Request) -> list[ApplicationOut]:
     user = await _user(request)
     rows = await service.list_applications(accounts_state(request).db, user.id)
     return [_out(a) for a in rows]
 
 
-@router.get("/applications/{application_id}", response_model=ApplicationOut,
-            summary="One application with its status tracker")
+@router.get(
+    "/applications/{application_id}",
+    response_model=ApplicationOut,
+    summary="One application with its status tracker",
+)
 async def one_application(request: Request, application_id: str) -> ApplicationOut:
     user = await _user(request)
     db = accounts_state(request).db

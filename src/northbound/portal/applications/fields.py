@@ -86,8 +86,11 @@ def _clean_date(field: Field, value: str, today: date) -> tuple[str, str]:
     if age > 120:
         return "", "Check the year: this date is more than 120 years ago."
     if field.minimum is not None and age < field.minimum:
-        return "", ("You must be 18 or older to use this form." if field.minimum == 18
-                    else "You are too young to use this form.")
+        return "", (
+            "You must be 18 or older to use this form."
+            if field.minimum == 18
+            else "You are too young to use this form."
+        )
     return born.isoformat(), ""
 
 

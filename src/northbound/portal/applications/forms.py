@@ -12,11 +12,19 @@ from northbound.portal.applications.fields import Field, clean
 from northbound.settings import Language
 
 PROVINCES = (
-    ("AB", "Alberta"), ("BC", "British Columbia"), ("MB", "Manitoba"),
-    ("NB", "New Brunswick"), ("NL", "Newfoundland and Labrador"),
-    ("NS", "Nova Scotia"), ("NT", "Northwest Territories"), ("NU", "Nunavut"),
-    ("ON", "Ontario"), ("PE", "Prince Edward Island"), ("QC", "Quebec"),
-    ("SK", "Saskatchewan"), ("YT", "Yukon"),
+    ("AB", "Alberta"),
+    ("BC", "British Columbia"),
+    ("MB", "Manitoba"),
+    ("NB", "New Brunswick"),
+    ("NL", "Newfoundland and Labrador"),
+    ("NS", "Nova Scotia"),
+    ("NT", "Northwest Territories"),
+    ("NU", "Nunavut"),
+    ("ON", "Ontario"),
+    ("PE", "Prince Edward Island"),
+    ("QC", "Quebec"),
+    ("SK", "Saskatchewan"),
+    ("YT", "Yukon"),
 )
 YES = (("yes", "Yes"),)
 
@@ -59,17 +67,36 @@ class ApplicationForm:
 
 
 ABOUT_YOU = Step(
-    "about", {"en": "about-you", "fr": "a-propos-de-vous"}, "About you",
+    "about",
+    {"en": "about-you", "fr": "a-propos-de-vous"},
+    "About you",
     (
         Field("family_name", "Family name (surname)", "name", max_length=60),
-        Field("given_names", "Given names", "name", max_length=80,
-              hint="As shown on your identity document."),
-        Field("date_of_birth", "Date of birth", "date", minimum=18, max_length=10,
-              hint="YYYY-MM-DD, for example 1990-04-23."),
+        Field(
+            "given_names",
+            "Given names",
+            "name",
+            max_length=80,
+            hint="As shown on your identity document.",
+        ),
+        Field(
+            "date_of_birth",
+            "Date of birth",
+            "date",
+            minimum=18,
+            max_length=10,
+            hint="YYYY-MM-DD, for example 1990-04-23.",
+        ),
         Field("country_of_birth", "Country of birth", "name", max_length=60),
         Field("phone", "Phone number", "phone", required=False, max_length=20),
-        Field("uci", "Client ID (UCI), if you have one", "uci", required=False, max_length=12,
-              hint="8 or 10 digits, on letters and documents we sent you."),
+        Field(
+            "uci",
+            "Client ID (UCI), if you have one",
+            "uci",
+            required=False,
+            max_length=12,
+            hint="8 or 10 digits, on letters and documents we sent you.",
+        ),
     ),
 )
 
@@ -77,40 +104,58 @@ CITIZENSHIP = ApplicationForm(
     kind="citizenship",
     title="Citizenship grant application (adults)",
     summary="For permanent residents aged 18 or older who have lived in the country for at "
-            "least 1,095 days in the past 5 years.",
+    "least 1,095 days in the past 5 years.",
     receipt_prefix="CZ",
     steps=(
         ABOUT_YOU,
         Step(
-            "residence", {"en": "residence", "fr": "residence"}, "Residence",
+            "residence",
+            {"en": "residence", "fr": "residence"},
+            "Residence",
             (
-                Field("days_present", "Days physically present in the past 5 years", "integer",
-                      minimum=1095, maximum=1826, max_length=6,
-                      below_minimum="You need at least 1,095 days of physical presence in "
-                                    "the past 5 years to apply.",
-                      hint="Count the days you were in the country; you need at least 1,095."),
+                Field(
+                    "days_present",
+                    "Days physically present in the past 5 years",
+                    "integer",
+                    minimum=1095,
+                    maximum=1826,
+                    max_length=6,
+                    below_minimum="You need at least 1,095 days of physical presence in "
+                    "the past 5 years to apply.",
+                    hint="Count the days you were in the country; you need at least 1,095.",
+                ),
                 Field("address", "Street address", "text", max_length=120),
                 Field("city", "City or town", "text", max_length=60),
                 Field("province", "Province or territory", "select", choices=PROVINCES),
                 Field("postal_code", "Postal code", "postal", max_length=7),
-                Field("taxes_filed", "I filed income taxes for at least 3 of the past 5 "
-                      "years", "confirm", choices=YES),
+                Field(
+                    "taxes_filed",
+                    "I filed income taxes for at least 3 of the past 5 years",
+                    "confirm",
+                    choices=YES,
+                ),
             ),
         ),
         Step(
-            "language", {"en": "language", "fr": "langue"}, "Language skills",
+            "language",
+            {"en": "language", "fr": "langue"},
+            "Language skills",
             (
-                Field("language_evidence", "Proof of language skills", "select", choices=(
-                    ("test", "An approved language test result"),
-                    ("education", "Secondary or post-secondary education in English or French"),
-                    ("program", "A government-funded language training certificate"),
-                    ("exempt", "I am 55 or older (no proof needed)"),
-                )),
+                Field(
+                    "language_evidence",
+                    "Proof of language skills",
+                    "select",
+                    choices=(
+                        ("test", "An approved language test result"),
+                        ("education", "Secondary or post-secondary education in English or French"),
+                        ("program", "A government-funded language training certificate"),
+                        ("exempt", "I am 55 or older (no proof needed)"),
+                    ),
+                ),
             ),
         ),
         Step("documents", {"en": "documents", "fr": "documents"}, "Documents", documents=True),
-        Step("review", {"en": "review", "fr": "verification"}, "Review and submit",
-             review=True),
+        Step("review", {"en": "review", "fr": "verification"}, "Review and submit", review=True),
     ),
     documents=(
         DocumentCategory("identity", "Proof of identity (passport or PR card)", True),
@@ -123,38 +168,60 @@ PR_INTEREST = ApplicationForm(
     kind="pr_interest",
     title="Permanent residence: expression of interest",
     summary="Tell us about yourself and the program you are interested in; we will contact "
-            "you if you are invited to apply.",
+    "you if you are invited to apply.",
     receipt_prefix="PR",
     steps=(
         ABOUT_YOU,
         Step(
-            "plans", {"en": "your-plans", "fr": "vos-projets"}, "Your plans",
+            "plans",
+            {"en": "your-plans", "fr": "vos-projets"},
+            "Your plans",
             (
-                Field("program", "Program you are interested in", "select", choices=(
-                    ("express_entry", "Express Entry (skilled workers)"),
-                    ("family", "Family sponsorship"),
-                    ("provincial", "Provincial nominee"),
-                    ("other", "Other or not sure"),
-                )),
-                Field("country_of_residence", "Country where you live now", "name",
-                      max_length=60),
-                Field("education", "Highest level of education", "select", choices=(
-                    ("secondary", "Secondary school"),
-                    ("one_year", "One-year post-secondary program"),
-                    ("bachelor", "Bachelor's degree"),
-                    ("master", "Master's degree"),
-                    ("doctorate", "Doctorate"),
-                )),
-                Field("language_clb", "Language level (CLB 0 to 12)", "integer", minimum=0,
-                      maximum=12, max_length=2,
-                      hint="Your Canadian Language Benchmark from an approved test."),
-                Field("years_experience", "Years of skilled work experience", "integer",
-                      minimum=0, maximum=50, max_length=2),
+                Field(
+                    "program",
+                    "Program you are interested in",
+                    "select",
+                    choices=(
+                        ("express_entry", "Express Entry (skilled workers)"),
+                        ("family", "Family sponsorship"),
+                        ("provincial", "Provincial nominee"),
+                        ("other", "Other or not sure"),
+                    ),
+                ),
+                Field("country_of_residence", "Country where you live now", "name", max_length=60),
+                Field(
+                    "education",
+                    "Highest level of education",
+                    "select",
+                    choices=(
+                        ("secondary", "Secondary school"),
+                        ("one_year", "One-year post-secondary program"),
+                        ("bachelor", "Bachelor's degree"),
+                        ("master", "Master's degree"),
+                        ("doctorate", "Doctorate"),
+                    ),
+                ),
+                Field(
+                    "language_clb",
+                    "Language level (CLB 0 to 12)",
+                    "integer",
+                    minimum=0,
+                    maximum=12,
+                    max_length=2,
+                    hint="Your Canadian Language Benchmark from an approved test.",
+                ),
+                Field(
+                    "years_experience",
+                    "Years of skilled work experience",
+                    "integer",
+                    minimum=0,
+                    maximum=50,
+                    max_length=2,
+                ),
             ),
         ),
         Step("documents", {"en": "documents", "fr": "documents"}, "Documents", documents=True),
-        Step("review", {"en": "review", "fr": "verification"}, "Review and submit",
-             review=True),
+        Step("review", {"en": "review", "fr": "verification"}, "Review and submit", review=True),
     ),
     documents=(
         DocumentCategory("identity", "Proof of identity (passport or PR card)", False),

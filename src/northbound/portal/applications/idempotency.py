@@ -87,12 +87,20 @@ async def previous_result(
 
 
 def remember(
-    session: AsyncSession, user_id: int, key: str, action: str, print_: str,
+    session: AsyncSession,
+    user_id: int,
+    key: str,
+    action: str,
+    print_: str,
     result: dict[str, Any],
 ) -> None:
     session.add(
         IdempotencyRecord(
-            user_id=user_id, key=key, action=action, fingerprint=print_,
-            result=json.dumps(result, sort_keys=True), created_at=utcnow(),
+            user_id=user_id,
+            key=key,
+            action=action,
+            fingerprint=print_,
+            result=json.dumps(result, sort_keys=True),
+            created_at=utcnow(),
         )
     )

@@ -19,6 +19,7 @@ from northbound.storage.database import Database
 class EnquirySent(Recorded):
     reference: str
 
+
 TOPICS: tuple[tuple[str, str], ...] = (
     ("status", "The status of my application"),
     ("documents", "Documents I sent or need to send"),
@@ -41,9 +42,7 @@ def body_error(body: str) -> str | None:
     return None
 
 
-def check_enquiry(
-    topic: str, body: str, application_id: str, own_ids: set[str]
-) -> dict[str, str]:
+def check_enquiry(topic: str, body: str, application_id: str, own_ids: set[str]) -> dict[str, str]:
     errors: dict[str, str] = {}
     if topic not in {key for key, _ in TOPICS}:
         errors["topic"] = "Choose one of the options."
@@ -56,15 +55,26 @@ def check_enquiry(
 
 
 async def send_enquiry(
-    db: Database, user_id: int, topic: str, body: str, application_id: str | None, key: str,
+    db: Database,
+    user_id: int,
+    topic: str,
+    body: str,
+    application_id: str | None,
+    key: str,
     now: datetime,
 ) -> str:
     """Store the enquiry (idempotently); returns its reference number."""
 
     async def work(session: AsyncSession) -> EnquirySent:
-        enquiry = Enquiry(reference=new_receipt("EQ"), user_id=user_id, topic=topic,
-                          body=body.strip(), application_id=application_id or None,
-                          state="open", created_at=now)
+        enquiry = Enquiry(
+            reference=new_receipt("EQ"),
+            user_id=user_id,
+            topic=topic,
+            body=body.strip(),
+            application_id=application_id or None,
+            state="open",
+            created_at=now,
+        )
         session.add(enquiry)
         return EnquirySent(reference=enquiry.reference)
 
@@ -92,8 +102,10 @@ async def open_enquiries(db: Database, limit: int = 200) -> list[Enquiry]:
 async def inbox(db: Database, user_id: int) -> list[InboxMessage]:
     async with db.session() as session:
         rows = await session.execute(
-            select(InboxMessage).where(InboxMessage.user_id == user_id)
-            .order_by(InboxMessage.id.desc()).limit(200)
+            select(InboxMessage)
+            .where(InboxMessage.user_id == user_id)
+            .order_by(InboxMessage.id.desc())
+            .limit(200)
         )
         return list(rows.scalars())
 
@@ -101,7 +113,8 @@ async def inbox(db: Database, user_id: int) -> list[InboxMessage]:
 async def unread_count(db: Database, user_id: int) -> int:
     async with db.session() as session:
         count = await session.scalar(
-            select(func.count()).select_from(InboxMessage)
+            select(func.count())
+            .select_from(InboxMessage)
             .where(InboxMessage.user_id == user_id, InboxMessage.read_at.is_(None))
         )
         return int(count or 0)
@@ -117,16 +130,30 @@ async def mark_read(db: Database, user_id: int, now: datetime) -> None:
 
 
 def add_message(
-    session: AsyncSession, *, user_id: int, subject: str, body: str, now: datetime,
-    sender_id: int | None = None, application_id: str | None = None,
+    session: AsyncSession,
+    *,
+    user_id: int,
+    subject: str,
+    body: str,
+    now: datetime,
+    sender_id: int | None = None,
+    application_id: str | None = None,
     enquiry_id: int | None = None,
 ) -> None:
-    session.add(InboxMessage(user_id=user_id, subject=subject[:200], body=body,
-                             sender_id=sender_id, application_id=application_id,
-                             enquiry_id=enquiry_id, created_at=now))
+    session.add(
+        InboxMessage(
+            user_id=user_id,
+            subject=subject[:200],
+            body=body,
+            sender_id=sender_id,
+            application_id=application_id,
+            enquiry_id=enquiry_id,
+            created_at=now,
+        )
+    )
 
 
 async def application_owner(session: AsyncSession, application_id: str) -> int | None:
-    return (await session.execute(
-        select(Application.user_id).where(Application.id == application_id)
-    )).scalar_one_or_none()
+    return (
+        await session.execute(select(Application.user_id).where(Application.id == application_id))
+    ).scalar_one_or_none()

@@ -36,13 +36,13 @@ router = pages.router
 
 
 def _crumbs(language: Language, *extra: Crumb) -> list[Crumb]:
-    return account_crumbs(language, Crumb(gettext(language, "My applications"),
-                                          APP_PATHS["list"][language]), *extra)
+    return account_crumbs(
+        language, Crumb(gettext(language, "My applications"), APP_PATHS["list"][language]), *extra
+    )
 
 
 async def _owned(request: Request, user: User, application_id: str) -> Application:
-    application = await service.own_application(
-        accounts_state(request).db, user.id, application_id)
+    application = await service.own_application(accounts_state(request).db, user.id, application_id)
     if application is None:
         raise HTTPException(404)
     return application
@@ -52,9 +52,14 @@ def _step_href(language: Language, application: Application, step: Step) -> str:
     return app_path("step", language, application_id=application.id, step=step.slugs[language])
 
 
-def _progress(form: ApplicationForm, answers: dict[str, str], documents: list[Document],
-              language: Language, application: Application, today: date
-              ) -> list[dict[str, object]]:
+def _progress(
+    form: ApplicationForm,
+    answers: dict[str, str],
+    documents: list[Document],
+    language: Language,
+    application: Application,
+    today: date,
+) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for step in form.steps:
         if step.review:
@@ -63,24 +68,35 @@ def _progress(form: ApplicationForm, answers: dict[str, str], documents: list[Do
             done = not service.missing_documents(form, documents)
         else:
             done = not validate_step(step, answers, today)[1]
-        rows.append({"title": step.title, "href": _step_href(language, application, step),
-                     "done": done})
+        rows.append(
+            {"title": step.title, "href": _step_href(language, application, step), "done": done}
+        )
     return rows
 
 
 @pages.page("home", ["GET"])
-async def account_home(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                       user: SignedIn) -> Response:
+async def account_home(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
+) -> Response:
     db = accounts_state(request).db
     applications = await service.list_applications(db, user.id)
     unread = await messages.unread_count(db, user.id)
-    return render(request, visitor, language, "applications/home.html", title="My account",
-                  twin_href=pages.twin(request),
-                  breadcrumbs=account_crumbs(language)[:1], applications=applications,
-                  forms=FORMS, unread=unread, paths=_paths(language),
-                  welcome=request.query_params.get("welcome") == "1",
-                  changed=request.query_params.get("changed") == "1",
-                  sent=request.query_params.get("sent") == "1")
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/home.html",
+        title="My account",
+        twin_href=pages.twin(request),
+        breadcrumbs=account_crumbs(language)[:1],
+        applications=applications,
+        forms=FORMS,
+        unread=unread,
+        paths=_paths(language),
+        welcome=request.query_params.get("welcome") == "1",
+        changed=request.query_params.get("changed") == "1",
+        sent=request.query_params.get("sent") == "1",
+    )
 
 
 def _paths(language: Language) -> dict[str, str]:
@@ -88,41 +104,74 @@ def _paths(language: Language) -> dict[str, str]:
 
 
 @pages.page("list", ["GET"])
-async def application_list(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                           user: SignedIn) -> Response:
+async def application_list(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
+) -> Response:
     applications = await service.list_applications(accounts_state(request).db, user.id)
-    return render(request, visitor, language, "applications/list.html",
-                  title="My applications", twin_href=pages.twin(request),
-                  breadcrumbs=account_crumbs(language), applications=applications, forms=FORMS,
-                  paths=_paths(language))
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/list.html",
+        title="My applications",
+        twin_href=pages.twin(request),
+        breadcrumbs=account_crumbs(language),
+        applications=applications,
+        forms=FORMS,
+        paths=_paths(language),
+    )
 
 
 @pages.page("new", ["GET", "POST"])
-async def new_application(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                          user: SignedIn) -> Response:
+async def new_application(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
+) -> Response:
     crumbs = _crumbs(language)
     if request.method == "GET":
-        return render(request, visitor, language, "applications/new.html",
-                      title="Start an application", twin_href=pages.twin(request),
-                      breadcrumbs=crumbs, forms=FORMS, paths=_paths(language))
+        return render(
+            request,
+            visitor,
+            language,
+            "applications/new.html",
+            title="Start an application",
+            twin_href=pages.twin(request),
+            breadcrumbs=crumbs,
+            forms=FORMS,
+            paths=_paths(language),
+        )
     form = await read_form(request, visitor)
     kind = clipped(form, "kind", 40)
     if kind not in FORMS:
-        return render(request, visitor, language, "applications/new.html",
-                      title="Start an application", twin_href=pages.twin(request),
-                      breadcrumbs=crumbs, forms=FORMS, paths=_paths(language),
-                      errors={"kind": "Choose one of the options."}, status=400)
+        return render(
+            request,
+            visitor,
+            language,
+            "applications/new.html",
+            title="Start an application",
+            twin_href=pages.twin(request),
+            breadcrumbs=crumbs,
+            forms=FORMS,
+            paths=_paths(language),
+            errors={"kind": "Choose one of the options."},
+            status=400,
+        )
     state = accounts_state(request)
     key = submission_key(form.get("idempotency_key"))
     application_id = await service.start(state.db, user.id, kind, key, state.clock())
     first = FORMS[kind].steps[0].slugs[language]
-    return redirect(request, visitor,
-                    app_path("step", language, application_id=application_id, step=first))
+    return redirect(
+        request, visitor, app_path("step", language, application_id=application_id, step=first)
+    )
 
 
 @pages.page("detail", ["GET"])
-async def application_detail(request: Request, application_id: str, language: PageLanguage,
-                             visitor: CurrentVisitor, user: SignedIn) -> Response:
+async def application_detail(
+    request: Request,
+    application_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: SignedIn,
+) -> Response:
     application = await _owned(request, user, application_id)
     state = accounts_state(request)
     form = FORMS[application.kind]
@@ -130,29 +179,61 @@ async def application_detail(request: Request, application_id: str, language: Pa
     twin = pages.twin(request, application_id=application.id)
     documents = await service.documents_of(state.db, application.id)
     if application.state == "draft":
-        progress = _progress(form, service.answers_of(application), documents, language,
-                             application, state.clock().date())
-        return render(request, visitor, language, "applications/draft.html", title=form.title,
-                      twin_href=twin, breadcrumbs=crumbs, application=application,
-                      form=form, progress=progress)
+        progress = _progress(
+            form,
+            service.answers_of(application),
+            documents,
+            language,
+            application,
+            state.clock().date(),
+        )
+        return render(
+            request,
+            visitor,
+            language,
+            "applications/draft.html",
+            title=form.title,
+            twin_href=twin,
+            breadcrumbs=crumbs,
+            application=application,
+            form=form,
+            progress=progress,
+        )
     events = await service.stage_events(state.db, application.id)
     reached = {}
     for event in events:
         reached[event.stage] = event.reached_at
     stages = stages_for(application.kind)
     current = [s.key for s in stages].index(application.stage or "received")
-    return render(request, visitor, language, "applications/status.html", title=form.title,
-                  twin_href=twin, breadcrumbs=crumbs, application=application, form=form,
-                  stages=stages, reached=reached, current=current, documents=documents,
-                  just_submitted=request.query_params.get("submitted") == "1",
-                  document_href=lambda d: app_path("document", language,
-                                                   application_id=application.id,
-                                                   document_id=d.id))
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/status.html",
+        title=form.title,
+        twin_href=twin,
+        breadcrumbs=crumbs,
+        application=application,
+        form=form,
+        stages=stages,
+        reached=reached,
+        current=current,
+        documents=documents,
+        just_submitted=request.query_params.get("submitted") == "1",
+        document_href=lambda d: app_path(
+            "document", language, application_id=application.id, document_id=d.id
+        ),
+    )
 
 
 @pages.page("upload", ["POST"])
-async def upload_document(request: Request, application_id: str, language: PageLanguage,
-                          visitor: CurrentVisitor, user: SignedInToAct) -> Response:
+async def upload_document(
+    request: Request,
+    application_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: SignedInToAct,
+) -> Response:
     application = await _owned(request, user, application_id)
     form = FORMS[application.kind]
     step = next(s for s in form.steps if s.documents)
@@ -167,9 +248,19 @@ async def upload_document(request: Request, application_id: str, language: PageL
         if exc.status_code != 413:
             raise
         return await _documents_page(
-            request, visitor, language, application, form, step, status=413,
-            errors={"file": gettext(language, "The file is larger than {mb} MB. Make it "
-                                    "smaller and try again.").format(mb=limit // 1048576)})
+            request,
+            visitor,
+            language,
+            application,
+            form,
+            step,
+            status=413,
+            errors={
+                "file": gettext(
+                    language, "The file is larger than {mb} MB. Make it smaller and try again."
+                ).format(mb=limit // 1048576)
+            },
+        )
     try:
         check_csrf(request, visitor, received.fields.get("csrf_token"))
         key = submission_key(received.fields.get("idempotency_key"))
@@ -186,15 +277,32 @@ async def upload_document(request: Request, application_id: str, language: PageL
         if len(existing) >= state.settings.accounts.max_documents_per_application:
             errors["file"] = "This application already has the most documents allowed."
         if errors or received.temp_path is None or media_type is None:
-            return await _documents_page(request, visitor, language, application, form, step,
-                                         errors=errors, status=400,
-                                         values={"category": category})
+            return await _documents_page(
+                request,
+                visitor,
+                language,
+                application,
+                form,
+                step,
+                errors=errors,
+                status=400,
+                values={"category": category},
+            )
         storage_key = await store.keep(received.temp_path)
         received.temp_path = None
         result = await service.add_document(
-            state.db, user.id, application.id, key, category=category,
-            filename=received.filename, media_type=media_type, size=received.size,
-            sha256=received.sha256, storage_key=storage_key, now=state.clock())
+            state.db,
+            user.id,
+            application.id,
+            key,
+            category=category,
+            filename=received.filename,
+            media_type=media_type,
+            size=received.size,
+            sha256=received.sha256,
+            storage_key=storage_key,
+            now=state.clock(),
+        )
         if result.replayed or result.storage_key != storage_key:
             await store.delete(storage_key)  # a retry: the first copy is the one kept
     finally:
@@ -203,9 +311,14 @@ async def upload_document(request: Request, application_id: str, language: PageL
 
 
 @pages.page("step", ["GET", "POST"])
-async def application_step(request: Request, application_id: str, step: str,
-                           language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
-                           ) -> Response:
+async def application_step(
+    request: Request,
+    application_id: str,
+    step: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: SignedIn,
+) -> Response:
     application = await _owned(request, user, application_id)
     form = FORMS[application.kind]
     current = form.step(step, language)
@@ -213,8 +326,9 @@ async def application_step(request: Request, application_id: str, step: str,
         raise HTTPException(404)
     # A repeated "Submit" (same key) still reaches the review handler, which replays it.
     if application.state != "draft" and not (current.review and request.method == "POST"):
-        return redirect(request, visitor, app_path("detail", language,
-                                                   application_id=application.id))
+        return redirect(
+            request, visitor, app_path("detail", language, application_id=application.id)
+        )
     if current.review:
         return await _review(request, visitor, language, user, application, form, current)
     if current.documents:
@@ -228,60 +342,113 @@ async def application_step(request: Request, application_id: str, step: str,
         submitted = await read_form(request, visitor)
         answers = {f.name: clipped(submitted, f.name, 5000) for f in current.fields}
         clock = accounts_state(request).clock
-        _, errors = await service.save_step(accounts_state(request).db, application, current,
-                                            answers, clock())
+        _, errors = await service.save_step(
+            accounts_state(request).db, application, current, answers, clock()
+        )
         if not errors:
             index = form.steps.index(current)
             following = form.steps[index + 1]
             return redirect(request, visitor, _step_href(language, application, following))
         values, status = answers, 400
-    return _render_step(request, visitor, language, application, form, current, values,
-                        errors, status)
+    return _render_step(
+        request, visitor, language, application, form, current, values, errors, status
+    )
 
 
-def _render_step(request: Request, visitor: Visitor, language: Language,
-                 application: Application, form: ApplicationForm, step: Step,
-                 values: dict[str, str], errors: dict[str, str], status: int) -> Response:
+def _render_step(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    application: Application,
+    form: ApplicationForm,
+    step: Step,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int,
+) -> Response:
     index = form.steps.index(step)
     previous = _step_href(language, application, form.steps[index - 1]) if index else ""
-    return render(request, visitor, language, "applications/step.html",
-                  title=step.title, twin_href=_step_href(other(language), application, step),
-                  breadcrumbs=_app_crumbs(language, application, form), application=application,
-                  form=form, step=step, step_number=index + 1, step_count=len(form.steps),
-                  action=_step_href(language, application, step), previous=previous,
-                  values=values, errors=errors, status=status)
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/step.html",
+        title=step.title,
+        twin_href=_step_href(other(language), application, step),
+        breadcrumbs=_app_crumbs(language, application, form),
+        application=application,
+        form=form,
+        step=step,
+        step_number=index + 1,
+        step_count=len(form.steps),
+        action=_step_href(language, application, step),
+        previous=previous,
+        values=values,
+        errors=errors,
+        status=status,
+    )
 
 
-def _app_crumbs(language: Language, application: Application, form: ApplicationForm
-                ) -> list[Crumb]:
-    return _crumbs(language, Crumb(gettext(language, form.title),
-                                   app_path("detail", language, application_id=application.id)))
+def _app_crumbs(language: Language, application: Application, form: ApplicationForm) -> list[Crumb]:
+    return _crumbs(
+        language,
+        Crumb(
+            gettext(language, form.title),
+            app_path("detail", language, application_id=application.id),
+        ),
+    )
 
 
-async def _documents_page(request: Request, visitor: Visitor, language: Language,
-                          application: Application, form: ApplicationForm, step: Step,
-                          errors: dict[str, str] | None = None, status: int = 200,
-                          values: dict[str, str] | None = None) -> Response:
+async def _documents_page(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    application: Application,
+    form: ApplicationForm,
+    step: Step,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+) -> Response:
     state = accounts_state(request)
     documents = await service.documents_of(state.db, application.id)
     index = form.steps.index(step)
-    return render(request, visitor, language, "applications/documents.html",
-                  title=step.title, twin_href=_step_href(other(language), application, step),
-                  breadcrumbs=_app_crumbs(language, application, form), application=application,
-                  form=form, step=step, step_number=index + 1, step_count=len(form.steps),
-                  documents=documents,
-                  upload_action=app_path("upload", language, application_id=application.id),
-                  previous=_step_href(language, application, form.steps[index - 1]),
-                  following=_step_href(language, application, form.steps[index + 1]),
-                  max_megabytes=state.settings.accounts.upload_max_bytes // (1024 * 1024),
-                  document_href=lambda d: app_path("document", language,
-                                                   application_id=application.id,
-                                                   document_id=d.id),
-                  errors=errors or {}, values=values or {}, status=status)
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/documents.html",
+        title=step.title,
+        twin_href=_step_href(other(language), application, step),
+        breadcrumbs=_app_crumbs(language, application, form),
+        application=application,
+        form=form,
+        step=step,
+        step_number=index + 1,
+        step_count=len(form.steps),
+        documents=documents,
+        upload_action=app_path("upload", language, application_id=application.id),
+        previous=_step_href(language, application, form.steps[index - 1]),
+        following=_step_href(language, application, form.steps[index + 1]),
+        max_megabytes=state.settings.accounts.upload_max_bytes // (1024 * 1024),
+        document_href=lambda d: app_path(
+            "document", language, application_id=application.id, document_id=d.id
+        ),
+        errors=errors or {},
+        values=values or {},
+        status=status,
+    )
 
 
-async def _review(request: Request, visitor: Visitor, language: Language, user: User,
-                  application: Application, form: ApplicationForm, step: Step) -> Response:
+async def _review(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    user: User,
+    application: Application,
+    form: ApplicationForm,
+    step: Step,
+) -> Response:
     state = accounts_state(request)
     errors: dict[str, str] = {}
     status = 200
@@ -300,25 +467,41 @@ async def _review(request: Request, visitor: Visitor, language: Language, user: 
     documents = await service.documents_of(state.db, application.id)
     index = form.steps.index(step)
     rows = [
-        {"title": s.title, "href": _step_href(language, application, s),
-         "answers": [(f, answers.get(f.name, "")) for f in s.fields]}
+        {
+            "title": s.title,
+            "href": _step_href(language, application, s),
+            "answers": [(f, answers.get(f.name, "")) for f in s.fields],
+        }
         for s in form.question_steps
     ]
-    return render(request, visitor, language, "applications/review.html", title=step.title,
-                  twin_href=_step_href(other(language), application, step),
-                  breadcrumbs=_app_crumbs(language, application, form), application=application,
-                  form=form, step=step, step_number=index + 1, step_count=len(form.steps),
-                  rows=rows, documents=documents, errors=errors, status=status,
-                  action=_step_href(language, application, step),
-                  previous=_step_href(language, application, form.steps[index - 1]))
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/review.html",
+        title=step.title,
+        twin_href=_step_href(other(language), application, step),
+        breadcrumbs=_app_crumbs(language, application, form),
+        application=application,
+        form=form,
+        step=step,
+        step_number=index + 1,
+        step_count=len(form.steps),
+        rows=rows,
+        documents=documents,
+        errors=errors,
+        status=status,
+        action=_step_href(language, application, step),
+        previous=_step_href(language, application, form.steps[index - 1]),
+    )
 
 
 @pages.page("document", ["GET"])
-async def download_document(request: Request, application_id: str, document_id: str,
-                            visitor: CurrentVisitor, user: SignedIn) -> Response:
+async def download_document(
+    request: Request, application_id: str, document_id: str, visitor: CurrentVisitor, user: SignedIn
+) -> Response:
     application = await _owned(request, user, application_id)
-    document = await service.document_of(accounts_state(request).db, application.id,
-                                         document_id)
+    document = await service.document_of(accounts_state(request).db, application.id, document_id)
     if document is None:
         raise HTTPException(404)
     return document_response(request, document)
@@ -328,51 +511,86 @@ def document_response(request: Request, document: Document) -> Response:
     store = document_store(request)
     filename = quote(document.filename, safe="")
     return StreamingResponse(
-        store.read(document.storage_key), media_type=document.media_type,
-        headers={"content-disposition": f"attachment; filename*=UTF-8''{filename}",
-                 "x-content-type-options": "nosniff", "cache-control": "no-store",
-                 "content-length": str(document.size)},
+        store.read(document.storage_key),
+        media_type=document.media_type,
+        headers={
+            "content-disposition": f"attachment; filename*=UTF-8''{filename}",
+            "x-content-type-options": "nosniff",
+            "cache-control": "no-store",
+            "content-length": str(document.size),
+        },
     )
 
 
 @pages.page("inbox", ["GET"])
-async def inbox(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                user: SignedIn) -> Response:
+async def inbox(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
+) -> Response:
     state = accounts_state(request)
     items = await messages.inbox(state.db, user.id)
     await messages.mark_read(state.db, user.id, state.clock())
-    return render(request, visitor, language, "applications/inbox.html",
-                  title="Secure messages", twin_href=pages.twin(request),
-                  breadcrumbs=account_crumbs(language), items=items)
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/inbox.html",
+        title="Secure messages",
+        twin_href=pages.twin(request),
+        breadcrumbs=account_crumbs(language),
+        items=items,
+    )
 
 
 @pages.page("enquiries", ["GET", "POST"])
-async def enquiries(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                    user: SignedIn) -> Response:
+async def enquiries(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
+) -> Response:
     state = accounts_state(request)
-    applications = [a for a in await service.list_applications(state.db, user.id)
-                    if a.receipt_number]
+    applications = [
+        a for a in await service.list_applications(state.db, user.id) if a.receipt_number
+    ]
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
     status = 200
     reference = ""
     if request.method == "POST":
         form = await read_form(request, visitor)
-        values = {"topic": clipped(form, "topic", 40), "body": clipped(form, "body", 5000),
-                  "application": clipped(form, "application", 40)}
-        errors = messages.check_enquiry(values["topic"], values["body"], values["application"],
-                                        {a.id for a in applications})
+        values = {
+            "topic": clipped(form, "topic", 40),
+            "body": clipped(form, "body", 5000),
+            "application": clipped(form, "application", 40),
+        }
+        errors = messages.check_enquiry(
+            values["topic"], values["body"], values["application"], {a.id for a in applications}
+        )
         if not errors:
             key = submission_key(form.get("idempotency_key"))
             reference = await messages.send_enquiry(
-                state.db, user.id, values["topic"], values["body"],
-                values["application"] or None, key, state.clock())
+                state.db,
+                user.id,
+                values["topic"],
+                values["body"],
+                values["application"] or None,
+                key,
+                state.clock(),
+            )
             values = {}
         else:
             status = 400
     sent = await messages.enquiries_of(state.db, user.id)
-    return render(request, visitor, language, "applications/enquiries.html",
-                  title="Ask us a question", twin_href=pages.twin(request),
-                  breadcrumbs=account_crumbs(language), applications=applications,
-                  topics=messages.TOPICS, sent=sent, reference=reference, errors=errors,
-                  values=values, status=status)
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/enquiries.html",
+        title="Ask us a question",
+        twin_href=pages.twin(request),
+        breadcrumbs=account_crumbs(language),
+        applications=applications,
+        topics=messages.TOPICS,
+        sent=sent,
+        reference=reference,
+        errors=errors,
+        values=values,
+        status=status,
+    )

@@ -72,8 +72,13 @@ def new_id() -> str:
 
 
 async def run_once(
-    db: Database, user_id: int, key: str, action: str, payload: Any,
-    work: Callable[[AsyncSession], Awaitable[Result]], result_type: type[Result],
+    db: Database,
+    user_id: int,
+    key: str,
+    action: str,
+    payload: Any,
+    work: Callable[[AsyncSession], Awaitable[Result]],
+    result_type: type[Result],
 ) -> Result:
     """Run ``work`` and record ``key`` in one transaction, or return the recorded result.
 
@@ -109,16 +114,20 @@ async def own_application(db: Database, user_id: int, application_id: str) -> Ap
     if len(application_id) != 32:
         return None
     async with db.session() as session:
-        return (await session.execute(
-            select(Application).where(Application.id == application_id,
-                                      Application.user_id == user_id)
-        )).scalar_one_or_none()
+        return (
+            await session.execute(
+                select(Application).where(
+                    Application.id == application_id, Application.user_id == user_id
+                )
+            )
+        ).scalar_one_or_none()
 
 
 async def list_applications(db: Database, user_id: int) -> list[Application]:
     async with db.session() as session:
         rows = await session.execute(
-            select(Application).where(Application.user_id == user_id)
+            select(Application)
+            .where(Application.user_id == user_id)
             .order_by(Application.created_at.desc())
         )
         return list(rows.scalars())
@@ -128,8 +137,15 @@ async def start(db: Database, user_id: int, kind: str, key: str, now: datetime) 
     """Create a draft (a double click creates one, not two). Returns its id."""
 
     async def work(session: AsyncSession) -> Started:
-        application = Application(id=new_id(), user_id=user_id, kind=kind, state="draft",
-                                  answers="{}", created_at=now, updated_at=now)
+        application = Application(
+            id=new_id(),
+            user_id=user_id,
+            kind=kind,
+            state="draft",
+            answers="{}",
+            created_at=now,
+            updated_at=now,
+        )
         session.add(application)
         return Started(application_id=application.id)
 
@@ -138,7 +154,10 @@ async def start(db: Database, user_id: int, kind: str, key: str, now: datetime) 
 
 
 async def save_step(
-    db: Database, application: Application, step: Step, submitted: dict[str, str],
+    db: Database,
+    application: Application,
+    step: Step,
+    submitted: dict[str, str],
     now: datetime,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Validate and store one step's answers together; (values, errors)."""
@@ -156,8 +175,9 @@ async def save_step(
             .values(answers=json.dumps(merged, sort_keys=True), updated_at=now)
         )
         if getattr(result, "rowcount", 0) != 1:
-            return values, {"form": "This application was already submitted and can no "
-                                    "longer be changed."}
+            return values, {
+                "form": "This application was already submitted and can no longer be changed."
+            }
     application.answers = json.dumps(merged, sort_keys=True)
     return values, {}
 
@@ -165,7 +185,8 @@ async def save_step(
 async def documents_of(db: Database, application_id: str) -> list[Document]:
     async with db.session() as session:
         rows = await session.execute(
-            select(Document).where(Document.application_id == application_id)
+            select(Document)
+            .where(Document.application_id == application_id)
             .order_by(Document.created_at)
         )
         return list(rows.scalars())
@@ -175,7 +196,8 @@ def missing_documents(form: ApplicationForm, documents: list[Document]) -> dict[
     present = {d.category for d in documents}
     return {
         f"document_{c.key}": "Upload this required document before you submit."
-        for c in form.documents if c.required and c.key not in present
+        for c in form.documents
+        if c.required and c.key not in present
     }
 
 
@@ -186,14 +208,21 @@ async def _mark_submitted(
     changed = await session.execute(
         update(Application)
         .where(Application.id == application.id, Application.state == "draft")
-        .values(state="submitted", stage="received", receipt_number=receipt,
-                submitted_at=now, updated_at=now)
+        .values(
+            state="submitted",
+            stage="received",
+            receipt_number=receipt,
+            submitted_at=now,
+            updated_at=now,
+        )
     )
     if getattr(changed, "rowcount", 0) != 1:
         # Submitted a moment ago under another key: answer with that receipt.
-        existing = (await session.execute(
-            select(Application.receipt_number).where(Application.id == application.id)
-        )).scalar_one()
+        existing = (
+            await session.execute(
+                select(Application.receipt_number).where(Application.id == application.id)
+            )
+        ).scalar_one()
         return Submitted(application_id=application.id, receipt=existing)
     session.add(StageEvent(application_id=application.id, stage="received", reached_at=now))
     return Submitted(application_id=application.id, receipt=receipt)
@@ -205,24 +234,28 @@ async def submit(
     """Submit a draft. Raises :class:`Incomplete` with what is missing."""
 
     async def work(session: AsyncSession) -> Submitted:
-        application = (await session.execute(
-            select(Application).where(Application.id == application_id,
-                                      Application.user_id == user_id)
-        )).scalar_one()
+        application = (
+            await session.execute(
+                select(Application).where(
+                    Application.id == application_id, Application.user_id == user_id
+                )
+            )
+        ).scalar_one()
         if application.state != "draft":
             return Submitted(application_id=application.id, receipt=application.receipt_number)
         form = FORMS[application.kind]
         _, errors = validate_all(form, answers_of(application), now.date())
-        documents = (await session.execute(
-            select(Document).where(Document.application_id == application.id)
-        )).scalars()
+        documents = (
+            await session.execute(select(Document).where(Document.application_id == application.id))
+        ).scalars()
         errors.update(missing_documents(form, list(documents)))
         if errors:
             raise Incomplete(errors)
         return await _mark_submitted(session, application, form, now)
 
-    return await run_once(db, user_id, key, "submit", {"application": application_id}, work,
-                          Submitted)
+    return await run_once(
+        db, user_id, key, "submit", {"application": application_id}, work, Submitted
+    )
 
 
 async def submit_complete(
@@ -236,21 +269,29 @@ async def submit_complete(
         raise Incomplete(errors)
 
     async def work(session: AsyncSession) -> Submitted:
-        application = Application(id=new_id(), user_id=user_id, kind=kind, state="draft",
-                                  answers=json.dumps(values, sort_keys=True),
-                                  created_at=now, updated_at=now)
+        application = Application(
+            id=new_id(),
+            user_id=user_id,
+            kind=kind,
+            state="draft",
+            answers=json.dumps(values, sort_keys=True),
+            created_at=now,
+            updated_at=now,
+        )
         session.add(application)
         await session.flush()
         return await _mark_submitted(session, application, form, now)
 
-    return await run_once(db, user_id, key, "submit_new", {"kind": kind, "answers": answers},
-                          work, Submitted)
+    return await run_once(
+        db, user_id, key, "submit_new", {"kind": kind, "answers": answers}, work, Submitted
+    )
 
 
 async def stage_events(db: Database, application_id: str) -> list[StageEvent]:
     async with db.session() as session:
         rows = await session.execute(
-            select(StageEvent).where(StageEvent.application_id == application_id)
+            select(StageEvent)
+            .where(StageEvent.application_id == application_id)
             .order_by(StageEvent.reached_at, StageEvent.id)
         )
         return list(rows.scalars())
@@ -261,20 +302,42 @@ class NotDraft(Exception):
 
 
 async def add_document(
-    db: Database, user_id: int, application_id: str, key: str, *, category: str,
-    filename: str, media_type: str, size: int, sha256: str, storage_key: str, now: datetime,
+    db: Database,
+    user_id: int,
+    application_id: str,
+    key: str,
+    *,
+    category: str,
+    filename: str,
+    media_type: str,
+    size: int,
+    sha256: str,
+    storage_key: str,
+    now: datetime,
 ) -> DocumentAdded:
     async def work(session: AsyncSession) -> DocumentAdded:
-        draft = (await session.execute(
-            select(Application.id).where(Application.id == application_id,
-                                         Application.user_id == user_id,
-                                         Application.state == "draft")
-        )).scalar_one_or_none()
+        draft = (
+            await session.execute(
+                select(Application.id).where(
+                    Application.id == application_id,
+                    Application.user_id == user_id,
+                    Application.state == "draft",
+                )
+            )
+        ).scalar_one_or_none()
         if draft is None:
             raise NotDraft()
-        document = Document(id=new_id(), application_id=application_id, category=category,
-                            filename=filename, media_type=media_type, size=size, sha256=sha256,
-                            storage_key=storage_key, created_at=now)
+        document = Document(
+            id=new_id(),
+            application_id=application_id,
+            category=category,
+            filename=filename,
+            media_type=media_type,
+            size=size,
+            sha256=sha256,
+            storage_key=storage_key,
+            created_at=now,
+        )
         session.add(document)
         return DocumentAdded(document_id=document.id, storage_key=storage_key)
 
@@ -286,7 +349,10 @@ async def document_of(db: Database, application_id: str, document_id: str) -> Do
     if len(document_id) != 32:
         return None
     async with db.session() as session:
-        return (await session.execute(
-            select(Document).where(Document.id == document_id,
-                                   Document.application_id == application_id)
-        )).scalar_one_or_none()
+        return (
+            await session.execute(
+                select(Document).where(
+                    Document.id == document_id, Document.application_id == application_id
+                )
+            )
+        ).scalar_one_or_none()

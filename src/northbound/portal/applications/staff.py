@@ -43,8 +43,10 @@ class EnquiryAnswered(Recorded):
 async def submitted_applications(db: Database, limit: int = 200) -> list[Application]:
     async with db.session() as session:
         rows = await session.execute(
-            select(Application).where(Application.state == "submitted")
-            .order_by(Application.submitted_at).limit(limit)
+            select(Application)
+            .where(Application.state == "submitted")
+            .order_by(Application.submitted_at)
+            .limit(limit)
         )
         return list(rows.scalars())
 
@@ -56,69 +58,134 @@ async def view_application(
     if len(application_id) != 32:
         return None
     async with db.session() as session, session.begin():
-        application = (await session.execute(
-            select(Application).where(Application.id == application_id,
-                                      Application.state == "submitted")
-        )).scalar_one_or_none()
+        application = (
+            await session.execute(
+                select(Application).where(
+                    Application.id == application_id, Application.state == "submitted"
+                )
+            )
+        ).scalar_one_or_none()
         if application is None:
             return None
-        session.add(StaffViewAudit(staff_user_id=staff_id, application_id=application_id,
-                                   action="view", at=now))
+        session.add(
+            StaffViewAudit(
+                staff_user_id=staff_id, application_id=application_id, action="view", at=now
+            )
+        )
         return application
 
 
 async def audit_trail(db: Database, application_id: str) -> list[StaffViewAudit]:
     async with db.session() as session:
         rows = await session.execute(
-            select(StaffViewAudit).where(StaffViewAudit.application_id == application_id)
-            .order_by(StaffViewAudit.id.desc()).limit(100)
+            select(StaffViewAudit)
+            .where(StaffViewAudit.application_id == application_id)
+            .order_by(StaffViewAudit.id.desc())
+            .limit(100)
         )
         return list(rows.scalars())
 
 
 async def move_to_stage(
-    db: Database, staff_id: int, application: Application, stage: str, key: str,
-    now: datetime, notice_subject: str, notice_body: str,
+    db: Database,
+    staff_id: int,
+    application: Application,
+    stage: str,
+    key: str,
+    now: datetime,
+    notice_subject: str,
+    notice_body: str,
 ) -> bool:
     """Move to ``stage`` (any stage of this kind's tracker); False if the stage is unknown."""
     if stage not in stage_keys(application.kind):
         return False
 
     async def work(session: AsyncSession) -> StageMoved:
-        await session.execute(update(Application).where(Application.id == application.id)
-                              .values(stage=stage, updated_at=now))
-        session.add(StageEvent(application_id=application.id, stage=stage, reached_at=now,
-                               staff_user_id=staff_id))
-        session.add(StaffViewAudit(staff_user_id=staff_id, application_id=application.id,
-                                   action=f"stage:{stage}"[:32], at=now))
-        add_message(session, user_id=application.user_id, subject=notice_subject,
-                    body=notice_body, now=now, sender_id=staff_id,
-                    application_id=application.id)
+        await session.execute(
+            update(Application)
+            .where(Application.id == application.id)
+            .values(stage=stage, updated_at=now)
+        )
+        session.add(
+            StageEvent(
+                application_id=application.id, stage=stage, reached_at=now, staff_user_id=staff_id
+            )
+        )
+        session.add(
+            StaffViewAudit(
+                staff_user_id=staff_id,
+                application_id=application.id,
+                action=f"stage:{stage}"[:32],
+                at=now,
+            )
+        )
+        add_message(
+            session,
+            user_id=application.user_id,
+            subject=notice_subject,
+            body=notice_body,
+            now=now,
+            sender_id=staff_id,
+            application_id=application.id,
+        )
         return StageMoved(stage=stage)
 
-    await run_once(db, staff_id, key, "stage",
-                   {"application": application.id, "stage": stage}, work, StageMoved)
+    await run_once(
+        db,
+        staff_id,
+        key,
+        "stage",
+        {"application": application.id, "stage": stage},
+        work,
+        StageMoved,
+    )
     return True
 
 
 async def write_to_applicant(
-    db: Database, staff_id: int, application: Application, subject: str, body: str, key: str,
+    db: Database,
+    staff_id: int,
+    application: Application,
+    subject: str,
+    body: str,
+    key: str,
     now: datetime,
 ) -> None:
     async def work(session: AsyncSession) -> MessageSent:
-        add_message(session, user_id=application.user_id, subject=subject, body=body, now=now,
-                    sender_id=staff_id, application_id=application.id)
-        session.add(StaffViewAudit(staff_user_id=staff_id, application_id=application.id,
-                                   action="message", at=now))
+        add_message(
+            session,
+            user_id=application.user_id,
+            subject=subject,
+            body=body,
+            now=now,
+            sender_id=staff_id,
+            application_id=application.id,
+        )
+        session.add(
+            StaffViewAudit(
+                staff_user_id=staff_id, application_id=application.id, action="message", at=now
+            )
+        )
         return MessageSent(sent=True)
 
-    await run_once(db, staff_id, key, "message",
-                   {"application": application.id, "subject": subject, "body": body}, work,
-                   MessageSent)
+    await run_once(
+        db,
+        staff_id,
+        key,
+        "message",
+        {"application": application.id, "subject": subject, "body": body},
+        work,
+        MessageSent,
+    )
 
 
 async def answer_enquiry(
-    db: Database, staff_id: int, enquiry_id: int, subject: str, body: str, key: str,
+    db: Database,
+    staff_id: int,
+    enquiry_id: int,
+    subject: str,
+    body: str,
+    key: str,
     now: datetime,
 ) -> bool:
     async with db.session() as session:
@@ -127,15 +194,24 @@ async def answer_enquiry(
         return False
 
     async def work(session: AsyncSession) -> EnquiryAnswered:
-        add_message(session, user_id=enquiry.user_id, subject=subject, body=body, now=now,
-                    sender_id=staff_id, enquiry_id=enquiry.id,
-                    application_id=enquiry.application_id)
-        await session.execute(update(Enquiry).where(Enquiry.id == enquiry.id)
-                              .values(state="answered"))
+        add_message(
+            session,
+            user_id=enquiry.user_id,
+            subject=subject,
+            body=body,
+            now=now,
+            sender_id=staff_id,
+            enquiry_id=enquiry.id,
+            application_id=enquiry.application_id,
+        )
+        await session.execute(
+            update(Enquiry).where(Enquiry.id == enquiry.id).values(state="answered")
+        )
         return EnquiryAnswered(answered=enquiry.id)
 
-    await run_once(db, staff_id, key, "answer", {"enquiry": enquiry_id, "body": body}, work,
-                   EnquiryAnswered)
+    await run_once(
+        db, staff_id, key, "answer", {"enquiry": enquiry_id, "body": body}, work, EnquiryAnswered
+    )
     return True
 
 

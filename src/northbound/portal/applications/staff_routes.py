@@ -56,8 +56,9 @@ def _key(form: FormData) -> str:
 
 
 def _crumbs(language: Language) -> list[Crumb]:
-    return account_crumbs(language, Crumb(gettext(language, "Staff work queue"),
-                                          APP_PATHS["staff"][language]))
+    return account_crumbs(
+        language, Crumb(gettext(language, "Staff work queue"), APP_PATHS["staff"][language])
+    )
 
 
 def _message_errors(subject: str, body: str) -> dict[str, str]:
@@ -74,82 +75,120 @@ def _message_errors(subject: str, body: str) -> dict[str, str]:
 
 
 @pages.page("staff", ["GET"])
-async def work_queue(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                     user: Staff) -> Response:
+async def work_queue(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, user: Staff
+) -> Response:
     return await _queue_page(request, visitor, language)
 
 
-async def _queue_page(request: Request, visitor: Visitor, language: Language,
-                      reply_errors: dict[int, dict[str, str]] | None = None,
-                      status: int = 200) -> Response:
+async def _queue_page(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    reply_errors: dict[int, dict[str, str]] | None = None,
+    status: int = 200,
+) -> Response:
     db = accounts_state(request).db
-    return render(request, visitor, language, "applications/staff_queue.html",
-                  title="Staff work queue", twin_href=pages.twin(request, "staff"),
-                  breadcrumbs=account_crumbs(language),
-                  applications=await staff.submitted_applications(db),
-                  enquiries=await messages.open_enquiries(db), forms=FORMS,
-                  topics=dict(messages.TOPICS), reply_errors=reply_errors or {},
-                  application_href=lambda a: app_path("staff_application", language,
-                                                      application_id=a.id),
-                  enquiry_action=lambda e: app_path("staff_enquiry", language,
-                                                    enquiry_id=e.id),
-                  status=status)
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/staff_queue.html",
+        title="Staff work queue",
+        twin_href=pages.twin(request, "staff"),
+        breadcrumbs=account_crumbs(language),
+        applications=await staff.submitted_applications(db),
+        enquiries=await messages.open_enquiries(db),
+        forms=FORMS,
+        topics=dict(messages.TOPICS),
+        reply_errors=reply_errors or {},
+        application_href=lambda a: app_path("staff_application", language, application_id=a.id),
+        enquiry_action=lambda e: app_path("staff_enquiry", language, enquiry_id=e.id),
+        status=status,
+    )
 
 
-async def _application_page(request: Request, visitor: Visitor, language: Language,
-                            staff_user: User, application: Application,
-                            errors: dict[str, str] | None = None,
-                            values: dict[str, str] | None = None, status: int = 200
-                            ) -> Response:
+async def _application_page(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    staff_user: User,
+    application: Application,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     db = accounts_state(request).db
     form = FORMS[application.kind]
     answers = service.answers_of(application)
     rows = [(f, answers.get(f.name, "")) for f in form.all_fields()]
     events = await service.stage_events(db, application.id)
     reached = {e.stage: e.reached_at for e in events}
-    return render(request, visitor, language, "applications/staff_application.html",
-                  title=form.title,
-                  twin_href=pages.twin(request, "staff_application",
-                                       application_id=application.id),
-                  breadcrumbs=_crumbs(language), application=application, form=form, rows=rows,
-                  stages=stages_for(application.kind), reached=reached,
-                  documents=await service.documents_of(db, application.id),
-                  audit=await staff.audit_trail(db, application.id),
-                  stage_action=app_path("staff_stage", language, application_id=application.id),
-                  message_action=app_path("staff_message", language,
-                                          application_id=application.id),
-                  document_href=lambda d: app_path("staff_document", language,
-                                                   application_id=application.id,
-                                                   document_id=d.id),
-                  errors=errors or {}, values=values or {}, status=status)
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/staff_application.html",
+        title=form.title,
+        twin_href=pages.twin(request, "staff_application", application_id=application.id),
+        breadcrumbs=_crumbs(language),
+        application=application,
+        form=form,
+        rows=rows,
+        stages=stages_for(application.kind),
+        reached=reached,
+        documents=await service.documents_of(db, application.id),
+        audit=await staff.audit_trail(db, application.id),
+        stage_action=app_path("staff_stage", language, application_id=application.id),
+        message_action=app_path("staff_message", language, application_id=application.id),
+        document_href=lambda d: app_path(
+            "staff_document", language, application_id=application.id, document_id=d.id
+        ),
+        errors=errors or {},
+        values=values or {},
+        status=status,
+    )
 
 
 async def _audited(request: Request, staff_user: User, application_id: str) -> Application:
     state = accounts_state(request)
-    application = await staff.view_application(state.db, staff_user.id, application_id,
-                                               state.clock())
+    application = await staff.view_application(
+        state.db, staff_user.id, application_id, state.clock()
+    )
     if application is None:
         raise HTTPException(404)
     return application
 
 
 @pages.page("staff_application", ["GET"])
-async def staff_application(request: Request, application_id: str, language: PageLanguage,
-                            visitor: CurrentVisitor, user: Staff) -> Response:
+async def staff_application(
+    request: Request,
+    application_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: Staff,
+) -> Response:
     application = await _audited(request, user, application_id)
     return await _application_page(request, visitor, language, user, application)
 
 
 async def _applicant_language(request: Request, application: Application) -> Language:
     async with accounts_state(request).db.session() as session:
-        language = (await session.execute(
-            select(User.language).where(User.id == application.user_id))).scalar_one()
+        language = (
+            await session.execute(select(User.language).where(User.id == application.user_id))
+        ).scalar_one()
     return "fr" if language == "fr" else "en"
 
 
 @pages.page("staff_stage", ["POST"])
-async def staff_stage(request: Request, application_id: str, language: PageLanguage,
-                      visitor: CurrentVisitor, user: StaffToAct, form: PostedForm) -> Response:
+async def staff_stage(
+    request: Request,
+    application_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: StaffToAct,
+    form: PostedForm,
+) -> Response:
     application = await _audited(request, user, application_id)
     stage = trimmed(form, "stage", 40)
     applicant = await _applicant_language(request, application)
@@ -157,59 +196,90 @@ async def staff_stage(request: Request, application_id: str, language: PageLangu
     state = accounts_state(request)
     subject = gettext(applicant, "Your application has moved to a new stage")
     body = gettext(applicant, "New stage:") + " " + gettext(applicant, titles.get(stage, ""))
-    moved = await staff.move_to_stage(state.db, user.id, application, stage, _key(form),
-                                      state.clock(), subject, body)
+    moved = await staff.move_to_stage(
+        state.db, user.id, application, stage, _key(form), state.clock(), subject, body
+    )
     if not moved:
-        return await _application_page(request, visitor, language, user, application,
-                                       errors={"stage": "Choose one of the options."},
-                                       status=400)
-    return redirect(request, visitor, app_path("staff_application", language,
-                                               application_id=application.id))
+        return await _application_page(
+            request,
+            visitor,
+            language,
+            user,
+            application,
+            errors={"stage": "Choose one of the options."},
+            status=400,
+        )
+    return redirect(
+        request, visitor, app_path("staff_application", language, application_id=application.id)
+    )
 
 
 @pages.page("staff_message", ["POST"])
-async def staff_message(request: Request, application_id: str, language: PageLanguage,
-                        visitor: CurrentVisitor, user: StaffToAct, form: PostedForm
-                        ) -> Response:
+async def staff_message(
+    request: Request,
+    application_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: StaffToAct,
+    form: PostedForm,
+) -> Response:
     application = await _audited(request, user, application_id)
     subject, body = trimmed(form, "subject", MAX_SUBJECT), trimmed(form, "body", MAX_BODY)
     errors = _message_errors(subject, body)
     if errors:
-        return await _application_page(request, visitor, language, user, application,
-                                       errors=errors, values={"subject": subject, "body": body},
-                                       status=400)
+        return await _application_page(
+            request,
+            visitor,
+            language,
+            user,
+            application,
+            errors=errors,
+            values={"subject": subject, "body": body},
+            status=400,
+        )
     state = accounts_state(request)
-    await staff.write_to_applicant(state.db, user.id, application, subject, body,
-                                   _key(form), state.clock())
-    return redirect(request, visitor, app_path("staff_application", language,
-                                               application_id=application.id) + "?sent=1")
+    await staff.write_to_applicant(
+        state.db, user.id, application, subject, body, _key(form), state.clock()
+    )
+    return redirect(
+        request,
+        visitor,
+        app_path("staff_application", language, application_id=application.id) + "?sent=1",
+    )
 
 
 @pages.page("staff_document", ["GET"])
-async def staff_document(request: Request, application_id: str, document_id: str,
-                         user: Staff) -> Response:
+async def staff_document(
+    request: Request, application_id: str, document_id: str, user: Staff
+) -> Response:
     application = await _audited(request, user, application_id)
-    document = await service.document_of(accounts_state(request).db, application.id,
-                                         document_id)
+    document = await service.document_of(accounts_state(request).db, application.id, document_id)
     if document is None:
         raise HTTPException(404)
     return document_response(request, document)
 
 
 @pages.page("staff_enquiry", ["POST"])
-async def staff_enquiry(request: Request, enquiry_id: str, language: PageLanguage,
-                        visitor: CurrentVisitor, user: StaffToAct, form: PostedForm
-                        ) -> Response:
+async def staff_enquiry(
+    request: Request,
+    enquiry_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: StaffToAct,
+    form: PostedForm,
+) -> Response:
     if not (enquiry_id.isascii() and enquiry_id.isdigit()) or len(enquiry_id) > 12:
         raise HTTPException(404)
     subject, body = trimmed(form, "subject", MAX_SUBJECT), trimmed(form, "body", MAX_BODY)
     errors = _message_errors(subject, body)
     if errors:
-        return await _queue_page(request, visitor, language,
-                                 reply_errors={int(enquiry_id): errors}, status=400)
+        return await _queue_page(
+            request, visitor, language, reply_errors={int(enquiry_id): errors}, status=400
+        )
     state = accounts_state(request)
-    answered = await staff.answer_enquiry(state.db, user.id, int(enquiry_id), subject, body,
-                                          _key(form), state.clock())
+    answered = await staff.answer_enquiry(
+        state.db, user.id, int(enquiry_id), subject, body, _key(form), state.clock()
+    )
     if not answered:
         raise HTTPException(404)
     return redirect(request, visitor, APP_PATHS["staff"][language] + "?answered=1")

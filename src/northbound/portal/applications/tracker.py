@@ -12,29 +12,32 @@ class Stage:
     description: str
 
 
-RECEIVED = Stage("received", "Application received",
-                 "We have your application and gave it a receipt number.")
-REVIEW = Stage("eligibility_review", "Eligibility review",
-               "An officer checks that you meet the requirements.")
+RECEIVED = Stage(
+    "received", "Application received", "We have your application and gave it a receipt number."
+)
+REVIEW = Stage(
+    "eligibility_review", "Eligibility review", "An officer checks that you meet the requirements."
+)
 DECISION = Stage("decision", "Decision", "An officer decides on your application.")
 
 STAGES: dict[str, tuple[Stage, ...]] = {
     "citizenship": (
         RECEIVED,
         REVIEW,
-        Stage("test_interview", "Citizenship test and interview",
-              "We invite you to take the citizenship test and meet an officer."),
+        Stage(
+            "test_interview",
+            "Citizenship test and interview",
+            "We invite you to take the citizenship test and meet an officer.",
+        ),
         DECISION,
         Stage("oath", "Citizenship ceremony", "You take the Oath of Citizenship."),
     ),
     "pr_interest": (
         RECEIVED,
         REVIEW,
-        Stage("biometrics", "Biometrics",
-              "We ask you to give your fingerprints and photo."),
+        Stage("biometrics", "Biometrics", "We ask you to give your fingerprints and photo."),
         DECISION,
-        Stage("landing", "Confirmation of permanent residence",
-              "You become a permanent resident."),
+        Stage("landing", "Confirmation of permanent residence", "You become a permanent resident."),
     ),
 }
 

@@ -44,8 +44,9 @@ def sniff(head: bytes) -> str | None:
 def safe_filename(name: str) -> str:
     """The last path segment, printable characters only, at most 100 characters."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(c for c in unicodedata.normalize("NFC", base)
-                      if c.isprintable() and c not in '<>:"|?*')
+    cleaned = "".join(
+        c for c in unicodedata.normalize("NFC", base) if c.isprintable() and c not in '<>:"|?*'
+    )
     return cleaned.strip()[:100] or "document"
 
 
@@ -144,8 +145,7 @@ class _Receiver:
         self.result.sha256 = self._digest.hexdigest()
 
 
-async def receive_upload(request: Request, store: DocumentStore, max_bytes: int
-                         ) -> ReceivedUpload:
+async def receive_upload(request: Request, store: DocumentStore, max_bytes: int) -> ReceivedUpload:
     """Stream a multipart/form-data request with at most one file into a temporary file.
 
     Raises 413 for too large and 400 for a malformed body; the temporary file is removed on
@@ -162,15 +162,18 @@ async def receive_upload(request: Request, store: DocumentStore, max_bytes: int
         if int(declared) > max_bytes + FORM_OVERHEAD:
             raise HTTPException(413, "The document is larger than we accept.")
     receiver = _Receiver(store, max_bytes)
-    parser = MultipartParser(boundary, {
-        "on_part_begin": receiver.on_part_begin,
-        "on_part_data": receiver.on_part_data,
-        "on_part_end": receiver.on_part_end,
-        "on_header_field": receiver.on_header_field,
-        "on_header_value": receiver.on_header_value,
-        "on_header_end": receiver.on_header_end,
-        "on_headers_finished": receiver.on_headers_finished,
-    })
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": receiver.on_part_begin,
+            "on_part_data": receiver.on_part_data,
+            "on_part_end": receiver.on_part_end,
+            "on_header_field": receiver.on_header_field,
+            "on_header_value": receiver.on_header_value,
+            "on_header_end": receiver.on_header_end,
+            "on_headers_finished": receiver.on_headers_finished,
+        },
+    )
     received = 0
     try:
         async for chunk in request.stream():

@@ -57,8 +57,9 @@ class Sent:
     replayed: bool
 
 
-def check_contact(name: str, email: str, topic: str, file_number: str, body: str,
-                  language: Language) -> tuple[ContactMessage | None, dict[str, str]]:
+def check_contact(
+    name: str, email: str, topic: str, file_number: str, body: str, language: Language
+) -> tuple[ContactMessage | None, dict[str, str]]:
     """The cleaned message, or the error to show next to each field."""
     errors: dict[str, str] = {}
     name = " ".join(name.split())
@@ -81,8 +82,10 @@ def check_contact(name: str, email: str, topic: str, file_number: str, body: str
         else:
             receipt = normalise_receipt(number)
             if receipt is None:
-                errors["file_number"] = ("Enter a receipt number such as CZ-482-193-0572, or a "
-                                         "client ID of 8 or 10 digits, or leave this empty.")
+                errors["file_number"] = (
+                    "Enter a receipt number such as CZ-482-193-0572, or a "
+                    "client ID of 8 or 10 digits, or leave this empty."
+                )
             number = receipt or number
     problem = body_error(body)
     if problem:
@@ -95,12 +98,16 @@ def check_contact(name: str, email: str, topic: str, file_number: str, body: str
 def _acknowledgment(message: ContactMessage, reference: str) -> tuple[str, str]:
     language = message.language
     subject = gettext(language, "We received your message (%(reference)s)") % {
-        "reference": reference}
-    body = gettext(language, (
-        "Hello %(name)s,\n\nWe received your message. Its reference number is %(reference)s: "
-        "give it if you write to us or call us about it.\n\nWe answer by email, usually within "
-        "10 working days. We never ask for a password or a payment by email.\n")) % {
-        "name": message.name, "reference": reference}
+        "reference": reference
+    }
+    body = gettext(
+        language,
+        (
+            "Hello %(name)s,\n\nWe received your message. Its reference number is %(reference)s: "
+            "give it if you write to us or call us about it.\n\nWe answer by email, usually within "
+            "10 working days. We never ask for a password or a payment by email.\n"
+        ),
+    ) % {"name": message.name, "reference": reference}
     return subject, body
 
 
@@ -116,18 +123,31 @@ async def send_contact(db: Database, message: ContactMessage, key: str, now: dat
         async with db.session() as session:
             try:
                 async with session.begin():
-                    prior = (await session.execute(select(ContactRequest).where(
-                        ContactRequest.idempotency_key == key))).scalar_one_or_none()
+                    prior = (
+                        await session.execute(
+                            select(ContactRequest).where(ContactRequest.idempotency_key == key)
+                        )
+                    ).scalar_one_or_none()
                     if prior is not None:
                         if prior.fingerprint != print_:
                             raise KeyReused()
                         return Sent(prior.reference, replayed=True)
                     reference = new_receipt("CT")
-                    session.add(ContactRequest(
-                        reference=reference, idempotency_key=key, fingerprint=print_,
-                        name=message.name, email=message.email, language=message.language,
-                        topic=message.topic, file_number=message.file_number,
-                        body=message.body, state="open", created_at=now))
+                    session.add(
+                        ContactRequest(
+                            reference=reference,
+                            idempotency_key=key,
+                            fingerprint=print_,
+                            name=message.name,
+                            email=message.email,
+                            language=message.language,
+                            topic=message.topic,
+                            file_number=message.file_number,
+                            body=message.body,
+                            state="open",
+                            created_at=now,
+                        )
+                    )
                     subject, text = _acknowledgment(message, reference)
                     queue_mail(session, message.email, subject, text)
                 return Sent(reference, replayed=False)
@@ -138,13 +158,18 @@ async def send_contact(db: Database, message: ContactMessage, key: str, now: dat
 
 async def open_requests(db: Database, limit: int = 200) -> Sequence[ContactRequest]:
     async with db.session() as session:
-        rows = await session.execute(select(ContactRequest).where(
-            ContactRequest.state == "open").order_by(ContactRequest.id).limit(limit))
+        rows = await session.execute(
+            select(ContactRequest)
+            .where(ContactRequest.state == "open")
+            .order_by(ContactRequest.id)
+            .limit(limit)
+        )
         return list(rows.scalars())
 
 
-async def answer(db: Database, staff_id: int, request_id: int, body: str, now: datetime
-                 ) -> bool | None:
+async def answer(
+    db: Database, staff_id: int, request_id: int, body: str, now: datetime
+) -> bool | None:
     """Email the answer and close the message (audited). False if it was answered already
     (a double-click, or another officer first: one email either way), None if there is no
     such message. Closing is a conditional update, so two answers at once send one email.
@@ -154,7 +179,8 @@ async def answer(db: Database, staff_id: int, request_id: int, body: str, now: d
             update(ContactRequest)
             .where(ContactRequest.id == request_id, ContactRequest.state == "open")
             .values(state="answered", answered_at=now, answered_by=staff_id)
-            .returning(ContactRequest.email, ContactRequest.reference, ContactRequest.language))
+            .returning(ContactRequest.email, ContactRequest.reference, ContactRequest.language)
+        )
         row = closed.one_or_none()
         if row is None:
             exists = await session.get(ContactRequest, request_id)
@@ -163,7 +189,13 @@ async def answer(db: Database, staff_id: int, request_id: int, body: str, now: d
         lang: Language = "fr" if language == "fr" else "en"
         subject = gettext(lang, "Answer to your message %(reference)s") % {"reference": reference}
         queue_mail(session, email, subject, body.strip())
-        session.add(StaffViewAudit(staff_user_id=staff_id, application_id=None,
-                                   action="contact:answer", at=now,
-                                   detail=f"answered {reference}"))
+        session.add(
+            StaffViewAudit(
+                staff_user_id=staff_id,
+                application_id=None,
+                action="contact:answer",
+                at=now,
+                detail=f"answered {reference}",
+            )
+        )
     return True

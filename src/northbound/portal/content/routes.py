@@ -35,13 +35,15 @@ def _search_page(request: Request, language: Language, q: str) -> HTMLResponse:
         results=results,
         error=error,
     )
-    return HTMLResponse(html, status_code=400 if error else 200,
-                        headers={"cache-control": "no-store"})
+    return HTMLResponse(
+        html, status_code=400 if error else 200, headers={"cache-control": "no-store"}
+    )
 
 
 @pages.page("search", ["GET"])
-async def search(request: Request, language: PageLanguage,
-                 q: str = Query("", max_length=10_000)) -> HTMLResponse:
+async def search(
+    request: Request, language: PageLanguage, q: str = Query("", max_length=10_000)
+) -> HTMLResponse:
     return _search_page(request, language, q)
 
 

@@ -115,8 +115,9 @@ class ContentSite:
             seen.add(current)
             ancestor = pages[language, current]
             # the home page is "Home" in a trail, as on every other page of the site
-            chain.append(Crumb(ancestor.title if ancestor.slug else gettext(language, "Home"),
-                               ancestor.path))
+            chain.append(
+                Crumb(ancestor.title if ancestor.slug else gettext(language, "Home"), ancestor.path)
+            )
             current = ancestor.parent
         if not chain or chain[-1].href != f"/{language}/":
             chain.append(Crumb(gettext(language, "Home"), f"/{language}/"))
@@ -139,11 +140,8 @@ class ContentSite:
             body_html=page.body_html,
             description=page.summary,
             updated=page.updated.isoformat(),
-            children=[
-                {"href": c.path, "title": c.title, "summary": c.summary} for c in children
-            ],
+            children=[{"href": c.path, "title": c.title, "summary": c.summary} for c in children],
         )
 
     def _last_modified(self, page: Page) -> datetime:
         return max(datetime.combine(page.updated, time(), tzinfo=UTC), self._notice_time)
-

@@ -148,9 +148,11 @@ async def _crs_get(request: Request, language: PageLanguage) -> HTMLResponse:
     if code:
         try:
             # codes issued before a key rotation still read (previous secrets verify)
-            values = verify_with_any(request.app.state.settings.verifying_secrets,
-                                     lambda secret: read_code(code, secret, today()),
-                                     InvalidReference)
+            values = verify_with_any(
+                request.app.state.settings.verifying_secrets,
+                lambda secret: read_code(code, secret, today()),
+                InvalidReference,
+            )
         except InvalidReference:
             errors["code"] = translations(language).gettext(
                 "This reference code is not valid or has expired (codes last 60 days)."

@@ -168,8 +168,10 @@ class AnswerCookie:
             return {}
         body, mac = cookie.rsplit(".", 1)
         # bytes, not str: a cookie may hold any latin-1 text, which compare_digest refuses
-        if not hmac.compare_digest(mac.encode("utf-8", "surrogatepass"),
-                                   self._mac(body.encode("utf-8", "surrogatepass")).encode()):
+        if not hmac.compare_digest(
+            mac.encode("utf-8", "surrogatepass"),
+            self._mac(body.encode("utf-8", "surrogatepass")).encode(),
+        ):
             return {}
         try:
             data = json.loads(base64.urlsafe_b64decode(body.encode()))

@@ -29,8 +29,9 @@ class Message:
     params: dict[str, str | int | float] = field(default_factory=dict)
     figures: dict[str, int] = field(default_factory=dict)
 
-    def render(self, translate: object = None,
-               write_number: Callable[[int], str] = "{:,}".format) -> str:
+    def render(
+        self, translate: object = None, write_number: Callable[[int], str] = "{:,}".format
+    ) -> str:
         """Format with ``translate`` (a gettext callable) or in English when it is None;
         ``write_number`` writes the figures (English digit grouping by default)."""
         text = translate(self.msgid) if callable(translate) else self.msgid

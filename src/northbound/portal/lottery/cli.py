@@ -19,8 +19,9 @@ from northbound.portal.lottery import draw
 from northbound.portal.lottery.paths import DRAW_API
 from northbound.storage.database import with_database
 
-lottery_app = typer.Typer(help="Parents and grandparents lottery: intakes and the draw.",
-                          no_args_is_help=True)
+lottery_app = typer.Typer(
+    help="Parents and grandparents lottery: intakes and the draw.", no_args_is_help=True
+)
 T = TypeVar("T")
 INTAKE = typer.Option("--intake", help="Intake number.", min=1)
 
@@ -39,8 +40,9 @@ def _moment(text: str, name: str) -> datetime:
 
     moment = parse_moment(text)
     if moment is None:
-        raise typer.BadParameter("an ISO 8601 date and time, e.g. 2026-10-13T16:00Z",
-                                 param_hint=name)
+        raise typer.BadParameter(
+            "an ISO 8601 date and time, e.g. 2026-10-13T16:00Z", param_hint=name
+        )
     return moment
 
 
@@ -59,8 +61,9 @@ def create(
     cap: Annotated[int, typer.Option(help="Applications to accept.", min=1)],
     notice_en: Annotated[str, typer.Option("--notice-en", help="Notice in English.")],
     notice_fr: Annotated[str, typer.Option("--notice-fr", help="Notice in French.")],
-    schedule_room: Annotated[bool, typer.Option(
-        help="Schedule the waiting room's pre-queue for the opening.")] = True,
+    schedule_room: Annotated[
+        bool, typer.Option(help="Schedule the waiting room's pre-queue for the opening.")
+    ] = True,
     url: Annotated[str | None, typer.Option(help="Server for the room's admin API.")] = None,
 ) -> None:
     """Create an intake (its seed commitment is fixed now) and schedule the room's opening."""
@@ -70,10 +73,21 @@ def create(
     errors = service.check_intake(opens_at, closes_at, target, cap, notice_en, notice_fr)
     if errors:
         _fail("; ".join(f"{k}: {v}" for k, v in errors.items()))
-    intake = asyncio.run(with_database(lambda db: service.create_intake(
-        db, opens_at=opens_at, closes_at=closes_at, invitation_target=target,
-        application_cap=cap, notice_en=notice_en, notice_fr=notice_fr, staff_id=None,
-        now=_now())))
+    intake = asyncio.run(
+        with_database(
+            lambda db: service.create_intake(
+                db,
+                opens_at=opens_at,
+                closes_at=closes_at,
+                invitation_target=target,
+                application_cap=cap,
+                notice_en=notice_en,
+                notice_fr=notice_fr,
+                staff_id=None,
+                now=_now(),
+            )
+        )
+    )
     typer.echo(f"intake {intake.id} created; commitment {intake.commitment}")
     if schedule_room:
         _schedule_room(opens_at, url)
@@ -121,10 +135,12 @@ def flags(intake: Annotated[int, INTAKE]) -> None:
     from northbound.portal.lottery import service
 
     for item in _guarded(lambda db: service.flags_of(db, intake)):
-        typer.echo(f"flag {item.flag.id} [{item.flag.decision or 'open'}] {item.flag.reason}: "
-                   f"{item.first.confirmation} {item.first.given_names} "
-                   f"{item.first.family_name} / {item.second.confirmation} "
-                   f"{item.second.given_names} {item.second.family_name}")
+        typer.echo(
+            f"flag {item.flag.id} [{item.flag.decision or 'open'}] {item.flag.reason}: "
+            f"{item.first.confirmation} {item.first.given_names} "
+            f"{item.first.family_name} / {item.second.confirmation} "
+            f"{item.second.given_names} {item.second.family_name}"
+        )
 
 
 @lottery_app.command("draw")
@@ -139,8 +155,9 @@ def run_draw(intake: Annotated[int, INTAKE]) -> None:
 @lottery_app.command()
 def verify(
     intake: Annotated[int, INTAKE],
-    url: Annotated[str | None, typer.Option(
-        help="Read the public JSON of this site instead of the database.")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Read the public JSON of this site instead of the database.")
+    ] = None,
 ) -> None:
     """Recompute the order from the published data and check every invitation round."""
     if url:
@@ -158,9 +175,11 @@ def verify(
         for problem in result.problems:
             typer.echo(f"FAIL: {problem}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"verified: seed matches commitment {published.commitment[:16]}..., "
-               f"{len(published.eligible)} eligible, {len(published.rounds)} round(s), "
-               f"{invited} invited from the top of the order")
+    typer.echo(
+        f"verified: seed matches commitment {published.commitment[:16]}..., "
+        f"{len(published.eligible)} eligible, {len(published.rounds)} round(s), "
+        f"{invited} invited from the top of the order"
+    )
 
 
 def _fetch(url: str, intake: int, patience: float = 300.0) -> draw.Published:
@@ -180,10 +199,12 @@ def _fetch(url: str, intake: int, patience: float = 300.0) -> draw.Published:
             response.raise_for_status()
             document: dict[str, Any] = response.json()
         return draw.Published(
-            commitment=str(document["commitment"]), seed_hex=document["seed"],
+            commitment=str(document["commitment"]),
+            seed_hex=document["seed"],
             eligible=tuple(str(c) for c in document["eligible"]),
             rounds=tuple(tuple(str(c) for c in r["invited"]) for r in document["rounds"]),
-            list_digest=document.get("listDigest"))
+            list_digest=document.get("listDigest"),
+        )
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
         _fail(f"cannot read {address}: {exc}")
 
@@ -192,8 +213,9 @@ def _fetch(url: str, intake: int, patience: float = 300.0) -> draw.Published:
 def invite(
     intake: Annotated[int, INTAKE],
     count: Annotated[int, typer.Option(help="Invitations in this round.", min=1)],
-    key: Annotated[str | None, typer.Option(
-        help="Idempotency key: the same key never sends a round twice.")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Idempotency key: the same key never sends a round twice.")
+    ] = None,
 ) -> None:
     """Send the next round: the next COUNT sponsors down the order, skipping those invited."""
     import secrets
@@ -203,12 +225,15 @@ def invite(
 
     async def work(db: Any) -> service.RoundSent:
         staff = await _system_staff(db)
-        return await service.send_round(db, intake, count, staff, key or
-                                        secrets.token_urlsafe(18), _now(), invitation_message)
+        return await service.send_round(
+            db, intake, count, staff, key or secrets.token_urlsafe(18), _now(), invitation_message
+        )
 
     result = _guarded(work)
-    typer.echo(f"round {result.round}: {result.invited} invited"
-               + (" (replayed)" if result.replayed else ""))
+    typer.echo(
+        f"round {result.round}: {result.invited} invited"
+        + (" (replayed)" if result.replayed else "")
+    )
 
 
 async def _system_staff(db: Any) -> int:
@@ -218,8 +243,9 @@ async def _system_staff(db: Any) -> int:
     from northbound.portal.accounts.models import User
 
     async with db.session() as session:
-        staff = await session.scalar(select(User.id).where(User.is_staff.is_(True))
-                                     .order_by(User.id).limit(1))
+        staff = await session.scalar(
+            select(User.id).where(User.is_staff.is_(True)).order_by(User.id).limit(1)
+        )
     if staff is None:
         _fail("create a staff account first: northbound users create-staff EMAIL")
     return int(staff)
@@ -235,10 +261,16 @@ def status(intake: Annotated[int, INTAKE]) -> None:
         if found is None:
             raise LookupError(intake)
         counts = await service.counts(db, intake)
-        return {"intake": intake, "phase": service.phase(found, _now()),
-                "commitment": found.commitment, "received": counts.received,
-                "duplicatesRemoved": counts.duplicates_removed, "eligible": counts.eligible,
-                "invited": counts.invited, "rounds": counts.rounds,
-                "openFlags": counts.open_flags}
+        return {
+            "intake": intake,
+            "phase": service.phase(found, _now()),
+            "commitment": found.commitment,
+            "received": counts.received,
+            "duplicatesRemoved": counts.duplicates_removed,
+            "eligible": counts.eligible,
+            "invited": counts.invited,
+            "rounds": counts.rounds,
+            "openFlags": counts.open_flags,
+        }
 
     typer.echo(json.dumps(_guarded(work), indent=2))

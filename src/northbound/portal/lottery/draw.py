@@ -107,18 +107,24 @@ def verify(published: Published) -> Verification:
     if commitment(seed) != published.commitment:
         problems.append("SHA-256 of the seed does not match the commitment.")
     try:
-        if published.list_digest is not None and \
-                list_digest(published.eligible) != published.list_digest:
+        if (
+            published.list_digest is not None
+            and list_digest(published.eligible) != published.list_digest
+        ):
             problems.append("The eligible list differs from the one published (SHA-256).")
         ranked = order(seed, published.eligible)
     except (ValueError, UnicodeEncodeError):
-        return Verification(False, (*problems, "The eligible list has a repeated or "
-                                    "non-ASCII confirmation number."), ())
+        return Verification(
+            False,
+            (*problems, "The eligible list has a repeated or non-ASCII confirmation number."),
+            (),
+        )
     invited: list[str] = []
     for number, drawn in enumerate(published.rounds, start=1):
         expected = next_round(ranked, invited, len(drawn))
         if list(drawn) != expected:
-            problems.append(f"Round {number}'s invitations are not the next {len(drawn)} "
-                            "numbers of the order.")
+            problems.append(
+                f"Round {number}'s invitations are not the next {len(drawn)} numbers of the order."
+            )
         invited.extend(drawn)
     return Verification(not problems, tuple(problems), tuple(ranked))

@@ -25,42 +25,86 @@ RELATIONSHIPS = (("parent", "Parent"), ("grandparent", "Grandparent"))
 
 SPONSOR = (
     Field("family_name", "Family name (surname)", "name", max_length=60),
-    Field("given_names", "Given names", "name", max_length=80,
-          hint="As shown on your status document."),
-    Field("date_of_birth", "Date of birth", "date", minimum=18, max_length=10,
-          hint="YYYY-MM-DD, for example 1980-04-23."),
+    Field(
+        "given_names",
+        "Given names",
+        "name",
+        max_length=80,
+        hint="As shown on your status document.",
+    ),
+    Field(
+        "date_of_birth",
+        "Date of birth",
+        "date",
+        minimum=18,
+        max_length=10,
+        hint="YYYY-MM-DD, for example 1980-04-23.",
+    ),
     Field("country_of_birth", "Country of birth", "name", max_length=60),
     Field("address", "Street address", "text", max_length=120),
     Field("city", "City or town", "text", max_length=60),
     Field("province", "Province or territory", "select", choices=PROVINCES),
     Field("postal_code", "Postal code", "postal", max_length=7),
     Field("email", "Email address", "text", max_length=254),
-    Field("status_document", "Document that shows your status in Canada", "select",
-          choices=STATUS_DOCUMENTS),
-    Field("status_document_number", "Document number", "text", max_length=20,
-          hint="Letters and digits as printed on the document."),
+    Field(
+        "status_document",
+        "Document that shows your status in Canada",
+        "select",
+        choices=STATUS_DOCUMENTS,
+    ),
+    Field(
+        "status_document_number",
+        "Document number",
+        "text",
+        max_length=20,
+        hint="Letters and digits as printed on the document.",
+    ),
 )
 
 
 def _person(number: int, required: bool) -> tuple[Field, ...]:
     prefix = f"person{number}_"
     return (
-        Field(prefix + "family_name", "Family name (surname)", "name", required=required,
-              max_length=60),
+        Field(
+            prefix + "family_name",
+            "Family name (surname)",
+            "name",
+            required=required,
+            max_length=60,
+        ),
         Field(prefix + "given_names", "Given names", "name", required=required, max_length=80),
-        Field(prefix + "date_of_birth", "Date of birth", "date", required=required,
-              max_length=10, hint="YYYY-MM-DD, for example 1950-07-01."),
-        Field(prefix + "relationship", "Relationship to you", "select", required=required,
-              choices=RELATIONSHIPS),
+        Field(
+            prefix + "date_of_birth",
+            "Date of birth",
+            "date",
+            required=required,
+            max_length=10,
+            hint="YYYY-MM-DD, for example 1950-07-01.",
+        ),
+        Field(
+            prefix + "relationship",
+            "Relationship to you",
+            "select",
+            required=required,
+            choices=RELATIONSHIPS,
+        ),
     )
 
 
 PERSON_1 = _person(1, required=True)
 PERSON_2 = _person(2, required=False)
-DECLARATION = Field("declaration", "The information I gave is true and complete, and this is "
-                    "my only form for this intake.", "confirm", choices=YES)
-FORM = Step("interest", {"en": "interest", "fr": "interet"}, "Interest to sponsor",
-            (*SPONSOR, *PERSON_1, *PERSON_2, DECLARATION))
+DECLARATION = Field(
+    "declaration",
+    "The information I gave is true and complete, and this is my only form for this intake.",
+    "confirm",
+    choices=YES,
+)
+FORM = Step(
+    "interest",
+    {"en": "interest", "fr": "interet"},
+    "Interest to sponsor",
+    (*SPONSOR, *PERSON_1, *PERSON_2, DECLARATION),
+)
 FIELD_NAMES = tuple(f.name for f in FORM.fields)
 
 

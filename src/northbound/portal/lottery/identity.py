@@ -99,16 +99,17 @@ def likely_duplicates(people: Iterable[Person]) -> list[LikelyDuplicate]:
     found: dict[tuple[int, int], str] = {}
     for group in by_birth.values():
         for i, a in enumerate(group):
-            for b in group[i + 1:]:
+            for b in group[i + 1 :]:
                 reason = _same_person_reason(a, b)
                 if reason is not None:
                     found[_pair(a, b)] = reason
     for group in by_email.values():
         for i, a in enumerate(group):
-            for b in group[i + 1:]:
+            for b in group[i + 1 :]:
                 found.setdefault(_pair(a, b), "Same email address")
-    return [LikelyDuplicate(first, second, reason)
-            for (first, second), reason in sorted(found.items())]
+    return [
+        LikelyDuplicate(first, second, reason) for (first, second), reason in sorted(found.items())
+    ]
 
 
 def _pair(a: Person, b: Person) -> tuple[int, int]:

@@ -62,20 +62,27 @@ PathIntake = Annotated[Intake, Depends(path_intake)]
 
 def _crumbs(language: Language, intake: Intake, *extra: Crumb) -> list[Crumb]:
     home = "/en/" if language == "en" else "/fr/"
-    return [Crumb(gettext(language, "Home"), home),
-            Crumb(gettext(language, "Sponsor your parents and grandparents"),
-                  lottery_path("intake", language, intake_id=intake.id)), *extra]
+    return [
+        Crumb(gettext(language, "Home"), home),
+        Crumb(
+            gettext(language, "Sponsor your parents and grandparents"),
+            lottery_path("intake", language, intake_id=intake.id),
+        ),
+        *extra,
+    ]
 
 
 def _links(language: Language, intake: Intake) -> dict[str, str]:
-    return {name: lottery_path(name, language, intake_id=intake.id)
-            for name in ("intake", "form", "draw")} | {
-        "api": DRAW_API.format(intake_id=intake.id)}
+    return {
+        name: lottery_path(name, language, intake_id=intake.id)
+        for name in ("intake", "form", "draw")
+    } | {"api": DRAW_API.format(intake_id=intake.id)}
 
 
 @pages.page("intake", ["GET"])
-async def intake_page(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                      intake: PathIntake) -> Response:
+async def intake_page(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, intake: PathIntake
+) -> Response:
     state = accounts_state(request)
     now = state.clock()
     phase = service.phase(intake, now)
@@ -84,18 +91,29 @@ async def intake_page(request: Request, language: PageLanguage, visitor: Current
         entry = await service.entry_of(state.db, intake.id, visitor.user.id)
         if entry is not None:
             invitation = await service.invitation_of(state.db, entry.id)
-    counts = await service.counts(state.db, intake.id) if phase not in ("upcoming", "open") \
-        else None
-    return render(request, visitor, language, "lottery/intake.html",
-                  title="Sponsor your parents and grandparents: interest to sponsor",
-                  twin_href=pages.twin(request, intake_id=intake.id),
-                  breadcrumbs=_crumbs(language, intake)[:1], intake=intake, phase=phase,
-                  notice=intake.notice_en if language == "en" else intake.notice_fr,
-                  opens_at=aware(intake.opens_at), closes_at=aware(intake.closes_at),
-                  countdown=countdown(language, aware(intake.opens_at), now),
-                  entry=entry, invitation=invitation, counts=counts,
-                  lottery_links=_links(language, intake),
-                  sent=request.query_params.get("sent") == "1")
+    counts = (
+        await service.counts(state.db, intake.id) if phase not in ("upcoming", "open") else None
+    )
+    return render(
+        request,
+        visitor,
+        language,
+        "lottery/intake.html",
+        title="Sponsor your parents and grandparents: interest to sponsor",
+        twin_href=pages.twin(request, intake_id=intake.id),
+        breadcrumbs=_crumbs(language, intake)[:1],
+        intake=intake,
+        phase=phase,
+        notice=intake.notice_en if language == "en" else intake.notice_fr,
+        opens_at=aware(intake.opens_at),
+        closes_at=aware(intake.closes_at),
+        countdown=countdown(language, aware(intake.opens_at), now),
+        entry=entry,
+        invitation=invitation,
+        counts=counts,
+        lottery_links=_links(language, intake),
+        sent=request.query_params.get("sent") == "1",
+    )
 
 
 async def read_posted(request: Request, visitor: CurrentVisitor) -> FormData:
@@ -111,29 +129,59 @@ def _values(submitted: FormData) -> dict[str, str]:
     return {name: clipped(submitted, name, 1000) for name in forms.FIELD_NAMES}
 
 
-def _form_page(request: Request, visitor: Visitor, language: Language, intake: Intake,
-               phase: str, values: dict[str, str] | None = None,
-               errors: dict[str, str] | None = None, status: int = 200,
-               existing: str | None = None) -> Response:
-    return render(request, visitor, language, "lottery/form.html",
-                  title="Interest to sponsor form",
-                  twin_href=pages.twin(request, intake_id=intake.id),
-                  breadcrumbs=_crumbs(language, intake), intake=intake, phase=phase,
-                  sponsor=forms.SPONSOR, people=(forms.PERSON_1, forms.PERSON_2),
-                  declaration=forms.DECLARATION, lottery_links=_links(language, intake),
-                  values=values or {}, errors=errors or {}, status=status, existing=existing)
+def _form_page(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    intake: Intake,
+    phase: str,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    existing: str | None = None,
+) -> Response:
+    return render(
+        request,
+        visitor,
+        language,
+        "lottery/form.html",
+        title="Interest to sponsor form",
+        twin_href=pages.twin(request, intake_id=intake.id),
+        breadcrumbs=_crumbs(language, intake),
+        intake=intake,
+        phase=phase,
+        sponsor=forms.SPONSOR,
+        people=(forms.PERSON_1, forms.PERSON_2),
+        declaration=forms.DECLARATION,
+        lottery_links=_links(language, intake),
+        values=values or {},
+        errors=errors or {},
+        status=status,
+        existing=existing,
+    )
 
 
 @pages.page("form", ["GET", "POST"])
-async def interest_form(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                        intake: PathIntake, user: SignedInToAct) -> Response:
+async def interest_form(
+    request: Request,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    intake: PathIntake,
+    user: SignedInToAct,
+) -> Response:
     state = accounts_state(request)
     now = state.clock()
     phase = service.phase(intake, now)
     if request.method == "GET":
         entry = await service.entry_of(state.db, intake.id, user.id)
-        return _form_page(request, visitor, language, intake, phase,
-                          existing=entry.confirmation if entry else None)
+        return _form_page(
+            request,
+            visitor,
+            language,
+            intake,
+            phase,
+            existing=entry.confirmation if entry else None,
+        )
     submitted = await read_posted(request, visitor)
     key = submission_key(submitted.get("idempotency_key"))
     raw = _values(submitted)
@@ -143,17 +191,35 @@ async def interest_form(request: Request, language: PageLanguage, visitor: Curre
     try:
         await service.submit_form(state.db, intake, user.id, values, key, now)
     except service.NotOpen:
-        return _form_page(request, visitor, language, intake, phase, raw,
-                          {"form": "This intake is not taking forms now."}, 409)
+        return _form_page(
+            request,
+            visitor,
+            language,
+            intake,
+            phase,
+            raw,
+            {"form": "This intake is not taking forms now."},
+            409,
+        )
     except service.Duplicate as exc:
-        return _form_page(request, visitor, language, intake, phase, raw,
-                          {exc.field: exc.message}, 409, existing=exc.existing)
+        return _form_page(
+            request,
+            visitor,
+            language,
+            intake,
+            phase,
+            raw,
+            {exc.field: exc.message},
+            409,
+            existing=exc.existing,
+        )
     # Shown only now: the form and its key are committed.
-    return redirect(request, visitor, lottery_path("intake", language, intake_id=intake.id)
-                    + "?sent=1")
+    return redirect(
+        request, visitor, lottery_path("intake", language, intake_id=intake.id) + "?sent=1"
+    )
 
 
-SNIPPET = '''import hashlib, hmac, json, urllib.request
+SNIPPET = """import hashlib, hmac, json, urllib.request
 d = json.load(urllib.request.urlopen("{url}"))
 seed = bytes.fromhex(d["seed"])
 assert hashlib.sha256(seed).hexdigest() == d["commitment"]
@@ -162,12 +228,13 @@ assert hashlib.sha256(listed).hexdigest() == d["listDigest"]
 order = sorted(d["eligible"], key=lambda c: (hmac.new(seed, c.encode(), "sha256").digest(), c))
 invited = [c for r in d["rounds"] for c in r["invited"]]
 assert invited == order[:len(invited)]
-print("draw verified:", len(invited), "invited of", len(order))'''
+print("draw verified:", len(invited), "invited of", len(order))"""
 
 
 @pages.page("draw", ["GET"])
-async def draw_page(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                    intake: PathIntake) -> Response:
+async def draw_page(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, intake: PathIntake
+) -> Response:
     state = accounts_state(request)
     phase = service.phase(intake, state.clock())
     shown = await service.published(state.db, intake.id)
@@ -175,18 +242,29 @@ async def draw_page(request: Request, language: PageLanguage, visitor: CurrentVi
     checked = draw.verify(shown) if shown.seed_hex is not None else None
     base = state.settings.base_url.rstrip("/")
     api = base + DRAW_API.format(intake_id=intake.id)
-    return render(request, visitor, language, "lottery/draw.html",
-                  title="Check the draw", twin_href=pages.twin(request, intake_id=intake.id),
-                  breadcrumbs=_crumbs(language, intake), intake=intake, phase=phase,
-                  published=shown, verification=checked,
-                  counts=await service.counts(state.db, intake.id),
-                  commitment_public=phase != "upcoming",
-                  digest=draw.list_digest(shown.eligible) if shown.eligible else None,
-                  snippet=SNIPPET.format(url=api), lottery_links=_links(language, intake))
+    return render(
+        request,
+        visitor,
+        language,
+        "lottery/draw.html",
+        title="Check the draw",
+        twin_href=pages.twin(request, intake_id=intake.id),
+        breadcrumbs=_crumbs(language, intake),
+        intake=intake,
+        phase=phase,
+        published=shown,
+        verification=checked,
+        counts=await service.counts(state.db, intake.id),
+        commitment_public=phase != "upcoming",
+        digest=draw.list_digest(shown.eligible) if shown.eligible else None,
+        snippet=SNIPPET.format(url=api),
+        lottery_links=_links(language, intake),
+    )
 
 
-def published_document(intake: Intake, shown: draw.Published, phase: str,
-                       counts: service.Counts) -> dict[str, Any]:
+def published_document(
+    intake: Intake, shown: draw.Published, phase: str, counts: service.Counts
+) -> dict[str, Any]:
     """The draw's public JSON (what ``northbound lottery verify --url`` reads)."""
     return {
         "intake": intake.id,
@@ -195,17 +273,23 @@ def published_document(intake: Intake, shown: draw.Published, phase: str,
         "closesAt": aware(intake.closes_at).isoformat(),
         "commitment": shown.commitment if phase != "upcoming" else None,
         "listPublishedAt": aware(intake.list_published_at).isoformat()
-        if intake.list_published_at else None,
+        if intake.list_published_at
+        else None,
         "listDigest": intake.list_digest,
         "eligible": list(shown.eligible),
         "seed": shown.seed_hex,
         "seedRevealedAt": aware(intake.seed_revealed_at).isoformat()
-        if intake.seed_revealed_at else None,
+        if intake.seed_revealed_at
+        else None,
         "rounds": [{"round": i, "invited": list(r)} for i, r in enumerate(shown.rounds, 1)],
-        "counts": {"received": counts.received, "duplicatesRemoved": counts.duplicates_removed,
-                   "eligible": counts.eligible, "invited": counts.invited},
+        "counts": {
+            "received": counts.received,
+            "duplicatesRemoved": counts.duplicates_removed,
+            "eligible": counts.eligible,
+            "invited": counts.invited,
+        },
         "method": "order = eligible sorted by HMAC-SHA256(key=seed bytes, msg=confirmation "
-                  "ASCII), ties by confirmation; rounds take the next numbers down the order",
+        "ASCII), ties by confirmation; rounds take the next numbers down the order",
     }
 
 
@@ -217,12 +301,20 @@ async def _draw_document(request: Request, intake_id: str) -> Response:
     shown = await service.published(state.db, int(intake_id)) if intake else None
     if intake is None or shown is None:
         return problem(404, "Not found", "No intake has this number.")
-    document = published_document(intake, shown, service.phase(intake, state.clock()),
-                                  await service.counts(state.db, intake.id))
+    document = published_document(
+        intake,
+        shown,
+        service.phase(intake, state.clock()),
+        await service.counts(state.db, intake.id),
+    )
     return JSONResponse(document, headers={"cache-control": "no-cache"})
 
 
-api_router.add_api_route("/lottery/intakes/{intake_id}/draw", _draw_document,
-                         methods=["GET"], include_in_schema=True,
-                         dependencies=[Depends(database_open)],
-                         summary="The published draw of one intake, for anyone to verify")
+api_router.add_api_route(
+    "/lottery/intakes/{intake_id}/draw",
+    _draw_document,
+    methods=["GET"],
+    include_in_schema=True,
+    dependencies=[Depends(database_open)],
+    summary="The published draw of one intake, for anyone to verify",
+)

@@ -77,8 +77,14 @@ class Duplicate(Exception):
 # -- intakes ---------------------------------------------------------------------------------
 
 
-def check_intake(opens_at: datetime | None, closes_at: datetime | None, target: int | None,
-                 cap: int | None, notice_en: str, notice_fr: str) -> dict[str, str]:
+def check_intake(
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    target: int | None,
+    cap: int | None,
+    notice_en: str,
+    notice_fr: str,
+) -> dict[str, str]:
     """Errors of a new intake, keyed by field (empty when it can be created)."""
     errors: dict[str, str] = {}
     if opens_at is None:
@@ -100,21 +106,41 @@ def check_intake(opens_at: datetime | None, closes_at: datetime | None, target: 
 
 
 async def create_intake(
-    db: Database, *, opens_at: datetime, closes_at: datetime, invitation_target: int,
-    application_cap: int, notice_en: str, notice_fr: str, staff_id: int | None,
+    db: Database,
+    *,
+    opens_at: datetime,
+    closes_at: datetime,
+    invitation_target: int,
+    application_cap: int,
+    notice_en: str,
+    notice_fr: str,
+    staff_id: int | None,
     now: datetime,
 ) -> Intake:
     """A new intake with a fresh secret seed; its commitment is fixed from this moment."""
     seed = draw.new_seed()
-    intake = Intake(opens_at=opens_at, closes_at=closes_at,
-                    invitation_target=invitation_target, application_cap=application_cap,
-                    notice_en=notice_en.strip(), notice_fr=notice_fr.strip(),
-                    seed_hex=seed.hex(), commitment=draw.commitment(seed), created_at=now)
+    intake = Intake(
+        opens_at=opens_at,
+        closes_at=closes_at,
+        invitation_target=invitation_target,
+        application_cap=application_cap,
+        notice_en=notice_en.strip(),
+        notice_fr=notice_fr.strip(),
+        seed_hex=seed.hex(),
+        commitment=draw.commitment(seed),
+        created_at=now,
+    )
     async with db.session() as session, session.begin():
         session.add(intake)
         await session.flush()
-        _audit(session, intake.id, staff_id, "create",
-               f"opens {opens_at.isoformat()} closes {closes_at.isoformat()}", now)
+        _audit(
+            session,
+            intake.id,
+            staff_id,
+            "create",
+            f"opens {opens_at.isoformat()} closes {closes_at.isoformat()}",
+            now,
+        )
     return intake
 
 
@@ -142,14 +168,24 @@ def phase(intake: Intake, now: datetime) -> str:
     return "open"
 
 
-def _audit(session: AsyncSession, intake_id: int, staff_id: int | None, action: str,
-           detail: str, now: datetime) -> None:
-    session.add(Audit(intake_id=intake_id, staff_user_id=staff_id, action=action,
-                      detail=detail[:300], at=now))
+def _audit(
+    session: AsyncSession,
+    intake_id: int,
+    staff_id: int | None,
+    action: str,
+    detail: str,
+    now: datetime,
+) -> None:
+    session.add(
+        Audit(
+            intake_id=intake_id, staff_user_id=staff_id, action=action, detail=detail[:300], at=now
+        )
+    )
 
 
-async def note_review(db: Database, intake_id: int, staff_id: int, shown: int,
-                      now: datetime) -> None:
+async def note_review(
+    db: Database, intake_id: int, staff_id: int, shown: int, now: datetime
+) -> None:
     """Staff looked at the forms flagged as likely duplicates (names, birth dates, emails)."""
     async with db.session() as session, session.begin():
         _audit(session, intake_id, staff_id, "view", f"{shown} flagged pair(s) shown", now)
@@ -157,8 +193,9 @@ async def note_review(db: Database, intake_id: int, staff_id: int, shown: int,
 
 async def audit_trail(db: Database, intake_id: int) -> list[Audit]:
     async with db.session() as session:
-        rows = await session.execute(select(Audit).where(Audit.intake_id == intake_id)
-                                     .order_by(Audit.id.desc()).limit(200))
+        rows = await session.execute(
+            select(Audit).where(Audit.intake_id == intake_id).order_by(Audit.id.desc()).limit(200)
+        )
         return list(rows.scalars())
 
 
@@ -170,31 +207,49 @@ async def _refuse(db: Database, intake_id: int, reason: str, now: datetime) -> N
         session.add(Refusal(intake_id=intake_id, reason=reason, at=now))
 
 
-async def _existing(session: AsyncSession, intake_id: int, user_id: int, identity: str,
-                    document: str) -> Duplicate | None:
-    rows = (await session.execute(
-        select(Entry.user_id, Entry.identity_key, Entry.document_key, Entry.confirmation)
-        .where(Entry.intake_id == intake_id,
-               (Entry.user_id == user_id) | (Entry.identity_key == identity)
-               | (Entry.document_key == document))
-    )).all()
+async def _existing(
+    session: AsyncSession, intake_id: int, user_id: int, identity: str, document: str
+) -> Duplicate | None:
+    rows = (
+        await session.execute(
+            select(Entry.user_id, Entry.identity_key, Entry.document_key, Entry.confirmation).where(
+                Entry.intake_id == intake_id,
+                (Entry.user_id == user_id)
+                | (Entry.identity_key == identity)
+                | (Entry.document_key == document),
+            )
+        )
+    ).all()
     for owner, found_identity, found_document, confirmation in rows:
         if owner == user_id:
-            return Duplicate("form", "You already sent a form for this intake. Your "
-                             "confirmation number is below.", existing=confirmation)
+            return Duplicate(
+                "form",
+                "You already sent a form for this intake. Your confirmation number is below.",
+                existing=confirmation,
+            )
         if found_identity == identity:
-            return Duplicate("family_name", "A form for a sponsor with this name and date of "
-                             "birth was already received in this intake. Each sponsor may "
-                             "send one form.")
+            return Duplicate(
+                "family_name",
+                "A form for a sponsor with this name and date of "
+                "birth was already received in this intake. Each sponsor may "
+                "send one form.",
+            )
         if found_document == document:
-            return Duplicate("status_document_number", "A form with this document number was "
-                             "already received in this intake. Each sponsor may send one "
-                             "form.")
+            return Duplicate(
+                "status_document_number",
+                "A form with this document number was "
+                "already received in this intake. Each sponsor may send one "
+                "form.",
+            )
     return None
 
 
 async def submit_form(
-    db: Database, intake: Intake, user_id: int, values: dict[str, str], key: str,
+    db: Database,
+    intake: Intake,
+    user_id: int,
+    values: dict[str, str],
+    key: str,
     now: datetime,
 ) -> FormReceived:
     """Store one checked form; returns its confirmation number.
@@ -204,8 +259,7 @@ async def submit_form(
     A retry with the same key returns the first confirmation even after the window closed:
     the form was received in time, only the answer got lost.
     """
-    identity = identity_key(values["family_name"], values["given_names"],
-                            values["date_of_birth"])
+    identity = identity_key(values["family_name"], values["given_names"], values["date_of_birth"])
     document = document_key(values["status_document_number"])
     is_open = phase(intake, now) == "open"
 
@@ -217,14 +271,22 @@ async def submit_form(
         duplicate = await _existing(session, intake.id, user_id, identity, document)
         if duplicate is not None:
             raise duplicate
-        entry = Entry(intake_id=intake.id, user_id=user_id,
-                      confirmation=new_receipt(RECEIPT_PREFIX), identity_key=identity,
-                      document_key=document, family_name=values["family_name"],
-                      given_names=values["given_names"], date_of_birth=values["date_of_birth"],
-                      email=values["email"], address=values["address"],
-                      postal_code=values["postal_code"],
-                      answers=json.dumps(values, sort_keys=True, ensure_ascii=False),
-                      state="received", created_at=now)
+        entry = Entry(
+            intake_id=intake.id,
+            user_id=user_id,
+            confirmation=new_receipt(RECEIPT_PREFIX),
+            identity_key=identity,
+            document_key=document,
+            family_name=values["family_name"],
+            given_names=values["given_names"],
+            date_of_birth=values["date_of_birth"],
+            email=values["email"],
+            address=values["address"],
+            postal_code=values["postal_code"],
+            answers=json.dumps(values, sort_keys=True, ensure_ascii=False),
+            state="received",
+            created_at=now,
+        )
         session.add(entry)
         return FormReceived(confirmation=entry.confirmation)
 
@@ -236,35 +298,38 @@ async def submit_form(
             # A double click: the other request committed this key between our key lookup
             # and our duplicate check. Its result is the answer to this one too.
             async with db.session() as session:
-                prior = await previous_result(session, user_id, key, action,
-                                              fingerprint(action, values))
+                prior = await previous_result(
+                    session, user_id, key, action, fingerprint(action, values)
+                )
             if prior is not None:
                 return FormReceived.replay(prior)
         else:
-            await _refuse(db, intake.id, "identity" if exc.field == "family_name"
-                          else "document", now)
+            await _refuse(
+                db, intake.id, "identity" if exc.field == "family_name" else "document", now
+            )
         raise
 
 
 async def entry_of(db: Database, intake_id: int, user_id: int) -> Entry | None:
     async with db.session() as session:
-        return (await session.execute(
-            select(Entry).where(Entry.intake_id == intake_id, Entry.user_id == user_id)
-        )).scalar_one_or_none()
+        return (
+            await session.execute(
+                select(Entry).where(Entry.intake_id == intake_id, Entry.user_id == user_id)
+            )
+        ).scalar_one_or_none()
 
 
 async def invitation_of(db: Database, entry_id: int) -> Invitation | None:
     async with db.session() as session:
-        return (await session.execute(
-            select(Invitation).where(Invitation.entry_id == entry_id)
-        )).scalar_one_or_none()
+        return (
+            await session.execute(select(Invitation).where(Invitation.entry_id == entry_id))
+        ).scalar_one_or_none()
 
 
 # -- closing and duplicates ------------------------------------------------------------------
 
 
-async def close_intake(db: Database, intake_id: int, staff_id: int | None, now: datetime
-                       ) -> int:
+async def close_intake(db: Database, intake_id: int, staff_id: int | None, now: datetime) -> int:
     """Stop taking forms (if the window is still open) and flag likely duplicates.
 
     Safe to run again: pairs already flagged are not flagged twice. Returns new flags.
@@ -279,22 +344,43 @@ async def close_intake(db: Database, intake_id: int, staff_id: int | None, now: 
             raise OutOfOrder("The eligible list is already published.")
         if intake.closed_at is None:
             intake.closed_at = min(now, aware(intake.closes_at))
-        entries = (await session.execute(
-            select(Entry).where(Entry.intake_id == intake_id, Entry.state == "received")
-        )).scalars()
-        people = [Person(e.id, e.family_name, e.given_names, e.date_of_birth, e.email,
-                         e.address, e.postal_code) for e in entries]
-        known = {(f.first_entry_id, f.second_entry_id) for f in (await session.execute(
-            select(Flag).where(Flag.intake_id == intake_id))).scalars()}
+        entries = (
+            await session.execute(
+                select(Entry).where(Entry.intake_id == intake_id, Entry.state == "received")
+            )
+        ).scalars()
+        people = [
+            Person(
+                e.id,
+                e.family_name,
+                e.given_names,
+                e.date_of_birth,
+                e.email,
+                e.address,
+                e.postal_code,
+            )
+            for e in entries
+        ]
+        known = {
+            (f.first_entry_id, f.second_entry_id)
+            for f in (
+                await session.execute(select(Flag).where(Flag.intake_id == intake_id))
+            ).scalars()
+        }
         added = 0
         for pair in likely_duplicates(people):
             if (pair.first_id, pair.second_id) in known:
                 continue
-            session.add(Flag(intake_id=intake_id, first_entry_id=pair.first_id,
-                             second_entry_id=pair.second_id, reason=pair.reason[:200]))
+            session.add(
+                Flag(
+                    intake_id=intake_id,
+                    first_entry_id=pair.first_id,
+                    second_entry_id=pair.second_id,
+                    reason=pair.reason[:200],
+                )
+            )
             added += 1
-        _audit(session, intake_id, staff_id, "close", f"{added} likely duplicate(s) flagged",
-               now)
+        _audit(session, intake_id, staff_id, "close", f"{added} likely duplicate(s) flagged", now)
     return added
 
 
@@ -307,16 +393,28 @@ class FlagView:
 
 async def flags_of(db: Database, intake_id: int) -> list[FlagView]:
     async with db.session() as session:
-        flags = list((await session.execute(
-            select(Flag).where(Flag.intake_id == intake_id).order_by(Flag.id))).scalars())
+        flags = list(
+            (
+                await session.execute(
+                    select(Flag).where(Flag.intake_id == intake_id).order_by(Flag.id)
+                )
+            ).scalars()
+        )
         ids = {f.first_entry_id for f in flags} | {f.second_entry_id for f in flags}
-        entries = {e.id: e for e in (await session.execute(
-            select(Entry).where(Entry.id.in_(ids)))).scalars()} if ids else {}
+        entries = (
+            {
+                e.id: e
+                for e in (await session.execute(select(Entry).where(Entry.id.in_(ids)))).scalars()
+            }
+            if ids
+            else {}
+        )
     return [FlagView(f, entries[f.first_entry_id], entries[f.second_entry_id]) for f in flags]
 
 
-async def decide_flag(db: Database, intake_id: int, flag_id: int, decision: str,
-                      staff_id: int, now: datetime) -> None:
+async def decide_flag(
+    db: Database, intake_id: int, flag_id: int, decision: str, staff_id: int, now: datetime
+) -> None:
     """Record a staff member's decision on one flag (audited); removal marks the form removed.
 
     A decision can be changed until the eligible list is published, never after.
@@ -335,14 +433,33 @@ async def decide_flag(db: Database, intake_id: int, flag_id: int, decision: str,
         # An entry is removed while any decided flag removes it (one form can be flagged
         # with several others), so both entries' states are worked out again from all flags.
         for entry_id in (flag.first_entry_id, flag.second_entry_id):
-            removing = (await session.execute(select(Flag).where(
-                ((Flag.first_entry_id == entry_id) & (Flag.decision == "remove_first"))
-                | ((Flag.second_entry_id == entry_id) & (Flag.decision == "remove_second"))
-            ).order_by(Flag.id))).scalars().first()
-            await session.execute(update(Entry).where(Entry.id == entry_id).values(
-                state="removed" if removing else "received",
-                removed_reason=f"Duplicate (flag {removing.id}): {removing.reason}"[:200]
-                if removing else None))
+            removing = (
+                (
+                    await session.execute(
+                        select(Flag)
+                        .where(
+                            ((Flag.first_entry_id == entry_id) & (Flag.decision == "remove_first"))
+                            | (
+                                (Flag.second_entry_id == entry_id)
+                                & (Flag.decision == "remove_second")
+                            )
+                        )
+                        .order_by(Flag.id)
+                    )
+                )
+                .scalars()
+                .first()
+            )
+            await session.execute(
+                update(Entry)
+                .where(Entry.id == entry_id)
+                .values(
+                    state="removed" if removing else "received",
+                    removed_reason=f"Duplicate (flag {removing.id}): {removing.reason}"[:200]
+                    if removing
+                    else None,
+                )
+            )
         _audit(session, intake_id, staff_id, "flag", f"flag {flag.id}: {decision}", now)
 
 
@@ -351,14 +468,14 @@ async def decide_flag(db: Database, intake_id: int, flag_id: int, decision: str,
 
 async def eligible_numbers(session: AsyncSession, intake_id: int) -> list[str]:
     rows = await session.execute(
-        select(Entry.confirmation).where(Entry.intake_id == intake_id,
-                                         Entry.state == "received")
-        .order_by(Entry.confirmation))
+        select(Entry.confirmation)
+        .where(Entry.intake_id == intake_id, Entry.state == "received")
+        .order_by(Entry.confirmation)
+    )
     return [str(r) for r in rows.scalars()]
 
 
-async def publish_list(db: Database, intake_id: int, staff_id: int | None, now: datetime
-                       ) -> None:
+async def publish_list(db: Database, intake_id: int, staff_id: int | None, now: datetime) -> None:
     """Freeze and publish the eligible list. Needs the intake closed and every flag decided."""
     async with db.session() as session, session.begin():
         intake = await session.get(Intake, intake_id, with_for_update=True)
@@ -368,18 +485,26 @@ async def publish_list(db: Database, intake_id: int, staff_id: int | None, now: 
             return
         if intake.closed_at is None:
             raise OutOfOrder("Close the intake first: that is when duplicates are flagged.")
-        undecided = await session.scalar(select(func.count()).select_from(Flag).where(
-            Flag.intake_id == intake_id, Flag.decision.is_(None)))
+        undecided = await session.scalar(
+            select(func.count())
+            .select_from(Flag)
+            .where(Flag.intake_id == intake_id, Flag.decision.is_(None))
+        )
         if undecided:
             raise OutOfOrder("Every likely duplicate needs a decision before the draw.")
         numbers = await eligible_numbers(session, intake_id)
         intake.list_published_at, intake.list_digest = now, draw.list_digest(numbers)
-        _audit(session, intake_id, staff_id, "publish_list",
-               f"{len(numbers)} eligible, sha256 {intake.list_digest}", now)
+        _audit(
+            session,
+            intake_id,
+            staff_id,
+            "publish_list",
+            f"{len(numbers)} eligible, sha256 {intake.list_digest}",
+            now,
+        )
 
 
-async def reveal_seed(db: Database, intake_id: int, staff_id: int | None, now: datetime
-                      ) -> None:
+async def reveal_seed(db: Database, intake_id: int, staff_id: int | None, now: datetime) -> None:
     """Publish the seed: only once the list is out, so the list cannot be fitted to it."""
     async with db.session() as session, session.begin():
         intake = await session.get(Intake, intake_id, with_for_update=True)
@@ -390,12 +515,12 @@ async def reveal_seed(db: Database, intake_id: int, staff_id: int | None, now: d
         if intake.list_published_at is None:
             raise OutOfOrder("Publish the eligible list before the seed.")
         intake.seed_revealed_at = now
-        _audit(session, intake_id, staff_id, "reveal_seed", f"commitment {intake.commitment}",
-               now)
+        _audit(session, intake_id, staff_id, "reveal_seed", f"commitment {intake.commitment}", now)
 
 
-async def run_draw(db: Database, intake_id: int, staff_id: int | None,
-                   clock: Callable[[], datetime]) -> None:
+async def run_draw(
+    db: Database, intake_id: int, staff_id: int | None, clock: Callable[[], datetime]
+) -> None:
     """The staff button: the list is published (committed) first, then the seed."""
     await publish_list(db, intake_id, staff_id, clock())
     await reveal_seed(db, intake_id, staff_id, clock())
@@ -410,17 +535,25 @@ async def published(db: Database, intake_id: int) -> draw.Published | None:
         numbers: tuple[str, ...] = ()
         if intake.list_published_at is not None:
             numbers = tuple(await eligible_numbers(session, intake_id))
-        rows = (await session.execute(
-            select(Invitation.round, Entry.confirmation)
-            .join(Entry, Entry.id == Invitation.entry_id)
-            .where(Invitation.intake_id == intake_id)
-            .order_by(Invitation.round, Invitation.place))).all()
+        rows = (
+            await session.execute(
+                select(Invitation.round, Entry.confirmation)
+                .join(Entry, Entry.id == Invitation.entry_id)
+                .where(Invitation.intake_id == intake_id)
+                .order_by(Invitation.round, Invitation.place)
+            )
+        ).all()
     rounds: dict[int, list[str]] = {}
     for number, confirmation in rows:
         rounds.setdefault(number, []).append(confirmation)
     seed = intake.seed_hex if intake.seed_revealed_at is not None else None
-    return draw.Published(intake.commitment, seed, numbers,
-                          tuple(tuple(rounds[k]) for k in sorted(rounds)), intake.list_digest)
+    return draw.Published(
+        intake.commitment,
+        seed,
+        numbers,
+        tuple(tuple(rounds[k]) for k in sorted(rounds)),
+        intake.list_digest,
+    )
 
 
 InvitationText = Callable[[Language, str, datetime], tuple[str, str]]
@@ -428,7 +561,12 @@ InvitationText = Callable[[Language, str, datetime], tuple[str, str]]
 
 
 async def send_round(
-    db: Database, intake_id: int, count: int, staff_id: int, key: str, now: datetime,
+    db: Database,
+    intake_id: int,
+    count: int,
+    staff_id: int,
+    key: str,
+    now: datetime,
     text: InvitationText,
 ) -> RoundSent:
     """Invite the next ``count`` sponsors down the order (idempotent with ``key``).
@@ -445,47 +583,86 @@ async def send_round(
             raise LookupError(intake_id)
         if intake.seed_revealed_at is None:
             raise OutOfOrder("Run the draw before sending invitations.")
-        ranked = draw.order(bytes.fromhex(intake.seed_hex),
-                            await eligible_numbers(session, intake_id))
-        invited = list((await session.execute(
-            select(Entry.confirmation).join(Invitation, Invitation.entry_id == Entry.id)
-            .where(Invitation.intake_id == intake_id))).scalars())
+        ranked = draw.order(
+            bytes.fromhex(intake.seed_hex), await eligible_numbers(session, intake_id)
+        )
+        invited = list(
+            (
+                await session.execute(
+                    select(Entry.confirmation)
+                    .join(Invitation, Invitation.entry_id == Entry.id)
+                    .where(Invitation.intake_id == intake_id)
+                )
+            ).scalars()
+        )
         chosen = draw.next_round(ranked, invited, count)
         if not chosen:
             raise OutOfOrder("Everyone on the list has been invited.")
-        last = await session.scalar(select(func.max(Invitation.round))
-                                    .where(Invitation.intake_id == intake_id))
+        last = await session.scalar(
+            select(func.max(Invitation.round)).where(Invitation.intake_id == intake_id)
+        )
         round_number = int(last or 0) + 1
         places = {c: i + 1 for i, c in enumerate(ranked)}
-        owners = {row.confirmation: row for row in (await session.execute(
-            select(Entry.id, Entry.confirmation, User.id.label("user_id"), User.language)
-            .join(User, User.id == Entry.user_id)
-            .where(Entry.confirmation.in_(chosen)))).all()}
+        owners = {
+            row.confirmation: row
+            for row in (
+                await session.execute(
+                    select(Entry.id, Entry.confirmation, User.id.label("user_id"), User.language)
+                    .join(User, User.id == Entry.user_id)
+                    .where(Entry.confirmation.in_(chosen))
+                )
+            ).all()
+        }
         deadline = now + timedelta(days=INVITATION_DAYS)
         for confirmation in chosen:
             owner = owners[confirmation]
-            session.add(Invitation(intake_id=intake_id, entry_id=owner.id, round=round_number,
-                                   place=places[confirmation], invited_at=now,
-                                   deadline=deadline))
-            subject, body = text("fr" if owner.language == "fr" else "en", confirmation,
-                                 deadline)
-            add_message(session, user_id=owner.user_id, subject=subject, body=body, now=now,
-                        sender_id=staff_id)
-        _audit(session, intake_id, staff_id, "round",
-               f"round {round_number}: {len(chosen)} invited", now)
+            session.add(
+                Invitation(
+                    intake_id=intake_id,
+                    entry_id=owner.id,
+                    round=round_number,
+                    place=places[confirmation],
+                    invited_at=now,
+                    deadline=deadline,
+                )
+            )
+            subject, body = text("fr" if owner.language == "fr" else "en", confirmation, deadline)
+            add_message(
+                session,
+                user_id=owner.user_id,
+                subject=subject,
+                body=body,
+                now=now,
+                sender_id=staff_id,
+            )
+        _audit(
+            session,
+            intake_id,
+            staff_id,
+            "round",
+            f"round {round_number}: {len(chosen)} invited",
+            now,
+        )
         return RoundSent(round=round_number, invited=len(chosen))
 
     try:
-        return await run_once(db, staff_id, key, f"lottery_round:{intake_id}",
-                              {"count": count}, work, RoundSent)
+        return await run_once(
+            db, staff_id, key, f"lottery_round:{intake_id}", {"count": count}, work, RoundSent
+        )
     except IntegrityError as exc:  # pragma: no cover - run_once retries these
         raise OutOfOrder("Another round was being sent; try again.") from exc
 
 
 async def invited_count(db: Database, intake_id: int) -> int:
     async with db.session() as session:
-        return int(await session.scalar(select(func.count()).select_from(Invitation)
-                                        .where(Invitation.intake_id == intake_id)) or 0)
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(Invitation)
+                .where(Invitation.intake_id == intake_id)
+            )
+            or 0
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,17 +679,43 @@ async def counts(db: Database, intake_id: int) -> Counts:
     """The published figures: forms received (refused duplicates included), duplicates
     removed (refused at submission or removed at review), eligible, invited."""
     async with db.session() as session:
-        by_state = {state: count for state, count in (await session.execute(
-            select(Entry.state, func.count()).where(Entry.intake_id == intake_id)
-            .group_by(Entry.state))).all()}
-        refused = int(await session.scalar(select(func.count()).select_from(Refusal)
-                                           .where(Refusal.intake_id == intake_id)) or 0)
-        invited, rounds = (await session.execute(
-            select(func.count(), func.count(func.distinct(Invitation.round)))
-            .where(Invitation.intake_id == intake_id))).one()
-        open_flags = int(await session.scalar(select(func.count()).select_from(Flag).where(
-            Flag.intake_id == intake_id, Flag.decision.is_(None))) or 0)
+        by_state = {
+            state: count
+            for state, count in (
+                await session.execute(
+                    select(Entry.state, func.count())
+                    .where(Entry.intake_id == intake_id)
+                    .group_by(Entry.state)
+                )
+            ).all()
+        }
+        refused = int(
+            await session.scalar(
+                select(func.count()).select_from(Refusal).where(Refusal.intake_id == intake_id)
+            )
+            or 0
+        )
+        invited, rounds = (
+            await session.execute(
+                select(func.count(), func.count(func.distinct(Invitation.round))).where(
+                    Invitation.intake_id == intake_id
+                )
+            )
+        ).one()
+        open_flags = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(Flag)
+                .where(Flag.intake_id == intake_id, Flag.decision.is_(None))
+            )
+            or 0
+        )
     kept, removed = int(by_state.get("received", 0)), int(by_state.get("removed", 0))
-    return Counts(received=kept + removed + refused, duplicates_removed=removed + refused,
-                  eligible=kept, invited=int(invited), rounds=int(rounds),
-                  open_flags=open_flags)
+    return Counts(
+        received=kept + removed + refused,
+        duplicates_removed=removed + refused,
+        eligible=kept,
+        invited=int(invited),
+        rounds=int(rounds),
+        open_flags=open_flags,
+    )

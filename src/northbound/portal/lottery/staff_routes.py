@@ -55,97 +55,151 @@ def parse_moment(text: str) -> datetime | None:
 
 def _whole(text: str) -> int | None:
     compact = text.replace(",", "").replace(" ", "")
-    return int(compact) if compact.isascii() and compact.isdigit() and len(compact) < 9 \
-        else None
+    return int(compact) if compact.isascii() and compact.isdigit() and len(compact) < 9 else None
 
 
 def _crumbs(language: Language) -> list[Crumb]:
-    return account_crumbs(language, Crumb(gettext(language, "Lottery intakes"),
-                                          LOTTERY_PATHS["staff_lottery"][language]))
+    return account_crumbs(
+        language,
+        Crumb(gettext(language, "Lottery intakes"), LOTTERY_PATHS["staff_lottery"][language]),
+    )
 
 
-async def _list_page(request: Request, visitor: Visitor, language: Language,
-                     values: dict[str, str] | None = None,
-                     errors: dict[str, str] | None = None, status: int = 200) -> Response:
+async def _list_page(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     state = accounts_state(request)
     intakes = await service.list_intakes(state.db)
     now = state.clock()
-    return render(request, visitor, language, "lottery/staff_list.html",
-                  title="Lottery intakes",
-                  twin_href=pages.twin(request, "staff_lottery"),
-                  breadcrumbs=account_crumbs(language),
-                  intakes=[(i, service.phase(i, now)) for i in intakes],
-                  href=lambda i: lottery_path("staff_intake", language, intake_id=i.id),
-                  values=values or {}, errors=errors or {}, status=status)
+    return render(
+        request,
+        visitor,
+        language,
+        "lottery/staff_list.html",
+        title="Lottery intakes",
+        twin_href=pages.twin(request, "staff_lottery"),
+        breadcrumbs=account_crumbs(language),
+        intakes=[(i, service.phase(i, now)) for i in intakes],
+        href=lambda i: lottery_path("staff_intake", language, intake_id=i.id),
+        values=values or {},
+        errors=errors or {},
+        status=status,
+    )
 
 
 @pages.page("staff_lottery", ["GET", "POST"])
-async def staff_lottery(request: Request, language: PageLanguage, visitor: CurrentVisitor,
-                        user: Staff) -> Response:
+async def staff_lottery(
+    request: Request, language: PageLanguage, visitor: CurrentVisitor, user: Staff
+) -> Response:
     if request.method == "GET":
         return await _list_page(request, visitor, language)
     form = await read_posted(request, visitor)
-    values = {name: trimmed(form, name, 2000) for name in (
-        "opens_at", "closes_at", "invitation_target", "application_cap", "notice_en",
-        "notice_fr")}
+    values = {
+        name: trimmed(form, name, 2000)
+        for name in (
+            "opens_at",
+            "closes_at",
+            "invitation_target",
+            "application_cap",
+            "notice_en",
+            "notice_fr",
+        )
+    }
     opens_at, closes_at = parse_moment(values["opens_at"]), parse_moment(values["closes_at"])
     target, cap = _whole(values["invitation_target"]), _whole(values["application_cap"])
-    errors = service.check_intake(opens_at, closes_at, target, cap, values["notice_en"],
-                                  values["notice_fr"])
+    errors = service.check_intake(
+        opens_at, closes_at, target, cap, values["notice_en"], values["notice_fr"]
+    )
     if errors or opens_at is None or closes_at is None or target is None or cap is None:
         return await _list_page(request, visitor, language, values, errors, 400)
     state = accounts_state(request)
     intake = await service.create_intake(
-        state.db, opens_at=opens_at, closes_at=closes_at, invitation_target=target,
-        application_cap=cap, notice_en=values["notice_en"], notice_fr=values["notice_fr"],
-        staff_id=user.id, now=state.clock())
+        state.db,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        invitation_target=target,
+        application_cap=cap,
+        notice_en=values["notice_en"],
+        notice_fr=values["notice_fr"],
+        staff_id=user.id,
+        now=state.clock(),
+    )
     schedule: ScheduleOpening | None = getattr(request.app.state, "lottery_schedule", None)
     scheduled = schedule is not None and await schedule(opens_at)
-    return redirect(request, visitor, lottery_path("staff_intake", language,
-                                                   intake_id=intake.id)
-                    + ("?scheduled=1" if scheduled else ""))
+    return redirect(
+        request,
+        visitor,
+        lottery_path("staff_intake", language, intake_id=intake.id)
+        + ("?scheduled=1" if scheduled else ""),
+    )
 
 
-async def _intake_page(request: Request, visitor: Visitor, language: Language,
-                       intake: Intake, errors: dict[str, str] | None = None,
-                       status: int = 200) -> Response:
+async def _intake_page(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    intake: Intake,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     state = accounts_state(request)
     counts = await service.counts(state.db, intake.id)
     flags = await service.flags_of(state.db, intake.id)
     if flags and visitor.user is not None:  # personal details on screen: audited
-        await service.note_review(state.db, intake.id, visitor.user.id, len(flags),
-                                  state.clock())
-    remaining = max(0, min(intake.invitation_target - counts.invited,
-                           counts.eligible - counts.invited))
-    return render(request, visitor, language, "lottery/staff_intake.html",
-                  title="Lottery intake",
-                  twin_href=pages.twin(request, "staff_intake", intake_id=intake.id),
-                  breadcrumbs=_crumbs(language), intake=intake,
-                  phase=service.phase(intake, state.clock()), counts=counts,
-                  flags=flags,
-                  audit=await service.audit_trail(state.db, intake.id),
-                  remaining=remaining, errors=errors or {}, status=status,
-                  values={"count": str(remaining)} if remaining else {},
-                  actions={name: lottery_path(name, language, intake_id=intake.id) for name in
-                           ("staff_close", "staff_flag", "staff_draw", "staff_round",
-                            "intake", "draw")},
-                  scheduled=request.query_params.get("scheduled") == "1")
+        await service.note_review(state.db, intake.id, visitor.user.id, len(flags), state.clock())
+    remaining = max(
+        0, min(intake.invitation_target - counts.invited, counts.eligible - counts.invited)
+    )
+    return render(
+        request,
+        visitor,
+        language,
+        "lottery/staff_intake.html",
+        title="Lottery intake",
+        twin_href=pages.twin(request, "staff_intake", intake_id=intake.id),
+        breadcrumbs=_crumbs(language),
+        intake=intake,
+        phase=service.phase(intake, state.clock()),
+        counts=counts,
+        flags=flags,
+        audit=await service.audit_trail(state.db, intake.id),
+        remaining=remaining,
+        errors=errors or {},
+        status=status,
+        values={"count": str(remaining)} if remaining else {},
+        actions={
+            name: lottery_path(name, language, intake_id=intake.id)
+            for name in ("staff_close", "staff_flag", "staff_draw", "staff_round", "intake", "draw")
+        },
+        scheduled=request.query_params.get("scheduled") == "1",
+    )
 
 
 @pages.page("staff_intake", ["GET"])
-async def staff_intake(request: Request, intake_id: str, language: PageLanguage,
-                       visitor: CurrentVisitor, user: Staff) -> Response:
+async def staff_intake(
+    request: Request, intake_id: str, language: PageLanguage, visitor: CurrentVisitor, user: Staff
+) -> Response:
     return await _intake_page(request, visitor, language, await load_intake(request, intake_id))
 
 
 def _back(request: Request, visitor: Visitor, language: Language, intake: Intake) -> Response:
-    return redirect(request, visitor, lottery_path("staff_intake", language,
-                                                   intake_id=intake.id))
+    return redirect(request, visitor, lottery_path("staff_intake", language, intake_id=intake.id))
 
 
 @pages.page("staff_close", ["POST"])
-async def staff_close(request: Request, intake_id: str, language: PageLanguage,
-                      visitor: CurrentVisitor, user: StaffToAct, _form: StaffForm) -> Response:
+async def staff_close(
+    request: Request,
+    intake_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: StaffToAct,
+    _form: StaffForm,
+) -> Response:
     intake = await load_intake(request, intake_id)
     state = accounts_state(request)
     try:
@@ -156,18 +210,24 @@ async def staff_close(request: Request, intake_id: str, language: PageLanguage,
 
 
 @pages.page("staff_flag", ["POST"])
-async def staff_flag(request: Request, intake_id: str, language: PageLanguage,
-                     visitor: CurrentVisitor, user: StaffToAct, form: StaffForm) -> Response:
+async def staff_flag(
+    request: Request,
+    intake_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: StaffToAct,
+    form: StaffForm,
+) -> Response:
     intake = await load_intake(request, intake_id)
     flag_id = _whole(trimmed(form, "flag", 12))
     decision = trimmed(form, "decision", 20)
     if flag_id is None or decision not in service.DECISIONS:
-        return await _intake_page(request, visitor, language, intake,
-                                  {"decision": "Choose one of the options."}, 400)
+        return await _intake_page(
+            request, visitor, language, intake, {"decision": "Choose one of the options."}, 400
+        )
     state = accounts_state(request)
     try:
-        await service.decide_flag(state.db, intake.id, flag_id, decision, user.id,
-                                  state.clock())
+        await service.decide_flag(state.db, intake.id, flag_id, decision, user.id, state.clock())
     except LookupError as exc:
         raise HTTPException(404) from exc
     except service.OutOfOrder as exc:
@@ -176,8 +236,14 @@ async def staff_flag(request: Request, intake_id: str, language: PageLanguage,
 
 
 @pages.page("staff_draw", ["POST"])
-async def staff_draw(request: Request, intake_id: str, language: PageLanguage,
-                     visitor: CurrentVisitor, user: StaffToAct, _form: StaffForm) -> Response:
+async def staff_draw(
+    request: Request,
+    intake_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: StaffToAct,
+    _form: StaffForm,
+) -> Response:
     intake = await load_intake(request, intake_id)
     state = accounts_state(request)
     try:
@@ -188,18 +254,31 @@ async def staff_draw(request: Request, intake_id: str, language: PageLanguage,
 
 
 @pages.page("staff_round", ["POST"])
-async def staff_round(request: Request, intake_id: str, language: PageLanguage,
-                      visitor: CurrentVisitor, user: StaffToAct, form: StaffForm) -> Response:
+async def staff_round(
+    request: Request,
+    intake_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: StaffToAct,
+    form: StaffForm,
+) -> Response:
     intake = await load_intake(request, intake_id)
     count = _whole(trimmed(form, "count", 12))
     if count is None or not 1 <= count <= 1_000_000:
-        return await _intake_page(request, visitor, language, intake,
-                                  {"count": "Enter a whole number from 1 to 1,000,000."}, 400)
+        return await _intake_page(
+            request,
+            visitor,
+            language,
+            intake,
+            {"count": "Enter a whole number from 1 to 1,000,000."},
+            400,
+        )
     key = submission_key(trimmed(form, "idempotency_key", 100))
     state = accounts_state(request)
     try:
-        await service.send_round(state.db, intake.id, count, user.id, key, state.clock(),
-                                 invitation_message)
+        await service.send_round(
+            state.db, intake.id, count, user.id, key, state.clock(), invitation_message
+        )
     except service.OutOfOrder as exc:
         return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
     return _back(request, visitor, language, intake)

@@ -8,8 +8,9 @@ from northbound.settings import Language
 from northbound.web.i18n import gettext
 
 
-def invitation_message(language: Language, confirmation: str, deadline: datetime
-                       ) -> tuple[str, str]:
+def invitation_message(
+    language: Language, confirmation: str, deadline: datetime
+) -> tuple[str, str]:
     """(subject, body) of the inbox message an invited sponsor receives."""
     subject = gettext(language, "Invitation to apply to sponsor your parents or grandparents")
     body = gettext(
@@ -28,4 +29,5 @@ def countdown(language: Language, opens_at: datetime, now: datetime) -> str:
     days, rest = divmod(minutes_total, 24 * 60)
     hours, minutes = divmod(rest, 60)
     return gettext(language, "{days} d {hours} h {minutes} min").format(
-        days=days, hours=hours, minutes=minutes)
+        days=days, hours=hours, minutes=minutes
+    )

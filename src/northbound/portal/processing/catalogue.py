@@ -35,15 +35,17 @@ TYPES: tuple[ApplicationType, ...] = (
     ApplicationType("study_permit", "Study permit (from outside the country)", by_country=True),
     ApplicationType("visitor_visa", "Visitor visa (from outside the country)", by_country=True),
     ApplicationType("citizenship", "Citizenship grant (adults)", queue="citizenship"),
-    ApplicationType("pr_interest", "Permanent residence: expression of interest",
-                    queue="pr_interest"),
+    ApplicationType(
+        "pr_interest", "Permanent residence: expression of interest", queue="pr_interest"
+    ),
 )
 BY_CODE: dict[str, ApplicationType] = {kind.code: kind for kind in TYPES}
 
 # Babel's territory list also holds regions and codes reserved for other uses; none of them is
 # a place a person applies from.
-_NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
-                           "XA", "XB", "ZZ"})
+_NOT_COUNTRIES = frozenset(
+    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
+)
 _LOCALES: dict[Language, str] = {"en": "en_CA", "fr": "fr_CA"}
 
 
@@ -51,8 +53,11 @@ _LOCALES: dict[Language, str] = {"en": "en_CA", "fr": "fr_CA"}
 def countries(language: Language) -> tuple[tuple[str, str], ...]:
     """(ISO 3166 code, name) pairs in ``language``, sorted by name as a reader expects."""
     names = Locale.parse(_LOCALES[language]).territories
-    pairs = [(code, str(name)) for code, name in names.items()
-             if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES]
+    pairs = [
+        (code, str(name))
+        for code, name in names.items()
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    ]
     return tuple(sorted(pairs, key=lambda pair: _sort_key(pair[1])))
 
 

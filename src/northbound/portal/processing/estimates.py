@@ -30,8 +30,9 @@ class Estimate:
     decisions: int = 0  # how many decisions it rests on (measured estimates)
 
 
-def days_for_most(durations_days: Sequence[float], share: float = MOST,
-                  minimum: int = MIN_DECISIONS) -> int | None:
+def days_for_most(
+    durations_days: Sequence[float], share: float = MOST, minimum: int = MIN_DECISIONS
+) -> int | None:
     """Whole days within which ``share`` of the applications were decided, or None if too few.
 
     >>> days_for_most([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
@@ -57,8 +58,12 @@ class EstimateBook:
         self._measured: Mapping[str, Estimate] = {}
         self.refreshed_at: datetime | None = None
 
-    def replace(self, published: Mapping[tuple[str, str], Estimate],
-                measured: Mapping[str, Estimate], at: datetime) -> None:
+    def replace(
+        self,
+        published: Mapping[tuple[str, str], Estimate],
+        measured: Mapping[str, Estimate],
+        at: datetime,
+    ) -> None:
         self._published, self._measured = dict(published), dict(measured)
         self.refreshed_at = at
 
@@ -67,7 +72,8 @@ class EstimateBook:
         if measured is not None:
             return measured
         return self._published.get((application_type, country)) or (
-            self._published.get((application_type, "")) if country else None)
+            self._published.get((application_type, "")) if country else None
+        )
 
     def published(self) -> Mapping[tuple[str, str], Estimate]:
         return self._published

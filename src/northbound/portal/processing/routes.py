@@ -36,12 +36,13 @@ from northbound.web.i18n import gettext
 from northbound.web.problems import problem
 from northbound.web.templating import Crumb, Templates
 
-TOOL_PATHS: dict[Language, str] = {"en": "/en/check-processing-times",
-                                   "fr": "/fr/verifier-delais-de-traitement"}
+TOOL_PATHS: dict[Language, str] = {
+    "en": "/en/check-processing-times",
+    "fr": "/fr/verifier-delais-de-traitement",
+}
 # no database check before the page: it is read from memory (see the module docstring)
 pages = BilingualRouter({"tool": TOOL_PATHS})
-INFO_PATHS: dict[Language, str] = {"en": "/en/processing-times",
-                                   "fr": "/fr/delais-de-traitement"}
+INFO_PATHS: dict[Language, str] = {"en": "/en/processing-times", "fr": "/fr/delais-de-traitement"}
 API_PATH = "/api/v1/processing-times"
 _LOCALES: dict[Language, str] = {"en": "en_CA", "fr": "fr_CA"}
 NO_STORE = {"cache-control": "no-store"}
@@ -60,8 +61,9 @@ def _choice(request: Request, name: str) -> str:
     return request.query_params.get(name, "").strip()[:40]
 
 
-def read_question(type_code: str, country: str) -> tuple[ApplicationType | None, str,
-                                                         dict[str, str]]:
+def read_question(
+    type_code: str, country: str
+) -> tuple[ApplicationType | None, str, dict[str, str]]:
     """The type and country asked about, and an error per field for what cannot be used."""
     errors: dict[str, str] = {}
     kind = BY_CODE.get(type_code)
@@ -71,8 +73,7 @@ def read_question(type_code: str, country: str) -> tuple[ApplicationType | None,
     if country and country not in country_codes():
         errors["country"] = "Choose the country from the list."
     elif kind is not None and kind.by_country and not country:
-        errors["country"] = "Choose the country you are applying from: this estimate depends " \
-                            "on it."
+        errors["country"] = "Choose the country you are applying from: this estimate depends on it."
     if kind is not None and not kind.by_country:
         country = ""  # one estimate everywhere: a country sent along changes nothing
     return kind, country, errors
@@ -94,16 +95,20 @@ async def tool_page(request: Request, language: PageLanguage) -> Response:
                 signed_in = True
                 db: Database = request.app.state.db
                 places = await service.places_of(db, visitor.user.id, kind.queue)
-    query = {name: value for name, value in (("type", type_code), ("country", raw_country))
-             if value}
+    query = {
+        name: value for name, value in (("type", type_code), ("country", raw_country)) if value
+    }
     twin = pages.twin(request) + (f"?{urlencode(query)}" if query else "")
     templates: Templates = request.app.state.templates
     body = templates.render(
-        language, "processing/tool.html",
+        language,
+        "processing/tool.html",
         title=gettext(language, "Check processing times"),
         twin_href=twin,
-        breadcrumbs=[Crumb(gettext(language, "Home"), f"/{language}/"),
-                     Crumb(gettext(language, "Processing times"), INFO_PATHS[language])],
+        breadcrumbs=[
+            Crumb(gettext(language, "Home"), f"/{language}/"),
+            Crumb(gettext(language, "Processing times"), INFO_PATHS[language]),
+        ],
         types=[(t.code, gettext(language, t.title)) for t in TYPES],
         by_country=[t.code for t in TYPES if t.by_country],
         countries=countries(language),
@@ -116,8 +121,9 @@ async def tool_page(request: Request, language: PageLanguage) -> Response:
         wording=_wording(estimate, language),
         places=places,
         signed_in=signed_in,
-        sign_in_href=ACCOUNT_PATHS["sign_in"][language] + "?" + urlencode(
-            {"next": TOOL_PATHS[language] + (f"?{urlencode(query)}" if query else "")}),
+        sign_in_href=ACCOUNT_PATHS["sign_in"][language]
+        + "?"
+        + urlencode({"next": TOOL_PATHS[language] + (f"?{urlencode(query)}" if query else "")}),
         info_href=INFO_PATHS[language],
         format_day=lambda day: format_date(day, "long", locale=_LOCALES[language]),
     )
@@ -130,12 +136,15 @@ def _wording(estimate: Estimate | None, language: Language) -> str:
     if estimate is None:
         return ""
     days = gettext(language, "%(num)d days" if estimate.days != 1 else "%(num)d day") % {
-        "num": estimate.days}
+        "num": estimate.days
+    }
     if estimate.days < 60:
         return days
     months = round(estimate.days / 30.44)
     return gettext(language, "%(days)s (about %(months)d months)") % {
-        "days": days, "months": months}
+        "days": days,
+        "months": months,
+    }
 
 
 def _estimate_json(code: str, country: str, estimate: Estimate) -> dict[str, object]:
@@ -171,22 +180,27 @@ async def all_estimates(request: Request) -> JSONResponse:
 TypeCode = Enum("TypeCode", {kind.code: kind.code for kind in TYPES}, type=str)  # type: ignore[misc]
 
 
-@api_router.get("/processing-times/{type_code}",
-                summary="The current estimate for one type of application",
-                responses={404: {"description": "No estimate published yet"},
-                           422: {"description": "Unknown type, or the country is missing or "
-                                                "unknown"}})
+@api_router.get(
+    "/processing-times/{type_code}",
+    summary="The current estimate for one type of application",
+    responses={
+        404: {"description": "No estimate published yet"},
+        422: {"description": "Unknown type, or the country is missing or unknown"},
+    },
+)
 async def one_estimate(
     request: Request,
     type_code: TypeCode,
-    country: Annotated[str, Query(pattern="^[A-Za-z]{2}$",
-                                  description="ISO 3166 code, for types by country")] = "",
+    country: Annotated[
+        str, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166 code, for types by country")
+    ] = "",
 ) -> JSONResponse:
     kind, country, errors = read_question(str(type_code.value), country)
     if kind is None or errors:
         return problem(422, "Unprocessable request", " ".join(errors.values()))
     estimate = estimate_book(request).lookup(kind.code, country)
     if estimate is None:
-        return problem(404, "Not found", "No estimate is published for this type of "
-                       "application yet.")
+        return problem(
+            404, "Not found", "No estimate is published for this type of application yet."
+        )
     return JSONResponse(_estimate_json(kind.code, country, estimate), headers=NO_STORE)

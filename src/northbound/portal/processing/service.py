@@ -35,7 +35,7 @@ class EstimateRefused(ValueError):
 
 def decided_stages(kind: str) -> tuple[str, ...]:
     keys = stage_keys(kind)
-    return keys[keys.index(DECISION):] if DECISION in keys else ()
+    return keys[keys.index(DECISION) :] if DECISION in keys else ()
 
 
 def check_estimate(application_type: str, country: str, days: int) -> tuple[str, str]:
@@ -43,12 +43,13 @@ def check_estimate(application_type: str, country: str, days: int) -> tuple[str,
     kind = BY_CODE.get(application_type)
     if kind is None:
         known = ", ".join(sorted(BY_CODE))
-        raise EstimateRefused(f"unknown application type {application_type!r}; use one of "
-                              f"{known}")
+        raise EstimateRefused(f"unknown application type {application_type!r}; use one of {known}")
     country = country.strip().upper()
     if kind.by_country and not country:
-        raise EstimateRefused(f"{application_type} estimates depend on the country: give one "
-                              "(an ISO 3166 code such as IN or BR)")
+        raise EstimateRefused(
+            f"{application_type} estimates depend on the country: give one "
+            "(an ISO 3166 code such as IN or BR)"
+        )
     if not kind.by_country and country:
         raise EstimateRefused(f"{application_type} has one estimate everywhere: give no country")
     if country and country not in country_codes():
@@ -58,17 +59,30 @@ def check_estimate(application_type: str, country: str, days: int) -> tuple[str,
     return application_type, country
 
 
-async def set_estimate(db: Database, application_type: str, country: str, days: int,
-                       published_on: date, by: str) -> None:
+async def set_estimate(
+    db: Database, application_type: str, country: str, days: int, published_on: date, by: str
+) -> None:
     """Publish (or replace) one estimate. Running instances show it after their next refresh."""
     key = check_estimate(application_type, country, days)
     async with db.session() as session, session.begin():
-        row = (await session.execute(select(ProcessingEstimate).where(
-            ProcessingEstimate.application_type == key[0],
-            ProcessingEstimate.country == key[1]))).scalar_one_or_none()
+        row = (
+            await session.execute(
+                select(ProcessingEstimate).where(
+                    ProcessingEstimate.application_type == key[0],
+                    ProcessingEstimate.country == key[1],
+                )
+            )
+        ).scalar_one_or_none()
         if row is None:
-            session.add(ProcessingEstimate(application_type=key[0], country=key[1], days=days,
-                                           published_on=published_on, updated_by=by[:120]))
+            session.add(
+                ProcessingEstimate(
+                    application_type=key[0],
+                    country=key[1],
+                    days=days,
+                    published_on=published_on,
+                    updated_by=by[:120],
+                )
+            )
         else:
             row.days, row.published_on, row.updated_by = days, published_on, by[:120]
             row.updated_at = datetime.now(UTC)
@@ -77,16 +91,22 @@ async def set_estimate(db: Database, application_type: str, country: str, days: 
 async def clear_estimate(db: Database, application_type: str, country: str = "") -> bool:
     """Withdraw one estimate; False if there was none."""
     async with db.session() as session, session.begin():
-        result = await session.execute(delete(ProcessingEstimate).where(
-            ProcessingEstimate.application_type == application_type,
-            ProcessingEstimate.country == country.strip().upper()))
+        result = await session.execute(
+            delete(ProcessingEstimate).where(
+                ProcessingEstimate.application_type == application_type,
+                ProcessingEstimate.country == country.strip().upper(),
+            )
+        )
     return bool(getattr(result, "rowcount", 0))
 
 
 async def published_estimates(db: Database) -> list[ProcessingEstimate]:
     async with db.session() as session:
-        rows = await session.execute(select(ProcessingEstimate).order_by(
-            ProcessingEstimate.application_type, ProcessingEstimate.country))
+        rows = await session.execute(
+            select(ProcessingEstimate).order_by(
+                ProcessingEstimate.application_type, ProcessingEstimate.country
+            )
+        )
         return list(rows.scalars())
 
 
@@ -101,15 +121,22 @@ async def decision_days(session: AsyncSession, kind: str, since: datetime) -> li
     rows = await session.execute(
         select(Application.submitted_at, first_decision.c.decided_at)
         .join(first_decision, first_decision.c.application_id == Application.id)
-        .where(Application.kind == kind, Application.submitted_at.is_not(None),
-               first_decision.c.decided_at >= since)
+        .where(
+            Application.kind == kind,
+            Application.submitted_at.is_not(None),
+            first_decision.c.decided_at >= since,
+        )
     )
-    return [(_aware(decided) - _aware(submitted)).total_seconds() / 86_400
-            for submitted, decided in rows if submitted is not None]
+    return [
+        (_aware(decided) - _aware(submitted)).total_seconds() / 86_400
+        for submitted, decided in rows
+        if submitted is not None
+    ]
 
 
-async def load_book(db: Database, book: EstimateBook, now: datetime, *,
-                    breaker: bool = True) -> None:
+async def load_book(
+    db: Database, book: EstimateBook, now: datetime, *, breaker: bool = True
+) -> None:
     """Read every estimate and measure the portal's own queues into ``book``.
 
     ``breaker=False`` reads outside the database's circuit breaker: for the background
@@ -118,8 +145,12 @@ async def load_book(db: Database, book: EstimateBook, now: datetime, *,
     since = now - timedelta(days=WINDOW_DAYS)
     async with db.session() if breaker else db.sessions() as session:
         rows = (await session.execute(select(ProcessingEstimate))).scalars().all()
-        published = {(row.application_type, row.country): Estimate(
-            row.days, "published", published_on=row.published_on) for row in rows}
+        published = {
+            (row.application_type, row.country): Estimate(
+                row.days, "published", published_on=row.published_on
+            )
+            for row in rows
+        }
         measured: dict[str, Estimate] = {}
         for kind in TYPES:
             if kind.queue is None:
@@ -142,22 +173,39 @@ class Place:
 
 async def places_of(db: Database, user_id: int, kind: str) -> Sequence[Place]:
     """The person's submitted, undecided applications of ``kind``, each with how many are ahead."""
-    decided = exists().where(StageEvent.application_id == Application.id,
-                             StageEvent.stage.in_(decided_stages(kind)))
-    waiting = and_(Application.kind == kind, Application.state == "submitted",
-                   Application.submitted_at.is_not(None), ~decided)
+    decided = exists().where(
+        StageEvent.application_id == Application.id, StageEvent.stage.in_(decided_stages(kind))
+    )
+    waiting = and_(
+        Application.kind == kind,
+        Application.state == "submitted",
+        Application.submitted_at.is_not(None),
+        ~decided,
+    )
     async with db.session() as session:
-        mine = (await session.execute(
-            select(Application).where(waiting, Application.user_id == user_id)
-            .order_by(Application.submitted_at))).scalars().all()
+        mine = (
+            (
+                await session.execute(
+                    select(Application)
+                    .where(waiting, Application.user_id == user_id)
+                    .order_by(Application.submitted_at)
+                )
+            )
+            .scalars()
+            .all()
+        )
         places = []
         for application in mine:
-            ahead = await session.scalar(select(func.count()).select_from(Application).where(
-                waiting, Application.submitted_at < application.submitted_at))
+            ahead = await session.scalar(
+                select(func.count())
+                .select_from(Application)
+                .where(waiting, Application.submitted_at < application.submitted_at)
+            )
             submitted = application.submitted_at
             assert submitted is not None  # the query asks for submitted applications only
-            places.append(Place(application.receipt_number or "", _aware(submitted),
-                                int(ahead or 0)))
+            places.append(
+                Place(application.receipt_number or "", _aware(submitted), int(ahead or 0))
+            )
     return places
 
 

@@ -30,8 +30,13 @@ def _utcnow() -> datetime:
 
 
 class EstimateRefresher:
-    def __init__(self, db: Database, book: EstimateBook, interval: float = REFRESH_SECONDS,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        book: EstimateBook,
+        interval: float = REFRESH_SECONDS,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
         self.db, self.book, self.interval, self.clock = db, book, interval, clock
         self._task: asyncio.Task[None] | None = None
 

@@ -99,6 +99,7 @@ class WaitingRoomSettings(BaseModel):
         default_factory=lambda: ["/en/", "/fr/"],
         description="Information pages that stay open, offered on the waiting page (en, fr).",
     )
+
     @property
     def info_link(self) -> dict[str, str]:
         """The information page to offer in each language (the first and the last given)."""

@@ -126,9 +126,7 @@ class OutflowEstimator:
         seconds = wait_seconds(live_ahead, rate, hazard) + notice
         low = wait_seconds(live_ahead, max(self._fast, rate), hazard) + notice
         slow = min(self._slow, rate)
-        high = (
-            wait_seconds(live_ahead, slow, hazard) + notice if slow > 0 else 2 * seconds
-        )
+        high = wait_seconds(live_ahead, slow, hazard) + notice if slow > 0 else 2 * seconds
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
         estimate: Estimate = tuple.__new__(Estimate, (round(seconds), round(low), round(high)))
         return estimate

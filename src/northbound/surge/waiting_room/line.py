@@ -49,8 +49,9 @@ class Line:
         self._low = settings.min_refresh_seconds
         # never longer than a third of the abandon grace: someone polling at this pace is seen
         # several times per grace, so one late or lost poll does not cost them their place
-        self._high = max(self._low, min(settings.max_refresh_seconds,
-                                        settings.abandon_grace_seconds // 3))
+        self._high = max(
+            self._low, min(settings.max_refresh_seconds, settings.abandon_grace_seconds // 3)
+        )
         self._prequeue_high = settings.max_refresh_seconds
 
     def refresh_seconds(self, ahead: int, estimate: Estimate | None) -> int:

@@ -45,11 +45,7 @@ def path_language(path: str) -> Lang | None:
 
 
 def language(path: str, accept_language: str) -> Lang:
-    return path_language(path) or (
-        preferred_language(accept_language) if accept_language else "en"
-    )
-
-
+    return path_language(path) or (preferred_language(accept_language) if accept_language else "en")
 
 
 @lru_cache(maxsize=4096)  # browsers send a handful of distinct Accept-Language values

@@ -22,15 +22,19 @@ def _when(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-
 
 def _user_fk(name: str, table: str, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
-        [name], ["account_user.id"], name=op.f(f"fk_{table}_{name}_account_user"),
+        [name],
+        ["account_user.id"],
+        name=op.f(f"fk_{table}_{name}_account_user"),
         ondelete=ondelete,
     )
 
 
 def _application_fk(table: str, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
-        ["application_id"], ["application.id"],
-        name=op.f(f"fk_{table}_application_id_application"), ondelete=ondelete,
+        ["application_id"],
+        ["application.id"],
+        name=op.f(f"fk_{table}_application_id_application"),
+        ondelete=ondelete,
     )
 
 
@@ -173,9 +177,12 @@ def upgrade() -> None:
         _when("created_at"),
         _when("read_at", nullable=True),
         _application_fk("inbox_message"),
-        sa.ForeignKeyConstraint(["enquiry_id"], ["enquiry.id"],
-                                name=op.f("fk_inbox_message_enquiry_id_enquiry"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["enquiry_id"],
+            ["enquiry.id"],
+            name=op.f("fk_inbox_message_enquiry_id_enquiry"),
+            ondelete="CASCADE",
+        ),
         _user_fk("sender_id", "inbox_message", "SET NULL"),
         _user_fk("user_id", "inbox_message"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_message")),
@@ -197,8 +204,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "staff_view_audit", "inbox_message", "enquiry", "application_stage_event",
-        "application_document", "idempotency_record", "application", "outbox_mail",
-        "account_token", "account_session", "account_user",
+        "staff_view_audit",
+        "inbox_message",
+        "enquiry",
+        "application_stage_event",
+        "application_document",
+        "idempotency_record",
+        "application",
+        "outbox_mail",
+        "account_token",
+        "account_session",
+        "account_user",
     ):
         op.drop_table(table)

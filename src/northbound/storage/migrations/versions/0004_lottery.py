@@ -20,10 +20,11 @@ def _when(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
-def _fk(table: str, column: str, target: str, ondelete: str = "CASCADE"
-        ) -> sa.ForeignKeyConstraint:
+def _fk(table: str, column: str, target: str, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
-        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"),
+        [column],
+        [f"{target}.id"],
+        name=op.f(f"fk_{table}_{column}_{target}"),
         ondelete=ondelete,
     )
 
@@ -74,10 +75,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lottery_entry")),
         sa.UniqueConstraint("confirmation", name=op.f("uq_lottery_entry_confirmation")),
         sa.UniqueConstraint("intake_id", "user_id", name="uq_lottery_entry_intake_user"),
-        sa.UniqueConstraint("intake_id", "identity_key",
-                            name="uq_lottery_entry_intake_identity"),
-        sa.UniqueConstraint("intake_id", "document_key",
-                            name="uq_lottery_entry_intake_document"),
+        sa.UniqueConstraint("intake_id", "identity_key", name="uq_lottery_entry_intake_identity"),
+        sa.UniqueConstraint("intake_id", "document_key", name="uq_lottery_entry_intake_document"),
     )
     op.create_index(op.f("ix_lottery_entry_intake_id"), "lottery_entry", ["intake_id"])
     op.create_table(
@@ -122,8 +121,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lottery_invitation")),
         sa.UniqueConstraint("entry_id", name=op.f("uq_lottery_invitation_entry_id")),
     )
-    op.create_index(op.f("ix_lottery_invitation_intake_id"), "lottery_invitation",
-                    ["intake_id"])
+    op.create_index(op.f("ix_lottery_invitation_intake_id"), "lottery_invitation", ["intake_id"])
     op.create_table(
         "lottery_audit",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -140,6 +138,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("lottery_audit", "lottery_invitation", "lottery_flag", "lottery_refusal",
-                  "lottery_entry", "lottery_intake"):
+    for table in (
+        "lottery_audit",
+        "lottery_invitation",
+        "lottery_flag",
+        "lottery_refusal",
+        "lottery_entry",
+        "lottery_intake",
+    ):
         op.drop_table(table)

@@ -30,8 +30,9 @@ def upgrade() -> None:
         sa.Column("updated_by", sa.String(120), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_processing_estimate")),
-        sa.UniqueConstraint("application_type", "country",
-                            name=op.f("uq_processing_estimate_application_type")),
+        sa.UniqueConstraint(
+            "application_type", "country", name=op.f("uq_processing_estimate_application_type")
+        ),
     )
 
 
