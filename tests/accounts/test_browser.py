@@ -94,7 +94,7 @@ def test_apply_for_citizenship_without_javascript(
         page.fill("#field-city", "Ottawa")
         page.select_option("#field-province", "ON")
         page.fill("#field-postal_code", "K1M 1M4")
-        page.check("#field-taxes_filed")
+        page.select_option("#field-taxes_filed", "yes")
         page.click(f"button:has-text('{text['continue']}')")
         assert page.locator("#field-days_present-error").is_visible()
         assert page.locator(".error-summary a[href='#field-days_present']").count() == 1

@@ -295,3 +295,22 @@ async def test_unknown_step_and_bad_kind(client: httpx.AsyncClient) -> None:
         },
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_the_tax_question_takes_a_no_and_says_it_is_required(
+    client: httpx.AsyncClient, language: str
+) -> None:
+    await sign_up(client, f"taxes-{language}@example.com", language)
+    base = await start(client, "citizenship", language)
+    assert (
+        await answer(
+            client, base, "about-you" if language == "en" else "a-propos-de-vous", ABOUT_YOU
+        )
+    ).status_code == 303
+    page = await client.get(f"{base}/residence")
+    question = found(r'<label for="field-taxes_filed">(.*?)</label>', page.text)
+    assert "?" in question and ("(required)" in question or "(obligatoire)" in question)
+    assert 'value="no"' in page.text
+    saved = await answer(client, base, "residence", {**RESIDENCE, "taxes_filed": "no"})
+    assert saved.status_code == 303, saved.text[-1500:]

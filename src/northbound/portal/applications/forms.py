@@ -27,6 +27,7 @@ PROVINCES = (
     ("YT", "Yukon"),
 )
 YES = (("yes", "Yes"),)
+YES_NO = (("yes", "Yes"), ("no", "No"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +131,11 @@ CITIZENSHIP = ApplicationForm(
                 Field("postal_code", "Postal code", "postal", max_length=7),
                 Field(
                     "taxes_filed",
-                    "I filed income taxes for at least 3 of the past 5 years",
-                    "confirm",
-                    choices=YES,
+                    # a question with both answers: "no" is a true answer an officer weighs,
+                    # not a box the form forces everyone to tick
+                    "Did you file income taxes for at least 3 of the past 5 years?",
+                    "select",
+                    choices=YES_NO,
                 ),
             ),
         ),
