@@ -279,3 +279,29 @@ async def test_database_outage_pauses_submissions_politely(
                 "/api/v1/session", json={"email": "a@example.com", "password": PASSWORD}
             )
             assert api.status_code == 503
+
+
+async def test_a_skipped_stage_is_not_shown_as_completed(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    await sign_up(client, "skipper@example.com")
+    base, _receipt = await _submitted(client, "en")
+    staff = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    async with staff:
+        await sign_up(staff, "officer2@example.com")
+        await _make_staff(app, "officer2@example.com")
+        queue = await staff.get("/en/account/staff")
+        link = found(r'href="(/en/account/staff/applications/[0-9a-f]{32})"', queue.text)
+        moved = await post_form(staff, f"{link}/stage", {"stage": "decision"}, form_page=link)
+        assert moved.status_code == 303
+    status = (await client.get(base)).text
+    rows = re.findall(r'<li class="tracker-(\w+)"[^>]*>\s*<strong>([^<]+)</strong>', status)
+    by_title = {title: state for state, title in rows}
+    assert by_title == {
+        "Application received": "done",
+        "Eligibility review": "skipped",
+        "Citizenship test and interview": "skipped",
+        "Decision": "current",
+        "Citizenship ceremony": "upcoming",
+    }, by_title
+    assert "not needed for your application" in status
