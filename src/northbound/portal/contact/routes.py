@@ -33,7 +33,7 @@ from northbound.web.dependencies import (
 from northbound.web.form_fields import clipped
 from northbound.web.i18n import gettext
 from northbound.web.language import other
-from northbound.web.templating import Crumb
+from northbound.web.templating import SITE_LINKS, Crumb
 
 CONTACT_PATHS: dict[str, dict[Language, str]] = {
     "contact": {"en": "/en/contact-us", "fr": "/fr/nous-joindre"},
@@ -57,9 +57,7 @@ router = pages.router
 def _crumbs(language: Language) -> list[Crumb]:
     return [
         Crumb(gettext(language, "Home"), f"/{language}/"),
-        Crumb(
-            gettext(language, "Help and contact"), "/en/help" if language == "en" else "/fr/aide"
-        ),
+        Crumb(gettext(language, "Help and contact"), SITE_LINKS[language]["help"]),
     ]
 
 

@@ -46,13 +46,14 @@ BY_CODE: dict[str, ApplicationType] = {kind.code: kind for kind in TYPES}
 _NOT_COUNTRIES = frozenset(
     {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
 )
-_LOCALES: dict[Language, str] = {"en": "en_CA", "fr": "fr_CA"}
+LOCALES: dict[Language, str] = {"en": "en_CA", "fr": "fr_CA"}
+"""Babel locales of the site's languages (Canadian English and French: names, dates)."""
 
 
 @cache
 def countries(language: Language) -> tuple[tuple[str, str], ...]:
     """(ISO 3166 code, name) pairs in ``language``, sorted by name as a reader expects."""
-    names = Locale.parse(_LOCALES[language]).territories
+    names = Locale.parse(LOCALES[language]).territories
     pairs = [
         (code, str(name))
         for code, name in names.items()

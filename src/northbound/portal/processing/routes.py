@@ -22,6 +22,7 @@ from northbound.portal.accounts.visitor import current_visitor, finish
 from northbound.portal.processing import service
 from northbound.portal.processing.catalogue import (
     BY_CODE,
+    LOCALES,
     TYPES,
     ApplicationType,
     countries,
@@ -34,7 +35,7 @@ from northbound.storage.database import Database
 from northbound.web.bilingual import BilingualRouter, PageLanguage
 from northbound.web.i18n import gettext
 from northbound.web.problems import problem
-from northbound.web.templating import Crumb, Templates
+from northbound.web.templating import SITE_LINKS, Crumb, Templates
 
 TOOL_PATHS: dict[Language, str] = {
     "en": "/en/check-processing-times",
@@ -42,9 +43,7 @@ TOOL_PATHS: dict[Language, str] = {
 }
 # no database check before the page: it is read from memory (see the module docstring)
 pages = BilingualRouter({"tool": TOOL_PATHS})
-INFO_PATHS: dict[Language, str] = {"en": "/en/processing-times", "fr": "/fr/delais-de-traitement"}
 API_PATH = "/api/v1/processing-times"
-_LOCALES: dict[Language, str] = {"en": "en_CA", "fr": "fr_CA"}
 NO_STORE = {"cache-control": "no-store"}
 
 router = pages.router
@@ -107,7 +106,7 @@ async def tool_page(request: Request, language: PageLanguage) -> Response:
         twin_href=twin,
         breadcrumbs=[
             Crumb(gettext(language, "Home"), f"/{language}/"),
-            Crumb(gettext(language, "Processing times"), INFO_PATHS[language]),
+            Crumb(gettext(language, "Processing times"), SITE_LINKS[language]["processing"]),
         ],
         types=[(t.code, gettext(language, t.title)) for t in TYPES],
         by_country=[t.code for t in TYPES if t.by_country],
@@ -124,8 +123,8 @@ async def tool_page(request: Request, language: PageLanguage) -> Response:
         sign_in_href=ACCOUNT_PATHS["sign_in"][language]
         + "?"
         + urlencode({"next": TOOL_PATHS[language] + (f"?{urlencode(query)}" if query else "")}),
-        info_href=INFO_PATHS[language],
-        format_day=lambda day: format_date(day, "long", locale=_LOCALES[language]),
+        info_href=SITE_LINKS[language]["processing"],
+        format_day=lambda day: format_date(day, "long", locale=LOCALES[language]),
     )
     response = HTMLResponse(body, status_code=400 if errors else 200, headers=NO_STORE)
     return finish(request, response, visitor) if visitor is not None else response
