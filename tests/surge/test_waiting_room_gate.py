@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from northbound.lab.browser import estimate_from_text
 from northbound.surge.waiting_room import (
     SCOPE_KEY,
     Controls,
@@ -18,6 +19,7 @@ from northbound.surge.waiting_room import (
 )
 from northbound.surge.waiting_room.admin import bearer_authorizer
 from northbound.surge.waiting_room.memory_store import InProcessStore
+from northbound.surge.waiting_room.page import format_duration
 from tests.support.clock import FakeClock
 from tests.support.waiting_room import make_room, switch_on
 
@@ -247,3 +249,22 @@ async def test_admin_api_is_staff_only(admin: Any) -> None:
     for headers in ({"authorization": "Bearer wrong"}, {"authorization": ""}):
         response = await client.post("/close", headers=headers)
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("seconds", "english", "french"),
+    [
+        (1, "1 second", "1 seconde"),
+        (3, "3 seconds", "3 secondes"),
+        (9, "9 seconds", "9 secondes"),
+        (12, "10 seconds", "10 secondes"),
+        (13, "15 seconds", "15 secondes"),
+        (150, "2 minutes and 30 seconds", "2 minutes et 30 secondes"),
+    ],
+)
+def test_short_waits_are_worded_to_the_second(seconds: int, english: str, french: str) -> None:
+    # a wait of a few seconds was worded "5 seconds" whatever it was: someone let in one
+    # second later had been told five
+    assert format_duration(seconds, "en") == english
+    assert estimate_from_text(format_duration(seconds, "fr")) == estimate_from_text(english)
+    assert format_duration(seconds, "fr").replace("\u00a0", " ").replace("\u202f", " ") == french

@@ -35,9 +35,9 @@ from .recorder import Outcome, Recorder
 _REFRESH = re.compile(rb'<meta http-equiv="refresh" content="(\d+)')
 _PLACE = re.compile(rb'class="place">[^<]*<strong>([^<]+)</strong>')
 _ETA = re.compile(rb"<strong>(?:about |environ )([^<]+)</strong>")
-_MINUTES = re.compile(r"(\d+) minutes?")
-_SECONDS = re.compile(r"(\d+) seconde?s?")
-_HOURS = re.compile(r"(\d+) h (\d+)")
+_MINUTES = re.compile(r"(\d+)\s+minutes?")
+_SECONDS = re.compile(r"(\d+)\s+seconde?s?")
+_HOURS = re.compile(r"(\d+)\s+h\s+(\d+)")
 
 
 class GaveUp(Exception):

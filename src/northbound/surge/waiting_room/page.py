@@ -155,12 +155,16 @@ def _number(value: int, lang: Lang) -> bytes:
 
 
 def _shown(seconds: int) -> int:
-    """The wait as it is worded, in seconds: to 5 s under two minutes, to 30 s under ten, to
-    the minute beyond. The step stays under a tenth of the wait: a page that could only say
-    "less than a minute" or "3 minutes" was off by a fifth or more on every short wait, and
-    short waits are where people decide whether to stay."""
+    """The wait as it is worded, in seconds: to the second under ten, to 5 s under two
+    minutes, to 30 s under ten, to the minute beyond. The step stays near a tenth of the
+    wait: a page that could only say "less than a minute" or "3 minutes" was off by a fifth
+    or more on every short wait, and short waits are where people decide whether to stay.
+    (A floor of 5 s told someone let in a second later they had five to wait: in a crowd
+    run a third of the room's first estimates were that "5 seconds".)"""
+    if seconds < 10:
+        return max(1, seconds)
     if seconds < 120:
-        return max(5, 5 * round(seconds / 5))
+        return 5 * round(seconds / 5)
     if seconds < 600:
         return 30 * round(seconds / 30)
     return 60 * round(seconds / 60)
@@ -172,6 +176,8 @@ def format_duration(seconds: int, lang: Lang) -> str:
 
 @lru_cache(maxsize=4096)
 def _format_shown(seconds: int, lang: Lang) -> str:
+    if seconds == 1:
+        return _(lang, "1 second")
     if seconds < 120:
         return _(lang, "{n} seconds").format(n=seconds)
     minutes, rest = divmod(seconds, 60)
