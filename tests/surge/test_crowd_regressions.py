@@ -6,6 +6,7 @@ waiter whose client hung up taking a slot down with it."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 
 import pytest
@@ -70,14 +71,12 @@ async def test_inlet_resumes_when_holders_leave_whatever_came_before() -> None:
     room = make_room(make_store("memory"), clock, capacity, requests_per_session=0.05)
     await switch_on(room)
     first = [Visitor(f"a{i}") for i in range(600)]
-    for visitor in first:
-        await visitor.poll(room)
-    clock.advance(1)
-    await room.tick()
-    for visitor in first:
-        await visitor.poll(room)
+    while sum(v.admitted for v in first) < 20:
+        for visitor in first:
+            await visitor.poll(room)
+        clock.advance(1)
+        await room.tick()
     admitted = [v for v in first if v.admitted]
-    assert admitted
     for visitor in admitted:  # they use the site: a request each, the server is full
         assert visitor.claims is not None
         room.note_active(visitor.claims)
@@ -267,36 +266,32 @@ async def test_a_request_waiting_elsewhere_gives_its_slot_back() -> None:
         assert limiter.in_flight == 0
 
 
-async def test_the_inlet_closes_on_the_spare_over_a_few_ticks() -> None:
-    """Room for 40 people: a tick lets in a share of them, the next a share of what is left
-    once the first have shown up, never the whole spare at once (the load of people let
-    in shows up late, and letting in everyone each tick overshot by hundreds)."""
+async def test_the_line_moves_on_every_tick_while_admission_control_flickers() -> None:
+    """The site is at half its limit; admission control queues a request for a moment on
+    most ticks. The first inlet let nobody in on such a tick, then everyone the spare could
+    hold: bursts of hundreds, then seconds of a still line (seen in crowd runs, every 6-10 s).
+    The line must move on every tick, by a count that changes smoothly."""
     clock = FakeClock()
-    capacity = FakeCapacity(limit=50)
-    room = make_room(make_store("memory"), clock, capacity, requests_per_session=1.0)
+    capacity = FakeCapacity(limit=20, in_flight=10)
+    room = make_room(make_store("memory"), clock, capacity, requests_per_session=0.05)
     await switch_on(room)
-    crowd = [Visitor(f"g{i}") for i in range(100)]
+    crowd = [Visitor(f"g{i}") for i in range(2000)]
     for visitor in crowd:
         await visitor.poll(room)
+    flicker = random.Random(3)
     admitted = []
-    for _ in range(6):
+    for _ in range(40):
+        capacity.saturated = flicker.random() < 0.8
+        capacity.shedding = False
         clock.advance(1)
         before = room.state.serving
         await room.tick()
         admitted.append(room.state.serving - before)
-    assert admitted[0] == int(room.settings.inlet_gain * 40)  # a share of the 40, not all
-    assert sum(admitted) <= 40  # nobody claimed yet: pending holds the rest back
-    for visitor in crowd:
-        await visitor.poll(room)  # they show up and keep one request in flight each
-    capacity.in_flight = sum(v.admitted for v in crowd)
-    for _ in range(12):
-        clock.advance(1)
-        await room.tick()
         for visitor in crowd:
             if not visitor.admitted:
                 await visitor.poll(room)
-        capacity.in_flight = sum(v.admitted for v in crowd)
-    assert 38 <= room.state.serving <= 40  # filled to the spare, not past it
+    assert min(admitted) >= 1
+    assert max(b - a for a, b in itertools.pairwise(admitted)) <= 2
 
 
 async def test_liveness_marks_survive_a_store_failure() -> None:

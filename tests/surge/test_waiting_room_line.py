@@ -102,43 +102,30 @@ async def test_one_place_per_visitor(store_factory: Any) -> None:
 
 
 async def test_inlet_fills_to_capacity_and_no_further(store_factory: Any) -> None:
+    """Each holder keeps one request in flight and never leaves: the inlet fills the site to
+    its aim (0.8 x 50), lets in at most a few past it on the ticks its load takes to show,
+    never past the limit however long it ticks, and nobody while paused."""
     clock = FakeClock()
     capacity = FakeCapacity(limit=50)
     room = make_room(
         store_factory(), clock, capacity, requests_per_session=1.0, target_utilisation=0.8,
-        active_window_seconds=60, inlet_gain=1.0,
+        active_window_seconds=60,
     )  # fmt: skip
     await switch_on(room)
     visitors = [Visitor(f"c{i}") for i in range(120)]
-    for visitor in visitors:
-        await visitor.poll(room)
-    clock.advance(1)
-    await room.tick()
-    assert room.state.serving == 40  # 0.8 * 50 / 1 request per holder
-    for visitor in visitors:
-        await visitor.poll(room)
-    assert sum(v.admitted for v in visitors) == 40
-    capacity.in_flight = 40  # each holder keeps one request in flight
-    for _ in range(5):  # full: nothing more, however often it ticks
+    for _ in range(90):
+        for visitor in visitors:
+            await visitor.poll(room)
+        capacity.in_flight = sum(v.admitted for v in visitors)
         clock.advance(1)
         await room.tick()
-    assert room.state.serving == 40
-    capacity.in_flight = 0  # they all left...
-    capacity.saturated = True  # ...but the site is saturated: nothing yet
-    clock.advance(1)
-    await room.tick()
-    assert room.state.serving == 40
-    capacity.saturated = False  # headroom again: refill on the very next tick
-    for visitor in visitors:
-        if not visitor.admitted:
-            await visitor.poll(room)  # the waiting keep their places
-    clock.advance(1)
-    await room.tick()
-    assert room.state.serving == 80
+        assert room.state.serving <= 50
+    assert room.state.serving >= 40
+    serving = room.state.serving
     await room.store.update_controls(Controls(paused=True))
     clock.advance(200)
     await room.tick()
-    assert room.state.serving == 80
+    assert room.state.serving == serving
 
 
 async def test_inlet_learns_requests_per_holder_and_respects_cap(store_factory: Any) -> None:

@@ -82,6 +82,11 @@ class Activity:
     def admitted(self, count: int, now: float) -> None:
         self._admitted_recently.append((now, count))
 
+    def claims_per_second(self, now: float) -> float:
+        """Passes this instance handed out a second, lately (free flow included)."""
+        self.pending(now)  # drops claims older than the window
+        return len(self._claimed_recently) / self._pending_window
+
     def pending(self, now: float) -> int:
         window = self._pending_window
         while self._admitted_recently and now - self._admitted_recently[0][0] > window:

@@ -57,11 +57,12 @@ class WaitingRoomSettings(BaseModel):
         "measured value once enough holders are active.",
     )
     inlet_gain: float = Field(
-        default=0.5,
+        default=0.3,
         gt=0,
         le=1,
-        description="Share of the people the spare capacity would hold that the inlet lets in "
-        "on one tick (the rest on later ticks, once the newly admitted show up).",
+        description="How fast the admission rate follows the load (per second, as an exponent "
+        "of aimed / expected concurrency): 1 would close the gap in one second, before the "
+        "people let in have shown up.",
     )
     max_admit_per_tick: int = Field(default=500, ge=1)
     admit_cap_per_minute: int | None = Field(

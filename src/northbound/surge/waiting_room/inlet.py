@@ -1,39 +1,57 @@
-"""How many people to let in on one tick: the closed loop.
+"""How many people to let in on one tick: a rate, steered by the concurrency it causes.
 
 Admission control says how many requests this instance may have in flight (``limit``); the
 inlet reads how many it *had*, on average, since the previous tick (``busy``: the mean
-concurrency, from the limiter's integral of in-flight over time). It learns how much
-concurrency one pass holder causes (``per_holder``, an exponentially weighted mean of
-``busy / active``) and lets in, each tick, a share (``gain``) of the people the spare
-concurrency would hold::
+concurrency, from the limiter's integral of in-flight over time). It keeps an admission
+**rate** (people a second) and, every tick, moves it by how far the load it expects is from
+the load it aims at::
 
-    spare = target_utilisation * limit - busy
-    admit = floor(gain * (spare / per_holder - pending))
+    aim      = target_utilisation * limit
+    expected = busy + per_holder * pending
+    rate    *= clamp(aim / expected, 1/2, 1.5) ** (gain * elapsed)
+    admit    = floor(carry + rate * elapsed)          (the fraction is carried over)
 
-``active`` counts pass holders who sent a request within the activity window (people using
-the site *now*, not passes that are still valid), and is used only to learn ``per_holder``.
-``pending`` is people let in recently who have not come back for their pass yet, so one tick
-does not admit twice what the next one will see arriving.
+``per_holder`` is the concurrency one pass holder causes (an exponentially weighted mean of
+``busy / active``, learned from holders who sent a request within the activity window);
+``pending`` is people let in recently who have not come back for their pass yet, so the load
+they are about to add counts before it shows.
 
-Why the measured concurrency rather than a count of holders: the first version filled the
-site to ``target_holders - active``. A holder who leaves after one page still counts as
-active for the whole window, so after a crowd has come and gone the count stayed high while
-the server sat idle, and the line stopped (seen in a crowd test: 2,000 "active" holders,
-nothing in flight, 2,500 people waiting and not one let in for two minutes). Concurrency
-cannot be stale: an empty server has all of its limit to spare, whatever came before, so the
-inlet resumes on the next tick.
+Why a rate and not a head count. The first version filled the spare concurrency each tick
+(``gain * (spare / per_holder - pending)`` people) and let in nobody while admission control
+was saturated. One holder causes little concurrency (0.01-0.05 requests in flight: they spend
+most of a visit reading), so a spare of four requests read as room for 300 people; they were
+let in at once, their load came a few seconds later, admission control saturated, and the
+line stood still until they had left. In the simulator and in the lab that cycle repeated
+every 6-10 s: bursts of 50-250 people, then 3-5 s with nobody let in, the server 55 % busy on
+average with 1,300 people waiting, and the estimated wait wrong for whoever arrived during a
+pause. A rate changes smoothly, so the line moves every tick and the outflow the estimator
+measures is the outflow people will see.
 
-Why only a share each tick: the load of people let in shows up late (they come back at their
-next refresh, then spend a minute clicking through), so a tick that let in everyone the spare
-could hold let in as many again on the next few ticks before their load was seen: in a crowd
-run the room let in 700 people in 12 s, the limit fell to its floor and the line then stood
-still for 30 s. With ``gain`` (0.5 by default) the inlet closes on the spare over a few ticks, about
-the time the newly admitted take to show up, and overshoots little.
+Why multiplicative. The load a holder causes is proportional to how many are let in a second
+(Little's law: holders inside = rate x visit length), so ``aim / expected`` is the factor the
+rate is off by; ``gain`` (per second) takes a share of it each tick, because the load of people
+let in shows up over the next seconds and a full step would overshoot. The factor is
+clamped to [1/2, 1.5] before that share is taken: with the default gain (0.3) the rate grows
+by at most 13 % a second on an idle server and falls by at most 19 % a second on one far past
+its aim. Slow on purpose: the loop's delay is a visit, tens of seconds, and a rate that
+doubled each second went from 12 to 93 people a second in five, then spent forty seconds
+paying for it (in the simulator).
 
-Nothing is admitted while admission control is saturated (requests queued or shed in the
-last moment): the people already inside are being served late, and adding more would only
-turn into 503s. Operators can pause, cap admissions per minute, or replace the loop by a
-fixed rate per minute.
+Why the rate never grows while admission control is saturated (queueing or refusing requests
+in the last moment), and is not cut either unless the load is past the aim: a Poisson crowd
+at 60 % of the limit queues a request for a few milliseconds several times a second, and an
+inlet that stopped for that was stopped 80 % of the time. The rate also does not grow past
+what the line could use (twice the people waiting, a second), so a short line does not build
+up a rate that lets in the first 500 of the next crowd at once. It starts, when the room turns
+on, from the pace people were entering at just before (:meth:`InletPolicy.follow`): the site
+was serving about that many, a little too many, and a start from one a second took a minute
+to find the pace again while the line grew.
+
+The rate never falls below ``MIN_RATE`` (a multiplicative rate at zero could never grow
+again); instead a tick never lets in more people than the rest of the whole limit would hold
+(``(limit - expected) / per_holder``), so nobody while the load expected reaches it.
+
+Operators can pause, cap admissions per minute, or replace the loop by a fixed rate a minute.
 """
 
 from __future__ import annotations
@@ -49,6 +67,7 @@ class InletInputs:
     saturated: bool
     active: int
     pending: int
+    waiting: int  # people in line, places not yet served
     elapsed_seconds: float  # since the previous tick
     paused: bool
     fixed_rate_per_minute: int | None
@@ -58,6 +77,9 @@ class InletInputs:
 class InletPolicy:
     _MIN_HOLDERS_TO_LEARN = 10
     _SMOOTHING = 0.2
+    _MAX_UP = 1.5  # the most one tick multiplies the rate by
+    _MAX_DOWN = 2.0  # ... or divides it by
+    MIN_RATE = 1.0  # people a second: the slowest the line ever moves while it can
 
     def __init__(
         self,
@@ -65,21 +87,43 @@ class InletPolicy:
         target_utilisation: float,
         requests_per_session: float,
         max_admit_per_tick: int,
-        gain: float = 0.5,
+        gain: float = 0.3,
     ) -> None:
         self.target_utilisation = target_utilisation
         self.gain = gain
         self.per_holder = requests_per_session
         self.max_admit_per_tick = max_admit_per_tick
-        self._carry = 0.0  # fractions of a person owed by fixed rates and caps
+        self.rate = self.MIN_RATE  # people a second the inlet lets in
+        self._carry = 0.0  # fractions of a person owed by the rate, fixed rates and caps
 
     def _learn(self, inputs: InletInputs) -> None:
         # A tick with nothing in flight says nothing about how busy a holder keeps the site
         # (between two requests everybody is reading); learning from it would drag the
-        # estimate to zero and the next tick would let in the whole line.
+        # estimate to zero.
         if inputs.active >= self._MIN_HOLDERS_TO_LEARN and inputs.busy > 0:
             sample = inputs.busy / inputs.active
             self.per_holder += self._SMOOTHING * (sample - self.per_holder)
+
+    def _steer(self, inputs: InletInputs) -> float:
+        """Move the rate towards the load aimed at (see the module docstring); returns the
+        load expected."""
+        elapsed = inputs.elapsed_seconds
+        aim = self.target_utilisation * inputs.limit
+        expected = inputs.busy + self.per_holder * inputs.pending
+        ratio = aim / expected if expected > 0 else self._MAX_UP
+        ratio = min(self._MAX_UP, max(1 / self._MAX_DOWN, ratio))
+        if inputs.saturated:
+            ratio = min(ratio, 1.0)
+        rate = self.rate * ratio ** min(1.0, self.gain * elapsed)
+        if rate > self.rate:  # growing: not past what the line could use
+            rate = min(rate, max(self.rate, 2.0 * inputs.waiting / elapsed))
+        self.rate = min(max(rate, self.MIN_RATE), self.max_admit_per_tick / elapsed)
+        return expected
+
+    def follow(self, entry_rate: float) -> None:
+        """While the room is off: start from the pace people enter at when it turns on."""
+        self.rate = max(self.MIN_RATE, entry_rate)
+        self._carry = 0.0
 
     def decide(self, inputs: InletInputs) -> int:
         self._learn(inputs)
@@ -87,22 +131,24 @@ class InletPolicy:
             self._carry = 0.0
             return 0
         if inputs.fixed_rate_per_minute is not None:
-            return self._by_rate(inputs.fixed_rate_per_minute, inputs.elapsed_seconds)
-        if inputs.saturated:
+            return self._by_rate(inputs.fixed_rate_per_minute / 60, inputs.elapsed_seconds)
+        if inputs.elapsed_seconds <= 0:
+            return 0  # the clock has not moved: nothing is owed yet
+        expected = self._steer(inputs)
+        # Never more than the whole rest of the limit would hold; none when it is full. The
+        # rate is kept (at least MIN_RATE), so the line moves again as soon as it is not.
+        room_for = math.floor((inputs.limit - expected) / self.per_holder)
+        if room_for <= 0:
+            self._carry = 0.0
             return 0
-        spare = self.target_utilisation * inputs.limit - inputs.busy
-        room_for = max(0.0, spare) / self.per_holder - inputs.pending
-        # at least one while there is room: a tiny spare must not round the line to a stop
-        wanted = max(1, math.floor(self.gain * room_for)) if room_for >= 1 else 0
-        wanted = min(wanted, self.max_admit_per_tick)
+        rate = self.rate
         if inputs.admit_cap_per_minute is not None:
-            budget = self._carry + inputs.admit_cap_per_minute * inputs.elapsed_seconds / 60
-            wanted = min(wanted, math.floor(budget))
-            self._carry = min(budget - wanted, max(1.0, inputs.admit_cap_per_minute / 60))
-        return wanted
+            rate = min(rate, inputs.admit_cap_per_minute / 60)
+        return min(room_for, self._by_rate(rate, inputs.elapsed_seconds))
 
-    def _by_rate(self, per_minute: int, elapsed: float) -> int:
-        owed = self._carry + per_minute * elapsed / 60
+    def _by_rate(self, per_second: float, elapsed: float) -> int:
+        owed = self._carry + per_second * elapsed
         admit = min(math.floor(owed), self.max_admit_per_tick)
-        self._carry = owed - admit if admit < self.max_admit_per_tick else 0.0
+        # a fraction carries over; a backlog beyond one tick's cap does not pile up
+        self._carry = min(owed - admit, 1.0)
         return admit

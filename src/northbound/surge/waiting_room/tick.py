@@ -94,6 +94,10 @@ class Tick:
         self.activity.rotate(now)
         if is_on(state) and not in_prequeue(state):
             state = await self._run_inlet(state, now, epochs)
+        else:
+            # the pace people came in at while nobody waited is where the inlet starts when
+            # the room turns on: the site was serving about that many (a little too many)
+            self.inlet.follow(self.activity.claims_per_second(now))
         self._last_tick = now
         self.state = state
         if is_on(state):
@@ -205,6 +209,7 @@ class Tick:
                 saturated=capacity.saturated,
                 active=activity.active_holders,
                 pending=activity.pending(now),
+                waiting=max(0, state.tail - state.serving),
                 elapsed_seconds=max(0.0, elapsed),
                 paused=state.paused,
                 fixed_rate_per_minute=state.fixed_rate_per_minute,

@@ -1,0 +1,146 @@
+"""The inlet's policy on its own: a rate steered by the concurrency it causes (see
+``surge/waiting_room/inlet.py``), driven by a small model of a site on a virtual clock."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from northbound.surge.waiting_room.inlet import InletInputs, InletPolicy
+
+
+def _inputs(**changes: object) -> InletInputs:
+    values: dict[str, object] = {
+        "limit": 20, "busy": 0.0, "saturated": False, "active": 0, "pending": 0,
+        "waiting": 10_000, "elapsed_seconds": 1.0, "paused": False,
+        "fixed_rate_per_minute": None, "admit_cap_per_minute": None,
+    }  # fmt: skip
+    values.update(changes)
+    return InletInputs(**values)  # type: ignore[arg-type]
+
+
+def _policy(gain: float = 0.3) -> InletPolicy:
+    return InletPolicy(
+        target_utilisation=0.8, requests_per_session=0.05, max_admit_per_tick=500, gain=gain
+    )
+
+
+@dataclass
+class Site:
+    """People let in stay ``visit`` seconds and keep ``per_person`` requests in flight each;
+    admission control flickers saturated (a few milliseconds of queue) ``flicker`` of the
+    time while it has room, and is saturated for good past its limit."""
+
+    limit: int = 20
+    visit: int = 30
+    per_person: float = 0.02
+    flicker: float = 0.8
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    inside: deque[int] = field(default_factory=deque)  # people let in, per second
+
+    def busy(self) -> float:
+        return sum(self.inside) * self.per_person
+
+    def tick(self, policy: InletPolicy, waiting: int = 10_000) -> int:
+        busy = self.busy()
+        saturated = busy >= self.limit or self.rng.random() < self.flicker
+        admit = policy.decide(
+            _inputs(
+                limit=self.limit, busy=busy, saturated=saturated, active=sum(self.inside),
+                waiting=waiting,
+            )
+        )  # fmt: skip
+        self.inside.append(admit)
+        if len(self.inside) > self.visit:
+            self.inside.popleft()
+        return admit
+
+
+def test_the_line_moves_every_tick_while_the_site_has_room_despite_flickers() -> None:
+    """Admission control reports a moment of queueing on 80 % of ticks although the site has
+    room (a Poisson crowd at 60 % of the limit looks like that). The first inlet let nobody
+    in on those ticks and then let in hundreds at once; the line must move on every tick,
+    at a pace that changes smoothly, and fill the site to its aim."""
+    site, policy = Site(), _policy()
+    policy.follow(20.0)  # the pace people entered at before the room turned on
+    admitted = [site.tick(policy) for _ in range(300)]
+    steady = admitted[60:]
+    assert min(steady) >= 1  # never a tick with nobody let in
+    assert max(steady) <= 2 * min(steady) + 2  # no bursts
+    aim = 0.8 * site.limit
+    assert 0.85 * aim <= site.busy() <= 1.05 * aim
+
+
+def test_an_idle_server_grows_the_rate_on_every_tick() -> None:
+    policy = _policy()
+    rates = []
+    for _ in range(10):
+        policy.decide(_inputs(busy=0.0))
+        rates.append(policy.rate)
+    assert all(later > earlier for earlier, later in itertools.pairwise(rates))
+
+
+def test_the_rate_does_not_grow_while_admission_control_refuses_people() -> None:
+    policy = _policy()
+    policy.follow(10.0)
+    for _ in range(5):
+        policy.decide(_inputs(busy=2.0, saturated=True))
+    assert policy.rate == 10.0
+
+
+def test_a_site_past_its_aim_cuts_the_rate_and_a_full_one_lets_nobody_in() -> None:
+    policy = _policy()
+    policy.follow(10.0)
+    assert policy.decide(_inputs(busy=19.0)) >= 1  # past the aim of 16: fewer, not none
+    assert policy.rate < 10.0
+    rate = policy.rate
+    assert policy.decide(_inputs(busy=20.0, saturated=True)) == 0  # the whole limit
+    assert policy.rate >= InletPolicy.MIN_RATE
+    assert policy.decide(_inputs(busy=0.0)) >= 1  # room again: on the very next tick
+    assert policy.rate > rate / 2
+
+
+def test_people_let_in_who_have_not_shown_up_yet_count_as_load() -> None:
+    policy, other = _policy(), _policy()
+    policy.follow(10.0)
+    other.follow(10.0)
+    policy.decide(_inputs(busy=8.0, pending=0))
+    other.decide(_inputs(busy=8.0, pending=300))  # 300 x 0.05 = 15 more on their way
+    assert other.rate < 10.0 < policy.rate
+
+
+def test_the_rate_does_not_grow_past_what_the_line_could_use() -> None:
+    policy = _policy()
+    for _ in range(100):
+        policy.decide(_inputs(busy=0.0, waiting=3))
+    assert policy.rate <= 6.0  # twice the three people waiting, a second
+
+
+def test_paused_lets_nobody_in_and_a_fixed_rate_is_kept_exactly() -> None:
+    policy = _policy()
+    assert policy.decide(_inputs(paused=True)) == 0
+    total = sum(policy.decide(_inputs(fixed_rate_per_minute=90, busy=30.0)) for _ in range(60))
+    assert total == 90
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    cap=st.integers(min_value=1, max_value=600),
+    busy=st.floats(min_value=0.0, max_value=40.0),
+    seconds=st.integers(min_value=60, max_value=240),
+)
+def test_the_operators_cap_per_minute_is_never_exceeded(
+    cap: int, busy: float, seconds: int
+) -> None:
+    policy = _policy()
+    policy.follow(1000.0)
+    total = sum(
+        policy.decide(_inputs(busy=busy, admit_cap_per_minute=cap, limit=50))
+        for _ in range(seconds)
+    )
+    assert total <= cap * seconds / 60 + 1
