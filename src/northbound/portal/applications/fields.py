@@ -29,6 +29,13 @@ class Field:
     below_minimum: str = ""  # a specific message when an integer is under the minimum
 
 
+def answer_label(field: Field, value: str) -> str:
+    """How a stored answer reads: a choice's label ("Quebec" for ``QC``), else the answer."""
+    if field.kind in ("select", "confirm"):
+        return next((label for code, label in field.choices if code == value), value)
+    return value
+
+
 def _has_control(text: str) -> bool:
     return any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text)
 
