@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import re
 from collections.abc import AsyncIterator, Callable
 
@@ -25,6 +26,7 @@ from northbound.settings import Settings
 from northbound.storage import migrate
 from tests.accounts.flows import FAST_HASHING, HOME, sign_up
 from tests.support.apps import ROOMY_RATE_LIMITS, STEADY_SURGE
+from tests.support.text import found
 
 ADMIN = "/api/v1/admin/room"
 TOKEN = "operator-token-for-tests"
@@ -234,6 +236,25 @@ async def test_resumed_room_lets_the_visitor_in_with_a_pass(
     assert admitted.status_code == 200
     assert "Comprehensive Ranking System" in admitted.text
     assert "nb_room_main=" in admitted.headers["set-cookie"]
+
+
+async def test_switching_language_in_line_lets_the_visitor_in_to_the_twin_page(
+    room_on: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = room_on
+    waiting = await client.get(TOOL + "?from=line")
+    switch = html.unescape(found(r'hreflang="fr" href="([^"]+)"', waiting.text))
+    in_french = await client.get(switch)
+    assert in_french.status_code == 200 and '<html lang="fr">' in in_french.text
+    await client.post(f"{ADMIN}/resume", headers={"authorization": f"Bearer {TOKEN}"})
+    await app.state.defence.room.tick()
+    admitted = await client.get(switch)
+    assert admitted.status_code == 303
+    assert admitted.headers["location"] == "/fr/admissibilite/calculateur-scg?from=line"
+    assert "Calculateur" in (await client.get(admitted.headers["location"])).text
+    # and back: a French page asked for, English chosen in line
+    back = await client.get("/waiting-room?lang=en&next=/fr/recherche%3Fq%3Dpermis")
+    assert back.headers["location"] == "/en/search?q=permis"
 
 
 # -- the operator API -------------------------------------------------------------------------

@@ -102,7 +102,8 @@ def _clean_date(field: Field, value: str, today: date) -> tuple[str, str]:
 
 
 def _clean_integer(field: Field, value: str) -> tuple[str, str]:
-    compact = value.replace(",", "").replace(" ", "").replace("\u202f", "")
+    # digits grouped as either language writes them: 1,095, 1 095 (any kind of space)
+    compact = "".join(c for c in value if c != "," and not c.isspace())
     if not (compact.isascii() and compact.isdigit()) or len(compact) > 6:
         return "", "Enter a whole number, using digits only."
     number = int(compact)
