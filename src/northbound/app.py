@@ -35,6 +35,7 @@ from northbound.storage.schema import ensure_current
 from northbound.surge.admission.aside import stepped_aside
 from northbound.web import openapi
 from northbound.web.assets import StaticAssets
+from northbound.web.bilingual import Twins
 from northbound.web.errors import ErrorPages, install_error_handlers
 from northbound.web.fastpath import CachedPathsMiddleware, CachedTable
 from northbound.web.templating import Templates
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     content.build()  # fail at start-up, not on the first visitor, if content is broken
     db = Database.from_settings(settings)
     defence = SurgeDefence.from_settings(settings)
+    twins = Twins()  # filled in as the pages are included (web/bilingual.py include_pages)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Middleware(ObserveMiddleware, access_log=settings.access_log),
         *defence.front_layers(),
         Middleware(CachedPathsMiddleware, table=table),
-        *defence.layers(),
+        *defence.layers(twin=twins.address),
         Middleware(GZipMiddleware, minimum_size=1024),
     ]
     app = FastAPI(
@@ -120,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.defence = defence
+    app.state.twins = twins
     app.state.templates = templates
     app.state.content = content
     app.state.errors = ErrorPages(templates, settings.default_language)

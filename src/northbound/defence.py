@@ -29,7 +29,7 @@ from northbound.portal.accounts.sessions import is_signed
 from northbound.portal.applications.api import SESSION_PATH
 from northbound.portal.eligibility.api import api_router as eligibility_api
 from northbound.portal.eligibility.pages import PATHS as ELIGIBILITY_PATHS
-from northbound.settings import Settings
+from northbound.settings import Language, Settings
 from northbound.surge.admission import AdmissionControl, AdmissionControlMiddleware
 from northbound.surge.admission.classify import UNSAFE_METHODS
 from northbound.surge.admission.middleware import ArrivalCounter
@@ -137,8 +137,13 @@ class SurgeDefence:
             return []
         return [Middleware(ArrivalCounter, monitor=self.admission.accept_queue)]
 
-    def layers(self) -> list[Middleware]:
-        """What goes behind the cached pages, in front of the routes, outermost first."""
+    def layers(self, twin: Callable[[str, Language], str] | None = None) -> list[Middleware]:
+        """What goes behind the cached pages, in front of the routes, outermost first.
+
+        ``twin`` gives the address of a page in the other language (the site's
+        :class:`~northbound.web.bilingual.Twins`): someone who switches language while in
+        line is let in to the page they asked for, in that language.
+        """
         if not self.active:
             return []
         layers = [
@@ -160,6 +165,7 @@ class SurgeDefence:
                     room=self.room,
                     exempt_prefixes=ALWAYS_OPEN,
                     pass_through=signed_in_form_post(self.secret),
+                    twin=twin,
                     site_name=SITE_NAME,
                     cookie_prefix=COOKIE_PREFIX,
                 )

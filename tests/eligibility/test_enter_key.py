@@ -56,7 +56,7 @@ def test_enter_in_the_presence_calculator_calculates(
     assert page.locator(".row-pair").count() == rows
 
 
-@pytest.mark.parametrize(("language", "first"), [("en", "Age: "), ("fr", "Âge : ")])
+@pytest.mark.parametrize(("language", "first"), [("en", "Age: "), ("fr", "Âge\u00a0: ")])
 def test_the_error_summary_names_each_field(
     js_tab: Any, live_server: str, language: str, first: str
 ) -> None:

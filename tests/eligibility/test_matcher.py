@@ -143,5 +143,7 @@ def test_reasons_quote_the_rule_constants_in_each_language() -> None:
     )
     assert "it adds 600 points" in nomination.render()
     french = translations("fr").gettext
-    assert citizenship.render(french, partial(write_number, "fr")).endswith("il en faut 1 095.")
+    assert citizenship.render(french, partial(write_number, "fr")).endswith(
+        "il en faut 1\u00a0095."
+    )
     assert "elle ajoute 600 points" in nomination.render(french, partial(write_number, "fr"))

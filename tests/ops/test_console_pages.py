@@ -201,7 +201,7 @@ async def test_the_notice_in_both_languages_is_audited_and_shown(
     home = await staff.get("/fr/")
     assert "Très achalandé ce soir." in home.text
     history = await staff.get(NOTICE["en"])
-    assert "operator@example.com" in history.text and "notice:set" in history.text
+    assert "operator@example.com" in history.text and "Notice banner published" in history.text
     cleared = await _post(staff, NOTICE["en"], NOTICE["en"], {"clear": "1"})
     assert cleared.status_code == 303
     assert "Très achalandé" not in (await staff.get("/fr/")).text

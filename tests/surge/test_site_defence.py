@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import re
 from collections.abc import AsyncIterator, Callable
 
@@ -25,6 +26,7 @@ from northbound.settings import Settings
 from northbound.storage import migrate
 from tests.accounts.flows import FAST_HASHING, HOME, sign_up
 from tests.support.apps import ROOMY_RATE_LIMITS, STEADY_SURGE
+from tests.support.text import found
 
 ADMIN = "/api/v1/admin/room"
 TOKEN = "operator-token-for-tests"
@@ -81,6 +83,15 @@ async def room_on(
         paused = await client.post(f"{ADMIN}/pause", headers={"authorization": f"Bearer {TOKEN}"})
         assert paused.status_code == 200, paused.text
         yield app, client
+
+
+async def resume(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """The operator resumes the paused room and the inlet runs for a second: it lets people
+    in at a rate, so a tick right after another owes nobody yet."""
+    await client.post(f"{ADMIN}/resume", headers={"authorization": f"Bearer {TOKEN}"})
+    await app.state.defence.room.tick()
+    await asyncio.sleep(1.1)
+    await app.state.defence.room.tick()
 
 
 # -- rate limits ------------------------------------------------------------------------------
@@ -228,14 +239,29 @@ async def test_resumed_room_lets_the_visitor_in_with_a_pass(
 ) -> None:
     app, client = room_on
     assert 'http-equiv="refresh"' in (await client.get(TOOL)).text
-    await client.post(f"{ADMIN}/resume", headers={"authorization": f"Bearer {TOKEN}"})
-    await app.state.defence.room.tick()
-    await asyncio.sleep(1.1)  # the inlet lets people in at a rate: a second's worth of it
-    await app.state.defence.room.tick()
+    await resume(app, client)
     admitted = await client.get(TOOL)
     assert admitted.status_code == 200
     assert "Comprehensive Ranking System" in admitted.text
     assert "nb_room_main=" in admitted.headers["set-cookie"]
+
+
+async def test_switching_language_in_line_lets_the_visitor_in_to_the_twin_page(
+    room_on: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = room_on
+    waiting = await client.get(TOOL + "?from=line")
+    switch = html.unescape(found(r'hreflang="fr" href="([^"]+)"', waiting.text))
+    in_french = await client.get(switch)
+    assert in_french.status_code == 200 and '<html lang="fr">' in in_french.text
+    await resume(app, client)
+    admitted = await client.get(switch)
+    assert admitted.status_code == 303
+    assert admitted.headers["location"] == "/fr/admissibilite/calculateur-scg?from=line"
+    assert "Calculateur" in (await client.get(admitted.headers["location"])).text
+    # and back: a French page asked for, English chosen in line
+    back = await client.get("/waiting-room?lang=en&next=/fr/recherche%3Fq%3Dpermis")
+    assert back.headers["location"] == "/en/search?q=permis"
 
 
 # -- the operator API -------------------------------------------------------------------------

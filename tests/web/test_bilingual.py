@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from northbound.web.bilingual import BilingualRouter, PageLanguage
+from northbound.web.bilingual import BilingualRouter, PageLanguage, Twins
 
 pages = BilingualRouter(
     {
@@ -40,3 +40,26 @@ async def test_one_declaration_serves_both_languages_with_their_twin() -> None:
 def test_hrefs() -> None:
     assert pages.href("item", "fr", item_id=3) == "/fr/articles/3"
     assert pages.hrefs("en") == {"item": "/en/items/{item_id}", "list": "/en/items"}
+
+
+def test_twins_know_every_page_the_site_serves(app: FastAPI) -> None:
+    twins: Twins = app.state.twins
+    application = "a" * 32
+    assert twins.address("/en/account/applications/new", "fr") == "/fr/compte/demandes/nouvelle"
+    assert (
+        twins.address(f"/en/account/applications/{application}", "fr")
+        == f"/fr/compte/demandes/{application}"
+    )
+    assert twins.address("/fr/recherche?q=permis%20de%20travail", "en") == (
+        "/en/search?q=permis%20de%20travail"
+    )
+    assert twins.address("/fr/admissibilite/calculateur-scg", "en") == (
+        "/en/eligibility/crs-calculator"
+    )
+    assert twins.address("/en/eligibility/", "fr") == "/fr/admissibilite/"
+    assert twins.address("/en/contact-us", "fr").startswith("/fr/")
+    assert twins.address("/en", "fr") == "/fr/" and twins.address("/fr/", "en") == "/en/"
+    # already in that language, or not a page of ours: unchanged
+    assert twins.address("/fr/compte/connexion", "fr") == "/fr/compte/connexion"
+    assert twins.address("/en/no-such-page", "fr") == "/en/no-such-page"
+    assert twins.address("/healthz", "fr") == "/healthz"

@@ -1,5 +1,9 @@
 """The portal plugged into the app, in one place: each ``install_*`` says what it adds.
 
+Pages come in language pairs (:class:`~northbound.web.bilingual.BilingualRouter`), included
+with :func:`~northbound.web.bilingual.include_pages` so that the site's table of twins
+(``app.state.twins``) knows every one of them.
+
 Order matters twice. Accounts come before everything that has a signed-in page (the session
 store, CSRF and the inbox live on ``app.state.accounts``). And routers are matched in the order
 they are included, so fixed addresses come before the patterns that would swallow them:
@@ -21,11 +25,12 @@ from northbound.portal.applications.storage import LocalDiskStore
 from northbound.portal.contact import routes as contact_routes
 from northbound.portal.content import routes as content_routes
 from northbound.portal.eligibility.api import api_router as eligibility_api
-from northbound.portal.eligibility.pages import page_router as eligibility_pages
+from northbound.portal.eligibility.pages import pages as eligibility_pages
 from northbound.portal.lottery import routes as lottery_routes
 from northbound.portal.lottery import staff_routes as lottery_staff_routes
 from northbound.surge.waiting_room import WaitingRoom
 from northbound.surge.waiting_room.store import Controls
+from northbound.web.bilingual import include_pages
 
 
 def install_portal(app: FastAPI, room: WaitingRoom | None) -> None:
@@ -41,32 +46,31 @@ def install_portal(app: FastAPI, room: WaitingRoom | None) -> None:
 
 def install_content_search(app: FastAPI) -> None:
     """Search and the bare ``/en``, ``/fr`` redirects (the pages themselves are cached)."""
-    app.include_router(content_routes.router)
+    include_pages(app, content_routes.pages)
 
 
 def install_eligibility_tools(app: FastAPI) -> None:
     """The calculators' JSON API and their pages."""
     app.include_router(eligibility_api)
-    app.include_router(eligibility_pages)
+    include_pages(app, eligibility_pages)
 
 
 def install_accounts(app: FastAPI) -> None:
     """``app.state.accounts`` (sessions, password hashing) and the account pages."""
     app.state.accounts = AccountsState.build(app.state.settings, app.state.db, app.state.templates)
-    app.include_router(account_routes.router)
+    include_pages(app, account_routes.pages)
 
 
 def install_applications(app: FastAPI) -> None:
     """The document store, the staff pages, the applicant's pages and the JSON API."""
     app.state.documents = LocalDiskStore(app.state.settings.data_dir / "uploads")
-    app.include_router(application_staff_routes.router)
-    app.include_router(application_routes.router)
+    include_pages(app, application_staff_routes.pages, application_routes.pages)
     app.include_router(application_api.router)
 
 
 def install_contact(app: FastAPI) -> None:
     """The contact form for people without an account, and its staff page."""
-    app.include_router(contact_routes.router)
+    include_pages(app, contact_routes.pages)
 
 
 def room_scheduler(room: WaitingRoom) -> lottery_staff_routes.ScheduleOpening:
@@ -87,6 +91,5 @@ def install_lottery(app: FastAPI, room: WaitingRoom | None) -> None:
     """The lottery's staff and public pages and its draw document; an intake created by
     staff schedules ``room``'s opening when there is a room."""
     app.state.lottery_schedule = room_scheduler(room) if room is not None else None
-    app.include_router(lottery_staff_routes.router)
-    app.include_router(lottery_routes.router)
+    include_pages(app, lottery_staff_routes.pages, lottery_routes.pages)
     app.include_router(lottery_routes.api_router)

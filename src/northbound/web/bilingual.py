@@ -10,16 +10,17 @@ handler spells the table out again. The handler learns its language from its own
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, params
+from fastapi import APIRouter, Depends, FastAPI, params
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
 from northbound.settings import LANGUAGES, Language
-from northbound.web.language import other, page_language
+from northbound.web.language import other, page_language, path_language
 
 PageTable = Mapping[str, Mapping[Language, str]]
 """Page name → its address template in each language (``{param}`` for path parameters)."""
@@ -77,3 +78,53 @@ class BilingualRouter:
     def hrefs(self, language: Language) -> dict[str, str]:
         """Every page's address template in ``language``, for templates that link to several."""
         return {name: by_language[language] for name, by_language in self.paths.items()}
+
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+class Twins:
+    """Every bilingual page's addresses, site-wide: any address of the site as the same page
+    in a given language.
+
+    Each :class:`BilingualRouter` the site serves adds its table (:func:`include_pages`).
+    The waiting room asks when someone in line switches language: they are let in to the page
+    they asked for, in the language they chose. Path parameters (an application's id) carry
+    over as they are; a slug that differs between the languages is the page's own business.
+    """
+
+    def __init__(self) -> None:
+        self._pages: list[tuple[int, re.Pattern[str], Mapping[Language, str]]] = []
+
+    def add(self, table: PageTable) -> None:
+        for by_language in table.values():
+            for template in by_language.values():
+                pattern = "".join(
+                    f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part)
+                    for index, part in enumerate(_PARAM.split(template))
+                )
+                fixed = len(_PARAM.sub("", template))
+                self._pages.append((fixed, re.compile(pattern + "/?"), by_language))
+        # the most specific address wins: /applications/new before /applications/{id}
+        self._pages.sort(key=lambda page: -page[0])
+
+    def address(self, path: str, language: Language) -> str:
+        """``path`` (query included) as the same page in ``language``; a path the tables
+        do not know, unchanged (a language's home page becomes the other one's)."""
+        bare, mark, query = path.partition("?")
+        if path_language(bare) in (None, language):
+            return path
+        if bare.strip("/") in LANGUAGES:
+            return f"/{language}/" + mark + query
+        for _, pattern, by_language in self._pages:
+            found = pattern.fullmatch(bare)
+            if found is not None:
+                return by_language[language].format(**found.groupdict()) + mark + query
+        return path
+
+
+def include_pages(app: FastAPI, *routers: BilingualRouter) -> None:
+    """Serve the routers' pages, and make their addresses known to ``app.state.twins``."""
+    for pages in routers:
+        app.include_router(pages.router)
+        app.state.twins.add(pages.paths)

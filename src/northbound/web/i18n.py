@@ -71,8 +71,9 @@ def gettext(language: Language, message: str) -> str:
     return translations(language).gettext(message)
 
 
-THOUSANDS_SEPARATOR: dict[Language, str] = {"en": ",", "fr": " "}
-"""How each language groups digits: 1,095 in English, 1 095 in French."""
+THOUSANDS_SEPARATOR: dict[Language, str] = {"en": ",", "fr": "\u00a0"}
+"""How each language groups digits: 1,095 in English, 1 095 in French, with a space a line
+cannot break at (Canadian French, as CLDR has it for fr-CA)."""
 
 
 def write_number(language: Language, value: int) -> str:

@@ -20,6 +20,11 @@ _QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
 """RFC 9110 §12.4.2: a weight is 0 to 1 with at most three decimals; nothing else is one."""
 
 
+LANGUAGE_NAMES: dict[Language, str] = {"en": "English", "fr": "French"}
+"""What each language is called in a sentence (English; pages translate it). The language
+switch names the other language in its own words instead (Français, English)."""
+
+
 def other(language: Language) -> Language:
     """The twin of ``language``: every page has exactly one."""
     return "fr" if language == "en" else "en"

@@ -33,6 +33,19 @@ ROOM_ACTIONS: dict[str, Callable[[], Controls]] = {
     "resume": lambda: Controls(paused=False),
 }
 RATE_KINDS = ("cap", "fixed")
+ACTION_LABELS: dict[str, str] = {
+    "room:open": "Open (queue newcomers)",
+    "room:close": "Close (let everyone in)",
+    "room:auto": "Automatic",
+    "room:pause": "Pause admissions",
+    "room:resume": "Resume admissions",
+    "rate:cap": "Cap: at most this many (the closed loop still decides)",
+    "rate:fixed": "Fixed: exactly this many",
+    "notice:set": "Notice banner published",
+    "notice:clear": "Notice banner removed",
+}
+"""What each console action (as audited, without the prefix) reads as: the room's buttons
+and the history both (English; pages translate it)."""
 
 
 class ActionRefused(ValueError):

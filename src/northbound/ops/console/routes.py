@@ -153,6 +153,7 @@ async def _console_page(
         errors=errors or {},
         rate_kinds=actions.RATE_KINDS,
         room_actions=list(actions.ROOM_ACTIONS),
+        action_labels=actions.ACTION_LABELS,
         status=status,
         generated_at=time.strftime("%H:%M:%S UTC", time.gmtime(now)),
     )
@@ -187,6 +188,7 @@ async def _notice_page(
         breadcrumbs=_crumbs(language),
         paths=_paths(language),
         history=history,
+        action_labels=actions.ACTION_LABELS,
         values=filled,
         errors=errors or {},
         levels=("info", "warning", "danger"),

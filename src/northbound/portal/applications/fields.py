@@ -29,6 +29,13 @@ class Field:
     below_minimum: str = ""  # a specific message when an integer is under the minimum
 
 
+def answer_label(field: Field, value: str) -> str:
+    """How a stored answer reads: a choice's label ("Quebec" for ``QC``), else the answer."""
+    if field.kind in ("select", "confirm"):
+        return next((label for code, label in field.choices if code == value), value)
+    return value
+
+
 def _has_control(text: str) -> bool:
     return any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text)
 
@@ -95,7 +102,8 @@ def _clean_date(field: Field, value: str, today: date) -> tuple[str, str]:
 
 
 def _clean_integer(field: Field, value: str) -> tuple[str, str]:
-    compact = value.replace(",", "").replace(" ", "").replace("\u202f", "")
+    # digits grouped as either language writes them: 1,095, 1 095 (any kind of space)
+    compact = "".join(c for c in value if c != "," and not c.isspace())
     if not (compact.isascii() and compact.isdigit()) or len(compact) > 6:
         return "", "Enter a whole number, using digits only."
     number = int(compact)

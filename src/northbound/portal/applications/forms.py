@@ -66,6 +66,10 @@ class ApplicationForm:
     def all_fields(self) -> tuple[Field, ...]:
         return tuple(f for s in self.question_steps for f in s.fields)
 
+    def document_title(self, key: str) -> str:
+        """What a kind of document is called (English; pages translate it)."""
+        return next((c.title for c in self.documents if c.key == key), "Other supporting document")
+
 
 ABOUT_YOU = Step(
     "about",

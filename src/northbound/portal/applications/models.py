@@ -76,6 +76,32 @@ class Document(Base):
     )
 
 
+class DocumentRequest(Base):
+    """A document an officer asked for after submission, and the upload that answered it.
+
+    While ``answered_at`` is empty the applicant may upload a document of ``category`` to the
+    submitted application; the upload fills ``document_id`` and ``answered_at`` in the same
+    transaction that stores it.
+    """
+
+    __tablename__ = "document_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    note: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    requested_by: Mapped[int | None] = mapped_column(
+        ForeignKey("account_user.id", ondelete="SET NULL")
+    )
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    document_id: Mapped[str | None] = mapped_column(
+        ForeignKey("application_document.id", ondelete="SET NULL")
+    )
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class IdempotencyRecord(Base):
     """A submission's idempotency key, written in the same transaction as the submission."""
 

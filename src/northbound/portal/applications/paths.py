@@ -38,6 +38,10 @@ APP_PATHS: dict[str, dict[Language, str]] = {
         "en": "/en/account/staff/applications/{application_id}/message",
         "fr": "/fr/compte/personnel/demandes/{application_id}/message",
     },
+    "staff_request": {
+        "en": "/en/account/staff/applications/{application_id}/ask-for-document",
+        "fr": "/fr/compte/personnel/demandes/{application_id}/demander-document",
+    },
     "staff_document": {
         "en": "/en/account/staff/applications/{application_id}/files/{document_id}",
         "fr": "/fr/compte/personnel/demandes/{application_id}/fichiers/{document_id}",

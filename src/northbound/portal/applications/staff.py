@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northbound.portal.applications.forms import FORMS
 from northbound.portal.applications.idempotency import Recorded
 from northbound.portal.applications.messages import add_message
 from northbound.portal.applications.models import (
@@ -21,7 +22,7 @@ from northbound.portal.applications.models import (
     StageEvent,
 )
 from northbound.portal.applications.service import run_once
-from northbound.portal.applications.tracker import stage_keys, stages_for
+from northbound.portal.applications.tracker import stage_keys, stage_title
 from northbound.storage.database import Database
 
 
@@ -215,5 +216,28 @@ async def answer_enquiry(
     return True
 
 
-def stage_titles(kind: str) -> dict[str, str]:
-    return {stage.key: stage.title for stage in stages_for(kind)}
+AUDIT_ACTIONS: dict[str, str] = {
+    "view": "Opened the application",
+    "message": "Wrote to the applicant",
+    "stage": "Moved to a stage",
+    "request": "Asked for a document",
+}
+"""What each audited action (the code before any ``:``) reads as on the staff pages."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    """An audit row's action as staff read it (English; pages translate both parts)."""
+
+    action: str
+    subject: str = ""  # the stage moved to, the kind of document asked for
+
+
+def audit_line(action: str, kind: str) -> AuditLine:
+    code, _, argument = action.partition(":")
+    label = AUDIT_ACTIONS.get(code, action)
+    if code == "stage":
+        return AuditLine(label, stage_title(kind, argument))
+    if code == "request":
+        return AuditLine(label, FORMS[kind].document_title(argument))
+    return AuditLine(label)

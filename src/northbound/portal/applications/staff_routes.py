@@ -16,13 +16,15 @@ from northbound.portal.accounts.models import User
 from northbound.portal.accounts.pages import account_crumbs, redirect, render
 from northbound.portal.accounts.state import accounts_state
 from northbound.portal.accounts.visitor import Visitor, current_visitor
-from northbound.portal.applications import messages, service, staff
+from northbound.portal.applications import messages, requests, service, staff
+from northbound.portal.applications.fields import answer_label
 from northbound.portal.applications.forms import FORMS
 from northbound.portal.applications.idempotency import submission_key
 from northbound.portal.applications.models import Application
 from northbound.portal.applications.paths import APP_PATHS, app_path
 from northbound.portal.applications.routes import document_response
-from northbound.portal.applications.tracker import stages_for
+from northbound.portal.applications.tracker import stage_title, stages_for
+from northbound.portal.applications.uploads import FILE_KINDS
 from northbound.settings import Language
 from northbound.web.bilingual import PageLanguage
 from northbound.web.dependencies import (
@@ -100,6 +102,7 @@ async def _queue_page(
         applications=await staff.submitted_applications(db),
         enquiries=await messages.open_enquiries(db),
         forms=FORMS,
+        stage_title=stage_title,
         topics=dict(messages.TOPICS),
         reply_errors=reply_errors or {},
         application_href=lambda a: app_path("staff_application", language, application_id=a.id),
@@ -124,6 +127,7 @@ async def _application_page(
     rows = [(f, answers.get(f.name, "")) for f in form.all_fields()]
     events = await service.stage_events(db, application.id)
     reached = {e.stage: e.reached_at for e in events}
+    documents = await service.documents_of(db, application.id)
     return render(
         request,
         visitor,
@@ -137,10 +141,17 @@ async def _application_page(
         rows=rows,
         stages=stages_for(application.kind),
         reached=reached,
-        documents=await service.documents_of(db, application.id),
+        documents=documents,
+        documents_by_id={d.id: d for d in documents},
+        asked=await requests.requests_of(db, application.id),
+        file_kinds=FILE_KINDS,
+        document_choices=[(c.key, c.title) for c in form.documents],
+        answer_label=answer_label,
         audit=await staff.audit_trail(db, application.id),
+        audit_line=lambda entry: staff.audit_line(entry.action, application.kind),
         stage_action=app_path("staff_stage", language, application_id=application.id),
         message_action=app_path("staff_message", language, application_id=application.id),
+        request_action=app_path("staff_request", language, application_id=application.id),
         document_href=lambda d: app_path(
             "staff_document", language, application_id=application.id, document_id=d.id
         ),
@@ -192,10 +203,10 @@ async def staff_stage(
     application = await _audited(request, user, application_id)
     stage = trimmed(form, "stage", 40)
     applicant = await _applicant_language(request, application)
-    titles = staff.stage_titles(application.kind)
     state = accounts_state(request)
     subject = gettext(applicant, "Your application has moved to a new stage")
-    body = gettext(applicant, "New stage:") + " " + gettext(applicant, titles.get(stage, ""))
+    title = stage_title(application.kind, stage)
+    body = gettext(applicant, "New stage:") + " " + gettext(applicant, title)
     moved = await staff.move_to_stage(
         state.db, user.id, application, stage, _key(form), state.clock(), subject, body
     )
@@ -245,6 +256,54 @@ async def staff_message(
         request,
         visitor,
         app_path("staff_application", language, application_id=application.id) + "?sent=1",
+    )
+
+
+@pages.page("staff_request", ["POST"])
+async def staff_request(
+    request: Request,
+    application_id: str,
+    language: PageLanguage,
+    visitor: CurrentVisitor,
+    user: StaffToAct,
+    form: PostedForm,
+) -> Response:
+    """Ask the applicant for a document: they can then upload it to the submitted file."""
+    application = await _audited(request, user, application_id)
+    category = trimmed(form, "category", 40)
+    note = trimmed(form, "note", requests.MAX_NOTE)
+    kinds = FORMS[application.kind]
+    errors = requests.note_errors(note)
+    if category not in {c.key for c in kinds.documents}:
+        errors["category"] = "Choose one of the options."
+    if errors:
+        return await _application_page(
+            request,
+            visitor,
+            language,
+            user,
+            application,
+            errors=errors,
+            values={"category": category, "note": note},
+            status=400,
+        )
+    applicant = await _applicant_language(request, application)
+    what = gettext(applicant, kinds.document_title(category))
+    body = gettext(applicant, "An officer asked you for this document: {document}.").format(
+        document=what
+    )
+    if note:
+        body += "\n\n" + note
+    body += "\n\n" + gettext(applicant, "Open your application in My applications to send it.")
+    notice = requests.Notice(subject=gettext(applicant, "We need a document from you"), body=body)
+    state = accounts_state(request)
+    await requests.ask_for_document(
+        state.db, user.id, application, category, note, _key(form), state.clock(), notice
+    )
+    return redirect(
+        request,
+        visitor,
+        app_path("staff_application", language, application_id=application.id) + "?asked=1",
     )
 
 

@@ -48,3 +48,8 @@ def stages_for(kind: str) -> tuple[Stage, ...]:
 
 def stage_keys(kind: str) -> tuple[str, ...]:
     return tuple(stage.key for stage in STAGES[kind])
+
+
+def stage_title(kind: str, key: str | None) -> str:
+    """What a stage is called (English; pages translate it); an unknown key reads as itself."""
+    return next((s.title for s in STAGES.get(kind, ()) if s.key == key), key or "")

@@ -32,6 +32,13 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
 
+FILE_KINDS: dict[str, str] = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPEG image",
+    "image/png": "PNG image",
+}
+"""How each accepted media type reads to people (English; pages translate it)."""
+
 
 def sniff(head: bytes) -> str | None:
     """The media type the first bytes prove, or None for anything we do not accept."""

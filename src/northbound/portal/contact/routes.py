@@ -32,7 +32,7 @@ from northbound.web.dependencies import (
 )
 from northbound.web.form_fields import clipped
 from northbound.web.i18n import gettext
-from northbound.web.language import other
+from northbound.web.language import LANGUAGE_NAMES, other
 from northbound.web.templating import SITE_LINKS, Crumb
 
 CONTACT_PATHS: dict[str, dict[Language, str]] = {
@@ -169,6 +169,7 @@ async def _staff_page(
         twin_href=pages.href("staff_contact", other(language)),
         requests=await service.open_requests(db),
         topics=dict(service.TOPICS),
+        language_names=LANGUAGE_NAMES,
         answer_href=lambda item: CONTACT_PATHS["staff_answer"][language].format(request_id=item.id),
         answered=request.query_params.get("answered") == "1",
         answer_errors=errors,

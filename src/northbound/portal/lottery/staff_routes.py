@@ -168,6 +168,7 @@ async def _intake_page(
         counts=counts,
         flags=flags,
         audit=await service.audit_trail(state.db, intake.id),
+        audit_actions=service.AUDIT_ACTIONS,
         remaining=remaining,
         errors=errors or {},
         status=status,

@@ -20,6 +20,7 @@ from northbound.portal.processing.estimates import EstimateBook
 from northbound.portal.processing.service import load_book
 from northbound.storage.database import Database
 from northbound.surge.breaker import BreakerState
+from northbound.web.bilingual import include_pages
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 60.0
@@ -75,6 +76,6 @@ def install_processing(app: FastAPI, db: Database) -> EstimateRefresher:
     """Routes and the snapshot; the caller's lifespan starts and stops the refresher."""
     book = EstimateBook()
     app.state.processing = book
-    app.include_router(routes.router)
+    include_pages(app, routes.pages)
     app.include_router(routes.api_router)
     return EstimateRefresher(db, book)

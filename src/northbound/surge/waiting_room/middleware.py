@@ -66,9 +66,14 @@ class WaitingRoomMiddleware:
         pass_through: Callable[[Scope], bool] | None = None,
         site_name: str = "",
         cookie_prefix: str = "",
+        twin: Callable[[str, Lang], str] | None = None,
     ) -> None:
         self.app = app
         self.room = room
+        # The site's pages in the other language: ``twin(path, lang)`` is the address of the
+        # page at ``path`` (query included) in ``lang``. Someone who switches language on the
+        # waiting page is let in to that page, not to the one in the language they left.
+        self.twin = twin
         # Requests the gate must never turn into a waiting page, e.g. a form POST by someone
         # signed in before the room turned on: its body would be lost. Admission control
         # behind the gate still bounds them.
@@ -296,11 +301,13 @@ class WaitingRoomMiddleware:
         next_path = safe_next(query.get("next", ["/"])[0])
         refresh = query.get("refresh", ["on"])[0] != "off"
         requested = query.get("lang", [""])[0]
-        lang: Lang = (
-            requested
-            if requested in ("en", "fr")
-            else language(normalise(next_path), header_value(scope, b"accept-language"))
-        )
+        lang: Lang
+        if requested == "en" or requested == "fr":
+            lang = requested
+            if self.twin is not None:
+                next_path = safe_next(self.twin(next_path, lang))
+        else:
+            lang = language(normalise(next_path), header_value(scope, b"accept-language"))
         headers: list[tuple[bytes, bytes]] = []
         outcome: Admitted | Waiting
         if claims is not None and claims.kind is Kind.PASS:

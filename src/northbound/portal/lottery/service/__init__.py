@@ -12,6 +12,7 @@ Order of an intake's life (each step refuses to run out of order)::
 
 from .entries import RECEIPT_PREFIX, Duplicate, FormReceived, NotOpen, entry_of, submit_form
 from .intakes import (
+    AUDIT_ACTIONS,
     MAX_NOTICE,
     OutOfOrder,
     audit_trail,
@@ -35,6 +36,7 @@ from .publication import (
 from .review import DECISIONS, FlagView, close_intake, decide_flag, flags_of
 
 __all__ = [
+    "AUDIT_ACTIONS",
     "DECISIONS",
     "INVITATION_DAYS",
     "MAX_NOTICE",

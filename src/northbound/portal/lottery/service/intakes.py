@@ -110,6 +110,18 @@ def phase(intake: Intake, now: datetime) -> str:
     return "open"
 
 
+AUDIT_ACTIONS: dict[str, str] = {
+    "create": "Intake created",
+    "view": "Flagged forms viewed",
+    "close": "Intake closed",
+    "flag": "Likely duplicate decided",
+    "publish_list": "List of entries published",
+    "reveal_seed": "Draw seed revealed",
+    "round": "Draw round run",
+}
+"""What each action of an intake's audit trail reads as (English; pages translate it)."""
+
+
 def audit(
     session: AsyncSession,
     intake_id: int,
