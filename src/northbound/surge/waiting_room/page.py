@@ -146,8 +146,10 @@ class _Form:
 
 
 def format_number(value: int, lang: Lang) -> str:
+    """Digits grouped by threes: "1,234" in English, "1 234" with a no-break space (U+00A0,
+    as the site writes French numbers, CLDR's fr-CA) in French."""
     text = f"{value:,}"
-    return text.replace(",", "\u202f") if lang == "fr" else text
+    return text.replace(",", "\u00a0") if lang == "fr" else text
 
 
 def _number(value: int, lang: Lang) -> bytes:
