@@ -257,14 +257,19 @@ async def test_admin_api_is_staff_only(admin: Any) -> None:
         (1, "1 second", "1 seconde"),
         (3, "3 seconds", "3 secondes"),
         (9, "9 seconds", "9 secondes"),
-        (12, "10 seconds", "10 secondes"),
-        (13, "15 seconds", "15 secondes"),
-        (150, "2 minutes and 30 seconds", "2 minutes et 30 secondes"),
+        (13, "13 seconds", "13 secondes"),
+        (59, "59 seconds", "59 secondes"),
+        (62, "60 seconds", "60 secondes"),
+        (152, "2 minutes and 30 seconds", "2 minutes et 30 secondes"),
+        (196, "3 minutes and 15 seconds", "3 minutes et 15 secondes"),
+        (628, "10 minutes", "10 minutes"),
     ],
 )
-def test_short_waits_are_worded_to_the_second(seconds: int, english: str, french: str) -> None:
-    # a wait of a few seconds was worded "5 seconds" whatever it was: someone let in one
-    # second later had been told five
+def test_waits_are_worded_to_a_step_under_a_tenth_of_them(
+    seconds: int, english: str, french: str
+) -> None:
+    # a wait of a few seconds was worded "5 seconds" whatever it was (someone let in one
+    # second later had been told five), and a 13-second one "15 seconds"
     assert format_duration(seconds, "en") == english
     assert estimate_from_text(format_duration(seconds, "fr")) == estimate_from_text(english)
     assert format_duration(seconds, "fr").replace("\u00a0", " ").replace("\u202f", " ") == french

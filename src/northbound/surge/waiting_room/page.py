@@ -157,18 +157,18 @@ def _number(value: int, lang: Lang) -> bytes:
 
 
 def _shown(seconds: int) -> int:
-    """The wait as it is worded, in seconds: to the second under ten, to 5 s under two
-    minutes, to 30 s under ten, to the minute beyond. The step stays near a tenth of the
-    wait: a page that could only say "less than a minute" or "3 minutes" was off by a fifth
-    or more on every short wait, and short waits are where people decide whether to stay.
-    (A floor of 5 s told someone let in a second later they had five to wait: in a crowd
-    run a third of the room's first estimates were that "5 seconds".)"""
-    if seconds < 10:
+    """The wait as it is worded, in seconds: to the second under a minute, to 5 s under
+    three, to 15 s under ten, to the minute beyond. The step stays under a tenth of the wait
+    (so rounding alone is off by at most 5 %): a page that could only say "less than a
+    minute" or "3 minutes" was off by a fifth or more on every short wait, and short waits are
+    where people decide whether to stay. (Rounding to 5 s below two minutes still made "15
+    seconds" of a 13-second wait, the most common first estimate in a crowd run.)"""
+    if seconds < 60:
         return max(1, seconds)
-    if seconds < 120:
+    if seconds < 180:
         return 5 * round(seconds / 5)
     if seconds < 600:
-        return 30 * round(seconds / 30)
+        return 15 * round(seconds / 15)
     return 60 * round(seconds / 60)
 
 
