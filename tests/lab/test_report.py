@@ -112,3 +112,15 @@ def test_report_from_a_recorded_run(tmp_path: Path) -> None:
     assert page.count('src="data:image/png;base64,') == 5
     assert (tmp_path / "offered-goodput.png").read_bytes().startswith(b"\x89PNG")
     json.dumps(stored)  # plain JSON all the way down
+
+
+def test_goodput_at_the_peak_is_taken_over_the_profiles_peak_for_everyone() -> None:
+    schedule = profiles.bind(profiles.load("election-night"), duration=120)
+    first, last = schedule.peak_stretch()
+    peak = schedule.peak_rate()
+    assert 0 < first < last < 120
+    assert schedule.rate_at(first) >= 0.8 * peak and schedule.rate_at(last) >= 0.8 * peak
+    assert schedule.rate_at(first - 1) < 0.8 * peak and schedule.rate_at(last + 1) < 0.8 * peak
+    run = run_summary("http://127.0.0.1:1", recorded_run(), 55.5, None, (5, 9))
+    goodput = run["goodput_rps"]
+    assert goodput["at_peak"] == pytest.approx(sum(goodput["series"][5:10]) / 5)

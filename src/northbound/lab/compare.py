@@ -114,7 +114,9 @@ def headline(name: str, run: dict[str, Any]) -> str:
     submissions = run.get("submissions") or {}
     journeys = run["journeys"]
     return (
-        f"{name}: goodput mean {run['goodput_rps']['mean']}/s (peak {run['goodput_rps']['peak']})"
+        f"{name}: goodput mean {run['goodput_rps']['mean']}/s, "
+        f"{run['goodput_rps'].get('at_peak', '-')}/s at the peak (best second "
+        f"{run['goodput_rps']['peak']})"
         f", offered peak {run['offered_rps']['peak']}/s, p99 {run['latency_ms']['p99']} ms, "
         f"journeys {journeys['completed']}/{journeys['started']} completed, "
         f"lost {submissions.get('lost', '-')}, duplicated {submissions.get('duplicated', '-')}"

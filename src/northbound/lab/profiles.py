@@ -17,6 +17,7 @@ chosen so the whole profile fits the run's duration.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -97,6 +98,13 @@ class Schedule:
             if s.at_minutes * 60 / self.speed <= self.duration
         ]
         return max(self.rate_at(t) for t in corners)
+
+    def peak_stretch(self, share: float = 0.8) -> tuple[int, int]:
+        """First and last whole run seconds at which people arrive at ``share`` of the peak
+        rate or more: the stretch every contender's "at the peak" figures are taken over."""
+        floor = share * self.peak_rate()
+        seconds = [t for t in range(math.ceil(self.duration)) if self.rate_at(t) >= floor]
+        return (seconds[0], seconds[-1]) if seconds else (0, 0)
 
 
 def bind(

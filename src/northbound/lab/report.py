@@ -5,7 +5,8 @@ surge, series one point per second unless said otherwise)::
 
     {
       "schema": "northbound-lab-report/1",
-      "profile": {"name", "description", "baseline_rps", "speed", "duration", "peak_rps"},
+      "profile": {"name", "description", "baseline_rps", "speed", "duration", "peak_rps",
+                  "peak_seconds": [first, last]},
       "created": ISO-8601 UTC,
       "runs": {
         "<contender>": {
@@ -13,8 +14,10 @@ surge, series one point per second unless said otherwise)::
           "capacity_rps": useful answers/s of a closed loop on the journey mix, before the surge,
           "status_counts": {"200": n, "303": n, "429": n, "503": n, ...},
           "transport_errors": {"timeout": n, "reload": n, "reset": n, "refused": n, ...},
-          "offered_rps": {"series": [...], "peak": x, "mean": x},   # by intended send time
-          "goodput_rps": {"series": [...], "peak": x, "mean": x},   # useful answers <= 2 s
+          "offered_rps": {"series": [...], "peak": x, "mean": x,    # by intended send time
+                          "at_peak": x},  # mean over the profile's peak (Schedule.peak_stretch)
+          "goodput_rps": {"series": [...], "peak": x, "mean": x,    # useful answers <= 2 s
+                          "at_peak": x},
           "latency_ms": {"p50", "p90", "p99", "p999",               # from intended send time
                          "series": [{"t", "p50", "p90", "p99", "p999"}, ...]},  # 5 s windows
           "journeys": {"started", "completed", "abandoned", "failed", "cut",
@@ -58,13 +61,23 @@ from .recorder import percentiles_of
 SCHEMA = "northbound-lab-report/1"
 
 
-def series(counts: Mapping[int, int], length: int) -> dict[str, Any]:
+def series(
+    counts: Mapping[int, int], length: int, peak: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    """One point a second, its highest second, its mean, and its mean over the profile's
+    peak (``at_peak``: the same seconds for every contender, so the figure compares what each
+    served while the crowd was at its largest; the run's mean also counts the drain, where a
+    site that made people wait serves what a site that did not had already served)."""
     values = [counts.get(second, 0) for second in range(length)]
-    return {
+    figures: dict[str, Any] = {
         "series": values,
         "peak": max(values, default=0),
         "mean": round(statistics.fmean(values), 2) if values else 0.0,
     }
+    if peak is not None:
+        stretch = values[peak[0] : peak[1] + 1]
+        figures["at_peak"] = round(statistics.fmean(stretch), 2) if stretch else 0.0
+    return figures
 
 
 def _journeys(result: CrowdResult) -> dict[str, Any]:
@@ -100,6 +113,7 @@ def run_summary(
     result: CrowdResult,
     capacity_rps: float | None,
     submissions: SubmissionCheck | None,
+    peak: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     recorder = result.recorder
     length = max(
@@ -116,8 +130,8 @@ def run_summary(
         "capacity_rps": round(capacity_rps, 1) if capacity_rps is not None else None,
         "status_counts": dict(sorted(recorder.statuses.items())),
         "transport_errors": dict(sorted(recorder.transport_errors.items())),
-        "offered_rps": series(recorder.offered, length),
-        "goodput_rps": series(recorder.good, length),
+        "offered_rps": series(recorder.offered, length, peak),
+        "goodput_rps": series(recorder.good, length, peak),
         "latency_ms": {**percentiles_of(recorder.latency), "series": latency_series},
         "journeys": _journeys(result),
         "submissions": submissions.as_dict() if submissions is not None else None,
@@ -144,6 +158,7 @@ def document(schedule: Schedule, runs: dict[str, dict[str, Any]]) -> dict[str, A
             "speed": round(schedule.speed, 3),
             "duration": schedule.duration,
             "peak_rps": round(schedule.peak_rate(), 2),
+            "peak_seconds": list(schedule.peak_stretch()),
         },
         "runs": runs,
     }

@@ -105,5 +105,5 @@ async def surge(plan: RunPlan, progress: Any = None, capacity: float | None = No
     finally:
         if site is not None:
             await site.close()
-    summary = run_summary(plan.target, result, capacity, submissions)
+    summary = run_summary(plan.target, result, capacity, submissions, plan.schedule.peak_stretch())
     return RunOutcome(summary, result, capacity, submissions)
