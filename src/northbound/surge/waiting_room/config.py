@@ -48,7 +48,12 @@ class WaitingRoomSettings(BaseModel):
     )
     tick_seconds: float = Field(default=1.0, gt=0, le=30, description="Inlet period.")
     target_utilisation: float = Field(
-        default=0.8, gt=0, le=1, description="Share of the concurrency limit the inlet fills."
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Share of the concurrency limit the inlet fills (the rest absorbs the "
+        "bursts of a Poisson crowd; with 0.8 people in line waited half as long again in the "
+        "simulator, a median of 19 s against 12 s, for 0.4 % fewer requests answered 503).",
     )
     requests_per_session: float = Field(
         default=0.05,
