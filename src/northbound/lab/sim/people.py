@@ -154,7 +154,7 @@ class Person:
         if self.page >= len(self.pages):
             world.tally.completed += 1
             world.tally.by_journey[self.journey][1] += 1
-            world.tally.completion_seconds.record_value(max(1, round((now - self.arrived) * 1000)))
+            world.tally.record_completion(now - self.arrived)
             self._leave()
             return
         low, high = world.manners.page.think_seconds

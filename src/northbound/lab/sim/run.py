@@ -163,6 +163,7 @@ def simulate(
             if state["exhausted"] and world.active == 0:
                 break
     tally = world.tally
+    tally.flush()
     tally.inlet.values = _differences(tally.inlet.values)
     return Outcome(
         policy=chosen,
