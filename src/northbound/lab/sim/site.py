@@ -107,7 +107,7 @@ class Instance:
         site = self.site
         self.generation += 1
         self.limiter = (
-            site.admission.build_limiter(clock=site.sim.clock)
+            site.admission.build_limiter(clock=site.sim.clock, export_metrics=False)
             if site.policy.admission_control
             else None
         )
@@ -278,13 +278,29 @@ class Site:
         else:
             priority = Priority.SHEDDABLE
 
-        def admitted(outcome: Permit | object | None, error: BaseException | None) -> None:
-            if isinstance(outcome, Permit):
-                self._serve(instance, client, page, seq, outcome)
-            else:
-                client.reply(seq, SHED, "shed_on_admission" if ends_wait else None)
+        decided = limiter.decide(priority)
+        if decided is None:  # queued in the limiter: resumed on the virtual clock
 
-        spawn(limiter.acquire(priority), admitted)
+            def admitted(outcome: Permit | object | None, error: BaseException | None) -> None:
+                self._admitted(instance, client, page, seq, ends_wait, outcome)
+
+            spawn(limiter.wait(priority), admitted)
+        else:
+            self._admitted(instance, client, page, seq, ends_wait, decided)
+
+    def _admitted(
+        self,
+        instance: Instance,
+        client: Client,
+        page: Page,
+        seq: int,
+        ends_wait: bool,
+        outcome: Permit | object | None,
+    ) -> None:
+        if isinstance(outcome, Permit):
+            self._serve(instance, client, page, seq, outcome)
+        else:
+            client.reply(seq, SHED, "shed_on_admission" if ends_wait else None)
 
     def _serve(
         self, instance: Instance, client: Client, page: Page, seq: int, permit: Permit | None
