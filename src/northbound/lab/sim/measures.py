@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
@@ -64,7 +64,7 @@ class Pending:
     value had been recorded on its own (a count is a count, in any order); the dict is
     flushed whenever it holds ``_PENDING_LIMIT`` distinct values, so it stays bounded."""
 
-    __slots__ = ("counts", "_into")
+    __slots__ = ("_into", "counts")
 
     def __init__(self, into: Callable[[int, int], object]) -> None:
         self.counts: dict[int, int] = {}

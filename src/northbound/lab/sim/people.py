@@ -25,7 +25,6 @@ from northbound.surge.waiting_room import Claims, WaitView
 
 from ..arrivals import Arrival
 from .crowd import TOOL, Page, pages_for
-from .events import Timer
 from .site import ERROR, OK, SHED, WAITING
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ class Person:
     __slots__ = (
         "arrived", "claims", "estimate", "estimate_at", "failures", "got_in", "index",
         "is_bot", "journey", "left", "overtaken", "page", "pages", "patience", "quick",
-        "reloader", "sent", "seq", "session", "timer", "vid", "wants_in", "world",
+        "reloader", "sent", "seq", "session", "vid", "wants_in", "world",
     )  # fmt: skip
 
     def __init__(self, world: World, arrival: Arrival, rng: random.Random) -> None:
@@ -64,7 +63,6 @@ class Person:
         self.failures = 0
         self.seq = 0
         self.sent = 0.0
-        self.timer: Timer | None = None
         self.left = False
         self.overtaken = False
 
@@ -85,14 +83,15 @@ class Person:
         world.site.send(self, page, seq)
         if self.seq == seq and not self.left:
             # still waiting for an answer (most answers from the room come at once): the
-            # browser's own limit starts now; the first reply cancels it
+            # browser's own limit starts now. It is not called off when the answer comes:
+            # by then the request's number is stale, and a stale timeout does nothing
             manners = world.manners.page
             limit = manners.reload_after if self.reloader else manners.timeout
-            self.timer = sim.after(limit, self.timed_out, seq)
+            sim.after(limit, self.timed_out, seq)
 
     def timed_out(self, seq: int) -> None:
         if seq != self.seq or self.left:
-            return
+            return  # answered in time (or gone): the request this limit was for is over
         self.seq += 1  # a late answer to the dropped request is wasted
         self.world.tally.error("reload" if self.reloader else "timeout")
         self._failed(0.2 if self.reloader else self.world.manners.page.error_pause)
@@ -104,10 +103,7 @@ class Person:
             if kind == OK:
                 tally.wasted += 1
             return
-        self.seq += 1  # answered: anything else for this request is stale
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.seq += 1  # answered: anything else for this request, its timeout too, is stale
         if kind == WAITING:
             tally.status("200")
             assert isinstance(detail, WaitView)
@@ -218,7 +214,4 @@ class Person:
 
     def _leave(self) -> None:
         self.left = True
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
         self.world.active -= 1

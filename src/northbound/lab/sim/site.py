@@ -192,6 +192,7 @@ class Site:
             capacity=limiter,
             clock=self.sim.clock,
             rng=random.Random(f"{self.seed}-{label}"),
+            export_metrics=False,
         )
 
     def tick_room(self, room: WaitingRoom) -> None:
