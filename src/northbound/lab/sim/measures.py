@@ -72,9 +72,12 @@ class Pending:
 
     def add(self, value: int) -> None:
         counts = self.counts
-        counts[value] = counts.get(value, 0) + 1
-        if len(counts) >= _PENDING_LIMIT:
-            self.flush()
+        try:
+            counts[value] += 1
+        except KeyError:  # a new value: the only time the dict grows
+            counts[value] = 1
+            if len(counts) >= _PENDING_LIMIT:
+                self.flush()
 
     def flush(self) -> None:
         into = self._into
@@ -205,6 +208,7 @@ class Tally:
     useful: int = 0
     late: int = 0  # useful pages that took longer than good_within
     wasted: int = 0  # answers the server computed for a client that had gone
+    ok: int = 0  # 200s not yet in ``statuses`` (counted apart: most answers are these)
     completion_seconds: HdrHistogram = field(default_factory=seconds_histogram)
     by_journey: dict[str, list[int]] = field(default_factory=dict)  # started, completed
 
@@ -215,9 +219,12 @@ class Tally:
         self._completion = Pending(self.completion_seconds.record_value)
 
     def flush(self) -> None:
-        """Put every pending value into its histogram (before the histograms are read)."""
+        """Put every pending value into its histogram, and the 200s among the statuses."""
         for pending in (self._latency, self._time_to_get_in, self._eta_error, self._completion):
             pending.flush()
+        if self.ok:
+            self.statuses["200"] = self.statuses.get("200", 0) + self.ok
+            self.ok = 0
 
     def _record_latency(self, key: int, count: int) -> None:
         window, value = divmod(key, _WINDOW_STRIDE)
@@ -236,7 +243,9 @@ class Tally:
     def answered(self, sent: float, now: float, good_within: float) -> None:
         """A useful page, sent at ``sent`` (run seconds), answered at ``now``."""
         seconds = now - sent
-        self._latency.add(int(sent // self.window_seconds) * _WINDOW_STRIDE + millis(seconds))
+        value = round(seconds * 1000)  # millis(seconds), spelled out: once per useful page
+        value = 1 if value < 1 else _MILLIS_MAX if value > _MILLIS_MAX else value
+        self._latency.add(int(sent // self.window_seconds) * _WINDOW_STRIDE + value)
         self.useful += 1
         if seconds <= good_within:
             self.good.add(now)

@@ -85,6 +85,7 @@ class World:
         self.rng = random.Random(f"{seed}-behaviour")
         self.start = sim.now
         self.trying = 0  # asked for a dynamic page, not served one yet, not given up
+        self.cached_pages = site.policy.cached_pages  # information pages answered from memory
         self.active = 0  # arrived and not left
 
 
