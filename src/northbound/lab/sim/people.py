@@ -66,6 +66,48 @@ class Person:
         self.overtaken = False
 
     @property
+    def reads_only(self) -> bool:
+        """A visit of information pages only (a reader's)."""
+        return not self.is_bot and all(page.cached for page in self.pages)
+
+    def read_through(self) -> bool:
+        """Account a visit of information pages served from memory, all of it, now.
+
+        Nothing such a visit does reaches the site or anybody else: every page comes from
+        the cache in front of the room, at once, and succeeds. So its pages are counted now,
+        at the seconds they will be read, instead of as one event each (readers are most of
+        a crowd, and their pages most of its pages). Think times come from the world's own
+        generator for reading, so nobody else's draws depend on how many people only read.
+        False, with nothing counted, when the visit would outlast the run: it then runs
+        page by page and stops where the run does.
+        """
+        world = self.world
+        tally = world.tally
+        low, high = world.manners.page.think_seconds
+        draw = world.reading_rng.random
+        times = [self.arrived]
+        for _ in range(len(self.pages) - 1):
+            times.append(times[-1] + low + (high - low) * draw())  # uniform(low, high)
+        last = times[-1]
+        if last > world.end:
+            return False
+        start = world.start
+        for at in times:
+            second = at - start
+            tally.offered.add(second)
+            tally.answered(second, second, GOOD_WITHIN)
+        tally.ok += len(times)
+        tally.completed += 1
+        tally.by_journey[self.journey][1] += 1
+        tally.record_completion(last - self.arrived)
+        self.page = len(self.pages)
+        self.left = True
+        world.active -= 1
+        if last > world.reading_until:
+            world.reading_until = last
+        return True
+
+    @property
     def vid(self) -> str:
         """The person's cookie id (made when the room asks: most visits never meet it)."""
         return f"v{self.index:021d}"

@@ -54,7 +54,9 @@ OK, WAITING, SHED, ERROR = "ok", "waiting", "shed", "error"
 class Client(Protocol):
     """What the site needs of a simulated person."""
 
-    vid: str
+    @property
+    def vid(self) -> str: ...
+
     claims: Claims | None
     session: bool
 
