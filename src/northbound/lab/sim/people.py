@@ -139,11 +139,14 @@ class Person:
         world.site.send(self, page, seq)
         if self.seq == seq and not self.left:
             # still waiting for an answer (most answers from the room come at once): the
-            # browser's own limit starts now. It is not called off when the answer comes:
-            # by then the request's number is stale, and a stale timeout does nothing
+            # browser's own limit starts now (see .deadlines: answered, it is dropped)
             manners = world.manners.page
             limit = manners.reload_after if self.reloader else manners.timeout
-            sim.after(limit, self.timed_out, seq)
+            world.deadlines.start(limit, self, seq)
+
+    def still_waiting(self, seq: int) -> bool:
+        """Whether request ``seq`` is unanswered (every answer or limit moves ``seq`` on)."""
+        return seq == self.seq and not self.left
 
     def timed_out(self, seq: int) -> None:
         if seq != self.seq or self.left:

@@ -23,6 +23,7 @@ from ..arrivals import Arrival
 from ..profiles import Profile, Schedule
 from .aio import VirtualLoop, running
 from .crowd import Manners, crowd, mean_cost, schedule_for
+from .deadlines import Deadlines
 from .events import Simulation
 from .faults import Fault
 from .measures import Tally
@@ -92,6 +93,7 @@ class World:
         self.reading_rng = random.Random(f"{seed}-reading")
         self.reading_until = sim.now
         self.end = math.inf  # no event runs after this (the run's end)
+        self.deadlines = Deadlines(sim)  # the browsers' limits on requests
         self.active = 0  # arrived and not left
 
 
