@@ -282,7 +282,9 @@ class Site:
             priority = Priority.SHEDDABLE
 
         decided = limiter.decide(priority)
-        if decided is None:  # queued in the limiter: resumed on the virtual clock
+        if isinstance(decided, Permit):  # the common case, first
+            self._serve(instance, client, page, seq, decided)
+        elif decided is None:  # queued in the limiter: resumed on the virtual clock
 
             def admitted(outcome: Permit | object | None, error: BaseException | None) -> None:
                 self._admitted(instance, client, page, seq, ends_wait, outcome)
