@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from northbound.lab.sim.events import Simulation
-from northbound.lab.sim.measures import Fairness, Reservoir
+from northbound.lab.sim.measures import Fairness, Pending, Reservoir, seconds_histogram
 from northbound.lab.sim.servers import ServiceTime, Station
 from northbound.lab.sim.stability import step_response
 
@@ -39,6 +39,33 @@ def test_overtaken_only_by_someone_who_came_more_than_the_grace_later() -> None:
     fairness.admitted(100.0, 5.0)
     assert fairness.overtakes(95.0) is False  # 5 s apart: the same moment, in effect
     assert fairness.overtakes(80.0) is True
+
+
+@given(st.lists(st.integers(min_value=1, max_value=50_000), max_size=300))
+def test_counted_values_make_the_same_histogram_as_values_recorded_one_by_one(
+    values: list[int],
+) -> None:
+    direct, counted = seconds_histogram(), seconds_histogram()
+    pending = Pending(counted.record_value)
+    for value in values:
+        direct.record_value(value)
+        pending.add(value)
+    pending.flush()
+    assert counted.get_total_count() == direct.get_total_count() == len(values)
+    for percentile in (1, 50, 90, 99, 100):
+        assert counted.get_value_at_percentile(percentile) == direct.get_value_at_percentile(
+            percentile
+        )
+
+
+def test_counted_values_are_flushed_before_the_dict_grows_past_its_bound() -> None:
+    recorded: list[tuple[int, int]] = []
+    pending = Pending(lambda value, count: recorded.append((value, count)))
+    for value in range(50_000):
+        pending.add(value)
+    assert len(pending.counts) < 20_000
+    pending.flush()
+    assert sorted(recorded) == [(value, 1) for value in range(50_000)]
 
 
 def test_reservoir_keeps_a_bounded_uniform_sample() -> None:

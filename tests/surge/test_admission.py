@@ -189,6 +189,31 @@ async def test_cancelled_waiter_leaves_no_trace_even_if_granted() -> None:
     assert lim.in_flight == 0 and lim.waiting == 0
 
 
+async def test_decide_answers_without_waiting_and_wait_queues_what_it_could_not() -> None:
+    lim = limiter(1, max_queue=1)
+    first = lim.decide(CRITICAL)
+    assert isinstance(first, Permit)
+    assert lim.decide(CRITICAL) is None  # no room: it would queue, and nothing is queued yet
+    assert lim.waiting == 0
+    waiting = asyncio.create_task(lim.wait(CRITICAL))
+    await asyncio.sleep(0)
+    assert lim.waiting == 1
+    assert lim.decide(NORMAL) is ShedReason.QUEUE_FULL  # full, and nobody lower to displace
+    first.release()
+    assert isinstance(await waiting, Permit)
+
+
+def test_a_limiter_that_does_not_export_leaves_the_process_figures_alone() -> None:
+    from northbound.surge.admission import metrics
+
+    before = metrics.IN_FLIGHT._value.get()
+    lim = limiter(4, export_metrics=False)
+    permits = take(lim, CRITICAL, 3)
+    assert metrics.IN_FLIGHT._value.get() == before
+    for permit in permits:
+        permit.release()
+
+
 def test_finished_requests_feed_the_limit() -> None:
     clock = FakeClock(50.0)
     lim = Limiter(AIMDLimit(initial_limit=4, clock=clock), clock=clock)

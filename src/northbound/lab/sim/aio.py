@@ -40,17 +40,17 @@ class VirtualLoop:
         return asyncio.Future(loop=self)  # type: ignore[arg-type]
 
     def call_soon(self, callback: Callable[..., object], *args: Any, context: Any = None) -> Timer:
-        return self.sim.at(self.sim.now, callback, *args)
+        return self.sim.timer(self.sim.now, callback, *args)
 
     def call_later(
         self, delay: float, callback: Callable[..., object], *args: Any, context: Any = None
     ) -> Timer:
-        return self.sim.after(delay, callback, *args)
+        return self.sim.timer(self.sim.now + delay, callback, *args)
 
     def call_at(
         self, when: float, callback: Callable[..., object], *args: Any, context: Any = None
     ) -> Timer:
-        return self.sim.at(when, callback, *args)
+        return self.sim.timer(when, callback, *args)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,6 @@ from northbound.surge.waiting_room import Claims, WaitView
 
 from ..arrivals import Arrival
 from .crowd import TOOL, Page, pages_for
-from .events import Timer
 from .site import ERROR, OK, SHED, WAITING
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ class Person:
     __slots__ = (
         "arrived", "claims", "estimate", "estimate_at", "failures", "got_in", "index",
         "is_bot", "journey", "left", "overtaken", "page", "pages", "patience", "quick",
-        "reloader", "sent", "seq", "session", "timer", "vid", "wants_in", "world",
+        "reloader", "sent", "seq", "session", "wants_in", "world",
     )  # fmt: skip
 
     def __init__(self, world: World, arrival: Arrival, rng: random.Random) -> None:
@@ -54,7 +53,6 @@ class Person:
         self.patience = rng.lognormvariate(0.0, manners.patience_sigma) * manners.patience_median
         self.quick = rng.random() < manners.fast_refreshers
         self.reloader = rng.random() < manners.page.reloaders
-        self.vid = f"v{arrival.index:021d}"
         self.claims: Claims | None = None
         self.session = False
         self.wants_in: float | None = None  # first request for a dynamic page
@@ -64,35 +62,92 @@ class Person:
         self.failures = 0
         self.seq = 0
         self.sent = 0.0
-        self.timer: Timer | None = None
         self.left = False
         self.overtaken = False
+
+    @property
+    def reads_only(self) -> bool:
+        """A visit of information pages only (a reader's)."""
+        return not self.is_bot and all(page.cached for page in self.pages)
+
+    def read_through(self) -> bool:
+        """Account a visit of information pages served from memory, all of it, now.
+
+        Nothing such a visit does reaches the site or anybody else: every page comes from
+        the cache in front of the room, at once, and succeeds. So its pages are counted now,
+        at the seconds they will be read, instead of as one event each (readers are most of
+        a crowd, and their pages most of its pages). Think times come from the world's own
+        generator for reading, so nobody else's draws depend on how many people only read.
+        False, with nothing counted, when the visit would outlast the run: it then runs
+        page by page and stops where the run does.
+        """
+        world = self.world
+        tally = world.tally
+        low, high = world.manners.page.think_seconds
+        draw = world.reading_rng.random
+        times = [self.arrived]
+        for _ in range(len(self.pages) - 1):
+            times.append(times[-1] + low + (high - low) * draw())  # uniform(low, high)
+        last = times[-1]
+        if last > world.end:
+            return False
+        start = world.start
+        tally.read([at - start for at in times])
+        tally.ok += len(times)
+        tally.completed += 1
+        tally.by_journey[self.journey][1] += 1
+        tally.record_completion(last - self.arrived)
+        self.page = len(self.pages)
+        self.left = True
+        world.active -= 1
+        if last > world.reading_until:
+            world.reading_until = last
+        return True
+
+    @property
+    def vid(self) -> str:
+        """The person's cookie id (made when the room asks: most visits never meet it)."""
+        return f"v{self.index:021d}"
 
     # requests ----------------------------------------------------------------------------
 
     def send(self) -> None:
         world = self.world
         sim = world.sim
-        self.seq += 1
-        self.sent = sim.now
-        world.tally.offered.add(sim.now - world.start)
-        seq = self.seq
+        now = sim.now
+        seq = self.seq + 1
+        self.seq = seq
+        self.sent = now
+        tally = world.tally
+        tally.offered.add(now - world.start)
         page = self.pages[self.page]
-        if self.wants_in is None and not page.cached and not self.is_bot:
-            self.wants_in = sim.now
+        if page.cached:
+            if world.cached_pages:
+                # what Site.send and reply() would do with it, without the round trip: the
+                # page comes from memory in front of the room, at once, and always succeeds
+                self.seq = seq + 1
+                tally.ok += 1
+                self._succeeded()
+                return
+        elif self.wants_in is None and not self.is_bot:
+            self.wants_in = now
             world.trying += 1
-            world.tally.fairness.people += 1
+            tally.fairness.people += 1
         world.site.send(self, page, seq)
         if self.seq == seq and not self.left:
             # still waiting for an answer (most answers from the room come at once): the
-            # browser's own limit starts now; the first reply cancels it
+            # browser's own limit starts now (see .deadlines: answered, it is dropped)
             manners = world.manners.page
             limit = manners.reload_after if self.reloader else manners.timeout
-            self.timer = sim.after(limit, self.timed_out, seq)
+            world.deadlines.start(limit, self, seq)
+
+    def still_waiting(self, seq: int) -> bool:
+        """Whether request ``seq`` is unanswered (every answer or limit moves ``seq`` on)."""
+        return seq == self.seq and not self.left
 
     def timed_out(self, seq: int) -> None:
         if seq != self.seq or self.left:
-            return
+            return  # answered in time (or gone): the request this limit was for is over
         self.seq += 1  # a late answer to the dropped request is wasted
         self.world.tally.error("reload" if self.reloader else "timeout")
         self._failed(0.2 if self.reloader else self.world.manners.page.error_pause)
@@ -104,22 +159,20 @@ class Person:
             if kind == OK:
                 tally.wasted += 1
             return
-        self.seq += 1  # answered: anything else for this request is stale
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.seq += 1  # answered: anything else for this request, its timeout too, is stale
         if kind == WAITING:
-            tally.status("200")
+            tally.ok += 1
             assert isinstance(detail, WaitView)
             self._waiting(detail)
         elif kind == OK:
-            tally.status("200")
+            tally.ok += 1
             self._succeeded()
         elif kind == SHED:
             tally.status("503")
             if detail == "shed_on_admission":
                 tally.shed_on_admission += 1
-            pause = world.rng.uniform(1.0, 3.0) if self.quick else RETRY_AFTER
+            # random.uniform(1, 3), spelled out (the same draw, without a Python call)
+            pause = 1.0 + 2.0 * world.rng.random() if self.quick else RETRY_AFTER
             self._failed(pause)
         else:
             assert kind == ERROR
@@ -140,7 +193,8 @@ class Person:
             else:
                 sim.after(world.manners.bot_interval, self.send)
             return
-        world.tally.answered(self.sent - world.start, now - world.start, GOOD_WITHIN)
+        start = world.start
+        world.tally.answered(self.sent - start, now - start, GOOD_WITHIN)
         if self.got_in is None and self.wants_in is not None:
             self.got_in = now
             world.trying -= 1
@@ -154,11 +208,11 @@ class Person:
         if self.page >= len(self.pages):
             world.tally.completed += 1
             world.tally.by_journey[self.journey][1] += 1
-            world.tally.completion_seconds.record_value(max(1, round((now - self.arrived) * 1000)))
+            world.tally.record_completion(now - self.arrived)
             self._leave()
             return
         low, high = world.manners.page.think_seconds
-        sim.after(world.rng.uniform(low, high), self.send)
+        sim.after(low + (high - low) * world.rng.random(), self.send)  # uniform(low, high)
 
     def _turned_away(self) -> None:
         """Shown the waiting page or refused before getting in: overtaken, perhaps."""
@@ -190,7 +244,7 @@ class Person:
             return
         delay = float(view.refresh_seconds)
         if self.quick:
-            delay = min(delay, world.rng.uniform(2.0, 5.0))
+            delay = min(delay, 2.0 + 3.0 * world.rng.random())  # uniform(2, 5)
         sim.after(delay, self.send)
 
     def _failed(self, pause: float) -> None:
@@ -218,7 +272,4 @@ class Person:
 
     def _leave(self) -> None:
         self.left = True
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
         self.world.active -= 1

@@ -9,6 +9,7 @@ seconds of the run.
 
 from __future__ import annotations
 
+import math
 import random
 import resource
 import time
@@ -22,6 +23,7 @@ from ..arrivals import Arrival
 from ..profiles import Profile, Schedule
 from .aio import VirtualLoop, running
 from .crowd import Manners, crowd, mean_cost, schedule_for
+from .deadlines import Deadlines
 from .events import Simulation
 from .faults import Fault
 from .measures import Tally
@@ -85,6 +87,13 @@ class World:
         self.rng = random.Random(f"{seed}-behaviour")
         self.start = sim.now
         self.trying = 0  # asked for a dynamic page, not served one yet, not given up
+        self.cached_pages = site.policy.cached_pages  # information pages answered from memory
+        # visits of information pages only, accounted when they start (Person.read_through):
+        # their own generator of think times, and when the last of them ends
+        self.reading_rng = random.Random(f"{seed}-reading")
+        self.reading_until = sim.now
+        self.end = math.inf  # no event runs after this (the run's end)
+        self.deadlines = Deadlines(sim)  # the browsers' limits on requests
         self.active = 0  # arrived and not left
 
 
@@ -125,7 +134,8 @@ def simulate(
         else:
             tally.people += 1
             tally.by_journey.setdefault(person.journey, [0, 0])[0] += 1
-        person.send()
+        if not (world.cached_pages and person.reads_only and person.read_through()):
+            person.send()
         _next(arrivals)
 
     def _next(source: Iterator[Arrival]) -> None:
@@ -154,15 +164,16 @@ def simulate(
     _next(arrivals)
     sim.after(1.0, sample)
     wall, cpu = time.perf_counter(), time.process_time()
-    end = EPOCH + schedule.duration + setup.drain_seconds
+    end = world.end = EPOCH + schedule.duration + setup.drain_seconds
     with running(VirtualLoop(sim)):
         while sim.now < end:
             sim.run(min(end, sim.now + 60.0))
             if progress is not None:
                 progress(sim.now - EPOCH, schedule.duration + setup.drain_seconds)
-            if state["exhausted"] and world.active == 0:
-                break
+            if state["exhausted"] and world.active == 0 and sim.now >= world.reading_until:
+                break  # everybody left (readers accounted ahead, at their last page)
     tally = world.tally
+    tally.flush()
     tally.inlet.values = _differences(tally.inlet.values)
     return Outcome(
         policy=chosen,

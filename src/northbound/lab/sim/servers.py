@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .events import Simulation, Timer
+from .events import Simulation
 
 Finished = Callable[[bool], None]  # True when served, False when refused or the server died
 
@@ -75,7 +75,11 @@ class Station:
         self.speed = 1.0
         self.up = True
         self._queue: deque[tuple[float, Finished]] = deque()
-        self._serving: dict[int, tuple[Timer, Finished]] = {}
+        # requests in service by job number; a job missing here when its end comes was lost
+        # when the station went down (its end is then ignored rather than called off)
+        self._serving: dict[int, Finished] = {}
+        self._sigma = service.sigma
+        self._mu = service.mu
         self._next_job = 0
         self._busy_seconds = 0.0
         self._busy_at = sim.now
@@ -120,16 +124,29 @@ class Station:
             self._queue.append((weight, finished))
 
     def _start(self, weight: float, finished: Finished) -> None:
-        self._account()
+        now = self.sim.now  # _account(), spelled out: twice per request served
+        self._busy_seconds += len(self._serving) * (now - self._busy_at)
+        self._busy_at = now
         job = self._next_job
-        self._next_job += 1
-        seconds = weight * self.service.draw(self.rng) / self.speed
-        timer = self.sim.after(seconds, self._done, job)
-        self._serving[job] = (timer, finished)
+        self._next_job = job + 1
+        sigma = self._sigma
+        if sigma is not None and sigma > 0:
+            # ServiceTime.draw inlined (rng.lognormvariate is exp of this very draw): this
+            # runs for every request served
+            draw = math.exp(self.rng.normalvariate(self._mu, sigma))
+        else:
+            draw = self.service.draw(self.rng)
+        self.sim.after(weight * draw / self.speed, self._done, job)
+        self._serving[job] = finished
 
     def _done(self, job: int) -> None:
-        self._account()
-        _, finished = self._serving.pop(job)
+        serving = self._serving
+        if job not in serving:
+            return  # lost when the station went down
+        now = self.sim.now
+        self._busy_seconds += len(serving) * (now - self._busy_at)
+        self._busy_at = now
+        finished = serving.pop(job)
         self.served += 1
         if self._queue:
             self._start(*self._queue.popleft())
@@ -140,9 +157,7 @@ class Station:
         self._account()
         self.up = False
         lost = [finished for _, finished in self._queue]
-        for timer, finished in self._serving.values():
-            timer.cancel()
-            lost.append(finished)
+        lost.extend(self._serving.values())
         self._queue.clear()
         self._serving.clear()
         for finished in lost:

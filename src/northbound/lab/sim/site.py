@@ -54,7 +54,9 @@ OK, WAITING, SHED, ERROR = "ok", "waiting", "shed", "error"
 class Client(Protocol):
     """What the site needs of a simulated person."""
 
-    vid: str
+    @property
+    def vid(self) -> str: ...
+
     claims: Claims | None
     session: bool
 
@@ -107,7 +109,7 @@ class Instance:
         site = self.site
         self.generation += 1
         self.limiter = (
-            site.admission.build_limiter(clock=site.sim.clock)
+            site.admission.build_limiter(clock=site.sim.clock, export_metrics=False)
             if site.policy.admission_control
             else None
         )
@@ -192,6 +194,7 @@ class Site:
             capacity=limiter,
             clock=self.sim.clock,
             rng=random.Random(f"{self.seed}-{label}"),
+            export_metrics=False,
         )
 
     def tick_room(self, room: WaitingRoom) -> None:
@@ -278,13 +281,31 @@ class Site:
         else:
             priority = Priority.SHEDDABLE
 
-        def admitted(outcome: Permit | object | None, error: BaseException | None) -> None:
-            if isinstance(outcome, Permit):
-                self._serve(instance, client, page, seq, outcome)
-            else:
-                client.reply(seq, SHED, "shed_on_admission" if ends_wait else None)
+        decided = limiter.decide(priority)
+        if isinstance(decided, Permit):  # the common case, first
+            self._serve(instance, client, page, seq, decided)
+        elif decided is None:  # queued in the limiter: resumed on the virtual clock
 
-        spawn(limiter.acquire(priority), admitted)
+            def admitted(outcome: Permit | object | None, error: BaseException | None) -> None:
+                self._admitted(instance, client, page, seq, ends_wait, outcome)
+
+            spawn(limiter.wait(priority), admitted)
+        else:
+            self._admitted(instance, client, page, seq, ends_wait, decided)
+
+    def _admitted(
+        self,
+        instance: Instance,
+        client: Client,
+        page: Page,
+        seq: int,
+        ends_wait: bool,
+        outcome: Permit | object | None,
+    ) -> None:
+        if isinstance(outcome, Permit):
+            self._serve(instance, client, page, seq, outcome)
+        else:
+            client.reply(seq, SHED, "shed_on_admission" if ends_wait else None)
 
     def _serve(
         self, instance: Instance, client: Client, page: Page, seq: int, permit: Permit | None

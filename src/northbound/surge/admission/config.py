@@ -116,6 +116,7 @@ class AdmissionSettings(BaseModel):
         backlog_signal: BacklogSignal | None = None,
         count_arrivals: bool = True,
         clock: Clock = DEFAULT_CLOCK,
+        export_metrics: bool = True,
     ) -> Limiter:
         return Limiter(
             self.build_limit(clock),
@@ -138,4 +139,5 @@ class AdmissionSettings(BaseModel):
             backlog_max_wait=self.accept_queue_max_wait_seconds or 1.0,
             count_arrivals=count_arrivals,
             clock=clock,
+            export_metrics=export_metrics,
         )

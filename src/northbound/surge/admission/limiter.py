@@ -178,6 +178,7 @@ class Limiter:
         saturation_hold: float = 1.0,
         clock: Clock = DEFAULT_CLOCK,
         random: Callable[[], float] = _random.random,
+        export_metrics: bool = True,
     ) -> None:
         missing = set(Priority) - set(shares) | set(Priority) - set(queue_timeouts)
         if missing:
@@ -210,10 +211,20 @@ class Limiter:
         self._busy_at = clock()
         self._shed_total = 0
         self._queues: dict[Priority, deque[_Waiter]] = {p: deque() for p in Priority}
+        # the queues a request of each priority may not overtake (its own and those above),
+        # listed once: iterating the Priority enum on every admission costs more than the rest
+        self._not_overtaken = {
+            priority: [self._queues[p] for p in Priority if p <= priority] for priority in Priority
+        }
         self._waiting = 0
         self._last_empty = clock()
         self._last_pressure = -math.inf
-        metrics.LIMIT.set(limit.limit)
+        # The metrics are process-wide: False where several limiters share one process and
+        # their figures would overwrite one another (the simulator's instances).
+        self._export = export_metrics
+        self._admitted_metric = {p: metrics.ADMITTED.labels(p.label) for p in Priority}
+        if export_metrics:
+            metrics.LIMIT.set(limit.limit)
 
     # CapacitySignal -----------------------------------------------------------------------------
     @property
@@ -289,7 +300,7 @@ class Limiter:
         if self._in_flight >= self.allowance(priority):
             return False
         # Nobody may overtake a waiter of the same or a higher priority.
-        return not any(self._queues[p] for p in Priority if p <= priority)
+        return not self._waiting or not any(self._not_overtaken[priority])
 
     def try_acquire(self, priority: Priority) -> Permit | None:
         """Admit at once if there is room, without queueing."""
@@ -312,6 +323,16 @@ class Limiter:
 
     async def acquire(self, priority: Priority) -> Permit | ShedReason:
         """Admit now, after a short wait, or answer why the request must be shed."""
+        decided = self.decide(priority)
+        if decided is not None:
+            return decided
+        return await self.wait(priority)
+
+    def decide(self, priority: Priority) -> Permit | ShedReason | None:
+        """The first half of :meth:`acquire`, which never waits: a permit if there is room
+        now, the reason if the request is shed at the door, None if it must queue (then
+        :meth:`wait` for it, at once). For callers that drive the limiter without an event
+        loop (the simulator), whose common case then needs no coroutine."""
         if self._arrivals is not None:
             self._arrivals.arrived()
         if priority is Priority.SHEDDABLE:
@@ -322,23 +343,26 @@ class Limiter:
             return self._grant(priority)
         if self._waiting >= self.max_queue and not self._displace_below(priority):
             return self._shed(priority, ShedReason.QUEUE_FULL)
-        return await self._wait(priority)
+        return None
 
     def _occupy(self, slots: int) -> None:
         """Take (or, negative, give back) slots, keeping the busy integral exact."""
         self._account_busy()
         self._in_flight += slots
-        metrics.IN_FLIGHT.set(self._in_flight)
+        if self._export:
+            metrics.IN_FLIGHT.set(self._in_flight)
 
     def _grant(self, priority: Priority) -> Permit:
         self._occupy(1)
-        metrics.ADMITTED.labels(priority.label).inc()
+        if self._export:
+            self._admitted_metric[priority].inc()
         return Permit(self, priority, self._clock(), self._in_flight)
 
     def _shed(self, priority: Priority, reason: ShedReason) -> ShedReason:
         self._last_pressure = self._clock()
         self._shed_total += 1
-        metrics.SHED.labels(priority.label, reason.value).inc()
+        if self._export:
+            metrics.SHED.labels(priority.label, reason.value).inc()
         return reason
 
     def _displace_below(self, priority: Priority) -> bool:
@@ -354,7 +378,9 @@ class Limiter:
                 return True
         return False
 
-    async def _wait(self, priority: Priority) -> Permit | ShedReason:
+    async def wait(self, priority: Priority) -> Permit | ShedReason:
+        """Queue for a slot (what :meth:`acquire` does when :meth:`decide` answers None):
+        a permit when one frees in time, else why the request was shed."""
         now = self._clock()
         if self._waiting == 0:
             self._last_empty = now
@@ -366,7 +392,8 @@ class Limiter:
         self._queues[priority].append(waiter)
         self._waiting += 1
         self._last_pressure = now
-        metrics.QUEUE_LENGTH.set(self._waiting)
+        if self._export:
+            metrics.QUEUE_LENGTH.set(self._waiting)
         try:
             return await future
         except asyncio.CancelledError:
@@ -392,8 +419,9 @@ class Limiter:
         now = self._clock()
         if self._waiting == 0:
             self._last_empty = now
-        metrics.QUEUE_LENGTH.set(self._waiting)
-        metrics.QUEUE_WAIT.observe(now - waiter.enqueued)
+        if self._export:
+            metrics.QUEUE_LENGTH.set(self._waiting)
+            metrics.QUEUE_WAIT.observe(now - waiter.enqueued)
 
     def _expire(self, waiter: _Waiter) -> None:
         queue = self._queues[waiter.priority]
@@ -411,7 +439,8 @@ class Limiter:
             self._limit.on_sample(
                 Sample(permit.start, now - permit.start, permit.in_flight, dropped)
             )
-            metrics.LIMIT.set(self._limit.limit)
+            if self._export:
+                metrics.LIMIT.set(self._limit.limit)
         self._drain()
 
     def _drain(self) -> None:

@@ -62,7 +62,11 @@ class WaitingRoom:
         capacity: CapacitySignal | None = None,
         clock: Clock = WALL,
         rng: random.Random | None = None,
+        export_metrics: bool = True,
     ) -> None:
+        """``export_metrics=False`` leaves the process-wide Prometheus figures alone, for
+        rooms that share a process with others of the same name (the simulator's instances),
+        whose figures would overwrite one another."""
         self.settings = settings
         self.name = settings.name
         self.store = store
@@ -80,8 +84,9 @@ class WaitingRoom:
         self.activity = Activity(settings, clock())
         self.epoch_seconds = self.activity.epoch_seconds
         self._tick = Tick(
-            settings, store, self.capacity, self.activity, self.estimator, self.inlet, clock
-        )
+            settings, store, self.capacity, self.activity, self.estimator, self.inlet, clock,
+            export_metrics,
+        )  # fmt: skip
         self.passes = Passes(settings, signer, self._tick, clock)
         self.line = Line(settings, self._tick, self.estimator, rng or random.Random())
         self._task: asyncio.Task[None] | None = None
@@ -300,6 +305,8 @@ class WaitingRoom:
         return Waiting(self.signer.sign(ticket), view)
 
     def _observe_wait(self, ticket: Claims, now: float) -> None:
+        if not self._tick.export_metrics:
+            return
         actual = max(0.0, now - ticket.joined_at)
         metrics.ACTUAL_WAIT.labels(self.name).observe(actual)
         if ticket.estimate_seconds >= 0:

@@ -62,8 +62,10 @@ class Tick:
         estimator: OutflowEstimator,
         inlet: InletPolicy,
         clock: Clock,
+        export_metrics: bool = True,
     ) -> None:
         self.settings = settings
+        self.export_metrics = export_metrics  # see WaitingRoom
         self.name = settings.name
         self.store = store
         self.capacity = capacity
@@ -229,8 +231,9 @@ class Tick:
             count, epochs=epochs, keep_alive=keep_alive, scan_limit=4 * count + 10_000
         )
         activity.admitted(result.admitted, now)
-        metrics.ADMITTED.labels(self.name).inc(result.admitted)
-        metrics.ABANDONED.labels(self.name).inc(result.skipped)
+        if self.export_metrics:
+            metrics.ADMITTED.labels(self.name).inc(result.admitted)
+            metrics.ABANDONED.labels(self.name).inc(result.skipped)
         return replace(
             state,
             serving=result.serving,
@@ -239,6 +242,8 @@ class Tick:
         )
 
     def _export(self, state: RoomState) -> None:
+        if not self.export_metrics:
+            return
         metrics.WAITING.labels(self.name).set(state.live_waiting)
         metrics.LINE_LENGTH.labels(self.name).set(state.waiting)
         metrics.ACTIVE.labels(self.name).set(self.activity.active_holders)
