@@ -204,7 +204,6 @@ class Tally:
     gave_up_getting_in: int = 0
     abandoned_journey: int = 0
     saw_room: int = 0
-    shed_on_admission: int = 0
     useful: int = 0
     late: int = 0  # useful pages that took longer than good_within
     wasted: int = 0  # answers the server computed for a client that had gone

@@ -169,8 +169,6 @@ class Person:
             self._succeeded()
         elif kind == SHED:
             tally.status("503")
-            if detail == "shed_on_admission":
-                tally.shed_on_admission += 1
             # random.uniform(1, 3), spelled out (the same draw, without a Python call)
             pause = 1.0 + 2.0 * world.rng.random() if self.quick else RETRY_AFTER
             self._failed(pause)

@@ -11,9 +11,10 @@ The path of one request mirrors the ASGI stack (``surge/waiting_room/middleware.
    ``renewal``); a ticket holder whose turn has not come gets the waiting page from memory
    (``poll``); anyone else asks ``visit``, which joins, continues or admits. A store that does
    not answer fails open while the room is off and shows "unavailable" while it is on;
-3. admission control: ``Limiter.acquire`` with the priority the site's classifier would give
-   (a submission or the request that ends a wait: critical; a pass or session: normal;
-   anyone else: sheddable). Refused: a 503;
+3. admission control: the request that ends a wait is admitted over the limit
+   (``Limiter.admit_committed``, as the site does); others ``Limiter.acquire`` with the
+   priority the site's classifier would give (a submission: critical; a pass or session:
+   normal; anyone else: sheddable). Refused: a 503;
 4. the instance's station serves it, then the database if the page needs it; the permit is
    released with the latency as the limit's sample.
 
@@ -274,7 +275,12 @@ class Site:
         if limiter is None:
             self._serve(instance, client, page, seq, None)
             return
-        if page.post or ends_wait:
+        if ends_wait:
+            # as the site does (admission/middleware.py): the request that ends a wait is
+            # admitted over the limit, never queued or shed; the inlet paced it already
+            self._serve(instance, client, page, seq, limiter.admit_committed())
+            return
+        if page.post:
             priority = Priority.CRITICAL
         elif client.session or (client.claims is not None and client.claims.kind is Kind.PASS):
             priority = Priority.NORMAL
@@ -287,11 +293,11 @@ class Site:
         elif decided is None:  # queued in the limiter: resumed on the virtual clock
 
             def admitted(outcome: Permit | object | None, error: BaseException | None) -> None:
-                self._admitted(instance, client, page, seq, ends_wait, outcome)
+                self._admitted(instance, client, page, seq, outcome)
 
             spawn(limiter.wait(priority), admitted)
         else:
-            self._admitted(instance, client, page, seq, ends_wait, decided)
+            self._admitted(instance, client, page, seq, decided)
 
     def _admitted(
         self,
@@ -299,13 +305,12 @@ class Site:
         client: Client,
         page: Page,
         seq: int,
-        ends_wait: bool,
         outcome: Permit | object | None,
     ) -> None:
         if isinstance(outcome, Permit):
             self._serve(instance, client, page, seq, outcome)
         else:
-            client.reply(seq, SHED, "shed_on_admission" if ends_wait else None)
+            client.reply(seq, SHED, None)
 
     def _serve(
         self, instance: Instance, client: Client, page: Page, seq: int, permit: Permit | None
