@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from northbound.lab import profiles
-from northbound.lab.arrivals import arrivals
+from northbound.lab.arrivals import _Picker, arrivals, pick
 
 RAMP = profiles.parse(
     "baseline_rps: 10\nstages:\n"
@@ -60,3 +60,14 @@ def test_arrival_order_is_numbered_and_reproducible() -> None:
     first = list(arrivals(schedule, random.Random(11)))
     assert [a.index for a in first] == list(range(len(first)))
     assert first == list(arrivals(schedule, random.Random(11)))
+
+
+def test_a_runs_journey_picks_are_the_draws_pick_makes() -> None:
+    """arrivals() works each stage's weights out once; the journeys must be those that
+    pick() would draw from the same generator, stage after stage."""
+    mixes = [{"reader": 55.0, "tool_user": 20.0, "applicant": 10.0}, {"reader": 1.0, "x": 3.0}]
+    cached, fresh = random.Random(5), random.Random(5)
+    picker = _Picker()
+    for i in range(2000):
+        mix = mixes[(i // 300) % 2]
+        assert picker(mix, cached) == pick(mix, fresh)
