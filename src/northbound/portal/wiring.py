@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from northbound.portal.accounts import routes as account_routes
 from northbound.portal.accounts.state import AccountsState
 from northbound.portal.applications import api as application_api
+from northbound.portal.applications import document_routes as application_document_routes
 from northbound.portal.applications import routes as application_routes
 from northbound.portal.applications import staff_routes as application_staff_routes
 from northbound.portal.applications.storage import LocalDiskStore
@@ -64,7 +65,13 @@ def install_accounts(app: FastAPI) -> None:
 def install_applications(app: FastAPI) -> None:
     """The document store, the staff pages, the applicant's pages and the JSON API."""
     app.state.documents = LocalDiskStore(app.state.settings.data_dir / "uploads")
-    include_pages(app, application_staff_routes.pages, application_routes.pages)
+    # the document pages before the step pages: ``.../files`` is not a step
+    include_pages(
+        app,
+        application_staff_routes.pages,
+        application_document_routes.pages,
+        application_routes.pages,
+    )
     app.include_router(application_api.router)
 
 

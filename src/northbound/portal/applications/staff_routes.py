@@ -17,12 +17,12 @@ from northbound.portal.accounts.pages import account_crumbs, redirect, render
 from northbound.portal.accounts.state import accounts_state
 from northbound.portal.accounts.visitor import Visitor, current_visitor
 from northbound.portal.applications import messages, requests, service, staff
+from northbound.portal.applications.document_routes import document_response
 from northbound.portal.applications.fields import answer_label
 from northbound.portal.applications.forms import FORMS
 from northbound.portal.applications.idempotency import submission_key
 from northbound.portal.applications.models import Application
 from northbound.portal.applications.paths import APP_PATHS, app_path
-from northbound.portal.applications.routes import document_response
 from northbound.portal.applications.tracker import stage_title, stages_for
 from northbound.portal.applications.uploads import FILE_KINDS
 from northbound.settings import Language
