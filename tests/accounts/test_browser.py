@@ -101,6 +101,7 @@ def test_apply_for_citizenship_without_javascript(
         audit(page, auditor, live_server, audited)
         page.fill("#field-days_present", "1200")
         page.click(f"button:has-text('{text['continue']}')")
+        page.wait_for_selector("#field-language_evidence")
         audit(page, auditor, live_server, audited)
         page.select_option("#field-language_evidence", "test")
         page.click(f"button:has-text('{text['continue']}')")

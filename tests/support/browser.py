@@ -25,6 +25,9 @@ def audit(
     the audited URLs."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # a click that sends a form returns once the navigation starts; what is audited is the
+    # page it lands on, not the document between the POST, its 303 and the GET
+    page.wait_for_load_state("load")
     html = page.content().replace("<head>", f'<head><base href="{base_url}/">', 1)
     auditor.set_content(html, wait_until="load")
     options: dict[str, Any] = {"runOnly": {"type": "tag", "values": WCAG_AA}}
