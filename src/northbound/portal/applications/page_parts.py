@@ -4,6 +4,8 @@ the uploads show."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -53,6 +55,23 @@ def app_crumbs(language: Language, application: Application, form: ApplicationFo
     )
 
 
+def step_frame(
+    language: Language, application: Application, form: ApplicationForm, step: Step
+) -> dict[str, Any]:
+    """What every step page of an application shows around its own content: its title, the
+    twin in the other language, the crumbs, and "step N of M"."""
+    return {
+        "title": step.title,
+        "twin_href": step_href(other(language), application, step),
+        "breadcrumbs": app_crumbs(language, application, form),
+        "application": application,
+        "form": form,
+        "step": step,
+        "step_number": form.steps.index(step) + 1,
+        "step_count": len(form.steps),
+    }
+
+
 async def documents_page(
     request: Request,
     visitor: Visitor,
@@ -72,14 +91,7 @@ async def documents_page(
         visitor,
         language,
         "applications/documents.html",
-        title=step.title,
-        twin_href=step_href(other(language), application, step),
-        breadcrumbs=app_crumbs(language, application, form),
-        application=application,
-        form=form,
-        step=step,
-        step_number=index + 1,
-        step_count=len(form.steps),
+        **step_frame(language, application, form, step),
         documents=documents,
         upload_action=app_path("upload", language, application_id=application.id),
         previous=step_href(language, application, form.steps[index - 1]),

@@ -21,10 +21,10 @@ from northbound.portal.applications.forms import FORMS, ApplicationForm, Step, v
 from northbound.portal.applications.idempotency import submission_key
 from northbound.portal.applications.models import Application, Document
 from northbound.portal.applications.page_parts import (
-    app_crumbs,
     applications_crumbs,
     documents_page,
     owned,
+    step_frame,
     step_href,
 )
 from northbound.portal.applications.paths import APP_PATHS, app_path
@@ -34,7 +34,6 @@ from northbound.settings import Language
 from northbound.web.bilingual import PageLanguage
 from northbound.web.dependencies import CurrentVisitor, SignedIn, database_pages
 from northbound.web.form_fields import clipped
-from northbound.web.language import other
 
 pages = database_pages({**APP_PATHS, "home": ACCOUNT_PATHS["home"]})
 router = pages.router
@@ -285,14 +284,7 @@ def _render_step(
         visitor,
         language,
         "applications/step.html",
-        title=step.title,
-        twin_href=step_href(other(language), application, step),
-        breadcrumbs=app_crumbs(language, application, form),
-        application=application,
-        form=form,
-        step=step,
-        step_number=index + 1,
-        step_count=len(form.steps),
+        **step_frame(language, application, form, step),
         action=step_href(language, application, step),
         previous=previous,
         values=values,
@@ -340,14 +332,7 @@ async def _review(
         visitor,
         language,
         "applications/review.html",
-        title=step.title,
-        twin_href=step_href(other(language), application, step),
-        breadcrumbs=app_crumbs(language, application, form),
-        application=application,
-        form=form,
-        step=step,
-        step_number=index + 1,
-        step_count=len(form.steps),
+        **step_frame(language, application, form, step),
         rows=rows,
         answer_label=answer_label,
         documents=documents,
