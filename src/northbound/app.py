@@ -1,9 +1,10 @@
 """Builds the ASGI application from settings.
 
-The middleware list below is the path of one request (see the README's architecture section):
-observe → cached pages → [rate limit] → [waiting room] → [admission control] → gzip → routes.
-Bracketed layers are the surge defence (``northbound.defence``); ``Settings.protected = False``
-leaves them out so the same site can be measured unprotected.
+The path of one request (see the README's architecture section): the front door (observe →
+[arrival counter] → cached pages), then FastAPI with its middleware list ([rate limit] →
+[waiting room] → [admission control] → gzip) → routes. Bracketed layers are the surge defence
+(``northbound.defence``); ``Settings.protected = False`` leaves them out so the same site can
+be measured unprotected.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from northbound import __version__
 from northbound.defence import ROOM_ADMIN_PATH, SurgeDefence
@@ -68,7 +71,30 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         await task
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+class Site(FastAPI):
+    """FastAPI behind a front door: pure-ASGI layers that see every request before FastAPI does.
+
+    In a surge most requests are for cached information pages. FastAPI and Starlette pass every
+    request through wrappers of their own (telemetry, the body limit, the error middleware)
+    before the first layer of ``middleware=`` sees it, and for a cached page those wrappers
+    cost more than the answer (``bench/pages.py``). The front door counts and times every
+    request, answers the cached pages itself and hands the rest to the framework. Its layers
+    are small and do not raise; what the framework raises passes through them unchanged.
+    """
+
+    def __init__(self, *, front: Callable[[ASGIApp], ASGIApp], **options: Any) -> None:
+        super().__init__(**options)
+        self.front = front(self.framework)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.front(scope, receive, send)
+
+    async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The request as FastAPI takes it, behind the front door."""
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Site:
     settings = settings or Settings()
     configure_logging(settings.log_level)
     assets = StaticAssets()
@@ -99,14 +125,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 stack.push_async_callback(_cancel, watcher)
             yield
 
+    def front(framework: ASGIApp) -> ASGIApp:
+        cached = CachedPathsMiddleware(framework, table=table)
+        return ObserveMiddleware(defence.front(cached), access_log=settings.access_log)
+
     middleware = [
-        Middleware(ObserveMiddleware, access_log=settings.access_log),
-        *defence.front_layers(),
-        Middleware(CachedPathsMiddleware, table=table),
         *defence.layers(twin=twins.address),
         Middleware(GZipMiddleware, minimum_size=1024),
     ]
-    app = FastAPI(
+    app = Site(
+        front=front,
         title="Northbound",
         version=__version__,
         description="Immigration portal API: eligibility tools, applications and status.",
@@ -142,7 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> Site:
     """Factory for ``uvicorn --factory`` (used by ``northbound serve`` with several workers)."""
     settings = Settings()
     settings.require_shared_secret()  # a real start: refuse per-instance secrets

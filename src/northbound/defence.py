@@ -131,11 +131,11 @@ class SurgeDefence:
     def room_active(self) -> bool:
         return self.active and self.settings.waiting_room.enabled
 
-    def front_layers(self) -> list[Middleware]:
+    def front(self, app: ASGIApp) -> ASGIApp:
         """What goes in front of the cached pages: counting every request that arrives."""
         if not self.active:
-            return []
-        return [Middleware(ArrivalCounter, monitor=self.admission.accept_queue)]
+            return app
+        return ArrivalCounter(app, monitor=self.admission.accept_queue)
 
     def layers(self, twin: Callable[[str, Language], str] | None = None) -> list[Middleware]:
         """What goes behind the cached pages, in front of the routes, outermost first.

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.types import Message
 
 from northbound.ops.metrics import REQUESTS
+from northbound.ops.observe import TALLY
 from northbound.portal.eligibility.questionnaire import AnswerCookie
 from tests.accounts.flows import SIGN_IN, SIGN_UP, sign_up, tokens
 
@@ -47,6 +48,7 @@ def test_a_forged_questionnaire_cookie_with_latin1_text_is_ignored() -> None:
 
 
 def _count(status: str) -> float:
+    TALLY.flush()
     total = 0.0
     for metric in REQUESTS.collect():
         for sample in metric.samples:

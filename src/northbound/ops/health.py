@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from northbound.ops import metrics_access
+from northbound.ops.observe import TALLY
 from northbound.storage.database import Database, DatabaseUnavailable
 from northbound.surge.breaker import BreakerState
 
@@ -93,6 +94,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 def exposition() -> bytes:
     """Every metric of this instance in Prometheus text (all workers' when there are several)."""
+    TALLY.flush()  # this process's requests since the last batch (other workers': <= 1 s old)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several workers: add up every one's files
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

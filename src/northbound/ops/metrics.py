@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10)
 
 REQUESTS = Counter(
     "northbound_http_requests_total",
@@ -13,7 +17,7 @@ LATENCY = Histogram(
     "northbound_http_request_duration_seconds",
     "Time from request start to the last body byte, by route template.",
     ["route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
+    buckets=LATENCY_BUCKETS,
 )
 IN_FLIGHT = Gauge(
     "northbound_http_in_flight", "Requests being served right now.", multiprocess_mode="livesum"
@@ -27,3 +31,22 @@ DEPENDENCY_UP = Gauge(
     ["dependency"],
     multiprocess_mode="livemin",
 )
+
+
+def add_observations(histogram: Histogram, per_bucket: Sequence[float], total: float) -> None:
+    """Add many observations to a labelled histogram at once: ``per_bucket[i]`` of them fell in
+    its i-th bucket (``+Inf`` last, not cumulative), ``total`` is their sum.
+
+    ``prometheus_client`` has no public call for this, and ``observe`` per request is what
+    batching saves; this writes the same values ``observe`` would (its per-bucket values and
+    sum, which work alike in one process and in multiprocess mode).
+    ``tests/ops/test_request_tally.py`` checks the result against ``observe``, so a change in
+    the library's internals fails a test rather than the figures.
+    """
+    buckets = histogram._buckets
+    if len(buckets) != len(per_bucket):
+        raise ValueError(f"{len(per_bucket)} bucket counts for {len(buckets)} buckets")
+    for value, count in zip(buckets, per_bucket, strict=True):
+        if count:
+            value.inc(count)
+    histogram._sum.inc(total)

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import lru_cache
 
 import brotli
 
@@ -106,7 +107,8 @@ class CachedResponse:
         return None
 
 
-def _accepted_codings(header: bytes) -> set[str]:
+@lru_cache(maxsize=256)  # browsers send a handful of distinct headers; parsing costs more
+def _accepted_codings(header: bytes) -> frozenset[str]:
     """Codings the client accepts; ``q=0`` means "not acceptable", junk q-values count as 0."""
     codings: set[str] = set()
     for part in header[:1024].decode("latin-1").split(","):
@@ -120,4 +122,4 @@ def _accepted_codings(header: bytes) -> set[str]:
                 quality = 0.0
         if quality > 0:
             codings.add(name.strip().lower())
-    return codings
+    return frozenset(codings)
