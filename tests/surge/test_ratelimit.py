@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
@@ -21,6 +24,7 @@ from northbound.surge.ratelimit import (
     RedisStore,
     RouteClass,
 )
+from northbound.surge.ratelimit.client_key import _normalise
 from northbound.surge.ratelimit.store import RateLimitStore
 from northbound.surge.shed_page import Variant
 from tests.support.asgi import http_scope, ok_app, run
@@ -270,3 +274,31 @@ def test_from_settings_builds_the_store_and_classes() -> None:
     )
     assert isinstance(redis_backed, RateLimitMiddleware)
     assert isinstance(redis_backed.store, RedisStore)
+
+
+def _by_ipaddress(address: str) -> str | None:
+    """The reference: what the standard library makes of an address (IPv6 as its /64)."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+@settings(max_examples=400)
+@given(
+    st.one_of(
+        st.ip_addresses().map(str),
+        st.lists(st.integers(0, 300).map(str), min_size=3, max_size=5).map(".".join),
+        st.lists(
+            st.sampled_from(["0", "00", "01", "1", "255", "9", " ", ".", ":", "a", "\x00"])
+        ).map("".join),
+        st.text(max_size=20),
+    )
+)
+def test_client_addresses_read_as_the_standard_library_reads_them(address: str) -> None:
+    assert _normalise(address) == _by_ipaddress(address)

@@ -178,6 +178,34 @@ async def test_room_off_hands_out_passes_without_waiting() -> None:
         assert (await client.get("/apply")).text == "served pass=1"
 
 
+async def test_room_off_lets_cookie_less_json_calls_through_without_a_place() -> None:
+    """A script calling the API keeps no cookie: while the room is off it costs no place and
+    no signed pass; a browser's page still gets its pass; once the room is on, the script
+    queues like everyone."""
+    clock = FakeClock()
+    room = make_room(InProcessStore(), clock)
+    await room.store.update_controls(Controls(mode="off"))
+    await room.tick()
+    gate = WaitingRoomMiddleware(EchoApp(), room=room, cookie_prefix="nb_")
+    transport = httpx.ASGITransport(app=gate)
+    async with httpx.AsyncClient(transport=transport, base_url="http://site") as script:
+        for _ in range(3):
+            response = await script.post("/api/v1/score", json={}, headers={"cookie": ""})
+            assert response.text == "served pass=None"
+            assert "set-cookie" not in response.headers
+        json_accept = {"accept": "application/json"}
+        assert (await script.get("/apply", headers=json_accept)).text == "served pass=None"
+        script.cookies.clear()
+    async with httpx.AsyncClient(transport=transport, base_url="http://site") as browser:
+        assert (await browser.get("/apply")).text == "served pass=1"  # the first place
+        api = await browser.post("/api/v1/score", json={})  # with the page's cookies
+        assert api.text == "served pass=1"
+    await switch_on(room, paused=True)
+    async with httpx.AsyncClient(transport=transport, base_url="http://site") as script:
+        queued = await script.post("/api/v1/score", json={})
+        assert queued.status_code == 429 and "nb_room_" in queued.headers["set-cookie"]
+
+
 class BrokenStore(InProcessStore):
     async def join(self, *, free_flow: bool, epoch: int) -> tuple[int, bool]:
         raise ConnectionError("store down")

@@ -12,6 +12,12 @@ the cookies received; the request succeeds once the visitor's turn comes. 429 be
 request was refused for now and must be retried later, not because it failed; people get the
 same page with 200 (a browser page that reloads itself), ``Cache-Control: no-store``.
 
+While the room is off, a JSON request without cookies goes straight through, without a place
+or a pass: a browser's own API calls carry the pass its pages received, so a cookie-less one
+is a script or an app, which keeps no cookie and would cost a place, a signature (and, with
+Redis, a round trip) on every call for nothing. It is counted by admission control like any
+request without a pass; once the room is on it queues like everyone (a 429 and a ticket).
+
 A verified pass is put in ``scope[PASS_SCOPE_KEY]`` (a :class:`~.tokens.Claims`) for admission
 control to rank the request, and renewed with ``Set-Cookie`` when half its lifetime is gone.
 """
@@ -146,6 +152,13 @@ class WaitingRoomMiddleware:
             return
         if not self._gated(scope):
             await self.app(scope, receive, send)
+            return
+        if (
+            not cookie_header
+            and not self.room.is_on()
+            and self._wants_json(path, accept.decode("latin-1"))
+        ):
+            await self.app(scope, receive, send)  # see the module docstring
             return
         if claims is not None:
             view = self.room.poll(claims)  # the hot path: a waiting visitor polling
