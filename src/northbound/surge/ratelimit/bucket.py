@@ -3,43 +3,53 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The outcome of taking one token from a client's bucket.
 
     ``limit`` is the bucket size (the burst), ``remaining`` whole tokens left, ``reset`` seconds
     until the bucket is full again, ``retry_after`` seconds until the next token (0 if allowed).
     ``degraded`` means the store could not be asked and the request was let through unchecked.
+
+    Only the bucket's state is stored; the figures above are worked out when read, because
+    almost every decision is an allowed request whose headers nobody sends (this runs for
+    every dynamic request, and building the figures cost more than the rest of the check).
     """
 
     allowed: bool
-    limit: int
-    remaining: int
-    reset: int
-    retry_after: int
+    tokens: float
+    rate: float
+    burst: int
     degraded: bool = False
 
     @classmethod
     def from_tokens(cls, *, allowed: bool, tokens: float, rate: float, burst: int) -> Decision:
         """Describe a bucket holding ``tokens`` after the take (or the refused attempt)."""
-        missing = max(0.0, burst - tokens)
-        retry = 0 if allowed else math.ceil(max(0.0, 1.0 - tokens) / rate)
-        return cls(
-            allowed=allowed,
-            limit=burst,
-            remaining=max(0, math.floor(tokens)),
-            reset=math.ceil(missing / rate),
-            retry_after=max(retry, 0 if allowed else 1),
-        )
+        return cls(allowed, tokens, rate, burst)
 
     @classmethod
     def unchecked(cls, burst: int) -> Decision:
-        return cls(
-            allowed=True, limit=burst, remaining=burst, reset=0, retry_after=0, degraded=True
-        )
+        return cls(True, float(burst), 1.0, burst, degraded=True)
+
+    @property
+    def limit(self) -> int:
+        return self.burst
+
+    @property
+    def remaining(self) -> int:
+        return max(0, math.floor(self.tokens))
+
+    @property
+    def reset(self) -> int:
+        return math.ceil(max(0.0, self.burst - self.tokens) / self.rate)
+
+    @property
+    def retry_after(self) -> int:
+        if self.allowed:
+            return 0
+        return max(1, math.ceil(max(0.0, 1.0 - self.tokens) / self.rate))
 
 
 def refill_and_take(
