@@ -12,7 +12,6 @@ process, so ``/metrics`` stays exact.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import itertools
 import logging
@@ -33,6 +32,7 @@ from northbound.ops.metrics import (
     REQUESTS,
     add_observations,
 )
+from northbound.surge.batching import FlushSchedule
 
 log = logging.getLogger("northbound.access")
 SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
@@ -59,12 +59,10 @@ class Tally:
     """Requests counted since the last flush, by (route, method, status), with their latency.
 
     ``record`` runs on the event loop for every request; ``flush`` moves what was counted into
-    the Prometheus metrics, from the loop (a timer, at most ``flush_seconds`` after the first
-    request of a batch) or from another thread (the metrics listener's scrape). One lock guards
-    the batch; it is held for a few dictionary updates, never while Prometheus works.
-
-    A timer can be lost when its event loop ends (tests run many loops in one process); a
-    batch found older than twice the interval is then flushed by the next request instead.
+    the Prometheus metrics, from the loop (:class:`~northbound.surge.batching.FlushSchedule`:
+    at most ``flush_seconds`` after the first request of a batch) or from another thread (the
+    metrics listener's scrape). One lock guards the batch; it is held for a few dictionary
+    updates, never while Prometheus works.
     """
 
     def __init__(
@@ -75,14 +73,13 @@ class Tally:
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.bounds = [*buckets, float("inf")]
-        self.flush_seconds = flush_seconds
         self.clock = clock
         self.in_flight = 0
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str, int], int] = {}
         # per route: requests in each latency bucket, then the sum of their latencies
         self._latency: dict[str, list[float]] = {}
-        self._batch_started: float | None = None
+        self.schedule = FlushSchedule(self._hand_over, flush_seconds)
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._histograms: dict[str, Any] = {}
 
@@ -95,27 +92,16 @@ class Tally:
                 row = self._latency[route] = [0.0] * (len(self.bounds) + 1)
             row[bisect.bisect_left(self.bounds, elapsed)] += 1
             row[-1] += elapsed
-            started = self._batch_started
-            if started is None:
-                self._batch_started = now
-        if started is None:
-            self._flush_later()
-        elif now - started > 2 * self.flush_seconds:
-            self.flush()
-
-    def _flush_later(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # not on an event loop (a test calling in directly)
-            self.flush()
-            return
-        loop.call_later(self.flush_seconds, self.flush)
+        self.schedule.changed(now)
 
     def flush(self) -> None:
+        """Hand what was counted to Prometheus now (before a scrape, or in a test)."""
+        self.schedule.flush()
+
+    def _hand_over(self) -> None:
         with self._lock:
             counts, self._counts = self._counts, {}
             latency, self._latency = self._latency, {}
-            self._batch_started = None
         for key, count in counts.items():
             counter = self._counters.get(key)
             if counter is None:

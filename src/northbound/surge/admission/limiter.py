@@ -60,6 +60,7 @@ from northbound.surge.admission import metrics
 from northbound.surge.admission.limit import DEFAULT_CLOCK, Limit, Sample
 from northbound.surge.admission.loop_lag import LagSignal
 from northbound.surge.admission.priority import Priority
+from northbound.surge.batching import FlushSchedule
 from northbound.surge.types import Clock
 
 
@@ -223,6 +224,10 @@ class Limiter:
         # their figures would overwrite one another (the simulator's instances).
         self._export = export_metrics
         self._admitted_metric = {p: metrics.ADMITTED.labels(p.label) for p in Priority}
+        # admissions, the count in flight and the limit reach Prometheus in batches: three
+        # locked updates a request cost more than the rest of admitting it
+        self._admitted_unexported = dict.fromkeys(Priority, 0)
+        self._figures = FlushSchedule(self._export_figures)
         if export_metrics:
             metrics.LIMIT.set(limit.limit)
 
@@ -244,10 +249,11 @@ class Limiter:
     def shed_total(self) -> int:
         return self._shed_total
 
-    def _account_busy(self) -> None:
+    def _account_busy(self) -> float:
         now = self._clock()
         self._busy_seconds += self._in_flight * max(0.0, now - self._busy_at)
         self._busy_at = now
+        return now
 
     @property
     def saturated(self) -> bool:
@@ -345,18 +351,26 @@ class Limiter:
             return self._shed(priority, ShedReason.QUEUE_FULL)
         return None
 
-    def _occupy(self, slots: int) -> None:
-        """Take (or, negative, give back) slots, keeping the busy integral exact."""
-        self._account_busy()
+    def _occupy(self, slots: int) -> float:
+        """Take (or, negative, give back) slots, keeping the busy integral exact; the time."""
+        now = self._account_busy()
         self._in_flight += slots
         if self._export:
-            metrics.IN_FLIGHT.set(self._in_flight)
+            self._figures.changed(now)
+        return now
 
     def _grant(self, priority: Priority) -> Permit:
-        self._occupy(1)
-        if self._export:
-            self._admitted_metric[priority].inc()
-        return Permit(self, priority, self._clock(), self._in_flight)
+        now = self._occupy(1)
+        self._admitted_unexported[priority] += 1
+        return Permit(self, priority, now, self._in_flight)
+
+    def _export_figures(self) -> None:
+        metrics.IN_FLIGHT.set(self._in_flight)
+        metrics.LIMIT.set(self._limit.limit)
+        for priority, count in self._admitted_unexported.items():
+            if count:
+                self._admitted_metric[priority].inc(count)
+                self._admitted_unexported[priority] = 0
 
     def _shed(self, priority: Priority, reason: ShedReason) -> ShedReason:
         self._last_pressure = self._clock()
@@ -433,14 +447,11 @@ class Limiter:
         waiter.future.set_result(self._shed(waiter.priority, ShedReason.TIMEOUT))
 
     def _release(self, permit: Permit, *, dropped: bool, sample: bool) -> None:
-        self._occupy(-1)
+        now = self._occupy(-1)
         if sample:
-            now = self._clock()
             self._limit.on_sample(
                 Sample(permit.start, now - permit.start, permit.in_flight, dropped)
             )
-            if self._export:
-                metrics.LIMIT.set(self._limit.limit)
         self._drain()
 
     def _drain(self) -> None:
