@@ -65,6 +65,9 @@ def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
             time.sleep(0.5)
         for _ in range(40):  # a new connection each: the kernel spreads them over the workers
             assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        # each worker hands its figures over within a second (ops/observe.py Tally); a scrape
+        # flushes the answering worker's own batch at once
+        time.sleep(1.5)
         for _ in range(6):  # whichever worker answers, it reports all of them
             text = httpx.get(f"{base}/metrics", timeout=5).text
             assert _healthz_count(text) >= 41

@@ -14,7 +14,8 @@ import pytest
 from northbound.surge.admission.classify import DefaultClassifier
 from northbound.surge.admission.gradient2 import Gradient2Limit
 from northbound.surge.admission.limit import FixedLimit, Sample
-from northbound.surge.admission.limiter import Limiter, Permit
+from northbound.surge.admission.limiter import Limiter
+from northbound.surge.admission.permit import Permit
 from northbound.surge.admission.priority import Priority
 from northbound.surge.capacity import ADMITTED_SCOPE_KEY
 from northbound.surge.waiting_room import Waiting

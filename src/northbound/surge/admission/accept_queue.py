@@ -29,10 +29,26 @@ import socket
 import struct
 import sys
 from collections.abc import Callable
+from typing import Protocol
 
 from northbound.surge.admission import metrics
 from northbound.surge.admission.limit import DEFAULT_CLOCK
 from northbound.surge.types import Clock
+
+
+class BacklogSignal(Protocol):
+    """What admission control reads of a queue in front of the app (:class:`AcceptQueueMonitor`
+    is one), as :class:`~.loop_lag.LagSignal` for the event loop."""
+
+    @property
+    def wait(self) -> float:
+        """Seconds a connection arriving now is likely to wait before the app sees it."""
+        ...
+
+    def arrived(self) -> None:
+        """One request reached the app (feeds the signal's drain rate)."""
+        ...
+
 
 _TCP_INFO_SIZE = 104
 _UNACKED_OFFSET = 24  # 8 one-byte fields, then u32 rto, ato, snd_mss, rcv_mss, unacked

@@ -19,7 +19,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 
-from northbound.surge.admission.limiter import Permit
+from northbound.surge.admission.permit import Permit
 
 CURRENT_PERMIT: ContextVar[Permit | None] = ContextVar("surge_admission_permit", default=None)
 

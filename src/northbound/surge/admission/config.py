@@ -9,10 +9,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from northbound.surge.admission.accept_queue import BacklogSignal
 from northbound.surge.admission.aimd import AIMDLimit
 from northbound.surge.admission.gradient2 import Gradient2Limit
 from northbound.surge.admission.limit import DEFAULT_CLOCK, FixedLimit, Limit
-from northbound.surge.admission.limiter import BacklogSignal, Limiter
+from northbound.surge.admission.limiter import DEFAULT_QUEUE_TIMEOUTS, DEFAULT_SHARES, Limiter
 from northbound.surge.admission.loop_lag import LagSignal
 from northbound.surge.admission.priority import Priority
 from northbound.surge.types import Clock
@@ -39,15 +40,23 @@ class AdmissionSettings(BaseModel):
     )
 
     normal_share: float = Field(
-        default=0.9, gt=0.0, le=1.0, description="Part of the limit normal requests may fill."
+        default=DEFAULT_SHARES[Priority.NORMAL],
+        gt=0.0,
+        le=1.0,
+        description="Part of the limit normal requests may fill.",
     )
     sheddable_share: float = Field(
-        default=0.7, gt=0.0, le=1.0, description="Part of the limit sheddable requests may fill."
+        default=DEFAULT_SHARES[Priority.SHEDDABLE],
+        gt=0.0,
+        le=1.0,
+        description="Part of the limit sheddable requests may fill.",
     )
     max_queue: int = Field(default=50, ge=0, description="Requests that may wait for a slot.")
-    critical_queue_seconds: float = Field(default=2.0, ge=0.0)
-    normal_queue_seconds: float = Field(default=1.0, ge=0.0)
-    sheddable_queue_seconds: float = Field(default=0.25, ge=0.0)
+    critical_queue_seconds: float = Field(default=DEFAULT_QUEUE_TIMEOUTS[Priority.CRITICAL], ge=0.0)
+    normal_queue_seconds: float = Field(default=DEFAULT_QUEUE_TIMEOUTS[Priority.NORMAL], ge=0.0)
+    sheddable_queue_seconds: float = Field(
+        default=DEFAULT_QUEUE_TIMEOUTS[Priority.SHEDDABLE], ge=0.0
+    )
     codel_target_seconds: float = Field(
         default=0.01, ge=0.0, description="Queue timeout while the queue is standing."
     )

@@ -53,27 +53,15 @@ import math
 import random as _random
 from collections import deque
 from collections.abc import Callable, Mapping
-from enum import StrEnum
-from typing import Protocol
 
 from northbound.surge.admission import metrics
+from northbound.surge.admission.accept_queue import BacklogSignal
 from northbound.surge.admission.limit import DEFAULT_CLOCK, Limit, Sample
 from northbound.surge.admission.loop_lag import LagSignal
+from northbound.surge.admission.permit import Permit, ShedReason
 from northbound.surge.admission.priority import Priority
 from northbound.surge.batching import FlushSchedule
 from northbound.surge.types import Clock
-
-
-class BacklogSignal(Protocol):
-    @property
-    def wait(self) -> float:
-        """Seconds a connection arriving now is likely to wait before the app sees it."""
-        ...
-
-    def arrived(self) -> None:
-        """One request reached the app (feeds the signal's drain rate)."""
-        ...
-
 
 DEFAULT_SHARES: Mapping[Priority, float] = {
     Priority.CRITICAL: 1.0,
@@ -85,60 +73,6 @@ DEFAULT_QUEUE_TIMEOUTS: Mapping[Priority, float] = {
     Priority.NORMAL: 1.0,
     Priority.SHEDDABLE: 0.25,
 }
-
-
-class ShedReason(StrEnum):
-    QUEUE_FULL = "queue_full"
-    TIMEOUT = "timeout"
-    LOOP_LAG = "loop_lag"
-    BACKLOG = "backlog"
-    DISPLACED = "displaced"
-
-
-class Permit:
-    """The right to run one request. Release it exactly once, when the response is done."""
-
-    __slots__ = ("_aside_since", "_limiter", "_released", "in_flight", "priority", "start")
-
-    def __init__(self, limiter: Limiter, priority: Priority, start: float, in_flight: int) -> None:
-        self._limiter = limiter
-        self.priority = priority
-        self.start = start
-        self.in_flight = in_flight
-        self._released = False
-        self._aside_since: float | None = None
-
-    def step_aside(self) -> None:
-        """Give the slot back for a while, keeping the permit: the request is about to wait on
-        something bounded separately (a password-hashing pool), using neither the event loop
-        nor the database meanwhile. Without this, a queue elsewhere fills the concurrency
-        limit with requests doing nothing and every page times out behind them."""
-        if self._released or self._aside_since is not None:
-            return
-        self._aside_since = self._limiter._clock()
-        self._limiter._release(self, dropped=False, sample=False)  # the slot only, no sample
-
-    def step_back(self) -> None:
-        """Take a slot again, at once and over the limit if need be: the request was admitted
-        and is part way through. The time aside is left out of its latency sample."""
-        if self._aside_since is None:
-            return
-        self.start += self._limiter._clock() - self._aside_since
-        self._aside_since = None
-        if self._released:
-            return
-        self._limiter._occupy(1)
-
-    def release(self, *, dropped: bool = False, sample: bool = True) -> None:
-        """Give the slot back. ``sample=False`` keeps this request out of the limit's evidence
-        (for example a client that disconnected, whose time says nothing about the server)."""
-        if self._released:
-            return
-        self._released = True
-        if self._aside_since is not None:  # its slot is already back
-            self._aside_since = None
-            return
-        self._limiter._release(self, dropped=dropped, sample=sample)
 
 
 class _Waiter:
@@ -364,6 +298,14 @@ class Limiter:
         self._admitted_unexported[priority] += 1
         return Permit(self, priority, now, self._in_flight)
 
+    def take_again(self) -> None:
+        """A slot for a permit that stepped aside, over the limit if need be (for
+        :class:`~.permit.Permit`)."""
+        self._occupy(1)
+
+    def now(self) -> float:
+        return self._clock()
+
     def _export_figures(self) -> None:
         metrics.IN_FLIGHT.set(self._in_flight)
         metrics.LIMIT.set(self._limit.limit)
@@ -446,7 +388,8 @@ class Limiter:
         self._dequeued(waiter)
         waiter.future.set_result(self._shed(waiter.priority, ShedReason.TIMEOUT))
 
-    def _release(self, permit: Permit, *, dropped: bool, sample: bool) -> None:
+    def give_back(self, permit: Permit, *, dropped: bool, sample: bool) -> None:
+        """A permit's slot, back (:class:`~.permit.Permit` calls this; nobody else should)."""
         now = self._occupy(-1)
         if sample:
             self._limit.on_sample(

@@ -13,8 +13,9 @@ from northbound.surge.admission.accept_queue import AcceptQueueMonitor
 from northbound.surge.admission.aside import CURRENT_PERMIT
 from northbound.surge.admission.classify import Classifier, DefaultClassifier
 from northbound.surge.admission.config import AdmissionSettings
-from northbound.surge.admission.limiter import Limiter, Permit
+from northbound.surge.admission.limiter import Limiter
 from northbound.surge.admission.loop_lag import LoopLagMonitor
+from northbound.surge.admission.permit import Permit
 from northbound.surge.capacity import ADMITTED_SCOPE_KEY
 from northbound.surge.shed_page import CannedResponse
 
