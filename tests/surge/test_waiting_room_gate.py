@@ -19,7 +19,7 @@ from northbound.surge.waiting_room import (
 )
 from northbound.surge.waiting_room.admin import bearer_authorizer
 from northbound.surge.waiting_room.memory_store import InProcessStore
-from northbound.surge.waiting_room.page import format_duration
+from northbound.surge.waiting_room.wording import format_duration
 from tests.support.clock import FakeClock
 from tests.support.waiting_room import make_room, switch_on
 

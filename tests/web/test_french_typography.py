@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from fastapi import FastAPI
 
 from northbound.portal.content.site import ContentSite
-from northbound.surge.waiting_room.page import TRANSLATIONS as ROOM_TRANSLATIONS
+from northbound.surge.waiting_room.wording import TRANSLATIONS as ROOM_TRANSLATIONS
 from northbound.web.i18n import TRANSLATIONS_DIR, write_number
 from tests.accounts.flows import sign_up, start
 

@@ -36,11 +36,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..capacity import ADMITTED_SCOPE_KEY
 from ..types import PASS_SCOPE_KEY
-from .page import Lang, WaitingPage, safe_next
+from .page import WaitingPage, safe_next
 from .paths import PathPolicy, normalise
 from .request import cookie_value, header_value, language, path_language, preferred_language
 from .room import Admitted, Waiting, WaitingRoom, WaitView
 from .tokens import Claims, Kind, PassSigner
+from .wording import Lang
 
 log = logging.getLogger(__name__)
 

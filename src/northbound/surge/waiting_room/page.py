@@ -25,35 +25,14 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from operator import itemgetter
-from pathlib import Path
-from typing import Literal
 from urllib.parse import quote
 
-from babel.messages.pofile import read_po
-
 from .line import WaitView
+from .wording import LANGUAGES, Lang, _, format_duration, format_shown, number_bytes, shown_seconds
 
-Lang = Literal["en", "fr"]
-LANGUAGES: tuple[Lang, ...] = ("en", "fr")
 _ENDONYMS: dict[Lang, str] = {"en": "English", "fr": "Français"}  # never translated
-TRANSLATIONS = Path(__file__).with_name("translations")
-
-
-@cache
-def catalog(lang: str) -> dict[str, str]:
-    """msgid -> text of one language, from its ``waiting_room.po`` (empty for English)."""
-    path = TRANSLATIONS / lang / "LC_MESSAGES" / "waiting_room.po"
-    if not path.is_file():
-        return {}
-    with path.open("rb") as handle:
-        po = read_po(handle, locale=lang)
-    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
-
-
-def _(lang: Lang, message: str) -> str:
-    return catalog(lang).get(message) or message
 
 
 _CSS = (
@@ -143,52 +122,6 @@ class _Form:
 
     def render(self, slots: tuple[bytes, ...]) -> bytes:
         return b"".join(self.pick(self.fixed + slots))
-
-
-def format_number(value: int, lang: Lang) -> str:
-    """Digits grouped by threes: "1,234" in English, "1 234" with a no-break space (U+00A0,
-    as the site writes French numbers, CLDR's fr-CA) in French."""
-    text = f"{value:,}"
-    return text.replace(",", "\u00a0") if lang == "fr" else text
-
-
-def _number(value: int, lang: Lang) -> bytes:
-    return format_number(value, lang).encode()
-
-
-def _shown(seconds: int) -> int:
-    """The wait as it is worded, in seconds: to the second under a minute, to 5 s under
-    three, to 15 s under ten, to the minute beyond. The step stays under a tenth of the wait
-    (so rounding alone is off by at most 5 %): a page that could only say "less than a
-    minute" or "3 minutes" was off by a fifth or more on every short wait, and short waits are
-    where people decide whether to stay. (Rounding to 5 s below two minutes still made "15
-    seconds" of a 13-second wait, the most common first estimate in a crowd run.)"""
-    if seconds < 60:
-        return max(1, seconds)
-    if seconds < 180:
-        return 5 * round(seconds / 5)
-    if seconds < 600:
-        return 15 * round(seconds / 15)
-    return 60 * round(seconds / 60)
-
-
-def format_duration(seconds: int, lang: Lang) -> str:
-    return _format_shown(_shown(seconds), lang)
-
-
-@lru_cache(maxsize=4096)
-def _format_shown(seconds: int, lang: Lang) -> str:
-    if seconds == 1:
-        return _(lang, "1 second")
-    if seconds < 120:
-        return _(lang, "{n} seconds").format(n=seconds)
-    minutes, rest = divmod(seconds, 60)
-    if minutes < 120:
-        worded = _(lang, "{n} minutes").format(n=minutes)
-        if not rest:
-            return worded
-        return worded + _(lang, " and ") + _(lang, "{n} seconds").format(n=rest)
-    return _(lang, "{h} h {m:02d} min").format(h=minutes // 60, m=minutes % 60)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -333,8 +266,8 @@ class WaitingPage:
         ahead = view.ahead
         return self._forms[lang, refresh, True, view.rejoined].render((
             refresh_seconds, switch, quiet,
-            b"%d" % position if position < 1000 else _number(position, lang),
-            b"%d" % ahead if ahead < 1000 else _number(ahead, lang),
+            b"%d" % position if position < 1000 else number_bytes(position, lang),
+            b"%d" % ahead if ahead < 1000 else number_bytes(ahead, lang),
             self._eta_bytes(view, lang), b"", b"",
         ))  # fmt: skip
 
@@ -346,8 +279,8 @@ class WaitingPage:
         if view.ahead == 0 or estimate is None:
             return self._eta_cached(lang, view.ahead == 0, None, False)
         shown = (
-            _shown(estimate.seconds), _shown(estimate.low_seconds),
-            _shown(estimate.high_seconds),
+            shown_seconds(estimate.seconds), shown_seconds(estimate.low_seconds),
+            shown_seconds(estimate.high_seconds),
         )  # fmt: skip
         return self._eta_cached(lang, False, shown, False)
 
@@ -370,7 +303,7 @@ class WaitingPage:
                 lang,
                 "Estimated wait: we will show an estimate as soon as the line starts moving.",
             ).encode()
-        about, low, high = (_format_shown(m, lang) for m in shown)
+        about, low, high = (format_shown(m, lang) for m in shown)
         sentence = f"{_(lang, 'Estimated wait: ')}<strong>{_(lang, 'about ')}{about}</strong>"
         if low != high:
             sentence += _(lang, " (between {low} and {high})").format(low=low, high=high)

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from starlette.types import Scope
 
-from .page import Lang
+from .wording import Lang
 
 
 def cookie_value(header: str, name: str) -> str:
