@@ -19,8 +19,6 @@ from northbound.portal.eligibility.api_models import (
     CrsResponse,
     FswRequest,
     FswResponse,
-    PresenceRequest,
-    PresenceResponse,
     ProgramsRequest,
     ProgramsResponse,
 )
@@ -28,6 +26,7 @@ from northbound.portal.eligibility.crs import compute_crs, profile_problems
 from northbound.portal.eligibility.fsw import compute_fsw
 from northbound.portal.eligibility.matcher import match_programs
 from northbound.portal.eligibility.physical_presence import compute_presence, presence_problems
+from northbound.portal.eligibility.presence_models import PresenceRequest, PresenceResponse
 from northbound.portal.eligibility.text import Problem
 
 api_router = APIRouter(prefix="/api/v1/eligibility", tags=["eligibility"])

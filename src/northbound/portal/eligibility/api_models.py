@@ -37,18 +37,10 @@ from northbound.portal.eligibility.language import (
     score_range,
 )
 from northbound.portal.eligibility.matcher import PROGRAM_NAMES, Answers, Goal, MatchResult, Status
-from northbound.portal.eligibility.physical_presence import (
-    REQUIRED_DAYS,
-    Absence,
-    Period,
-    PresenceInput,
-    PresenceResult,
-)
 from northbound.portal.eligibility.programs import TeerGroup
 
 MAX_AGE = 120
 MAX_WORK_YEARS = 10
-MAX_PERIODS = 200
 
 Age = Annotated[int, Field(ge=0, le=MAX_AGE, description="Age in whole years.")]
 WorkYears = Annotated[
@@ -92,11 +84,13 @@ def _score_scales(schema: dict[str, Any]) -> None:
     schema["oneOf"] = alternatives
 
 
-class _Model(BaseModel):
+class ApiModel(BaseModel):
+    """A request model: unknown fields are refused, so a typo is an error, not a default."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class LanguageResultIn(_Model):
+class LanguageResultIn(ApiModel):
     """One language result: CLB/NCLC levels (1-12) or a test's raw scores.
 
     ``clb``, ``ielts``, ``celpip`` and ``pte_core`` are English; ``nclc``, ``tef`` and ``tcf``
@@ -135,7 +129,7 @@ class LanguageResultIn(_Model):
         return convert(self.test, self.speaking, self.listening, self.reading, self.writing)
 
 
-class SpouseIn(_Model):
+class SpouseIn(ApiModel):
     accompanying: StrictFlag = Field(description="Will the spouse or partner come to Canada?")
     canadian_citizen_or_pr: StrictFlag = Field(
         description="Is the spouse or partner a Canadian citizen or permanent resident?"
@@ -154,7 +148,7 @@ class SpouseIn(_Model):
         )
 
 
-class CrsRequest(_Model):
+class CrsRequest(ApiModel):
     """A profile for the Comprehensive Ranking System (rules since 25 March 2025)."""
 
     age: Age
@@ -227,7 +221,7 @@ class CrsResponse(BaseModel):
         )
 
 
-class AdaptabilityIn(_Model):
+class AdaptabilityIn(ApiModel):
     """FSW adaptability; arranged employment also counts here (5) on its own."""
 
     spouse_language_clb4: StrictFlag = Field(
@@ -246,7 +240,7 @@ class AdaptabilityIn(_Model):
     )
 
 
-class FswRequest(_Model):
+class FswRequest(ApiModel):
     """Federal Skilled Worker 67-point grid."""
 
     age: Age
@@ -293,68 +287,7 @@ class FswResponse(BaseModel):
         )
 
 
-class PeriodIn(_Model):
-    start: IsoDate
-    end: IsoDate
-
-
-class AbsenceIn(_Model):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    departure: IsoDate
-    return_date: IsoDate = Field(alias="return")
-
-
-class PresenceRequest(_Model):
-    """Dates of one citizenship applicant; periods are inclusive."""
-
-    application_date: IsoDate
-    pr_date: IsoDate
-    temporary_periods: list[PeriodIn] = Field(default_factory=list, max_length=MAX_PERIODS)
-    absences: list[AbsenceIn] = Field(default_factory=list, max_length=MAX_PERIODS)
-    sentence_periods: list[PeriodIn] = Field(default_factory=list, max_length=MAX_PERIODS)
-
-    def to_input(self) -> PresenceInput:
-        return PresenceInput(
-            application_date=self.application_date,
-            pr_date=self.pr_date,
-            temporary_periods=tuple(Period(p.start, p.end) for p in self.temporary_periods),
-            absences=tuple(Absence(a.departure, a.return_date) for a in self.absences),
-            sentence_periods=tuple(Period(p.start, p.end) for p in self.sentence_periods),
-        )
-
-
-class PresenceResponse(BaseModel):
-    eligible: bool
-    total_credit: float
-    required: int = REQUIRED_DAYS
-    pr_days: int
-    temporary_days: int
-    temporary_credit: float
-    days_absent: int
-    sentence_days: int
-    earliest_eligible_date: date | None
-    window_start: date
-    window_end: date
-
-    @classmethod
-    def of(cls, r: PresenceResult) -> PresenceResponse:
-        return cls(
-            eligible=r.eligible,
-            total_credit=r.total_credit,
-            required=r.required,
-            pr_days=r.pr_days,
-            temporary_days=r.temporary_days,
-            temporary_credit=r.temporary_credit,
-            days_absent=r.days_absent,
-            sentence_days=r.sentence_days,
-            earliest_eligible_date=r.earliest_eligible_date,
-            window_start=r.window_start,
-            window_end=r.window_end,
-        )
-
-
-class ProgramsRequest(_Model):
+class ProgramsRequest(ApiModel):
     """Answers of the "find out if you can immigrate" questionnaire."""
 
     goal: Goal

@@ -22,7 +22,6 @@ from northbound.portal.eligibility import questionnaire as q
 from northbound.portal.eligibility.api_models import (
     CrsRequest,
     FswRequest,
-    PresenceRequest,
     ProgramsRequest,
 )
 from northbound.portal.eligibility.crs import compute_crs, profile_problems
@@ -39,6 +38,7 @@ from northbound.portal.eligibility.forms import (
 from northbound.portal.eligibility.fsw import compute_fsw
 from northbound.portal.eligibility.matcher import PROGRAM_NAMES, match_programs
 from northbound.portal.eligibility.physical_presence import compute_presence, presence_problems
+from northbound.portal.eligibility.presence_models import PresenceRequest
 from northbound.portal.eligibility.reference import InvalidReference, make_code, read_code
 from northbound.portal.eligibility.text import N_
 from northbound.settings import LANGUAGES, Language
