@@ -130,7 +130,10 @@ async def test_staff_move_an_application_and_write_to_the_applicant(
         moved = await post_form(
             staff, f"{link}/stage", {"stage": "eligibility_review"}, form_page=link
         )
-        assert moved.status_code == 303
+        assert moved.status_code == 303 and moved.headers["location"].endswith("?moved=1")
+        confirmed = await staff.get(moved.headers["location"])
+        assert 'role="status"' in confirmed.text and "moved to its new stage" in confirmed.text
+        assert 'role="status"' not in (await staff.get(link)).text  # said once, after the act
         bad = await post_form(
             staff, f"{link}/stage", {"stage": "approved-by-magic"}, form_page=link
         )
@@ -146,6 +149,8 @@ async def test_staff_move_an_application_and_write_to_the_applicant(
             form_page=link,
         )
         assert sent.status_code == 303
+        shown = await staff.get(sent.headers["location"])
+        assert 'role="status"' in shown.text and "sent to the applicant" in shown.text
         document = found(
             r'href="(/en/account/staff/applications/[0-9a-f]{32}/files/'
             r'[0-9a-f]{32})"',

@@ -44,6 +44,10 @@ pages = database_pages(APP_PATHS)
 router = pages.router
 MAX_SUBJECT, MAX_BODY = 200, 4000
 
+# The redirects after a staff action name what was done (?sent=1, ?asked=1, ?moved=1): the
+# page then confirms it in words (staff_application.html). Anything else is ignored.
+CONFIRMATIONS = frozenset({"sent", "asked", "moved"})
+
 
 async def _staff(request: Request) -> tuple[Language, Visitor, User | None]:
     """The staff check for the operator console (``ops/console/routes.py``), which does not
@@ -120,6 +124,7 @@ async def _application_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
+    done: str | None = None,
 ) -> Response:
     db = accounts_state(request).db
     form = FORMS[application.kind]
@@ -137,6 +142,7 @@ async def _application_page(
         twin_href=pages.twin(request, "staff_application", application_id=application.id),
         breadcrumbs=_crumbs(language),
         application=application,
+        done=done,
         form=form,
         rows=rows,
         stages=stages_for(application.kind),
@@ -180,7 +186,9 @@ async def staff_application(
     user: Staff,
 ) -> Response:
     application = await _audited(request, user, application_id)
-    return await _application_page(request, visitor, language, user, application)
+    # what the form just posted did (the handlers redirect here): said once, at the top
+    done = next((key for key in request.query_params if key in CONFIRMATIONS), None)
+    return await _application_page(request, visitor, language, user, application, done=done)
 
 
 async def _applicant_language(request: Request, application: Application) -> Language:
@@ -221,7 +229,9 @@ async def staff_stage(
             status=400,
         )
     return redirect(
-        request, visitor, app_path("staff_application", language, application_id=application.id)
+        request,
+        visitor,
+        app_path("staff_application", language, application_id=application.id) + "?moved=1",
     )
 
 
