@@ -172,6 +172,9 @@ async def test_staff_move_an_application_and_write_to_the_applicant(
         )
         assert replied.status_code == 303
         assert await count_rows(app, Enquiry, Enquiry.state == "answered") == 1
+        confirmed = await staff.get(replied.headers["location"])
+        assert 'role="status"' in confirmed.text and "no longer open" in confirmed.text
+        assert 'role="status"' not in (await staff.get("/en/account/staff")).text
     async with app.state.db.session() as session:
         actions = [
             a.action

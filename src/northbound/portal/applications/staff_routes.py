@@ -84,7 +84,8 @@ def _message_errors(subject: str, body: str) -> dict[str, str]:
 async def work_queue(
     request: Request, language: PageLanguage, visitor: CurrentVisitor, user: Staff
 ) -> Response:
-    return await _queue_page(request, visitor, language)
+    answered = "answered" in request.query_params  # the redirect after a reply says so
+    return await _queue_page(request, visitor, language, answered=answered)
 
 
 async def _queue_page(
@@ -93,6 +94,7 @@ async def _queue_page(
     language: Language,
     reply_errors: dict[int, dict[str, str]] | None = None,
     status: int = 200,
+    answered: bool = False,
 ) -> Response:
     db = accounts_state(request).db
     return render(
@@ -109,6 +111,7 @@ async def _queue_page(
         stage_title=stage_title,
         topics=dict(messages.TOPICS),
         reply_errors=reply_errors or {},
+        answered=answered,
         application_href=lambda a: app_path("staff_application", language, application_id=a.id),
         enquiry_action=lambda e: app_path("staff_enquiry", language, enquiry_id=e.id),
         status=status,
