@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 from crs import PAYLOADS
-from pages import PYTHON, free_port, pin, start_server, wait_until_up
+from pages import PYTHON, free_port, start_server, wait_until_up, wrk
 
 TARGET = 0.95
 # Each request from its own address; the body and method come from the command line.
@@ -48,17 +47,10 @@ end
 """
 
 
-def wrk(url: str, seconds: int, connections: int, method: str, body: str, script: Path) -> float:
+def crowd(url: str, seconds: int, connections: int, method: str, body: str, script: Path) -> float:
+    """wrk through the crowd script: ``method`` with ``body``, each from its own address."""
     env = {**os.environ, "NB_METHOD": method, "NB_BODY": body}
-    command = [*pin(1), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url]
-    output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if not match:
-        raise RuntimeError(f"could not read wrk output:\n{output}")
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    if non_2xx:
-        raise RuntimeError(f"{non_2xx.group(1)} error responses from {url}:\n{output}")
-    return float(match.group(1))
+    return wrk(url, seconds, connections, ["-s", str(script)], env)
 
 
 def site(work: Path, name: str, protected: bool) -> tuple[subprocess.Popen[bytes], int]:
@@ -100,12 +92,12 @@ def main() -> None:
         for label, method, path, body in paths:
             rounds = results[label] = {"protected": [], "unprotected": []}
             for _, port in servers:  # warm up both
-                wrk(f"http://127.0.0.1:{port}{path}", 2, args.connections, method, body, script)
+                crowd(f"http://127.0.0.1:{port}{path}", 2, args.connections, method, body, script)
             for number in range(1, args.rounds + 1):
                 for name, (_, port) in zip(rounds, servers, strict=True):
                     url = f"http://127.0.0.1:{port}{path}"
                     rounds[name].append(
-                        wrk(url, args.seconds, args.connections, method, body, script)
+                        crowd(url, args.seconds, args.connections, method, body, script)
                     )
                 p, u = rounds["protected"][-1], rounds["unprotected"][-1]
                 print(

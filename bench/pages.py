@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,12 +80,18 @@ def start_server(target: str, port: int, env: dict[str, str]) -> subprocess.Pope
     return subprocess.Popen(command, env=env, cwd=ROOT)
 
 
-def wrk(url: str, seconds: int, connections: int) -> float:
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int,
+    options: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> float:
+    """Requests per second (every answer must be 2xx or 3xx); ``options``: more wrk flags
+    (a Lua script), ``env``: the environment the script reads."""
+    command = [*pin(1), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     output = subprocess.run(
-        [*pin(1), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*command, *options, url], capture_output=True, text=True, check=True, env=env
     ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if not match:

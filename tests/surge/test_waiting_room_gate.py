@@ -166,13 +166,17 @@ async def test_exempt_paths_and_head_requests(site: Any) -> None:
     assert head.status_code == 200 and head.content == b""
 
 
-async def test_room_off_hands_out_passes_without_waiting() -> None:
-    clock = FakeClock()
-    room = make_room(InProcessStore(), clock)
+async def _room_off() -> tuple[WaitingRoom, httpx.ASGITransport]:
+    """A room switched off, behind its gate."""
+    room = make_room(InProcessStore(), FakeClock())
     await room.store.update_controls(Controls(mode="off"))
     await room.tick()
     gate = WaitingRoomMiddleware(EchoApp(), room=room, cookie_prefix="nb_")
-    transport = httpx.ASGITransport(app=gate)
+    return room, httpx.ASGITransport(app=gate)
+
+
+async def test_room_off_hands_out_passes_without_waiting() -> None:
+    _, transport = await _room_off()
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
         assert (await client.get("/apply")).text == "served pass=1"
         assert (await client.get("/apply")).text == "served pass=1"
@@ -182,12 +186,7 @@ async def test_room_off_lets_cookie_less_json_calls_through_without_a_place() ->
     """A script calling the API keeps no cookie: while the room is off it costs no place and
     no signed pass; a browser's page still gets its pass; once the room is on, the script
     queues like everyone."""
-    clock = FakeClock()
-    room = make_room(InProcessStore(), clock)
-    await room.store.update_controls(Controls(mode="off"))
-    await room.tick()
-    gate = WaitingRoomMiddleware(EchoApp(), room=room, cookie_prefix="nb_")
-    transport = httpx.ASGITransport(app=gate)
+    room, transport = await _room_off()
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as script:
         for _ in range(3):
             response = await script.post("/api/v1/score", json={}, headers={"cookie": ""})
