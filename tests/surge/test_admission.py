@@ -156,6 +156,30 @@ async def test_standing_queue_switches_to_short_timeout_and_newest_first() -> No
     assert lim.waiting == 0
 
 
+async def test_a_standing_queue_still_serves_what_can_start_in_time() -> None:
+    """Regression (the lab's election-night run at about capacity): a standing queue gave
+    every newcomer CoDel's 10 ms to start, so people inside the site got 503s by the thousand
+    for waits the server would have cleared in a few hundred milliseconds. The default target
+    is half a second now, and a priority with a shorter timeout of its own keeps it."""
+    clock = FakeClock(50.0)
+    timeouts = {CRITICAL: 2.0, NORMAL: 1.0, SHEDDABLE: 0.02}
+    lim = limiter(1, clock=clock, queue_timeouts=timeouts, codel_interval=0.1)
+    held = take(lim, CRITICAL, 1)
+    first = asyncio.create_task(lim.acquire(NORMAL))
+    await asyncio.sleep(0)
+    clock.now += 0.2  # the queue has not been empty for 200 ms: it is standing
+    second = asyncio.create_task(lim.acquire(NORMAL))
+    sheddable = asyncio.create_task(lim.acquire(SHEDDABLE))
+    assert await sheddable is ShedReason.TIMEOUT  # 0.02 s, shorter than the standing target
+    await asyncio.sleep(0.1)  # ten times CoDel's classic target
+    assert not second.done() and not first.done()
+    held[0].release()
+    assert isinstance(await second, Permit)  # newest first while the queue stands
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+
+
 async def test_loop_lag_vetoes_sheddable_only() -> None:
     lag = FakeLag(0.5)
     lim = limiter(2, lag_signal=lag, lag_threshold=0.1)

@@ -120,6 +120,34 @@ async def test_room_stays_off_for_a_queue_and_turns_on_for_sustained_refusals() 
     assert room.is_on()
 
 
+async def test_the_inlet_speeds_up_while_requests_queue_but_nobody_is_refused() -> None:
+    """Regression (the lab's election-night run): at capacity a CPU-bound server always has a
+    few requests queued for a moment, so admission control reads saturated on most ticks.
+    The inlet held its rate on every such tick and the server sat 12 % idle with 200 people
+    in line. Only refusals hold the rate now."""
+    clock = FakeClock()
+    capacity = FakeCapacity(limit=20, clock=clock)
+    room = make_room(make_store("memory"), clock, capacity)
+    await switch_on(room)
+    for index in range(300):
+        await Visitor(f"q{index}").poll(room)
+    capacity.in_flight = 5  # a quarter of the limit busy on average
+    capacity.saturated, capacity.shedding = True, False  # requests queue, nobody refused
+    rates = []
+    for _ in range(5):
+        clock.advance(1)
+        await room.tick()
+        rates.append(room.inlet.rate)
+    assert all(later > earlier for earlier, later in itertools.pairwise(rates))
+    capacity.shedding = True  # now people are turned away: the rate holds
+    clock.advance(1)
+    await room.tick()
+    held = room.inlet.rate
+    clock.advance(1)
+    await room.tick()
+    assert room.inlet.rate <= held
+
+
 async def test_the_request_that_ends_a_wait_ranks_first() -> None:
     classify = DefaultClassifier("nb_session")
     scope = {"type": "http", "method": "GET", "headers": [], "surge.pass": object()}
@@ -268,10 +296,11 @@ async def test_a_request_waiting_elsewhere_gives_its_slot_back() -> None:
 
 
 async def test_the_line_moves_on_every_tick_while_admission_control_flickers() -> None:
-    """The site is at half its limit; admission control queues a request for a moment on
-    most ticks. The first inlet let nobody in on such a tick, then everyone the spare could
-    hold: bursts of hundreds, then seconds of a still line (seen in crowd runs, every 6-10 s).
-    The line must move on every tick, by a count that changes smoothly."""
+    """The site is at half its limit; admission control queues a request for a moment, and
+    turns one away in a burst, on most ticks. The first inlet let nobody in on such a tick,
+    then everyone the spare could hold: bursts of hundreds, then seconds of a still line
+    (seen in crowd runs, every 6-10 s). The line must move on every tick, by a count that
+    changes smoothly."""
     clock = FakeClock()
     capacity = FakeCapacity(limit=20, in_flight=10)
     room = make_room(make_store("memory"), clock, capacity, requests_per_session=0.05)
@@ -282,8 +311,7 @@ async def test_the_line_moves_on_every_tick_while_admission_control_flickers() -
     flicker = random.Random(3)
     admitted = []
     for _ in range(40):
-        capacity.saturated = flicker.random() < 0.8
-        capacity.shedding = False
+        capacity.saturated = capacity.shedding = flicker.random() < 0.8
         clock.advance(1)
         before = room.state.serving
         await room.tick()

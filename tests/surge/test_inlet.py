@@ -16,7 +16,7 @@ from northbound.surge.waiting_room.inlet import InletInputs, InletPolicy
 
 def _inputs(**changes: object) -> InletInputs:
     values: dict[str, object] = {
-        "limit": 20, "busy": 0.0, "saturated": False, "active": 0, "pending": 0,
+        "limit": 20, "busy": 0.0, "refusing": False, "active": 0, "pending": 0,
         "waiting": 10_000, "elapsed_seconds": 1.0, "paused": False,
         "fixed_rate_per_minute": None, "admit_cap_per_minute": None,
     }  # fmt: skip
@@ -33,8 +33,8 @@ def _policy(gain: float = 0.3) -> InletPolicy:
 @dataclass
 class Site:
     """People let in stay ``visit`` seconds and keep ``per_person`` requests in flight each;
-    admission control flickers saturated (a few milliseconds of queue) ``flicker`` of the
-    time while it has room, and is saturated for good past its limit."""
+    admission control turns someone away on ``flicker`` of the ticks while it has room (a
+    burst), and on every tick past its limit."""
 
     limit: int = 20
     visit: int = 30
@@ -48,10 +48,10 @@ class Site:
 
     def tick(self, policy: InletPolicy, waiting: int = 10_000) -> int:
         busy = self.busy()
-        saturated = busy >= self.limit or self.rng.random() < self.flicker
+        refusing = busy >= self.limit or self.rng.random() < self.flicker
         admit = policy.decide(
             _inputs(
-                limit=self.limit, busy=busy, saturated=saturated, active=sum(self.inside),
+                limit=self.limit, busy=busy, refusing=refusing, active=sum(self.inside),
                 waiting=waiting,
             )
         )  # fmt: skip
@@ -89,7 +89,7 @@ def test_the_rate_does_not_grow_while_admission_control_refuses_people() -> None
     policy = _policy()
     policy.follow(10.0)
     for _ in range(5):
-        policy.decide(_inputs(busy=2.0, saturated=True))
+        policy.decide(_inputs(busy=2.0, refusing=True))
     assert policy.rate == 10.0
 
 
@@ -99,7 +99,7 @@ def test_a_site_past_its_aim_cuts_the_rate_and_a_full_one_lets_nobody_in() -> No
     assert policy.decide(_inputs(busy=19.0)) >= 1  # past the aim of 16: fewer, not none
     assert policy.rate < 10.0
     rate = policy.rate
-    assert policy.decide(_inputs(busy=20.0, saturated=True)) == 0  # the whole limit
+    assert policy.decide(_inputs(busy=20.0, refusing=True)) == 0  # the whole limit
     assert policy.rate >= InletPolicy.MIN_RATE
     assert policy.decide(_inputs(busy=0.0)) >= 1  # room again: on the very next tick
     assert policy.rate > rate / 2

@@ -13,7 +13,12 @@ from northbound.surge.admission.accept_queue import BacklogSignal
 from northbound.surge.admission.aimd import AIMDLimit
 from northbound.surge.admission.gradient2 import Gradient2Limit
 from northbound.surge.admission.limit import DEFAULT_CLOCK, FixedLimit, Limit
-from northbound.surge.admission.limiter import DEFAULT_QUEUE_TIMEOUTS, DEFAULT_SHARES, Limiter
+from northbound.surge.admission.limiter import (
+    DEFAULT_CODEL_TARGET,
+    DEFAULT_QUEUE_TIMEOUTS,
+    DEFAULT_SHARES,
+    Limiter,
+)
 from northbound.surge.admission.loop_lag import LagSignal
 from northbound.surge.admission.priority import Priority
 from northbound.surge.types import Clock
@@ -58,7 +63,10 @@ class AdmissionSettings(BaseModel):
         default=DEFAULT_QUEUE_TIMEOUTS[Priority.SHEDDABLE], ge=0.0
     )
     codel_target_seconds: float = Field(
-        default=0.01, ge=0.0, description="Queue timeout while the queue is standing."
+        default=DEFAULT_CODEL_TARGET,
+        ge=0.0,
+        description="Longest queue wait while the queue is standing (a priority whose own "
+        "timeout is shorter keeps it).",
     )
     codel_interval_seconds: float = Field(
         default=0.1, gt=0.0, description="A queue not empty for this long is standing."

@@ -37,10 +37,14 @@ its aim. Slow on purpose: the loop's delay is a visit, tens of seconds, and a ra
 doubled each second went from 12 to 93 people a second in five, then spent forty seconds
 paying for it (in the simulator).
 
-Why the rate never grows while admission control is saturated (queueing or refusing requests
-in the last moment), and is not cut either unless the load is past the aim: a Poisson crowd
-at 60 % of the limit queues a request for a few milliseconds several times a second, and an
-inlet that stopped for that was stopped 80 % of the time. The rate also does not grow past
+Why the rate never grows while admission control is refusing people (a 503 since the previous
+tick), and is not cut either unless the load is past the aim: those refusals are the site
+saying it has no room for more. A request *queued* for a moment is not: a Poisson crowd at
+60 % of the limit queues a request for a few milliseconds several times a second, and a
+CPU-bound server at capacity always has a few waiting (that queue is what keeps it busy).
+An inlet that stopped on every queued request (the rule until the lab's election-night run)
+was stopped on most ticks at the peak, and let the server sit 12 % idle while 200 people
+waited in line. The rate also does not grow past
 what the line could use (twice the people waiting, a second), so a short line does not build
 up a rate that lets in the first 500 of the next crowd at once. It starts, when the room turns
 on, from the pace people were entering at just before (:meth:`InletPolicy.follow`): the site
@@ -64,7 +68,7 @@ from dataclasses import dataclass
 class InletInputs:
     limit: int
     busy: float  # mean requests in flight since the previous tick
-    saturated: bool
+    refusing: bool  # admission control turned someone away since the previous tick
     active: int
     pending: int
     waiting: int  # people in line, places not yet served
@@ -112,7 +116,7 @@ class InletPolicy:
         expected = inputs.busy + self.per_holder * inputs.pending
         ratio = aim / expected if expected > 0 else self._MAX_UP
         ratio = min(self._MAX_UP, max(1 / self._MAX_DOWN, ratio))
-        if inputs.saturated:
+        if inputs.refusing:
             ratio = min(ratio, 1.0)
         rate = self.rate * ratio ** min(1.0, self.gain * elapsed)
         if rate > self.rate:  # growing: not past what the line could use

@@ -59,12 +59,14 @@ class Line:
 
             base = clamp(estimate / 5  (or low + ahead / 50 with no estimate), low, high)
 
-        A visitor whose turn is due sooner than the shortest interval is told to come back
-        when it is due: they find out at their next poll, so a fixed interval would add up
-        to a whole interval to a short wait, and make the wait they were promised untrue.
+        A visitor whose turn is due within the shortest interval is told to come back when
+        it is due: they find out at their next poll, so a fixed interval would add up to a
+        whole interval to a short wait, and make the wait they were promised untrue. (Due in
+        exactly the shortest interval counts: jittered, it sent a fifth of those told "5
+        seconds" back at 4, a moment too early, to wait again.)
         """
         low = self._low
-        if estimate is not None and estimate.seconds < low:
+        if estimate is not None and estimate.seconds <= low:
             return max(1, estimate.seconds)
         base = estimate.seconds / 5 if estimate is not None else low + ahead / 50
         base = min(max(base, low), self._high)
@@ -77,7 +79,12 @@ class Line:
         if ahead < 0:
             ahead = 0
         # paused: the outflow is zero for as long as the operator says, nobody can estimate it
-        estimate = None if state.paused else self._estimator.estimate(ahead + 1)
+        tick = self._tick
+        estimate = (
+            None
+            if state.paused
+            else self._estimator.estimate(ahead + 1, max(0.0, tick.next_at - tick.clock()))
+        )
         refresh = self.refresh_seconds(ahead, estimate)
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
         view: WaitView = tuple.__new__(

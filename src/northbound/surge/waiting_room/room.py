@@ -72,9 +72,7 @@ class WaitingRoom:
         self.store = store
         self.capacity: CapacitySignal = capacity if capacity is not None else _IdleCapacity()
         self.clock = clock
-        self.estimator = OutflowEstimator(
-            settings.eta_window_seconds, notice_seconds=settings.tick_seconds / 2
-        )
+        self.estimator = OutflowEstimator(settings.eta_window_seconds, settings.tick_seconds)
         self.inlet = InletPolicy(
             target_utilisation=settings.target_utilisation,
             requests_per_session=settings.requests_per_session,

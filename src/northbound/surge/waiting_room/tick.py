@@ -80,8 +80,16 @@ class Tick:
         self._busy_seen = capacity.busy_seconds
         self._shed_seen = capacity.shed_total
         self._pressure_ticks = 0  # consecutive ticks on which requests were turned away
+        self._refusing = False  # admission control turned someone away since the last tick
         self._busy = 0.0  # mean requests in flight over the last tick
         self._drained_since: float | None = None
+
+    @property
+    def next_at(self) -> float:
+        """When this instance's next tick is due (by the tick period; a late loop runs it
+        later)."""
+        last = self._last_tick if self._last_tick is not None else self.clock()
+        return last + self.settings.tick_seconds
 
     async def __call__(self) -> None:
         now = self.clock()
@@ -92,6 +100,7 @@ class Tick:
         if state.opens_at is not None and state.prequeue_key is None and now >= state.opens_at:
             await self.store.open_prequeue(secrets.token_bytes(16), now)
             state = await self.store.state(epochs=epochs)
+        self._refusing = self._turned_away()
         state = await self._auto_switch(state, now, epochs)
         self.activity.rotate(now)
         if is_on(state) and not in_prequeue(state):
@@ -172,7 +181,7 @@ class Tick:
         if state.mode != "auto":
             return state
         capacity = self.capacity
-        pressed = self._turned_away() and capacity.saturated
+        pressed = self._refusing and capacity.saturated
         self._pressure_ticks = self._pressure_ticks + 1 if pressed else 0
         settings = self.settings
         activate_ticks = max(1, math.ceil(settings.activate_seconds / settings.tick_seconds))
@@ -208,7 +217,7 @@ class Tick:
             InletInputs(
                 limit=capacity.limit,
                 busy=self._busy,
-                saturated=capacity.saturated,
+                refusing=self._refusing,
                 active=activity.active_holders,
                 pending=activity.pending(now),
                 waiting=max(0, state.tail - state.serving),
