@@ -11,7 +11,8 @@ import statistics
 import time
 
 from northbound.portal.eligibility.api_models import CrsRequest
-from northbound.portal.eligibility.crs import CrsProfile, compute_crs
+from northbound.portal.eligibility.crs import compute_crs
+from northbound.portal.eligibility.crs_profile import CrsProfile
 
 COUNT = 20_000
 RUNS = 7

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from northbound.portal.eligibility.crs import CrsProfile, CrsResult, Spouse
+from northbound.portal.eligibility.crs import CrsResult
+from northbound.portal.eligibility.crs_profile import CrsProfile, Spouse
 from northbound.portal.eligibility.crs_tables import CanadianEducation, Education
 from northbound.portal.eligibility.language import LanguageLevels, OfficialLanguage
 

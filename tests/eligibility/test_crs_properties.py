@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from northbound.portal.eligibility import crs_tables as t
-from northbound.portal.eligibility.crs import CrsProfile, Spouse, compute_crs
+from northbound.portal.eligibility.crs import compute_crs
+from northbound.portal.eligibility.crs_profile import CrsProfile, Spouse
 from northbound.portal.eligibility.crs_tables import CanadianEducation, Education
 from northbound.portal.eligibility.language import LanguageLevels, OfficialLanguage
 

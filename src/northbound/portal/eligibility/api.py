@@ -22,7 +22,8 @@ from northbound.portal.eligibility.api_models import (
     ProgramsRequest,
     ProgramsResponse,
 )
-from northbound.portal.eligibility.crs import compute_crs, profile_problems
+from northbound.portal.eligibility.crs import compute_crs
+from northbound.portal.eligibility.crs_profile import profile_problems
 from northbound.portal.eligibility.fsw import compute_fsw
 from northbound.portal.eligibility.matcher import match_programs
 from northbound.portal.eligibility.physical_presence import compute_presence, presence_problems

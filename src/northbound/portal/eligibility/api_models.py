@@ -22,7 +22,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from northbound.portal.eligibility.crs import CrsProfile, CrsResult, Spouse
+from northbound.portal.eligibility.crs import CrsResult
+from northbound.portal.eligibility.crs_profile import CrsProfile, Spouse
 from northbound.portal.eligibility.crs_tables import CanadianEducation, Education
 from northbound.portal.eligibility.factors import Factor
 from northbound.portal.eligibility.fsw import PASS_MARK, Adaptability, FswProfile, FswResult

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from northbound.portal.eligibility.crs import CrsProfile, CrsResult, compute_crs
+from northbound.portal.eligibility.crs import CrsResult, compute_crs
+from northbound.portal.eligibility.crs_profile import CrsProfile
 from northbound.portal.eligibility.crs_tables import PROVINCIAL_NOMINATION_POINTS, CanadianEducation
 from northbound.portal.eligibility.fsw import Adaptability, FswProfile, FswResult, compute_fsw
 from northbound.portal.eligibility.physical_presence import REQUIRED_DAYS

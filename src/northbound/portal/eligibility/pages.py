@@ -24,7 +24,8 @@ from northbound.portal.eligibility.api_models import (
     FswRequest,
     ProgramsRequest,
 )
-from northbound.portal.eligibility.crs import compute_crs, profile_problems
+from northbound.portal.eligibility.crs import compute_crs
+from northbound.portal.eligibility.crs_profile import profile_problems
 from northbound.portal.eligibility.forms import (
     PRESENCE_LISTS,
     crs_payload,
