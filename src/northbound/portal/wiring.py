@@ -20,6 +20,7 @@ from northbound.portal.accounts import routes as account_routes
 from northbound.portal.accounts.state import AccountsState
 from northbound.portal.applications import api as application_api
 from northbound.portal.applications import document_routes as application_document_routes
+from northbound.portal.applications import message_routes as application_message_routes
 from northbound.portal.applications import routes as application_routes
 from northbound.portal.applications import staff_routes as application_staff_routes
 from northbound.portal.applications.storage import LocalDiskStore
@@ -71,6 +72,7 @@ def install_applications(app: FastAPI) -> None:
         application_staff_routes.pages,
         application_document_routes.pages,
         application_routes.pages,
+        application_message_routes.pages,
     )
     app.include_router(application_api.router)
 

@@ -1,5 +1,6 @@
 """The applicant's pages: account home, applications (draft steps, documents, review,
-status tracker), the secure inbox and enquiries — in English and French."""
+status tracker) — in English and French. The secure inbox and enquiries are in
+``message_routes.py``."""
 
 from __future__ import annotations
 
@@ -340,78 +341,4 @@ async def _review(
         status=status,
         action=step_href(language, application, step),
         previous=step_href(language, application, form.steps[index - 1]),
-    )
-
-
-@pages.page("inbox", ["GET"])
-async def inbox(
-    request: Request, language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
-) -> Response:
-    state = accounts_state(request)
-    items = await messages.inbox(state.db, user.id)
-    await messages.mark_read(state.db, user.id, state.clock())
-    return render(
-        request,
-        visitor,
-        language,
-        "applications/inbox.html",
-        title="Secure messages",
-        twin_href=pages.twin(request),
-        breadcrumbs=account_crumbs(language),
-        items=items,
-    )
-
-
-@pages.page("enquiries", ["GET", "POST"])
-async def enquiries(
-    request: Request, language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
-) -> Response:
-    state = accounts_state(request)
-    applications = [
-        a for a in await service.list_applications(state.db, user.id) if a.receipt_number
-    ]
-    errors: dict[str, str] = {}
-    values: dict[str, str] = {}
-    status = 200
-    reference = ""
-    if request.method == "POST":
-        form = await read_form(request, visitor)
-        values = {
-            "topic": clipped(form, "topic", 40),
-            "body": clipped(form, "body", 5000),
-            "application": clipped(form, "application", 40),
-        }
-        errors = messages.check_enquiry(
-            values["topic"], values["body"], values["application"], {a.id for a in applications}
-        )
-        if not errors:
-            key = submission_key(form.get("idempotency_key"))
-            reference = await messages.send_enquiry(
-                state.db,
-                user.id,
-                values["topic"],
-                values["body"],
-                values["application"] or None,
-                key,
-                state.clock(),
-            )
-            values = {}
-        else:
-            status = 400
-    sent = await messages.enquiries_of(state.db, user.id)
-    return render(
-        request,
-        visitor,
-        language,
-        "applications/enquiries.html",
-        title="Ask us a question",
-        twin_href=pages.twin(request),
-        breadcrumbs=account_crumbs(language),
-        applications=applications,
-        topics=messages.TOPICS,
-        sent=sent,
-        reference=reference,
-        errors=errors,
-        values=values,
-        status=status,
     )
