@@ -28,7 +28,7 @@ from northbound.portal.accounts.sessions import COOKIE_NAME as SESSION_COOKIE
 from northbound.portal.accounts.sessions import is_signed
 from northbound.portal.applications.api import SESSION_PATH
 from northbound.portal.eligibility.api import api_router as eligibility_api
-from northbound.portal.eligibility.pages import PATHS as ELIGIBILITY_PATHS
+from northbound.portal.eligibility.page_parts import PATHS as ELIGIBILITY_PATHS
 from northbound.settings import Language, Settings
 from northbound.surge.admission import AdmissionControl, AdmissionControlMiddleware
 from northbound.surge.admission.classify import UNSAFE_METHODS

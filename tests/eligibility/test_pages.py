@@ -10,7 +10,7 @@ from html import unescape
 import httpx
 import pytest
 
-from northbound.portal.eligibility import pages
+from northbound.portal.eligibility import page_parts
 from northbound.portal.eligibility.forms import decimal_point
 from northbound.portal.eligibility.questionnaire import COOKIE_NAME
 from northbound.settings import Language
@@ -256,13 +256,13 @@ async def test_bad_or_expired_reference_code(
     r = await client.get("/en/eligibility/crs-calculator?code=NOT-A-CODE")
     assert r.status_code == 400 and "not valid or has expired" in r.text
     # A code issued 61 days ago has expired.
-    monkeypatch.setattr(pages, "today", lambda: date.today() - timedelta(days=61))
+    monkeypatch.setattr(page_parts, "today", lambda: date.today() - timedelta(days=61))
     for slug, data in STEPS_EN:
         await client.post(f"/en/eligibility/find-out/{slug}", data=data)
     html = (await client.get("/en/eligibility/find-out/results")).text
     code = re.search(r'<code id="reference-code">([A-Z0-9-]+)</code>', html)
     assert code
-    monkeypatch.setattr(pages, "today", date.today)
+    monkeypatch.setattr(page_parts, "today", date.today)
     r = await client.get(f"/fr/admissibilite/calculateur-scg?code={code.group(1)}")
     assert r.status_code == 400 and "a expiré" in r.text
 
@@ -280,8 +280,8 @@ async def test_the_french_form_takes_a_score_written_the_french_way(
 ) -> None:
     french = {**CRS_FORM, "first_language__speaking": "6,5", "first_language__reading": "6.5"}
     dotted = {**CRS_FORM, "first_language__speaking": "6.5", "first_language__reading": "6.5"}
-    comma = await client.post(pages.PATHS["crs"]["fr"], data=french)
-    point = await client.post(pages.PATHS["crs"]["fr"], data=dotted)
+    comma = await client.post(page_parts.PATHS["crs"]["fr"], data=french)
+    point = await client.post(page_parts.PATHS["crs"]["fr"], data=dotted)
     assert comma.status_code == point.status_code == 200, field_errors(comma.text)
     assert total(comma.text) == total(point.text)
 
@@ -290,7 +290,7 @@ async def test_the_french_form_takes_a_score_written_the_french_way(
 async def test_results_say_test_scores_became_benchmark_levels(
     client: httpx.AsyncClient, language: Language, level: str
 ) -> None:
-    page = await client.post(pages.PATHS["crs"][language], data=CRS_FORM)  # IELTS 7/8/7/7
+    page = await client.post(page_parts.PATHS["crs"][language], data=CRS_FORM)  # IELTS 7/8/7/7
     assert page.status_code == 200
     assert page.text.count(f"<td>{level}</td>") == 4
     assert (

@@ -186,7 +186,7 @@ async def test_sessions_and_open_forms_survive_a_rotation(
 
 
 async def test_reference_codes_survive_a_rotation(make_settings: Callable[..., Settings]) -> None:
-    from northbound.portal.eligibility.pages import today
+    from northbound.portal.eligibility.page_parts import today
     from northbound.portal.eligibility.reference import make_code
 
     code = make_code({"age": "29"}, OLD, today())

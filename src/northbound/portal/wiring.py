@@ -28,6 +28,7 @@ from northbound.portal.contact import routes as contact_routes
 from northbound.portal.content import routes as content_routes
 from northbound.portal.eligibility.api import api_router as eligibility_api
 from northbound.portal.eligibility.pages import pages as eligibility_pages
+from northbound.portal.eligibility.questionnaire_pages import pages as questionnaire_pages
 from northbound.portal.lottery import routes as lottery_routes
 from northbound.portal.lottery import staff_routes as lottery_staff_routes
 from northbound.surge.waiting_room import WaitingRoom
@@ -54,7 +55,7 @@ def install_content_search(app: FastAPI) -> None:
 def install_eligibility_tools(app: FastAPI) -> None:
     """The calculators' JSON API and their pages."""
     app.include_router(eligibility_api)
-    include_pages(app, eligibility_pages)
+    include_pages(app, eligibility_pages, questionnaire_pages)
 
 
 def install_accounts(app: FastAPI) -> None:
