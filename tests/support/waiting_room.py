@@ -114,3 +114,11 @@ class Visitor:
     @property
     def admitted(self) -> bool:
         return isinstance(self.last, Admitted)
+
+
+async def tick_and_let_in(room: WaitingRoom, clock: FakeClock) -> None:
+    """One tick, then the tick period over which it lets its batch in: a batch is let in
+    place by place over the period (``Tick.released``), so a poll at the tick's own instant
+    finds none of it yet."""
+    await room.tick()
+    clock.advance(room.settings.tick_seconds)

@@ -26,6 +26,7 @@ from tests.support.waiting_room import (
     make_room,
     make_store,
     switch_on,
+    tick_and_let_in,
 )
 
 
@@ -159,7 +160,7 @@ async def test_the_request_that_ends_a_wait_ranks_first() -> None:
     visitor = Visitor("waited")
     assert isinstance(await visitor.poll(room), Waiting)
     clock.advance(2)
-    await room.tick()
+    await tick_and_let_in(room, clock)
     assert visitor.token is not None
     ticket = room.check_pass(visitor.token, visitor.id)
     assert ticket is not None

@@ -21,7 +21,7 @@ from northbound.surge.waiting_room.admin import bearer_authorizer
 from northbound.surge.waiting_room.memory_store import InProcessStore
 from northbound.surge.waiting_room.wording import format_duration
 from tests.support.clock import FakeClock
-from tests.support.waiting_room import make_room, switch_on
+from tests.support.waiting_room import make_room, switch_on, tick_and_let_in
 
 
 class EchoApp:
@@ -50,7 +50,7 @@ async def site() -> AsyncIterator[tuple[WaitingRoom, FakeClock, httpx.AsyncClien
 async def _admit_everyone(room: WaitingRoom, clock: FakeClock) -> None:
     await room.store.update_controls(Controls(paused=False, fixed_rate_per_minute=60_000))
     clock.advance(1)
-    await room.tick()
+    await tick_and_let_in(room, clock)
 
 
 def _single(pattern: str, text: str) -> str:

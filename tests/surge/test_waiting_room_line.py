@@ -22,6 +22,7 @@ from tests.support.waiting_room import (
     make_room,
     make_store,
     switch_on,
+    tick_and_let_in,
 )
 
 STORES = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
@@ -210,7 +211,7 @@ async def test_prequeue_is_shuffled_once_then_fifo(store_factory: Any) -> None:
     assert [v.position for v in late] == list(range(14, 19))
     await room.store.update_controls(Controls(fixed_rate_per_minute=60 * 18))
     clock.advance(1)
-    await room.tick()
+    await tick_and_let_in(room, clock)
     for visitor in early + late:
         assert isinstance(await visitor.poll(room), Admitted)
 
@@ -385,6 +386,35 @@ async def test_short_waits_are_told_to_the_second() -> None:
     assert _p90(errors) <= 0.25
 
 
+async def test_a_tick_lets_its_batch_in_over_the_tick_not_at_once() -> None:
+    """Regression (the lab's election-night run): a tick's whole batch was let in at the
+    tick, and since people poll when their turn is due, they all came back in the same
+    instant: a burst of 60-90 requests at the start of each second that admission control
+    then refused. The batch is let in place by place over the tick period, in order, and
+    each of its people is told when their own moment is."""
+    clock = FakeClock()
+    room = make_room(make_store("memory", None, ""), clock)
+    await switch_on(room, fixed_rate_per_minute=600)  # ten places a one-second tick
+    visitors = [Visitor(f"b{i}") for i in range(10)]
+    for visitor in visitors:
+        await visitor.poll(room)
+    clock.advance(1)
+    await room.tick()
+    assert room.state.serving == 10
+    assert isinstance(await visitors[0].poll(room), Waiting)  # not all at the tick's instant
+    shown = [room.view(v.position or 0).estimate for v in visitors]
+    assert all(e is not None and e.seconds == 1 for e in shown)  # all within this second
+    admitted_at: list[float] = []
+    for _ in range(10):
+        clock.advance(0.1)
+        for visitor in visitors:
+            if not visitor.admitted and isinstance(await visitor.poll(room), Admitted):
+                admitted_at.append(round(clock.now - 1, 1))
+    assert len(admitted_at) == 10
+    assert [v.admitted_at for v in visitors] == sorted(v.admitted_at or 0 for v in visitors)
+    assert len(set(admitted_at)) >= 9  # one or two at a time, not ten at once
+
+
 def test_a_wait_of_the_shortest_interval_is_polled_when_due() -> None:
     """Regression (the lab's election-night run): told "5 seconds", a visitor was sent back
     after a jittered 4-6 s, so a fifth of them polled a moment before their turn and waited
@@ -454,7 +484,7 @@ async def test_restarting_an_instance_loses_no_place(redis_url: str, redis_prefi
             assert visitor.position == before
         await room.store.update_controls(Controls(fixed_rate_per_minute=300))
         clock.advance(1)
-        await room.tick()
+        await tick_and_let_in(room, clock)
         for visitor in visitors:
             assert isinstance(await visitor.poll(room), Admitted)
     finally:

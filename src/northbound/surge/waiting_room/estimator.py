@@ -18,22 +18,22 @@ line in two ways: let in at ``r`` a second, and giving up at ``h * A(t)`` a seco
 Left out, the people who will give up while waiting made every long wait look longer than it
 turned out (in a crowd of impatient browsers, estimates several times the actual wait).
 
-``W`` is when the serving number would reach the visitor's place if it flowed; it moves in
-steps, once a tick. The place is let in by the tick that first gets past ``W``, and this
-instance knows when its next tick is due (``u`` seconds from now, ``T`` apart), so::
+``W`` counts from the moment the line next moves: this instance's next tick, ``u`` seconds
+away, which lets its batch in one place after another over the tick period
+(:meth:`~.tick.Tick.released`), so the places beyond the current batch are reached at about
+``r`` a second from then::
 
-    due  = u + (ceil(W / T) - 1) * T
-    wait = ceil(due)                  (whole seconds: what the page says and how long the
-                                       visitor waits before the poll that finds them in)
+    wait = ceil(u + W)        (whole seconds: what the page says, and how long the visitor
+                               waits before the poll that finds them in)
 
-Why the tick's phase and the ceiling. The visitor finds out at their next poll, which the room
+Why the next tick and the ceiling. The visitor finds out at their next poll, which the room
 times for when the turn is due (:meth:`~.line.Line.refresh_seconds`). A poll that comes a
-moment before the tick finds the place still waiting and costs a whole further interval, so an
+moment early finds the place still waiting and costs a whole further interval, so an
 estimate of ``W`` plus half a tick, rounded to the nearest second, was late for more than a
-third of the short waits in the lab (2 s shown, 3 s waited; 4 s shown, 6 s waited): a p90 error
-of 40 %. Rounded up from the actual step, the poll comes after the tick that lets the visitor
-in, and the wait shown is the wait they have. (With several instances the serving number also
-moves on the others' ticks; this instance's phase is then a bound, late by under a tick.)
+third of the short waits in the lab (2 s shown, 3 s waited; 4 shown, 6 waited): a p90 error
+of 40 %. Rounded up from when the line actually moves, the poll comes just after the place is
+let in, and the wait shown is the wait had. (With several instances the line also moves on
+the others' ticks; this instance's is then a bound, late by under a tick.)
 
 The range shown comes from the slowest and the fastest sixth of the window's admissions.
 Until the window holds a rate (the room just turned on, or nobody has been let in), there is
@@ -70,9 +70,8 @@ def wait_seconds(live_ahead: float, rate: float, hazard: float) -> float:
 
 
 class OutflowEstimator:
-    def __init__(self, window_seconds: float, tick_seconds: float = 1.0) -> None:
+    def __init__(self, window_seconds: float) -> None:
         self.window_seconds = window_seconds
-        self.tick_seconds = tick_seconds
         self._readings: deque[_Reading] = deque()
         self._no_rates()
 
@@ -127,26 +126,24 @@ class OutflowEstimator:
         """Places per second the front of the line moved over the window."""
         return self._rate
 
-    def _due(self, live_ahead: float, rate: float, until_tick: float) -> int:
-        """Whole seconds until the tick that lets in a visitor with ``live_ahead`` people in
-        front (see the module docstring)."""
-        tick = self.tick_seconds
-        steps = max(1, math.ceil(wait_seconds(live_ahead, rate, self._hazard) / tick - 1e-9))
-        return max(1, math.ceil(until_tick + (steps - 1) * tick))
+    def _due(self, live_ahead: float, rate: float, until_start: float) -> int:
+        """Whole seconds until a visitor with ``live_ahead`` people in front is let in, when
+        the line next moves in ``until_start`` seconds (see the module docstring)."""
+        return max(1, math.ceil(until_start + wait_seconds(live_ahead, rate, self._hazard)))
 
-    def estimate(self, ahead: int, until_tick: float) -> Estimate | None:
-        """The wait of someone at ``ahead`` places from the front, when this instance's next
-        tick is ``until_tick`` seconds away."""
+    def estimate(self, ahead: int, until_start: float) -> Estimate | None:
+        """The wait of someone ``ahead`` places beyond the batch being let in now, when the
+        next batch starts in ``until_start`` seconds."""
         if ahead <= 0:
             return Estimate(0, 0, 0)
         rate = self._admit_rate
         if rate <= 0:
             return None
         live_ahead = ahead * self._live_share
-        seconds = self._due(live_ahead, rate, until_tick)
-        low = self._due(live_ahead, max(self._fast, rate), until_tick)
+        seconds = self._due(live_ahead, rate, until_start)
+        low = self._due(live_ahead, max(self._fast, rate), until_start)
         slow = min(self._slow, rate)
-        high = self._due(live_ahead, slow, until_tick) if slow > 0 else 2 * seconds
+        high = self._due(live_ahead, slow, until_start) if slow > 0 else 2 * seconds
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
         estimate: Estimate = tuple.__new__(Estimate, (seconds, low, high))
         return estimate

@@ -74,17 +74,22 @@ class Line:
         return max(1, round(base * (0.8 + 0.4 * self._rng.random())))
 
     def view(self, position: int, rejoined: bool = False) -> WaitView:
-        state = self._tick.state
-        ahead = position - state.serving - 1
+        tick = self._tick
+        state = tick.state
+        now = tick.clock()
+        ahead = position - tick.released(now) - 1
         if ahead < 0:
             ahead = 0
-        # paused: the outflow is zero for as long as the operator says, nobody can estimate it
-        tick = self._tick
-        estimate = (
-            None
-            if state.paused
-            else self._estimator.estimate(ahead + 1, max(0.0, tick.next_at - tick.clock()))
-        )
+        estimate: Estimate | None
+        if state.paused:
+            estimate = None  # the outflow is zero for as long as the operator says
+        elif position <= state.serving:  # in the batch being let in: we know when
+            at = tick.release_time(position)
+            seconds = max(1, math.ceil((at if at is not None else now) - now))
+            estimate = tuple.__new__(Estimate, (seconds, seconds, seconds))
+        else:
+            until_start = max(0.0, tick.next_at - now)
+            estimate = self._estimator.estimate(position - state.serving, until_start)
         refresh = self.refresh_seconds(ahead, estimate)
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
         view: WaitView = tuple.__new__(

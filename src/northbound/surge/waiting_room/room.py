@@ -72,7 +72,7 @@ class WaitingRoom:
         self.store = store
         self.capacity: CapacitySignal = capacity if capacity is not None else _IdleCapacity()
         self.clock = clock
-        self.estimator = OutflowEstimator(settings.eta_window_seconds, settings.tick_seconds)
+        self.estimator = OutflowEstimator(settings.eta_window_seconds)
         self.inlet = InletPolicy(
             target_utilisation=settings.target_utilisation,
             requests_per_session=settings.requests_per_session,
@@ -219,7 +219,7 @@ class WaitingRoom:
         first estimate to record in the ticket). Liveness marks go to the store once a tick.
         """
         position = ticket.position
-        if ticket.prequeue_index or position <= self._tick.state.serving:
+        if ticket.prequeue_index or position <= self._tick.released(self.clock()):
             return None
         view = self.line.view(position)
         if ticket.estimate_seconds < 0 and view.estimate is not None:
@@ -283,7 +283,7 @@ class WaitingRoom:
                 state.prequeue_key, ticket.prequeue_index - 1, state.prequeue_count
             )
             position = state.prequeue_base + shuffled + 1
-        if position <= self._tick.state.serving:
+        if position <= self._tick.released(now):
             if await self.store.claim(position):
                 self._observe_wait(ticket, now)
                 return self._admit(position, vhash, ticket.joined_at, ticket.estimate_seconds)

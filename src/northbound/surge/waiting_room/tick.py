@@ -81,8 +81,38 @@ class Tick:
         self._shed_seen = capacity.shed_total
         self._pressure_ticks = 0  # consecutive ticks on which requests were turned away
         self._refusing = False  # admission control turned someone away since the last tick
+        # the batch being let in (see released): from this serving number, since this time
+        self._release_from = 0
+        self._release_at = -math.inf
         self._busy = 0.0  # mean requests in flight over the last tick
         self._drained_since: float | None = None
+
+    def released(self, now: float) -> int:
+        """The serving number as a visitor should see it at ``now``.
+
+        A tick lets its batch in over the tick period, one place after another, not all at
+        its start: the people whose turn came poll when it is due (the estimate tells them
+        when), so a batch released at once brought them back together, as one burst of
+        requests (60-90 people in the first moments of each second at the lab's
+        election-night peak), and that burst was what admission control then refused.
+        Spread out, the same number a second arrive as a steady stream.
+        """
+        serving = self.state.serving
+        start = self._release_from
+        if start >= serving:
+            return serving
+        share = (now - self._release_at) / self.settings.tick_seconds
+        if share >= 1.0:
+            return serving
+        return start + math.ceil((serving - start) * max(0.0, share))
+
+    def release_time(self, position: int) -> float | None:
+        """When :meth:`released` reaches ``position``, if the current batch holds it."""
+        serving, start = self.state.serving, self._release_from
+        if position > serving or position <= start:
+            return None
+        share = (position - start - 1) / (serving - start)
+        return self._release_at + share * self.settings.tick_seconds
 
     @property
     def next_at(self) -> float:
@@ -103,9 +133,13 @@ class Tick:
         self._refusing = self._turned_away()
         state = await self._auto_switch(state, now, epochs)
         self.activity.rotate(now)
+        released = self.released(now)
         if is_on(state) and not in_prequeue(state):
             state = await self._run_inlet(state, now, epochs)
+            # what this tick (and the other instances since) let in, over the next period
+            self._release_from, self._release_at = min(released, state.serving), now
         else:
+            self._release_from = state.serving  # free flow: nothing to spread
             # the pace people came in at while nobody waited is where the inlet starts when
             # the room turns on: the site was serving about that many (a little too many)
             self.inlet.follow(self.activity.claims_per_second(now))
