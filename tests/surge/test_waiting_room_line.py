@@ -3,20 +3,32 @@ pre-queue randomisation, several instances sharing Redis, restarts, estimated wa
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import math
 import random
 import statistics
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
-from northbound.surge.waiting_room import Admitted, Controls, Waiting, WaitingRoom
+from northbound.surge.waiting_room import (
+    Admitted,
+    Controls,
+    PassSigner,
+    Waiting,
+    WaitingRoom,
+    WaitingRoomSettings,
+)
 from northbound.surge.waiting_room.estimator import Estimate
+from northbound.surge.waiting_room.memory_store import InProcessStore
 from northbound.surge.waiting_room.prequeue import shuffled_index
 from tests.support.clock import FakeClock
 from tests.support.waiting_room import (
+    KEYS,
     FakeCapacity,
     Visitor,
     make_room,
@@ -413,6 +425,34 @@ async def test_a_tick_lets_its_batch_in_over_the_tick_not_at_once() -> None:
     assert len(admitted_at) == 10
     assert [v.admitted_at for v in visitors] == sorted(v.admitted_at or 0 for v in visitors)
     assert len(set(admitted_at)) >= 9  # one or two at a time, not ten at once
+
+
+async def test_ticks_keep_a_steady_period_however_long_a_tick_takes() -> None:
+    """Regression (the lab's election-night run): the room paused a whole period *after*
+    each tick, so a tick that took a while under load made every period longer than the
+    page announced, and people told "1 second" came back before the line had moved."""
+
+    class SlowStore(InProcessStore):
+        async def state(self, **kwargs: Any) -> Any:
+            await asyncio.sleep(0.1)  # a tick's round trips under load
+            return await super().state(**kwargs)
+
+    settings = WaitingRoomSettings(tick_seconds=0.25)
+    room = WaitingRoom(settings, SlowStore(), PassSigner(settings.name, KEYS), clock=time.monotonic)
+    started: list[float] = []
+    tick = room.tick
+
+    async def timed_tick() -> None:
+        started.append(time.monotonic())
+        await tick()
+
+    room.tick = timed_tick  # type: ignore[method-assign]
+    await room.start()
+    await asyncio.sleep(1.6)
+    await room.stop()
+    periods = [b - a for a, b in itertools.pairwise(started)]
+    assert len(periods) >= 4
+    assert statistics.median(periods) < 0.25 + 0.05  # not 0.25 + the 0.1 s a tick takes
 
 
 def test_a_wait_of_the_shortest_interval_is_polled_when_due() -> None:
