@@ -427,7 +427,7 @@ def test_admission_control_bundle_shares_one_limiter() -> None:
     middleware = AdmissionControlMiddleware(ok_app, **admission.options(site_name="Test"))
     assert middleware.limiter is admission.limiter
     assert middleware.lag_monitor is admission.lag_monitor
-    assert admission.limiter.backlog_signal is admission.accept_queue
+    assert admission.limiter.hidden.backlog_signal is admission.accept_queue
     assert b"Test" in middleware.shed_response.bodies[Variant.HTML_EN]
     signal: CapacitySignal = admission.limiter
     assert signal.limit == 12

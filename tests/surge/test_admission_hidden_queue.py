@@ -151,9 +151,9 @@ def test_monitor_caches_between_readings() -> None:
 def test_settings_build_the_wait_signal_and_can_turn_it_off() -> None:
     backlog = FakeBacklog()
     on = AdmissionSettings(accept_queue_max_wait_seconds=0.4).build_limiter(backlog_signal=backlog)
-    assert on.backlog_signal is backlog and on.backlog_max_wait == 0.4
+    assert on.hidden.backlog_signal is backlog and on.hidden.backlog_max_wait == 0.4
     off = AdmissionSettings(accept_queue_max_wait_seconds=0).build_limiter(backlog_signal=backlog)
-    assert off.backlog_signal is None
+    assert off.hidden.backlog_signal is None
 
 
 def test_listen_backlog_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:

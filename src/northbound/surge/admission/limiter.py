@@ -66,6 +66,7 @@ from collections.abc import Callable, Mapping
 
 from northbound.surge.admission import metrics
 from northbound.surge.admission.accept_queue import BacklogSignal
+from northbound.surge.admission.hidden_queue import HiddenQueue
 from northbound.surge.admission.limit import DEFAULT_CLOCK, Limit, Sample
 from northbound.surge.admission.loop_lag import LagSignal
 from northbound.surge.admission.permit import Permit, ShedReason
@@ -138,17 +139,19 @@ class Limiter:
         self.max_queue = max_queue
         self.codel_target = codel_target
         self.codel_interval = codel_interval
-        self.lag_signal = lag_signal
-        self.lag_threshold = lag_threshold
-        self.backlog_signal = backlog_signal
-        self.backlog_max_wait = backlog_max_wait
+        self.hidden = HiddenQueue(
+            lag_signal=lag_signal,
+            lag_threshold=lag_threshold,
+            backlog_signal=backlog_signal,
+            backlog_max_wait=backlog_max_wait,
+            random=random,
+        )
         # False when something in front of the limiter already counts every request for the
         # backlog signal (``ArrivalCounter``): requests answered before admission control
         # (cached pages, the waiting page, 429s) drain the accept queue too.
         self._arrivals = backlog_signal if count_arrivals else None
         self.saturation_hold = saturation_hold
         self._clock = clock
-        self._random = random
         self._in_flight = 0
         # The integral of in_flight over time, so a reader can take the *mean* concurrency
         # between two readings: the count at one instant is mostly noise (0 or 1 between
@@ -204,7 +207,7 @@ class Limiter:
     def saturated(self) -> bool:
         return (
             self._waiting > 0
-            or self._behind()
+            or self.hidden.behind()
             or self._clock() - self._last_pressure < self.saturation_hold
         )
 
@@ -212,33 +215,6 @@ class Limiter:
     @property
     def waiting(self) -> int:
         return self._waiting
-
-    def _excess(self) -> tuple[float, float]:
-        """How far past its threshold each hidden-queue signal is (loop lag, accept wait), as a
-        fraction of the threshold; 0 when within it."""
-        lag = wait = 0.0
-        if self.lag_signal is not None:
-            lag = max(0.0, self.lag_signal.lag / self.lag_threshold - 1.0)
-        if self.backlog_signal is not None:
-            wait = max(0.0, self.backlog_signal.wait / self.backlog_max_wait - 1.0)
-        return lag, wait
-
-    def _behind(self) -> bool:
-        lag, wait = self._excess()
-        return lag > 0.0 or wait > 0.0
-
-    def _pressure(self) -> ShedReason | None:
-        """Which hidden-queue signal, if any, refuses this request (drawn in proportion to the
-        excess: certain at twice the threshold)."""
-        lag, wait = self._excess()
-        if lag == 0.0 and wait == 0.0:
-            return None
-        draw = self._random()
-        if lag > draw:
-            return ShedReason.LOOP_LAG
-        if wait > draw:
-            return ShedReason.BACKLOG
-        return None
 
     def allowance(self, priority: Priority) -> int:
         """How many requests may be in flight before a request of ``priority`` has to wait."""
@@ -257,7 +233,7 @@ class Limiter:
         """Admit at once if there is room, without queueing."""
         if self._arrivals is not None:
             self._arrivals.arrived()
-        if priority is Priority.SHEDDABLE and self._pressure() is not None:
+        if priority is Priority.SHEDDABLE and self.hidden.veto() is not None:
             return None
         if not self._can_start(priority):
             return None
@@ -287,7 +263,7 @@ class Limiter:
         if self._arrivals is not None:
             self._arrivals.arrived()
         if priority is Priority.SHEDDABLE:
-            pressure = self._pressure()
+            pressure = self.hidden.veto()
             if pressure is not None:
                 return self._shed(priority, pressure)
         if self._can_start(priority):
