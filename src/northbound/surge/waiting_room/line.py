@@ -81,12 +81,12 @@ class Line:
         if ahead < 0:
             ahead = 0
         estimate: Estimate | None
-        if state.paused:
-            estimate = None  # the outflow is zero for as long as the operator says
-        elif position <= state.serving:  # in the batch being let in: we know when
+        if position <= state.serving:  # in the batch being let in (a pause does not stop it)
             at = tick.release_time(position)
             seconds = max(1, math.ceil((at if at is not None else now) - now))
             estimate = tuple.__new__(Estimate, (seconds, seconds, seconds))
+        elif state.paused:
+            estimate = None  # the outflow is zero for as long as the operator says
         else:
             until_start = max(0.0, tick.next_at - now)
             estimate = self._estimator.estimate(position - state.serving, until_start)

@@ -149,10 +149,11 @@ class WaitingRoom:
             # A steady period, not a pause after each tick: the waiting page tells people when
             # the line next moves (Tick.next_at), and a pause after a tick that took 100-200 ms
             # under load made every period that much longer than announced (in the lab, a
-            # third of those told "1 second" came back before the line had moved). Late (a
-            # tick that overran) or failed (next_at in the past): a whole period, as before.
-            delay = self._tick.next_at - self.clock()
-            await asyncio.sleep(delay if 0.05 * period < delay <= period else period)
+            # third of those told "1 second" came back before the line had moved). A tick
+            # that overran, or failed, waits for the next slot of the same schedule; a clock
+            # that stands still (0) waits a whole period rather than spin.
+            delay = (self._tick.next_at - self.clock()) % period
+            await asyncio.sleep(delay or period)
             try:
                 await self.tick()
             except Exception:  # the store is down: keep the last view, passes stay valid

@@ -95,7 +95,9 @@ class Tick:
         when), so a batch released at once brought them back together, as one burst of
         requests (60-90 people in the first moments of each second at the lab's
         election-night peak), and that burst was what admission control then refused.
-        Spread out, the same number a second arrive as a steady stream.
+        Spread out, the same number a second arrive as a steady stream. (Each instance
+        spreads by its own tick: a visitor whose next poll goes to another instance may find
+        their place let in there up to a period later than they were told.)
         """
         serving = self.state.serving
         start = self._release_from
@@ -107,11 +109,12 @@ class Tick:
         return start + math.ceil((serving - start) * max(0.0, share))
 
     def release_time(self, position: int) -> float | None:
-        """When :meth:`released` reaches ``position``, if the current batch holds it."""
+        """A moment by which :meth:`released` has reached ``position``, if the current batch
+        holds it: the middle of its slot (at the slot's start it is not let in yet)."""
         serving, start = self.state.serving, self._release_from
         if position > serving or position <= start:
             return None
-        share = (position - start - 1) / (serving - start)
+        share = (position - start - 0.5) / (serving - start)
         return self._release_at + share * self.settings.tick_seconds
 
     @property
@@ -164,6 +167,8 @@ class Tick:
     async def refresh(self) -> RoomState:
         """Re-read the shared state without running the inlet (operators, status pages)."""
         self.state = await self.store.state(epochs=self.activity.epochs(self.clock()))
+        if not is_on(self.state) or self.state.serving < self._release_from:
+            self._release_from = self.state.serving  # off, or the line reset: no spread
         return self.state
 
     async def revoke(self, position: int) -> None:
