@@ -399,20 +399,27 @@ async def test_short_waits_are_told_to_the_second() -> None:
     assert _p90(errors) <= 0.25
 
 
+async def _batch_being_let_in(count: int) -> tuple[WaitingRoom, FakeClock, list[Visitor]]:
+    """``count`` people in line and a tick that has just let the first ten in (a batch of
+    ten places a one-second tick), at the tick's own instant."""
+    clock = FakeClock()
+    room = make_room(make_store("memory", None, ""), clock)
+    await switch_on(room, fixed_rate_per_minute=600)
+    visitors = [Visitor(f"b{i}") for i in range(count)]
+    for visitor in visitors:
+        await visitor.poll(room)
+    clock.advance(1)
+    await room.tick()
+    return room, clock, visitors
+
+
 async def test_a_tick_lets_its_batch_in_over_the_tick_not_at_once() -> None:
     """Regression (the lab's election-night run): a tick's whole batch was let in at the
     tick, and since people poll when their turn is due, they all came back in the same
     instant: a burst of 60-90 requests at the start of each second that admission control
     then refused. The batch is let in place by place over the tick period, in order, and
     each of its people is told it is within this second."""
-    clock = FakeClock()
-    room = make_room(make_store("memory", None, ""), clock)
-    await switch_on(room, fixed_rate_per_minute=600)  # ten places a one-second tick
-    visitors = [Visitor(f"b{i}") for i in range(10)]
-    for visitor in visitors:
-        await visitor.poll(room)
-    clock.advance(1)
-    await room.tick()
+    room, clock, visitors = await _batch_being_let_in(10)
     assert room.state.serving == 10
     assert isinstance(await visitors[0].poll(room), Waiting)  # not all at the tick's instant
     shown = [room.view(v.position or 0).estimate for v in visitors]
@@ -460,14 +467,7 @@ async def test_a_pause_or_a_close_does_not_hold_back_the_batch_being_let_in() ->
     """An operator who pauses mid-period stops the next batches, not the places already let
     in (they are told their moment, not "paused"); one who turns the room off lets everyone
     through at once, not over the rest of the period."""
-    clock = FakeClock()
-    room = make_room(make_store("memory", None, ""), clock)
-    await switch_on(room, fixed_rate_per_minute=600)  # ten places a one-second tick
-    visitors = [Visitor(f"p{i}") for i in range(20)]
-    for visitor in visitors:
-        await visitor.poll(room)
-    clock.advance(1)
-    await room.tick()
+    room, clock, visitors = await _batch_being_let_in(20)
     await room.store.update_controls(Controls(paused=True))
     await room.refresh()
     inside = room.view(10).estimate

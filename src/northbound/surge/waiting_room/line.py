@@ -73,11 +73,13 @@ class Line:
         # uniform(0.8, 1.2) spelled out: the same draw without a Python-level call
         return max(1, round(base * (0.8 + 0.4 * self._rng.random())))
 
-    def view(self, position: int, rejoined: bool = False) -> WaitView:
+    def view(self, position: int, now: float, released: int, rejoined: bool = False) -> WaitView:
+        """How ``position`` stands at ``now``, when the line has let in up to ``released``
+        (:meth:`~.tick.Tick.released`, which the caller has just read to see the place is
+        not in yet)."""
         tick = self._tick
         state = tick.state
-        now = tick.clock()
-        ahead = position - tick.released(now) - 1
+        ahead = position - released - 1
         if ahead < 0:
             ahead = 0
         estimate: Estimate | None

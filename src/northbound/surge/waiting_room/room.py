@@ -218,7 +218,8 @@ class WaitingRoom:
         return self.line.refresh_seconds(ahead, estimate)
 
     def view(self, position: int, rejoined: bool = False) -> WaitView:
-        return self.line.view(position, rejoined)
+        now = self.clock()
+        return self.line.view(position, now, self._tick.released(now), rejoined)
 
     def poll(self, ticket: Claims) -> WaitView | None:
         """Answer the common poll from memory: a ticket whose turn has not come yet.
@@ -227,9 +228,13 @@ class WaitingRoom:
         first estimate to record in the ticket). Liveness marks go to the store once a tick.
         """
         position = ticket.position
-        if ticket.prequeue_index or position <= self._tick.released(self.clock()):
+        if ticket.prequeue_index:
             return None
-        view = self.line.view(position)
+        now = self.clock()
+        released = self._tick.released(now)
+        if position <= released:
+            return None
+        view = self.line.view(position, now, released)
         if ticket.estimate_seconds < 0 and view.estimate is not None:
             return None
         self.activity.seen_waiting(position)
@@ -270,7 +275,7 @@ class WaitingRoom:
             position, through = await self.store.join(free_flow=not is_on(state), epoch=epoch)
             if through:
                 return self._admit(position, vhash, joined, 0)
-        view = self.line.view(position, rejoined=rejoined)
+        view = self.line.view(position, now, self._tick.released(now), rejoined)
         estimate = view.estimate.seconds if view.estimate is not None else -1
         return Waiting(self.passes.ticket(position, vhash, joined, estimate), view)
 
@@ -291,13 +296,14 @@ class WaitingRoom:
                 state.prequeue_key, ticket.prequeue_index - 1, state.prequeue_count
             )
             position = state.prequeue_base + shuffled + 1
-        if position <= self._tick.released(now):
+        released = self._tick.released(now)
+        if position <= released:
             if await self.store.claim(position):
                 self._observe_wait(ticket, now)
                 return self._admit(position, vhash, ticket.joined_at, ticket.estimate_seconds)
             return await self._join(vhash, now, rejoined=True)
         self.activity.seen_waiting(position)
-        view = self.line.view(position)
+        view = self.line.view(position, now, released)
         changed = position != ticket.position or ticket.prequeue_index
         if ticket.estimate_seconds < 0 and view.estimate is not None:
             # the first estimate they saw is the one graded against the actual wait

@@ -80,7 +80,6 @@ class Tick:
         self._busy_seen = capacity.busy_seconds
         self._shed_seen = capacity.shed_total
         self._pressure_ticks = 0  # consecutive ticks on which requests were turned away
-        self._refusing = False  # admission control turned someone away since the last tick
         # the batch being let in (see released): from this serving number, since this time
         self._release_from = 0
         self._release_at = -math.inf
@@ -133,12 +132,12 @@ class Tick:
         if state.opens_at is not None and state.prequeue_key is None and now >= state.opens_at:
             await self.store.open_prequeue(secrets.token_bytes(16), now)
             state = await self.store.state(epochs=epochs)
-        self._refusing = self._turned_away()
-        state = await self._auto_switch(state, now, epochs)
+        refusing = self._turned_away()
+        state = await self._auto_switch(state, now, epochs, refusing)
         self.activity.rotate(now)
         released = self.released(now)
         if is_on(state) and not in_prequeue(state):
-            state = await self._run_inlet(state, now, epochs)
+            state = await self._run_inlet(state, now, epochs, refusing)
             # what this tick (and the other instances since) let in, over the next period
             self._release_from, self._release_at = min(released, state.serving), now
         else:
@@ -206,7 +205,9 @@ class Tick:
         self._shed_seen = shed
         return refused
 
-    async def _auto_switch(self, state: RoomState, now: float, epochs: list[int]) -> RoomState:
+    async def _auto_switch(
+        self, state: RoomState, now: float, epochs: list[int], refusing: bool
+    ) -> RoomState:
         """On after ``activate_seconds`` of people being turned away; off after the line has
         been empty, with headroom, for ``drain_seconds``.
 
@@ -220,7 +221,7 @@ class Tick:
         if state.mode != "auto":
             return state
         capacity = self.capacity
-        pressed = self._refusing and capacity.saturated
+        pressed = refusing and capacity.saturated
         self._pressure_ticks = self._pressure_ticks + 1 if pressed else 0
         settings = self.settings
         activate_ticks = max(1, math.ceil(settings.activate_seconds / settings.tick_seconds))
@@ -248,7 +249,9 @@ class Tick:
             return await self.store.state(epochs=epochs)
         return state
 
-    async def _run_inlet(self, state: RoomState, now: float, epochs: list[int]) -> RoomState:
+    async def _run_inlet(
+        self, state: RoomState, now: float, epochs: list[int], refusing: bool
+    ) -> RoomState:
         elapsed = now - self._last_tick if self._last_tick is not None else 0.0
         capacity = self.capacity
         activity = self.activity
@@ -256,7 +259,7 @@ class Tick:
             InletInputs(
                 limit=capacity.limit,
                 busy=self._busy,
-                refusing=self._refusing,
+                refusing=refusing,
                 active=activity.active_holders,
                 pending=activity.pending(now),
                 waiting=max(0, state.tail - state.serving),
