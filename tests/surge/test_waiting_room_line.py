@@ -273,13 +273,21 @@ def test_shuffle_is_a_uniform_bijection_for_many_sizes() -> None:
 
 
 async def _browser_crowd_eta_errors(
-    room: WaitingRoom, clock: FakeClock, *, arrivals: float, give_up_share: float, seconds: int
+    room: WaitingRoom,
+    clock: FakeClock,
+    *,
+    arrivals: float,
+    give_up_share: float,
+    seconds: int,
+    graded_from: int = 60,
+    speed_up: tuple[int, int] | None = None,
 ) -> list[float]:
     """Relative errors |first estimate - actual| / actual of people who joined a line that
     grows (``arrivals`` a second for the first half of the run, faster than it is served)
     and polled the way a browser does: at the refresh interval the page gave them. A share of
-    them give up after a patience of 20-120 s. Graded: those who joined once the line had
-    stood for a minute and stayed to the end."""
+    them give up after a patience of 20-120 s. Graded: those who joined from second
+    ``graded_from`` (once the line had stood for a while) and stayed to the end.
+    ``speed_up=(second, per_minute)`` sets a new fixed rate at that second."""
     rng = random.Random(11)
     people: list[Visitor] = []
     next_poll: dict[Visitor, float] = {}
@@ -300,11 +308,13 @@ async def _browser_crowd_eta_errors(
     owed = 0.0
     for second in range(1, seconds):
         clock.advance(1)
+        if speed_up is not None and second == speed_up[0]:
+            await room.store.update_controls(Controls(fixed_rate_per_minute=speed_up[1]))
         await room.tick()
         owed += arrivals if second <= seconds // 2 else 0.0
         while owed >= 1:
             owed -= 1
-            await arrive(f"n{len(people)}", record=second >= 60)
+            await arrive(f"n{len(people)}", record=second >= graded_from)
         for visitor in people:
             if visitor.admitted or clock.now < next_poll[visitor]:
                 continue
@@ -354,6 +364,23 @@ async def test_eta_holds_when_people_ahead_give_up(store_factory: Any) -> None:
     # Patience here is bounded (nobody waits past 120 s), which a constant hazard only
     # approximates: the estimate errs long by up to a fifth on the longest waits.
     assert statistics.median(errors) <= 0.12
+    assert _p90(errors) <= 0.25
+
+
+async def test_eta_follows_a_line_that_speeds_up(store_factory: Any) -> None:
+    """The line doubles its speed (here an operator doubles a fixed rate; on the night, the
+    inlet finding the site's capacity after the room turns on): people who join 20 s later
+    are told the new speed, not the average of the last two minutes (which told them about
+    1.7x the wait they had)."""
+    clock = FakeClock()
+    room = make_room(store_factory(), clock, eta_window_seconds=120)
+    await switch_on(room, fixed_rate_per_minute=60)
+    errors = await _browser_crowd_eta_errors(
+        room, clock, arrivals=3.0, give_up_share=0.0, seconds=600,
+        graded_from=170, speed_up=(150, 120),
+    )  # fmt: skip
+    assert len(errors) > 100
+    assert statistics.median(errors) <= 0.10
     assert _p90(errors) <= 0.25
 
 

@@ -90,6 +90,12 @@ class WaitingRoomSettings(BaseModel):
     eta_window_seconds: float = Field(
         default=120, ge=10, description="Outflow measured over this window."
     )
+    eta_rate_window_seconds: float = Field(
+        default=30,
+        ge=1,
+        description="The line's speed for the estimated wait is measured over this last part "
+        "of the window (it changes within seconds; abandonment over minutes).",
+    )
     path: str = Field(
         default="/waiting-room",
         pattern=r"^/[a-z0-9/_-]+$",

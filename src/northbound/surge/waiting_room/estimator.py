@@ -35,6 +35,18 @@ of 40 %. Rounded up from when the line actually moves, the poll comes just after
 let in, and the wait shown is the wait had. (With several instances the line also moves on
 the others' ticks; this instance's is then a bound, late by under a tick.)
 
+Which speed. ``r`` is the admissions of the last ``rate_window_seconds`` (30 s by default),
+not of the whole window: abandonment and the live share need the long window (people give up
+over minutes), but the speed of the line changes within tens of seconds, as the inlet finds
+the site's capacity after the room turns on, or an operator changes a fixed rate. In the
+simulator, on the lab's election-night crowd (compressed 480x, one instance of 250 requests
+a second), median / p90 error went from 8.8 / 20 % to 6.1 / 19 % (14,000 people), 5.7 / 14 %
+to 5.1 / 13 % (20,000) and 25 / 52 % to 22 / 54 % (30,000). A 15 s window gained more on the
+heaviest crowd (median 10 %) and lost on the others (p90 25-33 %): the admissions of single
+ticks vary too much to be read over a few seconds. What neither reaches is the minute the
+room turns on, when the line's speed is still growing: that minute makes the heaviest
+crowd's p90.
+
 The range shown comes from the slowest and the fastest sixth of the window's admissions.
 Until the window holds a rate (the room just turned on, or nobody has been let in), there is
 no estimate rather than a made-up one.
@@ -70,8 +82,10 @@ def wait_seconds(live_ahead: float, rate: float, hazard: float) -> float:
 
 
 class OutflowEstimator:
-    def __init__(self, window_seconds: float) -> None:
+    def __init__(self, window_seconds: float, rate_window_seconds: float | None = None) -> None:
         self.window_seconds = window_seconds
+        # the speed of the line from its recent part only (see the module docstring)
+        self.rate_window_seconds = min(rate_window_seconds or window_seconds, window_seconds)
         self._readings: deque[_Reading] = deque()
         self._no_rates()
 
@@ -104,7 +118,14 @@ class OutflowEstimator:
             self._no_rates()
             return
         self._rate = (last.serving - first.serving) / span
-        self._admit_rate = (last.admitted - first.admitted) / span
+        recent = last
+        for reading in reversed(readings):  # a few readings back: ticks are a second apart
+            if last.time - reading.time > self.rate_window_seconds:
+                break
+            recent = reading
+        if recent.time >= last.time:  # none earlier within the rate window: the latest earlier
+            recent = next(r for r in reversed(readings) if r.time < last.time)
+        self._admit_rate = (last.admitted - recent.admitted) / (last.time - recent.time)
         waiting = max(0, last.tail - last.serving)
         self._live_share = min(1.0, last.live / waiting) if waiting and last.live else 1.0
         mean_live = sum(r.live for r in readings) / len(readings)

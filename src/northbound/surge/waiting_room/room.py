@@ -72,7 +72,9 @@ class WaitingRoom:
         self.store = store
         self.capacity: CapacitySignal = capacity if capacity is not None else _IdleCapacity()
         self.clock = clock
-        self.estimator = OutflowEstimator(settings.eta_window_seconds)
+        self.estimator = OutflowEstimator(
+            settings.eta_window_seconds, settings.eta_rate_window_seconds
+        )
         self.inlet = InletPolicy(
             target_utilisation=settings.target_utilisation,
             requests_per_session=settings.requests_per_session,

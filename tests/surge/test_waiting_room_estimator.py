@@ -1,0 +1,47 @@
+"""The estimator on its own: the speed of the line from its recent part, abandonment from the
+whole window."""
+
+from __future__ import annotations
+
+from northbound.surge.waiting_room.estimator import OutflowEstimator
+
+
+def _steady_line(estimator: OutflowEstimator, per_second: list[int]) -> None:
+    """One reading a second; 500 live people always waiting behind the front."""
+    admitted = 0
+    for second, count in enumerate(per_second):
+        admitted += count
+        estimator.observe(float(second), admitted, tail=admitted + 500, live=500, admitted=admitted)
+
+
+def test_the_speed_of_the_line_is_its_recent_speed() -> None:
+    """One a second for 100 s, then three a second: 20 s later the estimate is at the new
+    speed (over the whole two minutes it would be 1.3 a second, and every wait 2.3x long)."""
+    estimator = OutflowEstimator(window_seconds=120, rate_window_seconds=15)
+    _steady_line(estimator, [0] + [1] * 100 + [3] * 20)
+    estimate = estimator.estimate(ahead=150, until_start=0.0)
+    assert estimate is not None
+    assert estimate.seconds == 50
+    # the range still spans the window: the line moved at one a second not long ago
+    assert estimate.low_seconds == 50
+    assert estimate.high_seconds == 150
+
+
+def test_readings_at_one_instant_do_not_divide_by_zero() -> None:
+    """Two ticks at one time (an operator's refresh right after a tick) after a gap longer
+    than the rate window: the speed comes from the latest earlier reading."""
+    estimator = OutflowEstimator(window_seconds=120, rate_window_seconds=15)
+    estimator.observe(0.0, 0, tail=100, live=100, admitted=0)
+    estimator.observe(60.0, 60, tail=160, live=100, admitted=60)
+    estimator.observe(60.0, 60, tail=160, live=100, admitted=60)
+    estimate = estimator.estimate(ahead=30, until_start=0.0)
+    assert estimate is not None
+    assert estimate.seconds == 30
+
+
+def test_no_estimate_before_the_line_has_moved() -> None:
+    estimator = OutflowEstimator(window_seconds=120, rate_window_seconds=15)
+    assert estimator.estimate(ahead=10, until_start=0.0) is None
+    estimator.observe(0.0, 0, tail=10, live=10, admitted=0)
+    assert estimator.estimate(ahead=10, until_start=0.0) is None
+    assert estimator.estimate(ahead=0, until_start=0.0) == (0, 0, 0)
