@@ -59,14 +59,18 @@ class Line:
 
             base = clamp(estimate / 5  (or low + ahead / 50 with no estimate), low, high)
 
-        A visitor whose turn is due within the shortest interval is told to come back when
-        it is due: they find out at their next poll, so a fixed interval would add up to a
-        whole interval to a short wait, and make the wait they were promised untrue. (Due in
+        A visitor whose turn is due within twice the shortest interval is told to come back
+        when it is due: they find out at their next poll, so a fixed interval would add up to
+        a whole interval to a short wait, and make the wait they were promised untrue. (Due in
         exactly the shortest interval counts: jittered, it sent a fifth of those told "5
-        seconds" back at 4, a moment too early, to wait again.)
+        seconds" back at 4, a moment too early, to wait again. Up to twice that, because a
+        poll at the shortest interval then comes early and the next one late: told 7 s, let
+        in at 10, as the lab's overloaded election night showed for waits under 10 s, let in
+        after 1.6x the wait shown. Further back, the estimate at a later poll falls into this
+        range, and that poll is timed.)
         """
         low = self._low
-        if estimate is not None and estimate.seconds <= low:
+        if estimate is not None and estimate.seconds <= 2 * low:
             return max(1, estimate.seconds)
         base = estimate.seconds / 5 if estimate is not None else low + ahead / 50
         base = min(max(base, low), self._high)
