@@ -5,7 +5,7 @@ from collections.abc import Callable
 import pytest
 
 from northbound.settings import Settings
-from tests.accounts.flows import fast_settings
+from tests.support.accounts import fast_settings
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from schemathesis.core.result import Err
 from northbound.app import create_app
 from northbound.settings import Settings
 from northbound.storage import migrate
-from tests.accounts.flows import FAST_HASHING
+from tests.support.accounts import FAST_HASHING
 from tests.support.apps import STEADY_SURGE
 
 CALLS = int(os.environ.get("NORTHBOUND_FUZZ_CALLS", "25"))

@@ -11,7 +11,7 @@ from starlette.types import Message
 from northbound.ops.metrics import REQUESTS
 from northbound.ops.observe import TALLY
 from northbound.portal.eligibility.questionnaire import AnswerCookie
-from tests.accounts.flows import SIGN_IN, SIGN_UP, sign_up, tokens
+from tests.support.accounts import SIGN_IN, SIGN_UP, sign_up, tokens
 
 NON_ASCII_TOKENS = ["é", "\u00e9" * 43, "ä" + "A" * 42, "\U0001f600", "\x00"]
 CSRF_FORMS = [SIGN_IN["en"], SIGN_IN["fr"], SIGN_UP["en"], "/en/account/forgot-password"]

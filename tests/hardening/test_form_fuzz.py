@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from northbound.app import create_app
-from tests.accounts.flows import FAST_HASHING, PASSWORD
 from tests.hardening.formfuzz import STATUSES, Form, Post, crawl, posts, send
+from tests.support.accounts import FAST_HASHING, PASSWORD
 from tests.support.apps import migrated, site_settings
 
 MAX_POSTS = int(os.environ.get("NORTHBOUND_FUZZ_POSTS", "120"))

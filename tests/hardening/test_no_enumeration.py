@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from northbound.portal.accounts.models import OutboxMail, User
-from tests.accounts.flows import PASSWORD, SIGN_IN, SIGN_UP, sign_in, sign_up, tokens
+from tests.support.accounts import PASSWORD, SIGN_IN, SIGN_UP, sign_in, sign_up, tokens
 from tests.support.clock import FakeWallClock
 
 

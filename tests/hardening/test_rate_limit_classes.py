@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from northbound.app import create_app
 from northbound.settings import Settings
-from tests.accounts.flows import FAST_HASHING, SIGN_IN, SIGN_UP, fast_settings, tokens
+from tests.support.accounts import FAST_HASHING, SIGN_IN, SIGN_UP, fast_settings, tokens
 from tests.support.answers import CRS_OK
 
 PROXY = {"trusted_proxy_header": "x-forwarded-for", "trusted_proxies": ["127.0.0.0/8"]}

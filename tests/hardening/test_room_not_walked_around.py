@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from northbound.app import create_app
 from northbound.portal.accounts.sessions import is_signed, new_token
 from northbound.settings import Settings
-from tests.accounts.flows import fast_settings, sign_up
+from tests.support.accounts import fast_settings, sign_up
 from tests.support.apps import STEADY_SURGE
 
 ADMIN = "/api/v1/admin/room"

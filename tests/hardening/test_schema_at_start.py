@@ -15,7 +15,7 @@ from northbound.cli import cli
 from northbound.settings import Settings
 from northbound.storage import migrate
 from northbound.storage.schema import SchemaBehind
-from tests.accounts.flows import FAST_HASHING, sign_up
+from tests.support.accounts import FAST_HASHING, sign_up
 
 
 async def test_the_embedded_database_is_migrated_at_start(

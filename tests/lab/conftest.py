@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.accounts.flows import FAST_HASHING
+from tests.support.accounts import FAST_HASHING
 from tests.support.apps import LiveSite, migrated, served, site_settings
 from tests.support.services import free_port
 

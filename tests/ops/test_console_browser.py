@@ -16,7 +16,7 @@ from northbound.ops.console.paths import CONSOLE_PATHS
 from northbound.portal.accounts.models import User
 from northbound.settings import Language, Settings
 from northbound.storage.database import Database
-from tests.accounts.flows import FAST_HASHING, PASSWORD
+from tests.support.accounts import FAST_HASHING, PASSWORD
 from tests.support.apps import migrated, served, site_settings
 from tests.support.browser import audit
 from tests.support.services import free_port

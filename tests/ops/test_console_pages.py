@@ -17,7 +17,7 @@ from northbound.ops.console.paths import CONSOLE_PATHS
 from northbound.portal.accounts.models import User
 from northbound.portal.applications.models import StaffViewAudit
 from northbound.settings import Language, Settings
-from tests.accounts.flows import fast_settings, field_value, sign_up
+from tests.support.accounts import fast_settings, field_value, sign_up
 
 CONSOLE = CONSOLE_PATHS["console"]
 NOTICE = CONSOLE_PATHS["notice"]

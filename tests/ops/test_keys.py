@@ -26,7 +26,7 @@ from northbound.surge.waiting_room.tokens import (
     PassSigner,
     visitor_hash,
 )
-from tests.accounts.flows import FAST_HASHING, NEW, sign_up, tokens
+from tests.support.accounts import FAST_HASHING, NEW, sign_up, tokens
 
 OLD = "the-old-secret-that-signed-yesterday"
 NEW_SECRET = "the-new-secret-for-tonight-0123456789"

@@ -28,7 +28,7 @@ from northbound.settings import Settings
 from northbound.storage import migrate
 from northbound.storage.database import Database, DatabaseUnavailable
 from northbound.surge.breaker import BreakerState, CircuitBreaker
-from tests.accounts.flows import FAST_HASHING, PASSWORD, PR_ANSWERS, field_value, signed_session
+from tests.support.accounts import FAST_HASHING, PASSWORD, PR_ANSWERS, field_value, signed_session
 from tests.support.answers import CRS_OK
 from tests.support.services import POSTGRES_ADMIN_URL
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from northbound.portal.content.site import ContentSite
 from northbound.surge.waiting_room.wording import TRANSLATIONS as ROOM_TRANSLATIONS
 from northbound.web.i18n import TRANSLATIONS_DIR, write_number
-from tests.accounts.flows import sign_up, start
+from tests.support.accounts import sign_up, start
 
 BAD_SPACING = re.compile(
     r"(?P<plain> [:;?!»]|« )"  # an ordinary space, which a line can break at

@@ -15,7 +15,7 @@ How it works, in the order things happen:
    compared as 32-byte strings. HMAC-SHA256 with a secret key behaves as a random
    function, so before the seed is known no one (sponsor or staff member choosing which
    forms to count) can tell where a number will land, and every ordering of the list is
-   equally likely (``tests/lottery`` checks this with a chi-square test over many seeds).
+   equally likely (``tests/portal/lottery`` checks this with a chi-square test over many seeds).
 5. Round 1 invites the first ``n1`` numbers of the order; each later round continues down the
    same order, skipping anyone already invited. So the invitations of all rounds together are
    always the first ``n1 + n2 + ...`` numbers of the order, which is what :func:`verify`
