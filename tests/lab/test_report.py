@@ -16,7 +16,7 @@ from northbound.lab.audit import SubmissionCheck
 from northbound.lab.browser import RoomVisit
 from northbound.lab.crowd import CrowdResult, GeneratorHealth, PersonRecord
 from northbound.lab.journeys import Crew
-from northbound.lab.recorder import Recorder
+from northbound.lab.recorder import Recorder, percentiles_of
 from northbound.lab.report import SCHEMA, document, read, run_summary, write
 
 
@@ -80,6 +80,21 @@ def recorded_run() -> CrowdResult:
     return CrowdResult(recorder, people, Crew(rng=rng), health, 30.0, 1.0)
 
 
+def test_quick_refusals_do_not_make_what_was_served_look_fast() -> None:
+    """A site that refuses most of the crowd at once has a low p99 of every answer; the p99 of
+    what it served is the figure to compare (issue 11: "p99 of admitted requests")."""
+    recorder = Recorder()
+    for index in range(95):
+        recorder.answered(index / 100, index / 100 + 0.002, 503, "refused")
+    for index in range(5):
+        recorder.answered(index, index + 0.8, 200, "useful")
+    recorder.answered(6, 6.003, 200, "waiting")  # a waiting page is not served either
+    assert percentiles_of(recorder.latency)["p90"] == pytest.approx(2, abs=1)
+    assert percentiles_of(recorder.served_latency) == pytest.approx(
+        {"p50": 800, "p90": 800, "p99": 800, "p999": 800}, rel=0.01
+    )
+
+
 def test_report_from_a_recorded_run(tmp_path: Path) -> None:
     schedule = profiles.bind(profiles.load("election-night"), duration=30)
     checked = SubmissionCheck(acknowledged=1, found=1, lost=0, duplicated=0)
@@ -96,6 +111,7 @@ def test_report_from_a_recorded_run(tmp_path: Path) -> None:
     assert sum(figures["goodput_rps"]["series"][21:]) == 0  # answered in 3 s: not goodput
     assert figures["latency_ms"]["p50"] == pytest.approx(50, abs=1)
     assert figures["latency_ms"]["p99"] == pytest.approx(3000, rel=0.01)
+    assert figures["latency_ms"]["served"]["p99"] == pytest.approx(3000, rel=0.01)
     assert figures["latency_ms"]["series"][0]["t"] == 0
     assert figures["journeys"]["started"] == 3 and figures["journeys"]["abandoned"] == 1
     assert figures["journeys"]["by_journey"]["applicant"]["completed"] == 1

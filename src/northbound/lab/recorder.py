@@ -10,6 +10,12 @@ for the series, 1 ms to 10 minutes at 3 significant digits.
 Goodput counts *useful* answers (2xx and 3xx that are neither a waiting page nor a refusal)
 that came back within ``good_within`` seconds of their intended send time, per second of
 completion; offered load counts requests per second of intended send time.
+
+Two latency figures: every answer (``latency``: what the crowd waited for, refusals and
+waiting pages included), and the useful answers alone (``served_latency``: how fast the site
+served the requests it took on). A contender that refuses much of the crowd with an instant
+503 has a low p99 of every answer because its refusals are quick; comparing what each site
+*served* needs the second figure.
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ class Recorder:
     offered: Counter[int] = field(default_factory=Counter)  # by second of intended send
     good: Counter[int] = field(default_factory=Counter)  # by second of completion
     served: Counter[int] = field(default_factory=Counter)  # useful answers, any latency
-    latency: HdrHistogram = field(default_factory=new_histogram)
+    latency: HdrHistogram = field(default_factory=new_histogram)  # every answer
+    served_latency: HdrHistogram = field(default_factory=new_histogram)  # useful answers
     windows: dict[int, HdrHistogram] = field(default_factory=dict)
     send_lateness: HdrHistogram = field(default_factory=new_histogram)
 
@@ -76,6 +83,7 @@ class Recorder:
             histogram = self.windows[window] = new_histogram()
         histogram.record_value(elapsed_ms)
         if outcome == "useful":
+            self.served_latency.record_value(elapsed_ms)
             self.served[int(done)] += 1
             if done - intended <= self.good_within:
                 self.good[int(done)] += 1

@@ -19,6 +19,7 @@ surge, series one point per second unless said otherwise)::
           "goodput_rps": {"series": [...], "peak": x, "mean": x,    # useful answers <= 2 s
                           "at_peak": x},
           "latency_ms": {"p50", "p90", "p99", "p999",               # from intended send time
+                         "served": {"p50", "p90", "p99", "p999"},   # useful answers only
                          "series": [{"t", "p50", "p90", "p99", "p999"}, ...]},  # 5 s windows
           "journeys": {"started", "completed", "abandoned", "failed", "cut",
                        "median_seconds_to_complete", "by_journey": {name: {...}},
@@ -132,7 +133,11 @@ def run_summary(
         "transport_errors": dict(sorted(recorder.transport_errors.items())),
         "offered_rps": series(recorder.offered, length, peak),
         "goodput_rps": series(recorder.good, length, peak),
-        "latency_ms": {**percentiles_of(recorder.latency), "series": latency_series},
+        "latency_ms": {
+            **percentiles_of(recorder.latency),
+            "served": percentiles_of(recorder.served_latency),
+            "series": latency_series,
+        },
         "journeys": _journeys(result),
         "submissions": submissions.as_dict() if submissions is not None else None,
         "waiting_room": waiting.summary(visits, length, recorder.served),
