@@ -619,6 +619,61 @@ async def test_auto_mode_turns_on_when_saturated_and_off_when_drained(
     assert not room.is_on()
 
 
+async def test_auto_mode_turns_off_with_people_still_arriving() -> None:
+    """Regression (the lab's election night at about capacity): once on, every newcomer
+    queues until the next tick, so with people still arriving the line was never empty and
+    the room stayed on for good, the site at 40 % and everyone waiting a tick and a poll. A
+    line that the next tick clears, with headroom, for ``drain_seconds`` is drained."""
+    clock = FakeClock()
+    capacity = FakeCapacity(limit=10)
+    room = make_room(make_store("memory", None, ""), clock, capacity, drain_seconds=30,
+                     requests_per_session=0.05)  # fmt: skip
+    await room.tick()
+    capacity.saturated = True
+    for _ in range(3):
+        clock.advance(1)
+        await room.tick()
+    assert room.is_on()
+    capacity.saturated = False
+    capacity.in_flight = 3  # headroom: the aim is 9 of 10
+    waiting: list[Visitor] = []
+    for second in range(60):
+        clock.advance(1)
+        await room.tick()
+        if not room.is_on():
+            break
+        for visitor in waiting:
+            await visitor.poll(room)  # their turn came on this tick
+        waiting = [v for v in waiting if not v.admitted]
+        for index in range(3):  # three newcomers a second, each in line until the next tick
+            visitor = Visitor(f"n{second}_{index}")
+            assert isinstance(await visitor.poll(room), Waiting)
+            waiting.append(visitor)
+    assert not room.is_on(), "the room stays on while the next tick clears the line"
+    # the inlet's rate first grows to the arrivals (about 15 s), then 30 s drained
+    assert second <= 50
+    for visitor in waiting:  # whoever was in line when it turned off is let in
+        assert isinstance(await visitor.poll(room), Admitted)
+
+
+async def test_a_paused_line_is_never_drained() -> None:
+    clock = FakeClock()
+    capacity = FakeCapacity(limit=10)
+    room = make_room(make_store("memory", None, ""), clock, capacity, drain_seconds=5)
+    await room.tick()
+    capacity.saturated = True
+    for _ in range(3):
+        clock.advance(1)
+        await room.tick()
+    await room.store.update_controls(Controls(paused=True))
+    assert isinstance(await Visitor("held").poll(room), Waiting)
+    capacity.saturated = False
+    for _ in range(20):
+        clock.advance(1)
+        await room.tick()
+    assert room.is_on()
+
+
 def _admitted_at(visitor: Visitor) -> float:
     assert visitor.admitted_at is not None, "not admitted"
     return visitor.admitted_at

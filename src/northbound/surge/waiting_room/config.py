@@ -83,7 +83,10 @@ class WaitingRoomSettings(BaseModel):
         "this long without a break.",
     )
     drain_seconds: float = Field(
-        default=30, ge=0, description="Auto mode turns off after the line is empty this long."
+        default=30,
+        ge=0,
+        description="Auto mode turns off after the line has been drained (no more people in "
+        "it than one tick lets in) with headroom this long.",
     )
     min_refresh_seconds: int = Field(default=5, ge=1)
     max_refresh_seconds: int = Field(default=60, ge=5)
