@@ -64,10 +64,9 @@ class Line:
         a whole interval to a short wait, and make the wait they were promised untrue. (Due in
         exactly the shortest interval counts: jittered, it sent a fifth of those told "5
         seconds" back at 4, a moment too early, to wait again. Up to twice that, because a
-        poll at the shortest interval then comes early and the next one late: told 7 s, let
-        in at 10, as the lab's overloaded election night showed for waits under 10 s, let in
-        after 1.6x the wait shown. Further back, the estimate at a later poll falls into this
-        range, and that poll is timed.)
+        poll at the shortest interval then comes early and the next one late: told 7 s, a
+        visitor polled at about 5 and found out at about 10. Further back, the estimate at a
+        later poll falls into this range, and that poll is timed.)
         """
         low = self._low
         if estimate is not None and estimate.seconds <= 2 * low:
