@@ -45,3 +45,19 @@ def test_no_estimate_before_the_line_has_moved() -> None:
     estimator.observe(0.0, 0, tail=10, live=10, admitted=0)
     assert estimator.estimate(ahead=10, until_start=0.0) is None
     assert estimator.estimate(ahead=0, until_start=0.0) == (0, 0, 0)
+
+
+def test_a_slow_line_is_read_over_enough_admissions() -> None:
+    """Five a minute: 30 s hold two or three admissions, and the wait shown to 100 people
+    ahead jumped between 1,000 and 1,500 s from one tick to the next. Read over at least
+    ten admissions it stays near the true 1,200 s."""
+    estimator = OutflowEstimator(window_seconds=120, rate_window_seconds=30)
+    shown = []
+    for second in range(300):
+        admitted = second // 12  # one every 12 s
+        estimator.observe(float(second), admitted, tail=admitted + 500, live=500, admitted=admitted)
+        if second >= 150:
+            estimate = estimator.estimate(ahead=100, until_start=0.0)
+            assert estimate is not None
+            shown.append(estimate.seconds)
+    assert min(shown) >= 1050 and max(shown) <= 1350

@@ -516,6 +516,11 @@ def test_a_wait_of_up_to_twice_the_shortest_interval_is_polled_when_due() -> Non
     for seconds in (1, 4, 5, 7, 10):
         estimate = Estimate(seconds, seconds, seconds)
         assert {room.refresh_seconds(3, estimate) for _ in range(50)} == {seconds}
+    # never longer than the longest interval (a third of the abandon grace, or the shortest
+    # when that is longer), even for a wait due just after it
+    slow = make_room(make_store("memory", None, ""), FakeClock(), min_refresh_seconds=30,
+                     abandon_grace_seconds=60)  # fmt: skip
+    assert slow.refresh_seconds(3, Estimate(50, 50, 50)) == 30
     # further back the polls are jittered, and never later than the turn is due
     for seconds in (11, 40):
         polls = {room.refresh_seconds(3, Estimate(seconds, seconds, seconds)) for _ in range(50)}
@@ -656,22 +661,109 @@ async def test_auto_mode_turns_off_with_people_still_arriving() -> None:
         assert isinstance(await visitor.poll(room), Admitted)
 
 
-async def test_a_paused_line_is_never_drained() -> None:
+async def _auto_on(capacity: FakeCapacity, **settings: Any) -> tuple[FakeClock, WaitingRoom]:
+    """A room in auto mode that admission control's refusals have just switched on."""
     clock = FakeClock()
-    capacity = FakeCapacity(limit=10)
-    room = make_room(make_store("memory", None, ""), clock, capacity, drain_seconds=5)
+    room = make_room(make_store("memory", None, ""), clock, capacity, **settings)
     await room.tick()
     capacity.saturated = True
     for _ in range(3):
         clock.advance(1)
         await room.tick()
-    await room.store.update_controls(Controls(paused=True))
-    assert isinstance(await Visitor("held").poll(room), Waiting)
+    assert room.is_on()
     capacity.saturated = False
+    return clock, room
+
+
+@pytest.mark.parametrize("someone_waits", [True, False])
+async def test_a_paused_line_is_never_drained(someone_waits: bool) -> None:
+    """An operator's pause holds, even with nobody in line (who comes next must queue)."""
+    clock, room = await _auto_on(FakeCapacity(limit=10), drain_seconds=5)
+    await room.store.update_controls(Controls(paused=True))
+    if someone_waits:
+        assert isinstance(await Visitor("held").poll(room), Waiting)
     for _ in range(20):
         clock.advance(1)
         await room.tick()
     assert room.is_on()
+    assert isinstance(await Visitor("newcomer").poll(room), Waiting)
+
+
+async def test_a_line_the_next_tick_does_not_clear_keeps_the_room_on() -> None:
+    """Headroom alone is not drained: at a fixed one a second, three newcomers a second
+    build a line, and the room stays on for as long as they do."""
+    capacity = FakeCapacity(limit=10, in_flight=1)
+    clock, room = await _auto_on(capacity, drain_seconds=10, requests_per_session=0.05)
+    await room.store.update_controls(Controls(fixed_rate_per_minute=60))
+    for second in range(60):
+        clock.advance(1)
+        await room.tick()
+        for index in range(3):
+            await Visitor(f"n{second}_{index}").poll(room)
+    assert room.is_on()
+    assert room.state.live_waiting > 100
+
+
+async def test_one_instance_refusing_keeps_the_room_on_for_all() -> None:
+    """Two instances share a line; one stays overloaded while the other has headroom and
+    sees the line cleared every tick. The idle one must not switch the room off (it did
+    every 31 s, and the busy one on again a second later, each time letting the line go)."""
+    clock = FakeClock()
+    store = make_store("memory", None, "")
+    busy, idle = FakeCapacity(limit=10), FakeCapacity(limit=10)
+    rooms = [
+        make_room(store, clock, capacity, drain_seconds=30, requests_per_session=0.05, seed=n)
+        for n, capacity in enumerate((busy, idle))
+    ]
+    for room in rooms:
+        await room.tick()
+    busy.saturated = idle.saturated = True
+    for _ in range(3):
+        clock.advance(1)
+        for room in rooms:
+            await room.tick()
+    idle.saturated, idle.in_flight = False, 3
+    waiting: list[Visitor] = []
+    for second in range(120):
+        for room in rooms:
+            clock.advance(0.5)
+            await room.tick()
+        assert all(room.is_on() for room in rooms), f"switched off at {second} s"
+        for index, visitor in enumerate(waiting):
+            await visitor.poll(rooms[index % 2])
+        waiting = [v for v in waiting if not v.admitted]
+        for index in range(3):
+            visitor = Visitor(f"n{second}_{index}")
+            await visitor.poll(rooms[index % 2])
+            waiting.append(visitor)
+    busy.saturated, busy.in_flight = False, 3  # the overload ends: off, 30 s later
+    for _ in range(45):
+        for room in rooms:
+            clock.advance(0.5)
+            await room.tick()
+    assert not any(room.is_on() for room in rooms)
+
+
+async def test_a_drawn_pre_queue_is_not_released_by_an_old_drain() -> None:
+    """The line had been empty with headroom for 20 s when an opening was scheduled; the
+    pre-queue drawn at the opening is let in by the inlet, not all at once because the
+    drain timer of before kept running."""
+    clock, room = await _auto_on(FakeCapacity(limit=10), drain_seconds=30)
+    for _ in range(20):
+        clock.advance(1)
+        await room.tick()
+    await room.store.update_controls(Controls(opens_at=clock.now + 600, auto_active=True))
+    await room.tick()
+    early = [Visitor(f"e{index}") for index in range(1000)]
+    for visitor in early:
+        outcome = await visitor.poll(room)
+        assert isinstance(outcome, Waiting) and outcome.view.position is None
+    clock.advance(601)
+    await room.tick()  # the draw
+    clock.advance(1)
+    outcomes = [await visitor.poll(room) for visitor in early]
+    assert room.is_on()
+    assert sum(isinstance(outcome, Admitted) for outcome in outcomes) <= 500  # one tick's most
 
 
 def _admitted_at(visitor: Visitor) -> float:

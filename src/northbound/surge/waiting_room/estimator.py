@@ -45,7 +45,10 @@ to 5.1 / 13 % (20,000) and 25 / 52 % to 22 / 54 % (30,000). A 15 s window gained
 heaviest crowd (median 10 %) and lost on the others (p90 25-33 %): the admissions of single
 ticks vary too much to be read over a few seconds. What neither reaches is the minute the
 room turns on, when the line's speed is still growing: that minute makes the heaviest
-crowd's p90.
+crowd's p90. A slow line (an operator's fixed rate of a few a minute) holds too few
+admissions in 30 s to read a speed from: the recent part then reaches back until it holds
+``_MIN_RECENT_ADMISSIONS`` (at 5 a minute, 30 s held two or three and the wait shown to 100
+people ahead jumped between 1,000 and 1,500 s from one tick to the next).
 
 The range shown comes from the slowest and the fastest sixth of the window's admissions.
 Until the window holds a rate (the room just turned on, or nobody has been let in), there is
@@ -57,6 +60,8 @@ from __future__ import annotations
 import math
 from collections import deque
 from typing import NamedTuple
+
+_MIN_RECENT_ADMISSIONS = 10  # the fewest admissions the line's speed is read from
 
 
 class Estimate(NamedTuple):
@@ -120,7 +125,10 @@ class OutflowEstimator:
         self._rate = (last.serving - first.serving) / span
         recent = last
         for reading in reversed(readings):  # a few readings back: ticks are a second apart
-            if last.time - reading.time > self.rate_window_seconds:
+            if (
+                last.time - reading.time > self.rate_window_seconds
+                and last.admitted - recent.admitted >= _MIN_RECENT_ADMISSIONS
+            ):
                 break
             recent = reading
         if recent.time >= last.time:  # none earlier within the rate window: the latest earlier

@@ -70,7 +70,7 @@ class Line:
         """
         low = self._low
         if estimate is not None and estimate.seconds <= 2 * low:
-            return max(1, estimate.seconds)
+            return max(1, min(estimate.seconds, self._high))
         base = estimate.seconds / 5 if estimate is not None else low + ahead / 50
         base = min(max(base, low), self._high)
         # uniform(0.8, 1.2) spelled out: the same draw without a Python-level call

@@ -52,6 +52,7 @@ class InProcessStore:
         self.revoked_version = 0
         self.admitted_total = 0
         self.abandoned_total = 0
+        self.pressed_at = 0.0
         self.skipped = Bitmap()
         self.seen: dict[int, Bitmap] = {}
 
@@ -143,6 +144,7 @@ class InProcessStore:
             live_waiting=self._live_waiting(epochs),
             admitted_total=self.admitted_total,
             abandoned_total=self.abandoned_total,
+            pressed_at=self.pressed_at,
         )
 
     async def update_controls(self, controls: Controls) -> None:
@@ -154,6 +156,8 @@ class InProcessStore:
             self.paused = controls.paused
         if controls.release_all:
             self.serving = self.tail
+        if controls.pressed_at is not None:
+            self.pressed_at = max(self.pressed_at, controls.pressed_at)
         if controls.fixed_rate_per_minute is not None:
             rate = controls.fixed_rate_per_minute
             self.fixed_rate = None if rate < 0 else rate

@@ -236,6 +236,7 @@ class RedisStore:
             live_waiting=number("live_waiting"),
             admitted_total=number("admitted_total"),
             abandoned_total=number("abandoned_total"),
+            pressed_at=float(raw.get("pressed_at", "0")),
         )
 
     async def update_controls(self, controls: Controls) -> None:
@@ -256,6 +257,8 @@ class RedisStore:
             args += ["opens_at", "" if controls.opens_at < 0 else repr(controls.opens_at)]
         if controls.release_all:
             args += ["release_all", "1"]
+        if controls.pressed_at is not None:
+            args += ["pressed_at", repr(controls.pressed_at)]
         if args:
             await self._controls(keys=[self._state_key], args=args)
 

@@ -36,6 +36,7 @@ class RoomState:
     live_waiting: int  # places behind the front whose holder polled within the grace period
     admitted_total: int
     abandoned_total: int
+    pressed_at: float = 0.0  # when an instance last saw admission control refusing people
 
     @property
     def waiting(self) -> int:
@@ -60,6 +61,7 @@ class Controls:
     admit_cap_per_minute: int | None = None  # -1 clears
     opens_at: float | None = None  # -1 clears
     release_all: bool = False  # let everyone in line through (the room is turning off)
+    pressed_at: float | None = None  # an instance is refusing people now (see Tick)
 
 
 class RoomStore(Protocol):

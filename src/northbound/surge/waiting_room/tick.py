@@ -85,6 +85,7 @@ class Tick:
         self._release_at = -math.inf
         self._busy = 0.0  # mean requests in flight over the last tick
         self._drained_since: float | None = None
+        self._tail_before = 0  # the line's tail as the previous tick read it (see _auto_switch)
 
     def released(self, now: float) -> int:
         """The serving number as a visitor should see it at ``now``.
@@ -133,7 +134,9 @@ class Tick:
             await self.store.open_prequeue(secrets.token_bytes(16), now)
             state = await self.store.state(epochs=epochs)
         refusing = self._turned_away()
+        tail = state.tail
         state = await self._auto_switch(state, now, epochs, refusing)
+        self._tail_before = tail
         self.activity.rotate(now)
         released = self.released(now)
         if is_on(state) and not in_prequeue(state):
@@ -218,12 +221,21 @@ class Tick:
         admission control is refusing people tick after tick; the two thresholds, far apart
         in time, keep it from flapping.
 
-        Drained means nobody waits longer than the next tick: the people in line are no more
-        than the inlet lets in on one tick. Not "nobody in line": while the room is on, every
-        newcomer queues until a tick lets them in, so with people still arriving the line is
-        never empty, and the room stayed on for the rest of a busy evening with the site at
-        40 % (the lab's election night at about capacity: 20-60 people in line for 50 s,
-        each waiting a tick and a poll for nothing). A paused line is never drained.
+        Drained means everyone who was in line at the previous tick has been let in since
+        (or skipped as gone): nobody waits longer than about a tick. It is read from the
+        shared line, so it holds for every instance alike, whatever each one's inlet would
+        let in. Not "nobody in line": while the room is on, every newcomer queues until a
+        tick lets them in, so with people still arriving the line is never empty, and the
+        room stayed on for the rest of a busy evening with the site at 40 % (the lab's
+        election night at about capacity: 20-60 people in line for 50 s, each waiting a tick
+        and a poll for nothing). A paused line, a pre-queue and a freshly drawn one are never
+        drained (the drawn places are all behind the previous tick's tail).
+
+        Every instance decides for all of them, so an instance whose admission control is
+        refusing people says so in the shared state (``pressed_at``, once a tick while it
+        lasts), and none turns the room off until that is ``drain_seconds`` old: with one
+        instance overloaded and another idle, the idle one switched the room off every 31 s
+        and the overloaded one switched it on again a second later.
         """
         if state.mode != "auto":
             return state
@@ -232,6 +244,8 @@ class Tick:
         self._pressure_ticks = self._pressure_ticks + 1 if pressed else 0
         settings = self.settings
         activate_ticks = max(1, math.ceil(settings.activate_seconds / settings.tick_seconds))
+        if pressed and state.auto_active:
+            await self.store.update_controls(Controls(pressed_at=now))
         if capacity.saturated and (state.auto_active or self._pressure_ticks >= activate_ticks):
             self._drained_since = None
             if not state.auto_active:
@@ -239,15 +253,17 @@ class Tick:
                 await self.store.update_controls(Controls(auto_active=True))
                 return replace(state, auto_active=True)
             return state
-        if not state.auto_active or in_prequeue(state):
+        if not state.auto_active or in_prequeue(state) or state.paused:
+            self._drained_since = None
             return state
         headroom = self._busy < settings.target_utilisation * capacity.limit
-        if state.live_waiting > self._admits_per_tick(state) or not headroom:
+        if state.serving < self._tail_before or not headroom:
             self._drained_since = None
             return state
         if self._drained_since is None:
             self._drained_since = now
-        if now - self._drained_since >= settings.drain_seconds:
+        # drained here, and no instance refusing anyone, for drain_seconds
+        if now - max(self._drained_since, state.pressed_at) >= settings.drain_seconds:
             log.info("waiting room %s turns off: line drained, site has headroom", self.name)
             await self.store.update_controls(
                 Controls(auto_active=False, release_all=True, opens_at=-1)
@@ -255,18 +271,6 @@ class Tick:
             self._drained_since = None
             return await self.store.state(epochs=epochs)
         return state
-
-    def _admits_per_tick(self, state: RoomState) -> float:
-        """About how many people the inlet lets in on one tick now (0 while paused)."""
-        if state.paused:
-            return 0.0
-        if state.fixed_rate_per_minute is not None:
-            per_second = state.fixed_rate_per_minute / 60
-        else:
-            per_second = self.inlet.rate
-        if state.admit_cap_per_minute is not None:
-            per_second = min(per_second, state.admit_cap_per_minute / 60)
-        return per_second * self.settings.tick_seconds
 
     async def _run_inlet(
         self, state: RoomState, now: float, epochs: list[int], refusing: bool
