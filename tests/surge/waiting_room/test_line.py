@@ -629,17 +629,8 @@ async def test_auto_mode_turns_off_with_people_still_arriving() -> None:
     queues until the next tick, so with people still arriving the line was never empty and
     the room stayed on for good, the site at 40 % and everyone waiting a tick and a poll. A
     line that the next tick clears, with headroom, for ``drain_seconds`` is drained."""
-    clock = FakeClock()
     capacity = FakeCapacity(limit=10)
-    room = make_room(make_store("memory", None, ""), clock, capacity, drain_seconds=30,
-                     requests_per_session=0.05)  # fmt: skip
-    await room.tick()
-    capacity.saturated = True
-    for _ in range(3):
-        clock.advance(1)
-        await room.tick()
-    assert room.is_on()
-    capacity.saturated = False
+    clock, room = await _auto_on(capacity, drain_seconds=30, requests_per_session=0.05)
     capacity.in_flight = 3  # headroom: the aim is 9 of 10
     waiting: list[Visitor] = []
     for second in range(60):
@@ -742,6 +733,15 @@ async def test_one_instance_refusing_keeps_the_room_on_for_all() -> None:
             clock.advance(0.5)
             await room.tick()
     assert not any(room.is_on() for room in rooms)
+
+
+async def test_the_latest_refusal_stamp_stands_on_both_stores(store_factory: Any) -> None:
+    """Instances with clocks a little apart stamp pressed_at in any order: a stamp older than
+    the one stored does not move it back (the room would turn off too soon)."""
+    store = store_factory()
+    for stamp in (100.0, 130.5, 120.0):
+        await store.update_controls(Controls(pressed_at=stamp))
+    assert (await store.state(epochs=[0])).pressed_at == 130.5
 
 
 async def test_a_drawn_pre_queue_is_not_released_by_an_old_drain() -> None:

@@ -111,6 +111,10 @@ for i = 1, #ARGV, 2 do
   local name, value = ARGV[i], ARGV[i + 1]
   if name == 'release_all' then
     redis.call('HSET', KEYS[1], 'serving', redis.call('HGET', KEYS[1], 'tail') or '0')
+  elseif name == 'pressed_at' then  -- the latest stamp stands, whoever writes last
+    if tonumber(value) > tonumber(redis.call('HGET', KEYS[1], name) or '0') then
+      redis.call('HSET', KEYS[1], name, value)
+    end
   elseif value == '' then
     redis.call('HDEL', KEYS[1], name)
   else
