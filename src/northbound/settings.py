@@ -6,7 +6,6 @@ Nested groups use a double underscore, e.g. ``NORTHBOUND_ADMISSION__MAX_LIMIT=20
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,11 +15,13 @@ from northbound.lab.config import LabSettings
 from northbound.ops.metrics_access import MetricsSettings
 from northbound.portal.accounts.config import AccountSettings
 from northbound.surge.admission.config import AdmissionSettings
+from northbound.surge.language import LANGUAGES as LANGUAGES
+from northbound.surge.language import Lang
 from northbound.surge.ratelimit.config import RateLimitSettings
 from northbound.surge.waiting_room.config import WaitingRoomSettings
 
-Language = Literal["en", "fr"]
-LANGUAGES: tuple[Language, ...] = ("en", "fr")
+Language = Lang
+"""The site's two languages; the list is :data:`northbound.surge.language.LANGUAGES`."""
 
 
 class DatabaseBreakerSettings(BaseModel):

@@ -21,6 +21,8 @@ from enum import Enum
 
 from starlette.types import Scope, Send
 
+from northbound.surge.language import request_language
+
 
 class Variant(Enum):
     HTML_EN = "html-en"
@@ -168,17 +170,13 @@ def _header(scope: Scope, name: bytes) -> bytes:
 
 
 def choose_variant(scope: Scope) -> Variant:
-    """JSON for ``/api/`` or a client that asks for JSON; French first under ``/fr`` or when
-    French is the browser's first language."""
+    """JSON for ``/api/`` or a client that asks for JSON; French under ``/fr`` or when the
+    browser weights French above English."""
     path: str = scope.get("path", "")
     accept = _header(scope, b"accept")
     wants_json = path.startswith("/api/") or (b"json" in accept and b"text/html" not in accept)
-    if path == "/fr" or path.startswith("/fr/"):
-        french = True
-    elif path == "/en" or path.startswith("/en/"):
-        french = False
-    else:
-        french = _header(scope, b"accept-language").lstrip()[:2].lower() == b"fr"
+    header = _header(scope, b"accept-language").decode("latin-1")
+    french = request_language(path, header) == "fr"
     if wants_json:
         return Variant.JSON_FR if french else Variant.JSON_EN
     return Variant.HTML_FR if french else Variant.HTML_EN

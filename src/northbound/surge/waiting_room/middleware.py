@@ -35,13 +35,13 @@ from urllib.parse import parse_qs, quote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..capacity import ADMITTED_SCOPE_KEY
+from ..language import Lang, negotiate_language, path_language, request_language
 from ..types import PASS_SCOPE_KEY
 from .page import WaitingPage, safe_next
 from .paths import PathPolicy, normalise
-from .request import cookie_value, header_value, language, path_language, preferred_language
+from .request import cookie_value, header_value
 from .room import Admitted, Waiting, WaitingRoom, WaitView
 from .tokens import Claims, Kind, PassSigner
-from .wording import Lang
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +235,7 @@ class WaitingRoomMiddleware:
     def _poll_page(self, view: WaitView, path: str, query: bytes, accept_language: bytes) -> bytes:
         """The waiting page for a poll: what depends on the address alone is looked up once."""
         next_path, path_lang = self._poll_target(path, query)
-        lang = path_lang or (
-            preferred_language(accept_language.decode("latin-1")) if accept_language else "en"
-        )
+        lang = path_lang or negotiate_language(accept_language.decode("latin-1"))
         return self.page.html(view, lang=lang, next_path=next_path)
 
     def _poll_target_uncached(self, path: str, query: bytes) -> tuple[str, Lang | None]:
@@ -303,7 +301,7 @@ class WaitingRoomMiddleware:
             query = scope.get("query_string", b"").decode("latin-1")
             next_path = safe_next(path + ("?" + query if query else ""))
         if lang is None:
-            lang = language(normalise(path), header_value(scope, b"accept-language"))
+            lang = request_language(normalise(path), header_value(scope, b"accept-language"))
         body = self.page.html(view, lang=lang, next_path=next_path, refresh=refresh)
         await self._respond(send, scope, 200, body, b"text/html; charset=utf-8", headers)
 
@@ -321,7 +319,7 @@ class WaitingRoomMiddleware:
             if self.twin is not None:
                 next_path = safe_next(self.twin(next_path, lang))
         else:
-            lang = language(normalise(next_path), header_value(scope, b"accept-language"))
+            lang = request_language(normalise(next_path), header_value(scope, b"accept-language"))
         headers: list[tuple[bytes, bytes]] = []
         outcome: Admitted | Waiting
         if claims is not None and claims.kind is Kind.PASS:

@@ -29,8 +29,9 @@ from functools import lru_cache
 from operator import itemgetter
 from urllib.parse import quote
 
+from ..language import LANGUAGES, Lang
 from .line import WaitView
-from .wording import LANGUAGES, Lang, _, format_duration, format_shown, number_bytes, shown_seconds
+from .wording import _, format_duration, format_shown, number_bytes, shown_seconds
 
 _ENDONYMS: dict[Lang, str] = {"en": "English", "fr": "Français"}  # never translated
 

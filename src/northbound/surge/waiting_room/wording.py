@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Literal
 
 from babel.messages.pofile import read_po
 
-Lang = Literal["en", "fr"]
-LANGUAGES: tuple[Lang, ...] = ("en", "fr")
+from northbound.surge.language import Lang
+
 TRANSLATIONS = Path(__file__).with_name("translations")
 
 
