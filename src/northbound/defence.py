@@ -1,8 +1,9 @@
 """The surge defence in front of the portal: rate limits, waiting room, admission control.
 
 Built once per app from settings. The layers themselves (``northbound.surge``) know nothing
-about immigration; this module is where the site tells them its cookie names, its exempt paths
-and who counts as staff. Order on the request path, outermost first::
+about immigration; this module is where the site tells them its name, its cookie names, the
+namespace of its metrics, its exempt paths and who counts as staff. Order on the request path,
+outermost first::
 
     observe → cached pages → rate limit → waiting room → admission control → gzip → routes
 
@@ -23,6 +24,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Scope
 
 from northbound.ops.console.paths import ROOM_EXEMPT_PREFIXES
+from northbound.ops.metrics import METRIC_NAMESPACE
 from northbound.portal.accounts.paths import ACCOUNT_PATHS
 from northbound.portal.accounts.sessions import COOKIE_NAME as SESSION_COOKIE
 from northbound.portal.accounts.sessions import is_signed
@@ -108,15 +110,18 @@ class SurgeDefence:
     @classmethod
     def from_settings(cls, settings: Settings) -> SurgeDefence:
         admission = AdmissionControl.from_settings(
-            settings.admission, arrivals_counted_outside=True
+            settings.admission, arrivals_counted_outside=True, metric_namespace=METRIC_NAMESPACE
         )
         room = WaitingRoom.from_settings(
             settings.waiting_room,
             site_secret=settings.secret_key.get_secret_value(),
             redis_url=settings.redis_url,
             capacity=admission.limiter,
+            metric_namespace=METRIC_NAMESPACE,
         )
-        store = store_from_settings(settings.rate_limit, settings.redis_url)
+        store = store_from_settings(
+            settings.rate_limit, settings.redis_url, metric_namespace=METRIC_NAMESPACE
+        )
         return cls(settings, admission, room, store)
 
     @property
@@ -156,6 +161,7 @@ class SurgeDefence:
                 extra_classes=sign_in_classes(self.settings),
                 reads=CALCULATORS,
                 exempt_prefixes=OPERATIONAL,
+                metric_namespace=METRIC_NAMESPACE,
             )
         ]
         if self.room_active:

@@ -14,6 +14,8 @@ import httpx
 import typer
 from prometheus_client.parser import text_string_to_metric_families
 
+from northbound.ops.metrics import METRIC_NAMESPACE
+
 surge_app = typer.Typer(help="Surge defence of a running instance.", no_args_is_help=True)
 
 
@@ -35,30 +37,33 @@ class SurgeFigures:
     wait_sum: float = 0.0
 
 
+SURGE_PREFIX = f"{METRIC_NAMESPACE}_surge_"
+
+
 def parse_metrics(text: str) -> SurgeFigures:
     figures = SurgeFigures()
     for family in text_string_to_metric_families(text):
-        if not family.name.startswith("northbound_surge_"):
+        if not family.name.startswith(SURGE_PREFIX):
             continue
         for sample in family.samples:
             name, labels, value = sample.name, sample.labels, float(sample.value)
-            if name == "northbound_surge_admitted_total":
+            key = name.removeprefix(SURGE_PREFIX)
+            if key == "admitted_total":
                 figures.admitted[labels.get("priority", "?")] += value
-            elif name == "northbound_surge_shed_total":
+            elif key == "shed_total":
                 figures.shed[(labels.get("priority", "?"), labels.get("reason", "?"))] += value
-            elif name == "northbound_surge_rate_limited_total":
+            elif key == "rate_limited_total":
                 figures.rate_limited[labels.get("route_class", "?")] += value
-            elif name == "northbound_surge_breaker_state":  # worst of the workers
-                key = labels.get("name", "?")
-                figures.breakers[key] = max(value, figures.breakers.get(key, 0.0))
-            elif name == "northbound_surge_queue_wait_seconds_count":
+            elif key == "breaker_state":  # worst of the workers
+                breaker = labels.get("name", "?")
+                figures.breakers[breaker] = max(value, figures.breakers.get(breaker, 0.0))
+            elif key == "queue_wait_seconds_count":
                 figures.wait_count += value
-            elif name == "northbound_surge_queue_wait_seconds_sum":
+            elif key == "queue_wait_seconds_sum":
                 figures.wait_sum += value
             elif not labels.keys() - {"pid"}:
                 # Several workers label their gauges by pid: limits and counts add up, and
                 # the event-loop lag that matters is the worst one.
-                key = name.removeprefix("northbound_surge_")
                 before = figures.gauges.get(key)
                 if before is None:
                     figures.gauges[key] = value

@@ -17,6 +17,7 @@ from northbound.surge.waiting_room import (
     WaitingRoomSettings,
 )
 from northbound.surge.waiting_room.memory_store import InProcessStore
+from northbound.surge.waiting_room.metrics import RoomMetrics
 from northbound.surge.waiting_room.redis_store import RedisStore
 from tests.support.clock import FakeClock
 
@@ -68,6 +69,7 @@ def make_room(
     clock: FakeClock,
     capacity: FakeCapacity | None = None,
     seed: int = 1,
+    metrics: RoomMetrics | None = None,
     **overrides: Any,
 ) -> WaitingRoom:
     settings = WaitingRoomSettings(**overrides)
@@ -76,7 +78,7 @@ def make_room(
     capacity.clock = clock
     return WaitingRoom(
         settings, store, signer, capacity=capacity, clock=clock,
-        rng=random.Random(seed),
+        rng=random.Random(seed), metrics=metrics,
     )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from northbound.surge.breaker import BreakerState, CircuitBreaker, CircuitOpenError
+from northbound.surge.breaker import BreakerState, CircuitBreaker, CircuitOpenError, breaker_metrics
 from tests.support.clock import FakeClock
 
 
@@ -156,12 +156,12 @@ async def test_only_failure_types_count() -> None:
 
 async def test_guard_block_and_state_metric() -> None:
     clock = FakeClock(10.0)
-    b = breaker(clock)
+    b = breaker(clock, metrics=breaker_metrics("test"))  # the site hands in "northbound"
     for _ in range(3):
         with pytest.raises(DatabaseDown):
             async with b.guard():
                 raise DatabaseDown("gone")
-    value = REGISTRY.get_sample_value("northbound_surge_breaker_state", {"name": "test-db"})
+    value = REGISTRY.get_sample_value("test_surge_breaker_state", {"name": "test-db"})
     assert value == 2
     with pytest.raises(CircuitOpenError):
         async with b.guard():

@@ -6,6 +6,10 @@ from collections.abc import Sequence
 
 from prometheus_client import Counter, Gauge, Histogram
 
+METRIC_NAMESPACE = "northbound"
+"""The site's Prometheus namespace: its own figures (``northbound_http_*``) and those it has the
+surge layers and the database breaker export (``northbound_surge_*``, ``northbound_room_*``)."""
+
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10)
 
 REQUESTS = Counter(

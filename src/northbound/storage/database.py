@@ -41,7 +41,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from northbound.surge.breaker import BreakerState, CircuitBreaker, CircuitOpenError
+from northbound.ops.metrics import METRIC_NAMESPACE
+from northbound.surge.breaker import BreakerState, CircuitBreaker, CircuitOpenError, breaker_metrics
 
 if TYPE_CHECKING:
     from northbound.settings import Settings
@@ -183,7 +184,9 @@ class Database:
         self.url = url
         self.engine = create_engine(url, connect_timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.breaker = breaker or CircuitBreaker("database")
+        self.breaker = breaker or CircuitBreaker(
+            "database", metrics=breaker_metrics(METRIC_NAMESPACE)
+        )
         self.breaker.judge = _judge  # what counts as an outage is this module's call
 
     @classmethod
@@ -195,6 +198,7 @@ class Database:
             reset_timeout=config.reset_seconds,
             # SQLite: a slow session is a lock queue or an await inside it, not a sick server
             slow_call_seconds=None if settings.is_sqlite else config.slow_call_seconds or None,
+            metrics=breaker_metrics(METRIC_NAMESPACE),
         )
         return cls(
             settings.effective_database_url,

@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import ParamSpec, TypeVar
 
 from prometheus_client import Counter, Gauge
@@ -31,17 +33,34 @@ from northbound.surge.types import MONOTONIC, Clock
 P = ParamSpec("P")
 T = TypeVar("T")
 
-BREAKER_STATE = Gauge(
-    "northbound_surge_breaker_state",
-    "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
-    ["name"],
-    multiprocess_mode="livemax",
-)
-BREAKER_REJECTED = Counter(
-    "northbound_surge_breaker_rejected_total",
-    "Calls refused at once because the circuit was open.",
-    ["name"],
-)
+
+@dataclass(frozen=True, slots=True)
+class BreakerMetrics:
+    state: Gauge
+    rejected: Counter
+
+
+@cache
+def breaker_metrics(namespace: str) -> BreakerMetrics:
+    """Figures named ``<namespace>_surge_breaker_*``, labelled by breaker; made once per
+    namespace (a process registers a name once) and shared by every breaker of the process."""
+    return BreakerMetrics(
+        state=Gauge(
+            "breaker_state",
+            "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
+            ["name"],
+            multiprocess_mode="livemax",
+            namespace=namespace,
+            subsystem="surge",
+        ),
+        rejected=Counter(
+            "breaker_rejected_total",
+            "Calls refused at once because the circuit was open.",
+            ["name"],
+            namespace=namespace,
+            subsystem="surge",
+        ),
+    )
 
 
 class BreakerState(StrEnum):
@@ -74,6 +93,7 @@ class CircuitBreaker:
         failure_types: tuple[type[BaseException], ...] = (Exception,),
         judge: Callable[[BaseException], bool | None] | None = None,
         clock: Clock = MONOTONIC,
+        metrics: BreakerMetrics | None = None,
     ) -> None:
         if failure_threshold < 1 or half_open_max_calls < 1 or reset_timeout <= 0:
             raise ValueError("threshold and probe count must be >= 1, reset_timeout > 0")
@@ -89,7 +109,9 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._probes = 0
-        BREAKER_STATE.labels(name).set(0)
+        self._metrics = metrics
+        if metrics is not None:
+            metrics.state.labels(name).set(0)
 
     @property
     def state(self) -> BreakerState:
@@ -114,7 +136,8 @@ class CircuitBreaker:
             self._opened_at = self._clock()
         if state is not BreakerState.HALF_OPEN:
             self._probes = 0
-        BREAKER_STATE.labels(self.name).set(_GAUGE_VALUE[state])
+        if self._metrics is not None:
+            self._metrics.state.labels(self.name).set(_GAUGE_VALUE[state])
 
     # Low-level API, for callers that cannot wrap the call in a function or a block.
     def before_call(self) -> None:
@@ -125,7 +148,8 @@ class CircuitBreaker:
         if state is BreakerState.HALF_OPEN and self._probes < self.half_open_max_calls:
             self._probes += 1
             return
-        BREAKER_REJECTED.labels(self.name).inc()
+        if self._metrics is not None:
+            self._metrics.rejected.labels(self.name).inc()
         raise CircuitOpenError(self.name, self.retry_after or self.reset_timeout)
 
     def record_success(self, duration: float = 0.0) -> None:

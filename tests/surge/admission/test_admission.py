@@ -227,14 +227,22 @@ async def test_decide_answers_without_waiting_and_wait_queues_what_it_could_not(
     assert isinstance(await waiting, Permit)
 
 
-def test_a_limiter_that_does_not_export_leaves_the_process_figures_alone() -> None:
-    from northbound.surge.admission import metrics
+def test_a_limiter_exports_only_where_it_is_told() -> None:
+    """Figures are process-wide: a limiter without ``metrics`` (the simulator's instances)
+    leaves them alone; one given a namespace's figures keeps them current."""
+    from northbound.surge.admission.metrics import admission_metrics
 
-    before = metrics.IN_FLIGHT._value.get()
-    lim = limiter(4, export_metrics=False)
-    permits = take(lim, CRITICAL, 3)
-    assert metrics.IN_FLIGHT._value.get() == before
-    for permit in permits:
+    figures = admission_metrics("test")
+    before = figures.in_flight._value.get()
+    silent = limiter(4)
+    permits = take(silent, CRITICAL, 3)
+    silent._export_figures()
+    assert figures.in_flight._value.get() == before
+    told = limiter(4, metrics=figures)
+    more = take(told, CRITICAL, 2)
+    told._export_figures()
+    assert figures.in_flight._value.get() == 2
+    for permit in [*permits, *more]:
         permit.release()
 
 

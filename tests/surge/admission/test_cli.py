@@ -9,16 +9,18 @@ import pytest
 from prometheus_client import generate_latest
 from typer.testing import CliRunner
 
+from northbound.ops.metrics import METRIC_NAMESPACE
 from northbound.surge.admission import FixedLimit, Limiter, Priority, ShedReason
-from northbound.surge.breaker import CircuitBreaker
+from northbound.surge.admission.metrics import admission_metrics
+from northbound.surge.breaker import CircuitBreaker, breaker_metrics
 from northbound.surge_cli import format_table, parse_metrics, surge_app
 
 
 def test_status_table_shows_live_figures() -> None:
-    lim = Limiter(FixedLimit(3), max_queue=0)
+    lim = Limiter(FixedLimit(3), max_queue=0, metrics=admission_metrics(METRIC_NAMESPACE))
     permits = [lim.try_acquire(Priority.CRITICAL) for _ in range(3)]
     assert asyncio.run(lim.acquire(Priority.SHEDDABLE)) is ShedReason.QUEUE_FULL
-    CircuitBreaker("cli-db")
+    CircuitBreaker("cli-db", metrics=breaker_metrics(METRIC_NAMESPACE))
     figures = parse_metrics(generate_latest().decode())
     table = format_table(figures)
     assert figures.gauges["limit"] == 3 and figures.gauges["in_flight"] == 3

@@ -24,6 +24,7 @@ from northbound.surge.ratelimit import (
     RouteClass,
 )
 from northbound.surge.ratelimit.client_key import _normalise, _normalise_other
+from northbound.surge.ratelimit.metrics import rate_limit_metrics
 from northbound.surge.ratelimit.store import RateLimitStore
 from northbound.surge.shed_page import Variant
 from tests.support.asgi import http_scope, ok_app, run
@@ -156,12 +157,16 @@ async def test_redis_store_uses_server_time(redis_store: RedisStore) -> None:
 
 
 def failures() -> float:
-    value = REGISTRY.get_sample_value("northbound_surge_rate_limit_store_failures_total")
+    value = REGISTRY.get_sample_value("test_surge_rate_limit_store_failures_total")
     return value or 0.0
 
 
 async def test_redis_failure_fails_open_and_is_counted() -> None:
-    store = RedisStore.from_url("redis://127.0.0.1:1/0", timeout=0.2)  # nothing listens there
+    """Counted under the namespace the site hands in (``test`` here, ``northbound`` on the
+    site), so the figure's name is the site's and surge never spells it."""
+    store = RedisStore.from_url(  # nothing listens there
+        "redis://127.0.0.1:1/0", prefix="rl:", timeout=0.2, metrics=rate_limit_metrics("test")
+    )
     before = failures()
     try:
         decision = await store.take("anyone", rate=1.0, burst=3)
@@ -251,7 +256,7 @@ async def test_middleware_can_leave_success_headers_out() -> None:
 
 
 async def test_middleware_fails_open_without_headers_when_redis_is_down() -> None:
-    store = RedisStore.from_url("redis://127.0.0.1:1/0", timeout=0.2)
+    store = RedisStore.from_url("redis://127.0.0.1:1/0", prefix="rl:", timeout=0.2)
     try:
         app = middleware(store)
         responses = [await run(app, http_scope()) for _ in range(4)]

@@ -18,10 +18,10 @@ from northbound.surge.waiting_room import (
     PassSigner,
     WaitingRoom,
     WaitingRoomMiddleware,
-    metrics,
 )
 from northbound.surge.waiting_room import middleware as gate_module
 from northbound.surge.waiting_room.memory_store import InProcessStore
+from northbound.surge.waiting_room.metrics import room_metrics
 from northbound.surge.waiting_room.tokens import visitor_hash
 from tests.support.clock import FakeClock
 from tests.support.waiting_room import make_room, switch_on
@@ -70,14 +70,14 @@ def _claims(room: WaitingRoom, kind: Kind, position: int, visitor: str = VISITOR
 
 async def _site() -> tuple[WaitingRoom, FakeClock, WaitingRoomMiddleware, RecordingApp]:
     clock = FakeClock()
-    room = make_room(InProcessStore(), clock)
+    room = make_room(InProcessStore(), clock, metrics=room_metrics("test"))
     await switch_on(room, paused=True)
     app = RecordingApp()
     return room, clock, WaitingRoomMiddleware(app, room=room, cookie_prefix="nb_"), app
 
 
 def _failures(reason: str) -> float:
-    value = metrics.PASS_FAILURES.labels("main", reason)._value.get()
+    value = room_metrics("test").pass_failures.labels("main", reason)._value.get()
     return float(value)
 
 

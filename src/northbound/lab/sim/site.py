@@ -110,7 +110,7 @@ class Instance:
         site = self.site
         self.generation += 1
         self.limiter = (
-            site.admission.build_limiter(clock=site.sim.clock, export_metrics=False)
+            site.admission.build_limiter(clock=site.sim.clock)
             if site.policy.admission_control
             else None
         )
@@ -195,7 +195,6 @@ class Site:
             capacity=limiter,
             clock=self.sim.clock,
             rng=random.Random(f"{self.seed}-{label}"),
-            export_metrics=False,
         )
 
     def tick_room(self, room: WaitingRoom) -> None:

@@ -31,8 +31,8 @@ import sys
 from collections.abc import Callable
 from typing import Protocol
 
-from northbound.surge.admission import metrics
 from northbound.surge.admission.limit import DEFAULT_CLOCK
+from northbound.surge.admission.metrics import AdmissionMetrics
 from northbound.surge.types import Clock
 
 
@@ -110,7 +110,9 @@ class AcceptQueueMonitor:
         quiet_depth: int = 8,
         read_depth: Callable[[], int] | None = None,
         clock: Clock = DEFAULT_CLOCK,
+        metrics: AdmissionMetrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self.refresh = refresh
         self.rediscover = rediscover
         self.rate_seconds = rate_seconds
@@ -161,7 +163,8 @@ class AcceptQueueMonitor:
         self._read_at = now
         self._update_rate(now)
         self._depth = self._read_depth() if self._read_depth is not None else self._read(now)
-        metrics.ACCEPT_QUEUE.set(self._depth)
+        if self._metrics is not None:
+            self._metrics.accept_queue.set(self._depth)
         return self._depth
 
     def _update_rate(self, now: float) -> None:

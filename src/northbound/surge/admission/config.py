@@ -20,6 +20,7 @@ from northbound.surge.admission.limiter import (
     Limiter,
 )
 from northbound.surge.admission.loop_lag import LagSignal
+from northbound.surge.admission.metrics import AdmissionMetrics
 from northbound.surge.admission.priority import Priority
 from northbound.surge.types import Clock
 
@@ -133,7 +134,7 @@ class AdmissionSettings(BaseModel):
         backlog_signal: BacklogSignal | None = None,
         count_arrivals: bool = True,
         clock: Clock = DEFAULT_CLOCK,
-        export_metrics: bool = True,
+        metrics: AdmissionMetrics | None = None,
     ) -> Limiter:
         return Limiter(
             self.build_limit(clock),
@@ -156,5 +157,5 @@ class AdmissionSettings(BaseModel):
             backlog_max_wait=self.accept_queue_max_wait_seconds or 1.0,
             count_arrivals=count_arrivals,
             clock=clock,
-            export_metrics=export_metrics,
+            metrics=metrics,
         )

@@ -64,11 +64,11 @@ import random as _random
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from northbound.surge.admission import metrics
 from northbound.surge.admission.accept_queue import BacklogSignal
 from northbound.surge.admission.hidden_queue import HiddenQueue
 from northbound.surge.admission.limit import DEFAULT_CLOCK, Limit, Sample
 from northbound.surge.admission.loop_lag import LagSignal
+from northbound.surge.admission.metrics import AdmissionMetrics
 from northbound.surge.admission.permit import Permit, ShedReason
 from northbound.surge.admission.priority import Priority
 from northbound.surge.batching import FlushSchedule
@@ -125,7 +125,7 @@ class Limiter:
         saturation_hold: float = 1.0,
         clock: Clock = DEFAULT_CLOCK,
         random: Callable[[], float] = _random.random,
-        export_metrics: bool = True,
+        metrics: AdmissionMetrics | None = None,
     ) -> None:
         missing = set(Priority) - set(shares) | set(Priority) - set(queue_timeouts)
         if missing:
@@ -168,16 +168,18 @@ class Limiter:
         self._waiting = 0
         self._last_empty = clock()
         self._last_pressure = -math.inf
-        # The metrics are process-wide: False where several limiters share one process and
-        # their figures would overwrite one another (the simulator's instances).
-        self._export = export_metrics
-        self._admitted_metric = {p: metrics.ADMITTED.labels(p.label) for p in Priority}
+        # The figures are process-wide: None where several limiters share one process and
+        # would overwrite one another's (the simulator's instances), or nobody reads them.
+        self._metrics = metrics
         # admissions, the count in flight and the limit reach Prometheus in batches: three
         # locked updates a request cost more than the rest of admitting it
         self._admitted_unexported = dict.fromkeys(Priority, 0)
         self._figures = FlushSchedule(self._export_figures)
-        if export_metrics:
-            metrics.LIMIT.set(limit.limit)
+        self._admitted_metric = (
+            {p: metrics.admitted.labels(p.label) for p in Priority} if metrics else {}
+        )
+        if metrics is not None:
+            metrics.limit.set(limit.limit)
 
     # CapacitySignal -----------------------------------------------------------------------------
     @property
@@ -276,7 +278,7 @@ class Limiter:
         """Take (or, negative, give back) slots, keeping the busy integral exact; the time."""
         now = self._account_busy()
         self._in_flight += slots
-        if self._export:
+        if self._metrics is not None:
             self._figures.changed(now)
         return now
 
@@ -294,8 +296,10 @@ class Limiter:
         return self._clock()
 
     def _export_figures(self) -> None:
-        metrics.IN_FLIGHT.set(self._in_flight)
-        metrics.LIMIT.set(self._limit.limit)
+        if self._metrics is None:
+            return
+        self._metrics.in_flight.set(self._in_flight)
+        self._metrics.limit.set(self._limit.limit)
         for priority, count in self._admitted_unexported.items():
             if count:
                 self._admitted_metric[priority].inc(count)
@@ -304,8 +308,8 @@ class Limiter:
     def _shed(self, priority: Priority, reason: ShedReason) -> ShedReason:
         self._last_pressure = self._clock()
         self._shed_total += 1
-        if self._export:
-            metrics.SHED.labels(priority.label, reason.value).inc()
+        if self._metrics is not None:
+            self._metrics.shed.labels(priority.label, reason.value).inc()
         return reason
 
     def _displace_below(self, priority: Priority) -> bool:
@@ -337,8 +341,8 @@ class Limiter:
         self._queues[priority].append(waiter)
         self._waiting += 1
         self._last_pressure = now
-        if self._export:
-            metrics.QUEUE_LENGTH.set(self._waiting)
+        if self._metrics is not None:
+            self._metrics.queue_length.set(self._waiting)
         try:
             return await future
         except asyncio.CancelledError:
@@ -364,9 +368,9 @@ class Limiter:
         now = self._clock()
         if self._waiting == 0:
             self._last_empty = now
-        if self._export:
-            metrics.QUEUE_LENGTH.set(self._waiting)
-            metrics.QUEUE_WAIT.observe(now - waiter.enqueued)
+        if self._metrics is not None:
+            self._metrics.queue_length.set(self._waiting)
+            self._metrics.queue_wait.observe(now - waiter.enqueued)
 
     def _expire(self, waiter: _Waiter) -> None:
         queue = self._queues[waiter.priority]

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from typing import Protocol
 
-from northbound.surge.admission import metrics
+from northbound.surge.admission.metrics import AdmissionMetrics
 
 
 class LagSignal(Protocol):
@@ -29,10 +29,11 @@ class LoopLagMonitor:
     remembered for a few ticks but a recovered loop is trusted again within ~``5 * interval``.
     """
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, interval: float = 0.05, *, metrics: AdmissionMetrics | None = None) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self.interval = interval
+        self._metrics = metrics
         self._lag = 0.0
         self._task: asyncio.Task[None] | None = None
 
@@ -47,7 +48,8 @@ class LoopLagMonitor:
     def record(self, reading: float) -> None:
         """Fold one lateness reading (seconds) into the signal."""
         self._lag = max(max(reading, 0.0), self._lag * 0.5)
-        metrics.LOOP_LAG.set(self._lag)
+        if self._metrics is not None:
+            self._metrics.loop_lag.set(self._lag)
 
     def start(self) -> None:
         """Start sampling in the running loop (idempotent)."""

@@ -15,6 +15,7 @@ from northbound.surge.admission.classify import Classifier, DefaultClassifier
 from northbound.surge.admission.config import AdmissionSettings
 from northbound.surge.admission.limiter import Limiter
 from northbound.surge.admission.loop_lag import LoopLagMonitor
+from northbound.surge.admission.metrics import admission_metrics
 from northbound.surge.admission.permit import Permit
 from northbound.surge.capacity import ADMITTED_SCOPE_KEY
 from northbound.surge.shed_page import CannedResponse
@@ -151,16 +152,24 @@ class AdmissionControl:
 
     @classmethod
     def from_settings(
-        cls, settings: AdmissionSettings, *, arrivals_counted_outside: bool = False
+        cls,
+        settings: AdmissionSettings,
+        *,
+        arrivals_counted_outside: bool = False,
+        metric_namespace: str = "",
     ) -> AdmissionControl:
         """``arrivals_counted_outside``: an :class:`ArrivalCounter` in front of everything that
-        answers requests feeds the accept-queue drain rate (see :mod:`.accept_queue`)."""
-        lag_monitor = LoopLagMonitor(settings.loop_lag_interval_seconds)
-        accept_queue = AcceptQueueMonitor()
+        answers requests feeds the accept-queue drain rate (see :mod:`.accept_queue`).
+        ``metric_namespace``: the site's name for its Prometheus figures
+        (``<namespace>_surge_limit``, ...)."""
+        metrics = admission_metrics(metric_namespace)
+        lag_monitor = LoopLagMonitor(settings.loop_lag_interval_seconds, metrics=metrics)
+        accept_queue = AcceptQueueMonitor(metrics=metrics)
         limiter = settings.build_limiter(
             lag_signal=lag_monitor,
             backlog_signal=accept_queue,
             count_arrivals=not arrivals_counted_outside,
+            metrics=metrics,
         )
         return cls(settings, limiter, lag_monitor, accept_queue)
 

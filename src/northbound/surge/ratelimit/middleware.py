@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from northbound.surge.ratelimit import metrics
 from northbound.surge.ratelimit.bucket import Decision
 from northbound.surge.ratelimit.client_key import ClientKey
 from northbound.surge.ratelimit.config import RateLimitSettings
+from northbound.surge.ratelimit.metrics import RateLimitMetrics, rate_limit_metrics
 from northbound.surge.ratelimit.redis_store import RedisStore
 from northbound.surge.ratelimit.routes import RouteClass, match_route
 from northbound.surge.ratelimit.store import MemoryStore, RateLimitStore
@@ -25,11 +25,17 @@ def ratelimit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
     ]
 
 
-def store_from_settings(settings: RateLimitSettings, redis_url: str = "") -> RateLimitStore:
-    """Redis when ``redis_url`` is given (buckets shared by every instance), else in-process."""
+def store_from_settings(
+    settings: RateLimitSettings, redis_url: str = "", *, metric_namespace: str = ""
+) -> RateLimitStore:
+    """Redis when ``redis_url`` is given (buckets shared by every instance), else in-process.
+    Redis failures are counted in ``<metric_namespace>_surge_rate_limit_store_failures_total``."""
     if redis_url:
         return RedisStore.from_url(
-            redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout_seconds
+            redis_url,
+            prefix=settings.redis_prefix,
+            timeout=settings.redis_timeout_seconds,
+            metrics=rate_limit_metrics(metric_namespace),
         )
     return MemoryStore(max_keys=settings.max_memory_keys)
 
@@ -58,8 +64,10 @@ class RateLimitMiddleware:
         headers_on_success: bool = True,
         site_name: str = "",
         reads: Sequence[str] = (),
+        metrics: RateLimitMetrics | None = None,
     ) -> None:
         self.app = app
+        self._limited = metrics.limited if metrics is not None else None
         self.store = store
         self.route_classes = tuple(route_classes)
         self.reads = tuple(reads)
@@ -80,8 +88,10 @@ class RateLimitMiddleware:
         extra_classes: Sequence[RouteClass] = (),
         reads: Sequence[str] = (),
         exempt_prefixes: Sequence[str] = (),
+        metric_namespace: str = "",
     ) -> ASGIApp:
-        """Redis store if ``redis_url`` is given (and no ``store``), else in-process.
+        """Redis store if ``redis_url`` is given (and no ``store``), else in-process; refusals
+        counted in ``<metric_namespace>_surge_rate_limited_total``.
 
         Returns ``app`` itself when ``settings.enabled`` is false, so it can be used as a
         Starlette ``Middleware`` factory whatever the setting.
@@ -89,7 +99,7 @@ class RateLimitMiddleware:
         if not settings.enabled:
             return app
         if store is None:
-            store = store_from_settings(settings, redis_url)
+            store = store_from_settings(settings, redis_url, metric_namespace=metric_namespace)
         classes = [
             RouteClass(c.name, c.prefix, c.rate, c.burst, frozenset(m.upper() for m in c.methods))
             for c in settings.route_classes
@@ -107,6 +117,7 @@ class RateLimitMiddleware:
             exempt_prefixes=(*exempt_prefixes, *settings.exempt_prefixes),
             headers_on_success=settings.headers_on_success,
             site_name=site_name,
+            metrics=rate_limit_metrics(metric_namespace),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -120,7 +131,8 @@ class RateLimitMiddleware:
         key = f"{route_class.name}:{self.client_key(scope)}"
         decision = await self.store.take(key, rate=route_class.rate, burst=route_class.burst)
         if not decision.allowed:
-            metrics.RATE_LIMITED.labels(route_class.name).inc()
+            if self._limited is not None:
+                self._limited.labels(route_class.name).inc()
             await self.refusal.send(
                 scope,
                 send,

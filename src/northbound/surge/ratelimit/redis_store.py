@@ -9,8 +9,8 @@ import math
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from northbound.surge.ratelimit import metrics
 from northbound.surge.ratelimit.bucket import Decision
+from northbound.surge.ratelimit.metrics import RateLimitMetrics
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +46,34 @@ return {allowed, string.format('%.6f', tokens)}
 
 class RedisStore:
     """Buckets under ``prefix`` in Redis. Fails open: if Redis errs or is slower than the
-    client's socket timeout, the request is let through, the failure counted in
-    ``northbound_surge_rate_limit_store_failures_total`` and logged at most once a minute.
+    client's socket timeout, the request is let through, the failure counted (in
+    ``<namespace>_surge_rate_limit_store_failures_total`` when ``metrics`` are given) and
+    logged at most once a minute.
 
     Time comes from the Redis server so instances with skewed clocks agree; tests pass their
     own ``now`` through :meth:`take_at`.
     """
 
-    def __init__(self, client: Redis, *, prefix: str = "northbound:ratelimit:") -> None:
+    def __init__(
+        self, client: Redis, *, prefix: str, metrics: RateLimitMetrics | None = None
+    ) -> None:
         self.client = client
         self.prefix = prefix
+        self._failures = metrics.store_failures if metrics is not None else None
         self._script = client.register_script(TAKE_SCRIPT)
         self._last_logged = -math.inf
 
     @classmethod
     def from_url(
-        cls, url: str, *, prefix: str = "northbound:ratelimit:", timeout: float = 0.25
+        cls,
+        url: str,
+        *,
+        prefix: str,
+        timeout: float = 0.25,
+        metrics: RateLimitMetrics | None = None,
     ) -> RedisStore:
         client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-        return cls(client, prefix=prefix)
+        return cls(client, prefix=prefix, metrics=metrics)
 
     async def take(self, key: str, *, rate: float, burst: int) -> Decision:
         return await self.take_at(key, rate=rate, burst=burst, now=None)
@@ -77,7 +86,8 @@ class RedisStore:
                 args=[repr(rate), burst, ttl_ms, "" if now is None else repr(now)],
             )
         except (TimeoutError, RedisError, OSError) as error:
-            metrics.STORE_FAILURES.inc()
+            if self._failures is not None:
+                self._failures.inc()
             loop_time = asyncio.get_running_loop().time()
             if loop_time - self._last_logged > 60:
                 self._last_logged = loop_time

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..types import Clock
-from . import metrics
 from .config import WaitingRoomSettings
+from .metrics import RoomMetrics
 from .tick import Tick
 from .tokens import Claims, Kind, PassRefused, PassSigner, time_refusal
 
@@ -26,9 +26,15 @@ class Admitted:
 
 class Passes:
     def __init__(
-        self, settings: WaitingRoomSettings, signer: PassSigner, tick: Tick, clock: Clock
+        self,
+        settings: WaitingRoomSettings,
+        signer: PassSigner,
+        tick: Tick,
+        clock: Clock,
+        metrics: RoomMetrics | None = None,
     ) -> None:
         self.name = settings.name
+        self._failures = metrics.pass_failures if metrics is not None else None
         self.settings = settings
         self.signer = signer
         self._tick = tick
@@ -39,12 +45,16 @@ class Passes:
         try:
             claims = self.signer.verify(token, visitor_id=visitor_id, now=self.clock())
         except PassRefused as refused:
-            metrics.PASS_FAILURES.labels(self.name, refused.reason).inc()
+            self._count_failure(refused.reason)
             return None
         if self._revoked(claims):
-            metrics.PASS_FAILURES.labels(self.name, "revoked").inc()
+            self._count_failure("revoked")
             return None
         return claims
+
+    def _count_failure(self, reason: str) -> None:
+        if self._failures is not None:
+            self._failures.labels(self.name, reason).inc()
 
     def _revoked(self, claims: Claims) -> bool:
         return claims.kind is Kind.PASS and claims.position in self._tick.revoked

@@ -25,12 +25,12 @@ import random
 
 from ..capacity import CapacitySignal
 from ..types import WALL, Clock
-from . import metrics
 from .activity import Activity
 from .config import WaitingRoomSettings
 from .estimator import Estimate, OutflowEstimator
 from .inlet import InletPolicy
 from .line import Line, Waiting, WaitView
+from .metrics import RoomMetrics, room_metrics
 from .passes import Admitted, Passes
 from .prequeue import shuffled_index
 from .store import Controls, RoomState, RoomStore
@@ -62,11 +62,11 @@ class WaitingRoom:
         capacity: CapacitySignal | None = None,
         clock: Clock = WALL,
         rng: random.Random | None = None,
-        export_metrics: bool = True,
+        metrics: RoomMetrics | None = None,
     ) -> None:
-        """``export_metrics=False`` leaves the process-wide Prometheus figures alone, for
+        """``metrics``: where the room's Prometheus figures go; None leaves them alone, for
         rooms that share a process with others of the same name (the simulator's instances),
-        whose figures would overwrite one another."""
+        whose figures would overwrite one another, and rooms nobody scrapes."""
         self.settings = settings
         self.name = settings.name
         self.store = store
@@ -85,9 +85,10 @@ class WaitingRoom:
         self.epoch_seconds = self.activity.epoch_seconds
         self._tick = Tick(
             settings, store, self.capacity, self.activity, self.estimator, self.inlet, clock,
-            export_metrics,
+            metrics,
         )  # fmt: skip
-        self.passes = Passes(settings, signer, self._tick, clock)
+        self._metrics = metrics
+        self.passes = Passes(settings, signer, self._tick, clock, metrics)
         self.line = Line(settings, self._tick, self.estimator, rng or random.Random())
         self._task: asyncio.Task[None] | None = None
         self._started = False
@@ -100,8 +101,10 @@ class WaitingRoom:
         site_secret: str,
         redis_url: str = "",
         capacity: CapacitySignal | None = None,
+        metric_namespace: str = "",
     ) -> WaitingRoom:
-        """The room the app runs: Redis-backed when ``redis_url`` is set, else in-process."""
+        """The room the app runs: Redis-backed when ``redis_url`` is set, else in-process;
+        its figures named ``<metric_namespace>_room_*``."""
         store: RoomStore
         if redis_url:
             from .redis_store import RedisStore
@@ -117,7 +120,8 @@ class WaitingRoom:
 
             store = InProcessStore()
         signer = PassSigner(settings.name, KeyRing.from_settings(settings.pass_keys, site_secret))
-        return cls(settings, store, signer, capacity=capacity)
+        metrics = room_metrics(metric_namespace)
+        return cls(settings, store, signer, capacity=capacity, metrics=metrics)
 
     # lifecycle ---------------------------------------------------------------------------
 
@@ -319,12 +323,13 @@ class WaitingRoom:
         return Waiting(self.signer.sign(ticket), view)
 
     def _observe_wait(self, ticket: Claims, now: float) -> None:
-        if not self._tick.export_metrics:
+        metrics = self._metrics
+        if metrics is None:
             return
         actual = max(0.0, now - ticket.joined_at)
-        metrics.ACTUAL_WAIT.labels(self.name).observe(actual)
+        metrics.actual_wait.labels(self.name).observe(actual)
         if ticket.estimate_seconds >= 0:
-            metrics.ESTIMATED_WAIT.labels(self.name).observe(ticket.estimate_seconds)
+            metrics.estimated_wait.labels(self.name).observe(ticket.estimate_seconds)
             if actual > 0:
                 error = abs(ticket.estimate_seconds - actual) / actual
-                metrics.WAIT_ERROR.labels(self.name).observe(error)
+                metrics.wait_error.labels(self.name).observe(error)

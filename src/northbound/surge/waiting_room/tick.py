@@ -16,11 +16,11 @@ from dataclasses import replace
 
 from ..capacity import CapacitySignal
 from ..types import Clock
-from . import metrics
 from .activity import LIVENESS_EPOCHS, Activity
 from .config import WaitingRoomSettings
 from .estimator import OutflowEstimator
 from .inlet import InletInputs, InletPolicy
+from .metrics import RoomMetrics
 from .store import Controls, RoomState, RoomStore
 
 log = logging.getLogger(__name__)
@@ -62,10 +62,10 @@ class Tick:
         estimator: OutflowEstimator,
         inlet: InletPolicy,
         clock: Clock,
-        export_metrics: bool = True,
+        metrics: RoomMetrics | None = None,
     ) -> None:
         self.settings = settings
-        self.export_metrics = export_metrics  # see WaitingRoom
+        self.metrics = metrics  # see WaitingRoom
         self.name = settings.name
         self.store = store
         self.capacity = capacity
@@ -305,9 +305,9 @@ class Tick:
             count, epochs=epochs, keep_alive=keep_alive, scan_limit=4 * count + 10_000
         )
         activity.admitted(result.admitted, now)
-        if self.export_metrics:
-            metrics.ADMITTED.labels(self.name).inc(result.admitted)
-            metrics.ABANDONED.labels(self.name).inc(result.skipped)
+        if self.metrics is not None:
+            self.metrics.admitted.labels(self.name).inc(result.admitted)
+            self.metrics.abandoned.labels(self.name).inc(result.skipped)
         return replace(
             state,
             serving=result.serving,
@@ -316,10 +316,11 @@ class Tick:
         )
 
     def _export(self, state: RoomState) -> None:
-        if not self.export_metrics:
+        metrics = self.metrics
+        if metrics is None:
             return
-        metrics.WAITING.labels(self.name).set(state.live_waiting)
-        metrics.LINE_LENGTH.labels(self.name).set(state.waiting)
-        metrics.ACTIVE.labels(self.name).set(self.activity.active_holders)
-        metrics.ROOM_ON.labels(self.name).set(1 if is_on(state) else 0)
-        metrics.ADMITTED_PER_MINUTE.labels(self.name).set(self.estimator.rate * 60)
+        metrics.waiting.labels(self.name).set(state.live_waiting)
+        metrics.line_length.labels(self.name).set(state.waiting)
+        metrics.active.labels(self.name).set(self.activity.active_holders)
+        metrics.on.labels(self.name).set(1 if is_on(state) else 0)
+        metrics.admitted_per_minute.labels(self.name).set(self.estimator.rate * 60)
