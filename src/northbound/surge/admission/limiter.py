@@ -65,13 +65,13 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from northbound.surge.admission.accept_queue import BacklogSignal
+from northbound.surge.admission.figures import LimiterFigures
 from northbound.surge.admission.hidden_queue import HiddenQueue
 from northbound.surge.admission.limit import DEFAULT_CLOCK, Limit, Sample
 from northbound.surge.admission.loop_lag import LagSignal
 from northbound.surge.admission.metrics import AdmissionMetrics
 from northbound.surge.admission.permit import Permit, ShedReason
 from northbound.surge.admission.priority import Priority
-from northbound.surge.batching import FlushSchedule
 from northbound.surge.types import Clock
 
 DEFAULT_SHARES: Mapping[Priority, float] = {
@@ -170,16 +170,11 @@ class Limiter:
         self._last_pressure = -math.inf
         # The figures are process-wide: None where several limiters share one process and
         # would overwrite one another's (the simulator's instances), or nobody reads them.
-        self._metrics = metrics
-        # admissions, the count in flight and the limit reach Prometheus in batches: three
-        # locked updates a request cost more than the rest of admitting it
-        self._admitted_unexported = dict.fromkeys(Priority, 0)
-        self._figures = FlushSchedule(self._export_figures)
-        self._admitted_metric = (
-            {p: metrics.admitted.labels(p.label) for p in Priority} if metrics else {}
+        self._figures = (
+            LimiterFigures(metrics, lambda: (self._in_flight, self._limit.limit))
+            if metrics is not None
+            else None
         )
-        if metrics is not None:
-            metrics.limit.set(limit.limit)
 
     # CapacitySignal -----------------------------------------------------------------------------
     @property
@@ -278,13 +273,14 @@ class Limiter:
         """Take (or, negative, give back) slots, keeping the busy integral exact; the time."""
         now = self._account_busy()
         self._in_flight += slots
-        if self._metrics is not None:
+        if self._figures is not None:
             self._figures.changed(now)
         return now
 
     def _grant(self, priority: Priority) -> Permit:
         now = self._occupy(1)
-        self._admitted_unexported[priority] += 1
+        if self._figures is not None:
+            self._figures.admitted(priority)
         return Permit(self, priority, now, self._in_flight)
 
     def take_again(self) -> None:
@@ -295,21 +291,11 @@ class Limiter:
     def now(self) -> float:
         return self._clock()
 
-    def _export_figures(self) -> None:
-        if self._metrics is None:
-            return
-        self._metrics.in_flight.set(self._in_flight)
-        self._metrics.limit.set(self._limit.limit)
-        for priority, count in self._admitted_unexported.items():
-            if count:
-                self._admitted_metric[priority].inc(count)
-                self._admitted_unexported[priority] = 0
-
     def _shed(self, priority: Priority, reason: ShedReason) -> ShedReason:
         self._last_pressure = self._clock()
         self._shed_total += 1
-        if self._metrics is not None:
-            self._metrics.shed.labels(priority.label, reason.value).inc()
+        if self._figures is not None:
+            self._figures.shed(priority, reason)
         return reason
 
     def _displace_below(self, priority: Priority) -> bool:
@@ -341,8 +327,8 @@ class Limiter:
         self._queues[priority].append(waiter)
         self._waiting += 1
         self._last_pressure = now
-        if self._metrics is not None:
-            self._metrics.queue_length.set(self._waiting)
+        if self._figures is not None:
+            self._figures.queued(self._waiting)
         try:
             return await future
         except asyncio.CancelledError:
@@ -368,9 +354,8 @@ class Limiter:
         now = self._clock()
         if self._waiting == 0:
             self._last_empty = now
-        if self._metrics is not None:
-            self._metrics.queue_length.set(self._waiting)
-            self._metrics.queue_wait.observe(now - waiter.enqueued)
+        if self._figures is not None:
+            self._figures.dequeued(self._waiting, now - waiter.enqueued)
 
     def _expire(self, waiter: _Waiter) -> None:
         queue = self._queues[waiter.priority]
