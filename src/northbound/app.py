@@ -36,6 +36,7 @@ from northbound.settings import Settings
 from northbound.storage.database import Database
 from northbound.storage.schema import ensure_current
 from northbound.surge.admission.aside import stepped_aside
+from northbound.surge.background import cancel_and_wait
 from northbound.web import openapi
 from northbound.web.assets import StaticAssets
 from northbound.web.bilingual import Twins
@@ -63,12 +64,6 @@ async def _refresh_notice(site: ContentSite, db: Database) -> None:
         log.warning("notice refresh failed", extra={"error": type(exc).__name__})
         return
     site.set_notice(notice, updated)
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 class Site(FastAPI):
@@ -122,7 +117,7 @@ def create_app(settings: Settings | None = None) -> Site:
             await processing.start()
             if settings.content_poll_seconds > 0:
                 watcher = asyncio.create_task(_watch_content(app, settings.content_poll_seconds))
-                stack.push_async_callback(_cancel, watcher)
+                stack.push_async_callback(cancel_and_wait, watcher)
             yield
 
     def front(framework: ASGIApp) -> ASGIApp:

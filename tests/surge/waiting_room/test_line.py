@@ -769,3 +769,41 @@ async def test_a_drawn_pre_queue_is_not_released_by_an_old_drain() -> None:
 def _admitted_at(visitor: Visitor) -> float:
     assert visitor.admitted_at is not None, "not admitted"
     return visitor.admitted_at
+
+
+async def test_a_room_stops_even_when_its_store_swallows_the_cancel() -> None:
+    """Regression: the Redis client can swallow a cancel that lands inside one of its calls;
+    the tick task then went on ticking and a server's shutdown (two instances sharing a
+    line, in the suite) waited for it until the thread was given up on."""
+
+    class SwallowingStore(InProcessStore):
+        busy = asyncio.Event()
+        swallowed = False
+
+        async def state(self, **kwargs: Any) -> Any:
+            self.busy.set()
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                if self.swallowed:  # only the first, so the test can clean up if it fails
+                    raise
+                self.swallowed = True
+                current = asyncio.current_task()
+                assert current is not None
+                current.uncancel()  # what the client does, in effect
+            finally:
+                self.busy.clear()
+            return await super().state(**kwargs)
+
+    settings = WaitingRoomSettings(tick_seconds=0.05)
+    store = SwallowingStore()
+    room = WaitingRoom(settings, store, PassSigner(settings.name, KEYS), clock=time.monotonic)
+    await room.start()
+    await asyncio.sleep(0.12)
+    await store.busy.wait()  # stop while a tick is inside the store, where the cancel is lost
+    stopping = asyncio.create_task(room.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=2)
+    if not done:
+        stopping.cancel()
+        await asyncio.wait({stopping})
+    assert store.swallowed and stopping in done

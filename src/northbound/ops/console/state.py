@@ -17,6 +17,7 @@ from northbound.ops.console.store import ConsoleStore, store_for
 from northbound.portal import notices
 from northbound.settings import Settings
 from northbound.storage.database import Database
+from northbound.surge.background import cancel_and_wait
 
 
 @dataclass
@@ -40,10 +41,8 @@ class ConsoleState:
         self.task = asyncio.create_task(self.publisher.run())
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        task, self.task = self.task, None
+        await cancel_and_wait(task)
         await self.store.close()
 
     async def refresh_notice(self, app: FastAPI) -> None:

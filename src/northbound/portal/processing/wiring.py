@@ -8,7 +8,6 @@ database, and an outage leaves the last estimates on show.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from northbound.portal.processing import routes
 from northbound.portal.processing.estimates import EstimateBook
 from northbound.portal.processing.service import load_book
 from northbound.storage.database import Database
+from northbound.surge.background import cancel_and_wait
 from northbound.surge.breaker import BreakerState
 from northbound.web.bilingual import include_pages
 
@@ -60,11 +60,8 @@ class EstimateRefresher:
             self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:

@@ -9,10 +9,10 @@ hidden queue directly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Protocol
 
 from northbound.surge.admission.metrics import AdmissionMetrics
+from northbound.surge.background import cancel_and_wait
 
 
 class LagSignal(Protocol):
@@ -58,10 +58,7 @@ class LoopLagMonitor:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -23,6 +23,8 @@ import contextlib
 import logging
 import random
 
+from northbound.surge.background import cancel_and_wait
+
 from ..capacity import CapacitySignal
 from ..types import WALL, Clock
 from .activity import Activity
@@ -140,10 +142,7 @@ class WaitingRoom:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         with contextlib.suppress(Exception):
             await self._tick.flush_touches(self.activity.epoch(self.clock()))
         await self.store.close()
