@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from northbound.portal.applications.fields import Field, clean
+from northbound.portal.eligibility.physical_presence import REQUIRED_DAYS
 from northbound.settings import Language
 
 PROVINCES = (
@@ -122,7 +123,8 @@ CITIZENSHIP = ApplicationForm(
                     "days_present",
                     "Days physically present in the past 5 years",
                     "integer",
-                    minimum=1095,
+                    # the calculator's rule: a form below it could never be granted
+                    minimum=REQUIRED_DAYS,
                     maximum=1826,
                     max_length=6,
                     below_minimum="You need at least 1,095 days of physical presence in "
