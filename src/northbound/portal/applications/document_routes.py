@@ -48,15 +48,9 @@ async def upload_document(
     state = accounts_state(request)
     received = await _received(request)
     if received is None:
+        too_large = _too_large(request, language)
         return await documents_page(
-            request,
-            visitor,
-            language,
-            application,
-            form,
-            step,
-            status=413,
-            errors=_too_large(request, language),
+            request, visitor, language, application, form, step, too_large, 413
         )
     try:
         check_csrf(request, visitor, received.fields.get("csrf_token"))
@@ -68,16 +62,9 @@ async def upload_document(
         media_type = sniff(received.head)
         errors.update(await _file_errors(request, application, received, media_type))
         if errors or received.temp_path is None or media_type is None:
+            values = {"category": category}
             return await documents_page(
-                request,
-                visitor,
-                language,
-                application,
-                form,
-                step,
-                errors=errors,
-                status=400,
-                values={"category": category},
+                request, visitor, language, application, form, step, errors, 400, values
             )
         kept = await _keep(request, received, media_type)
         result = await service.add_document(

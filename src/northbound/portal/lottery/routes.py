@@ -218,27 +218,12 @@ async def interest_form(
     try:
         await service.submit_form(state.db, intake, user.id, values, key, now)
     except service.NotOpen:
-        return _form_page(
-            request,
-            visitor,
-            language,
-            intake,
-            phase,
-            raw,
-            {"form": "This intake is not taking forms now."},
-            409,
-        )
+        refused = {"form": "This intake is not taking forms now."}
+        return _form_page(request, visitor, language, intake, phase, raw, refused, 409)
     except service.Duplicate as exc:
+        refused = {exc.field: exc.message}
         return _form_page(
-            request,
-            visitor,
-            language,
-            intake,
-            phase,
-            raw,
-            {exc.field: exc.message},
-            409,
-            existing=exc.existing,
+            request, visitor, language, intake, phase, raw, refused, 409, existing=exc.existing
         )
     # Shown only now: the form and its key are committed.
     return redirect(
