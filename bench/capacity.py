@@ -29,7 +29,8 @@ import tempfile
 from pathlib import Path
 
 from crs import PAYLOADS
-from pages import PYTHON, free_port, start_server, wait_until_up, wrk
+from northbound.lab.server import free_port, wait_until_up
+from pages import PYTHON, start_server, wrk
 
 TARGET = 0.95
 # Each request from its own address; the body and method come from the command line.

@@ -40,7 +40,6 @@ import random
 import re
 import secrets
 import shutil
-import socket
 import struct
 import subprocess
 import sys
@@ -55,6 +54,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from northbound.lab.server import free_port, pin, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 NORTHBOUND = str(ROOT / ".venv" / "bin" / "northbound")
@@ -79,18 +80,6 @@ class Sponsor:
     acknowledged: str | None = None  # confirmation number shown after the 303
     statuses: list[tuple[str, int]] = field(default_factory=list)  # 0: no answer
     errors: list[str] = field(default_factory=list)
-
-
-def pin(cpu: int) -> list[str]:
-    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
-        return ["taskset", "-c", str(cpu)]
-    return []
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def source_address(index: int) -> str:
@@ -233,17 +222,6 @@ async def stored_entries(database_url: str, intake_id: int) -> list[tuple[str, i
             return [(str(c), int(u)) for c, u in rows.all()]
     finally:
         await db.dispose()
-
-
-def wait_until_up(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server at {url} did not come up in {timeout:.0f} s")
 
 
 def command(env: dict[str, str], *arguments: str) -> str:

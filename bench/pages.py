@@ -15,43 +15,18 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from northbound.lab.server import free_port, pin, wait_until_up
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pin(cpu: int) -> list[str]:
-    return (
-        ["taskset", "-c", str(cpu)]
-        if (os.cpu_count() or 1) >= 2 and shutil.which("taskset")
-        else []
-    )
-
-
-def wait_until_up(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not come up")
 
 
 def start_server(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:

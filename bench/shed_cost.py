@@ -29,17 +29,16 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from northbound.lab.server import free_port, pin, wait_until_up
 from northbound.surge.admission import (
     AdmissionControlMiddleware,
     FixedLimit,
@@ -191,29 +190,6 @@ async def measure_in_process(args: argparse.Namespace, data_dir: Path) -> dict[s
 
 
 # Over HTTP -------------------------------------------------------------------------------------
-def pin(cpu: int) -> list[str]:
-    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
-        return ["taskset", "-c", str(cpu)]
-    return []
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_up(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
-
-
 def tree_cpu_seconds(pid: int) -> float:
     """utime + stime of ``pid`` and its live descendants."""
     tick = os.sysconf("SC_CLK_TCK")

@@ -27,8 +27,6 @@ import gc
 import json
 import os
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +36,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
+
+from northbound.lab.server import free_port, pin
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -143,18 +143,6 @@ def serve(port: int, cookie_file: Path, polling_visitors: int) -> None:
 
 
 # -- the driver ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pin(cpu: int) -> list[str]:
-    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
-        return ["taskset", "-c", str(cpu)]
-    return []
 
 
 # Each request carries the next visitor's cookies, in turn (the same script for both apps)

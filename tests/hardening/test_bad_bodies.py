@@ -12,6 +12,7 @@ from northbound.ops.metrics import REQUESTS
 from northbound.ops.observe import TALLY
 from northbound.portal.eligibility.questionnaire import AnswerCookie
 from tests.support.accounts import SIGN_IN, SIGN_UP, sign_up, tokens
+from tests.support.asgi import app_scope
 
 NON_ASCII_TOKENS = ["é", "\u00e9" * 43, "ä" + "A" * 42, "\U0001f600", "\x00"]
 CSRF_FORMS = [SIGN_IN["en"], SIGN_IN["fr"], SIGN_UP["en"], "/en/account/forgot-password"]
@@ -73,24 +74,8 @@ async def _post_then_hang_up(app: FastAPI, path: str, content_type: bytes) -> li
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", content_type),
-            (b"content-length", b"500"),
-        ],
-    }
+    headers = [(b"content-type", content_type), (b"content-length", b"500")]
+    scope = app_scope("POST", path, headers)
     await app(scope, receive, send)
     return statuses
 

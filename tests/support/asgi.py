@@ -24,6 +24,25 @@ def http_scope(
     }
 
 
+def app_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> Scope:
+    """A request as the server hands it to the whole app, after a Host header: the router and
+    Starlette's request read what :func:`http_scope` (enough for a middleware) leaves out."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), *headers],
+    }
+
+
 class Recorder:
     """The client side of one request: its body on ``receive``, the response from ``send``."""
 

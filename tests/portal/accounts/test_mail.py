@@ -11,15 +11,15 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from northbound.app import create_app
-from northbound.portal.accounts.config import AccountSettings
 from northbound.portal.accounts.mail import deliver_pending
 from northbound.portal.accounts.models import OutboxMail
 from northbound.settings import Settings
 from northbound.storage import migrate
-from tests.support.accounts import post_form, sign_up
+from tests.support.accounts import FAST_HASHING, post_form, sign_up
 
 
 class FakeSmtp:
@@ -67,6 +67,14 @@ class FakeSmtp:
         self.server.close()
 
 
+def _mailing_app(make_settings: Callable[..., Settings], smtp_port: int) -> FastAPI:
+    """The whole site, hashing cheaply, with its mail going to 127.0.0.1 on ``smtp_port``."""
+    accounts = FAST_HASHING.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp_port})
+    settings = make_settings(accounts=accounts)
+    migrate.upgrade(settings.effective_database_url)
+    return create_app(settings)
+
+
 @pytest.fixture
 def smtp() -> Iterator[FakeSmtp]:
     server = FakeSmtp()
@@ -77,16 +85,7 @@ def smtp() -> Iterator[FakeSmtp]:
 async def test_verification_mail_is_sent_after_sign_up(
     make_settings: Callable[..., Settings], smtp: FakeSmtp
 ) -> None:
-    accounts = AccountSettings(
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        argon2_parallelism=1,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-    )
-    settings = make_settings(accounts=accounts)
-    migrate.upgrade(settings.effective_database_url)
-    application = create_app(settings)
+    application = _mailing_app(make_settings, smtp.port)
     async with LifespanManager(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -99,6 +98,7 @@ async def test_verification_mail_is_sent_after_sign_up(
         assert "To: smtp@example.com" in smtp.messages[0]
         assert re.search(r"Subject: .*Northbound", smtp.messages[0])
         # Nothing is pending, so a second delivery sends nothing.
+        accounts = application.state.settings.accounts
         assert await deliver_pending(application.state.db, accounts) == 0
 
 
@@ -108,16 +108,7 @@ async def test_unreachable_smtp_leaves_mail_pending(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    accounts = AccountSettings(
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        argon2_parallelism=1,
-        smtp_host="127.0.0.1",
-        smtp_port=closed_port,
-    )
-    settings = make_settings(accounts=accounts)
-    migrate.upgrade(settings.effective_database_url)
-    application = create_app(settings)
+    application = _mailing_app(make_settings, closed_port)
     async with LifespanManager(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

@@ -35,6 +35,7 @@ from tests.portal.lottery.helpers import (
     sponsor,
 )
 from tests.support.accounts import post_form, sign_in, tokens
+from tests.support.asgi import app_scope
 from tests.support.db import count_rows
 
 
@@ -528,25 +529,15 @@ async def test_a_sponsor_who_hangs_up_mid_form_is_not_an_unexpected_error(app: F
         sent.append(message)
 
     path = FORM["en"].format(id=intake.id)
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 5000),
-        "headers": [
-            (b"host", b"testserver"),
+    scope = app_scope(
+        "POST",
+        path,
+        [
             (b"cookie", f"nb_session={session}".encode()),
             (b"content-type", b"application/x-www-form-urlencoded"),
             (b"content-length", b"500"),
         ],
-    }
+    )
     await app(scope, receive, send)
     assert sent[0]["status"] == 400
     assert await count_rows(app, Entry) == 0

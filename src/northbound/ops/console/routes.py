@@ -267,6 +267,22 @@ def _post(name: str, handler: Any) -> None:
         )
 
 
+async def _room_changed(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    staff_id: int,
+    form: str,
+    action: str,
+    detail: str,
+) -> Response:
+    """A change to the waiting room went through: it goes on the audit trail as
+    ``form:action`` (``room:pause``, ``rate:cap``), and the console says which form was done."""
+    state = accounts_state(request)
+    await actions.audit(state.db, staff_id, f"{form}:{action}", detail, state.clock())
+    return redirect(request, visitor, CONSOLE_PATHS["console"][language] + f"?done={form}")
+
+
 async def post_room(request: Request) -> Response:
     language, visitor, staff_id, form = await _staff_post(request)
     room = _room_or_409(request)
@@ -275,14 +291,7 @@ async def post_room(request: Request) -> Response:
         detail = await actions.room_action(room, action)
     except actions.ActionRefused as refused:
         return await _console_page(request, visitor, language, {"room": str(refused)}, 400)
-    await actions.audit(
-        accounts_state(request).db,
-        staff_id,
-        f"room:{action}",
-        detail,
-        accounts_state(request).clock(),
-    )
-    return redirect(request, visitor, CONSOLE_PATHS["console"][language] + "?done=room")
+    return await _room_changed(request, visitor, language, staff_id, "room", action, detail)
 
 
 async def post_rate(request: Request) -> Response:
@@ -293,14 +302,7 @@ async def post_rate(request: Request) -> Response:
         detail = await actions.rate_action(room, kind, value)
     except actions.ActionRefused as refused:
         return await _console_page(request, visitor, language, {"rate": str(refused)}, 400)
-    await actions.audit(
-        accounts_state(request).db,
-        staff_id,
-        f"rate:{kind}",
-        detail,
-        accounts_state(request).clock(),
-    )
-    return redirect(request, visitor, CONSOLE_PATHS["console"][language] + "?done=rate")
+    return await _room_changed(request, visitor, language, staff_id, "rate", kind, detail)
 
 
 async def post_notice(request: Request) -> Response:

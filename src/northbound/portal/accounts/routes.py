@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -12,10 +15,12 @@ from northbound.portal.accounts.pages import account_crumbs, redirect, render
 from northbound.portal.accounts.paths import ACCOUNT_PATHS, safe_next
 from northbound.portal.accounts.state import accounts_state
 from northbound.portal.accounts.visitor import (
+    Visitor,
     clear_session_cookie,
     read_form,
     set_session_cookie,
 )
+from northbound.settings import Language
 from northbound.web.bilingual import PageLanguage
 from northbound.web.dependencies import CurrentVisitor, PostedForm, SignedIn, database_pages
 from northbound.web.form_fields import clipped
@@ -26,20 +31,41 @@ pages = database_pages(ACCOUNT_PATHS)
 router = pages.router
 
 
+@dataclass(frozen=True, slots=True)
+class _FormPage:
+    """One account form's page: shown empty on GET, and again with what was wrong after a
+    refused POST. Its template, title and breadcrumbs are named once for both."""
+
+    request: Request
+    visitor: Visitor
+    language: Language
+    template: str
+    title: str
+    breadcrumbs: list[Crumb]
+
+    def show(self, status: int = 200, **context: Any) -> Response:
+        return render(
+            self.request,
+            self.visitor,
+            self.language,
+            self.template,
+            title=self.title,
+            twin_href=pages.twin(self.request),
+            breadcrumbs=self.breadcrumbs,
+            status=status,
+            **context,
+        )
+
+
 @pages.page("sign_up", ["GET", "POST"])
 async def sign_up(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
     state = accounts_state(request)
     crumbs = account_crumbs(language)[:1]
+    page = _FormPage(
+        request, visitor, language, "accounts/sign_up.html", "Create an account", crumbs
+    )
     if request.method == "GET":
-        return render(
-            request,
-            visitor,
-            language,
-            "accounts/sign_up.html",
-            title="Create an account",
-            twin_href=pages.twin(request),
-            breadcrumbs=crumbs,
-        )
+        return page.show()
     form = await read_form(request, visitor)
     email = clipped(form, "email", 320)
     errors = await service.sign_up(
@@ -51,18 +77,7 @@ async def sign_up(request: Request, language: PageLanguage, visitor: CurrentVisi
         idempotency_key=clipped(form, "idempotency_key", 100),
     )
     if errors:
-        return render(
-            request,
-            visitor,
-            language,
-            "accounts/sign_up.html",
-            title="Create an account",
-            twin_href=pages.twin(request),
-            breadcrumbs=crumbs,
-            errors=errors,
-            values={"email": email},
-            status=400,
-        )
+        return page.show(400, errors=errors, values={"email": email})
     # The same answer for a new address and one that has an account: both were sent a
     # message (a confirmation link, or a note to the owner). Nobody is signed in here, or
     # the cookie alone would tell the two apart.
@@ -75,17 +90,10 @@ async def sign_up(request: Request, language: PageLanguage, visitor: CurrentVisi
 async def sign_in(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
     state = accounts_state(request)
     crumbs = account_crumbs(language)[:1]
-    twin = pages.twin(request)
+    page = _FormPage(request, visitor, language, "accounts/sign_in.html", "Sign in", crumbs)
     if request.method == "GET":
         next_path = safe_next(request.query_params.get("next"), language)
-        return render(
-            request,
-            visitor,
-            language,
-            "accounts/sign_in.html",
-            title="Sign in",
-            twin_href=twin,
-            breadcrumbs=crumbs,
+        return page.show(
             next_path=next_path,
             check_email=request.query_params.get("check_email") == "1",
             signed_out=request.query_params.get("signed_out") == "1",
@@ -98,19 +106,7 @@ async def sign_in(request: Request, language: PageLanguage, visitor: CurrentVisi
     def again(
         errors: dict[str, str], status: int, headers: dict[str, str] | None = None
     ) -> Response:
-        response = render(
-            request,
-            visitor,
-            language,
-            "accounts/sign_in.html",
-            title="Sign in",
-            twin_href=twin,
-            breadcrumbs=crumbs,
-            errors=errors,
-            values={"email": email},
-            next_path=next_path,
-            status=status,
-        )
+        response = page.show(status, errors=errors, values={"email": email}, next_path=next_path)
         response.headers.update(headers or {})
         return response
 
@@ -150,17 +146,11 @@ async def change_password(
     request: Request, language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
 ) -> Response:
     crumbs = account_crumbs(language)
-    twin = pages.twin(request)
+    page = _FormPage(
+        request, visitor, language, "accounts/password.html", "Change your password", crumbs
+    )
     if request.method == "GET":
-        return render(
-            request,
-            visitor,
-            language,
-            "accounts/password.html",
-            title="Change your password",
-            twin_href=twin,
-            breadcrumbs=crumbs,
-        )
+        return page.show()
     form = await read_form(request, visitor)
     state = accounts_state(request)
     errors = await service.change_password(
@@ -171,17 +161,7 @@ async def change_password(
         clipped(form, "confirm", 1000),
     )
     if errors:
-        return render(
-            request,
-            visitor,
-            language,
-            "accounts/password.html",
-            title="Change your password",
-            twin_href=twin,
-            breadcrumbs=crumbs,
-            errors=errors,
-            status=400,
-        )
+        return page.show(400, errors=errors)
     # Every other session ended; this browser gets a fresh one.
     token = await state.sessions.start(user.id)
     response = redirect(request, visitor, ACCOUNT_PATHS["home"][language] + "?changed=1")
@@ -227,44 +207,22 @@ async def forgot(request: Request, language: PageLanguage, visitor: CurrentVisit
         *account_crumbs(language)[:1],
         Crumb(gettext(language, "Sign in"), ACCOUNT_PATHS["sign_in"][language]),
     ]
-    twin = pages.twin(request)
+    page = _FormPage(
+        request, visitor, language, "accounts/forgot.html", "Reset your password", crumbs
+    )
     if request.method == "GET":
-        return render(
-            request,
-            visitor,
-            language,
-            "accounts/forgot.html",
-            title="Reset your password",
-            twin_href=twin,
-            breadcrumbs=crumbs,
-        )
+        return page.show()
     form = await read_form(request, visitor)
     email = clipped(form, "email", 320)
     if normalise_email(email) is None:
-        return render(
-            request,
-            visitor,
-            language,
-            "accounts/forgot.html",
-            title="Reset your password",
-            twin_href=twin,
-            breadcrumbs=crumbs,
+        return page.show(
+            400,
             errors={"email": "Enter an email address in the form name@example.com."},
             values={"email": email},
-            status=400,
         )
     state = accounts_state(request)
     await service.request_reset(state, email, language)
-    response = render(
-        request,
-        visitor,
-        language,
-        "accounts/forgot.html",
-        title="Check your email",
-        twin_href=twin,
-        breadcrumbs=crumbs,
-        sent=True,
-    )
+    response = replace(page, title="Check your email").show(sent=True)
     response.background = delivery_task(state.db, state.settings.accounts)
     return response
 
@@ -272,19 +230,11 @@ async def forgot(request: Request, language: PageLanguage, visitor: CurrentVisit
 @pages.page("reset", ["GET", "POST"])
 async def reset(request: Request, language: PageLanguage, visitor: CurrentVisitor) -> Response:
     crumbs = account_crumbs(language)[:1]
-    twin = pages.twin(request)
+    page = _FormPage(
+        request, visitor, language, "accounts/reset.html", "Choose a new password", crumbs
+    )
     if request.method == "GET":
-        token = request.query_params.get("token", "")[:100]
-        return render(
-            request,
-            visitor,
-            language,
-            "accounts/reset.html",
-            title="Choose a new password",
-            twin_href=twin,
-            breadcrumbs=crumbs,
-            token=token,
-        )
+        return page.show(token=request.query_params.get("token", "")[:100])
     form = await read_form(request, visitor)
     token = clipped(form, "token", 100)
     errors = await service.reset_password(
@@ -294,18 +244,7 @@ async def reset(request: Request, language: PageLanguage, visitor: CurrentVisito
         clipped(form, "confirm", 1000),
     )
     if errors:
-        return render(
-            request,
-            visitor,
-            language,
-            "accounts/reset.html",
-            title="Choose a new password",
-            twin_href=twin,
-            breadcrumbs=crumbs,
-            token=token,
-            errors=errors,
-            status=400,
-        )
+        return page.show(400, token=token, errors=errors)
     response = redirect(request, visitor, ACCOUNT_PATHS["sign_in"][language] + "?reset=1")
     if visitor.session_token:
         clear_session_cookie(request, response)

@@ -161,15 +161,7 @@ async def sign_up(
             )
             session.add(user)
             await session.flush()
-            token = await _one_time_link(
-                state,
-                session,
-                user,
-                VERIFY,
-                timedelta(hours=state.settings.accounts.verification_hours),
-            )
-            subject, body = _verification_mail(language, _link(state, language, "verify", token))
-            queue_mail(session, email, subject, body)
+            await _queue_verification(state, session, user, language)
             if key is not None:
                 remember(
                     session, user.id, key, "sign_up", print_, SignedUp(user_id=user.id).stored()
@@ -312,15 +304,19 @@ async def verify_email(state: AccountsState, token: str) -> bool:
 
 async def resend_verification(state: AccountsState, user: User, language: Language) -> None:
     async with state.db.session() as session, session.begin():
-        token = await _one_time_link(
-            state,
-            session,
-            user,
-            VERIFY,
-            timedelta(hours=state.settings.accounts.verification_hours),
-        )
-        subject, body = _verification_mail(language, _link(state, language, "verify", token))
-        queue_mail(session, user.email, subject, body)
+        await _queue_verification(state, session, user, language)
+
+
+async def _queue_verification(
+    state: AccountsState, session: AsyncSession, user: User, language: Language
+) -> None:
+    """Queue the mail with a fresh confirmation link, in the caller's transaction: on sign-up
+    and on a resend alike the link lasts ``verification_hours``."""
+    token = await _one_time_link(
+        state, session, user, VERIFY, timedelta(hours=state.settings.accounts.verification_hours)
+    )
+    subject, body = _verification_mail(language, _link(state, language, "verify", token))
+    queue_mail(session, user.email, subject, body)
 
 
 async def request_reset(state: AccountsState, raw_email: str, language: Language) -> None:

@@ -46,22 +46,11 @@ async def upload_document(
     if application.state != "draft":
         return await _answer_upload(request, visitor, language, user, application)
     state = accounts_state(request)
-    store = document_store(request)
-    limit = state.settings.accounts.upload_max_bytes
-    try:
-        received = await receive_upload(request, store, limit)
-    except HTTPException as exc:
-        if exc.status_code != 413:
-            raise
+    received = await _received(request)
+    if received is None:
+        too_large = _too_large(request, language)
         return await documents_page(
-            request,
-            visitor,
-            language,
-            application,
-            form,
-            step,
-            status=413,
-            errors=_too_large(language, limit),
+            request, visitor, language, application, form, step, too_large, 413
         )
     try:
         check_csrf(request, visitor, received.fields.get("csrf_token"))
@@ -73,42 +62,60 @@ async def upload_document(
         media_type = sniff(received.head)
         errors.update(await _file_errors(request, application, received, media_type))
         if errors or received.temp_path is None or media_type is None:
+            values = {"category": category}
             return await documents_page(
-                request,
-                visitor,
-                language,
-                application,
-                form,
-                step,
-                errors=errors,
-                status=400,
-                values={"category": category},
+                request, visitor, language, application, form, step, errors, 400, values
             )
-        storage_key = await store.keep(received.temp_path)
-        received.temp_path = None
+        kept = await _keep(request, received, media_type)
         result = await service.add_document(
-            state.db,
-            user.id,
-            application.id,
-            key,
-            category=category,
-            filename=received.filename,
-            media_type=media_type,
-            size=received.size,
-            sha256=received.sha256,
-            storage_key=storage_key,
-            now=state.clock(),
+            state.db, user.id, application.id, key, category=category, file=kept, now=state.clock()
         )
-        if result.replayed or result.storage_key != storage_key:
-            await store.delete(storage_key)  # a retry: the first copy is the one kept
+        await _drop_retry_copy(request, kept, result)
     finally:
         received.discard()
     return redirect(request, visitor, step_href(language, application, step) + "?uploaded=1")
 
 
-def _too_large(language: Language, limit: int) -> dict[str, str]:
+async def _received(request: Request) -> ReceivedUpload | None:
+    """The posted upload, in the store's temporary place; None when it is larger than the limit
+    (the caller's page then says so, :func:`_too_large`, with 413)."""
+    limit = accounts_state(request).settings.accounts.upload_max_bytes
+    try:
+        return await receive_upload(request, document_store(request), limit)
+    except HTTPException as exc:
+        if exc.status_code != 413:
+            raise
+        return None
+
+
+def _too_large(request: Request, language: Language) -> dict[str, str]:
+    limit = accounts_state(request).settings.accounts.upload_max_bytes
     message = gettext(language, "The file is larger than {mb} MB. Make it smaller and try again.")
     return {"file": message.format(mb=limit // 1048576)}
+
+
+async def _keep(request: Request, received: ReceivedUpload, media_type: str) -> service.KeptFile:
+    """Move a checked upload from its temporary place into the document store: from here on
+    ``received.discard()`` leaves it alone, and the caller records it or deletes it."""
+    assert received.temp_path is not None
+    storage_key = await document_store(request).keep(received.temp_path)
+    received.temp_path = None
+    return service.KeptFile(
+        filename=received.filename,
+        media_type=media_type,
+        size=received.size,
+        sha256=received.sha256,
+        storage_key=storage_key,
+    )
+
+
+async def _drop_retry_copy(
+    request: Request, kept: service.KeptFile, result: service.DocumentAdded
+) -> None:
+    """A retry (same key) records nothing new: the first attempt's copy is the one kept, and
+    this attempt's copy is deleted."""
+    if result.replayed or result.storage_key != kept.storage_key:
+        await document_store(request).delete(kept.storage_key)
 
 
 async def _file_errors(
@@ -140,16 +147,10 @@ async def _answer_upload(
     asked = await requests.requests_of(state.db, application.id)
     if not asked:
         raise HTTPException(409, "This application was already submitted.")
-    store = document_store(request)
-    limit = state.settings.accounts.upload_max_bytes
-    try:
-        received = await receive_upload(request, store, limit)
-    except HTTPException as exc:
-        if exc.status_code != 413:
-            raise
-        return await requested_page(
-            request, visitor, language, application, errors=_too_large(language, limit), status=413
-        )
+    received = await _received(request)
+    if received is None:
+        too_large = _too_large(request, language)
+        return await requested_page(request, visitor, language, application, too_large, 413)
     try:
         check_csrf(request, visitor, received.fields.get("csrf_token"))
         key = submission_key(received.fields.get("idempotency_key"))
@@ -170,24 +171,13 @@ async def _answer_upload(
                 status=400,
                 values={"request": chosen},
             )
-        storage_key = await store.keep(received.temp_path)
-        received.temp_path = None
+        kept = await _keep(request, received, media_type)
         try:
             result = await requests.answer_request(
-                state.db,
-                user.id,
-                application.id,
-                wanted.id,
-                key,
-                filename=received.filename,
-                media_type=media_type,
-                size=received.size,
-                sha256=received.sha256,
-                storage_key=storage_key,
-                now=state.clock(),
+                state.db, user.id, application.id, wanted.id, key, file=kept, now=state.clock()
             )
         except requests.NotRequested:
-            await store.delete(storage_key)
+            await document_store(request).delete(kept.storage_key)
             return await requested_page(
                 request,
                 visitor,
@@ -196,8 +186,7 @@ async def _answer_upload(
                 errors={"form": "We already have this document."},
                 status=409,
             )
-        if result.replayed or result.storage_key != storage_key:
-            await store.delete(storage_key)  # a retry: the first copy is the one kept
+        await _drop_retry_copy(request, kept, result)
     finally:
         received.discard()
     detail = app_path("detail", language, application_id=application.id)

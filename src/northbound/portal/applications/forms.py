@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from northbound.portal.applications.fields import Field, clean
+from northbound.portal.eligibility.physical_presence import REQUIRED_DAYS
 from northbound.settings import Language
 
 PROVINCES = (
@@ -28,6 +29,25 @@ PROVINCES = (
 )
 YES = (("yes", "Yes"),)
 YES_NO = (("yes", "Yes"), ("no", "No"))
+ADDRESS = (
+    Field("address", "Street address", "text", max_length=120),
+    Field("city", "City or town", "text", max_length=60),
+    Field("province", "Province or territory", "select", choices=PROVINCES),
+    Field("postal_code", "Postal code", "postal", max_length=7),
+)
+"""An address in Canada, asked the same way on every form that needs one."""
+
+
+def identity(names_hint: str, birth_hint: str) -> tuple[Field, ...]:
+    """Who the adult filling in a form is, asked the same way on every form (names as long,
+    18 or older); the hints name the document to copy from and an example date, which differ
+    from form to form."""
+    return (
+        Field("family_name", "Family name (surname)", "name", max_length=60),
+        Field("given_names", "Given names", "name", max_length=80, hint=names_hint),
+        Field("date_of_birth", "Date of birth", "date", minimum=18, max_length=10, hint=birth_hint),
+        Field("country_of_birth", "Country of birth", "name", max_length=60),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,23 +96,7 @@ ABOUT_YOU = Step(
     {"en": "about-you", "fr": "a-propos-de-vous"},
     "About you",
     (
-        Field("family_name", "Family name (surname)", "name", max_length=60),
-        Field(
-            "given_names",
-            "Given names",
-            "name",
-            max_length=80,
-            hint="As shown on your identity document.",
-        ),
-        Field(
-            "date_of_birth",
-            "Date of birth",
-            "date",
-            minimum=18,
-            max_length=10,
-            hint="YYYY-MM-DD, for example 1990-04-23.",
-        ),
-        Field("country_of_birth", "Country of birth", "name", max_length=60),
+        *identity("As shown on your identity document.", "YYYY-MM-DD, for example 1990-04-23."),
         Field("phone", "Phone number", "phone", required=False, max_length=20),
         Field(
             "uci",
@@ -122,17 +126,15 @@ CITIZENSHIP = ApplicationForm(
                     "days_present",
                     "Days physically present in the past 5 years",
                     "integer",
-                    minimum=1095,
+                    # the calculator's rule: a form below it could never be granted
+                    minimum=REQUIRED_DAYS,
                     maximum=1826,
                     max_length=6,
                     below_minimum="You need at least 1,095 days of physical presence in "
                     "the past 5 years to apply.",
                     hint="Count the days you were in the country; you need at least 1,095.",
                 ),
-                Field("address", "Street address", "text", max_length=120),
-                Field("city", "City or town", "text", max_length=60),
-                Field("province", "Province or territory", "select", choices=PROVINCES),
-                Field("postal_code", "Postal code", "postal", max_length=7),
+                *ADDRESS,
                 Field(
                     "taxes_filed",
                     # a question with both answers: "no" is a true answer an officer weighs,

@@ -19,11 +19,10 @@ from northbound.portal.applications.idempotency import Recorded
 from northbound.portal.applications.messages import add_message
 from northbound.portal.applications.models import (
     Application,
-    Document,
     DocumentRequest,
     StaffViewAudit,
 )
-from northbound.portal.applications.service import DocumentAdded, new_id, run_once
+from northbound.portal.applications.service import DocumentAdded, KeptFile, run_once
 from northbound.storage.database import Database
 
 MAX_NOTE = 400
@@ -123,11 +122,7 @@ async def answer_request(
     request_id: int,
     key: str,
     *,
-    filename: str,
-    media_type: str,
-    size: int,
-    sha256: str,
-    storage_key: str,
+    file: KeptFile,
     now: datetime,
 ) -> DocumentAdded:
     """Keep the uploaded document as the answer to one open request (raises
@@ -150,17 +145,7 @@ async def answer_request(
         ).scalar_one_or_none()
         if category is None:
             raise NotRequested()
-        document = Document(
-            id=new_id(),
-            application_id=application_id,
-            category=category,
-            filename=filename,
-            media_type=media_type,
-            size=size,
-            sha256=sha256,
-            storage_key=storage_key,
-            created_at=now,
-        )
+        document = file.document(application_id, category, now)
         session.add(document)
         await session.flush()
         answered = await session.execute(
@@ -170,7 +155,7 @@ async def answer_request(
         )
         if getattr(answered, "rowcount", 0) != 1:
             raise NotRequested()  # answered a moment ago under another key: nothing kept
-        return DocumentAdded(document_id=document.id, storage_key=storage_key)
+        return DocumentAdded(document_id=document.id, storage_key=file.storage_key)
 
-    payload = {"application": application_id, "request": request_id, "sha256": sha256}
+    payload = {"application": application_id, "request": request_id, "sha256": file.sha256}
     return await run_once(db, user_id, key, "answer_request", payload, work, DocumentAdded)

@@ -114,41 +114,31 @@ async def application_list(
 async def new_application(
     request: Request, language: PageLanguage, visitor: CurrentVisitor, user: SignedIn
 ) -> Response:
-    crumbs = applications_crumbs(language)
-    if request.method == "GET":
-        return render(
-            request,
-            visitor,
-            language,
-            "applications/new.html",
-            title="Start an application",
-            twin_href=pages.twin(request),
-            breadcrumbs=crumbs,
-            forms=FORMS,
-            paths=_paths(language),
-        )
-    form = await read_form(request, visitor)
-    kind = clipped(form, "kind", 40)
-    if kind not in FORMS:
-        return render(
-            request,
-            visitor,
-            language,
-            "applications/new.html",
-            title="Start an application",
-            twin_href=pages.twin(request),
-            breadcrumbs=crumbs,
-            forms=FORMS,
-            paths=_paths(language),
-            errors={"kind": "Choose one of the options."},
-            status=400,
-        )
-    state = accounts_state(request)
-    key = submission_key(form.get("idempotency_key"))
-    application_id = await service.start(state.db, user.id, kind, key, state.clock())
-    first = FORMS[kind].steps[0].slugs[language]
-    return redirect(
-        request, visitor, app_path("step", language, application_id=application_id, step=first)
+    # The same page whether it is asked for or its choice is refused (then with 400).
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = await read_form(request, visitor)
+        kind = clipped(form, "kind", 40)
+        if kind in FORMS:
+            state = accounts_state(request)
+            key = submission_key(form.get("idempotency_key"))
+            application_id = await service.start(state.db, user.id, kind, key, state.clock())
+            first = FORMS[kind].steps[0].slugs[language]
+            step = app_path("step", language, application_id=application_id, step=first)
+            return redirect(request, visitor, step)
+        errors["kind"] = "Choose one of the options."
+    return render(
+        request,
+        visitor,
+        language,
+        "applications/new.html",
+        title="Start an application",
+        twin_href=pages.twin(request),
+        breadcrumbs=applications_crumbs(language),
+        forms=FORMS,
+        paths=_paths(language),
+        errors=errors,
+        status=400 if errors else 200,
     )
 
 

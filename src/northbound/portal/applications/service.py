@@ -67,6 +67,31 @@ class DocumentAdded(Recorded):
     storage_key: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeptFile:
+    """A checked upload, already copied into the document store: what its document records,
+    whether it goes to a draft or answers an officer's request."""
+
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    storage_key: str
+
+    def document(self, application_id: str, category: str, now: datetime) -> Document:
+        return Document(
+            id=new_id(),
+            application_id=application_id,
+            category=category,
+            filename=self.filename,
+            media_type=self.media_type,
+            size=self.size,
+            sha256=self.sha256,
+            storage_key=self.storage_key,
+            created_at=now,
+        )
+
+
 def new_id() -> str:
     return secrets.token_hex(16)
 
@@ -308,11 +333,7 @@ async def add_document(
     key: str,
     *,
     category: str,
-    filename: str,
-    media_type: str,
-    size: int,
-    sha256: str,
-    storage_key: str,
+    file: KeptFile,
     now: datetime,
 ) -> DocumentAdded:
     async def work(session: AsyncSession) -> DocumentAdded:
@@ -327,21 +348,11 @@ async def add_document(
         ).scalar_one_or_none()
         if draft is None:
             raise NotDraft()
-        document = Document(
-            id=new_id(),
-            application_id=application_id,
-            category=category,
-            filename=filename,
-            media_type=media_type,
-            size=size,
-            sha256=sha256,
-            storage_key=storage_key,
-            created_at=now,
-        )
+        document = file.document(application_id, category, now)
         session.add(document)
-        return DocumentAdded(document_id=document.id, storage_key=storage_key)
+        return DocumentAdded(document_id=document.id, storage_key=file.storage_key)
 
-    payload = {"application": application_id, "category": category, "sha256": sha256}
+    payload = {"application": application_id, "category": category, "sha256": file.sha256}
     return await run_once(db, user_id, key, "upload", payload, work, DocumentAdded)
 
 

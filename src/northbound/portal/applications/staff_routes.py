@@ -170,6 +170,35 @@ async def _application_page(
     )
 
 
+async def _refused(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    staff_user: User,
+    application: Application,
+    errors: dict[str, str],
+    values: dict[str, str],
+) -> Response:
+    """The application's page again after a refused action: what was wrong, beside what the
+    officer wrote (so nothing has to be typed twice), with 400."""
+    return await _application_page(
+        request, visitor, language, staff_user, application, errors, values, status=400
+    )
+
+
+def _confirmed(
+    request: Request, visitor: Visitor, language: Language, application: Application, done: str
+) -> Response:
+    """Back to the application after an action, naming it (one of :data:`CONFIRMATIONS`) so
+    the page confirms it in words; a reload of that page does not post the form again."""
+    assert done in CONFIRMATIONS
+    return redirect(
+        request,
+        visitor,
+        app_path("staff_application", language, application_id=application.id) + f"?{done}=1",
+    )
+
+
 async def _audited(request: Request, staff_user: User, application_id: str) -> Application:
     state = accounts_state(request)
     application = await staff.view_application(
@@ -222,20 +251,9 @@ async def staff_stage(
         state.db, user.id, application, stage, _key(form), state.clock(), subject, body
     )
     if not moved:
-        return await _application_page(
-            request,
-            visitor,
-            language,
-            user,
-            application,
-            errors={"stage": "Choose one of the options."},
-            status=400,
-        )
-    return redirect(
-        request,
-        visitor,
-        app_path("staff_application", language, application_id=application.id) + "?moved=1",
-    )
+        errors = {"stage": "Choose one of the options."}
+        return await _refused(request, visitor, language, user, application, errors, {})
+    return _confirmed(request, visitor, language, application, "moved")
 
 
 @pages.page("staff_message", ["POST"])
@@ -251,25 +269,13 @@ async def staff_message(
     subject, body = trimmed(form, "subject", MAX_SUBJECT), trimmed(form, "body", MAX_BODY)
     errors = _message_errors(subject, body)
     if errors:
-        return await _application_page(
-            request,
-            visitor,
-            language,
-            user,
-            application,
-            errors=errors,
-            values={"subject": subject, "body": body},
-            status=400,
-        )
+        values = {"subject": subject, "body": body}
+        return await _refused(request, visitor, language, user, application, errors, values)
     state = accounts_state(request)
     await staff.write_to_applicant(
         state.db, user.id, application, subject, body, _key(form), state.clock()
     )
-    return redirect(
-        request,
-        visitor,
-        app_path("staff_application", language, application_id=application.id) + "?sent=1",
-    )
+    return _confirmed(request, visitor, language, application, "sent")
 
 
 @pages.page("staff_request", ["POST"])
@@ -290,16 +296,8 @@ async def staff_request(
     if category not in {c.key for c in kinds.documents}:
         errors["category"] = "Choose one of the options."
     if errors:
-        return await _application_page(
-            request,
-            visitor,
-            language,
-            user,
-            application,
-            errors=errors,
-            values={"category": category, "note": note},
-            status=400,
-        )
+        values = {"category": category, "note": note}
+        return await _refused(request, visitor, language, user, application, errors, values)
     applicant = await _applicant_language(request, application)
     what = gettext(applicant, kinds.document_title(category))
     body = gettext(applicant, "An officer asked you for this document: {document}.").format(
@@ -313,11 +311,7 @@ async def staff_request(
     await requests.ask_for_document(
         state.db, user.id, application, category, note, _key(form), state.clock(), notice
     )
-    return redirect(
-        request,
-        visitor,
-        app_path("staff_application", language, application_id=application.id) + "?asked=1",
-    )
+    return _confirmed(request, visitor, language, application, "asked")
 
 
 @pages.page("staff_document", ["GET"])

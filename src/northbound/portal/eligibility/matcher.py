@@ -154,6 +154,11 @@ def _match(
     return ProgramMatch(program, may_qualify, wrapped, crs)
 
 
+def _plainly(program: Program, may_qualify: bool, text: str) -> ProgramMatch:
+    """A match with one reason, a plain sentence of information (no figures, no requirement)."""
+    return _match(program, may_qualify, (Message(text),))
+
+
 def _fsw_match(fsw: FswResult, crs: int) -> ProgramMatch:
     reasons: list[Message | Reason] = [
         Message(
@@ -198,114 +203,82 @@ def _pnp_match(a: Answers, crs: int) -> ProgramMatch:
         )
     skilled = p.canadian_work_years + p.foreign_work_years >= 1 or a.trade_work_years_last_5 >= 1
     if skilled or a.job_offer:
-        return _match(
+        return _plainly(
             Program.PROVINCIAL_NOMINEE,
             True,
-            (
-                Message(
-                    N_(
-                        "Provinces and territories nominate people whose work experience or job "
-                        "offer meets a local need; each has its own streams."
-                    )
-                ),
+            N_(
+                "Provinces and territories nominate people whose work experience or job "
+                "offer meets a local need; each has its own streams."
             ),
         )
-    return _match(
+    return _plainly(
         Program.PROVINCIAL_NOMINEE,
         False,
-        (
-            Message(
-                N_(
-                    "Provincial streams generally ask for work experience or a job offer, and "
-                    "you reported neither."
-                )
-            ),
+        N_(
+            "Provincial streams generally ask for work experience or a job offer, and "
+            "you reported neither."
         ),
     )
 
 
 def _family_match(a: Answers) -> ProgramMatch:
     if a.family_citizen_or_pr:
-        return _match(
+        return _plainly(
             Program.FAMILY_SPONSORSHIP,
             True,
-            (
-                Message(
-                    N_(
-                        "A spouse, partner, parent, child or grandchild who is a citizen or "
-                        "permanent resident may be able to sponsor you (parents and "
-                        "grandparents through the yearly invitation lottery)."
-                    )
-                ),
+            N_(
+                "A spouse, partner, parent, child or grandchild who is a citizen or "
+                "permanent resident may be able to sponsor you (parents and "
+                "grandparents through the yearly invitation lottery)."
             ),
         )
-    return _match(
+    return _plainly(
         Program.FAMILY_SPONSORSHIP,
         False,
-        (
-            Message(
-                N_("You reported no close family member who is a citizen or permanent resident.")
-            ),
-        ),
+        N_("You reported no close family member who is a citizen or permanent resident."),
     )
 
 
 def _study_match(a: Answers) -> ProgramMatch:
     if a.letter_of_acceptance:
-        return _match(
+        return _plainly(
             Program.STUDY_PERMIT,
             True,
-            (
-                Message(
-                    N_(
-                        "You have a letter of acceptance from a designated learning "
-                        "institution; you also need proof of funds."
-                    )
-                ),
+            N_(
+                "You have a letter of acceptance from a designated learning "
+                "institution; you also need proof of funds."
             ),
         )
-    return _match(
+    return _plainly(
         Program.STUDY_PERMIT,
         False,
-        (
-            Message(
-                N_("You first need a letter of acceptance from a designated learning institution.")
-            ),
-        ),
+        N_("You first need a letter of acceptance from a designated learning institution."),
     )
 
 
 def _work_match(a: Answers) -> ProgramMatch:
     if a.job_offer:
-        return _match(
+        return _plainly(
             Program.WORK_PERMIT,
             True,
-            (
-                Message(
-                    N_(
-                        "You have a job offer; most employers need a Labour Market Impact "
-                        "Assessment (LMIA) before you apply."
-                    )
-                ),
+            N_(
+                "You have a job offer; most employers need a Labour Market Impact "
+                "Assessment (LMIA) before you apply."
             ),
         )
-    return _match(
+    return _plainly(
         Program.WORK_PERMIT,
         False,
-        (Message(N_("Most work permits need a job offer from a Canadian employer.")),),
+        N_("Most work permits need a job offer from a Canadian employer."),
     )
 
 
 def _citizenship_match(a: Answers) -> ProgramMatch:
     if a.status is Status.CITIZEN:
-        return _match(
-            Program.CITIZENSHIP, False, (Message(N_("You are already a Canadian citizen.")),)
-        )
+        return _plainly(Program.CITIZENSHIP, False, N_("You are already a Canadian citizen."))
     if a.status is not Status.PERMANENT_RESIDENT:
-        return _match(
-            Program.CITIZENSHIP,
-            False,
-            (Message(N_("You must be a permanent resident before you can apply.")),),
+        return _plainly(
+            Program.CITIZENSHIP, False, N_("You must be a permanent resident before you can apply.")
         )
     days = a.days_in_canada_last_5_years or 0
     if days >= REQUIRED_DAYS:
@@ -348,18 +321,11 @@ def _citizenship_match(a: Answers) -> ProgramMatch:
 
 def _visit_match(a: Answers) -> ProgramMatch:
     if a.status is not Status.NONE:
-        return _match(Program.VISIT, False, (Message(N_("You already have status in Canada.")),))
-    return _match(
+        return _plainly(Program.VISIT, False, N_("You already have status in Canada."))
+    return _plainly(
         Program.VISIT,
         True,
-        (
-            Message(
-                N_(
-                    "Most people can visit with a visitor visa or an eTA, depending on their "
-                    "passport."
-                )
-            ),
-        ),
+        N_("Most people can visit with a visitor visa or an eTA, depending on their passport."),
     )
 
 
@@ -393,9 +359,7 @@ def match_programs(answers: Answers) -> MatchResult:
     if answers.status in (Status.PERMANENT_RESIDENT, Status.CITIZEN):
         # Immigration programs are for people who are not yet permanent residents.
         for program in (*_GOAL_ORDER[Goal.IMMIGRATE], Program.STUDY_PERMIT, Program.WORK_PERMIT):
-            found[program] = _match(
-                program, False, (Message(N_("You already live in Canada permanently.")),)
-            )
+            found[program] = _plainly(program, False, N_("You already live in Canada permanently."))
     first = _GOAL_ORDER[answers.goal]
     ordered = [found[p] for p in first] + [found[p] for p in Program if p not in first]
     return MatchResult(crs=crs, fsw=fsw, programs=tuple(ordered))

@@ -12,7 +12,7 @@ from datetime import date
 
 from northbound.portal.accounts.emails import normalise_email
 from northbound.portal.applications.fields import Field
-from northbound.portal.applications.forms import PROVINCES, YES, Step, validate_step
+from northbound.portal.applications.forms import ADDRESS, YES, Step, identity, validate_step
 
 STATUS_DOCUMENTS = (
     ("citizenship_certificate", "Canadian citizenship certificate"),
@@ -24,27 +24,8 @@ STATUS_DOCUMENTS = (
 RELATIONSHIPS = (("parent", "Parent"), ("grandparent", "Grandparent"))
 
 SPONSOR = (
-    Field("family_name", "Family name (surname)", "name", max_length=60),
-    Field(
-        "given_names",
-        "Given names",
-        "name",
-        max_length=80,
-        hint="As shown on your status document.",
-    ),
-    Field(
-        "date_of_birth",
-        "Date of birth",
-        "date",
-        minimum=18,
-        max_length=10,
-        hint="YYYY-MM-DD, for example 1980-04-23.",
-    ),
-    Field("country_of_birth", "Country of birth", "name", max_length=60),
-    Field("address", "Street address", "text", max_length=120),
-    Field("city", "City or town", "text", max_length=60),
-    Field("province", "Province or territory", "select", choices=PROVINCES),
-    Field("postal_code", "Postal code", "postal", max_length=7),
+    *identity("As shown on your status document.", "YYYY-MM-DD, for example 1980-04-23."),
+    *ADDRESS,
     Field("email", "Email address", "text", max_length=254),
     Field(
         "status_document",

@@ -79,6 +79,37 @@ def _links(language: Language, intake: Intake) -> dict[str, str]:
     } | {"api": DRAW_API.format(intake_id=intake.id)}
 
 
+def _intake_render(
+    request: Request,
+    visitor: Visitor,
+    language: Language,
+    intake: Intake,
+    phase: str,
+    template: str,
+    *,
+    title: str,
+    breadcrumbs: list[Crumb],
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    """A public page of one intake: what every such page shows (the intake, its phase and the
+    links between its pages) and its twin in the other language, for the same intake."""
+    return render(
+        request,
+        visitor,
+        language,
+        template,
+        title=title,
+        twin_href=pages.twin(request, intake_id=intake.id),
+        breadcrumbs=breadcrumbs,
+        intake=intake,
+        phase=phase,
+        lottery_links=_links(language, intake),
+        status=status,
+        **context,
+    )
+
+
 @pages.page("intake", ["GET"])
 async def intake_page(
     request: Request, language: PageLanguage, visitor: CurrentVisitor, intake: PathIntake
@@ -94,16 +125,15 @@ async def intake_page(
     counts = (
         await service.counts(state.db, intake.id) if phase not in ("upcoming", "open") else None
     )
-    return render(
+    return _intake_render(
         request,
         visitor,
         language,
+        intake,
+        phase,
         "lottery/intake.html",
         title="Sponsor your parents and grandparents: interest to sponsor",
-        twin_href=pages.twin(request, intake_id=intake.id),
         breadcrumbs=_crumbs(language, intake)[:1],
-        intake=intake,
-        phase=phase,
         notice=intake.notice_en if language == "en" else intake.notice_fr,
         opens_at=aware(intake.opens_at),
         closes_at=aware(intake.closes_at),
@@ -111,7 +141,6 @@ async def intake_page(
         entry=entry,
         invitation=invitation,
         counts=counts,
-        lottery_links=_links(language, intake),
         sent=request.query_params.get("sent") == "1",
     )
 
@@ -140,20 +169,18 @@ def _form_page(
     status: int = 200,
     existing: str | None = None,
 ) -> Response:
-    return render(
+    return _intake_render(
         request,
         visitor,
         language,
+        intake,
+        phase,
         "lottery/form.html",
         title="Interest to sponsor form",
-        twin_href=pages.twin(request, intake_id=intake.id),
         breadcrumbs=_crumbs(language, intake),
-        intake=intake,
-        phase=phase,
         sponsor=forms.SPONSOR,
         people=(forms.PERSON_1, forms.PERSON_2),
         declaration=forms.DECLARATION,
-        lottery_links=_links(language, intake),
         values=values or {},
         errors=errors or {},
         status=status,
@@ -191,27 +218,12 @@ async def interest_form(
     try:
         await service.submit_form(state.db, intake, user.id, values, key, now)
     except service.NotOpen:
-        return _form_page(
-            request,
-            visitor,
-            language,
-            intake,
-            phase,
-            raw,
-            {"form": "This intake is not taking forms now."},
-            409,
-        )
+        refused = {"form": "This intake is not taking forms now."}
+        return _form_page(request, visitor, language, intake, phase, raw, refused, 409)
     except service.Duplicate as exc:
+        refused = {exc.field: exc.message}
         return _form_page(
-            request,
-            visitor,
-            language,
-            intake,
-            phase,
-            raw,
-            {exc.field: exc.message},
-            409,
-            existing=exc.existing,
+            request, visitor, language, intake, phase, raw, refused, 409, existing=exc.existing
         )
     # Shown only now: the form and its key are committed.
     return redirect(
@@ -242,23 +254,21 @@ async def draw_page(
     checked = draw.verify(shown) if shown.seed_hex is not None else None
     base = state.settings.base_url.rstrip("/")
     api = base + DRAW_API.format(intake_id=intake.id)
-    return render(
+    return _intake_render(
         request,
         visitor,
         language,
+        intake,
+        phase,
         "lottery/draw.html",
         title="Check the draw",
-        twin_href=pages.twin(request, intake_id=intake.id),
         breadcrumbs=_crumbs(language, intake),
-        intake=intake,
-        phase=phase,
         published=shown,
         verification=checked,
         counts=await service.counts(state.db, intake.id),
         commitment_public=phase != "upcoming",
         digest=draw.list_digest(shown.eligible) if shown.eligible else None,
         snippet=SNIPPET.format(url=api),
-        lottery_links=_links(language, intake),
     )
 
 

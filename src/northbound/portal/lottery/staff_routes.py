@@ -188,7 +188,16 @@ async def staff_intake(
     return await _intake_page(request, visitor, language, await load_intake(request, intake_id))
 
 
-def _back(request: Request, visitor: Visitor, language: Language, intake: Intake) -> Response:
+async def _in_order(
+    request: Request, visitor: Visitor, language: Language, intake: Intake, step: Awaitable[object]
+) -> Response:
+    """Take the intake one step on (close, decide a flag, draw, send a round) and go back to
+    its page; a step out of order (drawing before the close, say) shows the page again with
+    the reason, 409, and changes nothing."""
+    try:
+        await step
+    except service.OutOfOrder as exc:
+        return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
     return redirect(request, visitor, lottery_path("staff_intake", language, intake_id=intake.id))
 
 
@@ -203,11 +212,8 @@ async def staff_close(
 ) -> Response:
     intake = await load_intake(request, intake_id)
     state = accounts_state(request)
-    try:
-        await service.close_intake(state.db, intake.id, user.id, state.clock())
-    except service.OutOfOrder as exc:
-        return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
-    return _back(request, visitor, language, intake)
+    step = service.close_intake(state.db, intake.id, user.id, state.clock())
+    return await _in_order(request, visitor, language, intake, step)
 
 
 @pages.page("staff_flag", ["POST"])
@@ -227,13 +233,11 @@ async def staff_flag(
             request, visitor, language, intake, {"decision": "Choose one of the options."}, 400
         )
     state = accounts_state(request)
+    step = service.decide_flag(state.db, intake.id, flag_id, decision, user.id, state.clock())
     try:
-        await service.decide_flag(state.db, intake.id, flag_id, decision, user.id, state.clock())
-    except LookupError as exc:
+        return await _in_order(request, visitor, language, intake, step)
+    except LookupError as exc:  # no such flag on this intake
         raise HTTPException(404) from exc
-    except service.OutOfOrder as exc:
-        return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
-    return _back(request, visitor, language, intake)
 
 
 @pages.page("staff_draw", ["POST"])
@@ -247,11 +251,8 @@ async def staff_draw(
 ) -> Response:
     intake = await load_intake(request, intake_id)
     state = accounts_state(request)
-    try:
-        await service.run_draw(state.db, intake.id, user.id, state.clock)
-    except service.OutOfOrder as exc:
-        return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
-    return _back(request, visitor, language, intake)
+    step = service.run_draw(state.db, intake.id, user.id, state.clock)
+    return await _in_order(request, visitor, language, intake, step)
 
 
 @pages.page("staff_round", ["POST"])
@@ -276,10 +277,7 @@ async def staff_round(
         )
     key = submission_key(trimmed(form, "idempotency_key", 100))
     state = accounts_state(request)
-    try:
-        await service.send_round(
-            state.db, intake.id, count, user.id, key, state.clock(), invitation_message
-        )
-    except service.OutOfOrder as exc:
-        return await _intake_page(request, visitor, language, intake, {"form": str(exc)}, 409)
-    return _back(request, visitor, language, intake)
+    step = service.send_round(
+        state.db, intake.id, count, user.id, key, state.clock(), invitation_message
+    )
+    return await _in_order(request, visitor, language, intake, step)

@@ -122,6 +122,16 @@ AUDIT_ACTIONS: dict[str, str] = {
 """What each action of an intake's audit trail reads as (English; pages translate it)."""
 
 
+async def locked_intake(session: AsyncSession, intake_id: int) -> Intake:
+    """The intake, locked until the transaction ends: each step checks what came before it
+    (closed, list out, seed out) and changes it, and two staff members must not both pass the
+    check (raises LookupError when there is no such intake)."""
+    intake = await session.get(Intake, intake_id, with_for_update=True)
+    if intake is None:
+        raise LookupError(intake_id)
+    return intake
+
+
 def audit(
     session: AsyncSession,
     intake_id: int,

@@ -14,7 +14,7 @@ from northbound.portal.lottery import draw
 from northbound.portal.lottery.models import Entry, Flag, Intake, Invitation, Refusal
 from northbound.storage.database import Database
 
-from .intakes import OutOfOrder, audit
+from .intakes import OutOfOrder, audit, locked_intake
 
 
 async def eligible_numbers(session: AsyncSession, intake_id: int) -> list[str]:
@@ -29,9 +29,7 @@ async def eligible_numbers(session: AsyncSession, intake_id: int) -> list[str]:
 async def publish_list(db: Database, intake_id: int, staff_id: int | None, now: datetime) -> None:
     """Freeze and publish the eligible list. Needs the intake closed and every flag decided."""
     async with db.session() as session, session.begin():
-        intake = await session.get(Intake, intake_id, with_for_update=True)
-        if intake is None:
-            raise LookupError(intake_id)
+        intake = await locked_intake(session, intake_id)
         if intake.list_published_at is not None:
             return
         if intake.closed_at is None:
@@ -58,9 +56,7 @@ async def publish_list(db: Database, intake_id: int, staff_id: int | None, now: 
 async def reveal_seed(db: Database, intake_id: int, staff_id: int | None, now: datetime) -> None:
     """Publish the seed: only once the list is out, so the list cannot be fitted to it."""
     async with db.session() as session, session.begin():
-        intake = await session.get(Intake, intake_id, with_for_update=True)
-        if intake is None:
-            raise LookupError(intake_id)
+        intake = await locked_intake(session, intake_id)
         if intake.seed_revealed_at is not None:
             return
         if intake.list_published_at is None:

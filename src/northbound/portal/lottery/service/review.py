@@ -12,7 +12,7 @@ from northbound.portal.lottery.identity import Person, likely_duplicates
 from northbound.portal.lottery.models import Entry, Flag, Intake
 from northbound.storage.database import Database
 
-from .intakes import OutOfOrder, audit
+from .intakes import OutOfOrder, audit, locked_intake
 
 DECISIONS = ("keep_both", "remove_second", "remove_first")
 
@@ -23,9 +23,7 @@ async def close_intake(db: Database, intake_id: int, staff_id: int | None, now: 
     Safe to run again: pairs already flagged are not flagged twice. Returns new flags.
     """
     async with db.session() as session, session.begin():
-        intake = await session.get(Intake, intake_id, with_for_update=True)
-        if intake is None:
-            raise LookupError(intake_id)
+        intake = await locked_intake(session, intake_id)
         if now < aware(intake.opens_at):
             raise OutOfOrder("The intake has not opened yet.")
         if intake.list_published_at is not None:
