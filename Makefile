@@ -7,10 +7,9 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# The suite runs one test after another by default. PYTEST_ARGS="-n auto --dist loadgroup"
-# spreads it over every core (pytest-xdist; the Redis tests stay on one worker), but a test's
-# event loop has been seen to hang at teardown there, so it is not the default yet.
-PYTEST_ARGS ?=
+# The suite is spread over every core (pytest-xdist; the Redis tests stay on one worker).
+# PYTEST_ARGS= runs one test after another.
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 .DEFAULT_GOAL := help
 .PHONY: help run test install install-test lint typecheck check bench clean
