@@ -26,6 +26,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from northbound.lab.bounded_backend import BoundedBackend
+from northbound.ops.metrics import METRIC_NAMESPACE
 from northbound.surge.admission import AdmissionControlMiddleware, AdmissionSettings
 
 
@@ -94,7 +95,10 @@ def main() -> None:
     )
     if args.protected:
         app = AdmissionControlMiddleware.from_settings(
-            app, AdmissionSettings(), exempt_prefixes=("/healthz", "/readyz", "/metrics")
+            app,
+            AdmissionSettings(),
+            metric_namespace=METRIC_NAMESPACE,
+            exempt_prefixes=("/healthz", "/readyz", "/metrics"),
         )
     uvicorn.run(
         app,

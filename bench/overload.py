@@ -61,6 +61,7 @@ from typing import Any
 from northbound.lab.flood import StepResult
 from northbound.lab.httperf import HTTPERF_NOTE, run_httperf
 from northbound.lab.server import GENERATOR_CPU, HOST, Server, free_port, pin
+from northbound.ops.metrics import METRIC_NAMESPACE
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -122,12 +123,14 @@ def server_counts(port: int) -> tuple[dict[str, int], dict[str, int]]:
     except OSError:
         return {}, {}
     for line in text.splitlines():
-        request = re.match(r"^northbound_http_requests_total\{(.*)\} ([\d.e+]+)$", line)
+        request = re.match(rf"^{METRIC_NAMESPACE}_http_requests_total\{{(.*)\}} ([\d.e+]+)$", line)
         if request and 'route="/metrics"' not in request.group(1):
             status = re.search(r'status="(\d+)"', request.group(1))
             if status:
                 statuses[status.group(1)] += int(float(request.group(2)))
-        shed = re.match(r'^northbound_surge_shed_total\{.*reason="(\w+)"\} ([\d.e+]+)$', line)
+        shed = re.match(
+            rf'^{METRIC_NAMESPACE}_surge_shed_total\{{.*reason="(\w+)"\}} ([\d.e+]+)$', line
+        )
         if shed:
             reasons[shed.group(1)] += int(float(shed.group(2)))
     return dict(statuses), dict(reasons)

@@ -39,13 +39,16 @@ from pathlib import Path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from northbound.lab.server import free_port, pin, wait_until_up
+from northbound.ops.metrics import METRIC_NAMESPACE
 from northbound.surge.admission import (
     AdmissionControlMiddleware,
     FixedLimit,
     Limiter,
     Priority,
 )
+from northbound.surge.admission.metrics import admission_metrics
 from northbound.surge.ratelimit import MemoryStore, RateLimitMiddleware, RouteClass
+from northbound.surge.ratelimit.metrics import rate_limit_metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH_PATH = "/en/search"
@@ -114,7 +117,8 @@ async def never_called(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def saturated_admission() -> AdmissionControlMiddleware:
-    limiter = Limiter(FixedLimit(1), max_queue=0)
+    # the site's figures, as in production: every refusal is counted
+    limiter = Limiter(FixedLimit(1), max_queue=0, metrics=admission_metrics(METRIC_NAMESPACE))
     held = limiter.try_acquire(Priority.CRITICAL)
     assert held is not None  # keeps the only slot taken for the whole measurement
     return AdmissionControlMiddleware(never_called, limiter=limiter)
@@ -128,7 +132,12 @@ async def tiny_page(scope: Scope, receive: Receive, send: Send) -> None:
 def empty_rate_limit() -> RateLimitMiddleware:
     # A bucket that refills once a day: after its single token, every call is refused.
     classes = [RouteClass("page", "/", rate=1 / 86400, burst=1)]
-    return RateLimitMiddleware(tiny_page, store=MemoryStore(), route_classes=classes)
+    return RateLimitMiddleware(
+        tiny_page,
+        store=MemoryStore(),
+        route_classes=classes,
+        metrics=rate_limit_metrics(METRIC_NAMESPACE),
+    )
 
 
 async def measure_in_process(args: argparse.Namespace, data_dir: Path) -> dict[str, float]:

@@ -49,13 +49,17 @@ VISITOR = "benchmark_visitor_00001"[:22]
 
 def build_server_app(cookie_file: Path, polling_visitors: int = 1) -> Any:
     """An ASGI app: /raw/* returns fixed bytes, the rest is the gated room (on, paused)."""
+    from northbound.ops.metrics import METRIC_NAMESPACE
     from northbound.surge.waiting_room import Controls, WaitingRoom, WaitingRoomSettings
     from northbound.surge.waiting_room import WaitingRoomMiddleware as Gate
     from northbound.surge.waiting_room.memory_store import InProcessStore
+    from northbound.surge.waiting_room.metrics import room_metrics
     from northbound.surge.waiting_room.tokens import KeyRing, PassSigner
 
     settings = WaitingRoomSettings(mode="on")
-    room = WaitingRoom(settings, InProcessStore(), PassSigner("main", KeyRing([("k1", b"b" * 32)])))
+    signer = PassSigner("main", KeyRing([("k1", b"b" * 32)]))
+    # the site's figures, as in production (a poll counts refused passes)
+    room = WaitingRoom(settings, InProcessStore(), signer, metrics=room_metrics(METRIC_NAMESPACE))
 
     async def protected(scope: Any, receive: Any, send: Any) -> None:
         raise RuntimeError("nobody is admitted in this benchmark")

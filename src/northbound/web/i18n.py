@@ -13,11 +13,6 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from northbound.settings import Language
-from northbound.web.language import negotiate_language
-
-__all__ = ["Translations", "gettext", "negotiate_language", "translations"]
-"""``negotiate_language`` lives in :mod:`northbound.web.language`; it is re-exported for the
-operator console, which reads it from here."""
 
 TRANSLATIONS_DIR = Path(__file__).with_name("translations")
 

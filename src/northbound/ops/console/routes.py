@@ -35,7 +35,8 @@ from northbound.portal.applications.staff_routes import _staff
 from northbound.settings import Language
 from northbound.storage.database import Database
 from northbound.surge.waiting_room.admin import status_document
-from northbound.web.i18n import gettext, negotiate_language
+from northbound.web.i18n import gettext
+from northbound.web.language import negotiate_language
 from northbound.web.templating import Crumb
 
 router = APIRouter(include_in_schema=False)

@@ -12,9 +12,12 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from northbound.ops.metrics import METRIC_NAMESPACE
+
 # Requests that are not people being served: probes, scrapes, static files, the surge layer's
 # own answers (sheds, 429s and the waiting page have no route).
 NOT_GOODPUT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static", "<unmatched>")
+NAMESPACE = f"{METRIC_NAMESPACE}_"  # the figures below are read by their names after it
 BREAKER_STATES = {0.0: "closed", 1.0: "half-open", 2.0: "open"}
 
 
@@ -60,34 +63,35 @@ def take(text: str, instance: str, at: float, redis: str = "not used") -> Snapsh
     shed: dict[str, float] = defaultdict(float)
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            name, labels, value = sample.name, sample.labels, float(sample.value)
+            labels, value = sample.labels, float(sample.value)
+            name = sample.name.removeprefix(NAMESPACE)
             route = labels.get("route", "")
-            if name == "northbound_http_requests_total":
+            if name == "http_requests_total":
                 status = labels.get("status", "?")
                 requests[status] += value
                 if _useful(route) and status[:1] in ("2", "3"):
                     snap.goodput += value
-            elif name == "northbound_http_request_duration_seconds_bucket" and _useful(route):
+            elif name == "http_request_duration_seconds_bucket" and _useful(route):
                 buckets[labels["le"]] += value
-            elif name == "northbound_surge_limit":
+            elif name == "surge_limit":
                 snap.limit += value
-            elif name == "northbound_surge_in_flight":
+            elif name == "surge_in_flight":
                 snap.in_flight += value
-            elif name == "northbound_surge_shed_total":
+            elif name == "surge_shed_total":
                 shed[labels.get("reason", "?")] += value
-            elif name == "northbound_surge_rate_limited_total":
+            elif name == "surge_rate_limited_total":
                 snap.rate_limited += value
-            elif name == "northbound_surge_breaker_state" and labels.get("name") == "database":
+            elif name == "surge_breaker_state" and labels.get("name") == "database":
                 snap.breaker = BREAKER_STATES.get(value, "open")
-            elif name == "northbound_room_wait_estimate_error_ratio_sum":
+            elif name == "room_wait_estimate_error_ratio_sum":
                 snap.wait_error_sum += value
-            elif name == "northbound_room_wait_estimate_error_ratio_count":
+            elif name == "room_wait_estimate_error_ratio_count":
                 snap.wait_error_count += value
-            elif name == "northbound_room_line_length":
+            elif name == "room_line_length":
                 snap.line = max(snap.line, value)
-            elif name == "northbound_room_on":
+            elif name == "room_on":
                 snap.room_on = max(snap.room_on, value)
-            elif name == "northbound_room_admitted_total":
+            elif name == "room_admitted_total":
                 snap.admitted += value
     snap.requests, snap.latency_buckets, snap.shed = dict(requests), dict(buckets), dict(shed)
     return snap

@@ -126,7 +126,9 @@ CITIZENSHIP = ApplicationForm(
                     "days_present",
                     "Days physically present in the past 5 years",
                     "integer",
-                    # the calculator's rule: a form below it could never be granted
+                    # the calculator's rule: a form below it could never be granted. The
+                    # figure in the two sentences below is the same rule in words (catalog
+                    # strings cannot hold a computed number); test_matcher pins it at 1,095.
                     minimum=REQUIRED_DAYS,
                     maximum=1826,
                     max_length=6,

@@ -234,9 +234,15 @@ async def staff_flag(
         )
     state = accounts_state(request)
     step = service.decide_flag(state.db, intake.id, flag_id, decision, user.id, state.clock())
+    return await _in_order(request, visitor, language, intake, _or_404(step))
+
+
+async def _or_404(step: Awaitable[object]) -> object:
+    """The step, with "no such flag on this intake" as a 404: caught around the step alone,
+    so a lookup that fails while the page is drawn stays the 500 it is."""
     try:
-        return await _in_order(request, visitor, language, intake, step)
-    except LookupError as exc:  # no such flag on this intake
+        return await step
+    except LookupError as exc:
         raise HTTPException(404) from exc
 
 

@@ -55,11 +55,17 @@ class AdmissionControlMiddleware:
 
     @classmethod
     def from_settings(
-        cls, app: ASGIApp, settings: AdmissionSettings, **site: Any
+        cls,
+        app: ASGIApp,
+        settings: AdmissionSettings,
+        *,
+        metric_namespace: str | None = None,
+        **site: Any,
     ) -> AdmissionControlMiddleware:
         """The usual wiring, when nothing else needs the limiter (see :class:`AdmissionControl`);
         ``site``: what the site tells the layer, as for :meth:`AdmissionControl.options`."""
-        return cls(app, **AdmissionControl.from_settings(settings).options(**site))
+        admission = AdmissionControl.from_settings(settings, metric_namespace=metric_namespace)
+        return cls(app, **admission.options(**site))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,7 +146,7 @@ class AdmissionControl:
     Build it before the app so the same limiter can be handed to whoever reads the capacity
     signal (the waiting room's inlet) and to the middleware::
 
-        admission = AdmissionControl.from_settings(settings.admission)
+        admission = AdmissionControl.from_settings(settings.admission, metric_namespace="example")
         Middleware(AdmissionControlMiddleware, **admission.options(site_name="Example"))
         inlet = Inlet(capacity=admission.limiter, ...)
     """
@@ -156,13 +162,13 @@ class AdmissionControl:
         settings: AdmissionSettings,
         *,
         arrivals_counted_outside: bool = False,
-        metric_namespace: str = "",
+        metric_namespace: str | None = None,
     ) -> AdmissionControl:
         """``arrivals_counted_outside``: an :class:`ArrivalCounter` in front of everything that
         answers requests feeds the accept-queue drain rate (see :mod:`.accept_queue`).
         ``metric_namespace``: the site's name for its Prometheus figures
-        (``<namespace>_surge_limit``, ...)."""
-        metrics = admission_metrics(metric_namespace)
+        (``<namespace>_surge_limit``, ...); None exports none."""
+        metrics = None if metric_namespace is None else admission_metrics(metric_namespace)
         lag_monitor = LoopLagMonitor(settings.loop_lag_interval_seconds, metrics=metrics)
         accept_queue = AcceptQueueMonitor(metrics=metrics)
         limiter = settings.build_limiter(

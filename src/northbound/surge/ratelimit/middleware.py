@@ -26,16 +26,17 @@ def ratelimit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
 
 
 def store_from_settings(
-    settings: RateLimitSettings, redis_url: str = "", *, metric_namespace: str = ""
+    settings: RateLimitSettings, redis_url: str = "", *, metric_namespace: str | None = None
 ) -> RateLimitStore:
     """Redis when ``redis_url`` is given (buckets shared by every instance), else in-process.
-    Redis failures are counted in ``<metric_namespace>_surge_rate_limit_store_failures_total``."""
+    Redis failures are counted in ``<metric_namespace>_surge_rate_limit_store_failures_total``
+    (not at all when it is None)."""
     if redis_url:
         return RedisStore.from_url(
             redis_url,
             prefix=settings.redis_prefix,
             timeout=settings.redis_timeout_seconds,
-            metrics=rate_limit_metrics(metric_namespace),
+            metrics=None if metric_namespace is None else rate_limit_metrics(metric_namespace),
         )
     return MemoryStore(max_keys=settings.max_memory_keys)
 
@@ -88,7 +89,7 @@ class RateLimitMiddleware:
         extra_classes: Sequence[RouteClass] = (),
         reads: Sequence[str] = (),
         exempt_prefixes: Sequence[str] = (),
-        metric_namespace: str = "",
+        metric_namespace: str | None = None,
     ) -> ASGIApp:
         """Redis store if ``redis_url`` is given (and no ``store``), else in-process; refusals
         counted in ``<metric_namespace>_surge_rate_limited_total``.
@@ -117,7 +118,7 @@ class RateLimitMiddleware:
             exempt_prefixes=(*exempt_prefixes, *settings.exempt_prefixes),
             headers_on_success=settings.headers_on_success,
             site_name=site_name,
-            metrics=rate_limit_metrics(metric_namespace),
+            metrics=None if metric_namespace is None else rate_limit_metrics(metric_namespace),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

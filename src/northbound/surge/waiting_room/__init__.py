@@ -3,7 +3,8 @@
 Wiring (see the module docs for details)::
 
     room = WaitingRoom.from_settings(settings.waiting_room, site_secret=..., redis_url=...,
-                                     capacity=admission_controller)
+                                     capacity=admission_controller,
+                                     metric_namespace="example")  # example_room_* figures
     app = WaitingRoomMiddleware(app, room=room, exempt_prefixes=["/static/", "/healthz", ...],
                                 site_name="Example", cookie_prefix="ex_")
     # lifespan: await room.start() ... await room.stop()

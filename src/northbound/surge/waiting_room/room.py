@@ -103,10 +103,10 @@ class WaitingRoom:
         site_secret: str,
         redis_url: str = "",
         capacity: CapacitySignal | None = None,
-        metric_namespace: str = "",
+        metric_namespace: str | None = None,
     ) -> WaitingRoom:
         """The room the app runs: Redis-backed when ``redis_url`` is set, else in-process;
-        its figures named ``<metric_namespace>_room_*``."""
+        its figures named ``<metric_namespace>_room_*`` (None: none exported)."""
         store: RoomStore
         if redis_url:
             from .redis_store import RedisStore
@@ -122,7 +122,7 @@ class WaitingRoom:
 
             store = InProcessStore()
         signer = PassSigner(settings.name, KeyRing.from_settings(settings.pass_keys, site_secret))
-        metrics = room_metrics(metric_namespace)
+        metrics = None if metric_namespace is None else room_metrics(metric_namespace)
         return cls(settings, store, signer, capacity=capacity, metrics=metrics)
 
     # lifecycle ---------------------------------------------------------------------------
