@@ -23,9 +23,8 @@ from sqlalchemy import update
 from northbound.app import create_app
 from northbound.portal.accounts.models import User
 from northbound.settings import Settings
-from northbound.storage import migrate
 from tests.support.accounts import FAST_HASHING, HOME, sign_up
-from tests.support.apps import ROOMY_RATE_LIMITS, STEADY_SURGE
+from tests.support.apps import ROOMY_RATE_LIMITS, STEADY_SURGE, migrated
 from tests.support.text import found
 
 ADMIN = "/api/v1/admin/room"
@@ -47,7 +46,7 @@ CLIENT_ERROR = re.compile(r"^4\d\d$")
 
 def build(make_settings: Callable[..., Settings], **overrides: object) -> Settings:
     settings = make_settings(accounts=FAST_HASHING, **overrides)
-    migrate.upgrade(settings.effective_database_url)
+    migrated(settings)
     return settings
 
 

@@ -29,9 +29,8 @@ from schemathesis.core.result import Err
 
 from northbound.app import create_app
 from northbound.settings import Settings
-from northbound.storage import migrate
 from tests.support.accounts import FAST_HASHING
-from tests.support.apps import STEADY_SURGE
+from tests.support.apps import STEADY_SURGE, migrated
 
 CALLS = int(os.environ.get("NORTHBOUND_FUZZ_CALLS", "25"))
 STATUSES: Counter[int] = Counter()
@@ -65,7 +64,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
                                  "content_poll_seconds": 0,
                                  "accounts": FAST_HASHING, **STEADY_SURGE}  # fmt: skip
     app_settings = Settings(**values)  # type: ignore[arg-type]
-    migrate.upgrade(app_settings.effective_database_url)
+    migrated(app_settings)
     yield create_app(app_settings)
 
 

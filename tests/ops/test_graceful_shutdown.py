@@ -13,12 +13,12 @@ import uvicorn
 
 from northbound.app import create_app
 from northbound.settings import Settings
-from northbound.storage import migrate
+from tests.support.apps import migrated
 
 
 def test_in_flight_request_finishes_during_shutdown(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings()
-    migrate.upgrade(settings.effective_database_url)
+    migrated(settings)
     app = create_app(settings)
     started = threading.Event()
 

@@ -17,7 +17,6 @@ from northbound import keys
 from northbound.app import create_app
 from northbound.cli import cli
 from northbound.settings import Settings
-from northbound.storage import migrate
 from northbound.surge.waiting_room.tokens import (
     Claims,
     KeyRing,
@@ -27,6 +26,7 @@ from northbound.surge.waiting_room.tokens import (
     visitor_hash,
 )
 from tests.support.accounts import FAST_HASHING, NEW, sign_up, tokens
+from tests.support.apps import migrated
 
 OLD = "the-old-secret-that-signed-yesterday"
 NEW_SECRET = "the-new-secret-for-tonight-0123456789"
@@ -155,7 +155,7 @@ async def test_sessions_and_open_forms_survive_a_rotation(
     make_settings: Callable[..., Settings],
 ) -> None:
     before = make_settings(secret_key=OLD, accounts=FAST_HASHING)
-    migrate.upgrade(before.effective_database_url)
+    migrated(before)
     manager, client = await _app_client(before, httpx.Cookies())
     try:
         await sign_up(client, "rotation@example.com")
@@ -192,7 +192,7 @@ async def test_reference_codes_survive_a_rotation(make_settings: Callable[..., S
     code = make_code({"age": "29"}, OLD, today())
     for secrets, valid in (({"previous_secret_keys": [OLD]}, True), ({}, False)):
         settings = make_settings(secret_key=NEW_SECRET, **secrets)
-        migrate.upgrade(settings.effective_database_url)
+        migrated(settings)
         app = create_app(settings)
         async with LifespanManager(app):
             transport = httpx.ASGITransport(app=app)

@@ -11,7 +11,7 @@ import httpx
 from northbound.portal.accounts.config import AccountSettings
 from northbound.portal.accounts.sessions import new_token
 from northbound.settings import Settings
-from northbound.storage import migrate
+from tests.support.apps import migrated
 
 PASSWORD = "maple syrup on pancakes"
 # Cheap argon2 parameters keep the suite fast; production uses the defaults.
@@ -59,7 +59,7 @@ def fast_settings(make_settings: Callable[..., Settings], **overrides: object) -
     values: dict[str, object] = {"accounts": FAST_HASHING}
     values.update(overrides)
     settings = make_settings(**values)
-    migrate.upgrade(settings.effective_database_url)
+    migrated(settings)
     return settings
 
 

@@ -14,9 +14,8 @@ from asgi_lifespan import LifespanManager
 
 from northbound.app import create_app
 from northbound.settings import Settings
-from northbound.storage import migrate
 from northbound.web.cached_response import CachedResponse, _accepted_codings
-from tests.support.apps import FIXTURE_CONTENT
+from tests.support.apps import FIXTURE_CONTENT, migrated
 
 
 async def test_conditional_get_round_trip(client: httpx.AsyncClient) -> None:
@@ -116,7 +115,7 @@ async def test_changed_file_is_seen_after_reload(
     folder = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, folder)
     settings = make_settings(content_dir=folder)
-    migrate.upgrade(settings.effective_database_url)
+    migrated(settings)
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
