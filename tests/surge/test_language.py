@@ -7,7 +7,12 @@ from starlette.requests import Request
 
 from northbound.surge.language import Lang, negotiate_language, path_language, request_language
 from northbound.surge.shed_page import Variant, choose_variant
+from northbound.surge.waiting_room import WaitingRoomMiddleware
+from northbound.surge.waiting_room.memory_store import InProcessStore
 from northbound.web.language import request_language as site_language
+from tests.support.asgi import http_scope, ok_app, run
+from tests.support.clock import FakeClock
+from tests.support.waiting_room import make_room, switch_on
 
 
 @pytest.mark.parametrize(
@@ -83,3 +88,18 @@ def test_the_shed_page_and_the_site_read_a_header_alike(header: str) -> None:
     site = site_language(Request(scope), "en")
     shed = "fr" if choose_variant(scope) is Variant.JSON_FR else "en"
     assert shed == site == request_language("/api/v1/x", header)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"), [("de,fr", "fr"), ("french", "en"), ("fr;q=2,en", "en")]
+)
+async def test_the_waiting_page_reads_the_header_alike(header: str, expected: Lang) -> None:
+    """A newcomer sent to the line gets the waiting page in the language the site would use:
+    the room read "french" as French and weighted q=2 above everything before."""
+    room = make_room(InProcessStore(), FakeClock())
+    await switch_on(room)
+    gate = WaitingRoomMiddleware(ok_app, room=room, cookie_prefix="nb_")
+    scope = http_scope(path="/apply", headers=[(b"accept-language", header.encode())])
+    page = (await run(gate, scope)).body.decode()
+    assert f'<html lang="{expected}"' in page
+    assert expected == request_language("/apply", header)
