@@ -12,6 +12,7 @@ import contextlib
 import html
 import re
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,8 +24,10 @@ from sqlalchemy import update
 from northbound.app import create_app
 from northbound.portal.accounts.models import User
 from northbound.settings import Settings
+from northbound.surge.ratelimit.config import RateLimitSettings
+from northbound.surge.waiting_room.config import WaitingRoomSettings
 from tests.support.accounts import FAST_HASHING, HOME, sign_up
-from tests.support.apps import ROOMY_RATE_LIMITS, STEADY_SURGE, migrated
+from tests.support.apps import ROOMY_RATE_LIMITS, STEADY_SURGE, TEST_SECRET, migrated
 from tests.support.text import found
 
 ADMIN = "/api/v1/admin/room"
@@ -461,3 +464,17 @@ def test_only_network_errors_count_as_a_database_outage() -> None:
     assert is_outage(TimeoutError())
     assert not is_outage(OSError(errno.ENOSPC, "no space left on device"))
     assert not is_outage(PermissionError(errno.EACCES, "permission denied"))
+
+
+def test_the_site_keeps_its_own_redis_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The layers' default key prefixes name no site; the site's settings name its own, and
+    keep them when another setting of the same layer comes from the environment (a nested
+    value replaces the whole default object, so the default must be the site's class)."""
+    assert RateLimitSettings().redis_prefix.startswith("surge:")
+    assert WaitingRoomSettings().redis_prefix.startswith("surge:")
+    monkeypatch.setenv("NORTHBOUND_WAITING_ROOM__MODE", "on")
+    monkeypatch.setenv("NORTHBOUND_RATE_LIMIT__ENABLED", "false")
+    settings = Settings(data_dir=tmp_path, secret_key=TEST_SECRET)
+    assert settings.waiting_room.mode == "on" and not settings.rate_limit.enabled
+    assert settings.waiting_room.redis_prefix == "nb:room"
+    assert settings.rate_limit.redis_prefix == "northbound:ratelimit:"

@@ -24,6 +24,19 @@ Language = Lang
 """The site's two languages; the list is :data:`northbound.surge.language.LANGUAGES`."""
 
 
+class SiteRateLimitSettings(RateLimitSettings):
+    """The rate limits with the site's own Redis keys (the layer's default names no site)."""
+
+    redis_prefix: str = "northbound:ratelimit:"
+
+
+class SiteWaitingRoomSettings(WaitingRoomSettings):
+    """The waiting room with the site's own Redis keys. Kept as they were: a room's keys hold
+    the line, and new names on a deploy would start it again from nobody."""
+
+    redis_prefix: str = Field(default="nb:room", description="Redis key prefix.")
+
+
 class DatabaseBreakerSettings(BaseModel):
     """The circuit breaker around the database (``NORTHBOUND_DATABASE_BREAKER__*``)."""
 
@@ -124,8 +137,8 @@ class Settings(BaseSettings):
     )
     accounts: AccountSettings = AccountSettings()
     admission: AdmissionSettings = AdmissionSettings()
-    rate_limit: RateLimitSettings = RateLimitSettings()
-    waiting_room: WaitingRoomSettings = WaitingRoomSettings()
+    rate_limit: SiteRateLimitSettings = SiteRateLimitSettings()
+    waiting_room: SiteWaitingRoomSettings = SiteWaitingRoomSettings()
     lab: LabSettings = LabSettings()
     database_breaker: DatabaseBreakerSettings = DatabaseBreakerSettings()
     metrics: MetricsSettings = MetricsSettings()

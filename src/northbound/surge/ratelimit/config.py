@@ -52,6 +52,6 @@ class RateLimitSettings(BaseModel):
         description="Send RateLimit-* headers on allowed responses too (429s always carry "
         "them). Off by default: browsers ignore them and they cost every cached page.",
     )
-    redis_prefix: str = "northbound:ratelimit:"
+    redis_prefix: str = "surge:ratelimit:"  # a site names its own (northbound.settings)
     redis_timeout_seconds: float = Field(default=0.25, gt=0.0)
     max_memory_keys: int = Field(default=100_000, ge=1)

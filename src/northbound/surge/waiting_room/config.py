@@ -128,7 +128,7 @@ class WaitingRoomSettings(BaseModel):
         default="",
         description="Bearer token for the admin API until staff accounts exist (empty: none).",
     )
-    redis_prefix: str = Field(default="nb:room", description="Redis key prefix.")
+    redis_prefix: str = Field(default="surge:room", description="Redis key prefix.")
     cookie_secure: bool = Field(default=False, description="Mark cookies Secure (HTTPS sites).")
 
     @field_validator("pass_keys")

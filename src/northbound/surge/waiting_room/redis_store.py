@@ -142,9 +142,7 @@ def _text(value: Any) -> str:
 
 
 class RedisStore:
-    def __init__(
-        self, client: Redis, *, room: str, prefix: str = "nb:room", epoch_seconds: float = 90
-    ) -> None:
+    def __init__(self, client: Redis, *, room: str, prefix: str, epoch_seconds: float = 90) -> None:
         self._client = client
         tag = f"{{{prefix}:{room}}}"
         self._state_key = f"{tag}:state"
