@@ -21,6 +21,7 @@ import brotli
 import pytest
 import uvicorn
 from markdown_it import MarkdownIt
+from sqlalchemy.engine import URL, make_url
 
 from northbound.app import create_app
 from northbound.settings import Settings
@@ -81,21 +82,20 @@ def migrated(settings: Settings) -> Settings:
     if settings.database_url:
         migrate.upgrade(settings.effective_database_url)
         return settings
-    target = Path(settings.effective_database_url.removeprefix(SQLITE_URL_PREFIX))
+    url = make_url(settings.effective_database_url)
+    target = Path(str(url.database))
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_migrated_template(), target)
+    shutil.copyfile(_migrated_template(url.drivername), target)
     return settings
 
 
-SQLITE_URL_PREFIX = "sqlite+aiosqlite:///"
-
-
 @functools.cache
-def _migrated_template() -> Path:
+def _migrated_template(drivername: str) -> Path:
+    """One embedded database per test process, migrated through the site's driver."""
     folder = tempfile.mkdtemp(prefix="nb-migrated-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    path = Path(folder) / "northbound.db"
-    migrate.upgrade(SQLITE_URL_PREFIX + str(path))
+    path = Path(folder) / "template.db"
+    migrate.upgrade(URL.create(drivername, database=str(path)).render_as_string())
     with contextlib.closing(sqlite3.connect(path)) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path

@@ -10,7 +10,7 @@ from northbound.surge.shed_page import Variant, choose_variant
 from northbound.surge.waiting_room import WaitingRoomMiddleware
 from northbound.surge.waiting_room.memory_store import InProcessStore
 from northbound.web.language import request_language as site_language
-from tests.support.asgi import http_scope, ok_app, run
+from tests.support.asgi import app_scope, http_scope, ok_app, run
 from tests.support.clock import FakeClock
 from tests.support.waiting_room import make_room, switch_on
 
@@ -76,15 +76,7 @@ HEADERS = ["de,fr", "fr;q=2,en;q=0.5", "en;q=0.1,fr-CA;q=0.2", "french", "fr;q=0
 def test_the_shed_page_and_the_site_read_a_header_alike(header: str) -> None:
     """The 503 page read only the first two letters ("de,fr" was English there, French on the
     site's pages; "french" was French there) and the room accepted ``q=2``: now one reader."""
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/api/v1/x",
-        "query_string": b"",
-        "headers": [(b"accept-language", header.encode())] if header else [],
-        "scheme": "http",
-        "server": ("test", 80),
-    }
+    scope = app_scope("GET", "/api/v1/x", [(b"accept-language", header.encode())] if header else [])
     site = site_language(Request(scope), "en")
     shed = "fr" if choose_variant(scope) is Variant.JSON_FR else "en"
     assert shed == site == request_language("/api/v1/x", header)

@@ -23,8 +23,7 @@ import contextlib
 import logging
 import random
 
-from northbound.surge.background import cancel_and_wait
-
+from ..background import cancel_and_wait
 from ..capacity import CapacitySignal
 from ..types import WALL, Clock
 from .activity import Activity
@@ -89,7 +88,6 @@ class WaitingRoom:
             settings, store, self.capacity, self.activity, self.estimator, self.inlet, clock,
             metrics,
         )  # fmt: skip
-        self._metrics = metrics
         self.passes = Passes(settings, signer, self._tick, clock, metrics)
         self.line = Line(settings, self._tick, self.estimator, rng or random.Random())
         self._task: asyncio.Task[None] | None = None
@@ -322,7 +320,7 @@ class WaitingRoom:
         return Waiting(self.signer.sign(ticket), view)
 
     def _observe_wait(self, ticket: Claims, now: float) -> None:
-        metrics = self._metrics
+        metrics = self._tick.metrics
         if metrics is None:
             return
         actual = max(0.0, now - ticket.joined_at)
