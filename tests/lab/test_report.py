@@ -4,20 +4,23 @@ from what people saw."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from northbound.cli import cli
-from northbound.lab import profiles, waiting
+from northbound.lab import profiles, report_page, waiting
 from northbound.lab.audit import SubmissionCheck
 from northbound.lab.browser import RoomVisit
 from northbound.lab.crowd import CrowdResult, GeneratorHealth, PersonRecord
 from northbound.lab.journeys import Crew
 from northbound.lab.recorder import Recorder
-from northbound.lab.report import SCHEMA, document, read, run_summary, write
+from northbound.lab.report import SCHEMA, document, read, run_summary, server_cpu, write
+from northbound.lab.server import CpuMeter
 
 
 def visit(
@@ -124,12 +127,13 @@ def test_report_from_a_recorded_run(tmp_path: Path) -> None:
     assert room["eta_relative_error_median"] == pytest.approx(0.5)  # 30 s shown, 20 s waited
     assert figures["submissions"]["lost"] == 0 and figures["capacity_rps"] == 55.5
     assert figures["valid"] and figures["generator"]["cpu_share"] == pytest.approx(0.1)
+    assert figures["server_cpu"] is None  # nobody watched the site's processes
 
     result = CliRunner().invoke(cli, ["lab", "report", str(tmp_path), "--png"])
     assert result.exit_code == 0, result.output
     page = (tmp_path / "report.html").read_text()
     assert page.count("<tr>") == 3 and "unprotected" in page  # the header and two rows
-    assert page.count('src="data:image/png;base64,') == 5
+    assert page.count('src="data:image/png;base64,') == 5  # no CPU picture without figures
     assert (tmp_path / "offered-goodput.png").read_bytes().startswith(b"\x89PNG")
     json.dumps(stored)  # plain JSON all the way down
 
@@ -144,3 +148,45 @@ def test_goodput_at_the_peak_is_taken_over_the_profiles_peak_for_everyone() -> N
     run = run_summary("http://127.0.0.1:1", recorded_run(), 55.5, None, (5, 9))
     goodput = run["goodput_rps"]
     assert goodput["at_peak"] == pytest.approx(sum(goodput["series"][5:10]) / 5)
+
+
+def test_seconds_a_site_sat_under_its_core_while_people_waited_are_counted() -> None:
+    """The report tells a full site from one the room kept people away from (issue 10: "an
+    idle, safe server with a long line is a failure")."""
+    shares = {0: 0.2, 1: 0.95, 2: 0.5, 3: 0.99, 4: 0.3, 5: 1.0}
+    line = [0, 10, 40, 40, 5, 0]
+    cpu = server_cpu(shares, line, (1, 3))
+    assert cpu is not None
+    assert cpu["series"] == [0.2, 0.95, 0.5, 0.99, 0.3, 1.0]
+    assert cpu["underused_while_waiting"] == 2  # seconds 2 and 4; 0 and 5 had nobody waiting
+    assert cpu["at_peak"] == pytest.approx((0.95 + 0.5 + 0.99) / 3, abs=1e-3)
+    assert server_cpu(None, line) is None
+
+    result = recorded_run()
+    result.server_cpu = {second: 0.9 for second in range(30)}
+    report = document(
+        profiles.bind(profiles.load("election-night"), duration=30),
+        {"protected": run_summary("http://127.0.0.1:1", result, 55.5, None)},
+    )
+    assert report["runs"]["protected"]["server_cpu"]["mean"] == pytest.approx(0.9)
+    names = [name for name, _, _ in report_page.figures(report["runs"])]
+    assert "server-cpu" in names
+
+
+def test_the_cpu_meter_reads_a_busy_process_and_misses_no_second() -> None:
+    """Whole seconds from the first, each with the share of a core used over it; a late read
+    gives the seconds it spans the same share."""
+    meter = CpuMeter([os.getpid()])
+    meter.sample(0.2)
+    start = time.process_time()
+    while time.process_time() - start < 0.3:  # 0.3 s of CPU "within" the next second
+        pass
+    meter.sample(1.25)  # the run's times are the caller's: 1.05 s after the first read
+    meter.sample(3.4)  # a late read: spans seconds 1 and 2
+    assert sorted(meter.shares) == [0, 1, 2]
+    assert 0.25 <= meter.shares[0] <= 0.45  # 0.3 s of CPU over 1.05 s (ticks of 10 ms)
+    assert meter.shares[1] == meter.shares[2]
+    idle = CpuMeter([])  # nothing to watch: no figures, not zeros
+    idle.sample(0.5)
+    idle.sample(2.0)
+    assert idle.shares == {}

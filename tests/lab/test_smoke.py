@@ -42,6 +42,7 @@ def test_lab_compare_smoke(tmp_path: Path) -> None:
     assert run["capacity_rps"] > 0
     assert run["journeys"]["started"] > 0 and run["goodput_rps"]["mean"] > 0
     assert "500" not in run["status_counts"]
+    assert run["server_cpu"]["mean"] > 0  # the lab started the site, so it watched it
     assert run["submissions"]["lost"] == 0 and run["submissions"]["duplicated"] == 0
     assert run["submissions"]["acknowledged"] >= 1  # at least the seeded accounts
     page = (out / "report.html").read_text()

@@ -93,7 +93,14 @@ def compare(
 
             outcome = run_blocking(
                 surge(
-                    replace(plan, target=site.url, database_url=site.database_url), tick, capacity
+                    replace(
+                        plan,
+                        target=site.url,
+                        database_url=site.database_url,
+                        server_pids=site.server_pids,
+                    ),
+                    tick,
+                    capacity,
                 )
             )
         summary = outcome.summary

@@ -27,6 +27,7 @@ from .browser import AiohttpTransport, Behaviour, Browser, GaveUp, RoomVisit
 from .journeys import JOURNEYS, Crew, JourneyFailed
 from .profiles import Schedule
 from .recorder import Recorder
+from .server import CpuMeter
 
 Ending = Literal["completed", "abandoned", "failed", "cut"]
 # The generator is the bottleneck past these: its sends run late, or its core is full.
@@ -73,6 +74,7 @@ class CrowdResult:
     health: GeneratorHealth
     duration: float
     send_lateness_p99_ms: float = 0.0
+    server_cpu: dict[int, float] | None = None  # second -> share of a core; None: not watched
 
     def invalid_reason(self) -> str | None:
         """Why the generator, not the site, set the pace (None: a valid run)."""
@@ -98,6 +100,7 @@ class CrowdOptions:
     drain: float = 20.0
     max_requests: int = 2_000_000
     max_requests_each: int = 400
+    server_pids: tuple[int, ...] = ()  # the site's processes, when the lab started them
     progress: Callable[[float, int, int], None] | None = None  # (elapsed, active, done)
 
 
@@ -128,6 +131,7 @@ class Crowd:
         self.recorder = recorder or Recorder()
         self.people: list[PersonRecord] = []
         self.health = GeneratorHealth()
+        self.server_cpu = CpuMeter(options.server_pids)
         self._start = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._active = 0
@@ -190,6 +194,7 @@ class Crowd:
             await asyncio.sleep(interval)
             lag = self._loop.time() - before - interval
             self.health.lag_samples_ms.append(max(0.0, lag * 1000))
+            self.server_cpu.sample(self.clock())
             if self.recorder.total_requests() >= self.options.max_requests:
                 self.health.request_cap_hit = True
                 stop.set()
@@ -228,7 +233,13 @@ class Crowd:
         lateness = self.recorder.send_lateness
         p99 = float(lateness.get_value_at_percentile(99)) if lateness.get_total_count() else 0.0
         return CrowdResult(
-            self.recorder, self.people, self.crew, self.health, schedule.duration, p99
+            self.recorder,
+            self.people,
+            self.crew,
+            self.health,
+            schedule.duration,
+            p99,
+            self.server_cpu.shares if self.server_cpu.pids else None,
         )
 
     async def closed_loop(self, mix: dict[str, float], workers: int, seconds: float) -> float:

@@ -31,6 +31,9 @@ surge, series one point per second unless said otherwise)::
                            "eta_samples", "out_of_order", "shed_on_admission",
                            "stalled_windows", "wait_seconds_median", "line_series",
                            "admission_series", "estimated_vs_actual": [[est, actual], ...]},
+          "server_cpu": {"series": [...], "mean": x, "at_peak": x,  # share of one core
+                         "underused_while_waiting": n}   # seconds with people in line and
+                        or null when the lab did not start the site,  # the site under 80 %
           "generator": {"cpu_share", "loop_lag_p99_ms", "send_lateness_p99_ms"},
           "limits": {"concurrency", "rate_rps"},      # uvicorn-limit and nginx-limit only
           "valid": bool, "invalid_reason": str or null
@@ -81,6 +84,36 @@ def series(
     return figures
 
 
+# Below this share of its core, a site with people in line had room for more of them.
+UNDERUSED_SHARE = 0.8
+
+
+def server_cpu(
+    shares: Mapping[int, float] | None,
+    line: list[int],
+    peak: tuple[int, int] | None = None,
+) -> dict[str, Any] | None:
+    """How busy the site was each second, and the seconds it sat under
+    :data:`UNDERUSED_SHARE` of its core while people waited in line: a room that holds
+    people back from a site that could serve them costs goodput however safe it looks."""
+    if shares is None:
+        return None
+    seconds = sorted(shares)  # whole seconds from 0 on, none missed (CpuMeter)
+    values = [shares[second] for second in seconds]
+    at_peak = [shares[s] for s in seconds if peak is not None and peak[0] <= s <= peak[1]]
+    underused = sum(
+        1
+        for second in seconds
+        if second < len(line) and line[second] > 0 and shares[second] < UNDERUSED_SHARE
+    )
+    return {
+        "series": values,
+        "mean": round(statistics.fmean(values), 3) if values else None,
+        "at_peak": round(statistics.fmean(at_peak), 3) if at_peak else None,
+        "underused_while_waiting": underused,
+    }
+
+
 def _journeys(result: CrowdResult) -> dict[str, Any]:
     def figures(people: list[Any]) -> dict[str, Any]:
         endings = Counter(p.ending for p in people)
@@ -126,6 +159,7 @@ def run_summary(
         for window, histogram in sorted(recorder.windows.items())
     ]
     reason = result.invalid_reason()
+    room = waiting.summary(visits, length, recorder.served)
     return {
         "target": target,
         "capacity_rps": round(capacity_rps, 1) if capacity_rps is not None else None,
@@ -140,7 +174,8 @@ def run_summary(
         },
         "journeys": _journeys(result),
         "submissions": submissions.as_dict() if submissions is not None else None,
-        "waiting_room": waiting.summary(visits, length, recorder.served),
+        "waiting_room": room,
+        "server_cpu": server_cpu(result.server_cpu, room["line_series"], peak),
         "generator": {
             "cpu_share": round(result.health.cpu_share, 3),
             "loop_lag_p99_ms": round(result.health.lag_p99_ms(), 1),

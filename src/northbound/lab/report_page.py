@@ -93,6 +93,8 @@ def _summary_rows(runs: dict[str, Any]) -> list[list[str]]:
                     f"{lost} / {subs.get('duplicated')}</span>"
                 ),
                 _fmt(room["max_line"]),
+                _fmt((run.get("server_cpu") or {}).get("at_peak"), 2),
+                _fmt((run.get("server_cpu") or {}).get("underused_while_waiting")),
                 _fmt(room["eta_relative_error_median"], 2),
                 _fmt(room["out_of_order"]),
                 (
@@ -120,6 +122,8 @@ HEADERS = [
     "transport errors",
     "lost / duplicated",
     "max line",
+    "site CPU at the peak (cores)",
+    "seconds under 80 % CPU with a line",
     "ETA error (median)",
     "out of order",
     "valid",
@@ -248,6 +252,21 @@ def _room(runs: dict[str, Any]) -> Callable[[Figure], None]:
     return draw
 
 
+def _server_cpu(runs: dict[str, Any]) -> Callable[[Figure], None]:
+    def draw(figure: Figure) -> None:
+        axes: Axes = figure.add_subplot(1, 1, 1)
+        for name, run in runs.items():
+            cpu = run.get("server_cpu")
+            if cpu:
+                axes.plot(smooth(cpu["series"]), color=_colour(name), label=name)
+        axes.set_title("The site's CPU, share of one core (5 s average)")
+        axes.set_xlabel("seconds")
+        axes.set_ylim(bottom=0)
+        axes.legend(fontsize=8)
+
+    return draw
+
+
 def _estimates(runs: dict[str, Any]) -> Callable[[Figure], None]:
     def draw(figure: Figure) -> None:
         axes: Axes = figure.add_subplot()
@@ -294,12 +313,19 @@ def figures(runs: dict[str, Any]) -> list[tuple[str, bytes, str]]:
         ),
         ("waiting-room", _room(runs), "Computed from what the virtual people were shown."),
         (
+            "server-cpu",
+            _server_cpu(runs),
+            "A line in front of a site that is not busy is goodput left unserved.",
+        ),
+        (
             "estimates",
             _estimates(runs),
             "The first estimate each person saw (the page's words: 'less than a minute' counts as "
             "30 s), against the wait they had.",
         ),
     ]
+    if not any(run.get("server_cpu") for run in runs.values()):  # the lab did not start them
+        drawings = [drawing for drawing in drawings if drawing[0] != "server-cpu"]
     return [(name, png_bytes(draw), caption) for name, draw, caption in drawings]
 
 

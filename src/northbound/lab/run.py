@@ -45,6 +45,7 @@ class RunPlan:
     seed: int = 1
     own_addresses: bool = True
     database_url: str | None = None  # read the site's data: outbox links and the audit
+    server_pids: tuple[int, ...] = ()  # the site's processes, to report how busy they were
     seed_accounts: int = 8
     capacity_seconds: float = 8.0
     capacity_workers: int = 24
@@ -89,6 +90,7 @@ async def surge(plan: RunPlan, progress: Any = None, capacity: float | None = No
         own_addresses=plan.own_addresses,
         drain=plan.drain,
         max_requests=plan.max_requests,
+        server_pids=plan.server_pids,
         progress=progress,
     )
     try:

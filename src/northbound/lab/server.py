@@ -78,6 +78,35 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class CpuMeter:
+    """How busy the site's processes were, second by second: the share of one core they used
+    (summed over ``pids``, so a proxy in front counts too). Read by the crowd's watcher a few
+    times a second; what tells "the room kept people out of an idle site" apart from "the
+    site was full" in a report."""
+
+    def __init__(self, pids: Sequence[int]) -> None:
+        self.pids = tuple(pids)
+        self.shares: dict[int, float] = {}  # second of the run -> share of one core
+        self._last: tuple[float, float] | None = None  # (time, CPU seconds) of the last read
+
+    def sample(self, now: float) -> None:
+        """Read the processes' CPU time at run time ``now``; once a second has passed since
+        the last read, the share over it is credited to every whole second it began in (one,
+        unless the watcher was late: then the seconds it missed get the same share)."""
+        if not self.pids:
+            return
+        used = sum(cpu_seconds(pid) for pid in self.pids)
+        if self._last is None:
+            self._last = (now, used)
+            return
+        then, before = self._last
+        if now - then >= 1.0:
+            share = round((used - before) / (now - then), 3)
+            for second in range(int(then), int(now)):
+                self.shares[second] = share
+            self._last = (now, used)
+
+
 class Server:
     """One server process on ``cpu``, stopped on exit (SIGTERM, then SIGKILL)."""
 
