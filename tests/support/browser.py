@@ -17,12 +17,12 @@ CHROMIUM_ARGS = [
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def audit(
-    page: Any, auditor: Any, base_url: str, seen: list[str], *, rules_off: tuple[str, ...] = ()
-) -> None:
-    """No WCAG 2.1 AA violation in what ``page`` shows (JavaScript off), audited by axe-core in
-    the JavaScript tab ``auditor``: same HTML, same stylesheet via <base>. ``seen`` collects
-    the audited URLs."""
+def violations(
+    page: Any, auditor: Any, base_url: str, *, rules_off: tuple[str, ...] = ()
+) -> list[str]:
+    """axe-core's WCAG 2.1 AA violations in what ``page`` shows, audited in the JavaScript tab
+    ``auditor``: same HTML, same stylesheet via <base>. axe-core is page script, which a
+    JavaScript-off tab never runs, so every page is audited there, whichever tab showed it."""
     from axe_playwright_python.sync_playwright import Axe
 
     # a click that sends a form returns once the navigation starts; what is audited is the
@@ -34,6 +34,14 @@ def audit(
     if rules_off:
         options["rules"] = {rule: {"enabled": False} for rule in rules_off}
     results = Axe().run(auditor, options=options)
-    violations = [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
-    assert violations == [], (page.url, violations)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+
+
+def audit(
+    page: Any, auditor: Any, base_url: str, seen: list[str], *, rules_off: tuple[str, ...] = ()
+) -> None:
+    """No WCAG 2.1 AA violation in what ``page`` shows (see :func:`violations`); ``seen``
+    collects the audited URLs."""
+    found = violations(page, auditor, base_url, rules_off=rules_off)
+    assert found == [], (page.url, found)
     seen.append(page.url)
