@@ -15,6 +15,7 @@ what the person typed, so the page tells them to go back and send it again.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 from dataclasses import dataclass
 from enum import Enum
@@ -183,7 +184,16 @@ def choose_variant(scope: Scope) -> Variant:
 
 
 class CannedResponse:
-    """One status with its four pre-rendered bodies and header sets."""
+    """One status with its four pre-rendered bodies and header sets.
+
+    ``spread``: a 503 names, in turn, every whole number of seconds from ``retry_after -
+    spread`` to ``retry_after + spread`` (at least 1), in its header, its text and the page's
+    own refresh. Why: people refused in the same overloaded moment all came back together
+    ``Retry-After`` later, saturating the site again, and were refused together again. In the
+    lab's election night the site swung between full (refusing) and a quarter busy every five
+    seconds, the Retry-After, at any concurrency limit. Handed out in turn, the waits of a
+    burst of refusals spread evenly over the range; the mean stays ``retry_after``.
+    """
 
     def __init__(
         self,
@@ -192,11 +202,26 @@ class CannedResponse:
         *,
         site_name: str = "",
         info_links: dict[str, str] | None = None,
+        spread: int = 0,
     ) -> None:
         if status not in (429, 503):
             raise ValueError("canned responses exist for 429 and 503 only")
         self.status = status
         self.retry_after = retry_after
+        seconds = range(max(1, retry_after - spread), retry_after + spread + 1)
+        # (variant, is a form post) -> body and its headers, all built here, none per request
+        self._tables = [self._answers_for(wait, site_name, info_links) for wait in seconds]
+        self._turn = itertools.cycle(self._tables)
+        self.bodies = self._tables[len(self._tables) // 2][0]
+
+    def _answers_for(
+        self, retry_after: int, site_name: str, info_links: dict[str, str] | None
+    ) -> tuple[
+        dict[Variant, bytes],
+        dict[tuple[Variant, bool], tuple[bytes, list[tuple[bytes, bytes]]]],
+        tuple[bytes, bytes],
+    ]:
+        status = self.status
 
         def page(french: bool, auto_retry: bool) -> bytes:
             return render_html(
@@ -204,22 +229,21 @@ class CannedResponse:
                 info_links=info_links, auto_retry=auto_retry,
             )  # fmt: skip
 
-        # ``bodies`` answers a GET; a refused form post gets ``_posted`` (no auto retry)
-        self.bodies: dict[Variant, bytes] = {
+        # ``bodies`` answers a GET; a refused form post gets ``posted`` (no auto retry)
+        bodies: dict[Variant, bytes] = {
             Variant.HTML_EN: page(False, True),
             Variant.HTML_FR: page(True, True),
             Variant.JSON_EN: render_problem(status, retry_after, lang="en"),
             Variant.JSON_FR: render_problem(status, retry_after, lang="fr"),
         }
         posted = {
-            **self.bodies,
+            **bodies,
             Variant.HTML_EN: page(False, False),
             Variant.HTML_FR: page(True, False),
         }
-        # (variant, is a form post) -> body and its headers, all built here, none per request
-        self._answers: dict[tuple[Variant, bool], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
-        for is_post, bodies in ((False, self.bodies), (True, posted)):
-            for variant, body in bodies.items():
+        answers: dict[tuple[Variant, bool], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
+        for is_post, chosen in ((False, bodies), (True, posted)):
+            for variant, body in chosen.items():
                 is_json = variant in (Variant.JSON_EN, Variant.JSON_FR)
                 french = variant in (Variant.HTML_FR, Variant.JSON_FR)
                 if is_json:
@@ -227,14 +251,14 @@ class CannedResponse:
                     language = b"fr" if french else b"en"
                 else:
                     content_type, language = b"text/html; charset=utf-8", b"en, fr"
-                self._answers[variant, is_post] = (body, [
+                answers[variant, is_post] = (body, [
                     (b"content-type", content_type),
                     (b"content-length", b"%d" % len(body)),
                     (b"content-language", language),
                     (b"cache-control", b"no-store"),
                     (b"vary", b"accept, accept-language"),
                 ])  # fmt: skip
-        self._retry_header = (b"retry-after", str(retry_after).encode())
+        return bodies, answers, (b"retry-after", str(retry_after).encode())
 
     async def send(
         self,
@@ -246,12 +270,10 @@ class CannedResponse:
     ) -> None:
         """Write the whole response. The body is never read: callers decide before that."""
         is_post = scope.get("method", "GET") not in ("GET", "HEAD")
-        body, fixed = self._answers[choose_variant(scope), is_post]
-        retry = (
-            self._retry_header
-            if retry_after is None
-            else (b"retry-after", str(max(1, retry_after)).encode())
-        )
+        _, answers, retry = next(self._turn)
+        body, fixed = answers[choose_variant(scope), is_post]
+        if retry_after is not None:
+            retry = (b"retry-after", str(max(1, retry_after)).encode())
         headers = [*fixed, retry]
         if extra_headers:
             headers.extend(extra_headers)

@@ -25,7 +25,7 @@ from northbound.surge.admission import (
 )
 from northbound.surge.admission.accept_queue import AcceptQueueMonitor
 from northbound.surge.capacity import CapacitySignal
-from northbound.surge.shed_page import Variant
+from northbound.surge.shed_page import CannedResponse, Variant
 from tests.support.asgi import Recorder, http_scope, ok_app, run
 from tests.support.clock import FakeClock
 
@@ -437,3 +437,30 @@ def test_admission_control_bundle_shares_one_limiter() -> None:
     assert b"Test" in middleware.shed_response.bodies[Variant.HTML_EN]
     signal: CapacitySignal = admission.limiter
     assert signal.limit == 12
+
+
+async def _refusals(canned: CannedResponse, count: int) -> list[tuple[int, bytes]]:
+    """(Retry-After, body) of ``count`` GETs refused one after another."""
+    answers = []
+    for _ in range(count):
+        client = Recorder()
+        await canned.send(http_scope(path="/en/"), client.send)
+        answers.append((int(client.headers[b"retry-after"]), client.body))
+    return answers
+
+
+async def test_people_refused_together_are_told_to_come_back_at_different_times() -> None:
+    """With one Retry-After for everyone, a burst of refusals came back as one burst, was
+    refused again, and the site swung between full and a quarter busy with the period of the
+    Retry-After (the lab's election night). Spread, the waits cover the range evenly, the
+    page's text and refresh agree with the header, and the mean stays the setting."""
+    answers = await _refusals(CannedResponse(503, 5, spread=2), 10)
+    waits = [wait for wait, _ in answers]
+    assert sorted(waits) == [3, 3, 4, 4, 5, 5, 6, 6, 7, 7]
+    assert sum(waits) / len(waits) == 5
+    for wait, page in answers:
+        assert f'content="{wait}"'.encode() in page  # the page retries when the header says
+        assert f"about {wait} seconds".encode() in page
+    assert {wait for wait, _ in await _refusals(CannedResponse(503, 1, spread=3), 8)} == {
+        1, 2, 3, 4,
+    }  # fmt: skip  # never under a second

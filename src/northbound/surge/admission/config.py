@@ -88,6 +88,13 @@ class AdmissionSettings(BaseModel):
     )
 
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After of a 503.")
+    retry_after_spread_seconds: int = Field(
+        default=2,
+        ge=0,
+        description="503s name, in turn, every Retry-After this far either side of "
+        "retry_after_seconds, so people refused together do not all come back together "
+        "(see surge/shed_page.py CannedResponse).",
+    )
     exempt_prefixes: list[str] = Field(
         default_factory=list,
         description="Paths that bypass admission control, beyond those the site always keeps "

@@ -40,6 +40,7 @@ class AdmissionControlMiddleware:
         classify: Classifier | None = None,
         exempt_prefixes: Sequence[str] = (),
         retry_after: int = 5,
+        retry_after_spread: int = 0,
         lag_monitor: LoopLagMonitor | None = None,
         site_name: str = "",
         info_links: dict[str, str] | None = None,
@@ -49,7 +50,7 @@ class AdmissionControlMiddleware:
         self.classify = classify or DefaultClassifier()
         self.exempt_prefixes = tuple(exempt_prefixes)
         self.shed_response = CannedResponse(
-            503, retry_after, site_name=site_name, info_links=info_links
+            503, retry_after, site_name=site_name, info_links=info_links, spread=retry_after_spread
         )
         self.lag_monitor = lag_monitor
 
@@ -197,6 +198,7 @@ class AdmissionControl:
             "classify": DefaultClassifier(session_cookie),
             "exempt_prefixes": (*exempt_prefixes, *self.settings.exempt_prefixes),
             "retry_after": self.settings.retry_after_seconds,
+            "retry_after_spread": self.settings.retry_after_spread_seconds,
             "lag_monitor": self.lag_monitor,
             "site_name": site_name,
             "info_links": info_links,
