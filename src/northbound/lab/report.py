@@ -31,7 +31,8 @@ surge, series one point per second unless said otherwise)::
                            "eta_samples", "out_of_order", "shed_on_admission",
                            "stalled_windows", "wait_seconds_median", "line_series",
                            "admission_series", "estimated_vs_actual": [[est, actual], ...]},
-          "server_cpu": {"series": [...], "mean": x, "at_peak": x,  # share of one core
+          "server_cpu": {"series": [...], "peak": x, "mean": x,     # share of one core
+                         "at_peak": x,
                          "underused_while_waiting": n}   # seconds with people in line and
                         or null when the lab did not start the site,  # the site under 80 %
           "generator": {"cpu_share", "loop_lag_p99_ms", "send_lateness_p99_ms"},
@@ -66,7 +67,7 @@ SCHEMA = "northbound-lab-report/1"
 
 
 def series(
-    counts: Mapping[int, int], length: int, peak: tuple[int, int] | None = None
+    counts: Mapping[int, float], length: int, peak: tuple[int, int] | None = None
 ) -> dict[str, Any]:
     """One point a second, its highest second, its mean, and its mean over the profile's
     peak (``at_peak``: the same seconds for every contender, so the figure compares what each
@@ -93,25 +94,18 @@ def server_cpu(
     line: list[int],
     peak: tuple[int, int] | None = None,
 ) -> dict[str, Any] | None:
-    """How busy the site was each second, and the seconds it sat under
-    :data:`UNDERUSED_SHARE` of its core while people waited in line: a room that holds
-    people back from a site that could serve them costs goodput however safe it looks."""
+    """How busy the site was each second (:func:`series` of the shares), and the seconds it
+    sat under :data:`UNDERUSED_SHARE` of its core while people waited in line: a room that
+    holds people back from a site that could serve them costs goodput however safe it looks."""
     if shares is None:
         return None
-    seconds = sorted(shares)  # whole seconds from 0 on, none missed (CpuMeter)
-    values = [shares[second] for second in seconds]
-    at_peak = [shares[s] for s in seconds if peak is not None and peak[0] <= s <= peak[1]]
-    underused = sum(
+    figures = series(shares, len(shares), peak)  # whole seconds from 0 on, none missed
+    figures["underused_while_waiting"] = sum(
         1
-        for second in seconds
-        if second < len(line) and line[second] > 0 and shares[second] < UNDERUSED_SHARE
+        for second, share in enumerate(figures["series"])
+        if second < len(line) and line[second] > 0 and share < UNDERUSED_SHARE
     )
-    return {
-        "series": values,
-        "mean": round(statistics.fmean(values), 3) if values else None,
-        "at_peak": round(statistics.fmean(at_peak), 3) if at_peak else None,
-        "underused_while_waiting": underused,
-    }
+    return figures
 
 
 def _journeys(result: CrowdResult) -> dict[str, Any]:

@@ -69,6 +69,7 @@ def _summary_rows(runs: dict[str, Any]) -> list[list[str]]:
         fives = sum(n for code, n in statuses.items() if code.startswith("5") and code != "503")
         subs = run.get("submissions") or {}
         room = run["waiting_room"]
+        cpu = run.get("server_cpu") or {}  # none when the lab did not start the site
         journeys = run["journeys"]
         completed = journeys["completed"] / journeys["started"] if journeys["started"] else 0.0
         lost = subs.get("lost")
@@ -93,8 +94,8 @@ def _summary_rows(runs: dict[str, Any]) -> list[list[str]]:
                     f"{lost} / {subs.get('duplicated')}</span>"
                 ),
                 _fmt(room["max_line"]),
-                _fmt((run.get("server_cpu") or {}).get("at_peak"), 2),
-                _fmt((run.get("server_cpu") or {}).get("underused_while_waiting")),
+                _fmt(cpu.get("at_peak"), 2),
+                _fmt(cpu.get("underused_while_waiting")),
                 _fmt(room["eta_relative_error_median"], 2),
                 _fmt(room["out_of_order"]),
                 (
@@ -313,19 +314,21 @@ def figures(runs: dict[str, Any]) -> list[tuple[str, bytes, str]]:
         ),
         ("waiting-room", _room(runs), "Computed from what the virtual people were shown."),
         (
-            "server-cpu",
-            _server_cpu(runs),
-            "A line in front of a site that is not busy is goodput left unserved.",
-        ),
-        (
             "estimates",
             _estimates(runs),
             "The first estimate each person saw (the page's words: 'less than a minute' counts as "
             "30 s), against the wait they had.",
         ),
     ]
-    if not any(run.get("server_cpu") for run in runs.values()):  # the lab did not start them
-        drawings = [drawing for drawing in drawings if drawing[0] != "server-cpu"]
+    if any(run.get("server_cpu") for run in runs.values()):  # the lab started the sites
+        drawings.insert(
+            -1,
+            (
+                "server-cpu",
+                _server_cpu(runs),
+                "A line in front of a site that is not busy is goodput left unserved.",
+            ),
+        )
     return [(name, png_bytes(draw), caption) for name, draw, caption in drawings]
 
 

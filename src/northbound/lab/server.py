@@ -93,18 +93,15 @@ class CpuMeter:
         """Read the processes' CPU time at run time ``now``; once a second has passed since
         the last read, the share over it is credited to every whole second it began in (one,
         unless the watcher was late: then the seconds it missed get the same share)."""
-        if not self.pids:
-            return
+        if not self.pids or (self._last is not None and now - self._last[0] < 1.0):
+            return  # nothing to watch, or nothing to credit yet: /proc is not read
         used = sum(cpu_seconds(pid) for pid in self.pids)
-        if self._last is None:
-            self._last = (now, used)
-            return
-        then, before = self._last
-        if now - then >= 1.0:
+        if self._last is not None:
+            then, before = self._last
             share = round((used - before) / (now - then), 3)
             for second in range(int(then), int(now)):
                 self.shares[second] = share
-            self._last = (now, used)
+        self._last = (now, used)
 
 
 class Server:

@@ -19,6 +19,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from starlette.types import Scope, Send
 
@@ -183,6 +184,17 @@ def choose_variant(scope: Scope) -> Variant:
     return Variant.HTML_FR if french else Variant.HTML_EN
 
 
+_Answers = dict[tuple[Variant, bool], tuple[bytes, list[tuple[bytes, bytes]]]]
+
+
+class _Table(NamedTuple):
+    """Everything one Retry-After value answers with, built once."""
+
+    bodies: dict[Variant, bytes]  # a GET's body per variant
+    answers: _Answers  # (variant, is a form post) -> body and its headers
+    retry: tuple[bytes, bytes]  # the Retry-After header
+
+
 class CannedResponse:
     """One status with its four pre-rendered bodies and header sets.
 
@@ -209,18 +221,12 @@ class CannedResponse:
         self.status = status
         self.retry_after = retry_after
         seconds = range(max(1, retry_after - spread), retry_after + spread + 1)
-        # (variant, is a form post) -> body and its headers, all built here, none per request
-        self._tables = [self._answers_for(wait, site_name, info_links) for wait in seconds]
-        self._turn = itertools.cycle(self._tables)
-        self.bodies = self._tables[len(self._tables) // 2][0]
+        # all built here, none per request
+        tables = [self._table(wait, site_name, info_links) for wait in seconds]
+        self._turn = itertools.cycle(tables)
+        self.bodies = tables[len(tables) // 2].bodies  # those of ``retry_after`` itself
 
-    def _answers_for(
-        self, retry_after: int, site_name: str, info_links: dict[str, str] | None
-    ) -> tuple[
-        dict[Variant, bytes],
-        dict[tuple[Variant, bool], tuple[bytes, list[tuple[bytes, bytes]]]],
-        tuple[bytes, bytes],
-    ]:
+    def _table(self, retry_after: int, site_name: str, info_links: dict[str, str] | None) -> _Table:
         status = self.status
 
         def page(french: bool, auto_retry: bool) -> bytes:
@@ -241,7 +247,7 @@ class CannedResponse:
             Variant.HTML_EN: page(False, False),
             Variant.HTML_FR: page(True, False),
         }
-        answers: dict[tuple[Variant, bool], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
+        answers: _Answers = {}
         for is_post, chosen in ((False, bodies), (True, posted)):
             for variant, body in chosen.items():
                 is_json = variant in (Variant.JSON_EN, Variant.JSON_FR)
@@ -258,7 +264,7 @@ class CannedResponse:
                     (b"cache-control", b"no-store"),
                     (b"vary", b"accept, accept-language"),
                 ])  # fmt: skip
-        return bodies, answers, (b"retry-after", str(retry_after).encode())
+        return _Table(bodies, answers, (b"retry-after", str(retry_after).encode()))
 
     async def send(
         self,
@@ -270,8 +276,9 @@ class CannedResponse:
     ) -> None:
         """Write the whole response. The body is never read: callers decide before that."""
         is_post = scope.get("method", "GET") not in ("GET", "HEAD")
-        _, answers, retry = next(self._turn)
-        body, fixed = answers[choose_variant(scope), is_post]
+        table = next(self._turn)
+        body, fixed = table.answers[choose_variant(scope), is_post]
+        retry = table.retry
         if retry_after is not None:
             retry = (b"retry-after", str(max(1, retry_after)).encode())
         headers = [*fixed, retry]
