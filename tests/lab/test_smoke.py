@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from northbound.lab.compare import keep_metrics
+
 
 @pytest.mark.slow
 def test_lab_compare_smoke(tmp_path: Path) -> None:
@@ -48,3 +50,12 @@ def test_lab_compare_smoke(tmp_path: Path) -> None:
     page = (out / "report.html").read_text()
     assert "protected" in page and "data:image/png;base64," in page
     assert (out / "ledger-protected.json").exists()
+    # the site's own figures as the surge left them, beside its log
+    figures = (out / "work" / "protected" / "surge" / "metrics.prom").read_text()
+    assert "northbound_surge_admitted_total" in figures
+
+
+def test_a_site_that_does_not_serve_its_figures_leaves_a_note(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.prom"
+    keep_metrics("http://127.0.0.1:9", path)  # nothing listens on the discard port
+    assert path.read_text().startswith("# not read:")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -52,6 +53,18 @@ def _measure(
         return run_blocking(
             _capacity_only(replace(plan, target=site.url, database_url=site.database_url))
         )
+
+
+def keep_metrics(url: str, path: Path) -> None:
+    """Keep the site's own Prometheus figures as they stood at the end of the surge (beside
+    its log, under ``work``): why it refused whom (admission control's sheds by priority and
+    reason, the room's admissions) is there and not in what the crowd saw. A site that does
+    not serve them (an old build, a proxy in front) leaves a note instead of failing the run."""
+    try:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as answer:
+            path.write_bytes(answer.read())
+    except OSError as error:
+        path.write_text(f"# not read: {error}\n")
 
 
 def compare(
@@ -103,6 +116,7 @@ def compare(
                     capacity,
                 )
             )
+            keep_metrics(site.url, work / name / "surge" / "metrics.prom")
         summary = outcome.summary
         if name in sites.NEEDS_TUNING and tuning is not None:
             summary["limits"] = {

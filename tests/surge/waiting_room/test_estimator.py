@@ -61,3 +61,15 @@ def test_a_slow_line_is_read_over_enough_admissions() -> None:
             assert estimate is not None
             shown.append(estimate.seconds)
     assert min(shown) >= 1050 and max(shown) <= 1350
+
+
+def test_no_estimate_from_the_first_few_seconds_of_a_line() -> None:
+    """Regression (the lab's election night): the first ticks after the room turned on let
+    people in at the inlet's starting pace, not the one it settled on, and estimates read
+    from two or three of them were off by half. Five seconds of readings first."""
+    estimator = OutflowEstimator(window_seconds=120, rate_window_seconds=30)
+    _steady_line(estimator, [0, 40, 40, 40])  # three seconds
+    assert estimator.estimate(ahead=100, until_start=0.0) is None
+    _steady_line(estimator, [0, 40, 40, 40, 40, 40])  # five
+    estimate = estimator.estimate(ahead=100, until_start=0.0)
+    assert estimate is not None and estimate.seconds == 3

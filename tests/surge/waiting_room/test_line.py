@@ -511,6 +511,31 @@ async def test_a_pause_or_a_close_does_not_hold_back_the_batch_being_let_in() ->
         assert isinstance(await visitor.poll(room), Admitted)
 
 
+async def test_people_who_join_before_the_line_has_a_speed_poll_when_the_inlet_reaches_them() -> (
+    None
+):
+    """Regression (the lab's election night): in the seconds after the room turned on there
+    was no measured speed, so everyone who joined was sent back after the shortest interval
+    (4-6 s, jittered) though the inlet let the first of them in on its next tick; the site
+    idled meanwhile. Their poll is now timed by the inlet's pace; the page still shows no
+    estimate, and a paused line keeps its usual interval."""
+    clock = FakeClock()
+    room = make_room(make_store("memory", None, ""), clock, FakeCapacity(limit=10),
+                     min_refresh_seconds=5)  # fmt: skip
+    await switch_on(room)
+    room.inlet.follow(20.0)  # twenty a second
+    for i in range(300):
+        assert isinstance(await Visitor(f"j{i}").poll(room), Waiting)
+    views = [room.view(position) for position in (1, 20, 150)]
+    assert all(view.estimate is None for view in views)
+    assert views[0].refresh_seconds <= 2  # let in on the next tick
+    assert views[1].refresh_seconds <= 2
+    assert 8 <= views[2].refresh_seconds <= 10  # the next tick, then 7.5 s of the inlet's pace
+    await room.store.update_controls(Controls(paused=True))
+    await room.refresh()
+    assert room.view(1).refresh_seconds >= 4
+
+
 def test_a_wait_of_up_to_twice_the_shortest_interval_is_polled_when_due() -> None:
     """Regressions (the lab's election-night runs): told "5 seconds", a visitor was sent back
     after a jittered 4-6 s, so a fifth of them polled a moment before their turn and waited

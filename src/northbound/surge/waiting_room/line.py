@@ -95,12 +95,32 @@ class Line:
         else:
             until_start = max(0.0, tick.next_at - now)
             estimate = self._estimator.estimate(position - state.serving, until_start)
-        refresh = self.refresh_seconds(ahead, estimate)
+        timing = estimate
+        if estimate is None and not state.paused:
+            timing = self._planned(position - state.serving, max(0.0, tick.next_at - now))
+        refresh = self.refresh_seconds(ahead, timing)
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
         view: WaitView = tuple.__new__(
             WaitView, (position, ahead, estimate, refresh, None, rejoined, state.paused)
         )
         return view
+
+    def _planned(self, places: int, until_start: float) -> Estimate | None:
+        """When the inlet's own pace would reach a place: for timing the next poll only, in
+        the seconds after the room turns on, before it has measured a speed to show.
+
+        Without it, everyone who joined then was told to come back in the shortest interval
+        or later (5 s and up), though the inlet let the first of them in on its next tick: on
+        the lab's election night the site then idled for 4-6 s at the worst moment, the line
+        growing by a hundred a second, while the people let in had not yet found out. The
+        page still shows no estimate: this is the inlet's plan, not a measured speed.
+        """
+        rate = self._tick.planned_rate()
+        if rate <= 0:
+            return None
+        seconds = max(1, math.ceil(until_start + places / rate))
+        planned: Estimate = tuple.__new__(Estimate, (seconds, seconds, seconds))
+        return planned
 
     def prequeue_view(self, now: float) -> WaitView:
         opens_at = self._tick.state.opens_at or now

@@ -87,6 +87,19 @@ class Tick:
         self._drained_since: float | None = None
         self._tail_before = 0  # the line's tail as the previous tick read it (see _auto_switch)
 
+    def planned_rate(self) -> float:
+        """People a second the inlet means to let in now: an operator's fixed rate, else its
+        own rate under the operator's cap; 0 while paused."""
+        state = self.state
+        if state.paused:
+            return 0.0
+        if state.fixed_rate_per_minute is not None:
+            return state.fixed_rate_per_minute / 60
+        rate = self.inlet.rate
+        if state.admit_cap_per_minute is not None:
+            rate = min(rate, state.admit_cap_per_minute / 60)
+        return rate
+
     def released(self, now: float) -> int:
         """The serving number as a visitor should see it at ``now``.
 
