@@ -44,6 +44,17 @@ def test_eta_error_is_relative_to_the_actual_wait() -> None:
     assert sorted(waiting.eta_errors(visits)) == [0.5, 1.0]
 
 
+def test_a_wait_first_shown_a_poll_after_joining_counts_from_when_it_was_shown() -> None:
+    """A line's first seconds show no wait: the person's first estimate is measured from the
+    poll that showed it, not from when they joined."""
+    late = visit(0, 1, None, 35)
+    late.estimate_seconds, late.estimate_shown_at = 30, 5
+    assert waiting.eta_errors([late]) == [0.0]
+    room = waiting.summary([late], 40, {})
+    assert room["estimated_vs_actual"] == [[30, 30]]
+    assert room["wait_seconds_median"] == 35  # the whole wait, from joining
+
+
 def test_out_of_order_needs_an_earlier_place_still_waiting_after() -> None:
     in_order = [visit(0, 1, None, 10), visit(0, 2, None, 12), visit(0, 3, None, 11, last=10.5)]
     assert waiting.out_of_order(in_order) == 0  # 3 let in at 11: 1 and 2 waited until 9, 11

@@ -112,9 +112,9 @@ class RoomVisit:
 
     first_seen: float
     position: int | None
-    estimate_seconds: float | None
+    estimate_seconds: float | None  # the first wait they were shown
     last_seen: float
-    position_known_at: float | None = None
+    estimate_shown_at: float | None = None  # when (first_seen when None)
     admitted_at: float | None = None
     shed_on_admission: bool = False
     gave_up: bool = False
@@ -280,8 +280,10 @@ class Browser:
                 visit.last_seen = now
                 if visit.position is None and info.position is not None:
                     # a pre-queue place is drawn at the opening: the first one shown counts
-                    visit.position, visit.position_known_at = info.position, now
-                    visit.estimate_seconds = info.estimate_seconds
+                    visit.position = info.position
+                if visit.estimate_seconds is None and info.estimate_seconds is not None:
+                    # a line's first seconds show no wait: the first one shown counts, from then
+                    visit.estimate_seconds, visit.estimate_shown_at = info.estimate_seconds, now
                 try:
                     intended = await self._wait(info.refresh_seconds)
                 except GaveUp:

@@ -33,15 +33,22 @@ def _quantile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
+def _shown_and_waited(v: RoomVisit) -> tuple[float, float] | None:
+    """The first wait ``v`` was shown, and how long they then waited to be let in."""
+    if v.admitted_at is None or v.estimate_seconds is None:
+        return None
+    shown_at = v.estimate_shown_at if v.estimate_shown_at is not None else v.first_seen
+    return v.estimate_seconds, v.admitted_at - shown_at
+
+
 def eta_errors(visits: Iterable[RoomVisit]) -> list[float]:
+    """|shown - waited| / waited of each person's first estimate, counted from when it was
+    shown (a person who joined before the line had a speed saw theirs a poll or two later)."""
     errors = []
     for v in visits:
-        if v.admitted_at is None or v.estimate_seconds is None:
-            continue
-        shown_at = v.position_known_at if v.position_known_at is not None else v.first_seen
-        actual = v.admitted_at - shown_at
-        if actual > 0:
-            errors.append(abs(v.estimate_seconds - actual) / actual)
+        pair = _shown_and_waited(v)
+        if pair is not None and pair[1] > 0:
+            errors.append(abs(pair[0] - pair[1]) / pair[1])
     return errors
 
 
@@ -108,11 +115,8 @@ def summary(visits: list[RoomVisit], duration: float, served: Mapping[int, int])
     errors = eta_errors(visits)
     line = line_series(visits, duration)
     admitted = [v for v in visits if v.admitted_at is not None]
-    estimates = [
-        (v.estimate_seconds, v.admitted_at - v.first_seen)
-        for v in admitted
-        if v.estimate_seconds is not None and v.admitted_at is not None
-    ]
+    waits = [v.admitted_at - v.first_seen for v in admitted if v.admitted_at is not None]
+    estimates = [pair for pair in map(_shown_and_waited, admitted) if pair is not None]
     return {
         "people_in_room": len(visits),
         "max_line": max(line, default=0),
@@ -124,7 +128,7 @@ def summary(visits: list[RoomVisit], duration: float, served: Mapping[int, int])
         "out_of_order": out_of_order(visits),
         "shed_on_admission": sum(1 for v in admitted if v.shed_on_admission),
         "stalled_windows": stalled_windows(line, served),
-        "wait_seconds_median": statistics.median([a for _, a in estimates]) if estimates else None,
+        "wait_seconds_median": statistics.median(waits) if waits else None,
         "line_series": line,
         "admission_series": admission_series(visits, duration),
         "estimated_vs_actual": [[round(e, 1), round(a, 1)] for e, a in estimates[:2000]],
