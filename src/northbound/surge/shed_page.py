@@ -195,6 +195,12 @@ class _Table(NamedTuple):
     retry: tuple[bytes, bytes]  # the Retry-After header
 
 
+def retry_after_range(retry_after: int, spread: int) -> range:
+    """The waits a 503 names in turn (see :class:`CannedResponse`): every whole second from
+    ``retry_after - spread`` (at least 1) to ``retry_after + spread``."""
+    return range(max(1, retry_after - spread), retry_after + spread + 1)
+
+
 class CannedResponse:
     """One status with its four pre-rendered bodies and header sets.
 
@@ -220,7 +226,7 @@ class CannedResponse:
             raise ValueError("canned responses exist for 429 and 503 only")
         self.status = status
         self.retry_after = retry_after
-        seconds = range(max(1, retry_after - spread), retry_after + spread + 1)
+        seconds = retry_after_range(retry_after, spread)
         # all built here, none per request
         tables = [self._table(wait, site_name, info_links) for wait in seconds]
         self._turn = itertools.cycle(tables)

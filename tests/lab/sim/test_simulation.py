@@ -6,7 +6,12 @@ import statistics
 
 from northbound.lab.report import read
 from northbound.lab.sim.cli import run_all
-from northbound.lab.sim.run import Outcome, simulate
+from northbound.lab.sim.events import Simulation
+from northbound.lab.sim.policies import policy
+from northbound.lab.sim.run import EPOCH, Outcome, simulate
+from northbound.lab.sim.site import Site
+from northbound.surge.admission import AdmissionSettings
+from northbound.surge.shed_page import retry_after_range
 
 from .conftest import failure_run, overload, overload_run
 
@@ -89,3 +94,15 @@ def test_the_report_is_written_from_a_simulated_run(tmp_path: object) -> None:
     assert len(run["waiting_room"]["line_series"]) >= 600
     page = (out / "report.html").read_text()
     assert "Simulated on a virtual clock" in page and "data:image/png;base64" in page
+
+
+def test_refused_people_wait_what_the_sites_503s_name_in_turn() -> None:
+    """The simulator's people wait the Retry-After the real site would have named: the same
+    settings, the same range, in turn (it modelled one 5 s wait for everyone, the pattern
+    that made a refused crowd come back as one)."""
+    settings = AdmissionSettings()
+    site = Site(Simulation(EPOCH), policy("northbound"), overload().shape, seed=1)
+    waits = [next(site.retry_afters) for _ in range(10)]
+    named = retry_after_range(settings.retry_after_seconds, settings.retry_after_spread_seconds)
+    assert sorted(waits) == sorted([*named, *named])
+    assert len(set(waits)) > 1

@@ -30,7 +30,6 @@ from .site import ERROR, OK, SHED, WAITING
 if TYPE_CHECKING:
     from .run import World
 
-RETRY_AFTER = 5.0  # what the shed page says (AdmissionSettings.retry_after_seconds)
 GOOD_WITHIN = 2.0  # a useful page counts towards goodput when answered within this (the lab's)
 
 
@@ -170,7 +169,7 @@ class Person:
         elif kind == SHED:
             tally.status("503")
             # random.uniform(1, 3), spelled out (the same draw, without a Python call)
-            pause = 1.0 + 2.0 * world.rng.random() if self.quick else RETRY_AFTER
+            pause = 1.0 + 2.0 * world.rng.random() if self.quick else next(world.site.retry_afters)
             self._failed(pause)
         else:
             assert kind == ERROR

@@ -25,11 +25,13 @@ the unprotected baseline); their own cost is not modelled.
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 from typing import Protocol
 
 from northbound.surge.admission import AdmissionSettings, Limiter, Permit, Priority
+from northbound.surge.shed_page import retry_after_range
 from northbound.surge.waiting_room import (
     Admitted,
     Claims,
@@ -161,6 +163,13 @@ class Site:
         self.seed = seed
         self.room_settings = room_settings or WaitingRoomSettings()
         self.admission = admission or AdmissionSettings()
+        # the waits the site's 503s name, in turn (a crowd refused together does not come
+        # back together): what a refused person waits before trying again
+        self.retry_afters = itertools.cycle(
+            retry_after_range(
+                self.admission.retry_after_seconds, self.admission.retry_after_spread_seconds
+            )
+        )
         self.store = PausableStore()
         self.signer = PassSigner(
             self.room_settings.name, KeyRing([("sim", f"simulated-{seed}".ljust(24, "k").encode())])
