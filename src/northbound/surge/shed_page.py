@@ -225,7 +225,6 @@ class CannedResponse:
         if status not in (429, 503):
             raise ValueError("canned responses exist for 429 and 503 only")
         self.status = status
-        self.retry_after = retry_after
         seconds = retry_after_range(retry_after, spread)
         # all built here, none per request
         tables = [self._table(wait, site_name, info_links) for wait in seconds]
