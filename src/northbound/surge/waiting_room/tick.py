@@ -160,7 +160,8 @@ class Tick:
             self._release_from = state.serving  # free flow: nothing to spread
             # the pace people came in at while nobody waited is where the inlet starts when
             # the room turns on: the site was serving about that many (a little too many)
-            self.inlet.follow(self.activity.claims_per_second(now))
+            elapsed = now - self._last_tick if self._last_tick is not None else 0.0
+            self.inlet.follow(self.activity.claims_per_second(now), self._busy, max(0.0, elapsed))
         self._last_tick = now
         self.state = state
         if is_on(state):
