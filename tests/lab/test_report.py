@@ -70,6 +70,8 @@ def test_line_and_stalled_windows() -> None:
     assert line[0] == 0 and line[5] == 2 and line[12] == 1 and line[15] == 0
     served = {11: 3}  # one useful answer, in the window 10-14
     assert waiting.stalled_windows(line, served) == 2  # 0-4 and 5-9: people waited, none served
+    # the run's last second, someone still in line when the crowd stops: not a window
+    assert waiting.stalled_windows([*line, 1], served) == 2
 
 
 def recorded_run() -> CrowdResult:

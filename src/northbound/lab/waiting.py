@@ -101,9 +101,11 @@ def admission_series(visits: Iterable[RoomVisit], duration: float) -> list[int]:
 
 
 def stalled_windows(line: list[int], served: Mapping[int, int], window: int = 5) -> int:
-    """Windows of ``window`` seconds with people in line and no useful page served."""
+    """Whole windows of ``window`` seconds with people in line and no useful page served (the
+    run's last seconds, cut short by its end, are not a window: one second with someone still
+    in line when the crowd stops counted as a stall)."""
     stalled = 0
-    for start in range(0, len(line), window):
+    for start in range(0, len(line) - window + 1, window):
         waiting = any(n > 0 for n in line[start : start + window])
         useful = sum(served.get(s, 0) for s in range(start, start + window))
         if waiting and useful == 0:
