@@ -229,7 +229,7 @@ class CannedResponse:
         # all built here, none per request
         tables = [self._table(wait, site_name, info_links) for wait in seconds]
         self._turn = itertools.cycle(tables)
-        self.bodies = tables[len(tables) // 2].bodies  # those of ``retry_after`` itself
+        self.bodies = tables[retry_after - seconds.start].bodies  # those of ``retry_after``
 
     def _table(self, retry_after: int, site_name: str, info_links: dict[str, str] | None) -> _Table:
         status = self.status

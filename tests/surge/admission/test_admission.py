@@ -461,6 +461,10 @@ async def test_people_refused_together_are_told_to_come_back_at_different_times(
     for wait, page in answers:
         assert f'content="{wait}"'.encode() in page  # the page retries when the header says
         assert f"about {wait} seconds".encode() in page
-    assert {wait for wait, _ in await _refusals(CannedResponse(503, 1, spread=3), 8)} == {
+    short = CannedResponse(503, 1, spread=3)
+    assert {wait for wait, _ in await _refusals(short, 8)} == {
         1, 2, 3, 4,
     }  # fmt: skip  # never under a second
+    # its bodies (what a caller reads outside a refusal) are those of the setting itself,
+    # not of the middle of a range clipped at one second
+    assert json.loads(short.bodies[Variant.JSON_EN])["retry_after"] == 1

@@ -92,6 +92,12 @@ def wait_seconds(live_ahead: float, rate: float, hazard: float) -> float:
     return math.log1p(hazard * live_ahead / rate) / hazard
 
 
+def due_seconds(live_ahead: float, rate: float, hazard: float, until_start: float) -> int:
+    """Whole seconds until a visitor with ``live_ahead`` people in front is let in, when the
+    line next moves in ``until_start`` seconds (see the module docstring)."""
+    return max(1, math.ceil(until_start + wait_seconds(live_ahead, rate, hazard)))
+
+
 class OutflowEstimator:
     def __init__(self, window_seconds: float, rate_window_seconds: float | None = None) -> None:
         self.window_seconds = window_seconds
@@ -164,9 +170,7 @@ class OutflowEstimator:
         return self._rate
 
     def _due(self, live_ahead: float, rate: float, until_start: float) -> int:
-        """Whole seconds until a visitor with ``live_ahead`` people in front is let in, when
-        the line next moves in ``until_start`` seconds (see the module docstring)."""
-        return max(1, math.ceil(until_start + wait_seconds(live_ahead, rate, self._hazard)))
+        return due_seconds(live_ahead, rate, self._hazard, until_start)
 
     def estimate(self, ahead: int, until_start: float) -> Estimate | None:
         """The wait of someone ``ahead`` places beyond the batch being let in now, when the

@@ -162,8 +162,9 @@ class InletPolicy:
         if inputs.paused:
             self._carry = 0.0
             return 0
-        if inputs.fixed_rate_per_minute is not None:
-            return self._by_rate(inputs.fixed_rate_per_minute / 60, inputs.elapsed_seconds)
+        fixed, cap = inputs.fixed_rate_per_minute, inputs.admit_cap_per_minute
+        if fixed is not None:
+            return self._by_rate(self.pace(fixed, cap), inputs.elapsed_seconds)
         if inputs.elapsed_seconds <= 0:
             return 0  # the clock has not moved: nothing is owed yet
         self._steer(inputs)
@@ -176,10 +177,16 @@ class InletPolicy:
         if room_for <= 0:
             self._carry = 0.0
             return 0
-        rate = self.rate
-        if inputs.admit_cap_per_minute is not None:
-            rate = min(rate, inputs.admit_cap_per_minute / 60)
-        return min(room_for, self._by_rate(rate, inputs.elapsed_seconds))
+        return min(room_for, self._by_rate(self.pace(None, cap), inputs.elapsed_seconds))
+
+    def pace(self, fixed_rate_per_minute: int | None, admit_cap_per_minute: int | None) -> float:
+        """People a second the inlet lets in: an operator's fixed rate, else its own rate
+        under the operator's cap (what the waiting page times first polls by, too)."""
+        if fixed_rate_per_minute is not None:
+            return fixed_rate_per_minute / 60
+        if admit_cap_per_minute is not None:
+            return min(self.rate, admit_cap_per_minute / 60)
+        return self.rate
 
     def _by_rate(self, per_second: float, elapsed: float) -> int:
         owed = self._carry + per_second * elapsed

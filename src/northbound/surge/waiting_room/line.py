@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .config import WaitingRoomSettings
-from .estimator import Estimate, OutflowEstimator
+from .estimator import Estimate, OutflowEstimator, due_seconds
 from .tick import Tick
 
 
@@ -85,19 +85,19 @@ class Line:
         ahead = position - released - 1
         if ahead < 0:
             ahead = 0
-        estimate: Estimate | None
+        estimate: Estimate | None  # what the page shows
+        timing: Estimate | None  # what the next poll is timed by
         if position <= state.serving:  # in the batch being let in (a pause does not stop it)
             at = tick.release_time(position)
             seconds = max(1, math.ceil((at if at is not None else now) - now))
-            estimate = tuple.__new__(Estimate, (seconds, seconds, seconds))
+            estimate = timing = tuple.__new__(Estimate, (seconds, seconds, seconds))
         elif state.paused:
-            estimate = None  # the outflow is zero for as long as the operator says
+            estimate = timing = None  # the outflow is zero for as long as the operator says
         else:
             until_start = max(0.0, tick.next_at - now)
-            estimate = self._estimator.estimate(position - state.serving, until_start)
-        timing = estimate
-        if estimate is None and not state.paused:
-            timing = self._planned(position - state.serving, max(0.0, tick.next_at - now))
+            estimate = timing = self._estimator.estimate(position - state.serving, until_start)
+            if estimate is None:  # no speed measured yet: the next poll follows the plan
+                timing = self._planned(position - state.serving, until_start)
         refresh = self.refresh_seconds(ahead, timing)
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every poll
         view: WaitView = tuple.__new__(
@@ -118,7 +118,7 @@ class Line:
         rate = self._tick.planned_rate()
         if rate <= 0:
             return None
-        seconds = max(1, math.ceil(until_start + places / rate))
+        seconds = due_seconds(places, rate, 0.0, until_start)
         planned: Estimate = tuple.__new__(Estimate, (seconds, seconds, seconds))
         return planned
 

@@ -93,12 +93,7 @@ class Tick:
         state = self.state
         if state.paused:
             return 0.0
-        if state.fixed_rate_per_minute is not None:
-            return state.fixed_rate_per_minute / 60
-        rate = self.inlet.rate
-        if state.admit_cap_per_minute is not None:
-            rate = min(rate, state.admit_cap_per_minute / 60)
-        return rate
+        return self.inlet.pace(state.fixed_rate_per_minute, state.admit_cap_per_minute)
 
     def released(self, now: float) -> int:
         """The serving number as a visitor should see it at ``now``.
@@ -139,7 +134,8 @@ class Tick:
 
     async def __call__(self) -> None:
         now = self.clock()
-        self._measure_busy(now)
+        elapsed = max(0.0, now - self._last_tick) if self._last_tick is not None else 0.0
+        self._measure_busy(elapsed)
         epochs = self.activity.epochs(now)
         await self.flush_touches(epochs[0])
         state = await self.store.state(epochs=epochs)
@@ -153,15 +149,14 @@ class Tick:
         self.activity.rotate(now)
         released = self.released(now)
         if is_on(state) and not in_prequeue(state):
-            state = await self._run_inlet(state, now, epochs, refusing)
+            state = await self._run_inlet(state, now, elapsed, epochs, refusing)
             # what this tick (and the other instances since) let in, over the next period
             self._release_from, self._release_at = min(released, state.serving), now
         else:
             self._release_from = state.serving  # free flow: nothing to spread
             # the pace people came in at while nobody waited is where the inlet starts when
             # the room turns on: the site was serving about that many (a little too many)
-            elapsed = now - self._last_tick if self._last_tick is not None else 0.0
-            self.inlet.follow(self.activity.claims_per_second(now), self._busy, max(0.0, elapsed))
+            self.inlet.follow(self.activity.claims_per_second(now), self._busy, elapsed)
         self._last_tick = now
         self.state = state
         if is_on(state):
@@ -204,11 +199,11 @@ class Tick:
                 activity.give_back(batch)
                 raise
 
-    def _measure_busy(self, now: float) -> None:
-        """Mean requests in flight since the previous tick (the instant count when the clock
-        has not moved, as in a test that ticks twice at one time)."""
+    def _measure_busy(self, elapsed: float) -> None:
+        """Mean requests in flight over the ``elapsed`` seconds since the previous tick (the
+        instant count when the clock has not moved, as in a test that ticks twice at one
+        time)."""
         busy = self.capacity.busy_seconds
-        elapsed = now - self._last_tick if self._last_tick is not None else 0.0
         if elapsed > 0:
             self._busy = max(0.0, busy - self._busy_seen) / elapsed
         else:
@@ -287,9 +282,8 @@ class Tick:
         return state
 
     async def _run_inlet(
-        self, state: RoomState, now: float, epochs: list[int], refusing: bool
+        self, state: RoomState, now: float, elapsed: float, epochs: list[int], refusing: bool
     ) -> RoomState:
-        elapsed = now - self._last_tick if self._last_tick is not None else 0.0
         capacity = self.capacity
         activity = self.activity
         count = self.inlet.decide(
@@ -300,7 +294,7 @@ class Tick:
                 active=activity.active_holders,
                 pending=activity.pending(now),
                 waiting=max(0, state.tail - state.serving),
-                elapsed_seconds=max(0.0, elapsed),
+                elapsed_seconds=elapsed,
                 paused=state.paused,
                 fixed_rate_per_minute=state.fixed_rate_per_minute,
                 admit_cap_per_minute=state.admit_cap_per_minute,
