@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from northbound.cli import cli
 from northbound.lab import profiles, report_page, waiting
 from northbound.lab.audit import SubmissionCheck
-from northbound.lab.browser import RoomVisit
+from northbound.lab.browser import Page, RoomVisit, pre_rendered
 from northbound.lab.crowd import CrowdResult, GeneratorHealth, PersonRecord
 from northbound.lab.journeys import Crew
 from northbound.lab.recorder import Recorder
@@ -113,6 +113,31 @@ def test_quick_refusals_do_not_make_what_was_served_look_fast() -> None:
     assert latency["served"] == pytest.approx(
         {"p50": 800, "p90": 800, "p99": 800, "p999": 800}, rel=0.01
     )
+
+
+def test_dynamic_goodput_leaves_out_pre_rendered_pages() -> None:
+    """Goodput counts every useful answer; its dynamic part only what the site worked out for
+    the request, so a site that serves many cheap information pages at the peak and few forms
+    does not pass for one that served as many forms."""
+    recorder = Recorder()
+    recorder.answered(1.0, 1.1, 200, "useful", cached=True)  # an information page
+    recorder.answered(1.0, 1.2, 303, "useful")  # a form, redirected to its result
+    recorder.answered(1.0, 1.3, 200, "waiting")
+    recorder.answered(1.0, 4.0, 200, "useful")  # a form, too late to count
+    assert recorder.good == {1: 2} and recorder.good_dynamic == {1: 1}
+    result = CrowdResult(
+        recorder, [], Crew(rng=random.Random(1)), GeneratorHealth([1.0], 0.1, 4.0), 4.0, 1.0
+    )
+    run = run_summary("http://127.0.0.1:1", result, None, None, peak=(1, 1))
+    assert run["goodput_rps"]["at_peak"] == 2 and run["dynamic_goodput_rps"]["at_peak"] == 1
+
+
+def test_the_site_marks_pre_rendered_answers_alone() -> None:
+    """The lab tells a pre-rendered answer by its ETag: the site sends one with every cached
+    page and asset, and none with a page it works out per request."""
+    page = Page(200, b"", {"ETag": '"abc"'}, "/en/")
+    assert pre_rendered(page)
+    assert not pre_rendered(Page(200, b"", {"Content-Type": "text/html"}, "/en/crs"))
 
 
 def test_report_from_a_recorded_run(tmp_path: Path) -> None:

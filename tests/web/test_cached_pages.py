@@ -134,3 +134,12 @@ async def test_changed_file_is_seen_after_reload(
             assert app.state.content.reload_if_changed() is False
             assert "Who may sponsor" in (await client.get("/en/guide")).text
             assert app.state.content.reload_if_changed() is False  # no retry storm
+
+
+async def test_only_pre_rendered_answers_carry_an_etag(client: httpx.AsyncClient) -> None:
+    """The surge lab tells pre-rendered answers from the rest by their ETag
+    (``lab/browser.py`` ``pre_rendered``): pages worked out per request must send none."""
+    assert "etag" in (await client.get("/en/express-entry")).headers
+    for path in ("/en/eligibility/crs-calculator", "/en/search?q=visa", "/en/account/sign-in"):
+        answer = await client.get(path)
+        assert answer.status_code == 200 and "etag" not in answer.headers, path

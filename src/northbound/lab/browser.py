@@ -294,7 +294,7 @@ class Browser:
                     asking, asking_with = "GET", {}
                 continue
             outcome = classify(answer.status)
-            self.recorder.answered(intended, now, answer.status, outcome)
+            self.recorder.answered(intended, now, answer.status, outcome, pre_rendered(answer))
             if visit is not None and visit.admitted_at is None:
                 visit.admitted_at = now
                 visit.shed_on_admission = answer.status == 503
@@ -333,6 +333,12 @@ def classify(status: int) -> Outcome:
     if 200 <= status < 400:
         return "useful"
     return "failed"
+
+
+def pre_rendered(page: Page) -> bool:
+    """Whether the site answered from its pre-rendered pages and assets: those alone carry an
+    ETag (``web/cached_response.py``); every page worked out per request is sent without."""
+    return "ETag" in page.headers
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

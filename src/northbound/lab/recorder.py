@@ -9,7 +9,12 @@ for the series, 1 ms to 10 minutes at 3 significant digits.
 
 Goodput counts *useful* answers (2xx and 3xx that are neither a waiting page nor a refusal)
 that came back within ``good_within`` seconds of their intended send time, per second of
-completion; offered load counts requests per second of intended send time.
+completion; offered load counts requests per second of intended send time. Goodput is also
+counted for *dynamic* answers alone, the ones the site worked out for the request: a
+pre-rendered information page or asset costs a site a few microseconds whoever it is, so a
+site that holds people back during a peak (a waiting room) serves fewer of those then, and
+later, while what it does for people (forms, tools, applications) is the figure that tells
+the defences apart.
 
 Two latency figures: every answer (``latency``: what the crowd waited for, refusals and
 waiting pages included), and the useful answers alone (``served_latency``: how fast the site
@@ -58,6 +63,7 @@ class Recorder:
     outcomes: Counter[str] = field(default_factory=Counter)
     offered: Counter[int] = field(default_factory=Counter)  # by second of intended send
     good: Counter[int] = field(default_factory=Counter)  # by second of completion
+    good_dynamic: Counter[int] = field(default_factory=Counter)  # the same, not pre-rendered
     served: Counter[int] = field(default_factory=Counter)  # useful answers, any latency
     latency: HdrHistogram = field(default_factory=new_histogram)  # every answer
     served_latency: HdrHistogram = field(default_factory=new_histogram)  # useful answers
@@ -72,7 +78,10 @@ class Recorder:
         """How late the generator sent it (its own lag, not the server's)."""
         self.send_lateness.record_value(max(LOWEST_MS, round((actual - intended) * 1000)))
 
-    def answered(self, intended: float, done: float, status: int, outcome: Outcome) -> None:
+    def answered(
+        self, intended: float, done: float, status: int, outcome: Outcome, cached: bool = False
+    ) -> None:
+        """``cached``: the answer is a pre-rendered page or asset (see the module docstring)."""
         self.statuses[str(status)] += 1
         self.outcomes[outcome] += 1
         elapsed_ms = min(HIGHEST_MS, max(LOWEST_MS, math.ceil((done - intended) * 1000)))
@@ -87,6 +96,8 @@ class Recorder:
             self.served[int(done)] += 1
             if done - intended <= self.good_within:
                 self.good[int(done)] += 1
+                if not cached:
+                    self.good_dynamic[int(done)] += 1
 
     def failed(self, kind: str) -> None:
         """No HTTP answer: ``timeout``, ``reset``, ``refused`` or ``other``."""

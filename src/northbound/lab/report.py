@@ -18,6 +18,7 @@ surge, series one point per second unless said otherwise)::
                           "at_peak": x},  # mean over the profile's peak (Schedule.peak_stretch)
           "goodput_rps": {"series": [...], "peak": x, "mean": x,    # useful answers <= 2 s
                           "at_peak": x},
+          "dynamic_goodput_rps": {...},  # the same shape: those not pre-rendered (recorder.py)
           "latency_ms": {"p50", "p90", "p99", "p999",               # from intended send time
                          "served": {"p50", "p90", "p99", "p999"},   # useful answers only
                          "series": [{"t", "p50", "p90", "p99", "p999"}, ...]},  # 5 s windows
@@ -161,6 +162,7 @@ def run_summary(
         "transport_errors": dict(sorted(recorder.transport_errors.items())),
         "offered_rps": series(recorder.offered, length, peak),
         "goodput_rps": series(recorder.good, length, peak),
+        "dynamic_goodput_rps": series(recorder.good_dynamic, length, peak),
         "latency_ms": {
             **percentiles_of(recorder.latency),
             "served": percentiles_of(recorder.served_latency),

@@ -80,6 +80,8 @@ def _summary_rows(runs: dict[str, Any]) -> list[list[str]]:
                 _fmt(run["offered_rps"]["peak"]),
                 _fmt(float(run["goodput_rps"]["mean"]), 1),
                 _fmt(run["goodput_rps"].get("at_peak"), 1),
+                # reports written before the split have no such figure
+                _fmt(run.get("dynamic_goodput_rps", {}).get("at_peak"), 1),
                 _fmt(run["latency_ms"]["p50"]),
                 _fmt(run["latency_ms"]["p99"]),
                 _fmt(run["latency_ms"].get("served", {}).get("p99")),
@@ -114,6 +116,7 @@ HEADERS = [
     "offered peak /s",
     "goodput mean /s",
     "goodput at the peak /s",
+    "of which dynamic /s",
     "p50 ms",
     "p99 ms",
     "p99 served ms",
