@@ -2,12 +2,18 @@
 
 Words are folded (case, accents) so "citoyennete" finds "citoyenneté"; a page scores by how
 many query words it contains, with title matches counting more.
+
+A query word matches any word it begins ("sponsor" finds "sponsorship"). Each page keeps its
+words sorted, so the words a term begins sit together right where the term itself would be
+sorted in: one binary search a term and page, where trying every word of every page cost a
+reader's search about a quarter of its time.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -35,10 +41,17 @@ class SearchResult:
     score: int
 
 
+def begins_a_word(sorted_words: tuple[str, ...], term: str) -> bool:
+    """Whether ``term`` begins one of ``sorted_words`` (itself included)."""
+    at = bisect_left(sorted_words, term)
+    return at < len(sorted_words) and sorted_words[at].startswith(term)
+
+
 class SearchIndex:
     def __init__(self, pages: Iterable[Page]) -> None:
-        self._entries: list[tuple[Page, set[str], set[str]]] = [
-            (page, words(page.title), words(page.text)) for page in pages
+        self._entries: list[tuple[Page, tuple[str, ...], tuple[str, ...]]] = [
+            (page, tuple(sorted(words(page.title))), tuple(sorted(words(page.text))))
+            for page in pages
         ]
 
     def search(self, language: Language, query: str, limit: int = 20) -> list[SearchResult]:
@@ -51,10 +64,9 @@ class SearchIndex:
                 continue
             score = 0
             for term in terms:
-                # Prefix match lets "sponsor" find "sponsorship".
-                if any(w.startswith(term) for w in title_words):
+                if begins_a_word(title_words, term):
                     score += 3
-                if term in body_words or any(w.startswith(term) for w in body_words):
+                if begins_a_word(body_words, term):
                     score += 1
             if score:
                 results.append(SearchResult(page.title, page.summary, page.path, score))
