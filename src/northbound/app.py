@@ -25,6 +25,7 @@ from northbound.defence import ROOM_ADMIN_PATH, SurgeDefence
 from northbound.lab.case_route import install_lab_routes
 from northbound.ops import health
 from northbound.ops.console.wiring import install_console
+from northbound.ops.heap import freeze_start_up_heap
 from northbound.ops.logs import configure_logging
 from northbound.ops.observe import ObserveMiddleware
 from northbound.portal import notices
@@ -89,7 +90,10 @@ class Site(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> Site:
+def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -> Site:
+    """The site. ``freeze_heap``: once started, leave the start-up heap out of garbage
+    collection (:mod:`northbound.ops.heap`); a served site does, the tests' many apps in one
+    process do not (each would freeze the others' leftovers)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
     assets = StaticAssets()
@@ -118,6 +122,8 @@ def create_app(settings: Settings | None = None) -> Site:
             if settings.content_poll_seconds > 0:
                 watcher = asyncio.create_task(_watch_content(app, settings.content_poll_seconds))
                 stack.push_async_callback(cancel_and_wait, watcher)
+            if freeze_heap:
+                freeze_start_up_heap()
             yield
 
     def front(framework: ASGIApp) -> ASGIApp:
@@ -169,4 +175,4 @@ def app_from_environment() -> Site:
     """Factory for ``uvicorn --factory`` (used by ``northbound serve`` with several workers)."""
     settings = Settings()
     settings.require_shared_secret()  # a real start: refuse per-instance secrets
-    return create_app(settings)
+    return create_app(settings, freeze_heap=True)
