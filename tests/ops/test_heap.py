@@ -17,7 +17,7 @@ from northbound.settings import Settings
 def test_freezing_leaves_what_is_alive_out_of_collections() -> None:
     try:
         frozen = freeze_start_up_heap()
-        assert frozen == gc.get_freeze_count() > 0
+        assert frozen > 0 and gc.get_freeze_count() > 0  # (frozen objects can still be freed)
         # a full collection now walks only what is made from here on
         assert all(len(gc.get_objects(generation)) < frozen for generation in range(3))
     finally:
