@@ -120,7 +120,7 @@ def test_dynamic_goodput_leaves_out_pre_rendered_pages() -> None:
     the request, so a site that serves many cheap information pages at the peak and few forms
     does not pass for one that served as many forms."""
     recorder = Recorder()
-    recorder.answered(1.0, 1.1, 200, "useful", cached=True)  # an information page
+    recorder.answered(1.0, 1.1, 200, "useful", pre_rendered=True)  # an information page
     recorder.answered(1.0, 1.2, 303, "useful")  # a form, redirected to its result
     recorder.answered(1.0, 1.3, 200, "waiting")
     recorder.answered(1.0, 4.0, 200, "useful")  # a form, too late to count

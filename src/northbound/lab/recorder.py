@@ -79,9 +79,15 @@ class Recorder:
         self.send_lateness.record_value(max(LOWEST_MS, round((actual - intended) * 1000)))
 
     def answered(
-        self, intended: float, done: float, status: int, outcome: Outcome, cached: bool = False
+        self,
+        intended: float,
+        done: float,
+        status: int,
+        outcome: Outcome,
+        pre_rendered: bool = False,
     ) -> None:
-        """``cached``: the answer is a pre-rendered page or asset (see the module docstring)."""
+        """``pre_rendered``: the answer is a pre-rendered page or asset (see the module
+        docstring, and :func:`~.browser.pre_rendered`, which tells)."""
         self.statuses[str(status)] += 1
         self.outcomes[outcome] += 1
         elapsed_ms = min(HIGHEST_MS, max(LOWEST_MS, math.ceil((done - intended) * 1000)))
@@ -96,7 +102,7 @@ class Recorder:
             self.served[int(done)] += 1
             if done - intended <= self.good_within:
                 self.good[int(done)] += 1
-                if not cached:
+                if not pre_rendered:
                     self.good_dynamic[int(done)] += 1
 
     def failed(self, kind: str) -> None:

@@ -177,7 +177,7 @@ class InletPolicy:
         if room_for <= 0:
             self._carry = 0.0
             return 0
-        return min(room_for, self._by_rate(self.pace(None, cap), inputs.elapsed_seconds))
+        return min(room_for, self._by_rate(self.pace(fixed, cap), inputs.elapsed_seconds))
 
     def pace(self, fixed_rate_per_minute: int | None, admit_cap_per_minute: int | None) -> float:
         """People a second the inlet lets in: an operator's fixed rate, else its own rate
