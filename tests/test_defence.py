@@ -33,6 +33,8 @@ from tests.support.text import found
 ADMIN = "/api/v1/admin/room"
 TOKEN = "operator-token-for-tests"
 TOOL = "/en/eligibility/crs-calculator"
+# The room queues the site's stateful pages; the enquiry form stores what it is sent.
+QUEUED = "/en/contact-us"
 # Only the limit and the queue decide in these tests: a busy test machine's event-loop lag
 # must not shed requests the test expects to be served.
 CALM = {"loop_lag_threshold_seconds": 3600, "accept_queue_max_wait_seconds": 0}
@@ -148,11 +150,11 @@ async def test_room_on_queues_dynamic_pages_but_not_information(
     room_on: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     _, client = room_on
-    waiting = await client.get(TOOL)
+    waiting = await client.get(QUEUED)
     assert waiting.status_code == 200
     assert waiting.headers["cache-control"] == "no-store"
     assert 'http-equiv="refresh"' in waiting.text
-    assert "Comprehensive Ranking System" not in waiting.text  # not the tool itself
+    assert "<h1>Contact us</h1>" not in waiting.text  # not the form itself
     assert client.cookies.get("nb_vid") and client.cookies.get("nb_room_main")
     # the information pages, static files and health stay open to people in line
     info = await client.get("/en/")
@@ -163,13 +165,41 @@ async def test_room_on_queues_dynamic_pages_but_not_information(
     assert (await client.get("/healthz")).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "shows"),
+    [
+        ("GET", TOOL, None, "Comprehensive Ranking System"),
+        ("GET", "/fr/admissibilite/decouvrez", None, "admissibilit"),
+        ("GET", "/en/search?q=work+permit", None, "work permit"),
+        ("GET", "/en/check-processing-times", None, "processing time"),
+        ("GET", "/api/v1/processing-times", None, "estimates"),
+        ("POST", "/api/v1/eligibility/crs", {"age": 29}, "detail"),  # judged by the tool
+    ],
+)
+async def test_room_on_serves_what_is_worked_out_from_the_request_alone(
+    room_on: tuple[FastAPI, httpx.AsyncClient],
+    method: str,
+    path: str,
+    body: dict[str, object] | None,
+    shows: str,
+) -> None:
+    """The tools, processing times and search store nothing and cost the loop a few
+    milliseconds: people reach them while the room is on and closed, without a place in line."""
+    _, client = room_on
+    assert 'http-equiv="refresh"' in (await client.get(QUEUED)).text  # the room is on
+    client.cookies.clear()
+    response = await client.request(method, path, json=body)
+    assert response.status_code in (200, 422), response.status_code
+    assert "inWaitingRoom" not in response.text and 'http-equiv="refresh"' not in response.text
+    assert shows.lower() in response.text.lower()
+    assert "nb_room_main" not in response.headers.get("set-cookie", "")
+
+
 async def test_room_on_answers_api_clients_with_json_429(
     room_on: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     _, client = room_on
-    response = await client.post(
-        "/api/v1/eligibility/physical-presence", json={}, headers={"accept": "application/json"}
-    )
+    response = await client.post("/api/v1/session", json={}, headers={"accept": "application/json"})
     # a POST without a session is a newcomer: it queues like any other
     assert response.status_code == 429
     body = response.json()
@@ -180,10 +210,11 @@ async def test_room_on_answers_api_clients_with_json_429(
 @pytest.mark.parametrize(
     "spelling",
     [
-        "/EN/Eligibility/CRS-Calculator",
-        "/en/eligibility/crs-calculator/",
-        "/static/../en/eligibility/crs-calculator",
-        "/en//eligibility/%63rs-calculator",
+        "/EN/Contact-Us",
+        "/en/contact-us/",
+        "/static/../en/contact-us",
+        "/en//%63ontact-us",
+        "/en/eligibility/../contact-us",
     ],
 )
 async def test_odd_spellings_do_not_walk_around_the_room(
@@ -191,7 +222,7 @@ async def test_odd_spellings_do_not_walk_around_the_room(
 ) -> None:
     _, client = room_on
     response = await client.get(spelling)
-    assert "Comprehensive Ranking System" not in response.text
+    assert "<h1>Contact us</h1>" not in response.text
     assert response.status_code in (200, 404)
     if response.status_code == 200:
         assert 'http-equiv="refresh"' in response.text
@@ -219,7 +250,7 @@ async def test_signed_in_form_post_is_never_swallowed_by_the_room(
 @pytest.mark.parametrize(
     ("path", "cookie", "content_type"),
     [
-        ("/api/v1/eligibility/physical-presence", "A" * 43, "application/json"),  # API: retries
+        ("/api/v1/session", "A" * 43, "application/json"),  # API: retries
         ("/en/account/sign-in", "forged", "application/x-www-form-urlencoded"),  # not a token
         ("/en/account/sign-in", "A" * 43, "application/json"),  # not a browser form
         ("/en/account/sign-in", "", "application/x-www-form-urlencoded"),  # no session
@@ -240,11 +271,11 @@ async def test_resumed_room_lets_the_visitor_in_with_a_pass(
     room_on: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     app, client = room_on
-    assert 'http-equiv="refresh"' in (await client.get(TOOL)).text
+    assert 'http-equiv="refresh"' in (await client.get(QUEUED)).text
     await resume(app, client)
-    admitted = await client.get(TOOL)
+    admitted = await client.get(QUEUED)
     assert admitted.status_code == 200
-    assert "Comprehensive Ranking System" in admitted.text
+    assert "<h1>Contact us</h1>" in admitted.text
     assert "nb_room_main=" in admitted.headers["set-cookie"]
 
 
@@ -252,15 +283,15 @@ async def test_switching_language_in_line_lets_the_visitor_in_to_the_twin_page(
     room_on: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     app, client = room_on
-    waiting = await client.get(TOOL + "?from=line")
+    waiting = await client.get(QUEUED + "?from=line")
     switch = html.unescape(found(r'hreflang="fr" href="([^"]+)"', waiting.text))
     in_french = await client.get(switch)
     assert in_french.status_code == 200 and '<html lang="fr">' in in_french.text
     await resume(app, client)
     admitted = await client.get(switch)
     assert admitted.status_code == 303
-    assert admitted.headers["location"] == "/fr/admissibilite/calculateur-scg?from=line"
-    assert "Calculateur" in (await client.get(admitted.headers["location"])).text
+    assert admitted.headers["location"] == "/fr/nous-joindre?from=line"
+    assert "<h1>Nous joindre</h1>" in (await client.get(admitted.headers["location"])).text
     # and back: a French page asked for, English chosen in line
     back = await client.get("/waiting-room?lang=en&next=/fr/recherche%3Fq%3Dpermis")
     assert back.headers["location"] == "/en/search?q=permis"
@@ -368,7 +399,7 @@ async def test_room_turns_on_when_admission_saturates_and_off_when_drained(
         assert room.is_on()
         newcomer = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
         async with newcomer:
-            assert 'http-equiv="refresh"' in (await newcomer.get(TOOL)).text
+            assert 'http-equiv="refresh"' in (await newcomer.get(QUEUED)).text
         await asyncio.gather(*crowd)
         # calm again: the inlet lets the newcomer in, the line is empty, the room turns off
         await asyncio.sleep(limiter.saturation_hold + 0.05)
@@ -407,11 +438,11 @@ async def test_two_site_instances_share_one_line_in_redis(
                 here, there = (first, second) if n % 2 == 0 else (second, first)
                 json = {"accept": "application/json"}
                 here.cookies.clear()
-                body = (await here.get(TOOL, headers=json)).json()
+                body = (await here.get(QUEUED, headers=json)).json()
                 positions.append(body["position"])
                 # the same person (same cookies) polling the other instance keeps the place
                 there.cookies = here.cookies
-                again = (await there.get(TOOL, headers=json)).json()
+                again = (await there.get(QUEUED, headers=json)).json()
                 assert again["position"] == body["position"]
             assert positions == sorted(positions) and len(set(positions)) == 6
             assert positions[-1] - positions[0] == 5
@@ -437,7 +468,7 @@ async def test_every_request_feeds_the_accept_queue_drain_rate(
     monitor.arrived = lambda: seen.append(1)
     for _ in range(5):
         await client.get("/en/")  # cached page, answered before admission control
-    await client.get(TOOL)  # the waiting page, answered by the room
+    await client.get(QUEUED)  # the waiting page, answered by the room
     assert len(seen) == 6
 
 

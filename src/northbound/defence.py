@@ -29,8 +29,11 @@ from northbound.portal.accounts.paths import ACCOUNT_PATHS
 from northbound.portal.accounts.sessions import COOKIE_NAME as SESSION_COOKIE
 from northbound.portal.accounts.sessions import is_signed
 from northbound.portal.applications.api import SESSION_PATH
+from northbound.portal.content.routes import pages as content_pages
 from northbound.portal.eligibility.api import api_router as eligibility_api
 from northbound.portal.eligibility.page_parts import PATHS as ELIGIBILITY_PATHS
+from northbound.portal.processing.routes import API_PATH as PROCESSING_API
+from northbound.portal.processing.routes import TOOL_PATHS as PROCESSING_PATHS
 from northbound.settings import Language, Settings
 from northbound.surge.admission import AdmissionControl, AdmissionControlMiddleware
 from northbound.surge.admission.classify import UNSAFE_METHODS
@@ -61,6 +64,24 @@ ALWAYS_OPEN = (*OPERATIONAL, ROOM_ADMIN_PATH, *ROOM_EXEMPT_PREFIXES)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # The eligibility tools compute an answer and store nothing: their POSTs are paced as reads.
 CALCULATORS = (eligibility_api.prefix + "/", *ELIGIBILITY_PATHS["index"].values())
+# Pages worked out from the request and from memory alone, a few milliseconds of the event
+# loop each: the eligibility tools, processing times and search. The room does not queue them.
+# What the line rations is the site's dearer, stateful part (accounts, applications, enquiries,
+# the lottery): a sign-in is a 25 ms password hash, an application step a database write. With
+# every dynamic page behind the line, the lab's election night at twice capacity kept readers
+# and tool users waiting a median 62 s for pages the unprotected site served them within 2 s
+# (all of them, while it hashed passwords for the applicants it could not serve), and a third of
+# those who waited gave up. Admission control still guards these pages, and ranks them below
+# everyone the room let in (``reads`` of :class:`DefaultClassifier`), so a crowd of them is
+# shed, cheaply and with a Retry-After, before it can slow the people in the middle of an
+# application; rate limits pace each client.
+STATELESS = (
+    *CALCULATORS,
+    *PROCESSING_PATHS.values(),
+    PROCESSING_API,
+    *content_pages.paths["search"].values(),
+)
+OUTSIDE_THE_ROOM = (*ALWAYS_OPEN, *STATELESS)
 
 
 def sign_in_classes(settings: Settings) -> list[RouteClass]:
@@ -169,7 +190,7 @@ class SurgeDefence:
                 Middleware(
                     WaitingRoomMiddleware,
                     room=self.room,
-                    exempt_prefixes=ALWAYS_OPEN,
+                    exempt_prefixes=OUTSIDE_THE_ROOM,
                     pass_through=signed_in_form_post(self.secret),
                     twin=twin,
                     site_name=SITE_NAME,
@@ -184,6 +205,7 @@ class SurgeDefence:
                     info_links=self.settings.waiting_room.info_link,
                     session_cookie=SESSION_COOKIE,
                     exempt_prefixes=OPERATIONAL,
+                    reads=STATELESS,
                 ),
             )
         )

@@ -282,6 +282,18 @@ def test_default_classifier() -> None:
     assert classify(http_scope(headers=[(b"cookie", b"xsid=abc")])) is SHEDDABLE
 
 
+def test_a_question_posted_to_a_calculator_ranks_like_a_page_view() -> None:
+    """A POST under ``reads`` finishes nothing: it ranks by pass and session like a GET, so a
+    crowd of calculator questions is shed before anyone's application step."""
+    classify = DefaultClassifier(session_cookie="sid", reads=("/calc/",))
+    assert classify(http_scope("POST", "/calc/score")) is SHEDDABLE
+    assert classify(http_scope("POST", "/calc/score", [(b"cookie", b"sid=abc")])) is NORMAL
+    assert classify({**http_scope("POST", "/calc/score"), "surge.pass": object()}) is NORMAL
+    assert classify({**http_scope("POST", "/calc/score"), "surge.admitted": True}) is CRITICAL
+    assert classify(http_scope("POST", "/apply")) is CRITICAL  # anything else still finishes
+    assert classify(http_scope("POST", "/calcs")) is CRITICAL  # a prefix, not a lookalike
+
+
 # Middleware ------------------------------------------------------------------------------------
 def full_middleware(**kwargs: Any) -> tuple[AdmissionControlMiddleware, Limiter]:
     timeouts = {CRITICAL: 0.01, NORMAL: 0.01, SHEDDABLE: 0.01}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from starlette.types import Scope
 
@@ -32,7 +32,9 @@ def has_cookie(scope: Scope, name: bytes) -> bool:
 class DefaultClassifier:
     """Generic rule, knowing nothing about the site behind it.
 
-    * unsafe method (POST, PUT, PATCH, DELETE): it finishes something started → CRITICAL;
+    * unsafe method (POST, PUT, PATCH, DELETE): it finishes something started → CRITICAL,
+      except under ``reads``: prefixes the site names whose POSTs only ask a question (a
+      calculator), which rank like any other request below;
     * the request that ends a wait in the waiting room (``scope["surge.admitted"]``) →
       CRITICAL: the room admitted this person because there was room, see
       :data:`~northbound.surge.capacity.ADMITTED_SCOPE_KEY`;
@@ -43,11 +45,18 @@ class DefaultClassifier:
     A forged session cookie only buys NORMAL, never CRITICAL, and costs nothing to check.
     """
 
-    def __init__(self, session_cookie: str = "session") -> None:
+    def __init__(self, session_cookie: str = "session", reads: Sequence[str] = ()) -> None:
         self._cookie = session_cookie.encode("latin-1")
+        # matched as the rate limiter matches them; a path spelled oddly to look like a read
+        # only gives up its own rank
+        self._reads = tuple(reads)
 
     def __call__(self, scope: Scope) -> Priority:
-        if scope.get("method", "GET") in UNSAFE_METHODS or scope.get(ADMITTED_SCOPE_KEY):
+        if scope.get(ADMITTED_SCOPE_KEY):
+            return Priority.CRITICAL
+        if scope.get("method", "GET") in UNSAFE_METHODS and not (
+            self._reads and scope["path"].startswith(self._reads)
+        ):
             return Priority.CRITICAL
         if scope.get(PASS_SCOPE_KEY) is not None or has_cookie(scope, self._cookie):
             return Priority.NORMAL

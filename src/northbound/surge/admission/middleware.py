@@ -187,15 +187,17 @@ class AdmissionControl:
         info_links: dict[str, str] | None = None,
         session_cookie: str = "session",
         exempt_prefixes: Sequence[str] = (),
+        reads: Sequence[str] = (),
     ) -> dict[str, Any]:
         """Keyword arguments for :class:`AdmissionControlMiddleware`.
 
-        The site names itself, its session cookie (a request carrying it ranks as normal) and
-        the paths it always keeps open; the settings may add more of those.
+        The site names itself, its session cookie (a request carrying it ranks as normal),
+        the paths it always keeps open (the settings may add more of those) and the prefixes
+        whose POSTs only ask a question (``reads``: see :class:`DefaultClassifier`).
         """
         return {
             "limiter": self.limiter,
-            "classify": DefaultClassifier(session_cookie),
+            "classify": DefaultClassifier(session_cookie, reads),
             "exempt_prefixes": (*exempt_prefixes, *self.settings.exempt_prefixes),
             "retry_after": self.settings.retry_after_seconds,
             "retry_after_spread": self.settings.retry_after_spread_seconds,
