@@ -10,7 +10,8 @@ outermost first::
 The cached pages come first: serving one from memory costs about what refusing it would (a
 few microseconds either way), so a rate limit in front of them would only add its own cost to
 every page. They also stay open to everyone while people wait in line. Rate limits guard what
-is dearer: every dynamic page, form and API call.
+is dearer: every dynamic page, form and API call. The room queues the stateful part of the
+site only (see :data:`STATELESS` for what it leaves to admission control, and why).
 """
 
 from __future__ import annotations
