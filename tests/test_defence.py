@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +23,11 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from northbound.app import create_app
+from northbound.defence import STATELESS
 from northbound.portal.accounts.models import User
 from northbound.settings import Settings
+from northbound.surge.admission import AdmissionControlMiddleware
+from northbound.surge.admission.priority import Priority
 from northbound.surge.ratelimit.config import RateLimitSettings
 from northbound.surge.waiting_room.config import WaitingRoomSettings
 from tests.support.accounts import FAST_HASHING, HOME, sign_up
@@ -193,6 +197,27 @@ async def test_room_on_serves_what_is_worked_out_from_the_request_alone(
     assert "inWaitingRoom" not in response.text and 'http-equiv="refresh"' not in response.text
     assert shows.lower() in response.text.lower()
     assert "nb_room_main" not in response.headers.get("set-cookie", "")
+
+
+async def test_the_site_ranks_what_the_room_leaves_open_with_the_people_inside(
+    room_on: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    """Wiring: the pages the room does not queue are NORMAL for admission control, whatever
+    the method; the site's stateful forms stay CRITICAL and anonymous page views SHEDDABLE."""
+    app, _ = room_on
+    layer: Any = app.build_middleware_stack()
+    while not isinstance(layer, AdmissionControlMiddleware):
+        layer = layer.app
+    classify = layer.classify
+
+    def scope(method: str, path: str) -> dict[str, Any]:
+        return {"type": "http", "method": method, "path": path, "headers": []}
+
+    for path in STATELESS:
+        assert classify(scope("POST", path)) is Priority.NORMAL, path
+        assert classify(scope("GET", path)) is Priority.NORMAL, path
+    assert classify(scope("POST", QUEUED)) is Priority.CRITICAL
+    assert classify(scope("GET", QUEUED)) is Priority.SHEDDABLE
 
 
 async def test_room_on_answers_api_clients_with_json_429(

@@ -282,15 +282,16 @@ def test_default_classifier() -> None:
     assert classify(http_scope(headers=[(b"cookie", b"xsid=abc")])) is SHEDDABLE
 
 
-def test_a_question_posted_to_a_calculator_ranks_like_a_page_view() -> None:
-    """A POST under ``reads`` finishes nothing: it ranks by pass and session like a GET, so a
-    crowd of calculator questions is shed before anyone's application step."""
+def test_a_question_to_a_calculator_ranks_with_the_people_inside() -> None:
+    """Pages under ``reads`` are served without a place in line: whatever the method, they
+    rank NORMAL, with pass holders, below form submissions and the end of a wait."""
     classify = DefaultClassifier(session_cookie="sid", reads=("/calc/",))
-    assert classify(http_scope("POST", "/calc/score")) is SHEDDABLE
+    assert classify(http_scope("POST", "/calc/score")) is NORMAL  # asks, finishes nothing
+    assert classify(http_scope("GET", "/calc/score")) is NORMAL  # no pass needed here
     assert classify(http_scope("POST", "/calc/score", [(b"cookie", b"sid=abc")])) is NORMAL
-    assert classify({**http_scope("POST", "/calc/score"), "surge.pass": object()}) is NORMAL
-    assert classify({**http_scope("POST", "/calc/score"), "surge.admitted": True}) is CRITICAL
+    assert classify({**http_scope("GET", "/calc/score"), "surge.admitted": True}) is CRITICAL
     assert classify(http_scope("POST", "/apply")) is CRITICAL  # anything else still finishes
+    assert classify(http_scope("GET", "/apply")) is SHEDDABLE
     assert classify(http_scope("POST", "/calcs")) is CRITICAL  # a prefix, not a lookalike
 
 

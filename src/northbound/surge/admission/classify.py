@@ -32,12 +32,14 @@ def has_cookie(scope: Scope, name: bytes) -> bool:
 class DefaultClassifier:
     """Generic rule, knowing nothing about the site behind it.
 
-    * unsafe method (POST, PUT, PATCH, DELETE): it finishes something started → CRITICAL,
-      except under ``reads``: prefixes the site names whose POSTs only ask a question (a
-      calculator), which rank like any other request below;
     * the request that ends a wait in the waiting room (``scope["surge.admitted"]``) →
       CRITICAL: the room admitted this person because there was room, see
       :data:`~northbound.surge.capacity.ADMITTED_SCOPE_KEY`;
+    * under ``reads``, prefixes the site names for pages that ask a question and store
+      nothing (calculators, search), whatever the method → NORMAL: the site serves them to
+      everyone without a place in line, so they share the site with the people the room let
+      in, on equal terms, rather than starve behind them;
+    * unsafe method (POST, PUT, PATCH, DELETE): it finishes something started → CRITICAL;
     * holds a waiting-room pass (:data:`~northbound.surge.types.PASS_SCOPE_KEY` is not None)
       or a session cookie → NORMAL;
     * anyone else → SHEDDABLE.
@@ -47,16 +49,15 @@ class DefaultClassifier:
 
     def __init__(self, session_cookie: str = "session", reads: Sequence[str] = ()) -> None:
         self._cookie = session_cookie.encode("latin-1")
-        # matched as the rate limiter matches them; a path spelled oddly to look like a read
-        # only gives up its own rank
+        # matched on the path the router routes, as the rate limiter matches them
         self._reads = tuple(reads)
 
     def __call__(self, scope: Scope) -> Priority:
         if scope.get(ADMITTED_SCOPE_KEY):
             return Priority.CRITICAL
-        if scope.get("method", "GET") in UNSAFE_METHODS and not (
-            self._reads and scope["path"].startswith(self._reads)
-        ):
+        if self._reads and scope["path"].startswith(self._reads):
+            return Priority.NORMAL
+        if scope.get("method", "GET") in UNSAFE_METHODS:
             return Priority.CRITICAL
         if scope.get(PASS_SCOPE_KEY) is not None or has_cookie(scope, self._cookie):
             return Priority.NORMAL
