@@ -94,10 +94,11 @@ class WaitingRoomSettings(BaseModel):
         default=120, ge=10, description="Outflow measured over this window."
     )
     eta_rate_window_seconds: float = Field(
-        default=30,
+        default=60,
         ge=1,
         description="The line's speed for the estimated wait is measured over this last part "
-        "of the window (it changes within seconds; abandonment over minutes).",
+        "of the window (long enough to span several of the inlet's stops, short beside the "
+        "minutes over which abandonment is read).",
     )
     path: str = Field(
         default="/waiting-room",
