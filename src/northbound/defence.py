@@ -71,14 +71,14 @@ CALCULATORS = (eligibility_api.prefix + "/", *ELIGIBILITY_PATHS["index"].values(
 # the lottery): a sign-in is a 25 ms password hash, an application step a database write. With
 # every dynamic page behind the line, the lab's election night at twice capacity kept readers
 # and tool users waiting a median 62 s for pages the unprotected site served them within 2 s
-# (all of them, while it hashed passwords for the applicants it could not serve), and a third of
-# those who waited gave up. Admission control still guards these pages: they rank with the
-# people the room let in (``reads`` of :class:`DefaultClassifier`), below form submissions and
-# the request that ends a wait, and the inlet, which steers by the concurrency it sees, lets
-# fewer people into the stateful part while they take their share. Ranked below the people
-# inside instead, they starved at the peak (18,828 shed in one run at twice capacity, a
-# tool user's median journey 19 s; ranked with them, 5,175 and 3 s). Rate limits pace each
-# client.
+# (all of them, while it hashed passwords for the applicants it could not serve), and 1,660
+# of the 6,623 people in line gave up there. Admission control still guards these pages: they
+# rank with the people the room let in (``reads`` of :class:`DefaultClassifier`), below form
+# submissions and the request that ends a wait, and the inlet, which steers by the
+# concurrency it sees, lets fewer people into the stateful part while they take their share.
+# Ranked below the people inside instead, they starved at the peak (18,828 shed in one run at
+# twice capacity, a tool user's median journey 19 s; ranked with them, 5,175 and 3 s). Rate
+# limits pace each client.
 STATELESS = (
     *CALCULATORS,
     *PROCESSING_PATHS.values(),

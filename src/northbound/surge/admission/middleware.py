@@ -193,7 +193,8 @@ class AdmissionControl:
 
         The site names itself, its session cookie (a request carrying it ranks as normal),
         the paths it always keeps open (the settings may add more of those) and the prefixes
-        whose POSTs only ask a question (``reads``: see :class:`DefaultClassifier`).
+        of pages that ask a question and store nothing (``reads``: see
+        :class:`DefaultClassifier`).
         """
         return {
             "limiter": self.limiter,
