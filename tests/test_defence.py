@@ -13,7 +13,6 @@ import html
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -31,7 +30,14 @@ from northbound.surge.admission.priority import Priority
 from northbound.surge.ratelimit.config import RateLimitSettings
 from northbound.surge.waiting_room.config import WaitingRoomSettings
 from tests.support.accounts import FAST_HASHING, HOME, sign_up
-from tests.support.apps import ROOMY_RATE_LIMITS, STEADY_SURGE, TEST_SECRET, migrated
+from tests.support.apps import (
+    ROOMY_RATE_LIMITS,
+    STEADY_SURGE,
+    TEST_SECRET,
+    layer_of,
+    migrated,
+)
+from tests.support.asgi import http_scope
 from tests.support.text import found
 
 ADMIN = "/api/v1/admin/room"
@@ -205,19 +211,12 @@ async def test_the_site_ranks_what_the_room_leaves_open_with_the_people_inside(
     """Wiring: the pages the room does not queue are NORMAL for admission control, whatever
     the method; the site's stateful forms stay CRITICAL and anonymous page views SHEDDABLE."""
     app, _ = room_on
-    layer: Any = app.build_middleware_stack()
-    while not isinstance(layer, AdmissionControlMiddleware):
-        layer = layer.app
-    classify = layer.classify
-
-    def scope(method: str, path: str) -> dict[str, Any]:
-        return {"type": "http", "method": method, "path": path, "headers": []}
-
+    classify = layer_of(app, AdmissionControlMiddleware).classify
     for path in STATELESS:
-        assert classify(scope("POST", path)) is Priority.NORMAL, path
-        assert classify(scope("GET", path)) is Priority.NORMAL, path
-    assert classify(scope("POST", QUEUED)) is Priority.CRITICAL
-    assert classify(scope("GET", QUEUED)) is Priority.SHEDDABLE
+        assert classify(http_scope("POST", path)) is Priority.NORMAL, path
+        assert classify(http_scope("GET", path)) is Priority.NORMAL, path
+    assert classify(http_scope("POST", QUEUED)) is Priority.CRITICAL
+    assert classify(http_scope("GET", QUEUED)) is Priority.SHEDDABLE
 
 
 async def test_room_on_answers_api_clients_with_json_429(

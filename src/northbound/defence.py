@@ -63,10 +63,10 @@ ALWAYS_OPEN = (*OPERATIONAL, ROOM_ADMIN_PATH, *ROOM_EXEMPT_PREFIXES)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-# The eligibility tools compute an answer and store nothing: their POSTs are paced as reads.
-CALCULATORS = (eligibility_api.prefix + "/", *ELIGIBILITY_PATHS["index"].values())
 # Pages worked out from the request and from memory alone, a few milliseconds of the event
-# loop each: the eligibility tools, processing times and search. The room does not queue them.
+# loop each: the eligibility tools, processing times and search. They store nothing, so a
+# POST to one (a calculator's question) is paced by the rate limits as a read, and the room
+# does not queue them.
 # What the line rations is the site's dearer, stateful part (accounts, applications, enquiries,
 # the lottery): a sign-in is a 25 ms password hash, an application step a database write. With
 # every dynamic page behind the line, the lab's election night at twice capacity kept readers
@@ -80,7 +80,8 @@ CALCULATORS = (eligibility_api.prefix + "/", *ELIGIBILITY_PATHS["index"].values(
 # twice capacity, a tool user's median journey 19 s; ranked with them, 5,175 and 3 s). Rate
 # limits pace each client.
 STATELESS = (
-    *CALCULATORS,
+    eligibility_api.prefix + "/",
+    *ELIGIBILITY_PATHS["index"].values(),
     *PROCESSING_PATHS.values(),
     PROCESSING_API,
     *content_pages.paths["search"].values(),
@@ -184,7 +185,7 @@ class SurgeDefence:
                 store=self.rate_limit_store,
                 site_name=SITE_NAME,
                 extra_classes=sign_in_classes(self.settings),
-                reads=CALCULATORS,
+                reads=STATELESS,
                 exempt_prefixes=OPERATIONAL,
                 metric_namespace=METRIC_NAMESPACE,
             )

@@ -10,7 +10,6 @@ names.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -23,6 +22,7 @@ from northbound.app import create_app
 from northbound.defence import OUTSIDE_THE_ROOM
 from northbound.settings import Settings
 from northbound.surge.waiting_room import WaitingRoomMiddleware
+from tests.support.apps import layer_of
 
 SEGMENTS = [
     "", ".", "..", "%2e%2e", "%2E", ".%2e", "%C0%AE%C0%AE", "%c0%af", "%e0%80%ae",
@@ -72,13 +72,6 @@ def exempt_template(template: str) -> bool:
     )
 
 
-def find_gate(app: FastAPI) -> WaitingRoomMiddleware:
-    layer: Any = app.build_middleware_stack()
-    while not isinstance(layer, WaitingRoomMiddleware):
-        layer = layer.app
-    return layer
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[FastAPI, WaitingRoomMiddleware]:
     settings_ = Settings(
@@ -88,7 +81,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[FastAPI, WaitingRoom
         waiting_room={"mode": "on", "admin_token": "t"},
     )
     app = create_app(settings_)
-    return app, find_gate(app)
+    return app, layer_of(app, WaitingRoomMiddleware)
 
 
 def verdict(

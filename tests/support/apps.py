@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import brotli
 import pytest
@@ -26,6 +26,8 @@ from sqlalchemy.engine import URL, make_url
 from northbound.app import create_app
 from northbound.settings import Settings
 from northbound.storage import migrate
+
+T = TypeVar("T")
 
 FIXTURE_CONTENT = Path(__file__).parent.parent / "fixtures" / "content"
 TEST_SECRET = "test-secret-key-for-northbound-tests"
@@ -57,6 +59,14 @@ class LiveSite:
 
     url: str
     database_url: str
+
+
+def layer_of(app: Any, kind: type[T]) -> T:
+    """The site's middleware of type ``kind``, found by walking its built stack."""
+    layer: Any = app.build_middleware_stack()
+    while not isinstance(layer, kind):
+        layer = layer.app
+    return layer
 
 
 def site_settings(data_dir: Path, **overrides: object) -> Settings:
