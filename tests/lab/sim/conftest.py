@@ -23,9 +23,10 @@ stages:
 
 
 def overload(faults: str = "", instances: int = 1, visitors: int = 6000) -> Setup:
-    """A quiet spell (so admission control learns the site's normal latency), then about
-    2.5x more people wanting a tool, an account or a form than the site can serve."""
-    shape = SiteShape(instances=instances, capacity_rps=8.0 * instances, workers=1)
+    """A quiet spell (so admission control learns the site's normal latency), then the
+    election-night peak: the tools, open to everyone, take about half the servers, and about
+    twice as many people want an account or a form as the servers can take beyond that."""
+    shape = SiteShape(instances=instances, capacity_rps=13.0 * instances, workers=1)
     # no bots: a handful hammering a site this small would be most of its load
     return Setup(
         profiles.parse(SURGE),

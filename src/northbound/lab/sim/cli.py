@@ -202,7 +202,9 @@ def simulate_command(
     ] = 0.0,
     bots: Annotated[
         float,
-        typer.Option(min=0.0, max=1.0, help="Share of arrivals that hammer a tool once a second."),
+        typer.Option(
+            min=0.0, max=1.0, help="Share of arrivals that hammer an account page once a second."
+        ),
     ] = Manners().bots,
     seed: Annotated[int, typer.Option(help="Seed of the crowd and every random draw.")] = 1,
     run_bench: Annotated[

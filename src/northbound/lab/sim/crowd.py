@@ -13,8 +13,15 @@ list of pages, each a read (GET) or a submission (POST, ranked critical by admis
 control), with or without database work, and with a cost in mean service times (a form post
 that writes costs more than a page). People read between pages for the lab's think time.
 Information pages are ``cached``: the site serves them from memory in front of the waiting
-room (README, "The surge defence"), so a reader never queues; the tools, accounts and forms
-are what the room and admission control ration.
+room (README, "The surge defence"), so a reader never queues. The tools are ``stateless``
+(``defence.STATELESS``): worked out from the request alone, they cost server time but the
+room leaves them open to everyone, and only admission control rations them. The accounts
+and forms, the site's stateful part, are what the room queues and admission control rations.
+
+Each page's cost falls on one side of the room (:class:`Demand`): a person the room lets in
+costs the servers their queued pages; the open pages are asked for at the pace people
+arrive, whether or not anyone is let in, so a room's capacity in people is what the servers
+can do beyond them (:mod:`.policies`).
 """
 
 from __future__ import annotations
@@ -36,10 +43,18 @@ class Page:
     cost: float = 1.0  # in mean service times of the instance
     signs_in: bool = False  # after it the person holds a session cookie (NORMAL priority)
     cached: bool = False  # an information page, served from memory before the room
+    # worked out from the request alone (a tool): outside the room, NORMAL for admission
+    # control whatever the method, as the site ranks defence.STATELESS
+    stateless: bool = False
+
+    @property
+    def queued(self) -> bool:
+        """A page of the site's stateful part: the room queues those who ask for one."""
+        return not (self.cached or self.stateless)
 
 
 INFO = Page(cached=True)
-TOOL = Page(cost=1.5)
+TOOL = Page(cost=1.5, stateless=True)
 FORM = Page(post=True, database=True, cost=2.0)
 ACCOUNT = Page(database=True)
 
@@ -59,19 +74,38 @@ def pages_for(journey: str, rng: random.Random) -> tuple[Page, ...]:
     raise ValueError(f"unknown journey {journey!r}")
 
 
-def mean_cost(mix: dict[str, float]) -> float:
-    """Expected service-time units of dynamic pages per person who needs one, under a
-    journey mix: what one person let in by a room costs the servers."""
+@dataclass(frozen=True, slots=True)
+class Demand:
+    """What a journey mix asks of the servers, in mean service times, split at the room."""
+
+    per_person_let_in: float  # the queued pages of one person who asks for one
+    open_per_arrival: float  # the stateless pages of one arrival, whoever (a reader: none)
+
+
+def demand(mix: dict[str, float]) -> Demand:
+    """The two sides of :class:`Demand` under ``mix`` (journey weights ``w_j``), from 50
+    drawn visits of each journey (``queued_j``, ``stateless_j``: their mean cost in pages
+    of each kind)::
+
+        per_person_let_in = sum(w_j * queued_j) / sum(w_j for journeys with queued_j > 0)
+        open_per_arrival  = sum(w_j * stateless_j) / sum(w_j)
+
+    ``per_person_let_in`` is 1 when no journey asks for a queued page (nobody to let in).
+    """
     rng = random.Random(0)
-    weights: dict[str, float] = {}
-    costs: dict[str, float] = {}
-    for name, weight in mix.items():
-        draws = [sum(p.cost for p in pages_for(name, rng) if not p.cached) for _ in range(50)]
-        if any(draws):
-            weights[name] = weight
-            costs[name] = sum(draws) / len(draws)
-    total = sum(weights.values())
-    return sum(weights[n] * costs[n] for n in weights) / total if total else 1.0
+    visits = 50
+    queued: dict[str, float] = {}
+    stateless: dict[str, float] = {}
+    for name in mix:
+        pages = [page for _ in range(visits) for page in pages_for(name, rng)]
+        queued[name] = sum(p.cost for p in pages if p.queued) / visits
+        stateless[name] = sum(p.cost for p in pages if p.stateless) / visits
+    wanting = sum(w for name, w in mix.items() if queued[name])
+    everyone = sum(mix.values())
+    return Demand(
+        sum(w * queued[n] for n, w in mix.items()) / wanting if wanting else 1.0,
+        sum(w * stateless[n] for n, w in mix.items()) / everyone if everyone else 0.0,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +121,9 @@ class Manners:
     patience_median: float = 600.0
     patience_sigma: float = 1.0
     fast_refreshers: float = 0.3  # reload the waiting page every few seconds, not as told
-    bots: float = 0.002  # share of arrivals that hammer a tool, ignoring what they are told
+    # share of arrivals that hammer an account page (an application's status), ignoring what
+    # they are told: a page the room queues, so they meet its waiting page as well as the 503s
+    bots: float = 0.002
     bot_interval: float = 1.0
     bot_seconds: float = 60.0
     retries_per_page: int = 3  # failures on one page before giving up the journey

@@ -148,7 +148,7 @@ def page(report: dict[str, Any]) -> str:
     drawings = [
         (
             _time_to_get_in(runs),
-            "From the first request for a dynamic page (a tool, an "
+            "From the first request for a page the room queues (an "
             "account, a form) to its answer, for those who got in.",
         ),
         (

@@ -6,12 +6,14 @@ pause after an error. A page that is slow is reloaded after ``reload_after`` by 
 people who do that, and dropped by the browser after ``timeout``; the server goes on working
 on the abandoned request all the same (see :mod:`.servers`).
 
-A person *tries to get in* from their first request for a dynamic page (a tool, an
-account, a form: what the room guards; information pages are cached) until that page is
-served, for their *patience* (drawn once, log-normal, the same person under every policy),
-whatever the site shows them; any other page that fails more than ``retries_per_page``
-times ends the journey. Bots keep their cookies, ignore what they
-are told and ask for a page every ``bot_interval`` for ``bot_seconds``.
+A person *tries to get in* from their first request for a page the room queues (an account,
+a form: the site's stateful part; information pages are cached, the tools open to everyone)
+until that page is served, for their *patience* (drawn once, log-normal, the same person
+under every policy), whatever the site shows them; any other page, a tool's included, that
+fails more than ``retries_per_page`` times ends the journey: nobody asked the tool user to
+wait, so a tool that keeps failing is a site that does not work. Bots keep their cookies,
+ignore what they are told and ask for an account page every ``bot_interval`` for
+``bot_seconds``.
 
 Nothing about a person outlives them: the run keeps only the counts in :class:`Tally`.
 """
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 from northbound.surge.waiting_room import Claims, WaitView
 
 from ..arrivals import Arrival
-from .crowd import TOOL, Page, pages_for
+from .crowd import ACCOUNT, Page, pages_for
 from .site import ERROR, OK, SHED, WAITING
 
 if TYPE_CHECKING:
@@ -47,14 +49,16 @@ class Person:
         self.arrived = world.sim.now
         self.journey = arrival.journey
         self.is_bot = rng.random() < manners.bots
-        self.pages: tuple[Page, ...] = (TOOL,) if self.is_bot else pages_for(arrival.journey, rng)
+        self.pages: tuple[Page, ...] = (
+            (ACCOUNT,) if self.is_bot else pages_for(arrival.journey, rng)
+        )
         self.page = 0
         self.patience = rng.lognormvariate(0.0, manners.patience_sigma) * manners.patience_median
         self.quick = rng.random() < manners.fast_refreshers
         self.reloader = rng.random() < manners.page.reloaders
         self.claims: Claims | None = None
         self.session = False
-        self.wants_in: float | None = None  # first request for a dynamic page
+        self.wants_in: float | None = None  # first request for a page the room queues
         self.got_in: float | None = None
         self.estimate: float | None = None
         self.estimate_at = 0.0
@@ -128,7 +132,7 @@ class Person:
                 tally.ok += 1
                 self._succeeded()
                 return
-        elif self.wants_in is None and not self.is_bot:
+        elif self.wants_in is None and not page.stateless and not self.is_bot:
             self.wants_in = now
             world.trying += 1
             tally.fairness.people += 1

@@ -10,12 +10,16 @@
   even information pages are cached.
 
 Every policy but ``none`` serves information pages from memory, so they differ only in how
-they ration the dynamic pages.
+they ration the dynamic pages. Every room, Northbound's or at the edge, queues the site's
+stateful part only (accounts, forms): the tools are open to everyone, behind admission
+control where there is one (:mod:`.crowd`).
 
-True capacity in people per minute is what the servers can do divided by what one visit
-costs at the peak journey mix::
+True capacity in people per minute is what a room can let in at the peak stage: what the
+servers can do beyond the open pages, which arrivals ask for whether or not anyone is let
+in, divided by what one person let in costs (:class:`~.crowd.Demand`)::
 
-    people_per_minute = 60 * capacity_rps / (mean service-time units per visit)
+    open_rps          = arrivals per second * demand.open_per_arrival
+    people_per_minute = 60 * max(0, capacity_rps - open_rps) / demand.per_person_let_in
 """
 
 from __future__ import annotations
@@ -55,5 +59,6 @@ def policy(name: str) -> Policy:
     raise ValueError(f"unknown policy {name!r}: known are {', '.join(NAMES)} (or fixed-N)")
 
 
-def people_per_minute(capacity_rps: float, cost_per_visit: float) -> float:
-    return 60 * capacity_rps / cost_per_visit
+def people_per_minute(capacity_rps: float, open_rps: float, cost_per_person: float) -> float:
+    """People a minute the servers can take beyond ``open_rps`` (module docstring)."""
+    return 60 * max(0.0, capacity_rps - open_rps) / cost_per_person

@@ -22,7 +22,7 @@ from northbound.surge.waiting_room import WaitingRoomSettings
 from ..arrivals import Arrival
 from ..profiles import Profile, Schedule
 from .aio import VirtualLoop, running
-from .crowd import Manners, crowd, mean_cost, schedule_for
+from .crowd import Demand, Manners, crowd, demand, schedule_for
 from .deadlines import Deadlines
 from .events import Simulation
 from .faults import Fault
@@ -49,13 +49,25 @@ class Setup:
     def schedule(self) -> Schedule:
         return schedule_for(self.profile, self.visitors)
 
-    def capacity_people_per_minute(self) -> float:
-        """True capacity in people a minute at the heaviest stage's journey mix."""
+    def _peak(self) -> tuple[float, Demand]:
+        """Arrivals a second at the heaviest stage, and what its journey mix asks for."""
         peak = max(self.profile.stages, key=lambda s: s.load)
+        return peak.load * self.schedule().baseline_rps, demand(peak.mix)
+
+    def open_rps(self) -> float:
+        """What the open pages ask of the servers at the heaviest stage, in requests of cost
+        1 a second (``arrivals per second * demand.open_per_arrival``)."""
+        arrivals, needs = self._peak()
+        return arrivals * needs.open_per_arrival
+
+    def capacity_people_per_minute(self) -> float:
+        """True capacity in people a room can let in a minute at the heaviest stage: what the
+        servers can do beyond :meth:`open_rps` (the policies module gives the formula)."""
         capacity = self.shape.capacity_rps
         if self.shape.mean_service is not None:
             capacity = self.shape.instances * self.shape.workers / self.shape.mean_service
-        return people_per_minute(capacity, mean_cost(peak.mix))
+        _, needs = self._peak()
+        return people_per_minute(capacity, self.open_rps(), needs.per_person_let_in)
 
 
 @dataclass
@@ -86,7 +98,7 @@ class World:
         self.tally = Tally()
         self.rng = random.Random(f"{seed}-behaviour")
         self.start = sim.now
-        self.trying = 0  # asked for a dynamic page, not served one yet, not given up
+        self.trying = 0  # asked for a page the room queues, not yet served one, not given up
         self.cached_pages = site.policy.cached_pages  # information pages answered from memory
         # visits of information pages only, accounted when they start (Person.read_through):
         # their own generator of think times, and when the last of them ends

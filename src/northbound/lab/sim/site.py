@@ -7,14 +7,17 @@ The path of one request mirrors the ASGI stack (``surge/waiting_room/middleware.
 
 1. the load balancer picks an instance it believes is up (it notices a death, and a return,
    ``detect_seconds`` late: requests sent to a dead instance meanwhile are refused);
-2. the room's gate: a pass holder goes through (``still_valid``, ``note_active``,
-   ``renewal``); a ticket holder whose turn has not come gets the waiting page from memory
-   (``poll``); anyone else asks ``visit``, which joins, continues or admits. A store that does
-   not answer fails open while the room is off and shows "unavailable" while it is on;
+2. the room's gate, for the pages it queues (a stateless page skips it, as the site's
+   ``OUTSIDE_THE_ROOM`` paths do: no place in line, no pass asked or renewed): a pass holder
+   goes through (``still_valid``, ``note_active``, ``renewal``); a ticket holder whose turn
+   has not come gets the waiting page from memory (``poll``); anyone else asks ``visit``,
+   which joins, continues or admits. A store that does not answer fails open while the room
+   is off and shows "unavailable" while it is on;
 3. admission control: the request that ends a wait is admitted over the limit
    (``Limiter.admit_committed``, as the site does); others ``Limiter.acquire`` with the
-   priority the site's classifier would give (a submission: critical; a pass or session:
-   normal; anyone else: sheddable). Refused: a 503;
+   priority the site's classifier would give (a stateless page: normal, whatever the method;
+   a submission: critical; a pass or session: normal; anyone else: sheddable). Refused: a
+   503;
 4. the instance's station serves it, then the database if the page needs it; the permit is
    released with the latency as the limit's sample.
 
@@ -245,7 +248,7 @@ class Site:
         if not instance.up:
             client.reply(seq, ERROR, "refused")
             return
-        room = self.edge_room or instance.room
+        room = None if page.stateless else (self.edge_room or instance.room)
         ends_wait = False
         if room is not None:
             claims = client.claims
@@ -288,7 +291,11 @@ class Site:
             # admitted over the limit, never queued or shed; the inlet paced it already
             self._serve(instance, client, page, seq, limiter.admit_committed())
             return
-        if page.post:
+        if page.stateless:
+            # ranked with the people inside (the classifier's reads): below them, the open
+            # pages starved at the peak (defence.STATELESS)
+            priority = Priority.NORMAL
+        elif page.post:
             priority = Priority.CRITICAL
         elif client.session or (client.claims is not None and client.claims.kind is Kind.PASS):
             priority = Priority.NORMAL
