@@ -12,7 +12,7 @@ from northbound.lab import profiles
 
 
 def test_shipped_profiles_load() -> None:
-    assert set(profiles.shipped()) >= {"election-night", "lottery-opening", "steady"}
+    assert set(profiles.shipped()) >= {"election-night", "lottery-opening", "steady", "surge-hold"}
     for name in profiles.shipped():
         profile = profiles.load(name)
         assert profile.stages and profile.baseline_rps > 0
@@ -28,6 +28,18 @@ def test_election_night_follows_the_reported_figures() -> None:
     assert night.load_at(60) < night.load_at(180) < night.load_at(eleven_pm)
     assert night.load_at(600) < night.load_at(840)
     assert night.mix_at(eleven_pm)["reader"] > night.mix_at(0)["reader"]
+
+
+def test_surge_hold_holds_in_real_time() -> None:
+    """Half load for a minute, six times over half a minute, held two minutes, then back:
+    a 240 s run plays it at one profile second a run second (the hold is not compressed)."""
+    hold = profiles.load("surge-hold")
+    assert hold.load_at(0.5) == pytest.approx(0.5)
+    assert hold.load_at(1.5) == hold.load_at(3.5) == hold.peak_load() == pytest.approx(6.0)
+    assert hold.load_at(4.0) == pytest.approx(0.5)
+    schedule = profiles.bind(hold, duration=240)
+    assert schedule.speed == pytest.approx(1.0)
+    assert schedule.peak_stretch() == (84, 216)  # 0.8 of the peak: 4.8x, on either ramp
 
 
 def test_scaling_and_speed() -> None:
