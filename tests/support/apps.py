@@ -62,8 +62,9 @@ class LiveSite:
 
 
 def layer_of(app: Any, kind: type[T]) -> T:
-    """The site's middleware of type ``kind``, found by walking its built stack."""
-    layer: Any = app.build_middleware_stack()
+    """The site's middleware of type ``kind``, found by walking its built stack (or, given a
+    layer, the layers behind it)."""
+    layer: Any = app.build_middleware_stack() if hasattr(app, "build_middleware_stack") else app
     while not isinstance(layer, kind):
         layer = layer.app
     return layer

@@ -56,6 +56,12 @@ class FakeCapacity:
             self._shed += 1
         return self._shed
 
+    def held_by_holders(self, room: WaitingRoom, count: int) -> None:
+        """``count`` requests in flight, every one of them (and every one before) a pass
+        holder's, which the room counts as its middleware does: no open pages."""
+        room.holder_request(count - self.in_flight)
+        self.in_flight = count
+
 
 def make_store(kind: str, redis_url: str | None = None, prefix: str = "") -> Any:
     if kind == "memory":

@@ -125,14 +125,14 @@ async def test_the_inlet_speeds_up_while_requests_queue_but_nobody_is_refused() 
     """Regression (the lab's election-night run): at capacity a CPU-bound server always has a
     few requests queued for a moment, so admission control reads saturated on most ticks.
     The inlet held its rate on every such tick and the server sat 12 % idle with 200 people
-    in line. Only refusals hold the rate now."""
+    in line. Only refusals (of the people it let in) hold the rate now."""
     clock = FakeClock()
     capacity = FakeCapacity(limit=20, clock=clock)
     room = make_room(make_store("memory"), clock, capacity)
     await switch_on(room)
     for index in range(300):
         await Visitor(f"q{index}").poll(room)
-    capacity.in_flight = 5  # a quarter of the limit busy on average
+    capacity.held_by_holders(room, 5)  # a quarter of the limit busy on average
     capacity.saturated, capacity.shedding = True, False  # requests queue, nobody refused
     rates = []
     for _ in range(5):
@@ -140,10 +140,12 @@ async def test_the_inlet_speeds_up_while_requests_queue_but_nobody_is_refused() 
         await room.tick()
         rates.append(room.inlet.rate)
     assert all(later > earlier for earlier, later in itertools.pairwise(rates))
-    capacity.shedding = True  # now people are turned away: the rate holds
+    capacity.shedding = True  # now people are turned away, the room's own: the rate holds
+    room.holder_refused()
     clock.advance(1)
     await room.tick()
     held = room.inlet.rate
+    room.holder_refused()
     clock.advance(1)
     await room.tick()
     assert room.inlet.rate <= held
@@ -303,8 +305,9 @@ async def test_the_line_moves_on_every_tick_while_admission_control_flickers() -
     (seen in crowd runs, every 6-10 s). The line must move on every tick, by a count that
     changes smoothly."""
     clock = FakeClock()
-    capacity = FakeCapacity(limit=20, in_flight=10)
+    capacity = FakeCapacity(limit=20)
     room = make_room(make_store("memory"), clock, capacity, requests_per_session=0.05)
+    capacity.held_by_holders(room, 10)  # the people already inside
     await switch_on(room)
     crowd = [Visitor(f"g{i}") for i in range(2000)]
     for visitor in crowd:
@@ -313,6 +316,8 @@ async def test_the_line_moves_on_every_tick_while_admission_control_flickers() -
     admitted = []
     for _ in range(40):
         capacity.saturated = capacity.shedding = flicker.random() < 0.8
+        if capacity.shedding:
+            room.holder_refused()  # one of the people inside, turned away
         clock.advance(1)
         before = room.state.serving
         await room.tick()

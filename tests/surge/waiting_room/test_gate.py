@@ -13,6 +13,7 @@ from northbound.lab.browser import estimate_from_text
 from northbound.surge.waiting_room import (
     SCOPE_KEY,
     Controls,
+    HolderLoad,
     WaitingRoom,
     WaitingRoomMiddleware,
     build_admin_app,
@@ -300,3 +301,42 @@ def test_waits_are_worded_to_a_step_under_a_tenth_of_them(
     assert format_duration(seconds, "en") == english
     assert estimate_from_text(format_duration(seconds, "fr")) == estimate_from_text(english)
     assert format_duration(seconds, "fr").replace("\u00a0", " ").replace("\u202f", " ") == french
+
+
+async def test_the_room_counts_the_load_its_pass_holders_bring_and_no_other() -> None:
+    """Every request served for someone the room let in counts as the line's load, whatever
+    the page (the inlet tells it apart from the open pages' by this), counted behind the gate
+    (and admission control, on the site); a request for a page that needs no pass, from
+    someone who holds none, does not. A 503 to a holder counts as the line turned away."""
+    clock = FakeClock()
+    room = make_room(InProcessStore(), clock)
+    await room.store.update_controls(Controls(mode="off"))
+    await room.tick()
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        clock.advance(2.0 if scope["path"] == "/apply" else 3.0)  # served for that long
+        await EchoApp()(scope, receive, send)
+
+    gate = WaitingRoomMiddleware(
+        HolderLoad(slow, room=room), room=room, exempt_prefixes=["/tools/"], cookie_prefix="nb_"
+    )
+    transport = httpx.ASGITransport(app=gate)
+    async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
+        assert (await client.get("/apply")).text == "served pass=1"  # let in: the first one
+        assert (await client.get("/apply")).text == "served pass=1"  # with the pass
+        assert (await client.get("/tools/crs")).text == "served pass=1"  # a holder's, too
+    async with httpx.AsyncClient(transport=transport, base_url="http://site") as passer_by:
+        assert (await passer_by.get("/tools/crs")).text == "served pass=None"  # not the line's
+    assert room.activity.holders_busy_seconds(clock()) == pytest.approx(2.0 + 2.0 + 3.0)
+    assert room.activity.holders_refused == 0
+
+    async def busy(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 503, "headers": []})
+        await send({"type": "http.response.body", "body": b"busy"})
+
+    gate.app = busy  # admission control turning them away
+    async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
+        await client.get("/apply")  # let in, and turned away
+    async with httpx.AsyncClient(transport=transport, base_url="http://site") as passer_by:
+        await passer_by.get("/tools/crs")  # open, no pass: not the line's
+    assert room.activity.holders_refused == 1

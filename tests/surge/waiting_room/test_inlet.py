@@ -16,11 +16,12 @@ from northbound.surge.waiting_room.inlet import InletInputs, InletPolicy
 
 def _inputs(**changes: object) -> InletInputs:
     values: dict[str, object] = {
-        "limit": 20, "busy": 0.0, "refusing": False, "active": 0, "pending": 0,
+        "limit": 20, "busy": 0.0, "line_refused": False, "active": 0, "pending": 0,
         "waiting": 10_000, "elapsed_seconds": 1.0, "paused": False,
         "fixed_rate_per_minute": None, "admit_cap_per_minute": None,
     }  # fmt: skip
     values.update(changes)
+    values.setdefault("holders_busy", values["busy"])  # all of it the line's, unless said
     return InletInputs(**values)  # type: ignore[arg-type]
 
 
@@ -51,7 +52,7 @@ class Site:
         refusing = busy >= self.limit or self.rng.random() < self.flicker
         admit = policy.decide(
             _inputs(
-                limit=self.limit, busy=busy, refusing=refusing, active=sum(self.inside),
+                limit=self.limit, busy=busy, line_refused=refusing, active=sum(self.inside),
                 waiting=waiting,
             )
         )  # fmt: skip
@@ -90,7 +91,7 @@ def test_the_rate_does_not_grow_while_admission_control_refuses_people() -> None
     policy = _policy()
     policy.follow(10.0, busy=0.0, elapsed_seconds=1.0)
     for _ in range(5):
-        policy.decide(_inputs(busy=2.0, refusing=True))
+        policy.decide(_inputs(busy=2.0, line_refused=True))
     assert policy.rate == 10.0
 
 
@@ -102,7 +103,7 @@ def test_a_site_past_its_aim_cuts_the_rate_and_one_full_for_seconds_lets_nobody_
     rate = policy.rate
     # admission control's limit fell under what is in flight (capacity lost): the door shuts
     # within a few seconds, and stays shut while that lasts
-    admitted = [policy.decide(_inputs(busy=24.0, refusing=True)) for _ in range(8)]
+    admitted = [policy.decide(_inputs(busy=24.0, line_refused=True)) for _ in range(8)]
     assert admitted[5:] == [0, 0, 0]
     assert policy.rate >= InletPolicy.MIN_RATE
     assert policy.decide(_inputs(busy=0.0)) >= 1  # room again: on the very next tick
@@ -117,7 +118,7 @@ def test_a_burst_to_the_limit_does_not_stop_the_line() -> None:
     policy = _policy()
     policy.follow(10.0, busy=12.0, elapsed_seconds=1.0)
     readings = itertools.cycle([12.0, 12.0, 20.0])  # mean 14.7, under the aim of 16
-    admitted = [policy.decide(_inputs(busy=next(readings), refusing=True)) for _ in range(60)]
+    admitted = [policy.decide(_inputs(busy=next(readings), line_refused=True)) for _ in range(60)]
     assert min(admitted) >= 1
 
 
@@ -127,7 +128,7 @@ def test_the_burst_that_turns_the_room_on_does_not_shut_its_door() -> None:
     policy = _policy()
     for _ in range(10):
         policy.follow(30.0, busy=12.0, elapsed_seconds=1.0)
-    assert policy.decide(_inputs(busy=20.0, refusing=True)) >= 1
+    assert policy.decide(_inputs(busy=20.0, line_refused=True)) >= 1
 
 
 def test_people_let_in_who_have_not_shown_up_yet_count_as_load() -> None:
@@ -169,3 +170,42 @@ def test_the_operators_cap_per_minute_is_never_exceeded(
         for _ in range(seconds)
     )
     assert total <= cap * seconds / 60 + 1
+
+
+def test_a_holder_is_learned_from_the_holders_own_load_not_the_open_pages() -> None:
+    """The tools and search fill most of the site; a holder's cost is what holders keep in
+    flight per person (2 / 100), not everything in flight per holder (18 / 100)."""
+    policy = _policy()
+    for _ in range(30):
+        policy.decide(_inputs(busy=18.0, holders_busy=2.0, active=100, line_refused=True))
+    assert abs(policy.per_holder - 0.02) < 0.002
+
+
+def test_open_pages_that_fill_the_site_leave_the_line_its_share() -> None:
+    """Open pages (no place in line) ask for more than the whole limit, tick after tick, and
+    admission control turns their excess away. The line still gets its share of the limit:
+    the people let in keep about ``line_share`` of the aim busy, not the one person a second
+    of a line that gets only what is left (``line_share`` 0), nor the whole site either."""
+    limit, visit, per_person = 20, 30, 0.02
+    policy = _policy()
+    aim_line = policy.line_share * policy.target_utilisation * limit
+    inside: deque[int] = deque()
+    line_load = []
+    for _ in range(240):
+        holders = sum(inside) * per_person
+        busy = limit  # the open pages take whatever the holders leave
+        admit = policy.decide(
+            _inputs(limit=limit, busy=busy, holders_busy=min(holders, busy), active=sum(inside),
+                    line_refused=holders > aim_line)  # only the open pages' excess, till then
+        )  # fmt: skip
+        inside.append(admit)
+        if len(inside) > visit:
+            inside.popleft()
+        line_load.append(holders)
+    settled = sum(line_load[-60:]) / 60
+    assert 0.8 * aim_line < settled < 1.2 * aim_line
+    # the old reading (everything in flight is the line's): one a second, a tenth of that
+    starved = _policy()
+    starved.line_share = 0.0
+    admitted = sum(starved.decide(_inputs(busy=20.0, holders_busy=0.5)) for _ in range(240))
+    assert admitted <= 240 * InletPolicy.MIN_RATE

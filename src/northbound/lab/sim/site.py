@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -67,6 +68,21 @@ class Client(Protocol):
     session: bool
 
     def reply(self, seq: int, kind: str, detail: WaitView | str | None) -> None: ...
+
+
+Reply = Callable[[int, str, WaitView | str | None], None]
+
+
+def _watched(room: WaitingRoom, reply: Reply) -> Reply:
+    """``reply`` to a pass holder, telling the room when the site turned them away (what
+    the site's gate does with a 503: ``WaitingRoom.holder_refused``)."""
+
+    def answered(seq: int, kind: str, detail: WaitView | str | None) -> None:
+        if kind == SHED:
+            room.holder_refused()
+        reply(seq, kind, detail)
+
+    return answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,10 +266,12 @@ class Site:
             return
         room = None if page.stateless else (self.edge_room or instance.room)
         ends_wait = False
+        holder: WaitingRoom | None = None  # the room whose pass this request is sent with
         if room is not None:
             claims = client.claims
             if claims is not None and claims.kind is Kind.PASS:
                 if room.still_valid(claims):
+                    holder = room
                     room.note_active(claims)
                     renewed = room.renewal(claims)
                     if renewed is not None:
@@ -277,19 +295,21 @@ class Site:
                     if isinstance(outcome, Admitted):
                         client.claims = outcome.claims
                         ends_wait = claims is not None
+                        holder = room
                     else:
                         if outcome.token is not None:
                             client.claims = room.check_pass(outcome.token, client.vid)
                         client.reply(seq, WAITING, outcome.view)
                         return
+        reply = client.reply if holder is None else _watched(holder, client.reply)
         limiter = instance.limiter
         if limiter is None:
-            self._serve(instance, client, page, seq, None)
+            self._serve(instance, reply, page, seq, None, holder)
             return
         if ends_wait:
             # as the site does (admission/middleware.py): the request that ends a wait is
             # admitted over the limit, never queued or shed; the inlet paced it already
-            self._serve(instance, client, page, seq, limiter.admit_committed())
+            self._serve(instance, reply, page, seq, limiter.admit_committed(), holder)
             return
         if page.stateless:
             # ranked with the people inside (the classifier's reads): below them, the open
@@ -304,44 +324,57 @@ class Site:
 
         decided = limiter.decide(priority)
         if isinstance(decided, Permit):  # the common case, first
-            self._serve(instance, client, page, seq, decided)
+            self._serve(instance, reply, page, seq, decided, holder)
         elif decided is None:  # queued in the limiter: resumed on the virtual clock
 
             def admitted(outcome: Permit | object | None, error: BaseException | None) -> None:
-                self._admitted(instance, client, page, seq, outcome)
+                self._admitted(instance, reply, page, seq, outcome, holder)
 
             spawn(limiter.wait(priority), admitted)
         else:
-            self._admitted(instance, client, page, seq, decided)
+            self._admitted(instance, reply, page, seq, decided, holder)
 
     def _admitted(
         self,
         instance: Instance,
-        client: Client,
+        reply: Reply,
         page: Page,
         seq: int,
         outcome: Permit | object | None,
+        holder: WaitingRoom | None,
     ) -> None:
         if isinstance(outcome, Permit):
-            self._serve(instance, client, page, seq, outcome)
+            self._serve(instance, reply, page, seq, outcome, holder)
         else:
-            client.reply(seq, SHED, None)
+            reply(seq, SHED, None)
 
     def _serve(
-        self, instance: Instance, client: Client, page: Page, seq: int, permit: Permit | None
+        self,
+        instance: Instance,
+        reply: Reply,
+        page: Page,
+        seq: int,
+        permit: Permit | None,
+        holder: WaitingRoom | None,
     ) -> None:
+        """Serve ``page``; ``holder``: the room whose pass the request carries, which counts
+        it in flight while it is served, as the site's ``HolderLoad`` does."""
         station = instance.station
         if station.full:
             station.refused += 1
             if permit is not None:
                 permit.release(sample=False)  # refused by the kernel: no latency to learn from
-            client.reply(seq, ERROR, "refused")
+            reply(seq, ERROR, "refused")
             return
+        if holder is not None:
+            holder.holder_request(1)
 
         def finish(ok: bool) -> None:
             if permit is not None:
                 permit.release(dropped=not ok)
-            client.reply(seq, OK if ok else ERROR, None if ok else "reset")
+            if holder is not None:
+                holder.holder_request(-1)
+            reply(seq, OK if ok else ERROR, None if ok else "reset")
 
         def computed(ok: bool) -> None:
             if ok and page.database:

@@ -55,6 +55,15 @@ class WaitingRoomSettings(BaseModel):
         "bursts of a Poisson crowd; with 0.8 people in line waited half as long again in the "
         "simulator, a median of 19 s against 12 s, for 0.4 % fewer requests answered 503).",
     )
+    line_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Part of the concurrency limit the people let in from the line may always "
+        "use, however much of the site the pages outside the room (tools, search) take; what "
+        "the line does not use is theirs (see surge/waiting_room/inlet.py, \"The line's "
+        'share"). 0: the line gets only what the rest of the site leaves.',
+    )
     requests_per_session: float = Field(
         default=0.05,
         gt=0,

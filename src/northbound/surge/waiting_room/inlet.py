@@ -37,11 +37,12 @@ its aim. Slow on purpose: the loop's delay is a visit, tens of seconds, and a ra
 doubled each second went from 12 to 93 people a second in five, then spent forty seconds
 paying for it (in the simulator).
 
-Why the rate never grows while admission control is refusing people (a 503 since the previous
-tick), and is not cut either unless the load is past the aim: those refusals are the site
-saying it has no room for more. A request *queued* for a moment is not: a Poisson crowd at
-60 % of the limit queues a request for a few milliseconds several times a second, and a
-CPU-bound server at capacity always has a few waiting (that queue is what keeps it busy).
+Why the rate never grows while the people it let in are being refused (one of their requests
+answered 503 since the previous tick), and is not cut either unless the load is past the aim:
+those refusals are the site saying it has no room for more of them. A request *queued* for
+a moment is not: a Poisson crowd at 60 % of the limit queues a request for a few
+milliseconds several times a second, and a CPU-bound server at capacity always has a few
+waiting (that queue is what keeps it busy).
 An inlet that stopped on every queued request (the rule until the lab's election-night run)
 was stopped on most ticks at the peak, and let the server sit 12 % idle while 200 people
 waited in line. The rate also does not grow past
@@ -73,6 +74,46 @@ a fifth a second, follows the tick's reading as before. The smoothed load keeps 
 the room is off (:meth:`InletPolicy.follow`): the burst that turns the room on is not a reason
 to shut its door on its first tick.
 
+The line's share. The room queues only the site's stateful part: the pages worked out from
+the request alone (tools, search) are open to everyone, in front of the line, and admission
+control ranks them with the pass holders. So the load the inlet reads is partly the room's
+own people and partly people it never sees, and the two are told apart: ``holders_busy`` is
+the pass holders' share of ``busy`` (their requests' mean concurrency, counted where admission
+control counts, :class:`~.holders.HolderLoad`), and the rest, ``open = busy - holders_busy``,
+is the open pages'. Everything above is then written for the line alone::
+
+    aim_line   = max(aim - open, line_share * aim)
+    expected   = holders_busy + per_holder * pending
+    limit_line = max(limit - open_load, line_share * limit)      (open_load smoothed)
+    room_for   = floor((limit_line - held_line) / per_holder),  held_line = line_load + ...
+
+and ``per_holder`` is learned from ``holders_busy / active``. Why three things change.
+
+- ``per_holder``: with one ``busy`` for both, a holder "caused" the open pages' concurrency
+  too, and each person let in looked costlier than they were.
+- The refusals that hold the rate are the line's own people's (``line_refused``: a 503 to a
+  pass holder), not anyone's. While the open pages ask for more than the site has, someone
+  is turned away on most ticks, and the rate could never grow again, whatever the line had.
+- Up to ``line_share`` of the limit is the line's whenever it wants it; the open pages have
+  the rest and whatever the line leaves. Without it, open pages that filled the limit would
+  leave the line nothing (the stop reads the limit as full): people who came to apply would
+  lose their turn to people trying a calculator.
+
+What the lab showed (``surge-hold`` at 150 arrivals a second, one run each, the same
+sitting): the site was full of work admission control does not count (readers' cached
+pages, the waiting page's polls), its limit sat at 8-12, and the holders already kept most
+of it busy (6.4 of 7.4 requests in flight on average): the tools did not starve the line
+there, the share never bound. Counting the line apart let in 1,563 people against 1,203-1,372
+in three runs before, 701 receipts against 594-634, 672 applicants through against 555-596
+(single runs on a noisy machine: a tenth either way is noise). The first count, taken in the
+gate, did no better than none: in front of admission control it counted the holders'
+requests while they queued there and waited for the loop, and on one tick in six read more
+holders in flight than admission control had requests in all (16 against 10), the line
+filling the site alone.
+
+With no open pages (``holders_busy = busy``; the people the room turns away get its page,
+not a 503) every formula is the one above; ``line_share`` 0 gives the line only what is left.
+
 Operators can pause, cap admissions per minute, or replace the loop by a fixed rate a minute.
 """
 
@@ -86,7 +127,8 @@ from dataclasses import dataclass
 class InletInputs:
     limit: int
     busy: float  # mean requests in flight since the previous tick
-    refusing: bool  # admission control turned someone away since the previous tick
+    holders_busy: float  # ... of them, pass holders' requests (the rest: the open pages')
+    line_refused: bool  # one of the line's people was answered 503 since the previous tick
     active: int
     pending: int
     waiting: int  # people in line, places not yet served
@@ -111,51 +153,62 @@ class InletPolicy:
         requests_per_session: float,
         max_admit_per_tick: int,
         gain: float = 0.3,
+        line_share: float = 0.5,
     ) -> None:
         self.target_utilisation = target_utilisation
         self.gain = gain
+        self.line_share = line_share
         self.per_holder = requests_per_session
         self.max_admit_per_tick = max_admit_per_tick
         self.rate = self.MIN_RATE  # people a second the inlet lets in
         self._carry = 0.0  # fractions of a person owed by the rate, fixed rates and caps
         self._load: float | None = None  # busy, smoothed (None: not read yet)
+        self._line_load = 0.0  # holders_busy, smoothed alike
 
     def _learn(self, inputs: InletInputs) -> None:
         # A tick with nothing in flight says nothing about how busy a holder keeps the site
         # (between two requests everybody is reading); learning from it would drag the
         # estimate to zero.
-        if inputs.active >= self._MIN_HOLDERS_TO_LEARN and inputs.busy > 0:
-            sample = inputs.busy / inputs.active
+        if inputs.active >= self._MIN_HOLDERS_TO_LEARN and inputs.holders_busy > 0:
+            sample = inputs.holders_busy / inputs.active
             self.per_holder += self._SMOOTHING * (sample - self.per_holder)
 
     def _steer(self, inputs: InletInputs) -> None:
         """Move the rate towards the load aimed at (see the module docstring)."""
         elapsed = inputs.elapsed_seconds
         aim = self.target_utilisation * inputs.limit
-        expected = inputs.busy + self.per_holder * inputs.pending
-        ratio = aim / expected if expected > 0 else self._MAX_UP
+        left = aim - max(0.0, inputs.busy - inputs.holders_busy)  # what the open pages leave
+        share = self.line_share * aim
+        aim_line = max(left, share)
+        expected = inputs.holders_busy + self.per_holder * inputs.pending
+        ratio = aim_line / expected if expected > 0 else self._MAX_UP
         ratio = min(self._MAX_UP, max(1 / self._MAX_DOWN, ratio))
-        if inputs.refusing:
+        if inputs.line_refused:
             ratio = min(ratio, 1.0)
         rate = self.rate * ratio ** min(1.0, self.gain * elapsed)
         if rate > self.rate:  # growing: not past what the line could use
             rate = min(rate, max(self.rate, 2.0 * inputs.waiting / elapsed))
         self.rate = min(max(rate, self.MIN_RATE), self.max_admit_per_tick / elapsed)
 
-    def _smoothed_load(self, busy: float, elapsed: float) -> float:
-        """``busy`` through an exponential mean of time constant ``LOAD_SECONDS``."""
+    def _smoothed_load(self, busy: float, holders_busy: float, elapsed: float) -> float:
+        """``busy`` through an exponential mean of time constant ``LOAD_SECONDS`` (and
+        ``holders_busy`` alike, into ``_line_load``)."""
         if self._load is None:
-            self._load = busy
+            self._load, self._line_load = busy, holders_busy
         else:
-            self._load += (1.0 - math.exp(-elapsed / self.LOAD_SECONDS)) * (busy - self._load)
+            weight = 1.0 - math.exp(-elapsed / self.LOAD_SECONDS)
+            self._load += weight * (busy - self._load)
+            self._line_load += weight * (holders_busy - self._line_load)
         return self._load
 
-    def follow(self, entry_rate: float, busy: float, elapsed_seconds: float) -> None:
+    def follow(
+        self, entry_rate: float, busy: float, elapsed_seconds: float, holders_busy: float = 0.0
+    ) -> None:
         """While the room is off: start from the pace people enter at when it turns on, and
-        keep the smoothed load going."""
+        keep the smoothed loads going."""
         self.rate = max(self.MIN_RATE, entry_rate)
         self._carry = 0.0
-        self._smoothed_load(busy, elapsed_seconds)
+        self._smoothed_load(busy, holders_busy, elapsed_seconds)
 
     def decide(self, inputs: InletInputs) -> int:
         self._learn(inputs)
@@ -171,9 +224,11 @@ class InletPolicy:
         # Never more than the whole rest of the limit would hold; none when it has been full
         # for a few seconds, not for one tick's burst. The rate is kept (at least MIN_RATE),
         # so the line moves again as soon as it is not.
-        load = self._smoothed_load(inputs.busy, inputs.elapsed_seconds)
-        held = load + self.per_holder * inputs.pending
-        room_for = math.floor((inputs.limit - held) / self.per_holder)
+        load = self._smoothed_load(inputs.busy, inputs.holders_busy, inputs.elapsed_seconds)
+        limit_line = max(inputs.limit - max(0.0, load - self._line_load),
+                         self.line_share * inputs.limit)  # fmt: skip
+        held = self._line_load + self.per_holder * inputs.pending
+        room_for = math.floor((limit_line - held) / self.per_holder)
         if room_for <= 0:
             self._carry = 0.0
             return 0

@@ -81,6 +81,7 @@ class WaitingRoom:
             requests_per_session=settings.requests_per_session,
             max_admit_per_tick=settings.max_admit_per_tick,
             gain=settings.inlet_gain,
+            line_share=settings.line_share,
         )
         self.activity = Activity(settings, clock())
         self.epoch_seconds = self.activity.epoch_seconds
@@ -214,6 +215,16 @@ class WaitingRoom:
 
     def note_active(self, claims: Claims) -> None:
         self.activity.seen_active(claims.position)
+
+    def holder_request(self, change: int) -> None:
+        """A pass holder's request began (1) or ended (-1) being served: the load the
+        room's own people bring, apart from the rest of the site's (see :mod:`.inlet` and
+        :class:`~.holders.HolderLoad`)."""
+        self.activity.holder_request(change, self.clock())
+
+    def holder_refused(self) -> None:
+        """A pass holder's request was answered 503: the site had no room for them."""
+        self.activity.holders_refused += 1
 
     # the line ----------------------------------------------------------------------------
 

@@ -84,6 +84,9 @@ class Tick:
         self._release_from = 0
         self._release_at = -math.inf
         self._busy = 0.0  # mean requests in flight over the last tick
+        self._holders_busy_seen = activity.holders_busy_seconds(clock())
+        self._holders_busy = 0.0  # ... of them, pass holders' requests
+        self._holders_refused_seen = activity.holders_refused
         self._drained_since: float | None = None
         self._tail_before = 0  # the line's tail as the previous tick read it (see _auto_switch)
 
@@ -135,7 +138,7 @@ class Tick:
     async def __call__(self) -> None:
         now = self.clock()
         elapsed = max(0.0, now - self._last_tick) if self._last_tick is not None else 0.0
-        self._measure_busy(elapsed)
+        self._measure_busy(now, elapsed)
         epochs = self.activity.epochs(now)
         await self.flush_touches(epochs[0])
         state = await self.store.state(epochs=epochs)
@@ -149,14 +152,16 @@ class Tick:
         self.activity.rotate(now)
         released = self.released(now)
         if is_on(state) and not in_prequeue(state):
-            state = await self._run_inlet(state, now, elapsed, epochs, refusing)
+            state = await self._run_inlet(state, now, elapsed, epochs)
             # what this tick (and the other instances since) let in, over the next period
             self._release_from, self._release_at = min(released, state.serving), now
         else:
             self._release_from = state.serving  # free flow: nothing to spread
             # the pace people came in at while nobody waited is where the inlet starts when
             # the room turns on: the site was serving about that many (a little too many)
-            self.inlet.follow(self.activity.claims_per_second(now), self._busy, elapsed)
+            self.inlet.follow(
+                self.activity.claims_per_second(now), self._busy, elapsed, self._holders_busy
+            )
         self._last_tick = now
         self.state = state
         if is_on(state):
@@ -199,16 +204,19 @@ class Tick:
                 activity.give_back(batch)
                 raise
 
-    def _measure_busy(self, elapsed: float) -> None:
-        """Mean requests in flight over the ``elapsed`` seconds since the previous tick (the
-        instant count when the clock has not moved, as in a test that ticks twice at one
-        time)."""
+    def _measure_busy(self, now: float, elapsed: float) -> None:
+        """Mean requests in flight over the ``elapsed`` seconds since the previous tick, all
+        of them and the pass holders' (the instant count when the clock has not moved, as in
+        a test that ticks twice at one time: then the holders' share is not known)."""
         busy = self.capacity.busy_seconds
+        holders_busy = self.activity.holders_busy_seconds(now)
         if elapsed > 0:
             self._busy = max(0.0, busy - self._busy_seen) / elapsed
+            self._holders_busy = max(0.0, holders_busy - self._holders_busy_seen) / elapsed
         else:
-            self._busy = float(self.capacity.in_flight)
+            self._busy = self._holders_busy = float(self.capacity.in_flight)
         self._busy_seen = busy
+        self._holders_busy_seen = holders_busy
 
     def _turned_away(self) -> bool:
         """Whether admission control refused anyone since the previous tick."""
@@ -282,15 +290,18 @@ class Tick:
         return state
 
     async def _run_inlet(
-        self, state: RoomState, now: float, elapsed: float, epochs: list[int], refusing: bool
+        self, state: RoomState, now: float, elapsed: float, epochs: list[int]
     ) -> RoomState:
         capacity = self.capacity
         activity = self.activity
+        refused = activity.holders_refused > self._holders_refused_seen
+        self._holders_refused_seen = activity.holders_refused
         count = self.inlet.decide(
             InletInputs(
                 limit=capacity.limit,
                 busy=self._busy,
-                refusing=refusing,
+                holders_busy=self._holders_busy,
+                line_refused=refused,
                 active=activity.active_holders,
                 pending=activity.pending(now),
                 waiting=max(0, state.tail - state.serving),
