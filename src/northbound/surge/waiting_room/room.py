@@ -74,7 +74,10 @@ class WaitingRoom:
         self.capacity: CapacitySignal = capacity if capacity is not None else _IdleCapacity()
         self.clock = clock
         self.estimator = OutflowEstimator(
-            settings.eta_window_seconds, settings.eta_rate_window_seconds
+            settings.eta_window_seconds,
+            settings.eta_rate_window_seconds,
+            # a place unseen for 1x-1.5x the grace is gone (activity.LIVENESS_EPOCHS)
+            ghost_seconds=1.25 * settings.abandon_grace_seconds,
         )
         self.inlet = InletPolicy(
             target_utilisation=settings.target_utilisation,
