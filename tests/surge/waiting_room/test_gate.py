@@ -337,6 +337,7 @@ async def test_the_room_counts_the_load_its_pass_holders_bring_and_no_other() ->
     gate.app = busy  # admission control turning them away
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
         await client.get("/apply")  # let in, and turned away
+        await client.get("/apply")  # with the pass it was given, turned away again
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as passer_by:
         await passer_by.get("/tools/crs")  # open, no pass: not the line's
-    assert room.activity.holders_refused == 1
+    assert room.activity.holders_refused == 2

@@ -87,7 +87,7 @@ def test_an_idle_server_grows_the_rate_on_every_tick() -> None:
     assert all(later > earlier for earlier, later in itertools.pairwise(rates))
 
 
-def test_the_rate_does_not_grow_while_admission_control_refuses_people() -> None:
+def test_the_rate_does_not_grow_while_the_people_let_in_are_refused() -> None:
     policy = _policy()
     policy.follow(10.0, busy=0.0, elapsed_seconds=1.0)
     for _ in range(5):
@@ -204,8 +204,18 @@ def test_open_pages_that_fill_the_site_leave_the_line_its_share() -> None:
         line_load.append(holders)
     settled = sum(line_load[-60:]) / 60
     assert 0.8 * aim_line < settled < 1.2 * aim_line
-    # the old reading (everything in flight is the line's): one a second, a tenth of that
+    # with no share (the line gets only what is left), nobody: the open pages fill the site
     starved = _policy()
     starved.line_share = 0.0
     admitted = sum(starved.decide(_inputs(busy=20.0, holders_busy=0.5)) for _ in range(240))
-    assert admitted <= 240 * InletPolicy.MIN_RATE
+    assert admitted == 0
+
+
+def test_with_no_share_and_nobody_inside_the_rate_does_not_grow_into_a_full_site() -> None:
+    """``line_share`` 0, nobody let in yet, the open pages past the aim: no room for the line,
+    so its rate stays where it is (it grew by half a tick when nobody was inside)."""
+    policy = _policy()
+    policy.line_share = 0.0
+    for _ in range(8):
+        policy.decide(_inputs(busy=18.0, holders_busy=0.0))
+    assert policy.rate == InletPolicy.MIN_RATE

@@ -85,6 +85,10 @@ class Activity:
 
     # what the tick reads out -------------------------------------------------------------
 
+    @property
+    def holders_in_flight(self) -> int:
+        return self._holders_in_flight
+
     def holders_busy_seconds(self, now: float) -> float:
         """Pass holders' requests in flight, integrated over time up to ``now``."""
         self._holders_busy += self._holders_in_flight * max(0.0, now - self._holders_at)

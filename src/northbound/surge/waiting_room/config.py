@@ -59,10 +59,10 @@ class WaitingRoomSettings(BaseModel):
         default=0.5,
         ge=0,
         le=1,
-        description="Part of the concurrency limit the people let in from the line may always "
-        "use, however much of the site the pages outside the room (tools, search) take; what "
-        "the line does not use is theirs (see surge/waiting_room/inlet.py, \"The line's "
-        'share"). 0: the line gets only what the rest of the site leaves.',
+        description="Part of the concurrency limit the inlet aims the people let in from the "
+        "line at, however much of the site the pages outside the room (tools, search) take; "
+        'beyond it, what they leave (see surge/waiting_room/inlet.py, "The line\'s share"). '
+        "0: the line gets only what is left.",
     )
     requests_per_session: float = Field(
         default=0.05,

@@ -10,7 +10,11 @@ Counted there in a crowd that held the site at its limit for two minutes (the la
 ``surge-hold``), one tick in six read more holders' requests in flight than admission control
 had in all (16 against 10): the line filling the site on its own, and the inlet shut. So this layer
 goes behind admission control, in front of the routes, and counts only requests that carry a
-verified pass (the gate put its claims in the scope).
+verified pass (the gate put its claims in the scope). One difference remains: a request that
+steps aside from admission control while it waits for a password hash gives its slot back
+there and still counts here, so the tick bounds the holders' load by all of it
+(:meth:`~.tick.Tick._measure_busy`). Counting in the limiter itself, by permit, would remove
+the difference; not done yet.
 """
 
 from __future__ import annotations

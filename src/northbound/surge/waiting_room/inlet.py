@@ -80,7 +80,8 @@ control ranks them with the pass holders. So the load the inlet reads is partly 
 own people and partly people it never sees, and the two are told apart: ``holders_busy`` is
 the pass holders' share of ``busy`` (their requests' mean concurrency, counted where admission
 control counts, :class:`~.holders.HolderLoad`), and the rest, ``open = busy - holders_busy``,
-is the open pages'. Everything above is then written for the line alone::
+is everyone else's: the open pages', and requests sent without a pass. Everything above is
+then written for the line alone::
 
     aim_line   = max(aim - open, line_share * aim)
     expected   = holders_busy + per_holder * pending
@@ -94,10 +95,12 @@ and ``per_holder`` is learned from ``holders_busy / active``. Why three things c
 - The refusals that hold the rate are the line's own people's (``line_refused``: a 503 to a
   pass holder), not anyone's. While the open pages ask for more than the site has, someone
   is turned away on most ticks, and the rate could never grow again, whatever the line had.
-- Up to ``line_share`` of the limit is the line's whenever it wants it; the open pages have
-  the rest and whatever the line leaves. Without it, open pages that filled the limit would
+- The inlet aims the line at up to ``line_share`` of the limit whatever the open pages take,
+  and at whatever they leave beyond that. Without it, open pages that filled the limit would
   leave the line nothing (the stop reads the limit as full): people who came to apply would
-  lose their turn to people trying a calculator.
+  lose their turn to people trying a calculator. It is the inlet's aim, not a reservation:
+  admission control ranks the line's people with the open pages, so on a saturated site both
+  are turned away alike, ``line_refused`` holds the rate, and the line gets less.
 
 What the lab showed (``surge-hold`` at 150 arrivals a second, one run each, the same
 sitting): the site was full of work admission control does not count (readers' cached
@@ -181,7 +184,9 @@ class InletPolicy:
         share = self.line_share * aim
         aim_line = max(left, share)
         expected = inputs.holders_busy + self.per_holder * inputs.pending
-        ratio = aim_line / expected if expected > 0 else self._MAX_UP
+        # nobody inside yet: grow only into room there is (none with line_share 0 on a full site)
+        idle = self._MAX_UP if aim_line > 0 else 1.0
+        ratio = aim_line / expected if expected > 0 else idle
         ratio = min(self._MAX_UP, max(1 / self._MAX_DOWN, ratio))
         if inputs.line_refused:
             ratio = min(ratio, 1.0)
@@ -202,13 +207,17 @@ class InletPolicy:
         return self._load
 
     def follow(
-        self, entry_rate: float, busy: float, elapsed_seconds: float, holders_busy: float = 0.0
+        self,
+        entry_rate: float,
+        busy: float,
+        elapsed_seconds: float,
+        holders_busy: float | None = None,
     ) -> None:
         """While the room is off: start from the pace people enter at when it turns on, and
-        keep the smoothed loads going."""
+        keep the smoothed loads going (``holders_busy`` None: all of ``busy`` is theirs)."""
         self.rate = max(self.MIN_RATE, entry_rate)
         self._carry = 0.0
-        self._smoothed_load(busy, holders_busy, elapsed_seconds)
+        self._smoothed_load(busy, busy if holders_busy is None else holders_busy, elapsed_seconds)
 
     def decide(self, inputs: InletInputs) -> int:
         self._learn(inputs)

@@ -206,15 +206,24 @@ class Tick:
 
     def _measure_busy(self, now: float, elapsed: float) -> None:
         """Mean requests in flight over the ``elapsed`` seconds since the previous tick, all
-        of them and the pass holders' (the instant count when the clock has not moved, as in
-        a test that ticks twice at one time: then the holders' share is not known)."""
+        of them and the pass holders' (the instant counts when the clock has not moved, as in
+        a test that ticks twice at one time).
+
+        The holders' never more than all: their requests are among those admission control
+        counts, but a request that steps aside from it (waiting for a password hash) gives its
+        slot back there and is still counted here (:class:`~.holders.HolderLoad` cannot see
+        the step). Sign-ins are holders' requests, so without the bound a burst of them could
+        read as the line filling more of the site than was in flight at all.
+        """
         busy = self.capacity.busy_seconds
         holders_busy = self.activity.holders_busy_seconds(now)
         if elapsed > 0:
             self._busy = max(0.0, busy - self._busy_seen) / elapsed
             self._holders_busy = max(0.0, holders_busy - self._holders_busy_seen) / elapsed
         else:
-            self._busy = self._holders_busy = float(self.capacity.in_flight)
+            self._busy = float(self.capacity.in_flight)
+            self._holders_busy = float(self.activity.holders_in_flight)
+        self._holders_busy = min(self._holders_busy, self._busy)
         self._busy_seen = busy
         self._holders_busy_seen = holders_busy
 
