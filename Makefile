@@ -53,7 +53,8 @@ check: install-test ## scripts/check (format, lint, types), then the tests
 	VENV=$(VENV) bash scripts/check
 	$(MAKE) test
 
-bench: install ## the page and waiting-room benchmarks (bench/*.py has more, each documented)
+bench: install ## the page and waiting-room benchmarks (need Debian's wrk; bench/*.py has more)
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench: wrk not found (apt-get install wrk)"; exit 1; }
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/waiting_room.py
 
