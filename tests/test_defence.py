@@ -28,7 +28,7 @@ from northbound.settings import Settings
 from northbound.surge.admission import AdmissionControlMiddleware
 from northbound.surge.admission.priority import Priority
 from northbound.surge.ratelimit.config import RateLimitSettings
-from northbound.surge.waiting_room import HolderLoad, WaitingRoomMiddleware
+from northbound.surge.waiting_room import WaitingRoomMiddleware
 from northbound.surge.waiting_room.config import WaitingRoomSettings
 from tests.support.accounts import FAST_HASHING, HOME, sign_up
 from tests.support.apps import (
@@ -220,15 +220,15 @@ async def test_the_site_ranks_what_the_room_leaves_open_with_the_people_inside(
     assert classify(http_scope("GET", QUEUED)) is Priority.SHEDDABLE
 
 
-async def test_the_room_counts_its_people_behind_admission_control(
+async def test_the_room_reads_its_people_from_the_admission_control_it_is_behind(
     room_on: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    """Wiring: the pass holders' load is counted inside admission control (what it counts,
-    not the time spent in its queue), for the room the gate serves."""
+    """Wiring: the room reads the load and refusals of the people it let in (the inlet's
+    ``holders_*``) from the admission control that serves them, the layer behind its gate."""
     app, _ = room_on
     gate = layer_of(app, WaitingRoomMiddleware)
     admission = layer_of(gate.app, AdmissionControlMiddleware)
-    assert layer_of(admission.app, HolderLoad).room is gate.room
+    assert gate.room.capacity is admission.limiter
 
 
 async def test_room_on_answers_api_clients_with_json_429(

@@ -44,7 +44,6 @@ from northbound.surge.ratelimit.routes import RouteClass
 from northbound.surge.ratelimit.store import RateLimitStore
 from northbound.surge.waiting_room import (
     Authorize,
-    HolderLoad,
     WaitingRoom,
     WaitingRoomMiddleware,
     any_of,
@@ -215,8 +214,6 @@ class SurgeDefence:
                 ),
             )
         )
-        if self.room_active:  # behind admission control: the room's own people's load
-            layers.append(Middleware(HolderLoad, room=self.room))
         return layers
 
     def admin_app(self, *staff_checks: Authorize) -> ASGIApp:

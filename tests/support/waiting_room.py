@@ -28,27 +28,42 @@ KEYS = KeyRing([("k2", b"second-key-current-0123456789"), ("k1", b"first-key-sti
 class FakeCapacity:
     """Admission control as the room sees it, set by hand.
 
-    ``busy_seconds`` integrates ``in_flight`` over the room's clock (wired by ``make_room``);
-    while ``saturated`` it is also turning people away (``shed_total`` grows on each reading)
-    unless ``shedding`` says otherwise.
+    ``busy_seconds`` integrates ``in_flight`` over the room's clock (wired by ``make_room``),
+    and ``holders_busy_seconds`` the part of it that is the people the room let in
+    (``holders_in_flight``); while ``saturated`` it is also turning people away (``shed_total``
+    grows on each reading) unless ``shedding`` says otherwise. ``holders_shed_total`` is set
+    by hand.
     """
 
     limit: int = 100
     in_flight: int = 0
+    holders_in_flight: int = 0
+    holders_shed_total: int = 0
     saturated: bool = False
     shedding: bool | None = None
     clock: FakeClock | None = None
     _busy: float = 0.0
+    _holders_busy: float = 0.0
     _busy_at: float | None = None
     _shed: int = 0
 
-    @property
-    def busy_seconds(self) -> float:
+    def _account(self) -> None:
         now = self.clock() if self.clock is not None else 0.0
         if self._busy_at is not None:
-            self._busy += self.in_flight * max(0.0, now - self._busy_at)
+            elapsed = max(0.0, now - self._busy_at)
+            self._busy += self.in_flight * elapsed
+            self._holders_busy += self.holders_in_flight * elapsed
         self._busy_at = now
+
+    @property
+    def busy_seconds(self) -> float:
+        self._account()
         return self._busy
+
+    @property
+    def holders_busy_seconds(self) -> float:
+        self._account()
+        return self._holders_busy
 
     @property
     def shed_total(self) -> int:
@@ -56,11 +71,9 @@ class FakeCapacity:
             self._shed += 1
         return self._shed
 
-    def held_by_holders(self, room: WaitingRoom, count: int) -> None:
-        """``count`` requests in flight, every one of them (and every one before) a pass
-        holder's, which the room counts as its middleware does: no open pages."""
-        room.holder_request(count - self.in_flight)
-        self.in_flight = count
+    def held_by_holders(self, count: int) -> None:
+        """``count`` requests in flight, every one of them a pass holder's: no open pages."""
+        self.in_flight = self.holders_in_flight = count
 
 
 def make_store(kind: str, redis_url: str | None = None, prefix: str = "") -> Any:

@@ -132,7 +132,7 @@ async def test_the_inlet_speeds_up_while_requests_queue_but_nobody_is_refused() 
     await switch_on(room)
     for index in range(300):
         await Visitor(f"q{index}").poll(room)
-    capacity.held_by_holders(room, 5)  # a quarter of the limit busy on average
+    capacity.held_by_holders(5)  # a quarter of the limit busy on average
     capacity.saturated, capacity.shedding = True, False  # requests queue, nobody refused
     rates = []
     for _ in range(5):
@@ -141,11 +141,11 @@ async def test_the_inlet_speeds_up_while_requests_queue_but_nobody_is_refused() 
         rates.append(room.inlet.rate)
     assert all(later > earlier for earlier, later in itertools.pairwise(rates))
     capacity.shedding = True  # now people are turned away, the room's own: the rate holds
-    room.holder_refused()
+    capacity.holders_shed_total += 1
     clock.advance(1)
     await room.tick()
     held = room.inlet.rate
-    room.holder_refused()
+    capacity.holders_shed_total += 1
     clock.advance(1)
     await room.tick()
     assert room.inlet.rate <= held
@@ -307,7 +307,7 @@ async def test_the_line_moves_on_every_tick_while_admission_control_flickers() -
     clock = FakeClock()
     capacity = FakeCapacity(limit=20)
     room = make_room(make_store("memory"), clock, capacity, requests_per_session=0.05)
-    capacity.held_by_holders(room, 10)  # the people already inside
+    capacity.held_by_holders(10)  # the people already inside
     await switch_on(room)
     crowd = [Visitor(f"g{i}") for i in range(2000)]
     for visitor in crowd:
@@ -317,7 +317,7 @@ async def test_the_line_moves_on_every_tick_while_admission_control_flickers() -
     for _ in range(40):
         capacity.saturated = capacity.shedding = flicker.random() < 0.8
         if capacity.shedding:
-            room.holder_refused()  # one of the people inside, turned away
+            capacity.holders_shed_total += 1  # one of the people inside, turned away
         clock.advance(1)
         before = room.state.serving
         await room.tick()

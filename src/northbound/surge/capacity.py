@@ -44,6 +44,22 @@ class CapacitySignal(Protocol):
         ...
 
     @property
+    def holders_in_flight(self) -> int:
+        """Of ``in_flight``, the requests of people the waiting room let in (they carry its
+        pass): the room reads its own people's load apart from the pages it leaves open."""
+        ...
+
+    @property
+    def holders_busy_seconds(self) -> float:
+        """``busy_seconds`` of those requests alone."""
+        ...
+
+    @property
+    def holders_shed_total(self) -> int:
+        """Of ``shed_total``, those requests."""
+        ...
+
+    @property
     def saturated(self) -> bool:
         """True while requests are being queued or shed for lack of capacity."""
         ...

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from northbound.lab.browser import estimate_from_text
+from northbound.surge.admission import AdmissionControlMiddleware, FixedLimit, Limiter, Priority
 from northbound.surge.waiting_room import (
     SCOPE_KEY,
     Controls,
-    HolderLoad,
     WaitingRoom,
     WaitingRoomMiddleware,
     build_admin_app,
@@ -303,12 +303,14 @@ def test_waits_are_worded_to_a_step_under_a_tenth_of_them(
     assert format_duration(seconds, "fr").replace("\u00a0", " ").replace("\u202f", " ") == french
 
 
-async def test_the_room_counts_the_load_its_pass_holders_bring_and_no_other() -> None:
+async def test_admission_control_counts_the_load_of_the_people_the_room_let_in() -> None:
     """Every request served for someone the room let in counts as the line's load, whatever
-    the page (the inlet tells it apart from the open pages' by this), counted behind the gate
-    (and admission control, on the site); a request for a page that needs no pass, from
-    someone who holds none, does not. A 503 to a holder counts as the line turned away."""
+    the page (the inlet tells it apart from the open pages' by this), as admission control
+    counts it, behind the gate; a request for a page that needs no pass, from someone who
+    holds none, counts in all only. A request of theirs that admission control sheds counts
+    as the line turned away."""
     clock = FakeClock()
+    limiter = Limiter(FixedLimit(10), clock=clock, max_queue=0)
     room = make_room(InProcessStore(), clock)
     await room.store.update_controls(Controls(mode="off"))
     await room.tick()
@@ -318,8 +320,9 @@ async def test_the_room_counts_the_load_its_pass_holders_bring_and_no_other() ->
         await EchoApp()(scope, receive, send)
 
     gate = WaitingRoomMiddleware(
-        HolderLoad(slow, room=room), room=room, exempt_prefixes=["/tools/"], cookie_prefix="nb_"
-    )
+        AdmissionControlMiddleware(slow, limiter=limiter),
+        room=room, exempt_prefixes=["/tools/"], cookie_prefix="nb_",
+    )  # fmt: skip
     transport = httpx.ASGITransport(app=gate)
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
         assert (await client.get("/apply")).text == "served pass=1"  # let in: the first one
@@ -327,17 +330,16 @@ async def test_the_room_counts_the_load_its_pass_holders_bring_and_no_other() ->
         assert (await client.get("/tools/crs")).text == "served pass=1"  # a holder's, too
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as passer_by:
         assert (await passer_by.get("/tools/crs")).text == "served pass=None"  # not the line's
-    assert room.activity.holders_busy_seconds(clock()) == pytest.approx(2.0 + 2.0 + 3.0)
-    assert room.activity.holders_refused == 0
+    assert limiter.holders_busy_seconds == pytest.approx(2.0 + 2.0 + 3.0)
+    assert limiter.busy_seconds == pytest.approx(2.0 + 2.0 + 3.0 + 3.0)
+    assert limiter.holders_shed_total == 0
 
-    async def busy(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 503, "headers": []})
-        await send({"type": "http.response.body", "body": b"busy"})
-
-    gate.app = busy  # admission control turning them away
+    while limiter.try_acquire(Priority.CRITICAL) is not None:  # the site full: all are shed
+        pass
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as client:
-        await client.get("/apply")  # let in, and turned away
-        await client.get("/apply")  # with the pass it was given, turned away again
+        assert (await client.get("/apply")).status_code == 503  # let in, and turned away
+        assert (await client.get("/apply")).status_code == 503  # with the pass it was given
     async with httpx.AsyncClient(transport=transport, base_url="http://site") as passer_by:
-        await passer_by.get("/tools/crs")  # open, no pass: not the line's
-    assert room.activity.holders_refused == 2
+        assert (await passer_by.get("/tools/crs")).status_code == 503  # no pass: not the line's
+    assert limiter.holders_shed_total == 2
+    assert limiter.shed_total == 3

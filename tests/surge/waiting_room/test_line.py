@@ -133,7 +133,7 @@ async def test_inlet_fills_to_capacity_and_no_further(store_factory: Any) -> Non
     for _ in range(90):
         for visitor in visitors:
             await visitor.poll(room)
-        capacity.held_by_holders(room, sum(v.admitted for v in visitors))
+        capacity.held_by_holders(sum(v.admitted for v in visitors))
         clock.advance(1)
         await room.tick()
         assert room.state.serving <= 64
@@ -163,7 +163,7 @@ async def test_inlet_learns_requests_per_holder_and_respects_cap(store_factory: 
         for visitor in visitors:
             await visitor.poll(room)
     assert room.state.serving == 20  # the cap, not the 80 the loop would take
-    capacity.held_by_holders(room, 4)  # 20 holders cause 4 requests in flight: 0.2 each
+    capacity.held_by_holders(4)  # 20 holders cause 4 requests in flight: 0.2 each
     holders = [v for v in visitors if v.admitted]
     for _ in range(30):
         clock.advance(1)

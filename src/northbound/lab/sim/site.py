@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -68,21 +67,6 @@ class Client(Protocol):
     session: bool
 
     def reply(self, seq: int, kind: str, detail: WaitView | str | None) -> None: ...
-
-
-Reply = Callable[[int, str, WaitView | str | None], None]
-
-
-def _watched(room: WaitingRoom, reply: Reply) -> Reply:
-    """``reply`` to a pass holder, telling the room when the site turned them away (what
-    the site's gate does with a 503: ``WaitingRoom.holder_refused``)."""
-
-    def answered(seq: int, kind: str, detail: WaitView | str | None) -> None:
-        if kind == SHED:
-            room.holder_refused()
-        reply(seq, kind, detail)
-
-    return answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,18 +250,20 @@ class Site:
             return
         room = None if page.stateless else (self.edge_room or instance.room)
         ends_wait = False
-        holder: WaitingRoom | None = None  # the room whose pass this request is sent with
+        # sent with a pass: admission control counts it as the room's people's (the site's
+        # gate checks the pass before the page, so a holder's tool page counts too)
+        holder = client.claims is not None and client.claims.kind is Kind.PASS
         if room is not None:
             claims = client.claims
             if claims is not None and claims.kind is Kind.PASS:
                 if room.still_valid(claims):
-                    holder = room
                     room.note_active(claims)
                     renewed = room.renewal(claims)
                     if renewed is not None:
                         client.claims = room.check_pass(renewed, client.vid) or claims
                 else:
                     client.claims = claims = None
+                    holder = False
             if claims is None or claims.kind is Kind.TICKET:
                 if claims is not None:
                     view = room.poll(claims)  # the hot path: a waiting visitor polling
@@ -295,21 +281,20 @@ class Site:
                     if isinstance(outcome, Admitted):
                         client.claims = outcome.claims
                         ends_wait = claims is not None
-                        holder = room
+                        holder = True
                     else:
                         if outcome.token is not None:
                             client.claims = room.check_pass(outcome.token, client.vid)
                         client.reply(seq, WAITING, outcome.view)
                         return
-        reply = client.reply if holder is None else _watched(holder, client.reply)
         limiter = instance.limiter
         if limiter is None:
-            self._serve(instance, reply, page, seq, None, holder)
+            self._serve(instance, client, page, seq, None)
             return
         if ends_wait:
             # as the site does (admission/middleware.py): the request that ends a wait is
             # admitted over the limit, never queued or shed; the inlet paced it already
-            self._serve(instance, reply, page, seq, limiter.admit_committed(), holder)
+            self._admitted(limiter, instance, client, page, seq, limiter.admit_committed(), holder)
             return
         if page.stateless:
             # ranked with the people inside (the classifier's reads): below them, the open
@@ -323,58 +308,51 @@ class Site:
             priority = Priority.SHEDDABLE
 
         decided = limiter.decide(priority)
-        if isinstance(decided, Permit):  # the common case, first
-            self._serve(instance, reply, page, seq, decided, holder)
-        elif decided is None:  # queued in the limiter: resumed on the virtual clock
+        if decided is None:  # queued in the limiter: resumed on the virtual clock
 
             def admitted(outcome: Permit | object | None, error: BaseException | None) -> None:
-                self._admitted(instance, reply, page, seq, outcome, holder)
+                self._admitted(limiter, instance, client, page, seq, outcome, holder)
 
             spawn(limiter.wait(priority), admitted)
         else:
-            self._admitted(instance, reply, page, seq, decided, holder)
+            self._admitted(limiter, instance, client, page, seq, decided, holder)
 
     def _admitted(
         self,
+        limiter: Limiter,
         instance: Instance,
-        reply: Reply,
+        client: Client,
         page: Page,
         seq: int,
         outcome: Permit | object | None,
-        holder: WaitingRoom | None,
+        holder: bool,
     ) -> None:
+        """What admission control answered, counted for the room as the site's middleware
+        counts it (``holder``: the request carries a pass)."""
         if isinstance(outcome, Permit):
-            self._serve(instance, reply, page, seq, outcome, holder)
+            if holder:
+                outcome.count_as_holder()
+            self._serve(instance, client, page, seq, outcome)
         else:
-            reply(seq, SHED, None)
+            if holder:
+                limiter.holder_shed()
+            client.reply(seq, SHED, None)
 
     def _serve(
-        self,
-        instance: Instance,
-        reply: Reply,
-        page: Page,
-        seq: int,
-        permit: Permit | None,
-        holder: WaitingRoom | None,
+        self, instance: Instance, client: Client, page: Page, seq: int, permit: Permit | None
     ) -> None:
-        """Serve ``page``; ``holder``: the room whose pass the request carries, which counts
-        it in flight while it is served, as the site's ``HolderLoad`` does."""
         station = instance.station
         if station.full:
             station.refused += 1
             if permit is not None:
                 permit.release(sample=False)  # refused by the kernel: no latency to learn from
-            reply(seq, ERROR, "refused")
+            client.reply(seq, ERROR, "refused")
             return
-        if holder is not None:
-            holder.holder_request(1)
 
         def finish(ok: bool) -> None:
             if permit is not None:
                 permit.release(dropped=not ok)
-            if holder is not None:
-                holder.holder_request(-1)
-            reply(seq, OK if ok else ERROR, None if ok else "reset")
+            client.reply(seq, OK if ok else ERROR, None if ok else "reset")
 
         def computed(ok: bool) -> None:
             if ok and page.database:

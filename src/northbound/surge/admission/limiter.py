@@ -103,9 +103,10 @@ class Limiter:
     """Priority-aware concurrency limiter over an adaptive ``Limit``.
 
     Implements :class:`northbound.surge.capacity.CapacitySignal` (``limit``, ``in_flight``,
-    ``busy_seconds``, ``shed_total``, ``saturated``) for the waiting room. ``saturated`` stays
-    true for ``saturation_hold`` seconds after the last queued or shed request so the signal
-    does not flicker on every gap between bursts.
+    ``busy_seconds``, ``shed_total``, ``saturated``, and the same for the requests of people
+    the waiting room let in, ``holders_*``) for the waiting room. ``saturated`` stays true for
+    ``saturation_hold`` seconds after the last queued or shed request so the signal does not
+    flicker on every gap between bursts.
     """
 
     def __init__(
@@ -159,6 +160,10 @@ class Limiter:
         self._busy_seconds = 0.0
         self._busy_at = clock()
         self._shed_total = 0
+        # the same, for the requests of people the waiting room let in (Permit.count_as_holder)
+        self._holders_in_flight = 0
+        self._holders_busy_seconds = 0.0
+        self._holders_shed_total = 0
         self._queues: dict[Priority, deque[_Waiter]] = {p: deque() for p in Priority}
         # the queues a request of each priority may not overtake (its own and those above),
         # listed once: iterating the Priority enum on every admission costs more than the rest
@@ -194,9 +199,29 @@ class Limiter:
     def shed_total(self) -> int:
         return self._shed_total
 
+    @property
+    def holders_in_flight(self) -> int:
+        return self._holders_in_flight
+
+    @property
+    def holders_busy_seconds(self) -> float:
+        self._account_busy()
+        return self._holders_busy_seconds
+
+    @property
+    def holders_shed_total(self) -> int:
+        return self._holders_shed_total
+
+    def holder_shed(self) -> None:
+        """A request of someone the waiting room let in was shed (the caller knows whose
+        request it was; the limiter sheds by priority only)."""
+        self._holders_shed_total += 1
+
     def _account_busy(self) -> float:
         now = self._clock()
-        self._busy_seconds += self._in_flight * max(0.0, now - self._busy_at)
+        elapsed = max(0.0, now - self._busy_at)
+        self._busy_seconds += self._in_flight * elapsed
+        self._holders_busy_seconds += self._holders_in_flight * elapsed
         self._busy_at = now
         return now
 
@@ -269,10 +294,12 @@ class Limiter:
             return self._shed(priority, ShedReason.QUEUE_FULL)
         return None
 
-    def _occupy(self, slots: int) -> float:
-        """Take (or, negative, give back) slots, keeping the busy integral exact; the time."""
+    def _occupy(self, slots: int, holder: bool = False) -> float:
+        """Take (or, negative, give back) slots, keeping the busy integrals exact; the time."""
         now = self._account_busy()
         self._in_flight += slots
+        if holder:
+            self._holders_in_flight += slots
         if self._figures is not None:
             self._figures.changed(now)
         return now
@@ -283,10 +310,16 @@ class Limiter:
             self._figures.admitted(priority)
         return Permit(self, priority, now, self._in_flight)
 
-    def take_again(self) -> None:
+    def take_again(self, permit: Permit) -> None:
         """A slot for a permit that stepped aside, over the limit if need be (for
         :class:`~.permit.Permit`)."""
-        self._occupy(1)
+        self._occupy(1, permit.holder)
+
+    def holder_slot(self) -> None:
+        """A slot already held counts as a holder's from now on (for
+        :class:`~.permit.Permit`)."""
+        self._account_busy()
+        self._holders_in_flight += 1
 
     def now(self) -> float:
         return self._clock()
@@ -368,7 +401,7 @@ class Limiter:
 
     def give_back(self, permit: Permit, *, dropped: bool, sample: bool) -> None:
         """A permit's slot, back (:class:`~.permit.Permit` calls this; nobody else should)."""
-        now = self._occupy(-1)
+        now = self._occupy(-1, permit.holder)
         if sample:
             self._limit.on_sample(
                 Sample(permit.start, now - permit.start, permit.in_flight, dropped)

@@ -19,6 +19,7 @@ from northbound.surge.admission.metrics import admission_metrics
 from northbound.surge.admission.permit import Permit
 from northbound.surge.capacity import ADMITTED_SCOPE_KEY
 from northbound.surge.shed_page import CannedResponse
+from northbound.surge.types import PASS_SCOPE_KEY
 
 PRIORITY_SCOPE_KEY = "surge.priority"
 
@@ -88,9 +89,14 @@ class AdmissionControlMiddleware:
             if scope.get(ADMITTED_SCOPE_KEY)
             else await self.limiter.acquire(priority)
         )
+        holder = scope.get(PASS_SCOPE_KEY) is not None  # let in by the waiting room
         if not isinstance(outcome, Permit):
+            if holder:
+                self.limiter.holder_shed()
             await self.shed_response.send(scope, send)
             return
+        if holder:
+            outcome.count_as_holder()
         scope[PRIORITY_SCOPE_KEY] = priority
         current = CURRENT_PERMIT.set(outcome)
         try:

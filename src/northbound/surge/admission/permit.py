@@ -19,7 +19,9 @@ class Issuer(Protocol):
 
     def give_back(self, permit: Permit, *, dropped: bool, sample: bool) -> None: ...
 
-    def take_again(self) -> None: ...
+    def take_again(self, permit: Permit) -> None: ...
+
+    def holder_slot(self) -> None: ...
 
 
 class ShedReason(StrEnum):
@@ -33,7 +35,9 @@ class ShedReason(StrEnum):
 class Permit:
     """The right to run one request. Release it exactly once, when the response is done."""
 
-    __slots__ = ("_aside_since", "_limiter", "_released", "in_flight", "priority", "start")
+    __slots__ = (
+        "_aside_since", "_limiter", "_released", "holder", "in_flight", "priority", "start",
+    )  # fmt: skip
 
     def __init__(self, limiter: Issuer, priority: Priority, start: float, in_flight: int) -> None:
         self._limiter = limiter
@@ -42,6 +46,16 @@ class Permit:
         self.in_flight = in_flight
         self._released = False
         self._aside_since: float | None = None
+        self.holder = False  # the request of someone the waiting room let in
+
+    def count_as_holder(self) -> None:
+        """Count this request among those of the people the waiting room let in, whose load
+        the room reads apart from everyone else's (``holders_busy_seconds``)."""
+        if self.holder:
+            return
+        self.holder = True
+        if not self._released and self._aside_since is None:  # holding a slot now
+            self._limiter.holder_slot()
 
     def step_aside(self) -> None:
         """Give the slot back for a while, keeping the permit: the request is about to wait on
@@ -62,7 +76,7 @@ class Permit:
         self._aside_since = None
         if self._released:
             return
-        self._limiter.take_again()
+        self._limiter.take_again(self)
 
     def release(self, *, dropped: bool = False, sample: bool = True) -> None:
         """Give the slot back. ``sample=False`` keeps this request out of the limit's evidence

@@ -5,8 +5,6 @@ Wiring (see the module docs for details)::
     room = WaitingRoom.from_settings(settings.waiting_room, site_secret=..., redis_url=...,
                                      capacity=admission_controller,
                                      metric_namespace="example")  # example_room_* figures
-    app = HolderLoad(routes, room=room)  # behind admission control: the line's own load
-    app = AdmissionControlMiddleware(app, limiter=admission_controller, ...)
     app = WaitingRoomMiddleware(app, room=room, exempt_prefixes=["/static/", "/healthz", ...],
                                 site_name="Example", cookie_prefix="ex_")
     # lifespan: await room.start() ... await room.stop()
@@ -15,7 +13,6 @@ Wiring (see the module docs for details)::
 
 from .admin import Authorize, any_of, bearer_authorizer, build_admin_app
 from .config import WaitingRoomSettings
-from .holders import HolderLoad
 from .memory_store import InProcessStore
 from .middleware import SCOPE_KEY, WaitingRoomMiddleware
 from .room import Admitted, Waiting, WaitingRoom, WaitView
@@ -28,7 +25,6 @@ __all__ = [
     "Authorize",
     "Claims",
     "Controls",
-    "HolderLoad",
     "InProcessStore",
     "KeyRing",
     "Kind",

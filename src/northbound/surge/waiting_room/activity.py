@@ -17,12 +17,6 @@ reads them out:
 
   (a person let in finds out at their next poll, at most a refresh later, jittered, and the
   room sees the claim on the tick after).
-* holders' load: the pass holders' requests in flight, integrated over time like admission
-  control's ``busy_seconds``, so the tick can take their *mean* concurrency. Admission control
-  counts every request; since the room leaves the stateless pages open, much of that load is
-  not the room's (see :mod:`.inlet`, "The line's share"). Counted where admission control
-  counts its own (:class:`~.holders.HolderLoad`). And how many of their requests were turned
-  away (answered 503): the site full *for them*.
 """
 
 from __future__ import annotations
@@ -48,12 +42,14 @@ class Activity:
         self._active_rotated_at = now
         self._admitted_recently: deque[tuple[float, int]] = deque()
         self._claimed_recently: deque[float] = deque()
-        self._holders_in_flight = 0
-        self._holders_busy = 0.0  # request-seconds of pass holders' requests since start
-        self._holders_at = now
-        self.holders_refused = 0  # pass holders' requests answered 503, since start
 
     # epochs --------------------------------------------------------------------------------
+
+    @property
+    def ghost_seconds(self) -> float:
+        """How long, on average, a place whose holder left still counts live: it is gone once
+        unseen for the last ``LIVENESS_EPOCHS`` epochs, 1x-1.5x the grace after the last poll."""
+        return (LIVENESS_EPOCHS - 0.5) * self.epoch_seconds
 
     def epoch(self, now: float) -> int:
         return int(now // self.epoch_seconds)
@@ -73,27 +69,12 @@ class Activity:
         """The pass holder let in at ``position`` sent a request."""
         self._active_now.add(position)
 
-    def holder_request(self, change: int, now: float) -> None:
-        """A pass holder's request began (``change`` 1) or ended (-1) being served."""
-        self.holders_busy_seconds(now)
-        self._holders_in_flight += change
-
     def claimed(self, position: int, now: float) -> None:
         """Someone let in came back for their pass: active from now on, no longer pending."""
         self._active_now.add(position)
         self._claimed_recently.append(now)
 
     # what the tick reads out -------------------------------------------------------------
-
-    @property
-    def holders_in_flight(self) -> int:
-        return self._holders_in_flight
-
-    def holders_busy_seconds(self, now: float) -> float:
-        """Pass holders' requests in flight, integrated over time up to ``now``."""
-        self._holders_busy += self._holders_in_flight * max(0.0, now - self._holders_at)
-        self._holders_at = now
-        return self._holders_busy
 
     def take_touches(self) -> set[int]:
         batch, self.touches = self.touches, set()

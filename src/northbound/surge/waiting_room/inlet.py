@@ -37,9 +37,9 @@ its aim. Slow on purpose: the loop's delay is a visit, tens of seconds, and a ra
 doubled each second went from 12 to 93 people a second in five, then spent forty seconds
 paying for it (in the simulator).
 
-Why the rate never grows while the people it let in are being refused (one of their requests
-answered 503 since the previous tick), and is not cut either unless the load is past the aim:
-those refusals are the site saying it has no room for more of them. A request *queued* for
+Why the rate never grows while the people it let in are being refused (admission control shed
+one of their requests since the previous tick), and is not cut either unless the load is past
+the aim: those refusals are the site saying it has no room for more of them. A request *queued* for
 a moment is not: a Poisson crowd at 60 % of the limit queues a request for a few
 milliseconds several times a second, and a CPU-bound server at capacity always has a few
 waiting (that queue is what keeps it busy).
@@ -78,8 +78,9 @@ The line's share. The room queues only the site's stateful part: the pages worke
 the request alone (tools, search) are open to everyone, in front of the line, and admission
 control ranks them with the pass holders. So the load the inlet reads is partly the room's
 own people and partly people it never sees, and the two are told apart: ``holders_busy`` is
-the pass holders' share of ``busy`` (their requests' mean concurrency, counted where admission
-control counts, :class:`~.holders.HolderLoad`), and the rest, ``open = busy - holders_busy``,
+the pass holders' share of ``busy`` (their requests' mean concurrency, counted by admission
+control by permit, ``CapacitySignal.holders_busy_seconds``, so a sign-in that steps aside
+for its password hash counts for neither), and the rest, ``open = busy - holders_busy``,
 is everyone else's: the open pages', and requests sent without a pass. Everything above is
 then written for the line alone::
 
@@ -92,9 +93,10 @@ and ``per_holder`` is learned from ``holders_busy / active``. Why three things c
 
 - ``per_holder``: with one ``busy`` for both, a holder "caused" the open pages' concurrency
   too, and each person let in looked costlier than they were.
-- The refusals that hold the rate are the line's own people's (``line_refused``: a 503 to a
-  pass holder), not anyone's. While the open pages ask for more than the site has, someone
-  is turned away on most ticks, and the rate could never grow again, whatever the line had.
+- The refusals that hold the rate are the line's own people's (``line_refused``: admission
+  control shed a pass holder's request), not anyone's. While the open pages ask for more
+  than the site has, someone is turned away on most ticks, and the rate could never grow
+  again, whatever the line had.
 - The inlet aims the line at up to ``line_share`` of the limit whatever the open pages take,
   and at whatever they leave beyond that. Without it, open pages that filled the limit would
   leave the line nothing (the stop reads the limit as full): people who came to apply would
@@ -108,7 +110,7 @@ pages, the waiting page's polls), its limit sat at 8-12, and the holders already
 of it busy (6.4 of 7.4 requests in flight on average): the tools did not starve the line
 there, the share never bound. Counting the line apart let in 1,563 people against 1,203-1,372
 in three runs before, 701 receipts against 594-634, 672 applicants through against 555-596
-(single runs on a noisy machine: a tenth either way is noise). The first count, taken in the
+(single runs on a noisy machine: a tenth either way is noise). A first count, taken in the
 gate, did no better than none: in front of admission control it counted the holders'
 requests while they queued there and waited for the loop, and on one tick in six read more
 holders in flight than admission control had requests in all (16 against 10), the line
@@ -131,7 +133,7 @@ class InletInputs:
     limit: int
     busy: float  # mean requests in flight since the previous tick
     holders_busy: float  # ... of them, pass holders' requests (the rest: the open pages')
-    line_refused: bool  # one of the line's people was answered 503 since the previous tick
+    line_refused: bool  # admission control shed one of the line's people since the last tick
     active: int
     pending: int
     waiting: int  # people in line, places not yet served
@@ -180,9 +182,7 @@ class InletPolicy:
         """Move the rate towards the load aimed at (see the module docstring)."""
         elapsed = inputs.elapsed_seconds
         aim = self.target_utilisation * inputs.limit
-        left = aim - max(0.0, inputs.busy - inputs.holders_busy)  # what the open pages leave
-        share = self.line_share * aim
-        aim_line = max(left, share)
+        aim_line = self._for_the_line(aim, inputs.busy - inputs.holders_busy)
         expected = inputs.holders_busy + self.per_holder * inputs.pending
         # nobody inside yet: grow only into room there is (none with line_share 0 on a full site)
         idle = self._MAX_UP if aim_line > 0 else 1.0
@@ -194,6 +194,11 @@ class InletPolicy:
         if rate > self.rate:  # growing: not past what the line could use
             rate = min(rate, max(self.rate, 2.0 * inputs.waiting / elapsed))
         self.rate = min(max(rate, self.MIN_RATE), self.max_admit_per_tick / elapsed)
+
+    def _for_the_line(self, whole: float, others: float) -> float:
+        """The part of ``whole`` the line may fill while everyone else keeps ``others``
+        busy: what they leave, and at least its share (see the module docstring)."""
+        return max(whole - max(0.0, others), self.line_share * whole)
 
     def _smoothed_load(self, busy: float, holders_busy: float, elapsed: float) -> float:
         """``busy`` through an exponential mean of time constant ``LOAD_SECONDS`` (and
@@ -234,8 +239,7 @@ class InletPolicy:
         # for a few seconds, not for one tick's burst. The rate is kept (at least MIN_RATE),
         # so the line moves again as soon as it is not.
         load = self._smoothed_load(inputs.busy, inputs.holders_busy, inputs.elapsed_seconds)
-        limit_line = max(inputs.limit - max(0.0, load - self._line_load),
-                         self.line_share * inputs.limit)  # fmt: skip
+        limit_line = self._for_the_line(inputs.limit, load - self._line_load)
         held = self._line_load + self.per_holder * inputs.pending
         room_for = math.floor((limit_line - held) / self.per_holder)
         if room_for <= 0:

@@ -227,26 +227,10 @@ class WaitingRoomMiddleware:
     async def _with_pass(self, scope: Scope, receive: Receive, send: Send, claims: Claims) -> None:
         scope[SCOPE_KEY] = claims
         self.room.note_active(claims)
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)  # a socket held open is not load a second
-            return
         renewed = self.room.renewal(claims)
-        if renewed is not None:
+        if renewed is not None and scope["type"] == "http":
             send = self._with_headers(send, [self._pass_cookie(renewed, Kind.PASS)])
-        await self._serve_holder(scope, receive, send)
-
-    async def _serve_holder(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The app, for a pass holder, watched for a 503: the site turning one of the
-        room's own people away (see :mod:`.inlet`). Their load is counted further in, behind
-        admission control (:class:`~.holders.HolderLoad`)."""
-        room = self.room
-
-        async def watched(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 503:
-                room.holder_refused()
-            await send(message)
-
-        await self.app(scope, receive, watched)
+        await self.app(scope, receive, send)
 
     def _poll_page(self, view: WaitView, path: str, query: bytes, accept_language: bytes) -> bytes:
         """The waiting page for a poll: what depends on the address alone is looked up once."""
@@ -288,7 +272,7 @@ class WaitingRoomMiddleware:
             if ticket is not None:  # they waited in line for this: see ADMITTED_SCOPE_KEY
                 scope[ADMITTED_SCOPE_KEY] = True
             headers.append(self._pass_cookie(outcome.token, Kind.PASS))
-            await self._serve_holder(scope, receive, self._with_headers(send, headers))
+            await self.app(scope, receive, self._with_headers(send, headers))
             return
         if outcome.token is not None:
             headers.append(self._pass_cookie(outcome.token, Kind.TICKET))

@@ -47,9 +47,9 @@ class _IdleCapacity:
     """Stand-in when no admission controller is wired: never saturated, fixed limit."""
 
     limit = 100
-    in_flight = 0
-    busy_seconds = 0.0
-    shed_total = 0
+    in_flight = holders_in_flight = 0
+    busy_seconds = holders_busy_seconds = 0.0
+    shed_total = holders_shed_total = 0
     saturated = False
 
 
@@ -73,11 +73,12 @@ class WaitingRoom:
         self.store = store
         self.capacity: CapacitySignal = capacity if capacity is not None else _IdleCapacity()
         self.clock = clock
+        self.activity = Activity(settings, clock())
+        self.epoch_seconds = self.activity.epoch_seconds
         self.estimator = OutflowEstimator(
             settings.eta_window_seconds,
             settings.eta_rate_window_seconds,
-            # a place unseen for 1x-1.5x the grace is gone (activity.LIVENESS_EPOCHS)
-            ghost_seconds=1.25 * settings.abandon_grace_seconds,
+            ghost_seconds=self.activity.ghost_seconds,
         )
         self.inlet = InletPolicy(
             target_utilisation=settings.target_utilisation,
@@ -86,8 +87,6 @@ class WaitingRoom:
             gain=settings.inlet_gain,
             line_share=settings.line_share,
         )
-        self.activity = Activity(settings, clock())
-        self.epoch_seconds = self.activity.epoch_seconds
         self._tick = Tick(
             settings, store, self.capacity, self.activity, self.estimator, self.inlet, clock,
             metrics,
@@ -218,16 +217,6 @@ class WaitingRoom:
 
     def note_active(self, claims: Claims) -> None:
         self.activity.seen_active(claims.position)
-
-    def holder_request(self, change: int) -> None:
-        """A pass holder's request began (1) or ended (-1) being served: the load the
-        room's own people bring, apart from the rest of the site's (see :mod:`.inlet` and
-        :class:`~.holders.HolderLoad`)."""
-        self.activity.holder_request(change, self.clock())
-
-    def holder_refused(self) -> None:
-        """A pass holder's request was answered 503: the site had no room for them."""
-        self.activity.holders_refused += 1
 
     # the line ----------------------------------------------------------------------------
 

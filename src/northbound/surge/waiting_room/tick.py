@@ -84,9 +84,9 @@ class Tick:
         self._release_from = 0
         self._release_at = -math.inf
         self._busy = 0.0  # mean requests in flight over the last tick
-        self._holders_busy_seen = activity.holders_busy_seconds(clock())
-        self._holders_busy = 0.0  # ... of them, pass holders' requests
-        self._holders_refused_seen = activity.holders_refused
+        self._holders_busy_seen = capacity.holders_busy_seconds
+        self._holders_busy = 0.0  # ... of them, the requests of people the room let in
+        self._holders_shed_seen = capacity.holders_shed_total
         self._drained_since: float | None = None
         self._tail_before = 0  # the line's tail as the previous tick read it (see _auto_switch)
 
@@ -138,21 +138,21 @@ class Tick:
     async def __call__(self) -> None:
         now = self.clock()
         elapsed = max(0.0, now - self._last_tick) if self._last_tick is not None else 0.0
-        self._measure_busy(now, elapsed)
+        self._measure_busy(elapsed)
         epochs = self.activity.epochs(now)
         await self.flush_touches(epochs[0])
         state = await self.store.state(epochs=epochs)
         if state.opens_at is not None and state.prequeue_key is None and now >= state.opens_at:
             await self.store.open_prequeue(secrets.token_bytes(16), now)
             state = await self.store.state(epochs=epochs)
-        refusing = self._turned_away()
+        refusing, line_refused = self._turned_away()
         tail = state.tail
         state = await self._auto_switch(state, now, epochs, refusing)
         self._tail_before = tail
         self.activity.rotate(now)
         released = self.released(now)
         if is_on(state) and not in_prequeue(state):
-            state = await self._run_inlet(state, now, elapsed, epochs)
+            state = await self._run_inlet(state, now, elapsed, epochs, line_refused)
             # what this tick (and the other instances since) let in, over the next period
             self._release_from, self._release_at = min(released, state.serving), now
         else:
@@ -204,34 +204,27 @@ class Tick:
                 activity.give_back(batch)
                 raise
 
-    def _measure_busy(self, now: float, elapsed: float) -> None:
+    def _measure_busy(self, elapsed: float) -> None:
         """Mean requests in flight over the ``elapsed`` seconds since the previous tick, all
-        of them and the pass holders' (the instant counts when the clock has not moved, as in
-        a test that ticks twice at one time).
-
-        The holders' never more than all: their requests are among those admission control
-        counts, but a request that steps aside from it (waiting for a password hash) gives its
-        slot back there and is still counted here (:class:`~.holders.HolderLoad` cannot see
-        the step). Sign-ins are holders' requests, so without the bound a burst of them could
-        read as the line filling more of the site than was in flight at all.
-        """
-        busy = self.capacity.busy_seconds
-        holders_busy = self.activity.holders_busy_seconds(now)
+        of them and those of the people the room let in (the instant counts when the clock
+        has not moved, as in a test that ticks twice at one time)."""
+        capacity = self.capacity
+        busy, holders_busy = capacity.busy_seconds, capacity.holders_busy_seconds
         if elapsed > 0:
             self._busy = max(0.0, busy - self._busy_seen) / elapsed
             self._holders_busy = max(0.0, holders_busy - self._holders_busy_seen) / elapsed
         else:
-            self._busy = float(self.capacity.in_flight)
-            self._holders_busy = float(self.activity.holders_in_flight)
-        self._holders_busy = min(self._holders_busy, self._busy)
-        self._busy_seen = busy
-        self._holders_busy_seen = holders_busy
+            self._busy = float(capacity.in_flight)
+            self._holders_busy = float(capacity.holders_in_flight)
+        self._busy_seen, self._holders_busy_seen = busy, holders_busy
 
-    def _turned_away(self) -> bool:
-        """Whether admission control refused anyone since the previous tick."""
-        shed = self.capacity.shed_total
-        refused = shed > self._shed_seen
-        self._shed_seen = shed
+    def _turned_away(self) -> tuple[bool, bool]:
+        """Whether admission control refused anyone since the previous tick, and whether it
+        refused any of the people the room let in."""
+        capacity = self.capacity
+        shed, holders_shed = capacity.shed_total, capacity.holders_shed_total
+        refused = (shed > self._shed_seen, holders_shed > self._holders_shed_seen)
+        self._shed_seen, self._holders_shed_seen = shed, holders_shed
         return refused
 
     async def _auto_switch(
@@ -299,18 +292,16 @@ class Tick:
         return state
 
     async def _run_inlet(
-        self, state: RoomState, now: float, elapsed: float, epochs: list[int]
+        self, state: RoomState, now: float, elapsed: float, epochs: list[int], line_refused: bool
     ) -> RoomState:
         capacity = self.capacity
         activity = self.activity
-        refused = activity.holders_refused > self._holders_refused_seen
-        self._holders_refused_seen = activity.holders_refused
         count = self.inlet.decide(
             InletInputs(
                 limit=capacity.limit,
                 busy=self._busy,
                 holders_busy=self._holders_busy,
-                line_refused=refused,
+                line_refused=line_refused,
                 active=activity.active_holders,
                 pending=activity.pending(now),
                 waiting=max(0, state.tail - state.serving),
