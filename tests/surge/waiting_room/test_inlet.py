@@ -25,10 +25,11 @@ def _inputs(**changes: object) -> InletInputs:
     return InletInputs(**values)  # type: ignore[arg-type]
 
 
-def _policy(gain: float = 0.3) -> InletPolicy:
+def _policy(gain: float = 0.3, line_share: float = 0.5) -> InletPolicy:
     return InletPolicy(
-        target_utilisation=0.8, requests_per_session=0.05, max_admit_per_tick=500, gain=gain
-    )
+        target_utilisation=0.8, requests_per_session=0.05, max_admit_per_tick=500, gain=gain,
+        line_share=line_share,
+    )  # fmt: skip
 
 
 @dataclass
@@ -205,8 +206,7 @@ def test_open_pages_that_fill_the_site_leave_the_line_its_share() -> None:
     settled = sum(line_load[-60:]) / 60
     assert 0.8 * aim_line < settled < 1.2 * aim_line
     # with no share (the line gets only what is left), nobody: the open pages fill the site
-    starved = _policy()
-    starved.line_share = 0.0
+    starved = _policy(line_share=0.0)
     admitted = sum(starved.decide(_inputs(busy=20.0, holders_busy=0.5)) for _ in range(240))
     assert admitted == 0
 
@@ -214,8 +214,7 @@ def test_open_pages_that_fill_the_site_leave_the_line_its_share() -> None:
 def test_with_no_share_and_nobody_inside_the_rate_does_not_grow_into_a_full_site() -> None:
     """``line_share`` 0, nobody let in yet, the open pages past the aim: no room for the line,
     so its rate stays where it is (it grew by half a tick when nobody was inside)."""
-    policy = _policy()
-    policy.line_share = 0.0
+    policy = _policy(line_share=0.0)
     for _ in range(8):
         policy.decide(_inputs(busy=18.0, holders_busy=0.0))
     assert policy.rate == InletPolicy.MIN_RATE
