@@ -109,8 +109,9 @@ sitting): the site was full of work admission control does not count (readers' c
 pages, the waiting page's polls), its limit sat at 8-12, and the holders already kept most
 of it busy (6.4 of 7.4 requests in flight on average): the tools did not starve the line
 there, the share never bound. Counting the line apart let in 1,563 people against 1,203-1,372
-in three runs before, 701 receipts against 594-634, 672 applicants through against 555-596
-(single runs on a noisy machine: a tenth either way is noise). A first count, taken in the
+in three runs before, 701 receipts against 594-634; but the same code run again later let in
+1,210 (551 receipts), and the count taken by permit 1,073-1,261 (488-528) in that sitting: no
+gain for the line is shown beyond the noise of single runs. A first count, taken in the
 gate, did no better than none: in front of admission control it counted the holders'
 requests while they queued there and waited for the loop, and on one tick in six read more
 holders in flight than admission control had requests in all (16 against 10), the line
