@@ -37,7 +37,7 @@ the service is quiet, so a fall is never permanent. ``saturated`` (what the wait
 holds for only ``saturation_hold`` after the last queued or shed request. Nothing here counts
 people or passes: an empty server reads as an empty server on the next request, whatever
 happened before. The waiting room's inlet reads ``busy_seconds`` (in-flight integrated over
-time) rather than the instant count, for the same reason.
+time, :mod:`.occupancy`) rather than the instant count, for the same reason.
 
 A request that cannot start waits in a bounded queue (``max_queue`` across priorities). Waiters
 are served by priority; within a priority first-in first-out while the queue is healthy. The
@@ -70,6 +70,7 @@ from northbound.surge.admission.hidden_queue import HiddenQueue
 from northbound.surge.admission.limit import DEFAULT_CLOCK, Limit, Sample
 from northbound.surge.admission.loop_lag import LagSignal
 from northbound.surge.admission.metrics import AdmissionMetrics
+from northbound.surge.admission.occupancy import Occupancy
 from northbound.surge.admission.permit import Permit, ShedReason
 from northbound.surge.admission.priority import Priority
 from northbound.surge.types import Clock
@@ -153,17 +154,7 @@ class Limiter:
         self._arrivals = backlog_signal if count_arrivals else None
         self.saturation_hold = saturation_hold
         self._clock = clock
-        self._in_flight = 0
-        # The integral of in_flight over time, so a reader can take the *mean* concurrency
-        # between two readings: the count at one instant is mostly noise (0 or 1 between
-        # requests on a fast page, 20 a millisecond later).
-        self._busy_seconds = 0.0
-        self._busy_at = clock()
-        self._shed_total = 0
-        # the same, for the requests of people the waiting room let in (Permit.count_as_holder)
-        self._holders_in_flight = 0
-        self._holders_busy_seconds = 0.0
-        self._holders_shed_total = 0
+        self._inside = Occupancy(clock)
         self._queues: dict[Priority, deque[_Waiter]] = {p: deque() for p in Priority}
         # the queues a request of each priority may not overtake (its own and those above),
         # listed once: iterating the Priority enum on every admission costs more than the rest
@@ -176,7 +167,7 @@ class Limiter:
         # The figures are process-wide: None where several limiters share one process and
         # would overwrite one another's (the simulator's instances), or nobody reads them.
         self._figures = (
-            LimiterFigures(metrics, lambda: (self._in_flight, self._limit.limit))
+            LimiterFigures(metrics, lambda: (self._inside.in_flight, self._limit.limit))
             if metrics is not None
             else None
         )
@@ -188,42 +179,32 @@ class Limiter:
 
     @property
     def in_flight(self) -> int:
-        return self._in_flight
+        return self._inside.in_flight
 
     @property
     def busy_seconds(self) -> float:
-        self._account_busy()
-        return self._busy_seconds
+        return self._inside.busy_seconds
 
     @property
     def shed_total(self) -> int:
-        return self._shed_total
+        return self._inside.shed_total
 
     @property
     def holders_in_flight(self) -> int:
-        return self._holders_in_flight
+        return self._inside.holders_in_flight
 
     @property
     def holders_busy_seconds(self) -> float:
-        self._account_busy()
-        return self._holders_busy_seconds
+        return self._inside.holders_busy_seconds
 
     @property
     def holders_shed_total(self) -> int:
-        return self._holders_shed_total
+        return self._inside.holders_shed_total
 
     def holder_shed(self) -> None:
         """A request of someone the waiting room let in was shed (the caller knows whose
         request it was; the limiter sheds by priority only)."""
-        self._holders_shed_total += 1
-
-    def _account_busy(self) -> float:
-        now = self._clock()
-        elapsed = max(0.0, now - self._busy_at)
-        self._busy_seconds += self._in_flight * elapsed
-        self._holders_busy_seconds += self._holders_in_flight * elapsed
-        self._busy_at = now
-        return now
+        self._inside.holders_shed_total += 1
 
     @property
     def saturated(self) -> bool:
@@ -246,7 +227,7 @@ class Limiter:
         return self._waiting > 0 and now - self._last_empty > self.codel_interval
 
     def _can_start(self, priority: Priority) -> bool:
-        if self._in_flight >= self.allowance(priority):
+        if self._inside.in_flight >= self.allowance(priority):
             return False
         # Nobody may overtake a waiter of the same or a higher priority.
         return not self._waiting or not any(self._not_overtaken[priority])
@@ -295,11 +276,7 @@ class Limiter:
         return None
 
     def _occupy(self, slots: int, holder: bool = False) -> float:
-        """Take (or, negative, give back) slots, keeping the busy integrals exact; the time."""
-        now = self._account_busy()
-        self._in_flight += slots
-        if holder:
-            self._holders_in_flight += slots
+        now = self._inside.occupy(slots, holder)
         if self._figures is not None:
             self._figures.changed(now)
         return now
@@ -308,7 +285,7 @@ class Limiter:
         now = self._occupy(1)
         if self._figures is not None:
             self._figures.admitted(priority)
-        return Permit(self, priority, now, self._in_flight)
+        return Permit(self, priority, now, self._inside.in_flight)
 
     def take_again(self, permit: Permit) -> None:
         """A slot for a permit that stepped aside, over the limit if need be (for
@@ -318,15 +295,14 @@ class Limiter:
     def holder_slot(self) -> None:
         """A slot already held counts as a holder's from now on (for
         :class:`~.permit.Permit`)."""
-        self._account_busy()
-        self._holders_in_flight += 1
+        self._inside.count_as_holder()
 
     def now(self) -> float:
         return self._clock()
 
     def _shed(self, priority: Priority, reason: ShedReason) -> ShedReason:
         self._last_pressure = self._clock()
-        self._shed_total += 1
+        self._inside.shed_total += 1
         if self._figures is not None:
             self._figures.shed(priority, reason)
         return reason
@@ -416,7 +392,7 @@ class Limiter:
                 queue = self._queues[priority]
                 if not queue:
                     continue
-                if self._in_flight >= self.allowance(priority):
+                if self._inside.in_flight >= self.allowance(priority):
                     return  # shares fall with priority: nobody lower can start either
                 waiter = queue.pop() if standing else queue.popleft()
                 self._dequeued(waiter)
