@@ -174,6 +174,12 @@ async def test_room_on_queues_dynamic_pages_but_not_information(
     assert css is not None
     assert (await client.get(css.group(1))).status_code == 200
     assert (await client.get("/healthz")).status_code == 200
+    # the page offers the eligibility tools, which the room leaves open: the link leads there
+    tools = re.search(r'tools stay open too: <a href="([^"]+)"', waiting.text)
+    assert tools is not None
+    client.cookies.clear()
+    page = await client.get(tools.group(1))
+    assert page.status_code == 200 and 'http-equiv="refresh"' not in page.text
 
 
 @pytest.mark.parametrize(

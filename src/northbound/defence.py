@@ -200,6 +200,7 @@ class SurgeDefence:
                     twin=twin,
                     site_name=SITE_NAME,
                     cookie_prefix=COOKIE_PREFIX,
+                    tool_links=ELIGIBILITY_PATHS["index"],
                 )
             )
         layers.append(

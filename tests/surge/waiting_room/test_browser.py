@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from northbound.surge.language import Lang
 from northbound.surge.waiting_room import (
     Controls,
     KeyRing,
@@ -51,7 +52,9 @@ async def _nothing(scope: Any, receive: Any, send: Any) -> None:
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     line_room, pre_room = _room("main"), _room("pre")
-    line = WaitingRoomMiddleware(_nothing, room=line_room)
+    # the line's page offers the tools as the site's does; the pre-queue's page offers none
+    tools: dict[Lang, str] = {"en": "/en/eligibility/", "fr": "/fr/admissibilite/"}
+    line = WaitingRoomMiddleware(_nothing, room=line_room, tool_links=tools)
     pre = WaitingRoomMiddleware(_nothing, room=pre_room)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:

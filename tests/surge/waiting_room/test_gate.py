@@ -11,6 +11,7 @@ import pytest
 
 from northbound.lab.browser import estimate_from_text
 from northbound.surge.admission import AdmissionControlMiddleware, FixedLimit, Limiter, Priority
+from northbound.surge.language import Lang
 from northbound.surge.waiting_room import (
     SCOPE_KEY,
     Controls,
@@ -81,6 +82,31 @@ async def test_browser_waits_then_gets_in_with_a_pass(site: Any) -> None:
     assert admitted.text == "served pass=1"
     assert "nb_room_main=" in admitted.headers["set-cookie"]
     assert (await client.get("/anything")).text == "served pass=1"
+
+
+async def test_the_page_offers_the_tools_the_site_leaves_open() -> None:
+    """Someone in line to apply may check their eligibility meanwhile: the page says so, in
+    their language, when the site names its tools (and says nothing of tools otherwise)."""
+    clock = FakeClock()
+    room = make_room(InProcessStore(), clock)
+    await switch_on(room, paused=True)
+    tools: dict[Lang, str] = {"en": "/en/tools/", "fr": "/fr/outils/"}
+    with_tools = WaitingRoomMiddleware(EchoApp(), room=room, tool_links=tools)
+    without = WaitingRoomMiddleware(EchoApp(), room=room)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=with_tools), base_url="http://site"
+    ) as client:
+        english = (await client.get("/apply")).text
+        french = (await client.get("/fr/demande")).text  # the same visitor, polling in French
+    assert 'tools stay open too: <a href="/en/tools/">' in english
+    assert (
+        'outils d’admissibilité restent aussi accessibles\u00a0: <a href="/fr/outils/">' in french
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=without), base_url="http://site"
+    ) as client:
+        plain = (await client.get("/apply")).text
+    assert "Your place in line" in plain and "tools" not in plain
 
 
 async def test_json_clients_get_429_with_retry_after(site: Any) -> None:

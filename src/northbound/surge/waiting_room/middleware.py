@@ -28,7 +28,7 @@ import logging
 import re
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from urllib.parse import parse_qs, quote
 
@@ -74,6 +74,7 @@ class WaitingRoomMiddleware:
         site_name: str = "",
         cookie_prefix: str = "",
         twin: Callable[[str, Lang], str] | None = None,
+        tool_links: Mapping[Lang, str] | None = None,
     ) -> None:
         self.app = app
         self.room = room
@@ -108,6 +109,8 @@ class WaitingRoomMiddleware:
                 "fr": settings.site_name_fr or site_name,
             },
             info_links=settings.info_link,
+            # the site's tools the room leaves open (``exempt_prefixes``), offered in line
+            tool_links=tool_links,
         )
         # the few addresses visitors wait on repeat: work out their link and language once
         self._poll_target = lru_cache(maxsize=4096)(self._poll_target_uncached)

@@ -64,7 +64,7 @@ _PAGE = (
     "{other_name}</a></nav></header>"
     '<main id="main"><h1>{title}</h1>{updates}{rejoined}{standing}'
     "<h2>{meanwhile}</h2><ul><li>{info}"
-    '<a href="{info_href}">{info_link}</a>.</li>'
+    '<a href="{info_href}">{info_link}</a>.</li>{tools}'
     "<li>{turn}</li><li>{one_tab}</li></ul>"
     "</main><footer><p>{footer}</p></footer></body></html>"
 )
@@ -79,6 +79,7 @@ _SECTIONS = {
         "</p><p>{@eta}</p>"
     ),
     "pre_queue": "<p>{pre_when}{pre_fair}</p>",
+    "tools": '<li>{tools_open}<a href="{tools_href}">{tools_link}</a>.</li>',
 }
 _FIELD = re.compile(r"\{(@?)(\w+)\}")
 _SLOT = "\0{}\0"  # a per-request slot while the page is still text
@@ -156,13 +157,22 @@ class WaitingPage:
         eta_window_seconds: float,
         site_names: Mapping[str, str],
         info_links: Mapping[str, str],
+        tool_links: Mapping[Lang, str] | None = None,
     ) -> None:
+        """``info_links``: the information pages to offer people in line, by language;
+        ``tool_links``: the site's tools that stay open to them too (none: not offered)."""
         self.room_path = room_path
         self.grace_seconds = grace_seconds
         self.window_minutes = max(1, round(eta_window_seconds / 60))
         self._forms: dict[Form, _Form] = {
             (lang, refresh, in_line, rejoined): self._compile(
-                lang, site_names[lang], info_links[lang], refresh, in_line, rejoined
+                lang,
+                site_names[lang],
+                info_links[lang],
+                (tool_links or {}).get(lang, ""),
+                refresh,
+                in_line,
+                rejoined,
             )
             for lang in LANGUAGES
             for refresh in (True, False)
@@ -173,8 +183,8 @@ class WaitingPage:
         self._links = lru_cache(maxsize=4096)(self._links_uncached)
 
     def _compile(
-        self, lang: Lang, site: str, info_link: str, refresh: bool, in_line: bool,
-        rejoined: bool,
+        self, lang: Lang, site: str, info_link: str, tool_link: str, refresh: bool,
+        in_line: bool, rejoined: bool,
     ) -> _Form:  # fmt: skip
         """One kind of page in one language: :data:`_PAGE` with its words, compiled."""
         grace = format_duration(self.grace_seconds, lang)
@@ -217,6 +227,11 @@ class WaitingPage:
             "info": _(lang, "Information pages stay open: "),
             "info_href": html.escape(info_link),
             "info_link": _(lang, "read about programs, rules and how to apply"),
+            # the line is for the site's stateful part: someone waiting to apply can check
+            # their eligibility or score meanwhile, and should be told so
+            "tools_open": _(lang, "The eligibility tools stay open too: "),
+            "tools_href": html.escape(tool_link),
+            "tools_link": _(lang, "check what you may apply for and work out your score"),
             "turn": _(lang, "When your turn comes, this page takes you to the page you asked for."),
             "one_tab": _(
                 lang,
@@ -236,6 +251,7 @@ class WaitingPage:
             "updates": sections["updates_on" if refresh else "updates_off"],
             "rejoined": sections["rejoined"] if rejoined else "",
             "standing": sections["in_line" if in_line else "pre_queue"],
+            "tools": sections["tools"] if tool_link else "",
         }
         return _Form.compile(_fill(_PAGE, words))
 
