@@ -44,3 +44,11 @@ def test_a_clock_that_steps_back_adds_nothing() -> None:
     assert inside.busy_seconds == 0
     clock.advance(1)  # from the clock's last reading, not its highest
     assert inside.busy_seconds == pytest.approx(5)
+
+
+def test_a_holders_refusal_counts_among_all_and_apart() -> None:
+    inside = Occupancy(FakeClock())
+    inside.shed()
+    inside.shed()
+    inside.holder_shed()  # the second was a holder's
+    assert (inside.shed_total, inside.holders_shed_total) == (2, 1)

@@ -34,9 +34,9 @@ accept-queue wait is 0 once the kernel's queue is short, and its drain rate is r
 after an idle spell; and the limit (see :mod:`.gradient2`) moves on the *median* latency of
 a window, so a few slow requests do not shrink it, and relaxes back to its initial value while
 the service is quiet, so a fall is never permanent. ``saturated`` (what the waiting room reads)
-holds for only ``saturation_hold`` after the last queued or shed request. Nothing here counts
-people or passes: an empty server reads as an empty server on the next request, whatever
-happened before. The waiting room's inlet reads ``busy_seconds`` (in-flight integrated over
+holds for only ``saturation_hold`` after the last queued or shed request. Nothing here decides
+by people or passes (the holders' figures are kept for the waiting room, never read here): an
+empty server reads as an empty server on the next request, whatever happened before. The waiting room's inlet reads ``busy_seconds`` (in-flight integrated over
 time, :mod:`.occupancy`) rather than the instant count, for the same reason.
 
 A request that cannot start waits in a bounded queue (``max_queue`` across priorities). Waiters
@@ -204,7 +204,7 @@ class Limiter:
     def holder_shed(self) -> None:
         """A request of someone the waiting room let in was shed (the caller knows whose
         request it was; the limiter sheds by priority only)."""
-        self._inside.holders_shed_total += 1
+        self._inside.holder_shed()
 
     @property
     def saturated(self) -> bool:
@@ -276,6 +276,7 @@ class Limiter:
         return None
 
     def _occupy(self, slots: int, holder: bool = False) -> float:
+        """Take (or, negative, give back) slots, a holder's or not; the time (for the figures)."""
         now = self._inside.occupy(slots, holder)
         if self._figures is not None:
             self._figures.changed(now)
@@ -302,7 +303,7 @@ class Limiter:
 
     def _shed(self, priority: Priority, reason: ShedReason) -> ShedReason:
         self._last_pressure = self._clock()
-        self._inside.shed_total += 1
+        self._inside.shed()
         if self._figures is not None:
             self._figures.shed(priority, reason)
         return reason

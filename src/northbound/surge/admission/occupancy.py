@@ -18,6 +18,8 @@ from northbound.surge.types import Clock
 
 
 class Occupancy:
+    """The counts and integrals; the limiter changes them only through the methods below."""
+
     __slots__ = (
         "_at", "_busy", "_clock", "_holders_busy", "holders_in_flight", "holders_shed_total",
         "in_flight", "shed_total",
@@ -65,3 +67,12 @@ class Occupancy:
         """A slot already taken is a holder's from now on."""
         self.settle()
         self.holders_in_flight += 1
+
+    def shed(self) -> None:
+        """A request was refused."""
+        self.shed_total += 1
+
+    def holder_shed(self) -> None:
+        """The request just refused (counted by :meth:`shed`) was a holder's: the caller
+        knows whose it was, the limiter sheds by priority only."""
+        self.holders_shed_total += 1

@@ -1,7 +1,7 @@
 """What admission control answers a request: a permit to run, or the reason it is shed.
 
 The permit is kept apart from the :class:`~.limiter.Limiter` that issues it: it is all a
-request holds while it runs, and it needs only three things of its issuer (:class:`Issuer`).
+request holds while it runs, and it needs only four things of its issuer (:class:`Issuer`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Permit:
     """The right to run one request. Release it exactly once, when the response is done."""
 
     __slots__ = (
-        "_aside_since", "_limiter", "_released", "holder", "in_flight", "priority", "start",
+        "_aside_since", "_holder", "_limiter", "_released", "in_flight", "priority", "start",
     )  # fmt: skip
 
     def __init__(self, limiter: Issuer, priority: Priority, start: float, in_flight: int) -> None:
@@ -46,14 +46,20 @@ class Permit:
         self.in_flight = in_flight
         self._released = False
         self._aside_since: float | None = None
-        self.holder = False  # the request of someone the waiting room let in
+        self._holder = False
+
+    @property
+    def holder(self) -> bool:
+        """Whether this is the request of someone the waiting room let in (read only: the
+        issuer's count of them follows :meth:`count_as_holder`, the one way to set it)."""
+        return self._holder
 
     def count_as_holder(self) -> None:
         """Count this request among those of the people the waiting room let in, whose load
         the room reads apart from everyone else's (``holders_busy_seconds``)."""
-        if self.holder:
+        if self._holder:
             return
-        self.holder = True
+        self._holder = True
         if not self._released and self._aside_since is None:  # holding a slot now
             self._limiter.holder_slot()
 

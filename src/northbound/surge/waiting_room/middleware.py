@@ -230,9 +230,10 @@ class WaitingRoomMiddleware:
     async def _with_pass(self, scope: Scope, receive: Receive, send: Send, claims: Claims) -> None:
         scope[SCOPE_KEY] = claims
         self.room.note_active(claims)
-        renewed = self.room.renewal(claims)
-        if renewed is not None and scope["type"] == "http":
-            send = self._with_headers(send, [self._pass_cookie(renewed, Kind.PASS)])
+        if scope["type"] == "http":  # a websocket has no headers to carry a renewed pass
+            renewed = self.room.renewal(claims)
+            if renewed is not None:
+                send = self._with_headers(send, [self._pass_cookie(renewed, Kind.PASS)])
         await self.app(scope, receive, send)
 
     def _poll_page(self, view: WaitView, path: str, query: bytes, accept_language: bytes) -> bytes:
