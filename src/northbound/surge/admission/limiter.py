@@ -36,8 +36,9 @@ a window, so a few slow requests do not shrink it, and relaxes back to its initi
 the service is quiet, so a fall is never permanent. ``saturated`` (what the waiting room reads)
 holds for only ``saturation_hold`` after the last queued or shed request. Nothing here decides
 by people or passes (the holders' figures are kept for the waiting room, never read here): an
-empty server reads as an empty server on the next request, whatever happened before. The waiting room's inlet reads ``busy_seconds`` (in-flight integrated over
-time, :mod:`.occupancy`) rather than the instant count, for the same reason.
+empty server reads as an empty server on the next request, whatever happened before. The
+waiting room's inlet reads ``busy_seconds`` (in-flight integrated over time,
+:mod:`.occupancy`) rather than the instant count, for the same reason.
 
 A request that cannot start waits in a bounded queue (``max_queue`` across priorities). Waiters
 are served by priority; within a priority first-in first-out while the queue is healthy. The
