@@ -32,15 +32,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import binascii
 import json
 import os
 import random
 import re
 import secrets
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -55,12 +52,16 @@ from typing import Any
 
 import httpx
 
+from northbound.defence import COOKIE_PREFIX
 from northbound.lab.server import free_port, pin, wait_until_up
+from northbound.surge.waiting_room.middleware import pass_cookie_name
+from northbound.surge.waiting_room.tokens import claimed_position
 
 ROOT = Path(__file__).resolve().parent.parent
 NORTHBOUND = str(ROOT / ".venv" / "bin" / "northbound")
 HOST = "127.0.0.1"
 ADMIN_TOKEN = "bench-admin-token-" + secrets.token_hex(8)
+SECRET_KEY = secrets.token_urlsafe(32)  # the site's: its sessions are signed with it
 FORM_PATH = "/en/parents-grandparents/{id}/interest-to-sponsor"
 TOKEN = re.compile(r'name="(csrf_token|idempotency_key)" value="([^"]*)"')
 CONFIRMATION = re.compile(r'class="receipt-number">(PG-\d{3}-\d{3}-\d{4})<')
@@ -112,19 +113,7 @@ def answers(index: int) -> dict[str, str]:
     }
 
 
-PASS_COOKIE = "nb_room_main"
-PASS_RECORD = struct.Struct(">B8sQIIIIiI16s")  # surge/waiting_room/tokens.py's record
-
-
-def pass_position(token: str | None) -> int | None:
-    """The place in line written in the visitor's own pass (read, not verified: the bench
-    only wants to know where the room put this person)."""
-    try:
-        _, payload, _ = (token or "").strip('"').split(".")
-        fields = PASS_RECORD.unpack(base64.b64decode(payload))
-    except (ValueError, struct.error, binascii.Error):
-        return None
-    return int(fields[2]) if fields[0] == 2 else None
+PASS_COOKIE = pass_cookie_name(COOKIE_PREFIX, "main")
 
 
 # -- setting up ------------------------------------------------------------------------------
@@ -135,7 +124,7 @@ async def seed(database_url: str, count: int) -> tuple[list[tuple[int, str]], in
     from northbound.portal.accounts.config import AccountSettings
     from northbound.portal.accounts.models import AccountSession, User
     from northbound.portal.accounts.passwords import PasswordHashing
-    from northbound.portal.accounts.sessions import token_digest
+    from northbound.portal.accounts.sessions import new_token, token_digest
     from northbound.storage.database import Database
 
     cheap = AccountSettings(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
@@ -167,7 +156,7 @@ async def seed(database_url: str, count: int) -> tuple[list[tuple[int, str]], in
             )
             session.add_all([*users, staff])
             await session.flush()
-            pairs = [(u.id, secrets.token_urlsafe(32)) for u in users]
+            pairs = [(u.id, new_token(SECRET_KEY.encode())) for u in users]
             session.add_all(
                 [
                     AccountSession(
@@ -344,7 +333,7 @@ async def journey(
         answer = await ask(browser, sponsor, "form page", "GET", path, accept="application/json")
         if answer is not None and answer.status == 200:
             sponsor.got_in, html = time.time(), answer.text
-            sponsor.place = pass_position(browser.cookies.get(PASS_COOKIE)) or sponsor.place
+            sponsor.place = claimed_position(browser.cookies.get(PASS_COOKIE, "")) or sponsor.place
             break
         if (
             answer is not None
@@ -505,7 +494,7 @@ def main() -> None:
     env = {
         **os.environ,
         "NORTHBOUND_DATA_DIR": str(work / "data"),
-        "NORTHBOUND_SECRET_KEY": secrets.token_urlsafe(32),
+        "NORTHBOUND_SECRET_KEY": SECRET_KEY,
         "NORTHBOUND_LOG_LEVEL": "WARNING",
         "NORTHBOUND_CONTENT_POLL_SECONDS": "0",
         "NORTHBOUND_BASE_URL": base,
@@ -542,9 +531,10 @@ def main() -> None:
             seconds=int(args.early_seconds) + 6 + args.sponsors // 400
         )
         intake_id = asyncio.run(create_intake(database_url, opens_at))
-        room = json.loads(
-            command(env, "lottery", "schedule-room", "--intake", str(intake_id), "--url", base)
-        )
+        command(env, "lottery", "schedule-room", "--intake", str(intake_id), "--url", base)
+        room = httpx.get(
+            f"{base}/api/v1/admin/room/", headers={"authorization": f"Bearer {ADMIN_TOKEN}"}
+        ).json()  # the command prints the status for people: the room's own JSON, read back
         print(
             f"intake {intake_id} opens at {opens_at:%H:%M:%S} UTC; room scheduled: "
             f"opensAt={room['opensAt']}, on={room['on']}"
@@ -653,7 +643,11 @@ def main() -> None:
         # the rest of the intake, with the commands staff would use
         print(command(env, "lottery", "close", "--intake", str(intake_id)))
         print(command(env, "lottery", "draw", "--intake", str(intake_id)))
-        print(command(env, "lottery", "invite", "--intake", str(intake_id), "--count", "600"))
+        # one round: half of the list, at most 600 (a round for more than the list is refused)
+        invited = max(1, min(600, len(stored) // 2))
+        print(
+            command(env, "lottery", "invite", "--intake", str(intake_id), "--count", str(invited))
+        )
         print(command(env, "lottery", "verify", "--intake", str(intake_id), "--url", base))
     finally:
         server.terminate()

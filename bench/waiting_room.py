@@ -83,7 +83,7 @@ def build_server_app(cookie_file: Path, polling_visitors: int = 1) -> Any:
             visitor = VISITOR if index == 0 else f"polling_{index:014d}"
             outcome = await room.visit(None, visitor)
             assert outcome.token is not None
-            cookies.append(f"nb_vid={visitor}; nb_room_main={outcome.token}")
+            cookies.append(f"{gate.visitor_cookie}={visitor}; {gate.pass_cookie}={outcome.token}")
         cookie = cookies[0]
         captured: list[bytes] = []
 

@@ -25,7 +25,7 @@ from northbound.surge.waiting_room import (
 )
 from northbound.surge.waiting_room.memory_store import InProcessStore
 from northbound.surge.waiting_room.paths import PathPolicy, normalise
-from northbound.surge.waiting_room.tokens import visitor_hash
+from northbound.surge.waiting_room.tokens import claimed_position, visitor_hash
 from tests.support.clock import FakeClock
 from tests.support.waiting_room import KEYS, make_room, switch_on
 
@@ -158,6 +158,16 @@ async def test_a_ticket_is_not_a_pass() -> None:
     assert claims is not None and claims.kind is Kind.TICKET
     outcome = await room.visit(claims, VISITOR)
     assert not hasattr(outcome, "claims")  # still waiting
+
+
+async def test_a_pass_tells_a_tool_its_place_without_being_verified() -> None:
+    """What a benchmark reads of its own people's passes: the place of a pass (quoted as
+    cookies may be), nothing for a ticket or for anything malformed."""
+    room, _ = await _room()
+    genuine = room.signer.sign(_pass(room, position=42))
+    assert claimed_position(genuine) == claimed_position(f'"{genuine}"') == 42
+    assert claimed_position(room.signer.sign(_pass(room, kind=Kind.TICKET, position=7))) is None
+    assert claimed_position("") is None and claimed_position("a.b.c") is None
 
 
 @settings(max_examples=300, deadline=None)

@@ -61,6 +61,11 @@ _UNAVAILABLE_HTML = (
 ).encode()
 
 
+def pass_cookie_name(cookie_prefix: str, room: str) -> str:
+    """The cookie that carries a visitor's ticket or pass for ``room``."""
+    return f"{cookie_prefix}room_{room}"
+
+
 class WaitingRoomMiddleware:
     def __init__(
         self,
@@ -97,7 +102,7 @@ class WaitingRoomMiddleware:
         # the site names its cookies (``cookie_prefix``, e.g. its brand): the gate only says
         # what each one holds, a visitor id and this room's pass or ticket
         self.visitor_cookie = f"{cookie_prefix}vid"
-        self.pass_cookie = f"{cookie_prefix}room_{settings.name}"
+        self.pass_cookie = pass_cookie_name(cookie_prefix, settings.name)
         secure = "; Secure" if settings.cookie_secure else ""
         self._cookie_tail = f"; Path=/; HttpOnly; SameSite=Lax{secure}"
         self.page = WaitingPage(

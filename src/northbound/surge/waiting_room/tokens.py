@@ -207,3 +207,15 @@ class PassSigner:
         # tuple.__new__ skips NamedTuple's keyword handling: this runs on every request
         claims: Claims = tuple.__new__(Claims, (kind_found, self.room, *fields[2:]))
         return claims
+
+
+def claimed_position(token: str) -> int | None:
+    """The place a pass says its holder was let in at, read *without* verifying it: for tools
+    that watch their own passes (a benchmark ordering the people it sent), never for a
+    decision. None for anything that is not a well-formed pass."""
+    try:
+        _, payload, _ = token.strip('"').split(".")
+        fields = _RECORD.unpack(a2b_base64(payload, strict_mode=True))
+    except (ValueError, struct.error, binascii.Error):
+        return None
+    return int(fields[2]) if fields[0] == Kind.PASS else None
