@@ -8,6 +8,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -86,6 +87,26 @@ def test_an_idle_server_grows_the_rate_on_every_tick() -> None:
         policy.decide(_inputs(busy=0.0))
         rates.append(policy.rate)
     assert all(later > earlier for earlier, later in itertools.pairwise(rates))
+
+
+def test_an_opening_starts_from_the_pace_that_fills_the_free_room() -> None:
+    """Before a scheduled opening nobody enters: the inlet starts from the pace that fills
+    the line's part of the aim over the time people let in take to come back."""
+    policy = _policy()
+    policy.expect_opening(20, 0.0, 1.0, 0.0, arrival_seconds=8.0)
+    assert policy.rate == pytest.approx(0.8 * 20 / 0.05 / 8.0)  # 40 a second on an idle site
+    # the tools fill half the aim: the line's share of it is left (8 of 16 requests)
+    busy = _policy()
+    for _ in range(30):
+        busy.expect_opening(20, 8.0, 1.0, 0.0, arrival_seconds=8.0)
+    assert busy.rate == pytest.approx(0.5 * 16 / 0.05 / 8.0, rel=0.01)
+    # the line's part already full: from the slowest pace
+    full = _policy()
+    for _ in range(30):
+        full.expect_opening(20, 16.0, 1.0, 16.0, arrival_seconds=8.0)
+    assert full.rate == InletPolicy.MIN_RATE
+    # and it is steered as usual from the opening on (an idle site: up to 13 % more a second)
+    assert 40 <= policy.decide(_inputs(busy=0.0)) <= 46
 
 
 def test_the_rate_does_not_grow_while_the_people_let_in_are_refused() -> None:

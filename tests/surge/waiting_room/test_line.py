@@ -235,6 +235,27 @@ async def test_prequeue_is_shuffled_once_then_fifo(store_factory: Any) -> None:
         assert isinstance(await visitor.poll(room), Admitted)
 
 
+async def test_a_scheduled_opening_lets_people_in_at_the_pace_the_site_has_room_for(
+    store_factory: Any,
+) -> None:
+    """The line of an opening used to start at one person a second, growing 13 % a second,
+    while the site sat idle (bench/lottery_opening.py: 14 of 3,000 let in in 8 s)."""
+    clock = FakeClock()
+    room = make_room(store_factory(), clock, abandon_grace_seconds=60)
+    await room.store.update_controls(Controls(opens_at=clock.now + 10, auto_active=True))
+    await room.tick()
+    crowd = [Visitor(f"p{i}") for i in range(400)]
+    for visitor in crowd:
+        await visitor.poll(room)
+    for _ in range(11):  # the crowd waits for the opening; the tick runs every second
+        clock.advance(1)
+        await room.tick()
+    for _ in range(3):
+        clock.advance(1)
+        await room.tick()
+    assert room.state.serving >= 60  # MIN_RATE would have let in about 4
+
+
 def _chi_square_limit(df: int, z: float = 3.719) -> float:
     """Upper quantile (p = 1e-4 for the default z) by the Wilson-Hilferty approximation."""
     return df * (1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df))) ** 3

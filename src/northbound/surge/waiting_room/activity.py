@@ -35,7 +35,7 @@ class Activity:
     def __init__(self, settings: WaitingRoomSettings, now: float) -> None:
         self.epoch_seconds = settings.abandon_grace_seconds / 2
         self._active_window = settings.active_window_seconds
-        self._pending_window = 3 * settings.min_refresh_seconds + 2 * settings.tick_seconds
+        self.pending_window = 3 * settings.min_refresh_seconds + 2 * settings.tick_seconds
         self.touches: set[int] = set()
         self._active_now: set[int] = set()
         self._active_before: set[int] = set()
@@ -91,10 +91,10 @@ class Activity:
     def claims_per_second(self, now: float) -> float:
         """Passes this instance handed out a second, lately (free flow included)."""
         self.pending(now)  # drops claims older than the window
-        return len(self._claimed_recently) / self._pending_window
+        return len(self._claimed_recently) / self.pending_window
 
     def pending(self, now: float) -> int:
-        window = self._pending_window
+        window = self.pending_window
         while self._admitted_recently and now - self._admitted_recently[0][0] > window:
             self._admitted_recently.popleft()
         while self._claimed_recently and now - self._claimed_recently[0] > window:

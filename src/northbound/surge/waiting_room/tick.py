@@ -155,6 +155,13 @@ class Tick:
             state = await self._run_inlet(state, now, elapsed, epochs, line_refused)
             # what this tick (and the other instances since) let in, over the next period
             self._release_from, self._release_at = min(released, state.serving), now
+        elif in_prequeue(state):
+            self._release_from = state.serving  # nobody is let in before the opening
+            # nobody enters meanwhile, so there is no pace to follow: see expect_opening
+            self.inlet.expect_opening(
+                self.capacity.limit, self._busy, elapsed, self._holders_busy,
+                arrival_seconds=self.activity.pending_window,
+            )  # fmt: skip
         else:
             self._release_from = state.serving  # free flow: nothing to spread
             # the pace people came in at while nobody waited is where the inlet starts when
