@@ -53,12 +53,12 @@ from typing import Any
 import httpx
 
 from northbound.defence import COOKIE_PREFIX
-from northbound.lab.server import free_port, pin, wait_until_up
+from northbound.lab.server import free_port, pin, pin_self, wait_until_up
 from northbound.surge.waiting_room.middleware import pass_cookie_name
 from northbound.surge.waiting_room.tokens import claimed_position
 
 ROOT = Path(__file__).resolve().parent.parent
-NORTHBOUND = str(ROOT / ".venv" / "bin" / "northbound")
+NORTHBOUND = str(Path(sys.executable).parent / "northbound")  # the command beside this Python
 HOST = "127.0.0.1"
 ADMIN_TOKEN = "bench-admin-token-" + secrets.token_hex(8)
 SECRET_KEY = secrets.token_urlsafe(32)  # the site's: its sessions are signed with it
@@ -524,8 +524,7 @@ def main() -> None:
     )
     try:
         wait_until_up(f"{base}/healthz")
-        if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
-            os.sched_setaffinity(0, {1})
+        pin_self(1)
         # room for the command below and for making the clients (a few ms each)
         opens_at = datetime.now(UTC).replace(microsecond=0) + timedelta(
             seconds=int(args.early_seconds) + 6 + args.sponsors // 400

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
@@ -92,21 +93,34 @@ def test_an_idle_server_grows_the_rate_on_every_tick() -> None:
 def test_an_opening_starts_from_the_pace_that_fills_the_free_room() -> None:
     """Before a scheduled opening nobody enters: the inlet starts from the pace that fills
     the line's part of the aim over the time people let in take to come back."""
-    policy = _policy()
-    policy.expect_opening(20, 0.0, 1.0, 0.0, arrival_seconds=8.0)
-    assert policy.rate == pytest.approx(0.8 * 20 / 0.05 / 8.0)  # 40 a second on an idle site
-    # the tools fill half the aim: the line's share of it is left (8 of 16 requests)
-    busy = _policy()
-    for _ in range(30):
-        busy.expect_opening(20, 8.0, 1.0, 0.0, arrival_seconds=8.0)
-    assert busy.rate == pytest.approx(0.5 * 16 / 0.05 / 8.0, rel=0.01)
-    # the line's part already full: from the slowest pace
+    crowd = 10_000
+    idle = _policy()
+    idle.expect_opening(20, 0.0, 1.0, 0.0, arrival_seconds=8.0, waiting=crowd)
+    assert idle.rate == pytest.approx(0.8 * 20 / 0.05 / 8.0)  # 40 a second on an idle site
+    # the tools keep 4 of the aim's 16 busy: the line may fill the other 12
+    tools = _policy()
+    tools.expect_opening(20, 4.0, 1.0, 0.0, arrival_seconds=8.0, waiting=crowd)
+    assert tools.rate == pytest.approx(12 / 0.05 / 8.0)
+    # they keep 12 busy: the line still aims at its share, half the aim
+    crowded = _policy()
+    crowded.expect_opening(20, 12.0, 1.0, 0.0, arrival_seconds=8.0, waiting=crowd)
+    assert crowded.rate == pytest.approx(8 / 0.05 / 8.0)
+    # the load is smoothed as the stop reads it: a second of 8 after an idle spell counts as
+    # 8 * (1 - e^(-1/3)), as with follow()
+    smoothed = _policy()
+    smoothed.expect_opening(20, 0.0, 1.0, 0.0, arrival_seconds=8.0, waiting=crowd)
+    smoothed.expect_opening(20, 8.0, 1.0, 0.0, arrival_seconds=8.0, waiting=crowd)
+    seen = 8.0 * (1 - math.exp(-1 / 3))
+    assert smoothed.rate == pytest.approx((16 - seen) / 0.05 / 8.0)
+    # the line's part full: the slowest pace; five people waiting: no more than ten a second
     full = _policy()
-    for _ in range(30):
-        full.expect_opening(20, 16.0, 1.0, 16.0, arrival_seconds=8.0)
+    full.expect_opening(20, 16.0, 1.0, 16.0, arrival_seconds=8.0, waiting=crowd)
     assert full.rate == InletPolicy.MIN_RATE
-    # and it is steered as usual from the opening on (an idle site: up to 13 % more a second)
-    assert 40 <= policy.decide(_inputs(busy=0.0)) <= 46
+    few = _policy()
+    few.expect_opening(20, 0.0, 1.0, 0.0, arrival_seconds=8.0, waiting=5)
+    assert few.rate == 10.0
+    # and from the opening on it is steered as usual (an idle site: up to 13 % more a second)
+    assert 40 <= idle.decide(_inputs(busy=0.0)) <= 46
 
 
 def test_the_rate_does_not_grow_while_the_people_let_in_are_refused() -> None:

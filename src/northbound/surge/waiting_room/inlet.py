@@ -58,9 +58,13 @@ pre-queue, so nobody enters and there is no pace to start from: from ``MIN_RATE`
 its first 8 s and 197 in 26 while the site sat nearly idle. The gathering crowd tells the
 inlet nothing about the site; the site's free room does. So during the pre-queue the rate is
 set to what fills the line's part of the aim over the time people let in take to come
-back for their pass (``arrival_seconds``: the window ``pending`` is counted over)::
+back for their pass (``arrival_seconds``: the window ``pending`` is counted over, the longest
+that takes)::
 
     rate = (aim_line - line_load) / per_holder / arrival_seconds
+
+(the open pages' load in ``aim_line`` smoothed, as the stop reads it; and no more than twice
+the people waiting a second, nor one tick's most, as when the rate grows).
 
 and from the opening on it is steered as always (those let in count as ``pending`` load at
 once, so the rate falls back as soon as they would fill the aim). On the bench (one run each,
@@ -252,15 +256,18 @@ class InletPolicy:
         holders_busy: float,
         *,
         arrival_seconds: float,
+        waiting: int,
     ) -> None:
-        """While the crowd of a scheduled opening gathers (the pre-queue): start from the pace
-        that fills the room the site has for the line over the time the first people let in
-        take to show up (see "An opening" in the module docstring), and keep the smoothed
-        loads going as :meth:`follow` does."""
+        """While the crowd of a scheduled opening gathers (the pre-queue, ``waiting`` people
+        in it): start from the pace that fills the room the site has for the line over the
+        time the people let in take to come back (see "An opening" in the module docstring),
+        and keep the smoothed loads going as :meth:`follow` does."""
         load = self._smoothed_load(busy, holders_busy, elapsed_seconds)
         aim = self.target_utilisation * limit
         room = self._for_the_line(aim, load - self._line_load) - self._line_load
-        self.rate = max(self.MIN_RATE, room / self.per_holder / arrival_seconds)
+        rate = room / self.per_holder / arrival_seconds
+        # not past what the line could use, as when the rate grows (``_steer``)
+        self.rate = max(self.MIN_RATE, min(rate, 2.0 * waiting, float(self.max_admit_per_tick)))
         self._carry = 0.0
 
     def decide(self, inputs: InletInputs) -> int:

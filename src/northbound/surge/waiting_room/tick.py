@@ -160,7 +160,7 @@ class Tick:
             # nobody enters meanwhile, so there is no pace to follow: see expect_opening
             self.inlet.expect_opening(
                 self.capacity.limit, self._busy, elapsed, self._holders_busy,
-                arrival_seconds=self.activity.pending_window,
+                arrival_seconds=self.activity.pending_window, waiting=state.prequeue_count,
             )  # fmt: skip
         else:
             self._release_from = state.serving  # free flow: nothing to spread
