@@ -97,9 +97,11 @@ def test_tool_pages_skip_the_room_and_rank_normal_with_admission_control(
         send(site, client, page, seq)
         asked.pop()
 
-    def deciding(limiter: Limiter, priority: Priority) -> Permit | ShedReason | None:
+    def deciding(
+        limiter: Limiter, priority: Priority, holder: bool = False
+    ) -> Permit | ShedReason | None:
         nonlocal queued
-        decided = decide(limiter, priority)
+        decided = decide(limiter, priority, holder)
         if asked and asked[-1] is TOOL:
             priorities.append(priority)
             queued += decided is None

@@ -74,14 +74,14 @@ def test_limiter_is_a_capacity_signal() -> None:
 
 
 def test_the_requests_of_people_the_room_let_in_are_counted_apart_while_they_hold_a_slot() -> None:
-    """``holders_*``: a permit counted as a holder's adds to their in-flight and busy time
+    """``holders_*``: a permit admitted as a holder's adds to their in-flight and busy time
     while it holds its slot, not while it stands aside (waiting for a password hash: the
     slot is given back) nor after its release; everyone's figures count it as before."""
     clock = FakeClock(50.0)
-    lim = limiter(4, clock=clock)
-    holder, other = take(lim, NORMAL, 2)
-    holder.count_as_holder()
-    holder.count_as_holder()  # once only
+    lim = limiter(4, clock=clock, max_queue=0)
+    holder = lim.decide(NORMAL, holder=True)
+    assert isinstance(holder, Permit) and holder.holder
+    (other,) = take(lim, NORMAL, 1)
     assert (lim.in_flight, lim.holders_in_flight) == (2, 1)
     clock.now += 2.0
     holder.step_aside()
@@ -94,8 +94,10 @@ def test_the_requests_of_people_the_room_let_in_are_counted_apart_while_they_hol
     assert lim.holders_busy_seconds == pytest.approx(2.0 + 1.0)
     assert lim.busy_seconds == pytest.approx(2 * 2.0 + 5.0 + 2 * 1.0)
     assert (lim.in_flight, lim.holders_in_flight) == (0, 0)
-    lim.holder_shed()
-    assert (lim.holders_shed_total, lim.shed_total) == (1, 0)  # the caller knows whose
+    take(lim, NORMAL, 4)  # full, and no queue: the next are shed
+    assert isinstance(lim.decide(NORMAL, holder=True), ShedReason)
+    assert isinstance(lim.decide(NORMAL), ShedReason)
+    assert (lim.holders_shed_total, lim.shed_total) == (1, 2)  # among all, and apart
 
 
 async def test_waiters_are_served_by_priority_when_slots_free() -> None:

@@ -23,19 +23,6 @@ def test_busy_seconds_is_in_flight_integrated_over_time() -> None:
     assert (inside.in_flight, inside.holders_in_flight) == (0, 0)
 
 
-def test_a_slot_taken_counts_as_a_holders_from_then_on() -> None:
-    clock = FakeClock()
-    inside = Occupancy(clock)
-    inside.occupy(1)
-    clock.advance(4)  # before the gate said whose it was: anyone's
-    inside.count_as_holder()
-    clock.advance(1)
-    inside.occupy(-1, holder=True)
-    assert inside.busy_seconds == pytest.approx(5)
-    assert inside.holders_busy_seconds == pytest.approx(1)
-    assert inside.holders_in_flight == 0
-
-
 def test_a_clock_that_steps_back_adds_nothing() -> None:
     clock = FakeClock()
     inside = Occupancy(clock)
@@ -49,6 +36,5 @@ def test_a_clock_that_steps_back_adds_nothing() -> None:
 def test_a_holders_refusal_counts_among_all_and_apart() -> None:
     inside = Occupancy(FakeClock())
     inside.shed()
-    inside.shed()
-    inside.holder_shed()  # the second was a holder's
+    inside.shed(holder=True)
     assert (inside.shed_total, inside.holders_shed_total) == (2, 1)

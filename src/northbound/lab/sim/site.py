@@ -294,7 +294,7 @@ class Site:
         if ends_wait:
             # as the site does (admission/middleware.py): the request that ends a wait is
             # admitted over the limit, never queued or shed; the inlet paced it already
-            self._admitted(limiter, instance, client, page, seq, limiter.admit_committed(), holder)
+            self._admitted(instance, client, page, seq, limiter.admit_committed(holder))
             return
         if page.stateless:
             # ranked with the people inside (the classifier's reads): below them, the open
@@ -307,35 +307,24 @@ class Site:
         else:
             priority = Priority.SHEDDABLE
 
-        decided = limiter.decide(priority)
+        decided = limiter.decide(priority, holder)
         if decided is None:  # queued in the limiter: resumed on the virtual clock
 
             def admitted(outcome: Permit | object | None, error: BaseException | None) -> None:
-                self._admitted(limiter, instance, client, page, seq, outcome, holder)
+                self._admitted(instance, client, page, seq, outcome)
 
-            spawn(limiter.wait(priority), admitted)
+            spawn(limiter.wait(priority, holder), admitted)
         else:
-            self._admitted(limiter, instance, client, page, seq, decided, holder)
+            self._admitted(instance, client, page, seq, decided)
 
     def _admitted(
-        self,
-        limiter: Limiter,
-        instance: Instance,
-        client: Client,
-        page: Page,
-        seq: int,
+        self, instance: Instance, client: Client, page: Page, seq: int,
         outcome: Permit | object | None,
-        holder: bool,
-    ) -> None:
-        """What admission control answered, counted for the room as the site's middleware
-        counts it (``holder``: the request carries a pass)."""
+    ) -> None:  # fmt: skip
+        """What admission control answered: served, or shed."""
         if isinstance(outcome, Permit):
-            if holder:
-                outcome.count_as_holder()
             self._serve(instance, client, page, seq, outcome)
         else:
-            if holder:
-                limiter.holder_shed()
             client.reply(seq, SHED, None)
 
     def _serve(

@@ -90,12 +90,17 @@ DEFAULT_QUEUE_TIMEOUTS: Mapping[Priority, float] = {
 
 
 class _Waiter:
-    __slots__ = ("enqueued", "future", "priority", "timer")
+    __slots__ = ("enqueued", "future", "holder", "priority", "timer")
 
     def __init__(
-        self, priority: Priority, enqueued: float, future: asyncio.Future[Permit | ShedReason]
+        self,
+        priority: Priority,
+        holder: bool,
+        enqueued: float,
+        future: asyncio.Future[Permit | ShedReason],
     ) -> None:
         self.priority = priority
+        self.holder = holder
         self.enqueued = enqueued
         self.future = future
         self.timer: asyncio.TimerHandle | None = None
@@ -202,11 +207,6 @@ class Limiter:
     def holders_shed_total(self) -> int:
         return self._inside.holders_shed_total
 
-    def holder_shed(self) -> None:
-        """A request of someone the waiting room let in was shed (the caller knows whose
-        request it was; the limiter sheds by priority only)."""
-        self._inside.holder_shed()
-
     @property
     def saturated(self) -> bool:
         return (
@@ -241,25 +241,29 @@ class Limiter:
             return None
         if not self._can_start(priority):
             return None
-        return self._grant(priority)
+        return self._grant(priority, False)
 
-    def admit_committed(self) -> Permit:
+    def admit_committed(self, holder: bool = False) -> Permit:
         """Admit now, over the limit if need be: for a request the site has already committed
         to serve, whose rate something else paces (the one that ends a wait in the waiting
         room: the inlet let that person in because there was room). Counted in flight like
         any other, so the limit and the inlet see it; never queued, never shed."""
         if self._arrivals is not None:
             self._arrivals.arrived()
-        return self._grant(Priority.CRITICAL)
+        return self._grant(Priority.CRITICAL, holder)
 
-    async def acquire(self, priority: Priority) -> Permit | ShedReason:
-        """Admit now, after a short wait, or answer why the request must be shed."""
-        decided = self.decide(priority)
+    async def acquire(self, priority: Priority, holder: bool = False) -> Permit | ShedReason:
+        """Admit now, after a short wait, or answer why the request must be shed.
+
+        ``holder``: the request of someone the waiting room let in (it carries a pass). It
+        changes nothing of the decision; it is counted apart (``holders_*``) for the room,
+        which reads its own people's load apart from the pages it leaves open."""
+        decided = self.decide(priority, holder)
         if decided is not None:
             return decided
-        return await self.wait(priority)
+        return await self.wait(priority, holder)
 
-    def decide(self, priority: Priority) -> Permit | ShedReason | None:
+    def decide(self, priority: Priority, holder: bool = False) -> Permit | ShedReason | None:
         """The first half of :meth:`acquire`, which never waits: a permit if there is room
         now, the reason if the request is shed at the door, None if it must queue (then
         :meth:`wait` for it, at once). For callers that drive the limiter without an event
@@ -269,11 +273,11 @@ class Limiter:
         if priority is Priority.SHEDDABLE:
             pressure = self.hidden.veto()
             if pressure is not None:
-                return self._shed(priority, pressure)
+                return self._shed(priority, holder, pressure)
         if self._can_start(priority):
-            return self._grant(priority)
+            return self._grant(priority, holder)
         if self._waiting >= self.max_queue and not self._displace_below(priority):
-            return self._shed(priority, ShedReason.QUEUE_FULL)
+            return self._shed(priority, holder, ShedReason.QUEUE_FULL)
         return None
 
     def _occupy(self, slots: int, holder: bool = False) -> float:
@@ -283,28 +287,23 @@ class Limiter:
             self._figures.changed(now)
         return now
 
-    def _grant(self, priority: Priority) -> Permit:
-        now = self._occupy(1)
+    def _grant(self, priority: Priority, holder: bool) -> Permit:
+        now = self._occupy(1, holder)
         if self._figures is not None:
             self._figures.admitted(priority)
-        return Permit(self, priority, now, self._inside.in_flight)
+        return Permit(self, priority, now, self._inside.in_flight, holder)
 
     def take_again(self, permit: Permit) -> None:
         """A slot for a permit that stepped aside, over the limit if need be (for
         :class:`~.permit.Permit`)."""
         self._occupy(1, permit.holder)
 
-    def holder_slot(self) -> None:
-        """A slot already held counts as a holder's from now on (for
-        :class:`~.permit.Permit`)."""
-        self._inside.count_as_holder()
-
     def now(self) -> float:
         return self._clock()
 
-    def _shed(self, priority: Priority, reason: ShedReason) -> ShedReason:
+    def _shed(self, priority: Priority, holder: bool, reason: ShedReason) -> ShedReason:
         self._last_pressure = self._clock()
-        self._inside.shed()
+        self._inside.shed(holder)
         if self._figures is not None:
             self._figures.shed(priority, reason)
         return reason
@@ -318,11 +317,12 @@ class Limiter:
             if queue:
                 victim = queue.pop()
                 self._dequeued(victim)
-                victim.future.set_result(self._shed(victim.priority, ShedReason.DISPLACED))
+                shed = self._shed(victim.priority, victim.holder, ShedReason.DISPLACED)
+                victim.future.set_result(shed)
                 return True
         return False
 
-    async def wait(self, priority: Priority) -> Permit | ShedReason:
+    async def wait(self, priority: Priority, holder: bool = False) -> Permit | ShedReason:
         """Queue for a slot (what :meth:`acquire` does when :meth:`decide` answers None):
         a permit when one frees in time, else why the request was shed."""
         now = self._clock()
@@ -333,7 +333,7 @@ class Limiter:
             timeout = min(timeout, self.codel_target)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Permit | ShedReason] = loop.create_future()
-        waiter = _Waiter(priority, now, future)
+        waiter = _Waiter(priority, holder, now, future)
         waiter.timer = loop.call_later(timeout, self._expire, waiter)
         self._queues[priority].append(waiter)
         self._waiting += 1
@@ -375,7 +375,7 @@ class Limiter:
         queue.remove(waiter)
         waiter.timer = None
         self._dequeued(waiter)
-        waiter.future.set_result(self._shed(waiter.priority, ShedReason.TIMEOUT))
+        waiter.future.set_result(self._shed(waiter.priority, waiter.holder, ShedReason.TIMEOUT))
 
     def give_back(self, permit: Permit, *, dropped: bool, sample: bool) -> None:
         """A permit's slot, back (:class:`~.permit.Permit` calls this; nobody else should)."""
@@ -402,5 +402,5 @@ class Limiter:
                     # Its task was cancelled (client gone) and has not run its clean-up yet:
                     # granting it a slot would raise, and the slot would be lost.
                     break
-                waiter.future.set_result(self._grant(priority))
+                waiter.future.set_result(self._grant(priority, waiter.holder))
                 break

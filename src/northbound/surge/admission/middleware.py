@@ -84,19 +84,15 @@ class AdmissionControlMiddleware:
             return
 
         priority = self.classify(scope)
-        outcome = (
-            self.limiter.admit_committed()
-            if scope.get(ADMITTED_SCOPE_KEY)
-            else await self.limiter.acquire(priority)
-        )
         holder = scope.get(PASS_SCOPE_KEY) is not None  # let in by the waiting room
+        outcome = (
+            self.limiter.admit_committed(holder)
+            if scope.get(ADMITTED_SCOPE_KEY)
+            else await self.limiter.acquire(priority, holder)
+        )
         if not isinstance(outcome, Permit):
-            if holder:
-                self.limiter.holder_shed()
             await self.shed_response.send(scope, send)
             return
-        if holder:
-            outcome.count_as_holder()
         scope[PRIORITY_SCOPE_KEY] = priority
         current = CURRENT_PERMIT.set(outcome)
         try:

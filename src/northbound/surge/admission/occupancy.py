@@ -3,7 +3,7 @@
 The :class:`~.limiter.Limiter` decides who starts; this counts what that leaves running, for
 whoever reads the capacity signal (:class:`northbound.surge.capacity.CapacitySignal`: the
 waiting room's inlet). Everything is counted twice: for all requests, and for those of the
-people the waiting room let in (*holders*, :meth:`~.permit.Permit.count_as_holder`), whose
+people the waiting room let in (*holders*, as the caller says on admission), whose
 load the inlet reads apart from the open pages' (see :mod:`northbound.surge.waiting_room.inlet`).
 
 Why an integral. A reader wants the *mean* concurrency between two of its readings: the count
@@ -63,16 +63,8 @@ class Occupancy:
             self.holders_in_flight += slots
         return now
 
-    def count_as_holder(self) -> None:
-        """A slot already taken is a holder's from now on."""
-        self.settle()
-        self.holders_in_flight += 1
-
-    def shed(self) -> None:
-        """A request was refused."""
+    def shed(self, holder: bool = False) -> None:
+        """A request was refused (a holder's: counted among all and apart)."""
         self.shed_total += 1
-
-    def holder_shed(self) -> None:
-        """The request just refused (counted by :meth:`shed`) was a holder's: the caller
-        knows whose it was, the limiter sheds by priority only."""
-        self.holders_shed_total += 1
+        if holder:
+            self.holders_shed_total += 1

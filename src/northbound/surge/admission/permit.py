@@ -1,7 +1,7 @@
 """What admission control answers a request: a permit to run, or the reason it is shed.
 
 The permit is kept apart from the :class:`~.limiter.Limiter` that issues it: it is all a
-request holds while it runs, and it needs only four things of its issuer (:class:`Issuer`).
+request holds while it runs, and it needs only three things of its issuer (:class:`Issuer`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ class Issuer(Protocol):
 
     def take_again(self, permit: Permit) -> None: ...
 
-    def holder_slot(self) -> None: ...
-
 
 class ShedReason(StrEnum):
     QUEUE_FULL = "queue_full"
@@ -39,29 +37,22 @@ class Permit:
         "_aside_since", "_holder", "_limiter", "_released", "in_flight", "priority", "start",
     )  # fmt: skip
 
-    def __init__(self, limiter: Issuer, priority: Priority, start: float, in_flight: int) -> None:
+    def __init__(
+        self, limiter: Issuer, priority: Priority, start: float, in_flight: int, holder: bool
+    ) -> None:
         self._limiter = limiter
         self.priority = priority
         self.start = start
         self.in_flight = in_flight
         self._released = False
         self._aside_since: float | None = None
-        self._holder = False
+        self._holder = holder
 
     @property
     def holder(self) -> bool:
-        """Whether this is the request of someone the waiting room let in (read only: the
-        issuer's count of them follows :meth:`count_as_holder`, the one way to set it)."""
+        """Whether this is the request of someone the waiting room let in (said on admission:
+        the issuer counts its slot among theirs, ``holders_busy_seconds``)."""
         return self._holder
-
-    def count_as_holder(self) -> None:
-        """Count this request among those of the people the waiting room let in, whose load
-        the room reads apart from everyone else's (``holders_busy_seconds``)."""
-        if self._holder:
-            return
-        self._holder = True
-        if not self._released and self._aside_since is None:  # holding a slot now
-            self._limiter.holder_slot()
 
     def step_aside(self) -> None:
         """Give the slot back for a while, keeping the permit: the request is about to wait on
