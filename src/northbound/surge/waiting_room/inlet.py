@@ -224,6 +224,13 @@ class InletPolicy:
         busy: what they leave, and at least its share (see the module docstring)."""
         return max(whole - max(0.0, others), self.line_share * whole)
 
+    def _people_room(self, whole: float, pending: int) -> float:
+        """How many more people the line's part of ``whole`` concurrency would hold, by the
+        smoothed loads, with ``pending`` people let in still to come (may be negative)."""
+        load = self._load or 0.0
+        held = self._line_load + self.per_holder * pending
+        return (self._for_the_line(whole, load - self._line_load) - held) / self.per_holder
+
     def _smoothed_load(self, busy: float, holders_busy: float, elapsed: float) -> float:
         """``busy`` through an exponential mean of time constant ``LOAD_SECONDS`` (and
         ``holders_busy`` alike, into ``_line_load``)."""
@@ -262,10 +269,8 @@ class InletPolicy:
         in it): start from the pace that fills the room the site has for the line over the
         time the people let in take to come back (see "An opening" in the module docstring),
         and keep the smoothed loads going as :meth:`follow` does."""
-        load = self._smoothed_load(busy, holders_busy, elapsed_seconds)
-        aim = self.target_utilisation * limit
-        room = self._for_the_line(aim, load - self._line_load) - self._line_load
-        rate = room / self.per_holder / arrival_seconds
+        self._smoothed_load(busy, holders_busy, elapsed_seconds)
+        rate = self._people_room(self.target_utilisation * limit, 0) / arrival_seconds
         # not past what the line could use, as when the rate grows (``_steer``)
         self.rate = max(self.MIN_RATE, min(rate, 2.0 * waiting, float(self.max_admit_per_tick)))
         self._carry = 0.0
@@ -284,10 +289,8 @@ class InletPolicy:
         # Never more than the whole rest of the limit would hold; none when it has been full
         # for a few seconds, not for one tick's burst. The rate is kept (at least MIN_RATE),
         # so the line moves again as soon as it is not.
-        load = self._smoothed_load(inputs.busy, inputs.holders_busy, inputs.elapsed_seconds)
-        limit_line = self._for_the_line(inputs.limit, load - self._line_load)
-        held = self._line_load + self.per_holder * inputs.pending
-        room_for = math.floor((limit_line - held) / self.per_holder)
+        self._smoothed_load(inputs.busy, inputs.holders_busy, inputs.elapsed_seconds)
+        room_for = math.floor(self._people_room(inputs.limit, inputs.pending))
         if room_for <= 0:
             self._carry = 0.0
             return 0
