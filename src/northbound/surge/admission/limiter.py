@@ -64,6 +64,7 @@ import math
 import random as _random
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from northbound.surge.admission.accept_queue import BacklogSignal
 from northbound.surge.admission.figures import LimiterFigures
@@ -89,21 +90,13 @@ DEFAULT_QUEUE_TIMEOUTS: Mapping[Priority, float] = {
 }
 
 
+@dataclass(slots=True, eq=False)  # eq=False: a waiter is found in its queue by identity
 class _Waiter:
-    __slots__ = ("enqueued", "future", "holder", "priority", "timer")
-
-    def __init__(
-        self,
-        priority: Priority,
-        holder: bool,
-        enqueued: float,
-        future: asyncio.Future[Permit | ShedReason],
-    ) -> None:
-        self.priority = priority
-        self.holder = holder
-        self.enqueued = enqueued
-        self.future = future
-        self.timer: asyncio.TimerHandle | None = None
+    priority: Priority
+    holder: bool
+    enqueued: float
+    future: asyncio.Future[Permit | ShedReason]
+    timer: asyncio.TimerHandle | None = None
 
 
 class Limiter:

@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..capacity import ADMITTED_SCOPE_KEY
 from ..language import Lang, negotiate_language, path_language, request_language
 from ..types import PASS_SCOPE_KEY
-from .page import WaitingPage, safe_next
+from .page import UNAVAILABLE_HTML, WaitingPage, safe_next
 from .paths import PathPolicy, normalise
 from .request import cookie_value, header_value
 from .room import Admitted, Waiting, WaitingRoom, WaitView
@@ -51,14 +51,6 @@ _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 # bound, not per visitor); longer headers are verified every time
 _CACHED_HEADERS = 4096
 _CACHED_HEADER_MAX = 1024
-_UNAVAILABLE_HTML = (
-    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-    '<meta http-equiv="refresh" content="30"><title>Please wait – Veuillez patienter</title>'
-    "</head><body><main><h1>Please wait</h1><p>The line is unreachable for a moment. This page "
-    'tries again by itself in 30 seconds.</p><h2 lang="fr">Veuillez patienter</h2>'
-    '<p lang="fr">La file est momentanément inaccessible. Cette page réessaiera d’elle-même '
-    "dans 30 secondes.</p></main></body></html>"
-).encode()
 
 
 def pass_cookie_name(cookie_prefix: str, room: str) -> str:
@@ -360,7 +352,7 @@ class WaitingRoomMiddleware:
         await self._respond(send, scope, 303, b"", b"text/plain", headers)
 
     async def _unavailable(self, scope: Scope, send: Send) -> None:
-        await self._respond(send, scope, 503, _UNAVAILABLE_HTML, b"text/html; charset=utf-8",
+        await self._respond(send, scope, 503, UNAVAILABLE_HTML, b"text/html; charset=utf-8",
                             [(b"retry-after", b"30")])  # fmt: skip
 
     # -- plumbing -----------------------------------------------------------------------

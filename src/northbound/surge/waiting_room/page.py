@@ -35,6 +35,18 @@ from .wording import _, format_duration, format_shown, number_bytes, shown_secon
 
 _ENDONYMS: dict[Lang, str] = {"en": "English", "fr": "Français"}  # never translated
 
+# What the gate answers when it cannot reach the line's store (a 503): one fixed page in both
+# languages, which costs nothing to send however many ask while the store is failing, and
+# tries again by itself.
+UNAVAILABLE_HTML = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    '<meta http-equiv="refresh" content="30"><title>Please wait – Veuillez patienter</title>'
+    "</head><body><main><h1>Please wait</h1><p>The line is unreachable for a moment. This page "
+    'tries again by itself in 30 seconds.</p><h2 lang="fr">Veuillez patienter</h2>'
+    '<p lang="fr">La file est momentanément inaccessible. Cette page réessaiera d’elle-même '
+    "dans 30 secondes.</p></main></body></html>"
+).encode()
+
 
 _CSS = (
     "body{margin:0;font:1.125rem/1.5 system-ui,-apple-system,'Segoe UI',Roboto,"
