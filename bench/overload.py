@@ -178,15 +178,12 @@ def generator_busy(r: StepResult) -> str:
 
 def cpu_note(r: StepResult) -> str:
     """Where the CPU went: the server's per answer, and the generator's (is it the bottleneck?)."""
-    answered = sum(v for k, v in r.server_statuses.items())
     parts = [f"server CPU {r.server_cpu:.2f} s"]
-    if answered:
-        parts.append(f"{1e6 * r.server_cpu / answered:.0f} us per answered request")
+    if per_answer(r) != "-":
+        parts.append(f"{per_answer(r)} us per answered request")
     if r.generator_cpu:
-        span = max(r.duration, r.seconds)
         parts.append(
-            f"httperf CPU {r.generator_cpu:.2f} s in {span:.1f} s "
-            f"({100 * r.generator_cpu / span:.0f} % of its core, "
+            f"httperf CPU {r.generator_cpu:.2f} s ({generator_busy(r)} % of its core, "
             f"{1e6 * r.generator_cpu / max(r.sent, 1):.0f} us per connection)"
         )
     return ", ".join(parts)
@@ -229,27 +226,21 @@ def print_table(rows: list[tuple[str, float, StepResult]]) -> None:
 
 
 def describe(args: argparse.Namespace) -> str:
-    if args.target == "demo" and args.path == "/case":
-        capacity = args.concurrency / (args.service_ms / 1000)
-        return (
-            f"bench/bounded_app.py {args.path}: a dynamic page whose cost is dominated by a "
-            f"BOUNDED BACKEND ({args.concurrency} cases at once, {args.service_ms:g} ms each = "
-            f"{capacity:g} req/s theoretical), not by this server's CPU."
-        )
-    if args.target == "demo":
-        return (
-            f"bench/bounded_app.py {args.path}: a CPU-BOUND dynamic page "
-            f"({args.cpu_ms:g} ms of CPU in the event loop per request)."
-        )
+    demo = args.target == "demo"
     site = "the real site: rate limits and waiting room off, admission control on/off"
-    if args.path.startswith("/lab/case"):
+    where = (
+        f"bench/bounded_app.py {args.path}" if demo else f"northbound serve {args.path} ({site})"
+    )
+    if (demo and args.path == "/case") or (not demo and args.path.startswith("/lab/case")):
         capacity = args.concurrency / (args.service_ms / 1000)
         return (
-            f"northbound serve {args.path} ({site}): a dynamic page whose cost is dominated by a "
-            f"BOUNDED BACKEND ({args.concurrency} cases at once, {args.service_ms:g} ms each = "
-            f"{capacity:g} req/s theoretical), not by this server's CPU."
+            f"{where}: a dynamic page whose cost is dominated by a BOUNDED BACKEND "
+            f"({args.concurrency} cases at once, {args.service_ms:g} ms each = {capacity:g} "
+            "req/s theoretical), not by this server's CPU."
         )
-    return f"northbound serve {args.path} ({site}): CPU-BOUND in this server's event loop."
+    if demo:
+        return f"{where}: a CPU-BOUND dynamic page ({args.cpu_ms:g} ms of CPU in the loop each)."
+    return f"{where}: CPU-BOUND in this server's event loop."
 
 
 def conduct(args: argparse.Namespace) -> None:
