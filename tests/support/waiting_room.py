@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+import redis.asyncio as aioredis
+
 from northbound.surge.waiting_room import (
     Admitted,
     Claims,
@@ -143,3 +145,17 @@ async def tick_and_let_in(room: WaitingRoom, clock: FakeClock) -> None:
     finds none of it yet."""
     await room.tick()
     clock.advance(room.settings.tick_seconds)
+
+
+async def delete_keys(redis_url: str, prefix: str) -> None:
+    """Delete a test's Redis keys: every key holding ``prefix``."""
+    client = aioredis.Redis.from_url(redis_url)
+    async for key in client.scan_iter(match=f"*{prefix}*", count=1000):
+        await client.delete(key)
+    await client.aclose()
+
+
+def admitted_at(visitor: Visitor) -> float:
+    """When ``visitor`` was let in (failing the test if they were not)."""
+    assert visitor.admitted_at is not None, "not admitted"
+    return visitor.admitted_at

@@ -23,6 +23,7 @@ from northbound.surge.waiting_room import (
     WaitingRoomMiddleware,
     WaitingRoomSettings,
 )
+from tests.support.waiting_room import delete_keys
 
 pytestmark = pytest.mark.redis
 
@@ -84,14 +85,7 @@ def two_servers(redis_url: str, redis_prefix: str) -> Iterator[tuple[list[str], 
         server.should_exit = True
     for thread in threads:
         thread.join(timeout=10)
-
-    async def clean() -> None:
-        client = aioredis.Redis.from_url(redis_url)
-        async for key in client.scan_iter(match=f"*{prefix}*"):
-            await client.delete(key)
-        await client.aclose()
-
-    asyncio.run(clean())
+    asyncio.run(delete_keys(redis_url, prefix))
 
 
 def test_visitors_alternating_between_instances_keep_one_line(
@@ -174,14 +168,7 @@ def test_cli_acts_on_the_shared_store(
 
         assert 17 in asyncio.run(revoked())
     finally:
-
-        async def clean() -> None:
-            client = aioredis.Redis.from_url(redis_url)
-            async for key in client.scan_iter(match=f"*{prefix}*"):
-                await client.delete(key)
-            await client.aclose()
-
-        asyncio.run(clean())
+        asyncio.run(delete_keys(redis_url, prefix))
 
 
 @pytest.fixture
