@@ -35,7 +35,7 @@ TEST_SECRET = "test-secret-key-for-northbound-tests"
 # The surge layers stay on every test's request path, but made deterministic: every test talks
 # to the app from one address (so the buckets are deep enough never to refuse it), and a busy
 # test machine must not make an adaptive limit shed a test's request or switch the waiting room
-# on in the middle of a browser test. tests/test_defence.py checks the real defaults.
+# on in the middle of a browser test. tests/defence/ checks the real defaults.
 ROOMY_RATE_LIMITS = {
     "route_classes": [{"name": "all", "prefix": "/", "rate": 1000.0, "burst": 100_000}]
 }

@@ -1,158 +1,41 @@
-"""The surge defence as installed in the real site (``northbound.defence``).
-
-The layers are tested one by one in the other files of this folder on small ASGI apps; here the
-question is whether the site wires them the way the README says: order, exempt paths, the
-switch, the operator API and who may use it.
-"""
+"""The waiting room in front of the real site: what it queues and what it leaves open, switching
+itself on and off with admission control, several instances sharing one line through Redis."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import re
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import update
 
-from northbound.app import create_app
 from northbound.defence import STATELESS
-from northbound.portal.accounts.models import User
 from northbound.settings import Settings
 from northbound.surge.admission import AdmissionControlMiddleware
 from northbound.surge.admission.priority import Priority
-from northbound.surge.ratelimit.config import RateLimitSettings
 from northbound.surge.waiting_room import WaitingRoomMiddleware
-from northbound.surge.waiting_room.config import WaitingRoomSettings
-from tests.support.accounts import FAST_HASHING, HOME, sign_up
+from tests.support.accounts import HOME, sign_up
 from tests.support.apps import (
     ROOMY_RATE_LIMITS,
-    STEADY_SURGE,
-    TEST_SECRET,
     layer_of,
-    migrated,
 )
 from tests.support.asgi import http_scope
+from tests.support.defence import (
+    ADMIN,
+    CLIENT_ERROR,
+    QUEUED,
+    TOKEN,
+    TOOL,
+    build,
+    resume,
+    running,
+    two_slots,
+)
 from tests.support.text import found
-
-ADMIN = "/api/v1/admin/room"
-TOKEN = "operator-token-for-tests"
-TOOL = "/en/eligibility/crs-calculator"
-# The room queues the site's stateful pages; the enquiry form stores what it is sent.
-QUEUED = "/en/contact-us"
-# Only the limit and the queue decide in these tests: a busy test machine's event-loop lag
-# must not shed requests the test expects to be served.
-CALM = {"loop_lag_threshold_seconds": 3600, "accept_queue_max_wait_seconds": 0}
-
-
-def two_slots(*, max_queue: int) -> dict[str, object]:
-    """Admission control with room for two requests, so a handful of them overloads it."""
-    return {"algorithm": "fixed", "initial_limit": 2, "min_limit": 1, "max_queue": max_queue,
-            **CALM}  # fmt: skip
-
-
-CLIENT_ERROR = re.compile(r"^4\d\d$")
-
-
-def build(make_settings: Callable[..., Settings], **overrides: object) -> Settings:
-    settings = make_settings(accounts=FAST_HASHING, **overrides)
-    migrated(settings)
-    return settings
-
-
-@contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app = create_app(settings)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield app, c
-
-
-@pytest.fixture
-async def default_limits(
-    make_settings: Callable[..., Settings],
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    settings = build(make_settings, rate_limit={})  # the shipped defaults
-    async with running(settings) as pair:
-        yield pair
-
-
-@pytest.fixture
-async def room_on(
-    make_settings: Callable[..., Settings],
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    settings = build(
-        make_settings,
-        waiting_room={"mode": "on", "admin_token": TOKEN, "tick_seconds": 30},
-        # a fixed limit: the inlet's budget must not depend on how loaded the test machine is
-        admission=STEADY_SURGE["admission"],
-    )
-    async with running(settings) as (app, client):
-        paused = await client.post(f"{ADMIN}/pause", headers={"authorization": f"Bearer {TOKEN}"})
-        assert paused.status_code == 200, paused.text
-        yield app, client
-
-
-async def resume(app: FastAPI, client: httpx.AsyncClient) -> None:
-    """The operator resumes the paused room and the inlet runs for a second: it lets people
-    in at a rate, so a tick right after another owes nobody yet."""
-    await client.post(f"{ADMIN}/resume", headers={"authorization": f"Bearer {TOKEN}"})
-    await app.state.defence.room.tick()
-    await asyncio.sleep(1.1)
-    await app.state.defence.room.tick()
-
-
-# -- rate limits ------------------------------------------------------------------------------
-
-
-async def test_default_rate_limit_refuses_a_script_with_429_and_headers(
-    default_limits: tuple[FastAPI, httpx.AsyncClient],
-) -> None:
-    _, client = default_limits
-    statuses = []
-    refusal = None
-    for _ in range(160):  # the page class holds 100 tokens and refills 20 per second
-        response = await client.get(TOOL)
-        statuses.append(response.status_code)
-        if response.status_code == 429 and refusal is None:
-            refusal = response
-    assert statuses[:100] == [200] * 100
-    assert refusal is not None, "a client 60 requests past its burst was never refused"
-    assert int(refusal.headers["retry-after"]) >= 1
-    assert refusal.headers["ratelimit-remaining"] == "0"
-    assert "Too many requests" in refusal.text and "Trop de demandes" in refusal.text
-    # information pages come from memory before the limiter: still served to this client
-    assert (await client.get("/en/")).status_code == 200
-
-
-async def test_health_and_static_are_never_rate_limited(
-    default_limits: tuple[FastAPI, httpx.AsyncClient],
-) -> None:
-    _, client = default_limits
-    for _ in range(150):
-        assert (await client.get("/healthz")).status_code == 200
-
-
-async def test_unprotected_site_has_no_surge_layer(
-    make_settings: Callable[..., Settings],
-) -> None:
-    settings = build(make_settings, protected=False, rate_limit={})
-    async with running(settings) as (app, client):
-        responses = [await client.get("/en/") for _ in range(150)]
-        assert {r.status_code for r in responses} == {200}
-        assert "ratelimit-limit" not in responses[0].headers
-        tool = await client.get(TOOL)
-        assert tool.status_code == 200 and "set-cookie" not in tool.headers
-        assert (await client.get(f"{ADMIN}/")).status_code == 404
-        assert app.state.defence.room_active is False
-
 
 # -- the waiting room in front of the portal ---------------------------------------------------
 
@@ -339,77 +222,6 @@ async def test_switching_language_in_line_lets_the_visitor_in_to_the_twin_page(
     assert back.headers["location"] == "/en/search?q=permis"
 
 
-# -- the operator API -------------------------------------------------------------------------
-
-
-async def test_admin_api_refuses_anyone_but_staff(
-    make_settings: Callable[..., Settings],
-) -> None:
-    settings = build(make_settings, waiting_room={"admin_token": TOKEN, "tick_seconds": 30})
-    async with running(settings) as (app, client):
-        nobody = await client.get(f"{ADMIN}/")
-        assert nobody.status_code == 403
-        assert nobody.headers["content-type"].startswith("application/problem+json")
-        wrong = await client.get(f"{ADMIN}/", headers={"authorization": "Bearer guess"})
-        assert wrong.status_code == 403
-        token = await client.post(f"{ADMIN}/pause", headers={"authorization": f"Bearer {TOKEN}"})
-        assert token.status_code == 200 and token.json()["paused"] is True
-
-        await sign_up(client, "officer@example.com")  # the room is off: no pass needed
-        assert (await client.get(f"{ADMIN}/")).status_code == 403  # signed in, not staff
-        async with app.state.db.session() as session, session.begin():
-            await session.execute(
-                update(User).where(User.email == "officer@example.com").values(is_staff=True)
-            )
-        assert (await client.get(f"{ADMIN}/")).status_code == 200
-        # a cross-site form cannot send JSON: a staff cookie alone does not change anything
-        forged = await client.post(
-            f"{ADMIN}/resume", content=b"{}", headers={"content-type": "text/plain"}
-        )
-        assert forged.status_code == 403
-        resumed = await client.post(f"{ADMIN}/resume", json={})
-        assert resumed.status_code == 200 and resumed.json()["paused"] is False
-
-
-# -- admission control in front of the routes -------------------------------------------------
-
-
-async def test_overload_is_shed_with_the_prerendered_503_and_critical_goes_first(
-    make_settings: Callable[..., Settings],
-) -> None:
-    settings = build(
-        make_settings,
-        waiting_room={"enabled": False},
-        lab={"backend": True, "backend_concurrency": 4, "backend_service_seconds": 0.3},
-        admission=two_slots(max_queue=0),
-    )
-    async with running(settings) as (app, client):
-        many = await asyncio.gather(*(client.get("/lab/case") for _ in range(6)))
-        statuses = sorted(r.status_code for r in many)
-        # sheddable (anonymous) requests may fill ceil(0.7 x 2) = 2 slots; the rest are shed
-        assert statuses == [200, 200, 503, 503, 503, 503]
-        admission = settings.admission
-        centre, spread = admission.retry_after_seconds, admission.retry_after_spread_seconds
-        waits = [int(r.headers["retry-after"]) for r in many if r.status_code == 503]
-        # refused together, told to come back at different times (around the setting)
-        assert all(centre - spread <= wait <= centre + spread for wait in waits)
-        assert len(set(waits)) == len(waits)
-        canned = app.state.defence.admission.limiter  # same limiter the room reads
-        assert canned.limit == 2
-        again = await client.get("/lab/case", headers={"accept": "application/json"})
-        assert again.status_code == 200
-        api = await asyncio.gather(
-            *(client.get("/lab/case", headers={"accept": "application/json"}) for _ in range(4))
-        )
-        refused = [r for r in api if r.status_code == 503]
-        assert refused and refused[0].headers["content-type"].startswith("application/problem+json")
-        # health checks bypass admission control even while it sheds
-        busy = [asyncio.create_task(client.get("/lab/case")) for _ in range(2)]
-        await asyncio.sleep(0.05)
-        assert (await client.get("/readyz")).status_code == 200
-        await asyncio.gather(*busy)
-
-
 # -- the room switches itself on and off ------------------------------------------------------
 
 
@@ -497,64 +309,3 @@ async def test_two_site_instances_share_one_line_in_redis(
         if keys:
             await client.delete(*keys)
         await client.aclose()
-
-
-# -- what the review of the wiring found ------------------------------------------------------
-
-
-async def test_every_request_feeds_the_accept_queue_drain_rate(
-    room_on: tuple[FastAPI, httpx.AsyncClient],
-) -> None:
-    """Cached pages, waiting pages and refusals leave the kernel's queue too: a drain rate
-    that only saw admitted requests would read a short queue as a long wait."""
-    app, client = room_on
-    monitor = app.state.defence.admission.accept_queue
-    seen = []
-    monitor.arrived = lambda: seen.append(1)
-    for _ in range(5):
-        await client.get("/en/")  # cached page, answered before admission control
-    await client.get(QUEUED)  # the waiting page, answered by the room
-    assert len(seen) == 6
-
-
-async def test_readiness_probes_share_one_database_ping(
-    make_settings: Callable[..., Settings],
-) -> None:
-    async with running(build(make_settings)) as (app, client):
-        pings = []
-        real_ping = app.state.db.ping
-
-        async def counted(seconds: float) -> None:
-            pings.append(1)
-            await real_ping(seconds)
-
-        app.state.db.ping = counted
-        answers = await asyncio.gather(*(client.get("/readyz") for _ in range(30)))
-        assert {a.status_code for a in answers} == {200}
-        assert len(pings) == 1
-
-
-def test_only_network_errors_count_as_a_database_outage() -> None:
-    import errno
-
-    from northbound.storage.database import is_outage
-
-    assert is_outage(ConnectionRefusedError(errno.ECONNREFUSED, "refused"))
-    assert is_outage(OSError(errno.EHOSTUNREACH, "no route to host"))
-    assert is_outage(TimeoutError())
-    assert not is_outage(OSError(errno.ENOSPC, "no space left on device"))
-    assert not is_outage(PermissionError(errno.EACCES, "permission denied"))
-
-
-def test_the_site_keeps_its_own_redis_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The layers' default key prefixes name no site; the site's settings name its own, and
-    keep them when another setting of the same layer comes from the environment (a nested
-    value replaces the whole default object, so the default must be the site's class)."""
-    assert RateLimitSettings().redis_prefix.startswith("surge:")
-    assert WaitingRoomSettings().redis_prefix.startswith("surge:")
-    monkeypatch.setenv("NORTHBOUND_WAITING_ROOM__MODE", "on")
-    monkeypatch.setenv("NORTHBOUND_RATE_LIMIT__ENABLED", "false")
-    settings = Settings(data_dir=tmp_path, secret_key=TEST_SECRET)
-    assert settings.waiting_room.mode == "on" and not settings.rate_limit.enabled
-    assert settings.waiting_room.redis_prefix == "nb:room"
-    assert settings.rate_limit.redis_prefix == "northbound:ratelimit:"
