@@ -29,7 +29,9 @@ surge, series one point per second unless said otherwise)::
                          or null when the site's data could not be read,
           "waiting_room": {"people_in_room", "max_line", "admitted", "gave_up_in_line",
                            "eta_relative_error_median", "eta_relative_error_p90",
-                           "eta_samples", "out_of_order", "shed_on_admission",
+                           "eta_samples", "eta_in_crowd_relative_error_median",
+                           "eta_in_crowd_relative_error_p90", "eta_in_crowd_samples",
+                           "out_of_order", "shed_on_admission",
                            "stalled_windows", "wait_seconds_median", "line_series",
                            "admission_series", "estimated_vs_actual": [[est, actual], ...]},
           "server_cpu": {"series": [...], "peak": x, "mean": x,     # share of one core
@@ -154,7 +156,7 @@ def run_summary(
         for window, histogram in sorted(recorder.windows.items())
     ]
     reason = result.invalid_reason()
-    room = waiting.summary(visits, length, recorder.served)
+    room = waiting.summary(visits, length, recorder.served, arrivals_end=result.duration)
     return {
         "target": target,
         "capacity_rps": round(capacity_rps, 1) if capacity_rps is not None else None,
