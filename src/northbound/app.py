@@ -36,7 +36,7 @@ from northbound.portal.wiring import install_portal
 from northbound.settings import Settings
 from northbound.storage.database import Database
 from northbound.storage.schema import ensure_current
-from northbound.surge.admission.aside import stepped_aside
+from northbound.surge.admission.aside import committed_request, stepped_aside
 from northbound.surge.background import cancel_and_wait
 from northbound.web import openapi
 from northbound.web.assets import StaticAssets
@@ -162,6 +162,8 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     # a request queued for a password hash holds nothing others need: its admission slot
     # goes back while it waits (a no-op where admission control is not installed)
     app.state.accounts.hashing.pool.step_aside = stepped_aside
+    # ... and the request that ends a wait in the waiting room is never refused there either
+    app.state.accounts.hashing.pool.committed = committed_request
     install_lab_routes(app, settings.lab)  # off unless NORTHBOUND_LAB__BACKEND=1
     console = install_console(app, settings, templates)  # /staff/console: the operator's view
     processing = install_processing(app, db)  # processing times, from an in-memory snapshot

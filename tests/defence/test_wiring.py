@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from northbound.portal.accounts.models import User
 from northbound.settings import Settings
+from northbound.surge.admission.aside import committed_request, stepped_aside
 from northbound.surge.ratelimit.config import RateLimitSettings
 from northbound.surge.waiting_room.config import WaitingRoomSettings
 from tests.support.accounts import sign_up
@@ -161,6 +162,16 @@ async def test_every_request_feeds_the_accept_queue_drain_rate(
         await client.get("/en/")  # cached page, answered before admission control
     await client.get(QUEUED)  # the waiting page, answered by the room
     assert len(seen) == 6
+
+
+async def test_password_hashing_is_told_of_admission_control(
+    room_on: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    """A request queued for a hash gives its slot back meanwhile, and the request that ends a
+    wait in the room is never refused by the hashing pool (aside.py)."""
+    app, _ = room_on
+    pool = app.state.accounts.hashing.pool
+    assert pool.step_aside is stepped_aside and pool.committed is committed_request
 
 
 async def test_readiness_probes_share_one_database_ping(

@@ -108,3 +108,26 @@ async def test_a_wait_that_would_be_too_long_is_refused_at_once() -> None:
     gate.event.set()
     assert await asyncio.gather(running, *queued) == ["done"] * 3
     pool.close()
+
+
+async def test_a_committed_request_is_never_refused_but_waits_its_turn() -> None:
+    """The request that ends a wait in the waiting room (the site says so through
+    ``committed``) queues past the pool's bound and past ``max_wait``, and gets its hash."""
+    gate = Gate()
+    committed = [False]
+    pool = HashPool(workers=1, max_queue=1, max_wait=0.1, committed=lambda: committed[0])
+    busy = asyncio.create_task(pool.run(HashPriority.HASH, lambda: gate.job("x")))
+    await _settle()
+    waiting = asyncio.create_task(pool.run(HashPriority.HASH, lambda: "y"))
+    await _settle()
+    with pytest.raises(HashingBusy):  # the queue is full: anyone else is refused at once
+        await pool.run(HashPriority.VERIFY, lambda: "z")
+    committed[0] = True
+    let_in = asyncio.create_task(pool.run(HashPriority.VERIFY, lambda: "let in"))
+    await asyncio.sleep(0.3)  # three times max_wait
+    assert not let_in.done() and pool.waiting == 1  # still queued; the other one timed out
+    with pytest.raises(HashingBusy):
+        await waiting
+    gate.event.set()
+    assert await let_in == "let in" and await busy == "x"
+    pool.close()

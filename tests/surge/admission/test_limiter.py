@@ -16,6 +16,7 @@ from northbound.surge.admission import (
     Priority,
     ShedReason,
 )
+from northbound.surge.admission.aside import CURRENT_PERMIT, committed_request
 from northbound.surge.capacity import CapacitySignal
 from tests.support.admission import limiter, take
 from tests.support.clock import FakeClock
@@ -249,6 +250,30 @@ def test_a_limiter_exports_only_where_it_is_told() -> None:
     assert figures.in_flight._value.get() == 2
     for permit in [*permits, *more]:
         permit.release()
+
+
+async def test_only_the_request_that_ends_a_wait_is_committed_for_what_it_waits_on() -> None:
+    """A permit from ``admit_committed`` says so, and ``committed_request`` reads it in the
+    request's task: a separately bounded resource must not refuse that request either."""
+    lim = limiter(1)
+    (held,) = take(lim, CRITICAL, 1)  # full
+    assert not committed_request()  # outside admission control
+    committed = lim.admit_committed(holder=True)
+    assert committed.committed and lim.in_flight == 2  # over the limit, as always
+    token = CURRENT_PERMIT.set(committed)
+    try:
+        assert committed_request()
+    finally:
+        CURRENT_PERMIT.reset(token)
+    committed.release()
+    held.release()
+    permit = await lim.acquire(NORMAL)
+    assert isinstance(permit, Permit) and not permit.committed
+    token = CURRENT_PERMIT.set(permit)
+    try:
+        assert not committed_request()
+    finally:
+        CURRENT_PERMIT.reset(token)
 
 
 def test_finished_requests_feed_the_limit() -> None:

@@ -11,6 +11,13 @@ elsewhere wraps the wait in :func:`stepped_aside`, which is a no-op outside admi
 
 The helper takes no argument and knows nothing of what is waited for, so code outside the
 surge layer can be handed it as a plain async context manager factory (the portal is).
+
+Such a resource refuses people when its own queue is too long; but not the request that ends a
+wait in the waiting room, which admission control admitted over its limit because the room let
+that person in (:data:`~northbound.surge.capacity.ADMITTED_SCOPE_KEY`): :func:`committed_request`
+tells it so. In the lab's election night a JSON client let in on its sign-in, the request itself
+being its poll, was answered 503 by the password-hashing pool on the very request that ended
+its wait (3 and 7 people in two runs).
 """
 
 from __future__ import annotations
@@ -36,3 +43,10 @@ async def stepped_aside() -> AsyncIterator[None]:
         yield
     finally:
         permit.step_back()
+
+
+def committed_request() -> bool:
+    """Whether the request running in this task is one the site committed to serve (see the
+    module's text): False outside admission control."""
+    permit = CURRENT_PERMIT.get()
+    return permit is not None and permit.committed

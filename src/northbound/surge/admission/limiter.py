@@ -240,10 +240,11 @@ class Limiter:
         """Admit now, over the limit if need be: for a request the site has already committed
         to serve, whose rate something else paces (the one that ends a wait in the waiting
         room: the inlet let that person in because there was room). Counted in flight like
-        any other, so the limit and the inlet see it; never queued, never shed."""
+        any other, so the limit and the inlet see it; never queued, never shed (nor by what it
+        waits for later: the permit says it is committed, :func:`~.aside.committed_request`)."""
         if self._arrivals is not None:
             self._arrivals.arrived()
-        return self._grant(Priority.CRITICAL, holder)
+        return self._grant(Priority.CRITICAL, holder, committed=True)
 
     async def acquire(self, priority: Priority, holder: bool = False) -> Permit | ShedReason:
         """Admit now, after a short wait, or answer why the request must be shed.
@@ -280,11 +281,11 @@ class Limiter:
             self._figures.changed(now)
         return now
 
-    def _grant(self, priority: Priority, holder: bool) -> Permit:
+    def _grant(self, priority: Priority, holder: bool, committed: bool = False) -> Permit:
         now = self._occupy(1, holder)
         if self._figures is not None:
             self._figures.admitted(priority)
-        return Permit(self, priority, now, self._inside.in_flight, holder)
+        return Permit(self, priority, now, self._inside.in_flight, holder, committed)
 
     def take_again(self, permit: Permit) -> None:
         """A slot for a permit that stepped aside, over the limit if need be (for

@@ -34,11 +34,18 @@ class Permit:
     """The right to run one request. Release it exactly once, when the response is done."""
 
     __slots__ = (
-        "_aside_since", "_holder", "_limiter", "_released", "in_flight", "priority", "start",
+        "_aside_since", "_committed", "_holder", "_limiter", "_released", "in_flight", "priority",
+        "start",
     )  # fmt: skip
 
     def __init__(
-        self, limiter: Issuer, priority: Priority, start: float, in_flight: int, holder: bool
+        self,
+        limiter: Issuer,
+        priority: Priority,
+        start: float,
+        in_flight: int,
+        holder: bool,
+        committed: bool = False,
     ) -> None:
         self._limiter = limiter
         self.priority = priority
@@ -47,12 +54,20 @@ class Permit:
         self._released = False
         self._aside_since: float | None = None
         self._holder = holder
+        self._committed = committed
 
     @property
     def holder(self) -> bool:
         """Whether this is the request of someone the waiting room let in (said on admission:
         the issuer counts its slot among theirs, ``holders_busy_seconds``)."""
         return self._holder
+
+    @property
+    def committed(self) -> bool:
+        """Whether this request was admitted as one the site had committed to serve (the one
+        that ends a wait in the waiting room, :meth:`~.limiter.Limiter.admit_committed`):
+        whatever else it waits for must not turn it away either."""
+        return self._committed
 
     def step_aside(self) -> None:
         """Give the slot back for a while, keeping the permit: the request is about to wait on
