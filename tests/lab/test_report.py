@@ -55,20 +55,23 @@ def test_a_wait_first_shown_a_poll_after_joining_counts_from_when_it_was_shown()
     assert room["wait_seconds_median"] == 35  # the whole wait, from joining
 
 
-def test_the_eta_error_in_the_crowd_counts_the_estimates_due_before_arrivals_stop() -> None:
+def test_the_eta_error_in_the_crowd_counts_the_waits_that_ended_before_arrivals_stop() -> None:
     """A run's crowd stops at once at its end and the line then drains faster than any
-    estimate could foresee: the second figure keeps to the estimates that came due before."""
-    early, due_late = visit(0, 1, 10, 20), visit(0, 2, 40, 20)
-    shown_late = visit(0, 3, None, 50)
-    shown_late.estimate_seconds, shown_late.estimate_shown_at = 10, 25  # due at 35
-    visits = [early, due_late, shown_late]
+    estimate could foresee: the second figure keeps to the waits that ended before, however
+    long the estimate was (it is chosen by what happened, not by what was shown)."""
+    early = visit(0, 1, 10, 20)  # 10 shown, 20 waited, in by 20
+    too_long = visit(0, 2, 40, 20)  # 40 shown, 20 waited, in by 20: counts
+    past_the_end = visit(0, 3, None, 50)
+    past_the_end.estimate_seconds, past_the_end.estimate_shown_at = 10, 25  # in at 50
+    visits = [early, too_long, past_the_end]
     assert sorted(waiting.eta_errors(visits)) == [0.5, 0.6, 1.0]
-    assert waiting.eta_errors(visits, due_by=30) == [0.5]
+    assert sorted(waiting.eta_errors(visits, ended_by=30)) == [0.5, 1.0]
+    assert waiting.eta_errors(visits, ended_by=20) == [0.5, 1.0]  # in at the end: counts
     room = waiting.summary(visits, 60, {}, arrivals_end=30)
     assert room["eta_relative_error_median"] == pytest.approx(0.6)  # every estimate
-    assert room["eta_in_crowd_relative_error_median"] == pytest.approx(0.5)
-    assert room["eta_in_crowd_samples"] == 1 and room["eta_samples"] == 3
-    assert waiting.summary(visits, 60, {})["eta_in_crowd_samples"] == 3  # no end: all due
+    assert room["eta_in_crowd_relative_error_median"] == pytest.approx(0.75)
+    assert room["eta_in_crowd_samples"] == 2 and room["eta_samples"] == 3
+    assert waiting.summary(visits, 60, {})["eta_in_crowd_samples"] == 3  # no end: all in
 
 
 def test_out_of_order_needs_an_earlier_place_still_waiting_after() -> None:
@@ -179,7 +182,7 @@ def test_report_from_a_recorded_run(tmp_path: Path) -> None:
     room = figures["waiting_room"]
     assert (room["admitted"], room["gave_up_in_line"], room["max_line"]) == (1, 1, 2)
     assert room["eta_relative_error_median"] == pytest.approx(0.5)  # 30 s shown, 20 s waited
-    assert room["eta_in_crowd_samples"] == 0  # shown at 3 s, due at 33 s: after the crowd
+    assert room["eta_in_crowd_samples"] == 1  # let in at 23 s, before the crowd stopped (30 s)
     assert figures["submissions"]["lost"] == 0 and figures["capacity_rps"] == 55.5
     assert figures["valid"] and figures["generator"]["cpu_share"] == pytest.approx(0.1)
     assert figures["server_cpu"] is None  # nobody watched the site's processes
@@ -188,7 +191,7 @@ def test_report_from_a_recorded_run(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     page = (tmp_path / "report.html").read_text()
     assert page.count("<tr>") == 3 and "unprotected" in page  # the header and two rows
-    assert "<td>0.50 / –</td>" in page  # the ETA error: all, and none due in the crowd
+    assert "<td>0.50 / 0.50 (1)</td>" in page  # the ETA error: all, in the crowd (samples)
     assert page.count('src="data:image/png;base64,') == 5  # no CPU picture without figures
     assert (tmp_path / "offered-goodput.png").read_bytes().startswith(b"\x89PNG")
     json.dumps(stored)  # plain JSON all the way down

@@ -18,7 +18,7 @@ from northbound.surge.admission.limiter import Limiter
 from northbound.surge.admission.permit import Permit
 from northbound.surge.admission.priority import Priority
 from northbound.surge.capacity import ADMITTED_SCOPE_KEY
-from northbound.surge.waiting_room import Waiting
+from northbound.surge.waiting_room import SCOPE_KEY, Controls, Waiting
 from tests.support.clock import FakeClock
 from tests.support.waiting_room import (
     FakeCapacity,
@@ -183,6 +183,18 @@ async def test_the_request_that_ends_a_wait_ranks_first() -> None:
 
     await gate._gate(scope_in, None, send, ticket, visitor.id)  # type: ignore[arg-type]
     assert seen.get(ADMITTED_SCOPE_KEY) is True
+    # The same ticket shown again, with the room on and then off: let in with a pass each
+    # time, but not as a request the site committed to (a replayed ticket was, and went past
+    # admission control's limit and the hashing pool's bound every time).
+    for _ in ("on", "off"):
+        seen.clear()
+        scope_again = {"type": "http", "method": "GET", "path": "/en/account", "headers": [],
+                       "query_string": b""}  # fmt: skip
+        await gate._gate(scope_again, None, send, ticket, visitor.id)  # type: ignore[arg-type]
+        assert seen.get(SCOPE_KEY) is not None  # let in, with a pass
+        assert ADMITTED_SCOPE_KEY not in seen
+        await room.store.update_controls(Controls(mode="off"))
+        await room.tick()
 
 
 async def test_a_waiter_whose_client_left_does_not_take_a_slot_down() -> None:

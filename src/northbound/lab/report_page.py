@@ -128,18 +128,20 @@ HEADERS = [
     "max line",
     "site CPU at the peak (cores)",
     "seconds under 80 % CPU with a line",
-    "ETA error (median): all / due while the crowd came",
+    "ETA error (median): all / waits ended while the crowd came (how many)",
     "out of order",
     "valid",
 ]
 
 
 def _eta(room: dict[str, Any]) -> str:
-    """The two medians of the ETA error (reports written before the second have one)."""
+    """The two medians of the ETA error, and how many waits the second is of (reports
+    written before the second have one)."""
     whole = _fmt(room["eta_relative_error_median"], 2)
     if "eta_in_crowd_relative_error_median" not in room:
         return whole
-    return f"{whole} / {_fmt(room['eta_in_crowd_relative_error_median'], 2)}"
+    in_crowd = _fmt(room["eta_in_crowd_relative_error_median"], 2)
+    return f"{whole} / {in_crowd} ({_fmt(room['eta_in_crowd_samples'])})"
 
 
 def smooth(values: list[float], width: int = 5) -> list[float]:

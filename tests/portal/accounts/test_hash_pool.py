@@ -131,3 +131,26 @@ async def test_a_committed_request_is_never_refused_but_waits_its_turn() -> None
     gate.event.set()
     assert await let_in == "let in" and await busy == "x"
     pool.close()
+
+
+async def test_a_committed_request_goes_before_those_already_waiting() -> None:
+    gate = Gate()
+    committed = [False]
+    pool = HashPool(workers=1, max_queue=8, max_wait=5, committed=lambda: committed[0])
+    order: list[str] = []
+
+    async def run(priority: HashPriority, name: str) -> None:
+        order.append(await pool.run(priority, lambda: gate.job(name)))
+
+    first = asyncio.create_task(run(HashPriority.HASH, "first"))
+    await _settle()
+    signin = asyncio.create_task(run(HashPriority.VERIFY, "sign-in"))
+    await _settle()
+    committed[0] = True
+    let_in = asyncio.create_task(run(HashPriority.HASH, "let in"))  # a sign-up, let in
+    await _settle()
+    committed[0] = False
+    gate.event.set()
+    await asyncio.gather(first, signin, let_in)
+    assert order == ["first", "let in", "sign-in"]
+    pool.close()

@@ -23,13 +23,14 @@ reason admission control could not measure. So hashing gets a budget of its own:
   ``northbound.surge.admission.aside``). Only the hash itself counts as work in flight.
 * **Prioritised**: verifying a password (a returning person signing in, finishing what they
   came for) goes before hashing a new one (sign-up, password change).
-* **Never refusing a committed request**: the request that ends someone's wait in the
-  waiting room was let in because the site had room for that person, and admission control
-  never turns it away (``committed()``, which the site supplies like ``step_aside``); nor does
-  the pool: it waits its turn in its queue, however long the queue, without the door's
-  refusal or the ``max_wait`` timeout. They are few (the room's inlet paces them), so this
-  does not unbound the queue. (A JSON client let in on its sign-in polls with the sign-in
-  itself: in the lab, 3-7 people a run were refused here on the request that ended their wait.)
+* **Not refusing a committed request**: the request that ends someone's wait in the waiting
+  room was let in because the site had room for that person, and admission control never
+  turns it away (``committed()``, which the site supplies like ``step_aside``); nor does the
+  pool's door: it goes in a queue of its own, served before the others, and waits up to
+  ``COMMITTED_WAIT_FACTOR`` times ``max_wait``. The room's inlet paces them, one per place in
+  line (a ticket shown again is not committed again, see the room's ``Admitted``), so this
+  does not unbound the pool. Why: a JSON client let in on its sign-in polls with the sign-in
+  itself, and in the lab 3-7 people a run were refused here on the request ending their wait.
 
 Clock and sleep are injected so the pacing can be tested without waiting.
 """
@@ -58,8 +59,12 @@ class HashingBusy(Exception):
 
 
 class HashPriority(IntEnum):
+    COMMITTED = -1  # whatever it hashes: the request that ends a wait in the waiting room
     VERIFY = 0
     HASH = 1
+
+
+COMMITTED_WAIT_FACTOR = 4  # a committed request waits up to this many times max_wait
 
 
 class _Ticket:
@@ -126,16 +131,19 @@ class HashPool:
         if self._free > 0 and not self.waiting:
             self._free -= 1
             return
-        committed = self.committed()
-        expected_wait = (self.waiting + 1) * self.cycle / self.workers
-        if not committed and (self.waiting >= self.max_queue or expected_wait > self.max_wait):
-            raise HashingBusy(self.max_wait)
+        limit = self.max_wait
+        if self.committed():
+            priority, limit = HashPriority.COMMITTED, COMMITTED_WAIT_FACTOR * self.max_wait
+        else:
+            expected_wait = (self.waiting + 1) * self.cycle / self.workers
+            if self.waiting >= self.max_queue or expected_wait > self.max_wait:
+                raise HashingBusy(self.max_wait)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         ticket = _Ticket(priority, future)
         self._queues[priority].append(ticket)
         try:
             async with self.step_aside():
-                await asyncio.wait_for(asyncio.shield(future), None if committed else self.max_wait)
+                await asyncio.wait_for(asyncio.shield(future), limit)
         except TimeoutError:
             if future.done():  # granted in the same instant as the timeout: keep it
                 return

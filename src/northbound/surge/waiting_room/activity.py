@@ -69,6 +69,11 @@ class Activity:
         """The pass holder let in at ``position`` sent a request."""
         self._active_now.add(position)
 
+    def recently_active(self, position: int) -> bool:
+        """Whether the holder of ``position`` claimed their pass or sent a request lately (in
+        the last 0.5-1 activity window)."""
+        return position in self._active_now or position in self._active_before
+
     def claimed(self, position: int, now: float) -> None:
         """Someone let in came back for their pass: active from now on, no longer pending."""
         self._active_now.add(position)

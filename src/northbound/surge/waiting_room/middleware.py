@@ -270,7 +270,7 @@ class WaitingRoomMiddleware:
             return
         if isinstance(outcome, Admitted):
             scope[SCOPE_KEY] = outcome.claims
-            if ticket is not None:  # they waited in line for this: see ADMITTED_SCOPE_KEY
+            if outcome.ended_wait:  # they waited in line for this: see ADMITTED_SCOPE_KEY
                 scope[ADMITTED_SCOPE_KEY] = True
             headers.append(self._pass_cookie(outcome.token, Kind.PASS))
             await self.app(scope, receive, self._with_headers(send, headers))

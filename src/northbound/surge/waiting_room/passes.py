@@ -22,6 +22,13 @@ from .tokens import Claims, Kind, PassRefused, PassSigner, time_refusal
 class Admitted:
     token: str
     claims: Claims
+    # This visit claimed the place the line let in: the request that ends a wait (see
+    # ADMITTED_SCOPE_KEY), which admission control and the hashing pool never refuse. Not a
+    # pass shown again, a free-flow entry, nor a ticket shown again after its place was
+    # claimed here in the last activity window (10-20 s): a replayed ticket passed as
+    # committed every time. (Replayed after that, or at another instance, it counts once more:
+    # at most once a window per instance, for a place that had to wait its turn.)
+    ended_wait: bool = False
 
 
 class Passes:

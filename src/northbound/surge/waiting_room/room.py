@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from dataclasses import replace
 
 from ..background import cancel_and_wait
 from ..capacity import CapacitySignal
@@ -306,7 +307,11 @@ class WaitingRoom:
         if position <= released:
             if await self.store.claim(position):
                 self._observe_wait(ticket, now)
-                return self._admit(position, vhash, ticket.joined_at, ticket.estimate_seconds)
+                # A ticket stays valid after its place is let in, and can be shown again: only
+                # its first claim here lately ends a wait (see Admitted.ended_wait).
+                first = not self.activity.recently_active(position)
+                admitted = self._admit(position, vhash, ticket.joined_at, ticket.estimate_seconds)
+                return replace(admitted, ended_wait=True) if first else admitted
             return await self._join(vhash, now, rejoined=True)
         self.activity.seen_waiting(position)
         view = self.line.view(position, now, released)
