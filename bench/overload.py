@@ -178,14 +178,14 @@ def generator_busy(r: StepResult) -> str:
 
 def cpu_note(r: StepResult) -> str:
     """Where the CPU went: the server's per answer, and the generator's (is it the bottleneck?)."""
+    per = per_answer(r)
     parts = [f"server CPU {r.server_cpu:.2f} s"]
-    if per_answer(r) != "-":
-        parts.append(f"{per_answer(r)} us per answered request")
+    if per != "-":
+        parts.append(f"{per} us per answered request")
     if r.generator_cpu:
-        parts.append(
-            f"httperf CPU {r.generator_cpu:.2f} s ({generator_busy(r)} % of its core, "
-            f"{1e6 * r.generator_cpu / max(r.sent, 1):.0f} us per connection)"
-        )
+        each = 1e6 * r.generator_cpu / max(r.sent, 1)
+        parts.append(f"httperf CPU {r.generator_cpu:.2f} s ({generator_busy(r)} % of its core, "
+                     f"{each:.0f} us per connection)")  # fmt: skip
     return ", ".join(parts)
 
 

@@ -29,8 +29,7 @@ reason admission control could not measure. So hashing gets a budget of its own:
   pool's door: it goes in a queue of its own, served before the others, and waits up to
   ``COMMITTED_WAIT_FACTOR`` times ``max_wait``. The room's inlet paces them, one per place in
   line (a ticket shown again is not committed again, see the room's ``Admitted``), so this
-  does not unbound the pool. Why: a JSON client let in on its sign-in polls with the sign-in
-  itself, and in the lab 3-7 people a run were refused here on the request ending their wait.
+  does not unbound the pool (what the lab saw without this: ``surge/admission/aside.py``).
 
 Clock and sleep are injected so the pacing can be tested without waiting.
 """
