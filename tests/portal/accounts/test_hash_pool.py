@@ -115,7 +115,7 @@ async def test_a_committed_request_is_never_refused_but_waits_its_turn() -> None
     ``committed``) queues past the pool's bound and past ``max_wait``, and gets its hash."""
     gate = Gate()
     committed = [False]
-    pool = HashPool(workers=1, max_queue=1, max_wait=0.1, committed=lambda: committed[0])
+    pool = HashPool(workers=1, max_queue=1, max_wait=0.25, committed=lambda: committed[0])
     busy = asyncio.create_task(pool.run(HashPriority.HASH, lambda: gate.job("x")))
     await _settle()
     waiting = asyncio.create_task(pool.run(HashPriority.HASH, lambda: "y"))
@@ -124,7 +124,7 @@ async def test_a_committed_request_is_never_refused_but_waits_its_turn() -> None
         await pool.run(HashPriority.VERIFY, lambda: "z")
     committed[0] = True
     let_in = asyncio.create_task(pool.run(HashPriority.VERIFY, lambda: "let in"))
-    await asyncio.sleep(0.3)  # three times max_wait
+    await asyncio.sleep(0.5)  # twice max_wait (a committed request waits up to four times)
     assert not let_in.done() and pool.waiting == 1  # still queued; the other one timed out
     with pytest.raises(HashingBusy):
         await waiting
