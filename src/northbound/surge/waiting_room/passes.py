@@ -88,7 +88,9 @@ class Passes:
             return None
         return self.signer.sign(claims._replace(issued_at=now, expires_at=expires))
 
-    def issue(self, position: int, vhash: bytes, joined: int, estimate: int) -> Admitted:
+    def issue(
+        self, position: int, vhash: bytes, joined: int, estimate: int, *, ended_wait: bool = False
+    ) -> Admitted:
         """A pass for the person let in at ``position``; ``estimate`` is the wait they were
         promised when they joined (-1: none), kept to grade the estimate later."""
         now = int(self.clock())
@@ -96,7 +98,7 @@ class Passes:
             Kind.PASS, position, vhash, joined, estimate, now,
             expires_at=now + self.settings.session_seconds, admitted_at=now,
         )  # fmt: skip
-        return Admitted(self.signer.sign(claims), claims)
+        return Admitted(self.signer.sign(claims), claims, ended_wait)
 
     def ticket(
         self,

@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import logging
 import random
-from dataclasses import replace
 
 from ..background import cancel_and_wait
 from ..capacity import CapacitySignal
@@ -260,8 +259,13 @@ class WaitingRoom:
             return await self._continue(ticket, ticket.visitor_hash, now)
         return await self._join(visitor_hash(visitor_id), now)
 
-    def _admit(self, position: int, vhash: bytes, joined: int, estimate: int) -> Admitted:
-        admitted = self.passes.issue(position, vhash, joined, estimate)
+    def _admit(
+        self, position: int, vhash: bytes, joined: int, estimate: int, *, ended_wait: bool = False
+    ) -> Admitted:
+        # A ticket stays valid after its place is let in, and can be shown again: only the
+        # first claim of a place here lately ends a wait (see Admitted.ended_wait).
+        ended_wait = ended_wait and not self.activity.recently_active(position)
+        admitted = self.passes.issue(position, vhash, joined, estimate, ended_wait=ended_wait)
         self.activity.claimed(position, self.clock())
         return admitted
 
@@ -307,11 +311,9 @@ class WaitingRoom:
         if position <= released:
             if await self.store.claim(position):
                 self._observe_wait(ticket, now)
-                # A ticket stays valid after its place is let in, and can be shown again: only
-                # its first claim here lately ends a wait (see Admitted.ended_wait).
-                first = not self.activity.recently_active(position)
-                admitted = self._admit(position, vhash, ticket.joined_at, ticket.estimate_seconds)
-                return replace(admitted, ended_wait=True) if first else admitted
+                return self._admit(
+                    position, vhash, ticket.joined_at, ticket.estimate_seconds, ended_wait=True
+                )
             return await self._join(vhash, now, rejoined=True)
         self.activity.seen_waiting(position)
         view = self.line.view(position, now, released)
