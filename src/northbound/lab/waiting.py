@@ -60,11 +60,20 @@ def eta_errors(visits: Iterable[RoomVisit], ended_by: float = math.inf) -> list[
     only of waits that ended (the person let in) by ``ended_by`` (run seconds), if given."""
     errors = []
     for v in visits:
-        pair = _shown_and_waited(v)
-        if pair is None or pair[1] <= 0 or v.admitted_at is None or v.admitted_at > ended_by:
-            continue
-        errors.append(abs(pair[0] - pair[1]) / pair[1])
+        if v.admitted_at is not None and v.admitted_at <= ended_by:
+            pair = _shown_and_waited(v)
+            if pair is not None and pair[1] > 0:
+                errors.append(abs(pair[0] - pair[1]) / pair[1])
     return errors
+
+
+def _error_figures(name: str, errors: list[float]) -> dict[str, Any]:
+    """Median, p90 and count of ``errors``, under the report's keys for ``name``."""
+    return {
+        f"{name}_relative_error_median": statistics.median(errors) if errors else None,
+        f"{name}_relative_error_p90": _quantile(errors, 0.9),
+        f"{name}_samples": len(errors),
+    }
 
 
 def out_of_order(visits: Iterable[RoomVisit]) -> int:
@@ -136,8 +145,6 @@ def summary(
 ) -> dict[str, Any]:
     """The room's figures (see the module's text) over a run of ``duration`` seconds whose
     crowd stopped arriving at ``arrivals_end``."""
-    errors = eta_errors(visits)
-    in_crowd = eta_errors(visits, ended_by=arrivals_end)
     line = line_series(visits, duration)
     admitted = [v for v in visits if v.admitted_at is not None]
     waits = [v.admitted_at - v.first_seen for v in admitted if v.admitted_at is not None]
@@ -147,12 +154,8 @@ def summary(
         "max_line": max(line, default=0),
         "admitted": len(admitted),
         "gave_up_in_line": sum(1 for v in visits if v.gave_up),
-        "eta_relative_error_median": statistics.median(errors) if errors else None,
-        "eta_relative_error_p90": _quantile(errors, 0.9),
-        "eta_samples": len(errors),
-        "eta_in_crowd_relative_error_median": statistics.median(in_crowd) if in_crowd else None,
-        "eta_in_crowd_relative_error_p90": _quantile(in_crowd, 0.9),
-        "eta_in_crowd_samples": len(in_crowd),
+        **_error_figures("eta", eta_errors(visits)),
+        **_error_figures("eta_in_crowd", eta_errors(visits, ended_by=arrivals_end)),
         "out_of_order": out_of_order(visits),
         "shed_on_admission": sum(1 for v in admitted if v.shed_on_admission),
         "stalled_windows": stalled_windows(line, served),
