@@ -10,11 +10,11 @@ import pytest
 from fastapi import FastAPI
 
 from northbound.settings import Settings
+from tests.support.accounts import fast_settings
 from tests.support.apps import STEADY_SURGE
 from tests.support.defence import (
     ADMIN,
     TOKEN,
-    build,
     running,
 )
 
@@ -23,7 +23,7 @@ from tests.support.defence import (
 async def default_limits(
     make_settings: Callable[..., Settings],
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    settings = build(make_settings, rate_limit={})  # the shipped defaults
+    settings = fast_settings(make_settings, rate_limit={})  # the shipped defaults
     async with running(settings) as pair:
         yield pair
 
@@ -32,7 +32,7 @@ async def default_limits(
 async def room_on(
     make_settings: Callable[..., Settings],
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    settings = build(
+    settings = fast_settings(
         make_settings,
         waiting_room={"mode": "on", "admin_token": TOKEN, "tick_seconds": 30},
         # a fixed limit: the inlet's budget must not depend on how loaded the test machine is

@@ -18,7 +18,7 @@ from northbound.settings import Settings
 from northbound.surge.admission import AdmissionControlMiddleware
 from northbound.surge.admission.priority import Priority
 from northbound.surge.waiting_room import WaitingRoomMiddleware
-from tests.support.accounts import HOME, sign_up
+from tests.support.accounts import HOME, fast_settings, sign_up
 from tests.support.apps import (
     ROOMY_RATE_LIMITS,
     layer_of,
@@ -30,7 +30,6 @@ from tests.support.defence import (
     QUEUED,
     TOKEN,
     TOOL,
-    build,
     resume,
     running,
     two_slots,
@@ -156,7 +155,7 @@ async def test_odd_spellings_do_not_walk_around_the_room(
 async def test_signed_in_form_post_is_never_swallowed_by_the_room(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = build(make_settings, waiting_room={"admin_token": TOKEN, "tick_seconds": 30})
+    settings = fast_settings(make_settings, waiting_room={"admin_token": TOKEN, "tick_seconds": 30})
     async with running(settings) as (_, client):
         await sign_up(client, "midway@example.com")  # room off: signs up normally
         await client.post(f"{ADMIN}/open", headers={"authorization": f"Bearer {TOKEN}"})
@@ -228,7 +227,7 @@ async def test_switching_language_in_line_lets_the_visitor_in_to_the_twin_page(
 async def test_room_turns_on_when_admission_saturates_and_off_when_drained(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = build(
+    settings = fast_settings(
         make_settings,
         waiting_room={"tick_seconds": 30, "drain_seconds": 0},
         lab={"backend": True, "backend_concurrency": 2, "backend_service_seconds": 0.4},
@@ -286,8 +285,8 @@ async def test_two_site_instances_share_one_line_in_redis(
     }
     try:
         async with (
-            running(build(make_settings, **shared)) as (_, first),
-            running(build(make_settings, **shared)) as (_, second),
+            running(fast_settings(make_settings, **shared)) as (_, first),
+            running(fast_settings(make_settings, **shared)) as (_, second),
         ):
             await first.post(f"{ADMIN}/pause", headers={"authorization": f"Bearer {TOKEN}"})
             positions = []

@@ -18,14 +18,13 @@ from northbound.settings import Settings
 from northbound.surge.admission.aside import committed_request, stepped_aside
 from northbound.surge.ratelimit.config import RateLimitSettings
 from northbound.surge.waiting_room.config import WaitingRoomSettings
-from tests.support.accounts import sign_up
+from tests.support.accounts import fast_settings, sign_up
 from tests.support.apps import TEST_SECRET
 from tests.support.defence import (
     ADMIN,
     QUEUED,
     TOKEN,
     TOOL,
-    build,
     running,
     two_slots,
 )
@@ -64,7 +63,7 @@ async def test_health_and_static_are_never_rate_limited(
 async def test_unprotected_site_has_no_surge_layer(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = build(make_settings, protected=False, rate_limit={})
+    settings = fast_settings(make_settings, protected=False, rate_limit={})
     async with running(settings) as (app, client):
         responses = [await client.get("/en/") for _ in range(150)]
         assert {r.status_code for r in responses} == {200}
@@ -81,7 +80,7 @@ async def test_unprotected_site_has_no_surge_layer(
 async def test_admin_api_refuses_anyone_but_staff(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = build(make_settings, waiting_room={"admin_token": TOKEN, "tick_seconds": 30})
+    settings = fast_settings(make_settings, waiting_room={"admin_token": TOKEN, "tick_seconds": 30})
     async with running(settings) as (app, client):
         nobody = await client.get(f"{ADMIN}/")
         assert nobody.status_code == 403
@@ -113,7 +112,7 @@ async def test_admin_api_refuses_anyone_but_staff(
 async def test_overload_is_shed_with_the_prerendered_503_and_critical_goes_first(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = build(
+    settings = fast_settings(
         make_settings,
         waiting_room={"enabled": False},
         lab={"backend": True, "backend_concurrency": 4, "backend_service_seconds": 0.3},
@@ -177,7 +176,7 @@ async def test_password_hashing_is_told_of_admission_control(
 async def test_readiness_probes_share_one_database_ping(
     make_settings: Callable[..., Settings],
 ) -> None:
-    async with running(build(make_settings)) as (app, client):
+    async with running(fast_settings(make_settings)) as (app, client):
         pings = []
         real_ping = app.state.db.ping
 

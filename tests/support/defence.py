@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -14,8 +14,6 @@ from fastapi import FastAPI
 
 from northbound.app import create_app
 from northbound.settings import Settings
-from tests.support.accounts import FAST_HASHING
-from tests.support.apps import migrated
 
 ADMIN = "/api/v1/admin/room"
 TOKEN = "operator-token-for-tests"
@@ -34,12 +32,6 @@ def two_slots(*, max_queue: int) -> dict[str, object]:
 
 
 CLIENT_ERROR = re.compile(r"^4\d\d$")
-
-
-def build(make_settings: Callable[..., Settings], **overrides: object) -> Settings:
-    settings = make_settings(accounts=FAST_HASHING, **overrides)
-    migrated(settings)
-    return settings
 
 
 @contextlib.asynccontextmanager

@@ -11,14 +11,26 @@ from northbound.portal.accounts.hash_pool import HashingBusy, HashPool, HashPrio
 
 
 class Gate:
-    """A job that blocks its worker thread until the test opens the gate."""
+    """A job that blocks its worker thread until the test opens the gate; ``order`` lists the
+    jobs started by :meth:`start` as they finish."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
+        self.order: list[str] = []
 
     def job(self, value: str) -> str:
         self.event.wait(5)
         return value
+
+    async def start(self, pool: HashPool, priority: HashPriority, name: str) -> asyncio.Task[None]:
+        """A hash named ``name`` sent to ``pool``, let run until it starts or queues."""
+
+        async def run() -> None:
+            self.order.append(await pool.run(priority, lambda: self.job(name)))
+
+        task = asyncio.create_task(run())
+        await _settle()
+        return task
 
 
 async def _settle() -> None:
@@ -29,21 +41,13 @@ async def _settle() -> None:
 async def test_one_worker_runs_one_hash_and_sign_ins_go_first() -> None:
     gate = Gate()
     pool = HashPool(workers=1, max_queue=8, max_wait=5)
-    order: list[str] = []
-
-    async def run(priority: HashPriority, name: str) -> None:
-        order.append(await pool.run(priority, lambda: gate.job(name)))
-
-    first = asyncio.create_task(run(HashPriority.HASH, "first"))
-    await _settle()
-    signup = asyncio.create_task(run(HashPriority.HASH, "sign-up"))
-    await _settle()
-    signin = asyncio.create_task(run(HashPriority.VERIFY, "sign-in"))
-    await _settle()
+    first = await gate.start(pool, HashPriority.HASH, "first")
+    signup = await gate.start(pool, HashPriority.HASH, "sign-up")
+    signin = await gate.start(pool, HashPriority.VERIFY, "sign-in")
     assert pool.waiting == 2
     gate.event.set()
     await asyncio.gather(first, signup, signin)
-    assert order == ["first", "sign-in", "sign-up"]
+    assert gate.order == ["first", "sign-in", "sign-up"]
     pool.close()
 
 
@@ -137,20 +141,12 @@ async def test_a_committed_request_goes_before_those_already_waiting() -> None:
     gate = Gate()
     committed = [False]
     pool = HashPool(workers=1, max_queue=8, max_wait=5, committed=lambda: committed[0])
-    order: list[str] = []
-
-    async def run(priority: HashPriority, name: str) -> None:
-        order.append(await pool.run(priority, lambda: gate.job(name)))
-
-    first = asyncio.create_task(run(HashPriority.HASH, "first"))
-    await _settle()
-    signin = asyncio.create_task(run(HashPriority.VERIFY, "sign-in"))
-    await _settle()
+    first = await gate.start(pool, HashPriority.HASH, "first")
+    signin = await gate.start(pool, HashPriority.VERIFY, "sign-in")
     committed[0] = True
-    let_in = asyncio.create_task(run(HashPriority.HASH, "let in"))  # a sign-up, let in
-    await _settle()
+    let_in = await gate.start(pool, HashPriority.HASH, "let in")  # a sign-up, let in
     committed[0] = False
     gate.event.set()
     await asyncio.gather(first, signin, let_in)
-    assert order == ["first", "let in", "sign-in"]
+    assert gate.order == ["first", "let in", "sign-in"]
     pool.close()
