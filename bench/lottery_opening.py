@@ -62,7 +62,8 @@ SECRET_KEY = secrets.token_urlsafe(32)  # the site's: its sessions are signed wi
 
 
 async def seed(database_url: str, count: int) -> tuple[list[tuple[int, str]], int]:
-    """``count`` sponsor accounts with live sessions, and one staff account."""
+    """``count`` sponsor accounts with live sessions, and one staff account (``lottery
+    invite`` refuses to run without one: the invitations are sent in a staff member's name)."""
     from northbound.portal.accounts.config import AccountSettings
     from northbound.portal.accounts.models import AccountSession, User
     from northbound.portal.accounts.passwords import PasswordHashing
