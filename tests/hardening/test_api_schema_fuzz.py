@@ -81,7 +81,7 @@ def test_the_api_keeps_every_promise_of_its_schema(api: FastAPI) -> None:
             raise result.err()  # the schema itself is broken: that is a failure too
         operation = result.ok()
 
-        @settings(max_examples=CALLS, deadline=None, database=None,
+        @settings(max_examples=CALLS, database=None,
                   suppress_health_check=list(HealthCheck))  # fmt: skip
         @given(case=operation.as_strategy())
         def call(case: Any) -> None:

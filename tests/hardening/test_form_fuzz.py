@@ -90,7 +90,7 @@ def signed_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestCl
 
 
 def _fuzz(client: TestClient, forms: list[Form], seen: Counter[int]) -> None:
-    @settings(max_examples=MAX_POSTS, deadline=None, database=None,
+    @settings(max_examples=MAX_POSTS, database=None,
               suppress_health_check=list(HealthCheck))  # fmt: skip
     @given(post=st.data())
     def run(post: st.DataObject) -> None:

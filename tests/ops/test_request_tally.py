@@ -36,7 +36,7 @@ def _request_count(route: str, status: str) -> float:
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     st.lists(
         st.one_of(

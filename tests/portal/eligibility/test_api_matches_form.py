@@ -115,7 +115,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Run
         runner.run(client.aclose())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(payload=payloads(), language_code=st.sampled_from(["en", "fr"]))
 def test_api_and_form_agree(
     site: tuple[asyncio.Runner, Any], payload: dict[str, Any], language_code: str

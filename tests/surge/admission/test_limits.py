@@ -154,7 +154,7 @@ sample_streams = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     stream=sample_streams,
     bounds=st.tuples(st.integers(1, 50), st.integers(0, 300)),

@@ -190,7 +190,7 @@ def test_paused_lets_nobody_in_and_a_fixed_rate_is_kept_exactly() -> None:
     assert total == 90
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(
     cap=st.integers(min_value=1, max_value=600),
     busy=st.floats(min_value=0.0, max_value=40.0),

@@ -170,7 +170,7 @@ async def test_a_pass_tells_a_tool_its_place_without_being_verified() -> None:
     assert claimed_position("") is None and claimed_position("a.b.c") is None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(max_size=400))
 def test_arbitrary_text_is_never_a_pass(token: str) -> None:
     signer = PassSigner("main", KEYS)
