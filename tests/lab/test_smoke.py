@@ -3,6 +3,7 @@ it (its own process: compare pins itself to the generator's core)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -53,6 +54,11 @@ def test_lab_compare_smoke(tmp_path: Path) -> None:
     # the site's own figures as the surge left them, beside its log
     figures = (out / "work" / "protected" / "surge" / "metrics.prom").read_text()
     assert "northbound_surge_admitted_total" in figures
+    # and every stay in the room, one row each: as many as the report counted
+    with (out / "work" / "protected" / "surge" / "room-visits.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == run["waiting_room"]["people_in_room"]
+    assert all(float(row["first_seen"]) <= float(row["last_seen"]) for row in rows)
 
 
 def test_a_site_that_does_not_serve_its_figures_leaves_a_note(tmp_path: Path) -> None:

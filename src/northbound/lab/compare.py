@@ -22,7 +22,7 @@ from . import contenders as sites
 from .crowd import Crowd, CrowdOptions
 from .journeys import Crew
 from .profiles import Schedule
-from .report import document, write, write_ledger
+from .report import document, write, write_ledger, write_visits
 from .run import RunPlan, run_blocking, seed, surge
 from .server import GENERATOR_CPU, pin_self
 
@@ -117,6 +117,7 @@ def compare(
                 )
             )
             keep_metrics(site.url, work / name / "surge" / "metrics.prom")
+        write_visits(work / name / "surge" / "room-visits.csv", outcome.result)
         summary = outcome.summary
         if name in sites.NEEDS_TUNING and tuning is not None:
             summary["limits"] = {

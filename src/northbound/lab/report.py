@@ -50,6 +50,8 @@ surge, series one point per second unless said otherwise)::
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import json
 import math
 import statistics
@@ -61,6 +63,7 @@ from typing import Any
 
 from . import waiting
 from .audit import SubmissionCheck
+from .browser import RoomVisit
 from .crowd import CrowdResult
 from .journeys import Crew
 from .profiles import Schedule
@@ -216,6 +219,20 @@ def write_ledger(directory: Path, name: str, crew: Crew) -> Path:
     ]
     path = directory / f"ledger-{name}.json"
     path.write_text(json.dumps({"run_id": crew.run_id, "acknowledged": rows}, indent=1))
+    return path
+
+
+def write_visits(path: Path, result: CrowdResult) -> Path:
+    """Every stay in the waiting room as the crowd saw it, one CSV row each (run seconds):
+    the data behind the room's figures, for whoever asks why the ETA was off."""
+    fields = [f.name for f in dataclasses.fields(RoomVisit)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(fields)
+        for person in result.people:
+            for visit in person.rooms:
+                out.writerow(getattr(visit, name) for name in fields)
     return path
 
 
