@@ -18,6 +18,7 @@ from northbound.portal.accounts.models import User
 from northbound.portal.applications.models import StaffViewAudit
 from northbound.settings import Language, Settings
 from tests.support.accounts import fast_settings, field_value, sign_up
+from tests.support.services import UNREACHABLE_DATABASE
 
 CONSOLE = CONSOLE_PATHS["console"]
 NOTICE = CONSOLE_PATHS["notice"]
@@ -242,7 +243,7 @@ async def test_probing_a_down_database_never_opens_the_breaker() -> None:
     from northbound.storage.database import Database
     from northbound.surge.breaker import BreakerState
 
-    db = Database("postgresql+asyncpg://nobody@127.0.0.1:1/nothing")
+    db = Database(UNREACHABLE_DATABASE)
     try:
         for _ in range(10):  # ten beats of the console: far past any failure threshold
             assert (await database_state(db)).startswith("unavailable")

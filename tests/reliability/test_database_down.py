@@ -14,25 +14,21 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import IntegrityError
 
 from northbound.app import create_app
 from northbound.settings import Settings
 from northbound.storage import migrate
-from northbound.storage.database import Database, DatabaseUnavailable
-from northbound.surge.breaker import BreakerState, CircuitBreaker
+from northbound.storage.database import Database
+from northbound.surge.breaker import BreakerState
 from tests.support.accounts import FAST_HASHING, PASSWORD, PR_ANSWERS, field_value, signed_session
 from tests.support.answers import CRS_OK
-from tests.support.services import POSTGRES_ADMIN_URL
+from tests.support.services import UNREACHABLE_DATABASE
 
-UNREACHABLE = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
 PAUSED = {"en": "Submissions are paused", "fr": "Les soumissions sont suspendues"}
 KEPT = {
     "en": "Nothing you already submitted is lost",
@@ -81,7 +77,7 @@ async def test_unreachable_database_pauses_forms_and_keeps_the_rest(
 ) -> None:
     settings = make_settings(
         accounts=FAST_HASHING,
-        database_url=UNREACHABLE,
+        database_url=UNREACHABLE_DATABASE,
         database_breaker={"failure_threshold": 2, "reset_seconds": 60},
     )
     async with running(settings) as (app, client):
@@ -170,7 +166,8 @@ async def test_readyz_does_not_touch_a_dead_database_while_the_circuit_is_open(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = make_settings(
-        database_url=UNREACHABLE, database_breaker={"failure_threshold": 1, "reset_seconds": 60}
+        database_url=UNREACHABLE_DATABASE,
+        database_breaker={"failure_threshold": 1, "reset_seconds": 60},
     )
     async with running(settings) as (app, client):
         db: Database = app.state.db
@@ -186,97 +183,6 @@ async def test_readyz_does_not_touch_a_dead_database_while_the_circuit_is_open(
         for _ in range(20):
             assert (await client.get("/readyz")).status_code == 503
         assert connects == 0
-
-
-# --- The breaker's verdicts, on a real database ---------------------------------------------
-
-
-async def test_a_duplicate_is_not_an_outage(make_settings: Callable[..., Settings]) -> None:
-    url = make_settings().effective_database_url
-    db = Database(url, breaker=CircuitBreaker("database-test", failure_threshold=1))
-    try:
-        async with db.session() as session, session.begin():
-            await session.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
-            await session.execute(text("INSERT INTO t VALUES (1)"))
-        for _ in range(3):
-            with pytest.raises(IntegrityError):
-                async with db.session() as session, session.begin():
-                    await session.execute(text("INSERT INTO t VALUES (1)"))
-        assert db.breaker.state is BreakerState.CLOSED
-        await db.ping(2)
-    finally:
-        await db.dispose()
-
-
-async def test_refused_connections_open_the_circuit_then_fail_fast() -> None:
-    db = Database(
-        UNREACHABLE, breaker=CircuitBreaker("database-test", failure_threshold=2, reset_timeout=60)
-    )
-    try:
-        for _ in range(2):
-            with pytest.raises(DatabaseUnavailable) as caught:
-                async with db.session() as session:
-                    await session.execute(text("SELECT 1"))
-            assert caught.value.reason != "circuit open"
-        assert db.breaker.state is BreakerState.OPEN
-        with pytest.raises(DatabaseUnavailable) as caught:
-            await db.ping(2)
-        assert caught.value.reason == "circuit open" and 0 < caught.value.retry_after <= 60
-    finally:
-        await db.dispose()
-
-
-async def test_slow_sessions_open_the_circuit(make_settings: Callable[..., Settings]) -> None:
-    db = Database(
-        make_settings().effective_database_url,
-        breaker=CircuitBreaker("database-test", failure_threshold=2, slow_call_seconds=0.05),
-    )
-    try:
-        for _ in range(2):
-            async with db.session() as session:
-                await session.execute(text("SELECT 1"))
-                await asyncio.sleep(0.1)  # as if the query had taken that long
-        assert db.breaker.state is BreakerState.OPEN
-    finally:
-        await db.dispose()
-
-
-async def test_a_ping_that_hangs_counts_as_a_failure(
-    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    db = Database(
-        make_settings().effective_database_url,
-        breaker=CircuitBreaker("database-test", failure_threshold=1),
-    )
-
-    async def hang(*_: object, **__: object) -> None:
-        await asyncio.sleep(30)
-
-    try:
-        async with db.session() as session:
-            monkeypatch.setattr(type(session), "execute", hang)
-        with pytest.raises(DatabaseUnavailable):
-            await db.ping(0.05)
-        assert db.breaker.state is BreakerState.OPEN
-    finally:
-        await db.dispose()
-
-
-@pytest.mark.postgres
-async def test_terminated_backend_is_an_outage(postgres_url: str) -> None:
-    """pg_terminate_backend under an open session: the error is an outage, not a bug."""
-    db = Database(postgres_url, breaker=CircuitBreaker("database-test", failure_threshold=1))
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        with pytest.raises(DatabaseUnavailable):
-            async with db.session() as session:
-                pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-                await admin.execute("SELECT pg_terminate_backend($1)", pid)
-                await session.execute(text("SELECT 1"))
-        assert db.breaker.state is BreakerState.OPEN
-    finally:
-        await admin.close()
-        await db.dispose()
 
 
 # --- PostgreSQL going away in the middle of a run, then coming back -------------------------

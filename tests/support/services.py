@@ -14,6 +14,7 @@ __all__ = [
     "POSTGRES_ADMIN_URL",
     "REDIS_TEST_URL",
     "REQUIRE_SERVICES",
+    "UNREACHABLE_DATABASE",
     "free_port",
     "reachable",
     "require_service",
@@ -24,6 +25,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 REDIS_TEST_URL = os.environ.get("NORTHBOUND_TEST_REDIS", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("NORTHBOUND_REQUIRE_SERVICES") == "1"
+# port 1 on this machine: nothing listens, every connection is refused at once
+UNREACHABLE_DATABASE = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
 
 
 def reachable(host: str, port: int) -> bool:

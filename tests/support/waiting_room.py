@@ -139,6 +139,22 @@ class Visitor:
         return isinstance(self.last, Admitted)
 
 
+async def schedule_opening(room: WaitingRoom, opens_at: float) -> None:
+    """An opening at ``opens_at`` with the room in auto mode, and the tick that reads it."""
+    await room.store.update_controls(Controls(opens_at=opens_at, auto_active=True))
+    await room.tick()
+
+
+async def gather_early(room: WaitingRoom, count: int, prefix: str = "e") -> list[Visitor]:
+    """``count`` people who come before the opening: each is held in the pre-queue (no place
+    yet)."""
+    early = [Visitor(f"{prefix}{index}") for index in range(count)]
+    for visitor in early:
+        outcome = await visitor.poll(room)
+        assert isinstance(outcome, Waiting) and outcome.view.position is None
+    return early
+
+
 async def tick_and_let_in(room: WaitingRoom, clock: FakeClock) -> None:
     """One tick, then the tick period over which it lets its batch in: a batch is let in
     place by place over the period (``Tick.released``), so a poll at the tick's own instant

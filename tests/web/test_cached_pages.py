@@ -16,6 +16,7 @@ from northbound.app import create_app
 from northbound.settings import Settings
 from northbound.web.cached_response import CachedResponse, _accepted_codings
 from tests.support.apps import FIXTURE_CONTENT, migrated
+from tests.support.services import UNREACHABLE_DATABASE
 
 
 async def test_conditional_get_round_trip(client: httpx.AsyncClient) -> None:
@@ -97,7 +98,7 @@ async def test_cached_page_does_not_touch_the_database(
     make_settings: Callable[..., Settings],
 ) -> None:
     """Point the site at a database that cannot exist: information pages still serve."""
-    settings = make_settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    settings = make_settings(database_url=UNREACHABLE_DATABASE)
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)

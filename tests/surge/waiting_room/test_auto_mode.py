@@ -22,8 +22,10 @@ from tests.support.waiting_room import (
     KEYS,
     FakeCapacity,
     Visitor,
+    gather_early,
     make_room,
     make_store,
+    schedule_opening,
 )
 
 
@@ -185,12 +187,8 @@ async def test_a_drawn_pre_queue_is_not_released_by_an_old_drain() -> None:
     for _ in range(20):
         clock.advance(1)
         await room.tick()
-    await room.store.update_controls(Controls(opens_at=clock.now + 600, auto_active=True))
-    await room.tick()
-    early = [Visitor(f"e{index}") for index in range(1000)]
-    for visitor in early:
-        outcome = await visitor.poll(room)
-        assert isinstance(outcome, Waiting) and outcome.view.position is None
+    await schedule_opening(room, clock.now + 600)
+    early = await gather_early(room, 1000)
     clock.advance(601)
     await room.tick()  # the draw
     clock.advance(1)

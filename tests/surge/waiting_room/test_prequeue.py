@@ -18,7 +18,9 @@ from northbound.surge.waiting_room.prequeue import shuffled_index
 from tests.support.clock import FakeClock
 from tests.support.waiting_room import (
     Visitor,
+    gather_early,
     make_room,
+    schedule_opening,
     tick_and_let_in,
 )
 
@@ -26,13 +28,8 @@ from tests.support.waiting_room import (
 async def test_prequeue_is_shuffled_once_then_fifo(store_factory: Any) -> None:
     clock = FakeClock()
     room = make_room(store_factory(), clock, abandon_grace_seconds=60)
-    opens = clock.now + 120
-    await room.store.update_controls(Controls(opens_at=opens, auto_active=True))
-    await room.tick()
-    early = [Visitor(f"e{i}") for i in range(12)]
-    for visitor in early:
-        outcome = await visitor.poll(room)
-        assert isinstance(outcome, Waiting) and outcome.view.position is None
+    await schedule_opening(room, clock.now + 120)
+    early = await gather_early(room, 12)
     clock.advance(121)
     between = Visitor("between")  # the opening time has passed, the tick has not run yet
     outcome = await between.poll(room)
@@ -61,11 +58,8 @@ async def test_a_scheduled_opening_lets_people_in_at_the_pace_the_site_has_room_
     back for their pass."""
     clock = FakeClock()
     room = make_room(store_factory(), clock, abandon_grace_seconds=60)
-    await room.store.update_controls(Controls(opens_at=clock.now + 10, auto_active=True))
-    await room.tick()
-    crowd = [Visitor(f"p{i}") for i in range(400)]
-    for visitor in crowd:
-        await visitor.poll(room)
+    await schedule_opening(room, clock.now + 10)
+    await gather_early(room, 400, prefix="p")
     for _ in range(9):  # the crowd waits for the opening; the tick runs every second
         clock.advance(1)
         await room.tick()
@@ -93,12 +87,9 @@ async def test_prequeue_order_is_uniform(store_factory: Any) -> None:
     for round_index in range(rounds):
         clock = FakeClock(1_800_000_000.0 + round_index * 10_000)
         room = make_room(store_factory(), clock, seed=round_index)
-        await room.store.update_controls(Controls(opens_at=clock.now + 10, auto_active=True))
-        await room.tick()
+        await schedule_opening(room, clock.now + 10)
         base = room.state.tail
-        visitors = [Visitor(f"u{round_index}x{i}") for i in range(early_count)]
-        for visitor in visitors:
-            await visitor.poll(room)
+        visitors = await gather_early(room, early_count, prefix=f"u{round_index}x")
         clock.advance(11)
         await room.tick()
         for arrival, visitor in enumerate(visitors):
