@@ -26,6 +26,7 @@ from northbound.lab.browser import (
     Browser,
     GaveUp,
     estimate_from_text,
+    range_from_text,
     waiting_info,
 )
 from northbound.lab.recorder import Recorder
@@ -169,6 +170,23 @@ def test_the_real_waiting_page_is_read() -> None:
     assert estimate_from_text("2 h 05 min") == 7500.0
 
 
+def test_the_range_shown_is_read_in_both_languages_and_the_twin() -> None:
+    """The page words its range as "between X and Y", where X and Y may hold an "and" of
+    their own; the lab reads it to check whether the waits fell within it."""
+    for lang in ("en", "fr"):
+        info = waiting_info(200, "text/html", PAGE.html(VIEW, lang=lang, next_path="/"))
+        assert info is not None and info.range_seconds == (120.0, 240.0), lang
+    twin = waiting_info(429, "application/json", PAGE.json(VIEW))
+    assert twin is not None and twin.range_seconds == (120.0, 240.0)
+    assert range_from_text("2 minutes and 30 seconds and 3 minutes") == (150.0, 180.0)
+    assert range_from_text("45 secondes et 1 minutes et 5 secondes") == (45.0, 65.0)
+    assert range_from_text("1 h 05 and 2 h 10 min") == (3900.0, 7800.0)
+    assert range_from_text("soon and later") is None
+    one_figure = WaitView(position=3, ahead=2, estimate=Estimate(9, 9, 9), refresh_seconds=5)
+    plain = waiting_info(200, "text/html", PAGE.html(one_figure, lang="en", next_path="/"))
+    assert plain is not None and plain.estimate_seconds == 9.0 and plain.range_seconds is None
+
+
 async def test_waiting_room_html_is_followed_until_let_in(
     busy_site: str, session: aiohttp.ClientSession
 ) -> None:
@@ -178,6 +196,7 @@ async def test_waiting_room_html_is_followed_until_let_in(
     assert page.status == 200 and b"the page" in page.body
     [visit] = person.rooms
     assert (visit.position, visit.estimate_seconds) == (1234, 180.0)
+    assert (visit.estimate_low_seconds, visit.estimate_high_seconds) == (120.0, 240.0)
     assert visit.admitted_at is not None
     assert visit.admitted_at - visit.first_seen == pytest.approx(4.0, abs=0.5)  # 2 x 2 s
     assert not visit.shed_on_admission

@@ -35,6 +35,12 @@ from .recorder import Outcome, Recorder
 _REFRESH = re.compile(rb'<meta http-equiv="refresh" content="(\d+)')
 _PLACE = re.compile(rb'class="place">[^<]*<strong>([^<]+)</strong>')
 _ETA = re.compile(rb"<strong>(?:about |environ )([^<]+)</strong>")
+_RANGE = re.compile(rb"</strong> \((?:between|entre) ([^)]+)\)")
+# one duration as the page words it, whole: "45 seconds", "2 minutes et 30 secondes", "1 h 05"
+_DURATION = re.compile(
+    r"\d+ seconde?s?|\d+ minutes?(?: (?:and|et) \d+ seconde?s?)?|\d+ h \d+(?: min)?"
+)
+_AND = re.compile(r" (?:and|et) ")
 _MINUTES = re.compile(r"(\d+)\s+minutes?")
 _SECONDS = re.compile(r"(\d+)\s+seconde?s?")
 _HOURS = re.compile(r"(\d+)\s+h\s+(\d+)")
@@ -51,6 +57,7 @@ class WaitingInfo:
     position: int | None
     estimate_seconds: float | None
     refresh_seconds: float
+    range_seconds: tuple[float, float] | None = None  # the range shown around the estimate
 
 
 def _digits(raw: bytes) -> int | None:
@@ -72,6 +79,18 @@ def estimate_from_text(text: str) -> float | None:
     return total + (int(seconds.group(1)) if seconds else 0)
 
 
+def range_from_text(text: str) -> tuple[float, float] | None:
+    """Seconds of the range the page words as "X and Y" ("2 minutes and 30 seconds and 3
+    minutes": the "and" that splits it into two whole durations), or None."""
+    for split in _AND.finditer(text):
+        low, high = text[: split.start()], text[split.end() :]
+        if _DURATION.fullmatch(low) and _DURATION.fullmatch(high):
+            low_seconds, high_seconds = estimate_from_text(low), estimate_from_text(high)
+            if low_seconds is not None and high_seconds is not None:
+                return low_seconds, high_seconds
+    return None
+
+
 def waiting_info(status: int, content_type: str, body: bytes) -> WaitingInfo | None:
     """The waiting page's figures, or None when this answer is not the waiting page."""
     if "json" in content_type:
@@ -84,10 +103,12 @@ def waiting_info(status: int, content_type: str, body: bytes) -> WaitingInfo | N
         if not document.get("inWaitingRoom"):
             return None
         estimate = document.get("estimatedWaitSeconds")
+        bounds = document.get("estimatedWaitRangeSeconds")
         return WaitingInfo(
             position=document.get("position"),
             estimate_seconds=float(estimate) if estimate is not None else None,
             refresh_seconds=float(document.get("refreshSeconds") or 5),
+            range_seconds=(float(bounds[0]), float(bounds[1])) if bounds else None,
         )
     # the page in line shows a place; the pre-queue page (before an opening) does not
     if status != 200 or (
@@ -99,10 +120,12 @@ def waiting_info(status: int, content_type: str, body: bytes) -> WaitingInfo | N
     refresh = _REFRESH.search(body)
     place = _PLACE.search(body)
     eta = _ETA.search(body)
+    bounds = _RANGE.search(body)
     return WaitingInfo(
         position=_digits(place.group(1)) if place else None,
         estimate_seconds=estimate_from_text(eta.group(1).decode()) if eta else None,
         refresh_seconds=float(refresh.group(1)) if refresh else 5.0,
+        range_seconds=range_from_text(bounds.group(1).decode()) if bounds else None,
     )
 
 
@@ -115,6 +138,9 @@ class RoomVisit:
     estimate_seconds: float | None  # the first wait they were shown
     last_seen: float
     estimate_shown_at: float | None = None  # when (first_seen when None)
+    # the range shown with that first estimate (the page leaves it out when it is one figure)
+    estimate_low_seconds: float | None = None
+    estimate_high_seconds: float | None = None
     admitted_at: float | None = None
     shed_on_admission: bool = False
     gave_up: bool = False
@@ -275,7 +301,7 @@ class Browser:
             if info is not None:
                 self.recorder.answered(intended, now, answer.status, "waiting")
                 if visit is None:
-                    visit = RoomVisit(now, info.position, info.estimate_seconds, now)
+                    visit = RoomVisit(now, info.position, None, now)  # the estimate: below
                     self.rooms.append(visit)
                 visit.last_seen = now
                 if visit.position is None and info.position is not None:
@@ -284,6 +310,8 @@ class Browser:
                 if visit.estimate_seconds is None and info.estimate_seconds is not None:
                     # a line's first seconds show no wait: the first one shown counts, from then
                     visit.estimate_seconds, visit.estimate_shown_at = info.estimate_seconds, now
+                    low, high = info.range_seconds or (info.estimate_seconds,) * 2
+                    visit.estimate_low_seconds, visit.estimate_high_seconds = low, high
                 try:
                     intended = await self._wait(info.refresh_seconds)
                 except GaveUp:

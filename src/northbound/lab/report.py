@@ -31,6 +31,7 @@ surge, series one point per second unless said otherwise)::
                            "eta_relative_error_median", "eta_relative_error_p90",
                            "eta_samples", "eta_in_crowd_relative_error_median",
                            "eta_in_crowd_relative_error_p90", "eta_in_crowd_samples",
+                           "eta_range_coverage", "eta_in_crowd_range_coverage",
                            "out_of_order", "shed_on_admission",
                            "stalled_windows", "wait_seconds_median", "line_series",
                            "admission_series", "estimated_vs_actual": [[est, actual], ...]},

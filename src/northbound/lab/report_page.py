@@ -99,6 +99,7 @@ def _summary_rows(runs: dict[str, Any]) -> list[list[str]]:
                 _fmt(cpu.get("at_peak"), 2),
                 _fmt(cpu.get("underused_while_waiting")),
                 _eta(room),
+                _coverage(room),
                 _fmt(room["out_of_order"]),
                 (
                     '<span class="good">yes</span>'
@@ -129,6 +130,7 @@ HEADERS = [
     "site CPU at the peak (cores)",
     "seconds under 80 % CPU with a line",
     "ETA error (median): all / waits ended while the crowd came (how many)",
+    "waits within the range shown: all / ended while the crowd came",
     "out of order",
     "valid",
 ]
@@ -142,6 +144,16 @@ def _eta(room: dict[str, Any]) -> str:
         return whole
     in_crowd = _fmt(room["eta_in_crowd_relative_error_median"], 2)
     return f"{whole} / {in_crowd} ({_fmt(room['eta_in_crowd_samples'])})"
+
+
+def _coverage(room: dict[str, Any]) -> str:
+    """Shares of waits within the range shown (reports written before it have none)."""
+    if "eta_range_coverage" not in room:
+        return "–"
+    whole, in_crowd = room["eta_range_coverage"], room["eta_in_crowd_range_coverage"]
+    return f"{_fmt(None if whole is None else 100 * whole, 0, ' %')} / " + _fmt(
+        None if in_crowd is None else 100 * in_crowd, 0, " %"
+    )
 
 
 def smooth(values: list[float], width: int = 5) -> list[float]:

@@ -19,6 +19,11 @@ and when, never from the site's own counters (those are what is being checked).
   (median / p90); choosing by the estimate instead (due before the end) gave 0.17 / 0.30.
   The first figure is the whole run as people saw it; the second is what the estimator can
   be asked to foresee;
+- range coverage: of the same people, the share whose wait fell within the range shown with
+  that first estimate ("between 2 and 4 minutes"; a second's slack either side, the page's
+  waits being whole seconds counted to the poll that finds the person in); all, and waits
+  ended while the crowd came. The point estimate's error says how far off the page was; this
+  says whether the page's own hedge was honest;
 - ``out_of_order``: people let in while someone with an earlier place was still being shown
   the waiting page afterwards (place p, let in at t; someone with place q < p saw a waiting
   page after t). Refreshing every few seconds cannot cause that: once the room has let p in,
@@ -65,6 +70,23 @@ def eta_errors(visits: Iterable[RoomVisit], ended_by: float = math.inf) -> list[
             if pair is not None and pair[1] > 0:
                 errors.append(abs(pair[0] - pair[1]) / pair[1])
     return errors
+
+
+def range_hits(visits: Iterable[RoomVisit], ended_by: float = math.inf) -> list[bool]:
+    """Whether each wait counted by :func:`eta_errors` fell within the range shown with its
+    first estimate (a second's slack either side)."""
+    hits = []
+    for v in visits:
+        if v.admitted_at is not None and v.admitted_at <= ended_by:
+            pair = _shown_and_waited(v)
+            low, high = v.estimate_low_seconds, v.estimate_high_seconds
+            if pair is not None and pair[1] > 0 and low is not None and high is not None:
+                hits.append(low - 1 <= pair[1] <= high + 1)
+    return hits
+
+
+def _coverage(hits: list[bool]) -> float | None:
+    return sum(hits) / len(hits) if hits else None
 
 
 def _error_figures(name: str, errors: list[float]) -> dict[str, Any]:
@@ -156,6 +178,8 @@ def summary(
         "gave_up_in_line": sum(1 for v in visits if v.gave_up),
         **_error_figures("eta", eta_errors(visits)),
         **_error_figures("eta_in_crowd", eta_errors(visits, ended_by=arrivals_end)),
+        "eta_range_coverage": _coverage(range_hits(visits)),
+        "eta_in_crowd_range_coverage": _coverage(range_hits(visits, ended_by=arrivals_end)),
         "out_of_order": out_of_order(visits),
         "shed_on_admission": sum(1 for v in admitted if v.shed_on_admission),
         "stalled_windows": stalled_windows(line, served),
