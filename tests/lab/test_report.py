@@ -57,20 +57,20 @@ def test_a_wait_first_shown_a_poll_after_joining_counts_from_when_it_was_shown()
 
 def test_range_coverage_is_the_share_of_waits_within_the_range_shown() -> None:
     """Shown 20 s (between 15 and 30): waits of 14-31 s are within it (a second's slack for
-    whole seconds and the poll), 12 s and 40 s are not; a wait that ended after the crowd
-    stopped counts only in the first figure; no range recorded, not counted."""
+    whole seconds and the poll), 12 s is not; a wait that ended after the crowd stopped (95 s)
+    counts only in the first figure; no range recorded, not counted."""
     visits: list[RoomVisit] = []
     for waited in (12, 14, 20, 31, 40):
         v = visit(0, len(visits) + 1, 20, waited)
         v.estimate_low_seconds, v.estimate_high_seconds = 15, 30
         visits.append(v)
-    visits[3].admitted_at = 95  # waited 95 s, let in after the crowd stopped (at 60 s)
+    visits[4].admitted_at = 95  # waited 95 s, let in after the crowd stopped (at 60 s)
     visits.append(visit(0, 9, 20, 22))  # an estimate with no range kept: not counted
-    assert waiting.range_hits(visits) == [False, True, True, False, False]
-    assert waiting.range_hits(visits, ended_by=60) == [False, True, True, False]
+    assert waiting.range_hits(visits) == [False, True, True, True, False]
+    assert waiting.range_hits(visits, ended_by=60) == [False, True, True, True]
     room = waiting.summary(visits, 100, {}, arrivals_end=60)
-    assert room["eta_range_coverage"] == pytest.approx(2 / 5)
-    assert room["eta_in_crowd_range_coverage"] == pytest.approx(2 / 4)
+    assert room["eta_range_coverage"] == pytest.approx(3 / 5)
+    assert room["eta_in_crowd_range_coverage"] == pytest.approx(3 / 4)
     assert waiting.summary([], 10, {})["eta_range_coverage"] is None
 
 

@@ -57,7 +57,9 @@ class WaitingInfo:
     position: int | None
     estimate_seconds: float | None
     refresh_seconds: float
-    range_seconds: tuple[float, float] | None = None  # the range shown around the estimate
+    # the range shown around the estimate (the estimate twice when the page showed one figure);
+    # None with no estimate, or a range the lab could not read
+    range_seconds: tuple[float, float] | None = None
 
 
 def _digits(raw: bytes) -> int | None:
@@ -120,12 +122,15 @@ def waiting_info(status: int, content_type: str, body: bytes) -> WaitingInfo | N
     refresh = _REFRESH.search(body)
     place = _PLACE.search(body)
     eta = _ETA.search(body)
+    estimate = estimate_from_text(eta.group(1).decode()) if eta else None
     bounds = _RANGE.search(body)
+    # no range worded: the page showed one figure, which is then the range
+    one_figure = (estimate, estimate) if estimate is not None else None
     return WaitingInfo(
         position=_digits(place.group(1)) if place else None,
-        estimate_seconds=estimate_from_text(eta.group(1).decode()) if eta else None,
+        estimate_seconds=estimate,
         refresh_seconds=float(refresh.group(1)) if refresh else 5.0,
-        range_seconds=range_from_text(bounds.group(1).decode()) if bounds else None,
+        range_seconds=range_from_text(bounds.group(1).decode()) if bounds else one_figure,
     )
 
 
@@ -310,7 +315,7 @@ class Browser:
                 if visit.estimate_seconds is None and info.estimate_seconds is not None:
                     # a line's first seconds show no wait: the first one shown counts, from then
                     visit.estimate_seconds, visit.estimate_shown_at = info.estimate_seconds, now
-                    low, high = info.range_seconds or (info.estimate_seconds,) * 2
+                    low, high = info.range_seconds or (None, None)
                     visit.estimate_low_seconds, visit.estimate_high_seconds = low, high
                 try:
                     intended = await self._wait(info.refresh_seconds)
