@@ -52,10 +52,10 @@ the share of people still waiting ``w`` seconds after joining, it keeps pace wit
 when ``S(w) = let-in rate / join rate`` (3.5 / 19.5 through that hold), whatever the
 line's length. (The plateau sits below what the lab's nominal patience, median 120 s, would
 give at that ratio: its people spend patience on slow pages and refusals too, before and
-after the line.) The room cannot read ``S`` at ages nobody in line has reached yet, and learns of a departure only
-1x-1.5x the grace after it: through the hold it read a hazard of at most 0.03 % a second,
-where the people who gave up (1,290 in the run) made 0.2-0.3 % a second by its end. So the
-first minute's estimates are short (the wait had not yet reached its plateau: shown 20-60 s,
+after the line.) The room cannot read ``S`` at ages nobody in line has reached yet, and
+learns of a departure only 1x-1.5x the grace after it: through the hold it read a hazard of
+at most 0.03 % a second, where the people who gave up (1,290 in the run) made 0.2-0.3 % a
+second by its end. So the first minute's estimates are short (the wait had not yet reached its plateau: shown 20-60 s,
 waited 55-111 s) and later ones long (ahead / rate with no abandonment: shown 400-570 s,
 waited 120-135 s; the crowd's figures in that run: 0.43 / 0.65 median / p90 of the waits
 that ended while it came, 0.60 / 3.16 of all). Replayed from that tick log (at each tick a
