@@ -41,30 +41,29 @@ in the lab's runs, waits of over two minutes shown at the height of a surge stil
 night), because the surge ends within those waits and the line speeds up several times over;
 a speed read from the past cannot know that.
 
-Nor can it know the patience of the people ahead when the line is several times more than
-the site can take. In the lab's ``surge-hold`` (six times capacity held two minutes; a run
-on 36d91a0 with the room's every tick logged) newcomers from 36 s after the room turned on
-to the end of the hold waited 111-137 s for the front to reach them, with 400 to 1,600
-places ahead and the line moving at 2 to 25 people a second: the wait was pinned by how long
-people put up with waiting, because most of those ahead gave up before their turn. In that
-regime the front moves past the places of people gone as fast as they go: where ``S(w)`` is
-the share of people still waiting ``w`` seconds after joining, it keeps pace with the joins
-when ``S(w) = let-in rate / join rate`` (3.5 / 19.5 through that hold), whatever the
-line's length. (The plateau sits below what the lab's nominal patience, median 120 s, would
-give at that ratio: its people spend patience on slow pages and refusals too, before and
-after the line.) The room cannot read ``S`` at ages nobody in line has reached yet, and
-learns of a departure only 1x-1.5x the grace after it: through the hold it read a hazard of
-at most 0.03 % a second, where the people who gave up (1,290 in the run) made 0.2-0.3 % a
-second by its end. So the first minute's estimates are short (the wait had not yet reached its plateau: shown 20-60 s,
-waited 55-111 s) and later ones long (ahead / rate with no abandonment: shown 400-570 s,
-waited 120-135 s; the crowd's figures in that run: 0.43 / 0.65 median / p90 of the waits
-that ended while it came, 0.60 / 3.16 of all). Replayed from that tick log (at each tick a
-newcomer's estimate against the moment the front reached their place), this estimator made
-0.34 / 0.60 of the waits that ended in the crowd; with the true live line and the true hazard
-of the last minute in place of the measured ones it did worse (0.42 / 0.66): a constant hazard
-misses that people give up more the longer they have waited. The wait of the person let in
-last (the usual delay-history estimate) did worse still: it trails the plateau by a whole
-wait (0.80 / 0.86).
+Nor can it know the patience of the people ahead when the line is several times more than the
+site can take. In the lab's ``surge-hold`` (six times capacity held two minutes; a run on
+36d91a0 with the room's every tick logged) newcomers from 36 s after the room turned on to the
+end of the hold waited 111-137 s for the front to reach them, with 400 to 1,600 places ahead
+and the line moving at 2 to 25 people a second: the wait was pinned by how long people put up
+with waiting, because most of those ahead gave up before their turn. In that regime the front
+moves past the places of people gone as fast as they go: where ``S(w)`` is the share of people
+still waiting ``w`` seconds after joining, it keeps pace with the joins when ``S(w) = let-in
+rate / join rate`` (3.5 / 19.5 through that hold), whatever the line's length. (The plateau
+sits below what the lab's nominal patience, median 120 s, would give at that ratio: its people
+spend patience on slow pages and refusals too, before and after the line.) The room cannot read
+``S`` at ages nobody in line has reached yet, and learns of a departure only 1x-1.5x the grace
+after it: through the hold it read a hazard of at most 0.03 % a second, where the people who
+gave up (1,290 in the run) made 0.2-0.3 % a second by its end. So the first minute's estimates
+are short (the wait had not yet reached its plateau: shown 20-60 s, waited 55-111 s) and later
+ones long (ahead / rate with no abandonment: shown 400-570 s, waited 120-135 s; the crowd's
+figures in that run: 0.43 / 0.65 median / p90 of the waits that ended while it came, 0.60 /
+3.16 of all). Replayed from that tick log (at each tick a newcomer's estimate against the
+moment the front reached their place), this estimator made 0.34 / 0.60 of the waits that ended
+in the crowd; with the true live line and the true hazard of the last minute in place of the
+measured ones it did worse (0.42 / 0.66): a constant hazard misses that people give up more the
+longer they have waited. The wait of the person let in last (the usual delay-history estimate)
+did worse still: it trails the plateau by a whole wait (0.80 / 0.86).
 
 ``W`` counts from the moment the line next moves: this instance's next tick, ``u`` seconds
 away, which lets its batch in one place after another over the tick period
