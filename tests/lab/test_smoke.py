@@ -59,6 +59,9 @@ def test_lab_compare_smoke(tmp_path: Path) -> None:
         rows = list(csv.DictReader(handle))
     assert len(rows) == run["waiting_room"]["people_in_room"]
     assert all(float(row["first_seen"]) <= float(row["last_seen"]) for row in rows)
+    # and the room's own view of the same seconds: its tick journal, a line a tick
+    ticks = (out / "work" / "protected" / "surge" / "room-ticks.jsonl").read_text().splitlines()
+    assert len(ticks) >= 10 and all("serving" in json.loads(line) for line in ticks)
 
 
 def test_a_site_that_does_not_serve_its_figures_leaves_a_note(tmp_path: Path) -> None:

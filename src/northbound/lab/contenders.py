@@ -75,6 +75,8 @@ def _site_env(work: Path, port: int, protected: bool) -> dict[str, str]:
         "NORTHBOUND_CONTENT_POLL_SECONDS": "0",
         "NORTHBOUND_BASE_URL": f"http://{HOST}:{port}",
         "NORTHBOUND_PROTECTED": "true" if protected else "false",
+        # the room's view of the run, tick by tick, beside the crowd's (compare.py)
+        "NORTHBOUND_WAITING_ROOM__TICK_JOURNAL": str(work / "room-ticks.jsonl"),
     }
 
 

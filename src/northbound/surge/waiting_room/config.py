@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field, field_validator
 
 
@@ -108,6 +110,11 @@ class WaitingRoomSettings(BaseModel):
         description="The line's speed for the estimated wait is measured over this last part "
         "of the window (long enough to span several of the inlet's stops, short beside the "
         "minutes over which abandonment is read).",
+    )
+    tick_journal: Path | None = Field(
+        default=None,
+        description="Append what the room read and decided on every tick to this file, one "
+        "JSON line each, for analysing a surge afterwards (off when unset).",
     )
     path: str = Field(
         default="/waiting-room",

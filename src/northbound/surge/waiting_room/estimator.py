@@ -232,6 +232,18 @@ class OutflowEstimator:
         self._slow = min(rates, default=self._admit_rate)
         self._fast = max(rates, default=self._admit_rate)
 
+    def figures(self) -> dict[str, float]:
+        """What the window holds now, for the tick journal (:mod:`.journal`)."""
+        return {
+            "eta_span": self._span,
+            "eta_admit_rate": self._admit_rate,
+            "eta_slow_rate": self._slow,
+            "eta_fast_rate": self._fast,
+            "eta_hazard": self._hazard,
+            "eta_live_share": self._live_share,
+            "eta_ghost_share": self._ghost_share,
+        }
+
     @property
     def rate(self) -> float:
         """Places per second the front of the line moved over the window."""

@@ -20,6 +20,7 @@ from .activity import LIVENESS_EPOCHS, Activity
 from .config import WaitingRoomSettings
 from .estimator import OutflowEstimator
 from .inlet import InletInputs, InletPolicy
+from .journal import Entry, TickJournal
 from .metrics import RoomMetrics
 from .store import Controls, RoomState, RoomStore
 
@@ -89,6 +90,8 @@ class Tick:
         self._holders_shed_seen = capacity.holders_shed_total
         self._drained_since: float | None = None
         self._tail_before = 0  # the line's tail as the previous tick read it (see _auto_switch)
+        path = settings.tick_journal
+        self.journal = TickJournal(path) if path is not None else None
 
     def planned_rate(self) -> float:
         """People a second the inlet means to let in now: an operator's fixed rate, else its
@@ -180,10 +183,35 @@ class Tick:
             # In free flow the serving number moves with arrivals, not with an inlet: a rate
             # measured then would promise the first people in line a wait far too short.
             self.estimator.reset()
+        if self.journal is not None:
+            self.journal.write(self.journal_entry(now))
         if state.revoked_version != self._revoked_version_seen:
             version, revoked = await self.store.revoked()
             self.revoked, self._revoked_version_seen = revoked, version
         self._export(state)
+
+    def journal_entry(self, now: float) -> Entry:
+        """One tick for the journal: the shared state as this tick left it, the inputs the
+        inlet steered by, and the estimator's window."""
+        state, capacity = self.state, self.capacity
+        return {
+            "time": round(now, 3),
+            "on": is_on(state),
+            "paused": state.paused,
+            "tail": state.tail,
+            "serving": state.serving,
+            "live_waiting": state.live_waiting,
+            "admitted_total": state.admitted_total,
+            "abandoned_total": state.abandoned_total,
+            "pace": self.planned_rate(),
+            "limit": capacity.limit,
+            "busy": self._busy,
+            "holders_busy": self._holders_busy,
+            "active_holders": self.activity.active_holders,
+            "pending": self.activity.pending(now),
+            "per_holder": self.inlet.per_holder,
+            **self.estimator.figures(),
+        }
 
     # operators -----------------------------------------------------------------------------
 
