@@ -35,7 +35,7 @@ class TickJournal:
         self.path = path
         self._file: IO[str] | None = None
         self._broken = False
-        self._pid = os.getpid()
+        self._pid = 0  # of the process that writes (read when it opens the file)
 
     def write(self, entry: Entry) -> None:
         if self._broken:
@@ -44,6 +44,7 @@ class TickJournal:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._file = self.path.open("a", encoding="utf-8", buffering=1)
+                self._pid = os.getpid()
             line = json.dumps({"pid": self._pid, **entry}, separators=(",", ":"))
             self._file.write(line + "\n")
         except (OSError, TypeError, ValueError) as error:
