@@ -75,9 +75,12 @@ async def test_a_planted_stall_shows_up() -> None:
         await serving
     figures = percentiles_of(result.recorder.latency)
     assert figures["p99"] is not None and figures["p99"] >= 0.7 * STALL_SECONDS * 1000
-    # everyone due during the stall (about 40) waited for it
+    # Everyone due during the stall waited for it; those due in its first 0.6 s waited 400 ms
+    # or more: about 24 at 40 a second. Measured from the actual send they would be none. (A
+    # floor of 20 failed once at 19 in a fresh clone: a Poisson count of 24 is under 20 about
+    # one run in six; 10 is three standard deviations below.)
     slow = sum(count for value, count in _values(result.recorder) if value >= 400)
-    assert slow >= 20
+    assert slow >= 10
     assert result.send_lateness_p99_ms >= 400
     reason = result.invalid_reason()
     assert reason is not None and "sent late" in reason
