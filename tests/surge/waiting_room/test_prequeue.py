@@ -104,6 +104,21 @@ async def test_prequeue_order_is_uniform(store_factory: Any) -> None:
     assert statistic < scale * _chi_square_limit((early_count - 1) ** 2)
 
 
+def test_the_last_early_arrival_is_not_more_likely_last() -> None:
+    """The Feistel network the shuffle used to be put the last of 5 early arrivals last 7 %
+    more often than 1 in 5 (over 40,000 keys): on a domain of a few bits it reaches only part
+    of the permutations. Keys from a seeded generator, so the figure is the same every run;
+    these 10,000 failed the Feistel shuffle (chi-square 29.2 against a limit of 24.2)."""
+    rng = random.Random(11)
+    count, draws = 5, 10_000
+    places = [0] * count
+    for _ in range(draws):
+        places[shuffled_index(rng.randbytes(16), count - 1, count)] += 1
+    expected = draws / count
+    statistic = sum((c - expected) ** 2 / expected for c in places)
+    assert statistic < _chi_square_limit(count - 1)
+
+
 def test_shuffle_is_a_uniform_bijection_for_many_sizes() -> None:
     rng = random.Random(3)
     for count in (1, 2, 3, 7, 16, 17, 100, 1000):

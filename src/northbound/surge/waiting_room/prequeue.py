@@ -1,43 +1,66 @@
 """A keyed random permutation of the early arrivals, with no per-visitor storage.
 
 Before a scheduled opening every arrival gets an arrival index ``0..n-1`` (carried in the
-ticket). At the opening one random key is drawn and index ``i`` is placed at
-``shuffle(i)``: a balanced Feistel network over the smallest power-of-four domain that holds
-``n``, cycle-walked back into ``0..n-1``. The map is a bijection, so no two early arrivals share
-a place, and the key is 128 random bits, so no one can predict or influence their place.
+ticket). At the opening one random key is drawn (128 bits: nobody can predict or influence
+their place) and index ``i`` is placed at ``shuffle(i)``, computed from the key alone, on any
+instance, whenever that person next polls.
+
+The permutation is a *swap-or-not* shuffle (Hoang, Morris and Rogaway, CRYPTO 2012) on
+``0..n-1`` itself. Each round ``r`` draws an offset ``K_r`` in ``0..n-1`` from the key and pairs
+every place ``x`` with ``K_r - x (mod n)``; each pair swaps or not by one keyed bit of the pair
+(of its larger member, so both members agree). Each round is therefore an involution, and the
+whole a bijection: no two early arrivals share a place, none is lost.
+
+Why this and not the Feistel network it replaces. A Feistel network over the smallest
+power-of-four domain holding ``n``, cycle-walked back into ``0..n-1``, is a bijection too, but on
+domains of a few bits it reaches only part of the permutations (for XOR Feistel networks of
+this size, only even ones), and cycle walking does not even that out: over 40,000 random keys,
+the last of 5 early arrivals landed last 7 % more often than a fair 1 in 5 (about six standard
+deviations), and 4 % more often of 13. For a line whose whole promise is that coming early
+in the last second is as good as in the first, that is a wrong the person cannot see.
+
+How many rounds. In one round a person's place moves, with probability one half, to
+``K_r - x``, which is uniform because ``K_r`` is: so after ``R`` rounds their place is uniform
+except with probability ``2**-R`` (they never moved). ``_BASE_ROUNDS`` (40) makes that under
+``1e-12`` for everyone; pairs of people (whether two arrivals' places are independent) need the
+further ``6 * log2(n)`` rounds the construction's analysis asks for. About 0.2 ms a lookup at
+a million early arrivals, once per person (their next ticket carries the place).
 """
 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
-_ROUNDS = 6
-
-
-def _round(key: bytes, round_index: int, half: int, bits: int) -> int:
-    digest = hashlib.blake2b(
-        half.to_bytes(8, "big") + bytes([round_index]), key=key, digest_size=8
-    ).digest()
-    return int.from_bytes(digest, "big") & ((1 << bits) - 1)
+_BASE_ROUNDS = 40
 
 
-def _feistel(key: bytes, value: int, bits: int) -> int:
-    mask = (1 << bits) - 1
-    left, right = value >> bits, value & mask
-    for round_index in range(_ROUNDS):
-        left, right = right, left ^ _round(key, round_index, right, bits)
-    return (left << bits) | right
+def rounds_for(count: int) -> int:
+    """Rounds of the shuffle for ``count`` early arrivals (see the module docstring)."""
+    return _BASE_ROUNDS + 6 * (count - 1).bit_length()
+
+
+def _hash(key: bytes, message: bytes, size: int) -> bytes:
+    return hashlib.blake2b(message, key=key, digest_size=size).digest()
+
+
+@lru_cache(maxsize=8)  # one opening at a time; a key is read by every poll that follows it
+def _offsets(key: bytes, count: int) -> tuple[int, ...]:
+    """``K_r`` of every round: 64 bits reduced mod ``count`` (a bias under count / 2**64)."""
+    return tuple(
+        int.from_bytes(_hash(key, b"K" + r.to_bytes(2, "big"), 8), "big") % count
+        for r in range(rounds_for(count))
+    )
 
 
 def shuffled_index(key: bytes, index: int, count: int) -> int:
     """Where arrival ``index`` of ``count`` early arrivals lands, in ``0..count-1``."""
     if not 0 <= index < count:
         raise ValueError("index out of range")
-    if count == 1:
-        return 0
-    half_bits = max(1, ((count - 1).bit_length() + 1) // 2)
-    value = index
-    while True:  # cycle walking: at most a few steps, the domain is < 4x count
-        value = _feistel(key, value, half_bits)
-        if value < count:
-            return value
+    place = index
+    for round_index, offset in enumerate(_offsets(key, count)):
+        partner = (offset - place) % count
+        pair = max(place, partner).to_bytes(8, "big")
+        if _hash(key, b"F" + round_index.to_bytes(2, "big") + pair, 1)[0] & 1:
+            place = partner
+    return place
