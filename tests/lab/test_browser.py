@@ -204,7 +204,8 @@ async def test_waiting_room_html_is_followed_until_let_in(
     assert (visit.position, visit.estimate_seconds) == (1234, 180.0)
     assert (visit.estimate_low_seconds, visit.estimate_high_seconds) == (120.0, 240.0)
     assert visit.admitted_at is not None
-    assert visit.admitted_at - visit.first_seen == pytest.approx(4.0, abs=0.5)  # 2 x 2 s
+    # two refreshes of 2 s (not three): the clock is virtual but adds real time taken
+    assert 4.0 <= visit.admitted_at - visit.first_seen < 6.0
     assert not visit.shed_on_admission
     assert person.recorder.outcomes == {"waiting": 2, "useful": 1}
 
