@@ -105,7 +105,7 @@ async def test_prequeue_order_is_uniform(store_factory: Any) -> None:
 
 
 def test_the_last_early_arrival_is_not_more_likely_last() -> None:
-    """The Feistel network the shuffle used to be put the last of 5 early arrivals last 7 %
+    """The Feistel network the shuffle used to be put the last of 5 early arrivals last 7-9 %
     more often than 1 in 5 (over 40,000 keys): on a domain of a few bits it reaches only part
     of the permutations. Keys from a seeded generator, so the figure is the same every run;
     these 10,000 failed the Feistel shuffle (chi-square 29.2 against a limit of 24.2)."""
