@@ -150,10 +150,8 @@ def _coverage(room: dict[str, Any]) -> str:
     """Shares of waits within the range shown (reports written before it have none)."""
     if "eta_range_coverage" not in room:
         return "–"
-    whole, in_crowd = room["eta_range_coverage"], room["eta_in_crowd_range_coverage"]
-    return f"{_fmt(None if whole is None else 100 * whole, 0, ' %')} / " + _fmt(
-        None if in_crowd is None else 100 * in_crowd, 0, " %"
-    )
+    shares = (room["eta_range_coverage"], room["eta_in_crowd_range_coverage"])
+    return " / ".join(_fmt(None if x is None else 100 * x, 0, " %") for x in shares)
 
 
 def smooth(values: list[float], width: int = 5) -> list[float]:

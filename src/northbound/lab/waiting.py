@@ -38,7 +38,7 @@ from __future__ import annotations
 import bisect
 import math
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .browser import RoomVisit
@@ -59,30 +59,34 @@ def _shown_and_waited(v: RoomVisit) -> tuple[float, float] | None:
     return v.estimate_seconds, v.admitted_at - shown_at
 
 
-def eta_errors(visits: Iterable[RoomVisit], ended_by: float = math.inf) -> list[float]:
-    """|shown - waited| / waited of each person's first estimate, counted from when it was
-    shown (a person who joined before the line had a speed saw theirs a poll or two later);
-    only of waits that ended (the person let in) by ``ended_by`` (run seconds), if given."""
-    errors = []
+def _graded(
+    visits: Iterable[RoomVisit], ended_by: float
+) -> Iterator[tuple[RoomVisit, float, float]]:
+    """Each person let in by ``ended_by`` (run seconds) who was shown an estimate, with the
+    estimate and the wait they then had (a positive one)."""
     for v in visits:
         if v.admitted_at is not None and v.admitted_at <= ended_by:
             pair = _shown_and_waited(v)
             if pair is not None and pair[1] > 0:
-                errors.append(abs(pair[0] - pair[1]) / pair[1])
-    return errors
+                yield v, pair[0], pair[1]
+
+
+def eta_errors(visits: Iterable[RoomVisit], ended_by: float = math.inf) -> list[float]:
+    """|shown - waited| / waited of each person's first estimate, counted from when it was
+    shown (a person who joined before the line had a speed saw theirs a poll or two later);
+    only of waits that ended (the person let in) by ``ended_by`` (run seconds), if given."""
+    return [abs(shown - waited) / waited for _, shown, waited in _graded(visits, ended_by)]
 
 
 def range_hits(visits: Iterable[RoomVisit], ended_by: float = math.inf) -> list[bool]:
     """Whether each wait counted by :func:`eta_errors` fell within the range shown with its
-    first estimate (a second's slack either side)."""
-    hits = []
-    for v in visits:
-        if v.admitted_at is not None and v.admitted_at <= ended_by:
-            pair = _shown_and_waited(v)
-            low, high = v.estimate_low_seconds, v.estimate_high_seconds
-            if pair is not None and pair[1] > 0 and low is not None and high is not None:
-                hits.append(low - 1 <= pair[1] <= high + 1)
-    return hits
+    first estimate (a second's slack either side); waits whose range was not read are left
+    out."""
+    return [
+        v.estimate_low_seconds - 1 <= waited <= v.estimate_high_seconds + 1
+        for v, _, waited in _graded(visits, ended_by)
+        if v.estimate_low_seconds is not None and v.estimate_high_seconds is not None
+    ]
 
 
 def _coverage(hits: list[bool]) -> float | None:
