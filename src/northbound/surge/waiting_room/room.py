@@ -147,8 +147,7 @@ class WaitingRoom:
         with contextlib.suppress(Exception):
             await self._tick.flush_touches(self.activity.epoch(self.clock()))
         await self.store.close()
-        if self._tick.journal is not None:
-            self._tick.journal.close()
+        self._tick.close()
         self._started = False
 
     async def _run(self) -> None:

@@ -190,6 +190,11 @@ class Tick:
             self.revoked, self._revoked_version_seen = revoked, version
         self._export(state)
 
+    def close(self) -> None:
+        """The room stops: close what the tick holds open (its journal)."""
+        if self.journal is not None:
+            self.journal.close()
+
     def journal_entry(self, now: float) -> Entry:
         """One tick for the journal: the shared state as this tick left it, the inputs the
         inlet steered by, and the estimator's window."""
